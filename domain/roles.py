@@ -1,0 +1,25 @@
+"""Roles of hub users. MSP roles work across tenants; customer roles are bound to one tenant."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    MSP_ADMIN = "msp_admin"
+    MSP_TECH = "msp_tech"
+    FINANCE = "finance"
+    CUSTOMER_IT = "customer_it"
+    CUSTOMER_USER = "customer_user"
+
+    @property
+    def is_msp(self) -> bool:
+        return self in (Role.MSP_ADMIN, Role.MSP_TECH, Role.FINANCE)
+
+    @property
+    def is_customer_side(self) -> bool:
+        return not self.is_msp
+
+
+MSP_ROLES = frozenset(r for r in Role if r.is_msp)
+CUSTOMER_ROLES = frozenset(r for r in Role if not r.is_msp)
+# Who may work tickets (transition, assign, log time, internal notes).
+TICKET_AGENT_ROLES = frozenset({Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT})

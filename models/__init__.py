@@ -1,0 +1,14 @@
+"""SQLModel tables. Activities and the API use them; workflow code never imports this package."""
+
+from models.asset import Asset, AssetType, Licence
+from models.audit import AuditEvent
+from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
+from models.tenant import Contact, Site, Tenant
+from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
+from models.user import ApiKey, User
+
+__all__ = [
+    "ApiKey", "Asset", "AssetType", "AuditEvent", "BillingCycle", "Contact", "Contract", "ContractHistory",
+    "ContractLine", "LineUnit", "Licence", "Site", "Tenant", "Ticket", "TicketEvent", "TicketNumberCounter",
+    "TimeEntry", "User",
+]

@@ -1,0 +1,51 @@
+"""Assets (devices) and software licences of a tenant."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, id_field
+from models.types import enum_type
+
+
+class AssetType(StrEnum):
+    SERVER = "server"
+    WORKSTATION = "workstation"
+    LAPTOP = "laptop"
+    NETWORK = "network"
+    MOBILE = "mobile"
+    PRINTER = "printer"
+    OTHER = "other"
+
+
+class Asset(SQLModel, table=True):
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("tenant_id", "hostname"),)
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    site_id: uuid.UUID | None = Field(default=None, foreign_key="sites.id", ondelete="SET NULL")
+    hostname: str = Field(max_length=253, index=True)
+    asset_type: AssetType = Field(sa_type=enum_type(AssetType))
+    os: str | None = Field(default=None, max_length=100)
+    serial: str | None = Field(default=None, max_length=100)
+    warranty_end: date | None = None
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = created_at_field()
+
+
+class Licence(SQLModel, table=True):
+    __tablename__ = "licences"
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    vendor: str = Field(max_length=100)
+    product: str = Field(max_length=200)
+    sku: str | None = Field(default=None, max_length=100)
+    quantity: int = Field(ge=0)
+    assigned: int = Field(default=0, ge=0)
+    valid_until: date | None = None
+    created_at: datetime = created_at_field()

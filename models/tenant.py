@@ -1,0 +1,52 @@
+"""Tenants (the MSP's customers), their sites and contacts."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, id_field
+
+
+class Tenant(SQLModel, table=True):
+    __tablename__ = "tenants"
+
+    id: uuid.UUID = id_field()
+    name: str = Field(max_length=200, index=True)
+    customer_number: str = Field(max_length=32, unique=True)
+    country: str = Field(max_length=2)  # DE, AT, CH
+    subdivision: str | None = Field(default=None, max_length=8)  # ISO 3166-2, e.g. DE-BY, AT-9, CH-ZH
+    time_zone: str = Field(default="Europe/Berlin", max_length=64)
+    vat_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = created_at_field()
+
+
+class Site(SQLModel, table=True):
+    __tablename__ = "sites"
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    street: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=16)
+    city: str | None = Field(default=None, max_length=100)
+    country: str = Field(max_length=2)
+    subdivision: str | None = Field(default=None, max_length=8)
+    created_at: datetime = created_at_field()
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    site_id: uuid.UUID | None = Field(default=None, foreign_key="sites.id", ondelete="SET NULL")
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    email: str = Field(max_length=254)
+    phone: str | None = Field(default=None, max_length=50)
+    job_title: str | None = Field(default=None, max_length=100)
+    is_primary: bool = False
+    created_at: datetime = created_at_field()

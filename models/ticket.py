@@ -1,0 +1,74 @@
+"""Tickets, their event log and time entries. Written only by the ticket workflow's activities."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.tickets import EventKind, Priority, TicketStatus, Visibility
+from models.base import created_at_field
+from models.types import UtcDateTime, enum_type
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="RESTRICT")
+    number: str = Field(max_length=16, unique=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    status: TicketStatus = Field(sa_type=enum_type(TicketStatus), index=True)
+    priority: Priority = Field(sa_type=enum_type(Priority), index=True)
+    category: str | None = Field(default=None, max_length=64)
+    requester_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    assignee_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    idempotency_fingerprint: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
+    updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class TicketEvent(SQLModel, table=True):
+    __tablename__ = "ticket_events"
+
+    # Chosen by the workflow, so a retried activity finds its own earlier write.
+    id: uuid.UUID = Field(primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="RESTRICT")
+    kind: EventKind = Field(sa_type=enum_type(EventKind))
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    actor_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    visibility: Visibility = Field(sa_type=enum_type(Visibility))
+    body: str | None = Field(default=None, sa_type=Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class TimeEntry(SQLModel, table=True):
+    __tablename__ = "time_entries"
+
+    id: uuid.UUID = Field(primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="RESTRICT")
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="RESTRICT")
+    started_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    minutes: int = Field(gt=0)
+    billable: bool = True
+    activity_type: str = Field(max_length=64)
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = created_at_field()
+
+
+class TicketNumberCounter(SQLModel, table=True):
+    """One row per year; incremented in the ticket's creating transaction."""
+
+    __tablename__ = "ticket_number_counters"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_value: int = 0

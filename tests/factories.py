@@ -1,0 +1,53 @@
+"""Small factory helpers that write master data straight to the test database."""
+
+import uuid
+from datetime import date
+
+from sqlalchemy import Engine
+
+from domain.roles import Role
+from hub.db import session_scope
+from hub.security import generate_api_key, hash_api_key, key_lookup_prefix
+from models import ApiKey, Asset, AssetType, Contact, Tenant, User
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_tenant(engine: Engine, **fields) -> Tenant:
+    values = {"name": unique("Kunde GmbH"), "customer_number": unique("K"), "country": "DE",
+              "subdivision": "DE-BY", "time_zone": "Europe/Berlin"} | fields
+    with session_scope(engine) as s:
+        tenant = Tenant(**values)
+        s.add(tenant)
+    return tenant
+
+
+def make_user(engine: Engine, role: Role, tenant: Tenant | None = None, **fields) -> tuple[User, str]:
+    """Returns the user and a fresh plaintext API key for it."""
+    key = generate_api_key()
+    with session_scope(engine) as s:
+        user = User(email=f"{unique('user')}@example.com", display_name=unique("User"), role=role,
+                    tenant_id=tenant.id if tenant else None, **fields)
+        s.add(user)
+        s.flush()
+        s.add(ApiKey(user_id=user.id, name="test", prefix=key_lookup_prefix(key), key_hash=hash_api_key(key)))
+    return user, key
+
+
+def make_contact(engine: Engine, tenant: Tenant, **fields) -> Contact:
+    values = {"first_name": "Erika", "last_name": "Mustermann", "email": f"{unique('c')}@example.com"} | fields
+    with session_scope(engine) as s:
+        contact = Contact(tenant_id=tenant.id, **values)
+        s.add(contact)
+    return contact
+
+
+def make_asset(engine: Engine, tenant: Tenant, **fields) -> Asset:
+    values = {"hostname": unique("host"), "asset_type": AssetType.WORKSTATION, "os": "Windows 11",
+              "warranty_end": date(2028, 1, 31)} | fields
+    with session_scope(engine) as s:
+        asset = Asset(tenant_id=tenant.id, **values)
+        s.add(asset)
+    return asset

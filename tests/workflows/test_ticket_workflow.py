@@ -1,0 +1,177 @@
+"""The ticket lifecycle on the real time-skipping server, with real activities and a real database."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.ticket_commands import TicketRejected, open_ticket, query_ticket, update_ticket
+from domain.roles import Role
+from domain.tickets import (
+    Actor,
+    AssignRequest,
+    CommentRequest,
+    EventKind,
+    NewTicket,
+    Priority,
+    PriorityRequest,
+    TicketStatus,
+    TimeEntryRequest,
+    TransitionRequest,
+    Visibility,
+)
+from models import Ticket, TicketEvent, TimeEntry
+from tests.factories import make_tenant, make_user
+from workflows.common import ticket_workflow_id
+from workflows.ticket import TicketWorkflow
+
+
+@pytest.fixture
+def people(engine):
+    tenant = make_tenant(engine)
+    tech, _ = make_user(engine, Role.MSP_TECH)
+    customer, _ = make_user(engine, Role.CUSTOMER_USER, tenant)
+    return tenant, Actor(user_id=tech.id, role=Role.MSP_TECH), Actor(user_id=customer.id, role=Role.CUSTOMER_USER)
+
+
+def new_ticket(tenant, creator: Actor, **fields) -> NewTicket:
+    values = {"ticket_id": uuid.uuid4(), "tenant_id": tenant.id, "customer_number": tenant.customer_number,
+              "title": "Drucker im 2. OG druckt nicht", "priority": Priority.P3, "created_by_user_id": creator.user_id,
+              "reopen_days": 7} | fields
+    return NewTicket(**values)
+
+
+def events(engine, ticket_id) -> list[TicketEvent]:
+    with Session(engine) as s:
+        return list(s.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.at)))
+
+
+async def test_create_persists_ticket_with_number_and_search_attributes(client: Client, engine, people):
+    tenant, tech, _ = people
+    ticket = new_ticket(tenant, tech)
+    state = await open_ticket(client, ticket)
+    assert state.status == TicketStatus.NEW
+    assert state.number and state.number.startswith(f"{datetime.now(UTC).year}-")
+    with Session(engine) as s:
+        row = s.get(Ticket, ticket.ticket_id)
+        assert row is not None and row.number == state.number and row.status == TicketStatus.NEW
+    kinds = [e.kind for e in events(engine, ticket.ticket_id)]
+    assert kinds == [EventKind.CREATED]
+    desc = await client.get_workflow_handle(ticket_workflow_id(ticket.ticket_id)).describe()
+    sa = {p.key.name: p.value for p in desc.typed_search_attributes}
+    assert sa["CustomerId"] == tenant.customer_number
+    assert sa["TicketPriority"] == "P3" and sa["TicketStatus"] == "new" and sa["TicketNumber"] == state.number
+
+
+async def test_retried_create_returns_same_ticket(client: Client, engine, people):
+    tenant, tech, _ = people
+    ticket = new_ticket(tenant, tech)
+    first = await open_ticket(client, ticket)
+    second = await open_ticket(client, ticket)
+    assert first.number == second.number
+    with Session(engine) as s:
+        rows = s.exec(select(Ticket).where(Ticket.tenant_id == tenant.id)).all()
+        assert [r.id for r in rows] == [ticket.ticket_id]
+
+
+async def test_numbers_are_sequential(client: Client, people):
+    tenant, tech, _ = people
+    a = await open_ticket(client, new_ticket(tenant, tech))
+    b = await open_ticket(client, new_ticket(tenant, tech))
+    assert int(b.number.split("-")[1]) == int(a.number.split("-")[1]) + 1
+
+
+async def test_full_lifecycle_with_pause_comment_assign_time(client: Client, engine, people):
+    tenant, tech, customer = people
+    ticket = new_ticket(tenant, customer, created_by_user_id=customer.user_id)
+    await open_ticket(client, ticket)
+    tid = ticket.ticket_id
+    await update_ticket(client, tid, TicketWorkflow.assign, AssignRequest(actor=tech, assignee_user_id=tech.user_id))
+    await update_ticket(client, tid, TicketWorkflow.transition,
+                        TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS))
+    await update_ticket(client, tid, TicketWorkflow.transition,
+                        TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER, note="Bitte Modell?"))
+    # The customer's public reply ends the wait.
+    state = await update_ticket(client, tid, TicketWorkflow.comment,
+                                CommentRequest(actor=customer, body="HP LaserJet M404"))
+    assert state.status == TicketStatus.OPEN
+    await update_ticket(client, tid, TicketWorkflow.log_time, TimeEntryRequest(
+        actor=tech, user_id=tech.user_id, started_at=datetime.now(UTC) - timedelta(hours=1), minutes=25))
+    await update_ticket(client, tid, TicketWorkflow.change_priority,
+                        PriorityRequest(actor=tech, priority=Priority.P2, reason="Ganze Abteilung betroffen"))
+    state = await update_ticket(client, tid, TicketWorkflow.transition,
+                                TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    assert state.status == TicketStatus.RESOLVED and state.resolved_at is not None
+
+    with Session(engine) as s:
+        row = s.get(Ticket, tid)
+        assert (row.status, row.priority, row.assignee_user_id) == (TicketStatus.RESOLVED, Priority.P2, tech.user_id)
+        entries = s.exec(select(TimeEntry).where(TimeEntry.ticket_id == tid)).all()
+        assert [e.minutes for e in entries] == [25]
+    kinds = [e.kind for e in events(engine, tid)]
+    assert kinds == [EventKind.CREATED, EventKind.ASSIGNED, EventKind.STATUS_CHANGED, EventKind.STATUS_CHANGED,
+                     EventKind.COMMENTED, EventKind.STATUS_CHANGED, EventKind.TIME_LOGGED,
+                     EventKind.PRIORITY_CHANGED, EventKind.STATUS_CHANGED]
+
+
+async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client, engine, people):
+    tenant, tech, customer = people
+    ticket = new_ticket(tenant, tech)
+    await open_ticket(client, ticket)
+    with pytest.raises(TicketRejected, match="cannot change status from new to closed"):
+        await update_ticket(client, ticket.ticket_id, TicketWorkflow.transition,
+                            TransitionRequest(actor=tech, to_status=TicketStatus.CLOSED))
+    with pytest.raises(TicketRejected, match="customer users may only"):
+        await update_ticket(client, ticket.ticket_id, TicketWorkflow.transition,
+                            TransitionRequest(actor=customer, to_status=TicketStatus.IN_PROGRESS))
+    assert [e.kind for e in events(engine, ticket.ticket_id)] == [EventKind.CREATED]
+    assert (await query_ticket(client, ticket.ticket_id)).status == TicketStatus.NEW
+
+
+async def test_reopen_within_window_then_autoclose_after_window(env: WorkflowEnvironment, engine, people):
+    client = env.client
+    tenant, tech, customer = people
+    ticket = new_ticket(tenant, tech, reopen_days=3)
+    await open_ticket(client, ticket)
+    tid = ticket.ticket_id
+    await update_ticket(client, tid, TicketWorkflow.transition,
+                        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    await env.sleep(timedelta(days=2))
+    state = await update_ticket(client, tid, TicketWorkflow.transition,
+                                TransitionRequest(actor=customer, to_status=TicketStatus.OPEN, note="Geht wieder nicht"))
+    assert state.status == TicketStatus.OPEN and state.resolved_at is None
+    await update_ticket(client, tid, TicketWorkflow.transition,
+                        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    # Nobody reopens: after 3 days the workflow closes the ticket and completes.
+    # (Handles from get_workflow_handle do not unlock time skipping on result(); skip explicitly.)
+    await env.sleep(timedelta(days=3, minutes=1))
+    final = await client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(tid)).result()
+    assert final.status == TicketStatus.CLOSED
+    assert timedelta(days=3) <= final.closed_at - final.resolved_at < timedelta(days=3, seconds=5)
+    with Session(engine) as s:
+        assert s.get(Ticket, tid).status == TicketStatus.CLOSED
+    with pytest.raises(TicketRejected, match="closed"):
+        await update_ticket(client, tid, TicketWorkflow.comment, CommentRequest(actor=tech, body="noch da?"))
+
+
+async def test_reopen_after_window_is_rejected(env: WorkflowEnvironment, people):
+    client = env.client
+    tenant, tech, customer = people
+    ticket = new_ticket(tenant, tech, reopen_days=0)
+    await open_ticket(client, ticket)
+    await update_ticket(client, ticket.ticket_id, TicketWorkflow.transition,
+                        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    final = await client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(ticket.ticket_id)).result()
+    assert final.status == TicketStatus.CLOSED
+
+
+async def test_internal_note_by_customer_user_is_rejected(client: Client, people):
+    tenant, tech, customer = people
+    ticket = new_ticket(tenant, tech)
+    await open_ticket(client, ticket)
+    with pytest.raises(TicketRejected, match="internal notes"):
+        await update_ticket(client, ticket.ticket_id, TicketWorkflow.comment,
+                            CommentRequest(actor=customer, body="x", visibility=Visibility.INTERNAL))

@@ -1,0 +1,70 @@
+"""Temporal worker: serves every task queue of the hub from one process (production may run several)."""
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.tickets import TicketActivities
+from hub.config import Settings, get_settings
+from hub.db import make_engine
+from hub.logging import configure_logging, get_logger
+from hub.temporal import connect
+from workflows.common import TICKETS_TASK_QUEUE
+from workflows.ticket import TicketWorkflow
+
+log = get_logger(__name__)
+
+WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow]}
+
+
+def build_workers(client: Client, engine: Engine, executor: ThreadPoolExecutor,
+                  task_queue_suffix: str = "") -> list[Worker]:
+    """One Worker per task queue. Tests pass a suffix to get private queues."""
+    tickets = TicketActivities(engine)
+    activities_by_queue = {TICKETS_TASK_QUEUE: [tickets.create_record, tickets.apply_change]}
+    return [
+        Worker(
+            client,
+            task_queue=queue + task_queue_suffix,
+            workflows=WORKFLOWS_BY_QUEUE[queue],
+            activities=activities_by_queue.get(queue, []),
+            activity_executor=executor,
+            # Bursts (a storm of tickets) must not start unbounded sandboxes at once.
+            max_concurrent_workflow_tasks=100,
+            graceful_shutdown_timeout=timedelta(seconds=20),
+        )
+        for queue in WORKFLOWS_BY_QUEUE
+    ]
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    engine = make_engine(settings.effective_database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        async with AsyncExitStack() as stack:
+            for w in build_workers(client, engine, executor):
+                await stack.enter_async_context(w)
+            log.info("worker started", task_queues=list(WORKFLOWS_BY_QUEUE), temporal=settings.temporal_address)
+            await stop.wait()
+            log.info("worker stopping")
+    engine.dispose()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()
