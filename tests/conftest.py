@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import Engine, make_url
@@ -16,6 +17,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
+from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.temporal import register_search_attributes
 from worker import build_workers
@@ -79,3 +82,16 @@ async def env(engine: Engine) -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def client(env: WorkflowEnvironment) -> Client:
     return env.client
+
+
+@pytest.fixture
+async def api(env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in-process (same event loop as the Temporal client), with the test DB and server."""
+    app = create_app(Settings(), engine=engine, temporal=env.client)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        yield http
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}

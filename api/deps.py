@@ -1,0 +1,124 @@
+"""Dependencies: database session, Temporal client, the calling principal, role and tenant checks."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client
+
+from api.problems import Problem, not_found
+from domain.roles import Role
+from hub.config import Settings
+from hub.security import hash_api_key
+from models import ApiKey, User
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_temporal(request: Request) -> Client:
+    client = request.app.state.temporal
+    if client is None:
+        raise Problem(503, "the workflow engine (Temporal) is not reachable; try again shortly")
+    return client
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a hub user")
+_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    role: Role
+    tenant_id: UUID | None
+    display_name: str
+
+    @property
+    def is_msp(self) -> bool:
+        return self.role.is_msp
+
+    def can_see_tenant(self, tenant_id: UUID) -> bool:
+        return self.is_msp or self.tenant_id == tenant_id
+
+
+def get_principal(
+    session: SessionDep,
+    api_key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    key = api_key or (bearer.credentials if bearer else None)
+    if not key:
+        raise Problem(401, "missing API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "Bearer"})
+    if len(key) > 200:
+        raise Problem(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+    row = session.exec(
+        select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == hash_api_key(key))
+    ).one_or_none()
+    if row is None or row[0].revoked_at is not None or not row[1].is_active:
+        raise Problem(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    user = row[1]
+    return Principal(user_id=user.id, role=user.role, tenant_id=user.tenant_id, display_name=user.display_name)
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role):
+    allowed = frozenset(roles)
+
+    def check(principal: CurrentUser) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Problem(403, f"role {principal.role.value} may not do this; allowed roles: {names}")
+        return principal
+
+    return check
+
+
+T = TypeVar("T")
+
+
+def get_scoped(session: Session, model: type[T], ident: UUID, principal: Principal, entity: str) -> T:
+    """Fetch a tenant-owned row; another tenant's row is reported as missing (404), never as forbidden."""
+    obj = session.get(model, ident)
+    if obj is None or not principal.can_see_tenant(obj.tenant_id):  # type: ignore[attr-defined]
+        raise not_found(entity, ident)
+    return obj
+
+
+def resolve_tenant_id(principal: Principal, requested: UUID | None) -> UUID:
+    """The tenant a write is for: customers write for their own tenant only; MSP staff must name one."""
+    if principal.is_msp:
+        if requested is None:
+            raise Problem(422, "tenant_id: required for MSP users", errors=[
+                {"field": "tenant_id", "message": "required for MSP users"}])
+        return requested
+    assert principal.tenant_id is not None
+    if requested is not None and requested != principal.tenant_id:
+        raise not_found("tenant", requested)
+    return principal.tenant_id
