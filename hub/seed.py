@@ -1,0 +1,238 @@
+"""Demo data: three DACH customers with sites, people, assets, licences and a contract. Idempotent."""
+
+import json
+import os
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from domain.roles import Role
+from hub.db import session_scope
+from hub.security import generate_api_key, hash_api_key, key_lookup_prefix
+from models import (
+    ApiKey,
+    Asset,
+    AssetType,
+    BillingCycle,
+    Contact,
+    Contract,
+    ContractHistory,
+    ContractLine,
+    Licence,
+    LineUnit,
+    Site,
+    Tenant,
+    User,
+)
+
+CREDENTIALS_FILE = "demo-credentials.json"
+
+TENANTS = [
+    {
+        "name": "Müller Maschinenbau GmbH",
+        "customer_number": "K10001",
+        "country": "DE",
+        "subdivision": "DE-BY",
+        "time_zone": "Europe/Berlin",
+        "vat_id": "DE123456789",
+        "site": ("Werk München", "Landsberger Str. 100", "80339", "München"),
+        "contact": ("Anna", "Huber", "anna.huber@mueller-maschinenbau.example"),
+        "hosts": [
+            ("MUC-DC01", AssetType.SERVER, "Windows Server 2022"),
+            ("MUC-FS01", AssetType.SERVER, "Windows Server 2019"),
+            ("MUC-WS001", AssetType.WORKSTATION, "Windows 11 Pro"),
+            ("MUC-NB014", AssetType.LAPTOP, "Windows 11 Pro"),
+        ],
+    },
+    {
+        "name": "Alpenblick Hotel GmbH",
+        "customer_number": "K10002",
+        "country": "AT",
+        "subdivision": "AT-7",
+        "time_zone": "Europe/Vienna",
+        "vat_id": "ATU12345678",
+        "site": ("Hotel Innsbruck", "Maria-Theresien-Straße 1", "6020", "Innsbruck"),
+        "contact": ("Lukas", "Gruber", "it@alpenblick.example"),
+        "hosts": [
+            ("IBK-SRV01", AssetType.SERVER, "Ubuntu 24.04"),
+            ("IBK-REZ01", AssetType.WORKSTATION, "Windows 11 Pro"),
+        ],
+    },
+    {
+        "name": "Treuhand Zürich AG",
+        "customer_number": "K10003",
+        "country": "CH",
+        "subdivision": "CH-ZH",
+        "time_zone": "Europe/Zurich",
+        "vat_id": "CHE-123.456.789 MWST",
+        "site": ("Büro Zürich", "Bahnhofstrasse 10", "8001", "Zürich"),
+        "contact": ("Martina", "Keller", "martina.keller@treuhand-zh.example"),
+        "hosts": [("ZRH-NB001", AssetType.LAPTOP, "macOS 15"), ("ZRH-NB002", AssetType.LAPTOP, "Windows 11 Pro")],
+    },
+]
+
+MSP_STAFF = [
+    ("admin@msp.example", "Sabine Admin", Role.MSP_ADMIN),
+    ("tech@msp.example", "Tom Techniker", Role.MSP_TECH),
+    ("finance@msp.example", "Fiona Finanz", Role.FINANCE),
+]
+
+
+def _add_user(session: Session, email: str, name: str, role: Role, tenant_id, keys: dict) -> None:  # noqa: ANN001
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        return
+    user = User(email=email, display_name=name, role=role, tenant_id=tenant_id)
+    session.add(user)
+    session.flush()
+    key = generate_api_key()
+    session.add(ApiKey(user_id=user.id, name="demo", prefix=key_lookup_prefix(key), key_hash=hash_api_key(key)))
+    keys[email] = {"role": role.value, "api_key": key}
+
+
+def _add_tenant(session: Session, spec: dict, keys: dict) -> None:
+    if session.exec(select(Tenant).where(Tenant.customer_number == spec["customer_number"])).first() is not None:
+        return
+    tenant = Tenant(
+        **{k: spec[k] for k in ("name", "customer_number", "country", "subdivision", "time_zone", "vat_id")}
+    )
+    session.add(tenant)
+    session.flush()
+    site_name, street, zip_code, city = spec["site"]
+    site = Site(
+        tenant_id=tenant.id,
+        name=site_name,
+        street=street,
+        postal_code=zip_code,
+        city=city,
+        country=spec["country"],
+        subdivision=spec["subdivision"],
+    )
+    session.add(site)
+    session.flush()
+    first, last, email = spec["contact"]
+    session.add(
+        Contact(
+            tenant_id=tenant.id,
+            site_id=site.id,
+            first_name=first,
+            last_name=last,
+            email=email,
+            is_primary=True,
+            job_title="IT-Verantwortliche(r)",
+        )
+    )
+    domain = email.split("@")[1]
+    _add_user(
+        session,
+        f"it@{domain}" if not email.startswith("it@") else f"it-admin@{domain}",
+        f"{first} {last}",
+        Role.CUSTOMER_IT,
+        tenant.id,
+        keys,
+    )
+    _add_user(session, f"user@{domain}", f"Mitarbeiter {spec['customer_number']}", Role.CUSTOMER_USER, tenant.id, keys)
+    for hostname, kind, os_name in spec["hosts"]:
+        session.add(
+            Asset(
+                tenant_id=tenant.id,
+                site_id=site.id,
+                hostname=hostname,
+                asset_type=kind,
+                os=os_name,
+                serial=f"SN-{hostname}",
+                warranty_end=date(2028, 6, 30),
+                tags=["critical"] if kind == AssetType.SERVER else [],
+            )
+        )
+    session.add(
+        Licence(
+            tenant_id=tenant.id,
+            vendor="Microsoft",
+            product="Microsoft 365 Business Premium",
+            sku="SPB",
+            quantity=25,
+            assigned=22,
+        )
+    )
+    contract = Contract(
+        tenant_id=tenant.id,
+        number=f"V-{spec['customer_number']}-01",
+        name="Managed Services",
+        start_date=date(2026, 1, 1),
+        currency="CHF" if spec["country"] == "CH" else "EUR",
+    )
+    session.add(contract)
+    session.flush()
+    for code, text, unit, qty, price in [
+        ("MS-WS", "Managed Workstation", LineUnit.DEVICE, "20", "39.00"),
+        ("MS-SRV", "Managed Server", LineUnit.SERVER, "2", "149.00"),
+        ("M365-BP", "Microsoft 365 Business Premium", LineUnit.SEAT, "25", "20.60"),
+    ]:
+        session.add(
+            ContractLine(
+                contract_id=contract.id,
+                product_code=code,
+                description=text,
+                unit=unit,
+                quantity=Decimal(qty),
+                unit_price=Decimal(price),
+                billing_cycle=BillingCycle.MONTHLY,
+                start_date=date(2026, 1, 1),
+            )
+        )
+    session.add(ContractHistory(contract_id=contract.id, action="created", change={"source": "demo seed"}))
+
+
+def seed_demo(engine: Engine, data_dir: Path) -> dict:
+    """Create the demo data where missing; return the demo credentials (API keys are shown only once,
+    so they are kept in data_dir/demo-credentials.json, readable by the owner only)."""
+    path = data_dir / CREDENTIALS_FILE
+    keys: dict = json.loads(path.read_text()) if path.exists() else {}
+    new_keys: dict = {}
+    with session_scope(engine) as session:
+        for email, name, role in MSP_STAFF:
+            _add_user(session, email, name, role, None, new_keys)
+        for spec in TENANTS:
+            _add_tenant(session, spec, new_keys)
+    if new_keys:
+        keys |= new_keys
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(keys, indent=2))
+        os.chmod(path, 0o600)
+    return keys
+
+
+DEMO_TICKETS = [
+    ("K10001", "MUC-FS01: Freigabe 'Konstruktion' nicht erreichbar", "P2"),
+    ("K10001", "Neuer Mitarbeiter: Konto und Laptop einrichten", "P4"),
+    ("K10002", "Kassensystem Rezeption startet nicht", "P1"),
+    ("K10003", "Outlook fragt ständig nach Passwort", "P3"),
+]
+
+
+async def seed_demo_tickets(client, engine: Engine, reopen_days: int = 7) -> int:  # noqa: ANN001
+    """Open the demo tickets through their workflows (ids derived from fixed keys, so never twice)."""
+    import uuid
+
+    from api.ticket_commands import open_ticket
+    from domain.tickets import NewTicket, Priority
+    from models import Ticket
+
+    created = 0
+    with Session(engine) as session:
+        tenants = {t.customer_number: t for t in session.exec(select(Tenant)).all()}
+        tech = session.exec(select(User).where(User.email == "tech@msp.example")).one()
+    for i, (number, title, prio) in enumerate(DEMO_TICKETS):
+        tenant = tenants[number]
+        ticket_id = uuid.uuid5(uuid.NAMESPACE_URL, f"psa:demo-ticket:{i}")
+        with Session(engine) as session:
+            if session.get(Ticket, ticket_id) is not None:
+                continue
+        await open_ticket(client, NewTicket(
+            ticket_id=ticket_id, tenant_id=tenant.id, customer_number=number, title=title, priority=Priority(prio),
+            description="Demo-Ticket", created_by_user_id=tech.id, reopen_days=reopen_days))
+        created += 1
+    return created
