@@ -23,8 +23,9 @@ log = get_logger(__name__)
 WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow]}
 
 
-def build_workers(client: Client, engine: Engine, executor: ThreadPoolExecutor,
-                  task_queue_suffix: str = "") -> list[Worker]:
+def build_workers(
+    client: Client, engine: Engine, executor: ThreadPoolExecutor, task_queue_suffix: str = ""
+) -> list[Worker]:
     """One Worker per task queue. Tests pass a suffix to get private queues."""
     tickets = TicketActivities(engine)
     activities_by_queue = {TICKETS_TASK_QUEUE: [tickets.create_record, tickets.apply_change]}

@@ -88,8 +88,13 @@ class TicketActivities:
                     data={"number": number, "priority": t.priority.value, "title": t.title},
                 )
             )
-        log.info("ticket created", ticket_id=str(t.ticket_id), tenant_id=str(t.tenant_id), number=number,
-                 workflow_id=activity.info().workflow_id)
+        log.info(
+            "ticket created",
+            ticket_id=str(t.ticket_id),
+            tenant_id=str(t.tenant_id),
+            number=number,
+            workflow_id=activity.info().workflow_id,
+        )
         return TicketRecord(number=number, created_at=req.at)
 
     @activity.defn(name=TicketActivity.APPLY_CHANGE)
@@ -106,12 +111,11 @@ class TicketActivities:
         with session_scope(self.engine) as session:
             if session.get(TicketEvent, change.event_id) is not None:
                 return  # already applied by an earlier attempt
-            ticket = session.exec(
-                select(Ticket).where(Ticket.id == change.ticket_id).with_for_update()
-            ).one_or_none()
+            ticket = session.exec(select(Ticket).where(Ticket.id == change.ticket_id).with_for_update()).one_or_none()
             if ticket is None:
-                raise ApplicationError(f"ticket {change.ticket_id} does not exist", type="TicketNotFound",
-                                       non_retryable=True)
+                raise ApplicationError(
+                    f"ticket {change.ticket_id} does not exist", type="TicketNotFound", non_retryable=True
+                )
             session.add(
                 TicketEvent(
                     id=change.event_id,
@@ -146,5 +150,10 @@ class TicketActivities:
                         note=te.note,
                     )
                 )
-        log.info("ticket changed", ticket_id=str(change.ticket_id), tenant_id=str(change.tenant_id),
-                 kind=change.kind.value, workflow_id=activity.info().workflow_id)
+        log.info(
+            "ticket changed",
+            ticket_id=str(change.ticket_id),
+            tenant_id=str(change.tenant_id),
+            kind=change.kind.value,
+            workflow_id=activity.info().workflow_id,
+        )

@@ -28,8 +28,9 @@ async def _connect_forever(app: FastAPI, settings: Settings) -> None:
             await asyncio.sleep(2)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None,
-               temporal: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, temporal: Client | None = None
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -61,8 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     async def limit_body_size(request: Request, call_next):
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return problems.problem_response(413, "Content Too Large",
-                                             f"request body exceeds {MAX_BODY_BYTES} bytes")
+            return problems.problem_response(413, "Content Too Large", f"request body exceeds {MAX_BODY_BYTES} bytes")
         return await call_next(request)
 
     app.include_router(health.router)

@@ -115,8 +115,11 @@ def resolve_tenant_id(principal: Principal, requested: UUID | None) -> UUID:
     """The tenant a write is for: customers write for their own tenant only; MSP staff must name one."""
     if principal.is_msp:
         if requested is None:
-            raise Problem(422, "tenant_id: required for MSP users", errors=[
-                {"field": "tenant_id", "message": "required for MSP users"}])
+            raise Problem(
+                422,
+                "tenant_id: required for MSP users",
+                errors=[{"field": "tenant_id", "message": "required for MSP users"}],
+            )
         return requested
     assert principal.tenant_id is not None
     if requested is not None and requested != principal.tenant_id:

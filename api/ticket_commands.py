@@ -39,12 +39,14 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta = timed
         id=ticket_workflow_id(ticket.ticket_id),
         task_queue=TICKETS_TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(CUSTOMER_ID, ticket.customer_number),
-            SearchAttributePair(TICKET_PRIORITY, ticket.priority.value),
-            SearchAttributePair(TICKET_STATUS, "new"),
-            SearchAttributePair(PROCESS, "ticket"),
-        ]),
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CUSTOMER_ID, ticket.customer_number),
+                SearchAttributePair(TICKET_PRIORITY, ticket.priority.value),
+                SearchAttributePair(TICKET_STATUS, "new"),
+                SearchAttributePair(PROCESS, "ticket"),
+            ]
+        ),
         static_summary=f"{ticket.priority.value} [{ticket.customer_number}] {ticket.title}"[:200],
     )
     try:
@@ -57,8 +59,9 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta = timed
         raise
 
 
-async def update_ticket(client: Client, ticket_id: object, update, request,
-                        wait: timedelta = timedelta(seconds=10)) -> TicketState:
+async def update_ticket(
+    client: Client, ticket_id: object, update, request, wait: timedelta = timedelta(seconds=10)
+) -> TicketState:
     handle = client.get_workflow_handle(ticket_workflow_id(ticket_id))
     try:
         return await handle.execute_update(update, request, rpc_timeout=wait)

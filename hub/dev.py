@@ -15,6 +15,8 @@ import sysconfig
 import time
 from pathlib import Path
 
+import httpx
+
 from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.seed import seed_demo, seed_demo_tickets
@@ -131,6 +133,7 @@ def run_dev(settings: Settings) -> int:
         procs.append(_spawn([*me, "worker"]))
         procs.append(_spawn([*me, "api"]))
         created = asyncio.run(_demo_tickets(settings, engine))
+        _wait_for_api(settings, procs[-1], time.monotonic() + 60)
         _banner(settings, keys, created)
         while not stopping:
             for proc in procs:
@@ -142,6 +145,18 @@ def run_dev(settings: Settings) -> int:
         return 0
     finally:
         shutdown()
+
+
+def _wait_for_api(settings: Settings, proc: subprocess.Popen, deadline: float) -> None:
+    url = f"http://{settings.api_host}:{settings.api_port}/healthz"
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the API did not become healthy at {url}")
 
 
 def _banner(settings: Settings, keys: dict, created_tickets: int) -> None:

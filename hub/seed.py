@@ -231,8 +231,18 @@ async def seed_demo_tickets(client, engine: Engine, reopen_days: int = 7) -> int
         with Session(engine) as session:
             if session.get(Ticket, ticket_id) is not None:
                 continue
-        await open_ticket(client, NewTicket(
-            ticket_id=ticket_id, tenant_id=tenant.id, customer_number=number, title=title, priority=Priority(prio),
-            description="Demo-Ticket", created_by_user_id=tech.id, reopen_days=reopen_days))
+        await open_ticket(
+            client,
+            NewTicket(
+                ticket_id=ticket_id,
+                tenant_id=tenant.id,
+                customer_number=number,
+                title=title,
+                priority=Priority(prio),
+                description="Demo-Ticket",
+                created_by_user_id=tech.id,
+                reopen_days=reopen_days,
+            ),
+        )
         created += 1
     return created

@@ -19,9 +19,11 @@ async def register_search_attributes(client: Client) -> list[str]:
     Returns the names it added."""
     try:
         existing = set(
-            (await client.operator_service.list_search_attributes(
-                ListSearchAttributesRequest(namespace=client.namespace)
-            )).custom_attributes
+            (
+                await client.operator_service.list_search_attributes(
+                    ListSearchAttributesRequest(namespace=client.namespace)
+                )
+            ).custom_attributes
         )
     except RPCError as err:
         if err.status != RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server cannot list

@@ -8,7 +8,22 @@ from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
-    "ApiKey", "Asset", "AssetType", "AuditEvent", "BillingCycle", "Contact", "Contract", "ContractHistory",
-    "ContractLine", "LineUnit", "Licence", "Site", "Tenant", "Ticket", "TicketEvent", "TicketNumberCounter",
-    "TimeEntry", "User",
+    "ApiKey",
+    "Asset",
+    "AssetType",
+    "AuditEvent",
+    "BillingCycle",
+    "Contact",
+    "Contract",
+    "ContractHistory",
+    "ContractLine",
+    "LineUnit",
+    "Licence",
+    "Site",
+    "Tenant",
+    "Ticket",
+    "TicketEvent",
+    "TicketNumberCounter",
+    "TimeEntry",
+    "User",
 ]

@@ -16,8 +16,13 @@ def unique(prefix: str) -> str:
 
 
 def make_tenant(engine: Engine, **fields) -> Tenant:
-    values = {"name": unique("Kunde GmbH"), "customer_number": unique("K"), "country": "DE",
-              "subdivision": "DE-BY", "time_zone": "Europe/Berlin"} | fields
+    values = {
+        "name": unique("Kunde GmbH"),
+        "customer_number": unique("K"),
+        "country": "DE",
+        "subdivision": "DE-BY",
+        "time_zone": "Europe/Berlin",
+    } | fields
     with session_scope(engine) as s:
         tenant = Tenant(**values)
         s.add(tenant)
@@ -28,8 +33,13 @@ def make_user(engine: Engine, role: Role, tenant: Tenant | None = None, **fields
     """Returns the user and a fresh plaintext API key for it."""
     key = generate_api_key()
     with session_scope(engine) as s:
-        user = User(email=f"{unique('user')}@example.com", display_name=unique("User"), role=role,
-                    tenant_id=tenant.id if tenant else None, **fields)
+        user = User(
+            email=f"{unique('user')}@example.com",
+            display_name=unique("User"),
+            role=role,
+            tenant_id=tenant.id if tenant else None,
+            **fields,
+        )
         s.add(user)
         s.flush()
         s.add(ApiKey(user_id=user.id, name="test", prefix=key_lookup_prefix(key), key_hash=hash_api_key(key)))
@@ -45,8 +55,12 @@ def make_contact(engine: Engine, tenant: Tenant, **fields) -> Contact:
 
 
 def make_asset(engine: Engine, tenant: Tenant, **fields) -> Asset:
-    values = {"hostname": unique("host"), "asset_type": AssetType.WORKSTATION, "os": "Windows 11",
-              "warranty_end": date(2028, 1, 31)} | fields
+    values = {
+        "hostname": unique("host"),
+        "asset_type": AssetType.WORKSTATION,
+        "os": "Windows 11",
+        "warranty_end": date(2028, 1, 31),
+    } | fields
     with session_scope(engine) as s:
         asset = Asset(tenant_id=tenant.id, **values)
         s.add(asset)

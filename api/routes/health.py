@@ -34,5 +34,6 @@ async def healthz(request: Request) -> JSONResponse:
     db = await asyncio.to_thread(_check_db, request.app.state.engine)
     temporal = await _check_temporal(request.app.state.temporal)
     ok = db == "ok" and temporal == "ok"
-    return JSONResponse({"status": "ok" if ok else "degraded", "database": db, "temporal": temporal},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", "database": db, "temporal": temporal}, status_code=200 if ok else 503
+    )

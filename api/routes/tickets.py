@@ -67,8 +67,9 @@ def _visible(query, principal: Principal):  # noqa: ANN001, ANN202
         return query
     query = query.where(Ticket.tenant_id == principal.tenant_id)
     if principal.role == Role.CUSTOMER_USER:
-        query = query.where(or_(Ticket.requester_user_id == principal.user_id,
-                                Ticket.created_by_user_id == principal.user_id))
+        query = query.where(
+            or_(Ticket.requester_user_id == principal.user_id, Ticket.created_by_user_id == principal.user_id)
+        )
     return query
 
 
@@ -93,8 +94,10 @@ def _field_error(field: str, message: str) -> Problem:
 
 def _check_tenant_user(session: Session, user_id: UUID, tenant_id: UUID, field: str, *, agents_only: bool) -> None:
     user = session.get(User, user_id)
-    ok = user is not None and user.is_active and (
-        user.role in (Role.MSP_ADMIN, Role.MSP_TECH) if user.tenant_id is None else user.tenant_id == tenant_id
+    ok = (
+        user is not None
+        and user.is_active
+        and (user.role in (Role.MSP_ADMIN, Role.MSP_TECH) if user.tenant_id is None else user.tenant_id == tenant_id)
     )
     if ok and agents_only:
         ok = user.role in TICKET_AGENT_ROLES
@@ -108,10 +111,22 @@ def _fingerprint(tenant_id: UUID, body: TicketCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@router.post("", status_code=201, response_model=TicketPublic, responses={202: {"model": TicketAccepted}},
-             summary="Open a ticket (idempotent with the Idempotency-Key header)")
-async def create_ticket(body: TicketCreate, principal: Writer, session: SessionDep, temporal: TemporalDep,
-                        settings: SettingsDep, response: Response, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "",
+    status_code=201,
+    response_model=TicketPublic,
+    responses={202: {"model": TicketAccepted}},
+    summary="Open a ticket (idempotent with the Idempotency-Key header)",
+)
+async def create_ticket(
+    body: TicketCreate,
+    principal: Writer,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+):
     tenant_id = resolve_tenant_id(principal, body.tenant_id)
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
@@ -131,17 +146,28 @@ async def create_ticket(body: TicketCreate, principal: Writer, session: SessionD
     else:
         ticket_id = uuid.uuid4()
     new = NewTicket(
-        ticket_id=ticket_id, tenant_id=tenant_id, customer_number=tenant.customer_number, title=body.title,
-        description=body.description, priority=body.priority, category=body.category,
-        requester_user_id=requester, created_by_user_id=principal.user_id, idempotency_key=idempotency_key,
-        idempotency_fingerprint=fingerprint, reopen_days=settings.ticket_reopen_days,
+        ticket_id=ticket_id,
+        tenant_id=tenant_id,
+        customer_number=tenant.customer_number,
+        title=body.title,
+        description=body.description,
+        priority=body.priority,
+        category=body.category,
+        requester_user_id=requester,
+        created_by_user_id=principal.user_id,
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=fingerprint,
+        reopen_days=settings.ticket_reopen_days,
     )
     session.commit()  # end the read transaction; the workflow's activity writes the row
     try:
         await open_ticket(temporal, new)
     except TicketPending:
-        return JSONResponse(TicketAccepted(id=ticket_id).model_dump(mode="json"), status_code=202,
-                            headers={"Location": f"/api/v1/tickets/{ticket_id}"})
+        return JSONResponse(
+            TicketAccepted(id=ticket_id).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": f"/api/v1/tickets/{ticket_id}"},
+        )
     session.expire_all()
     created = session.get(Ticket, ticket_id)
     if created is None:  # cannot happen: the update returns only after the row committed
@@ -152,7 +178,9 @@ async def create_ticket(body: TicketCreate, principal: Writer, session: SessionD
 
 @router.get("", response_model=Page[TicketPublic], summary="List tickets visible to the caller")
 def list_tickets(
-    principal: CurrentUser, session: SessionDep, page: PageDep,
+    principal: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     tenant_id: UUID | None = None,
@@ -188,8 +216,13 @@ def get_ticket(ticket_id: UUID, principal: CurrentUser, session: SessionDep):
 
 
 @router.get("/{ticket_id}/events", response_model=Page[TicketEventPublic], summary="The ticket's history")
-def list_events(ticket_id: UUID, principal: CurrentUser, session: SessionDep, page: PageDep,
-                kind: Annotated[list[EventKind] | None, Query()] = None):
+def list_events(
+    ticket_id: UUID,
+    principal: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    kind: Annotated[list[EventKind] | None, Query()] = None,
+):
     _load(session, ticket_id, principal)
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
     if principal.role.is_customer_side:
@@ -213,8 +246,9 @@ async def _send(session: Session, temporal, ticket: Ticket, update, request) -> 
 
 
 @router.post("/{ticket_id}/transitions", response_model=TicketPublic, summary="Change the status")
-async def transition(ticket_id: UUID, body: TransitionBody, principal: Writer, session: SessionDep,
-                     temporal: TemporalDep):
+async def transition(
+    ticket_id: UUID, body: TransitionBody, principal: Writer, session: SessionDep, temporal: TemporalDep
+):
     ticket = _load(session, ticket_id, principal)
     req = TransitionRequest(actor=_actor(principal), to_status=body.to_status, note=body.note)
     return await _send(session, temporal, ticket, TicketWorkflow.transition, req)
@@ -239,16 +273,18 @@ async def assign(ticket_id: UUID, body: AssignBody, principal: Agent, session: S
 
 
 @router.put("/{ticket_id}/priority", response_model=TicketPublic, summary="Change the priority")
-async def change_priority(ticket_id: UUID, body: PriorityBody, principal: Agent, session: SessionDep,
-                          temporal: TemporalDep):
+async def change_priority(
+    ticket_id: UUID, body: PriorityBody, principal: Agent, session: SessionDep, temporal: TemporalDep
+):
     ticket = _load(session, ticket_id, principal)
     req = PriorityRequest(actor=_actor(principal), priority=body.priority, reason=body.reason)
     return await _send(session, temporal, ticket, TicketWorkflow.change_priority, req)
 
 
 @router.post("/{ticket_id}/time-entries", response_model=TicketPublic, status_code=201, summary="Log time")
-async def log_time(ticket_id: UUID, body: TimeEntryCreate, principal: Agent, session: SessionDep,
-                   temporal: TemporalDep):
+async def log_time(
+    ticket_id: UUID, body: TimeEntryCreate, principal: Agent, session: SessionDep, temporal: TemporalDep
+):
     ticket = _load(session, ticket_id, principal)
     user_id = body.user_id or principal.user_id
     if user_id != principal.user_id:
@@ -257,9 +293,15 @@ async def log_time(ticket_id: UUID, body: TimeEntryCreate, principal: Agent, ses
         _check_tenant_user(session, user_id, ticket.tenant_id, "user_id", agents_only=True)
     if body.started_at > datetime.now(UTC) + timedelta(minutes=5):
         raise _field_error("started_at", "time entries cannot start in the future")
-    req = TimeEntryRequest(actor=_actor(principal), user_id=user_id, started_at=body.started_at,
-                           minutes=body.minutes, billable=body.billable, activity_type=body.activity_type,
-                           note=body.note)
+    req = TimeEntryRequest(
+        actor=_actor(principal),
+        user_id=user_id,
+        started_at=body.started_at,
+        minutes=body.minutes,
+        billable=body.billable,
+        activity_type=body.activity_type,
+        note=body.note,
+    )
     return await _send(session, temporal, ticket, TicketWorkflow.log_time, req)
 
 
@@ -268,5 +310,3 @@ def list_time(ticket_id: UUID, principal: TimeReader, session: SessionDep, page:
     _load(session, ticket_id, principal)
     query = select(TimeEntry).where(TimeEntry.ticket_id == ticket_id).order_by(col(TimeEntry.started_at))
     return paginate(session, query, page, lambda t: TimeEntryPublic.model_validate(t, from_attributes=True))
-
-

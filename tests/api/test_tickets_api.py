@@ -20,10 +20,16 @@ def world(engine):
     """Two customers, each with a customer user and customer IT, plus MSP staff."""
     a, b = make_tenant(engine), make_tenant(engine)
     w = {"a": a, "b": b}
-    for name, role, tenant in [("tech", Role.MSP_TECH, None), ("admin", Role.MSP_ADMIN, None),
-                               ("finance", Role.FINANCE, None), ("a_user", Role.CUSTOMER_USER, a),
-                               ("a_user2", Role.CUSTOMER_USER, a), ("a_it", Role.CUSTOMER_IT, a),
-                               ("b_user", Role.CUSTOMER_USER, b), ("b_it", Role.CUSTOMER_IT, b)]:
+    for name, role, tenant in [
+        ("tech", Role.MSP_TECH, None),
+        ("admin", Role.MSP_ADMIN, None),
+        ("finance", Role.FINANCE, None),
+        ("a_user", Role.CUSTOMER_USER, a),
+        ("a_user2", Role.CUSTOMER_USER, a),
+        ("a_it", Role.CUSTOMER_IT, a),
+        ("b_user", Role.CUSTOMER_USER, b),
+        ("b_it", Role.CUSTOMER_IT, b),
+    ]:
         w[name], w[name + "_key"] = make_user(engine, role, tenant)
     return w
 
@@ -80,29 +86,30 @@ async def test_idempotency_key_returns_same_ticket(api, engine, world):
 async def test_lifecycle_through_the_api(api, engine, world):
     tid = (await create(api, world["a_user_key"])).json()["id"]
     tech = auth(world["tech_key"])
-    r = await api.put(f"/api/v1/tickets/{tid}/assignee", json={"assignee_user_id": str(world["tech"].id)},
-                      headers=tech)
+    r = await api.put(f"/api/v1/tickets/{tid}/assignee", json={"assignee_user_id": str(world["tech"].id)}, headers=tech)
     assert r.status_code == 200 and r.json()["assignee_user_id"] == str(world["tech"].id)
     r = await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "waiting_customer"}, headers=tech)
     assert r.json()["status"] == "waiting_customer"
-    r = await api.post(f"/api/v1/tickets/{tid}/comments", json={"body": "Neustart hat geholfen"},
-                       headers=auth(world["a_user_key"]))
+    r = await api.post(
+        f"/api/v1/tickets/{tid}/comments", json={"body": "Neustart hat geholfen"}, headers=auth(world["a_user_key"])
+    )
     assert r.status_code == 201 and r.json()["status"] == "open"
-    r = await api.post(f"/api/v1/tickets/{tid}/comments", json={"body": "intern", "visibility": "internal"},
-                       headers=tech)
+    r = await api.post(
+        f"/api/v1/tickets/{tid}/comments", json={"body": "intern", "visibility": "internal"}, headers=tech
+    )
     assert r.status_code == 201
     r = await api.put(f"/api/v1/tickets/{tid}/priority", json={"priority": "P1"}, headers=tech)
     assert r.json()["priority"] == "P1"
     started = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
-    r = await api.post(f"/api/v1/tickets/{tid}/time-entries", json={"started_at": started, "minutes": 15},
-                       headers=tech)
+    r = await api.post(f"/api/v1/tickets/{tid}/time-entries", json={"started_at": started, "minutes": 15}, headers=tech)
     assert r.status_code == 201
     times = await api.get(f"/api/v1/tickets/{tid}/time-entries", headers=auth(world["finance_key"]))
     assert [t["minutes"] for t in times.json()["items"]] == [15]
     r = await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "resolved"}, headers=tech)
     assert r.json()["status"] == "resolved" and r.json()["resolved_at"]
-    r = await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "closed"},
-                       headers=auth(world["a_user_key"]))
+    r = await api.post(
+        f"/api/v1/tickets/{tid}/transitions", json={"to_status": "closed"}, headers=auth(world["a_user_key"])
+    )
     assert r.json()["status"] == "closed"
     # The customer sees the public history only; the technician sees the internal note too.
     customer_events = (await api.get(f"/api/v1/tickets/{tid}/events", headers=auth(world["a_user_key"]))).json()
@@ -115,11 +122,13 @@ async def test_lifecycle_through_the_api(api, engine, world):
 async def test_invalid_transition_is_409_and_writes_nothing(api, engine, world):
     tid = (await create(api, world["a_user_key"])).json()["id"]
     before = count(engine, TicketEvent)
-    r = await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "closed"},
-                       headers=auth(world["tech_key"]))
+    r = await api.post(
+        f"/api/v1/tickets/{tid}/transitions", json={"to_status": "closed"}, headers=auth(world["tech_key"])
+    )
     assert_problem(r, 409, "cannot change status from new to closed")
-    r = await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "in_progress"},
-                       headers=auth(world["a_user_key"]))
+    r = await api.post(
+        f"/api/v1/tickets/{tid}/transitions", json={"to_status": "in_progress"}, headers=auth(world["a_user_key"])
+    )
     assert_problem(r, 409, "customer users may only")
     assert count(engine, TicketEvent) == before
 
@@ -131,16 +140,23 @@ async def test_other_tenant_gets_404_everywhere(api, engine, world):
         h = auth(world[key])
         assert_problem(await api.get(f"/api/v1/tickets/{tid}", headers=h), 404, "not found")
         assert_problem(await api.get(f"/api/v1/tickets/{tid}/events", headers=h), 404, "not found")
-        assert_problem(await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "open"},
-                                      headers=h), 404, "not found")
-        assert_problem(await api.post(f"/api/v1/tickets/{tid}/comments", json={"body": "x"}, headers=h),
-                       404, "not found")
+        assert_problem(
+            await api.post(f"/api/v1/tickets/{tid}/transitions", json={"to_status": "open"}, headers=h),
+            404,
+            "not found",
+        )
+        assert_problem(
+            await api.post(f"/api/v1/tickets/{tid}/comments", json={"body": "x"}, headers=h), 404, "not found"
+        )
         listed = (await api.get("/api/v1/tickets?limit=200", headers=h)).json()["items"]
         assert tid not in [t["id"] for t in listed]
         assert {t["tenant_id"] for t in listed} <= {str(world["b"].id)}
     b_it = auth(world["b_it_key"])
-    assert_problem(await api.put(f"/api/v1/tickets/{tid}/assignee", json={"assignee_user_id": None},
-                                 headers=b_it), 404, "not found")
+    assert_problem(
+        await api.put(f"/api/v1/tickets/{tid}/assignee", json={"assignee_user_id": None}, headers=b_it),
+        404,
+        "not found",
+    )
     # Creating for another tenant looks like an unknown tenant.
     assert_problem(await create(api, world["b_it_key"], tenant_id=str(world["a"].id)), 404, "not found")
     assert count(engine, TicketEvent) == before
@@ -150,16 +166,22 @@ async def test_customer_user_sees_only_own_tickets_customer_it_sees_tenant(api, 
     mine = (await create(api, world["a_user_key"])).json()["id"]
     theirs = (await create(api, world["a_user2_key"])).json()["id"]
     assert_problem(await api.get(f"/api/v1/tickets/{theirs}", headers=auth(world["a_user_key"])), 404, "not found")
-    own = {t["id"] for t in (await api.get("/api/v1/tickets?limit=200", headers=auth(world["a_user_key"]))).json()["items"]}
+    own = {
+        t["id"] for t in (await api.get("/api/v1/tickets?limit=200", headers=auth(world["a_user_key"]))).json()["items"]
+    }
     assert mine in own and theirs not in own
-    it = {t["id"] for t in (await api.get("/api/v1/tickets?limit=200", headers=auth(world["a_it_key"]))).json()["items"]}
+    it = {
+        t["id"] for t in (await api.get("/api/v1/tickets?limit=200", headers=auth(world["a_it_key"]))).json()["items"]
+    }
     assert {mine, theirs} <= it
 
 
 async def test_list_filters_and_pagination(api, world):
     h = auth(world["b_it_key"])
-    ids = [(await create(api, world["b_it_key"], title=f"Filter {i}", priority=p)).json()["id"]
-           for i, p in enumerate(["P1", "P4", "P1"])]
+    ids = [
+        (await create(api, world["b_it_key"], title=f"Filter {i}", priority=p)).json()["id"]
+        for i, p in enumerate(["P1", "P4", "P1"])
+    ]
     r = (await api.get("/api/v1/tickets", params={"priority": "P1", "q": "filter"}, headers=h)).json()
     assert {t["id"] for t in r["items"]} == {ids[0], ids[2]} and r["total"] == 2
     page = (await api.get("/api/v1/tickets", params={"q": "filter", "limit": 1, "offset": 1}, headers=h)).json()
@@ -184,14 +206,28 @@ BAD_REQUESTS = [
     ("put", "/api/v1/tickets/{tid}/assignee", {"assignee_user_id": "{b_user}"}, 422, "assignee_user_id"),
     ("put", "/api/v1/tickets/{tid}/assignee", {"assignee_user_id": "{a_user}"}, 422, "assignee_user_id"),
     ("put", "/api/v1/tickets/{tid}/priority", {"priority": 1}, 422, "priority"),
-    ("post", "/api/v1/tickets/{tid}/time-entries", {"started_at": "2026-01-01T10:00:00", "minutes": 5}, 422,
-     "started_at"),
-    ("post", "/api/v1/tickets/{tid}/time-entries", {"started_at": "2099-01-01T10:00:00Z", "minutes": 5}, 422,
-     "future"),
-    ("post", "/api/v1/tickets/{tid}/time-entries", {"started_at": "2026-01-01T10:00:00Z", "minutes": 0}, 422,
-     "minutes"),
-    ("post", "/api/v1/tickets/{tid}/time-entries", {"started_at": "2026-01-01T10:00:00Z", "minutes": 5,
-                                                    "user_id": "{b_user}"}, 403, "msp_admin"),
+    (
+        "post",
+        "/api/v1/tickets/{tid}/time-entries",
+        {"started_at": "2026-01-01T10:00:00", "minutes": 5},
+        422,
+        "started_at",
+    ),
+    ("post", "/api/v1/tickets/{tid}/time-entries", {"started_at": "2099-01-01T10:00:00Z", "minutes": 5}, 422, "future"),
+    (
+        "post",
+        "/api/v1/tickets/{tid}/time-entries",
+        {"started_at": "2026-01-01T10:00:00Z", "minutes": 0},
+        422,
+        "minutes",
+    ),
+    (
+        "post",
+        "/api/v1/tickets/{tid}/time-entries",
+        {"started_at": "2026-01-01T10:00:00Z", "minutes": 5, "user_id": "{b_user}"},
+        403,
+        "msp_admin",
+    ),
     ("get", "/api/v1/tickets?limit=0", None, 422, "limit"),
     ("get", "/api/v1/tickets?status=nonsense", None, 422, "status"),
     ("get", "/api/v1/tickets?created_from=2026-01-01T00:00:00", None, 422, "time zone"),
@@ -217,15 +253,29 @@ async def test_auth_roles_and_malformed_bodies(api, engine, world):
     assert_problem(await api.post("/api/v1/tickets", json={"title": "x"}), 401, "missing API key")
     assert_problem(await api.get("/api/v1/tickets", headers=auth("psa_wrong")), 401, "invalid")
     assert_problem(await create(api, world["finance_key"], tenant_id=str(world["a"].id)), 403, "finance")
-    raw = await api.post("/api/v1/tickets", content=b"{not json", headers=auth(world["a_it_key"]) | {
-        "content-type": "application/json"})
+    raw = await api.post(
+        "/api/v1/tickets", content=b"{not json", headers=auth(world["a_it_key"]) | {"content-type": "application/json"}
+    )
     assert raw.status_code == 422 and raw.headers["content-type"].startswith(PROBLEM)
-    big = await api.post("/api/v1/tickets", content=b"x" * (1024 * 1024 + 1), headers=auth(world["a_it_key"]) | {
-        "content-type": "application/json"})
+    big = await api.post(
+        "/api/v1/tickets",
+        content=b"x" * (1024 * 1024 + 1),
+        headers=auth(world["a_it_key"]) | {"content-type": "application/json"},
+    )
     assert_problem(big, 413, "exceeds")
     tid = (await create(api, world["a_user_key"])).json()["id"]
-    assert_problem(await api.post(f"/api/v1/tickets/{tid}/comments", json={"body": "x", "visibility": "internal"},
-                                  headers=auth(world["a_user_key"])), 403, "internal")
-    assert_problem(await api.put(f"/api/v1/tickets/{tid}/priority", json={"priority": "P1"},
-                                 headers=auth(world["a_user_key"])), 403, "customer_user")
+    assert_problem(
+        await api.post(
+            f"/api/v1/tickets/{tid}/comments",
+            json={"body": "x", "visibility": "internal"},
+            headers=auth(world["a_user_key"]),
+        ),
+        403,
+        "internal",
+    )
+    assert_problem(
+        await api.put(f"/api/v1/tickets/{tid}/priority", json={"priority": "P1"}, headers=auth(world["a_user_key"])),
+        403,
+        "customer_user",
+    )
     assert count(engine, Ticket) == before + 1

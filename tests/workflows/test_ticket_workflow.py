@@ -38,9 +38,15 @@ def people(engine):
 
 
 def new_ticket(tenant, creator: Actor, **fields) -> NewTicket:
-    values = {"ticket_id": uuid.uuid4(), "tenant_id": tenant.id, "customer_number": tenant.customer_number,
-              "title": "Drucker im 2. OG druckt nicht", "priority": Priority.P3, "created_by_user_id": creator.user_id,
-              "reopen_days": 7} | fields
+    values = {
+        "ticket_id": uuid.uuid4(),
+        "tenant_id": tenant.id,
+        "customer_number": tenant.customer_number,
+        "title": "Drucker im 2. OG druckt nicht",
+        "priority": Priority.P3,
+        "created_by_user_id": creator.user_id,
+        "reopen_days": 7,
+    } | fields
     return NewTicket(**values)
 
 
@@ -90,20 +96,37 @@ async def test_full_lifecycle_with_pause_comment_assign_time(client: Client, eng
     await open_ticket(client, ticket)
     tid = ticket.ticket_id
     await update_ticket(client, tid, TicketWorkflow.assign, AssignRequest(actor=tech, assignee_user_id=tech.user_id))
-    await update_ticket(client, tid, TicketWorkflow.transition,
-                        TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS))
-    await update_ticket(client, tid, TicketWorkflow.transition,
-                        TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER, note="Bitte Modell?"))
+    await update_ticket(
+        client, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS)
+    )
+    await update_ticket(
+        client,
+        tid,
+        TicketWorkflow.transition,
+        TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER, note="Bitte Modell?"),
+    )
     # The customer's public reply ends the wait.
-    state = await update_ticket(client, tid, TicketWorkflow.comment,
-                                CommentRequest(actor=customer, body="HP LaserJet M404"))
+    state = await update_ticket(
+        client, tid, TicketWorkflow.comment, CommentRequest(actor=customer, body="HP LaserJet M404")
+    )
     assert state.status == TicketStatus.OPEN
-    await update_ticket(client, tid, TicketWorkflow.log_time, TimeEntryRequest(
-        actor=tech, user_id=tech.user_id, started_at=datetime.now(UTC) - timedelta(hours=1), minutes=25))
-    await update_ticket(client, tid, TicketWorkflow.change_priority,
-                        PriorityRequest(actor=tech, priority=Priority.P2, reason="Ganze Abteilung betroffen"))
-    state = await update_ticket(client, tid, TicketWorkflow.transition,
-                                TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    await update_ticket(
+        client,
+        tid,
+        TicketWorkflow.log_time,
+        TimeEntryRequest(
+            actor=tech, user_id=tech.user_id, started_at=datetime.now(UTC) - timedelta(hours=1), minutes=25
+        ),
+    )
+    await update_ticket(
+        client,
+        tid,
+        TicketWorkflow.change_priority,
+        PriorityRequest(actor=tech, priority=Priority.P2, reason="Ganze Abteilung betroffen"),
+    )
+    state = await update_ticket(
+        client, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)
+    )
     assert state.status == TicketStatus.RESOLVED and state.resolved_at is not None
 
     with Session(engine) as s:
@@ -112,9 +135,17 @@ async def test_full_lifecycle_with_pause_comment_assign_time(client: Client, eng
         entries = s.exec(select(TimeEntry).where(TimeEntry.ticket_id == tid)).all()
         assert [e.minutes for e in entries] == [25]
     kinds = [e.kind for e in events(engine, tid)]
-    assert kinds == [EventKind.CREATED, EventKind.ASSIGNED, EventKind.STATUS_CHANGED, EventKind.STATUS_CHANGED,
-                     EventKind.COMMENTED, EventKind.STATUS_CHANGED, EventKind.TIME_LOGGED,
-                     EventKind.PRIORITY_CHANGED, EventKind.STATUS_CHANGED]
+    assert kinds == [
+        EventKind.CREATED,
+        EventKind.ASSIGNED,
+        EventKind.STATUS_CHANGED,
+        EventKind.STATUS_CHANGED,
+        EventKind.COMMENTED,
+        EventKind.STATUS_CHANGED,
+        EventKind.TIME_LOGGED,
+        EventKind.PRIORITY_CHANGED,
+        EventKind.STATUS_CHANGED,
+    ]
 
 
 async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client, engine, people):
@@ -122,11 +153,19 @@ async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client,
     ticket = new_ticket(tenant, tech)
     await open_ticket(client, ticket)
     with pytest.raises(TicketRejected, match="cannot change status from new to closed"):
-        await update_ticket(client, ticket.ticket_id, TicketWorkflow.transition,
-                            TransitionRequest(actor=tech, to_status=TicketStatus.CLOSED))
+        await update_ticket(
+            client,
+            ticket.ticket_id,
+            TicketWorkflow.transition,
+            TransitionRequest(actor=tech, to_status=TicketStatus.CLOSED),
+        )
     with pytest.raises(TicketRejected, match="customer users may only"):
-        await update_ticket(client, ticket.ticket_id, TicketWorkflow.transition,
-                            TransitionRequest(actor=customer, to_status=TicketStatus.IN_PROGRESS))
+        await update_ticket(
+            client,
+            ticket.ticket_id,
+            TicketWorkflow.transition,
+            TransitionRequest(actor=customer, to_status=TicketStatus.IN_PROGRESS),
+        )
     assert [e.kind for e in events(engine, ticket.ticket_id)] == [EventKind.CREATED]
     assert (await query_ticket(client, ticket.ticket_id)).status == TicketStatus.NEW
 
@@ -137,14 +176,20 @@ async def test_reopen_within_window_then_autoclose_after_window(env: WorkflowEnv
     ticket = new_ticket(tenant, tech, reopen_days=3)
     await open_ticket(client, ticket)
     tid = ticket.ticket_id
-    await update_ticket(client, tid, TicketWorkflow.transition,
-                        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    await update_ticket(
+        client, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)
+    )
     await env.sleep(timedelta(days=2))
-    state = await update_ticket(client, tid, TicketWorkflow.transition,
-                                TransitionRequest(actor=customer, to_status=TicketStatus.OPEN, note="Geht wieder nicht"))
+    state = await update_ticket(
+        client,
+        tid,
+        TicketWorkflow.transition,
+        TransitionRequest(actor=customer, to_status=TicketStatus.OPEN, note="Geht wieder nicht"),
+    )
     assert state.status == TicketStatus.OPEN and state.resolved_at is None
-    await update_ticket(client, tid, TicketWorkflow.transition,
-                        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    await update_ticket(
+        client, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)
+    )
     # Nobody reopens: after 3 days the workflow closes the ticket and completes.
     # (Handles from get_workflow_handle do not unlock time skipping on result(); skip explicitly.)
     await env.sleep(timedelta(days=3, minutes=1))
@@ -162,8 +207,12 @@ async def test_reopen_after_window_is_rejected(env: WorkflowEnvironment, people)
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech, reopen_days=0)
     await open_ticket(client, ticket)
-    await update_ticket(client, ticket.ticket_id, TicketWorkflow.transition,
-                        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED))
+    await update_ticket(
+        client,
+        ticket.ticket_id,
+        TicketWorkflow.transition,
+        TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED),
+    )
     final = await client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(ticket.ticket_id)).result()
     assert final.status == TicketStatus.CLOSED
 
@@ -173,5 +222,9 @@ async def test_internal_note_by_customer_user_is_rejected(client: Client, people
     ticket = new_ticket(tenant, tech)
     await open_ticket(client, ticket)
     with pytest.raises(TicketRejected, match="internal notes"):
-        await update_ticket(client, ticket.ticket_id, TicketWorkflow.comment,
-                            CommentRequest(actor=customer, body="x", visibility=Visibility.INTERNAL))
+        await update_ticket(
+            client,
+            ticket.ticket_id,
+            TicketWorkflow.comment,
+            CommentRequest(actor=customer, body="x", visibility=Visibility.INTERNAL),
+        )

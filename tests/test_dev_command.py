@@ -1,0 +1,140 @@
+"""The first README command end to end: `psa dev` brings up Temporal, SQLite, worker and API with demo data;
+Ctrl-C stops all of it; a second start reuses the data and seeds nothing twice."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+PSA = str(Path(sysconfig.get_path("scripts")) / "psa")
+TEMPORAL = str(Path(sysconfig.get_path("scripts")) / "temporal")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hub:
+    def __init__(self, data_dir: Path):
+        self.temporal_port, self.api_port = free_port(), free_port()
+        self.env = os.environ | {
+            "PSA_DATA_DIR": str(data_dir),
+            "PSA_TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
+            "PSA_TEMPORAL_UI_PORT": str(free_port()),
+            "PSA_API_PORT": str(self.api_port),
+            "PSA_DATABASE_URL": "",
+        }
+        self.log = data_dir / "dev.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> str:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [PSA, "dev"],
+            env=self.env,
+            stdout=open(self.log, "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log.read_text()
+            if '"hub ready"' in text:
+                return text
+            if self.proc.poll() is not None:
+                pytest.fail(f"psa dev exited early:\n{text[-3000:]}")
+            time.sleep(0.5)
+        pytest.fail(f"psa dev not ready in {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+        self.proc.wait(60)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+def hub_processes(data_dir: Path) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if str(data_dir) in line or f"--port {data_dir.name}" in line]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-group handling is tested on Linux")
+def test_psa_dev_end_to_end(tmp_path: Path):
+    data = tmp_path / "data"
+    hub = Hub(data)
+    started = time.monotonic()
+    hub.start()
+    try:
+        assert time.monotonic() - started < 180
+        keys = json.loads((data / "demo-credentials.json").read_text())
+        tech = {"X-API-Key": keys["tech@msp.example"]["api_key"]}
+        other_customer = {"X-API-Key": keys["user@treuhand-zh.example"]["api_key"]}
+        with httpx.Client(base_url=hub.url, timeout=30) as http:
+            assert http.get("/healthz").json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+            tenants = http.get("/api/v1/tenants", headers=tech).json()["items"]
+            k1 = next(t for t in tenants if t["customer_number"] == "K10001")
+            created = http.post(
+                "/api/v1/tickets",
+                headers=tech,
+                json={"tenant_id": k1["id"], "title": "Server MUC-DC01 antwortet nicht", "priority": "P1"},
+            )
+            assert created.status_code == 201, created.text
+            tid = created.json()["id"]
+            bad = http.post(f"/api/v1/tickets/{tid}/transitions", headers=tech, json={"to_status": "closed"})
+            assert bad.status_code == 409 and "cannot change status" in bad.json()["detail"]
+            assert http.get(f"/api/v1/tickets/{tid}", headers=other_customer).status_code == 404
+        query = "CustomerId='K10001' AND TicketPriority='P1' AND TicketStatus='new'"
+        for _ in range(40):  # visibility is eventually consistent
+            listed = subprocess.run(
+                [
+                    TEMPORAL,
+                    "workflow",
+                    "list",
+                    "--address",
+                    hub.env["PSA_TEMPORAL_ADDRESS"],
+                    "--query",
+                    query,
+                    "-o",
+                    "json",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            if f"ticket-{tid}" in listed.stdout:
+                break
+            time.sleep(0.25)
+        assert f"ticket-{tid}" in listed.stdout
+    finally:
+        hub.stop()
+    assert hub.proc.returncode == 0
+    time.sleep(1)
+    assert hub_processes(data) == []
+
+    # Second start: same data, nothing seeded twice.
+    second = Hub(data)
+    text = second.start()
+    try:
+        assert "Demo tickets opened now: 0" in text
+        keys = json.loads((data / "demo-credentials.json").read_text())
+        tech = {"X-API-Key": keys["tech@msp.example"]["api_key"]}
+        with httpx.Client(base_url=second.url, timeout=30) as http:
+            tenants = http.get("/api/v1/tenants", headers=tech).json()
+            assert tenants["total"] == 3
+            assert http.get("/api/v1/tickets", headers=tech).json()["total"] == 5
+    finally:
+        second.stop()
+    assert hub_processes(data) == []

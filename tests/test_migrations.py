@@ -1,0 +1,29 @@
+"""Alembic migrations and the SQLModel tables describe the same schema, on every database."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import models  # noqa: F401
+from hub.db import alembic_config, make_engine, upgrade
+
+
+def test_migrated_schema_matches_models(engine):
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, SQLModel.metadata)
+    assert diff == []
+
+
+def test_downgrade_to_base_and_upgrade_again(tmp_path):
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+    upgrade(url)
+    command.downgrade(alembic_config(url), "base")
+    eng = make_engine(url)
+    assert set(inspect(eng).get_table_names()) == {"alembic_version"}
+    upgrade(url)
+    assert "tickets" in inspect(eng).get_table_names()
+    eng.dispose()

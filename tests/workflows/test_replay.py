@@ -1,0 +1,45 @@
+"""Replay recorded histories against the current workflow code: a non-deterministic change fails here."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.ticket import TicketWorkflow
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+TICKET_HISTORIES = sorted(HISTORIES.glob("ticket_*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+def test_histories_exist():
+    assert TICKET_HISTORIES, "record them with: python -m tests.record_histories"
+
+
+@pytest.mark.parametrize("path", TICKET_HISTORIES, ids=lambda p: p.name)
+async def test_ticket_history_replays(path: Path):
+    replayer = Replayer(workflows=[TicketWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(load(path))
+
+
+@workflow.defn(name="TicketLifecycle")
+class ReorderedTicketWorkflow:
+    """A careless edit: starts with a timer instead of the create activity."""
+
+    @workflow.run
+    async def run(self, inp: dict) -> None:
+        await workflow.sleep(timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("path", TICKET_HISTORIES[:1], ids=lambda p: p.name)
+async def test_replay_catches_a_nondeterministic_change(path: Path):
+    replayer = Replayer(workflows=[ReorderedTicketWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
+    assert result.replay_failure is not None
