@@ -1,8 +1,11 @@
 """The FastAPI application: thin; it validates, checks tenant and role, then talks to Temporal or the DB."""
 
 import asyncio
+import time
+import uuid
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -57,6 +60,20 @@ def create_app(
     app.state.engine = engine
     app.state.temporal = temporal
     problems.install(app)
+
+    @app.middleware("http")
+    async def log_requests(request: Request, call_next):
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["X-Request-ID"] = request_id
+        log.info("request", request_id=request_id, method=request.method, path=request.url.path,
+                 status=response.status_code, duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        return response
 
     @app.middleware("http")
     async def limit_body_size(request: Request, call_next):
