@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.logging import get_logger
@@ -74,6 +74,12 @@ def install(app: FastAPI) -> None:
         # The transaction was rolled back; tell the client which kind of conflict it was, not the SQL.
         log.info("integrity error", error=str(exc.orig))
         return problem_response(409, "Conflict", "the request conflicts with existing data (duplicate or in use)")
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        log.info("data error", error=str(exc.orig))
+        return problem_response(422, "Unprocessable Content", "a value is not acceptable to the database "
+                                "(invalid characters or out of range)")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -3,12 +3,26 @@
 from models.asset import Asset, AssetType, Licence
 from models.audit import AuditEvent
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
+from models.sla import (
+    BusinessCalendarRow,
+    EscalationPolicy,
+    EscalationPolicyVersion,
+    Notification,
+    SlaDefinitionRow,
+    TicketSla,
+)
 from models.tenant import Contact, Site, Tenant
 from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
     "ApiKey",
+    "BusinessCalendarRow",
+    "EscalationPolicy",
+    "EscalationPolicyVersion",
+    "Notification",
+    "SlaDefinitionRow",
+    "TicketSla",
     "Asset",
     "AssetType",
     "AuditEvent",

@@ -39,6 +39,8 @@ class Contract(SQLModel, table=True):
     start_date: date
     end_date: date | None = None
     currency: str = Field(default="EUR", max_length=3)
+    sla_definition_id: uuid.UUID | None = Field(default=None, foreign_key="sla_definitions.id", ondelete="SET NULL")
+    calendar_id: uuid.UUID | None = Field(default=None, foreign_key="business_calendars.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
 
 

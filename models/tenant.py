@@ -19,6 +19,8 @@ class Tenant(SQLModel, table=True):
     subdivision: str | None = Field(default=None, max_length=8)  # ISO 3166-2, e.g. DE-BY, AT-9, CH-ZH
     time_zone: str = Field(default="Europe/Berlin", max_length=64)
     vat_id: str | None = Field(default=None, max_length=32)
+    # Business hours for the SLA; empty: Mon-Fri 08-17 with the holidays of country/subdivision.
+    calendar_id: uuid.UUID | None = Field(default=None, foreign_key="business_calendars.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
 
 

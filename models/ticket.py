@@ -24,6 +24,8 @@ class Ticket(SQLModel, table=True):
     status: TicketStatus = Field(sa_type=enum_type(TicketStatus), index=True)
     priority: Priority = Field(sa_type=enum_type(Priority), index=True)
     category: str | None = Field(default=None, max_length=64)
+    queue: str | None = Field(default=None, max_length=64, index=True)
+    sla_state: str | None = Field(default=None, max_length=16, index=True)
     requester_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     assignee_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")

@@ -18,7 +18,7 @@ def unique(prefix: str) -> str:
 def make_tenant(engine: Engine, **fields) -> Tenant:
     values = {
         "name": unique("Kunde GmbH"),
-        "customer_number": unique("K"),
+        "customer_number": unique("K").upper(),
         "country": "DE",
         "subdivision": "DE-BY",
         "time_zone": "Europe/Berlin",

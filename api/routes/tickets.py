@@ -22,6 +22,7 @@ from api.deps import (
 )
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
+from api.schemas.common import SearchText, contains
 from api.schemas.tickets import (
     AssignBody,
     CommentBody,
@@ -185,7 +186,7 @@ def list_tickets(
     priority: Annotated[list[Priority] | None, Query()] = None,
     tenant_id: UUID | None = None,
     assignee_user_id: UUID | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in title or ticket number")] = None,
+    q: Annotated[SearchText | None, Query(description="Text in title or ticket number")] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
 ):
@@ -199,8 +200,9 @@ def list_tickets(
     if assignee_user_id:
         query = query.where(Ticket.assignee_user_id == assignee_user_id)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(col(Ticket.title).ilike(pattern), col(Ticket.number).ilike(pattern)))
+        pattern = contains(q)
+        query = query.where(or_(col(Ticket.title).ilike(pattern, escape="\\"),
+                                col(Ticket.number).ilike(pattern, escape="\\")))
     for bound, op in ((created_from, "ge"), (created_to, "lt")):
         if bound is not None:
             if bound.tzinfo is None:

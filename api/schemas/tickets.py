@@ -4,21 +4,22 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from api.schemas.common import Body as _Body
+from api.schemas.common import multiline, text
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Title = text(200)
+Code = text(64)
 
 
 class TicketCreate(_Body):
     tenant_id: UUID | None = Field(default=None, description="Required for MSP users; customers create for their own")
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=20_000)
+    title: Title
+    description: multiline(20_000) = ""
     priority: Priority = Priority.P3
-    category: str | None = Field(default=None, max_length=64)
+    category: Code | None = None
     requester_user_id: UUID | None = None
 
 
@@ -48,11 +49,11 @@ class TicketAccepted(BaseModel):
 
 class TransitionBody(_Body):
     to_status: TicketStatus
-    note: str | None = Field(default=None, max_length=20_000)
+    note: multiline(20_000, 1) | None = None
 
 
 class CommentBody(_Body):
-    body: str = Field(min_length=1, max_length=20_000)
+    body: multiline(20_000, 1)
     visibility: Visibility = Visibility.PUBLIC
 
 
@@ -62,15 +63,15 @@ class AssignBody(_Body):
 
 class PriorityBody(_Body):
     priority: Priority
-    reason: str | None = Field(default=None, max_length=2_000)
+    reason: multiline(2_000, 1) | None = None
 
 
 class TimeEntryCreate(_Body):
     started_at: AwareDatetime
     minutes: int = Field(gt=0, le=24 * 60)
     billable: bool = True
-    activity_type: str = Field(default="support", min_length=1, max_length=64)
-    note: str | None = Field(default=None, max_length=2_000)
+    activity_type: Code = "support"
+    note: multiline(2_000, 1) | None = None
     user_id: UUID | None = Field(default=None, description="Whose time; defaults to the caller")
 
 

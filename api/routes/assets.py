@@ -1,0 +1,102 @@
+"""Assets (devices) of a tenant. Everybody reads within their scope; MSP staff and the customer's IT write."""
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlmodel import Session, col, or_, select
+
+from api.deps import CurrentUser, Principal, SessionDep, get_scoped, require_roles, resolve_tenant_id
+from api.pagination import Page, PageDep, paginate
+from api.routes.tenants import check_site, require_tenant
+from api.schemas.assets import AssetCreate, AssetPublic, AssetUpdate
+from api.schemas.common import SearchText, apply_changes, audit_event, contains, field_error
+from domain.roles import Role
+from models import Asset, AssetType
+
+router = APIRouter(prefix="/assets", tags=["assets"])
+
+Writer = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT))]
+
+
+def _public(asset: Asset) -> AssetPublic:
+    return AssetPublic.model_validate(asset, from_attributes=True)
+
+
+def _check_hostname(session: Session, tenant_id: UUID, hostname: str, own_id: UUID | None = None) -> None:
+    query = select(Asset.id).where(Asset.tenant_id == tenant_id, Asset.hostname == hostname)
+    if own_id is not None:
+        query = query.where(Asset.id != own_id)
+    if session.exec(query).first() is not None:
+        raise field_error("hostname", f"an asset with host name {hostname} already exists for this tenant", 409)
+
+
+def _load(session: Session, asset_id: UUID, principal: Principal) -> Asset:
+    return get_scoped(session, Asset, asset_id, principal, "asset")
+
+
+@router.get("", response_model=Page[AssetPublic], summary="List assets (customers: their tenant's)")
+def list_assets(principal: CurrentUser, session: SessionDep, page: PageDep, tenant_id: UUID | None = None,
+                asset_type: AssetType | None = None,
+                q: Annotated[SearchText | None, Query(description="Part of host name or serial number")] = None,
+                warranty_before: Annotated[date | None, Query(description="Warranty ends before this day")] = None):
+    query = select(Asset).order_by(Asset.hostname, Asset.id)
+    if not principal.is_msp:
+        query = query.where(Asset.tenant_id == principal.tenant_id)
+    if tenant_id is not None:
+        query = query.where(Asset.tenant_id == tenant_id)
+    if asset_type is not None:
+        query = query.where(Asset.asset_type == asset_type)
+    if q:
+        pattern = contains(q)
+        query = query.where(or_(col(Asset.hostname).ilike(pattern, escape="\\"),
+                                col(Asset.serial).ilike(pattern, escape="\\")))
+    if warranty_before is not None:
+        query = query.where(col(Asset.warranty_end) < warranty_before)
+    return paginate(session, query, page, _public)
+
+
+@router.get("/{asset_id}", response_model=AssetPublic, summary="One asset")
+def get_asset(asset_id: UUID, principal: CurrentUser, session: SessionDep):
+    return _public(_load(session, asset_id, principal))
+
+
+@router.post("", status_code=201, response_model=AssetPublic, summary="Create an asset")
+def create_asset(body: AssetCreate, principal: Writer, session: SessionDep):
+    tenant_id = resolve_tenant_id(principal, body.tenant_id)
+    require_tenant(session, tenant_id)
+    check_site(session, tenant_id, body.site_id)
+    _check_hostname(session, tenant_id, body.hostname)
+    asset = Asset(tenant_id=tenant_id, **body.model_dump(exclude={"tenant_id"}))
+    session.add(asset)
+    session.flush()
+    data = _public(asset).model_dump(mode="json", exclude={"id", "tenant_id", "created_at"})
+    session.add(audit_event(principal, tenant_id, "asset", asset.id, "created", data))
+    session.flush()
+    return _public(asset)
+
+
+@router.patch("/{asset_id}", response_model=AssetPublic, summary="Change an asset")
+def update_asset(asset_id: UUID, body: AssetUpdate, principal: Writer, session: SessionDep):
+    asset = _load(session, asset_id, principal)
+    changes = body.model_dump(exclude_unset=True)
+    if "site_id" in changes:
+        check_site(session, asset.tenant_id, changes["site_id"])
+    if "hostname" in changes:
+        _check_hostname(session, asset.tenant_id, changes["hostname"], own_id=asset.id)
+    changed = apply_changes(asset, changes)
+    if changed:
+        session.add(audit_event(principal, asset.tenant_id, "asset", asset.id, "updated", changed))
+        session.flush()
+    return _public(asset)
+
+
+@router.delete("/{asset_id}", status_code=204, response_class=Response, summary="Delete an asset")
+def delete_asset(asset_id: UUID, principal: Writer, session: SessionDep) -> Response:
+    asset = _load(session, asset_id, principal)
+    data = _public(asset).model_dump(mode="json", include={"hostname", "asset_type", "serial"})
+    session.add(audit_event(principal, asset.tenant_id, "asset", asset.id, "deleted", data))
+    session.delete(asset)
+    session.flush()
+    return Response(status_code=204)
