@@ -1,5 +1,6 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL via psycopg 3)."""
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Shipped as a package, so a plain `pip install .` (Docker, LXC) finds its migrations too.
+MIGRATIONS_DIR = Path(importlib.util.find_spec("migrations").origin).parent
 
 
 def normalise_url(url: str) -> str:
