@@ -23,6 +23,18 @@ class Settings(BaseSettings):
     # Days after resolution in which the customer may reopen; afterwards the ticket closes.
     ticket_reopen_days: int = Field(default=7, ge=0, le=365)
 
+    # Outgoing mail for escalations (empty host: mail actions fail and are retried, visibly, in Temporal).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = "MSP Hub <hub@localhost>"
+    # Seconds for one outgoing webhook or SMTP conversation.
+    notify_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Link to a ticket in notifications; {ticket_id} and {number} are replaced.
+    ticket_url_template: str = "http://127.0.0.1:8000/api/v1/tickets/{ticket_id}"
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
