@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.notifications import NotificationActivities
+from activities.sla import SlaActivities, advance_clock
 from activities.tickets import TicketActivities
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
-from workflows.common import TICKETS_TASK_QUEUE
+from workflows.common import TICKETS_TASK_QUEUE, workflow_runner
 from workflows.ticket import TicketWorkflow
 
 log = get_logger(__name__)
@@ -24,18 +26,30 @@ WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow]}
 
 
 def build_workers(
-    client: Client, engine: Engine, executor: ThreadPoolExecutor, task_queue_suffix: str = ""
+    client: Client, engine: Engine, executor: ThreadPoolExecutor, settings: Settings | None = None
 ) -> list[Worker]:
-    """One Worker per task queue. Tests pass a suffix to get private queues."""
-    tickets = TicketActivities(engine)
-    activities_by_queue = {TICKETS_TASK_QUEUE: [tickets.create_record, tickets.apply_change]}
+    """One Worker per task queue."""
+    settings = settings or get_settings()
+    tickets, sla = TicketActivities(engine), SlaActivities(engine)
+    notifications = NotificationActivities(engine, settings)
+    activities_by_queue = {
+        TICKETS_TASK_QUEUE: [
+            tickets.create_record,
+            tickets.apply_change,
+            sla.load_context,
+            sla.record,
+            advance_clock,
+            notifications.notify,
+        ]
+    }
     return [
         Worker(
             client,
-            task_queue=queue + task_queue_suffix,
+            task_queue=queue,
             workflows=WORKFLOWS_BY_QUEUE[queue],
             activities=activities_by_queue.get(queue, []),
             activity_executor=executor,
+            workflow_runner=workflow_runner(),
             # Bursts (a storm of tickets) must not start unbounded sandboxes at once.
             max_concurrent_workflow_tasks=100,
             graceful_shutdown_timeout=timedelta(seconds=20),
@@ -53,7 +67,7 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:
-            for w in build_workers(client, engine, executor):
+            for w in build_workers(client, engine, executor, settings):
                 await stack.enter_async_context(w)
             log.info("worker started", task_queues=list(WORKFLOWS_BY_QUEUE), temporal=settings.temporal_address)
             await stop.wait()

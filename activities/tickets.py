@@ -66,6 +66,7 @@ class TicketActivities:
                     status=TicketStatus.NEW,
                     priority=t.priority,
                     category=t.category,
+                    queue=t.queue,
                     requester_user_id=t.requester_user_id,
                     created_by_user_id=t.created_by_user_id,
                     idempotency_key=t.idempotency_key,
@@ -132,6 +133,7 @@ class TicketActivities:
             ticket.status = change.status
             ticket.priority = change.priority
             ticket.assignee_user_id = change.assignee_user_id
+            ticket.queue = change.queue
             ticket.resolved_at = change.resolved_at
             ticket.closed_at = change.closed_at
             ticket.updated_at = change.at

@@ -7,7 +7,8 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.tickets import NewTicket, TicketState, TicketWorkflowInput
+from domain.ticket_flow import TicketWorkflowInput
+from domain.tickets import NewTicket, TicketState
 from workflows.common import (
     CUSTOMER_ID,
     PROCESS,

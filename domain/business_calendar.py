@@ -268,9 +268,17 @@ class CalendarSpec(BaseModel):
         )
 
 
+# Read once at import: instantiating a holidays calendar touches gettext/locale, which the workflow sandbox
+# forbids while it decodes a CalendarSpec.
+_SUPPORTED_SUBDIVISIONS: dict[str, tuple[str, ...]] = {
+    country: tuple(subdivs) for country, subdivs in holidays.list_supported_countries().items()
+    if country in DEFAULT_TIME_ZONES
+}
+
+
 def _holiday_subdivision(country: str, subdivision: str) -> str:
     """Map "DE-BY" / "AT-9" / "CH-ZH" (or the bare code) to the code the holidays package expects."""
-    supported: tuple[str, ...] = holidays.country_holidays(country).subdivisions
+    supported = _SUPPORTED_SUBDIVISIONS[country]
     raw = subdivision.strip()
     prefix, sep, code = raw.partition("-")
     if not sep:

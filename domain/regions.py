@@ -71,7 +71,7 @@ def normalise_country(country: str) -> str:
 def subdivisions(country: str) -> tuple[str, ...]:
     """ISO 3166-2 codes ("DE-BY", "AT-9", "CH-ZH") of the country's subdivisions that have holiday data."""
     code = normalise_country(country)
-    known = holidays.country_holidays(code).subdivisions
+    known = holidays.list_supported_countries()[code]
     return tuple(f"{code}-{s}" for s in known if _ISO_PART.match(s))
 
 

@@ -169,6 +169,38 @@ class AdvanceResult(BaseModel):
     plan: SlaPlan
 
 
+class SlaActivity:
+    """Activity names, so the workflow needs no import of the activity module."""
+
+    LOAD_CONTEXT = "sla.load_context"
+    ADVANCE = "sla.advance"
+    RECORD = "sla.record"
+    NOTIFY = "sla.notify"
+
+
+class LoadSlaContext(BaseModel):
+    tenant_id: UUID
+    customer_number: str
+    category: str | None = None
+    at: AwareDatetime
+
+
+class RecordSla(BaseModel):
+    ticket_id: UUID
+    tenant_id: UUID
+    clocks: "ClockSet"
+    plan: SlaPlan
+    at: AwareDatetime
+
+
+class SlaCarry(BaseModel):
+    """The SLA part carried across continue-as-new."""
+
+    context: SlaContext
+    clocks: ClockSet
+    plan: SlaPlan | None = None
+
+
 class Outcome(BaseModel):
     kind: TargetKind
     target_minutes: int
@@ -335,7 +367,7 @@ def plan(ctx: SlaContext, cs: ClockSet, now: datetime) -> tuple[ClockSet, SlaPla
         )
         if running and ctx.policy is not None:
             actions += _level_actions(ctx, cs, clock, cal, open_cal, now)
-    wakes += [a.fire_at for a in actions if a.fire_at > now]
+    wakes += [a.fire_at for a in actions]  # an action due already (fire_at <= now) means: wake at once
     return cs, SlaPlan(
         state=_overall(states, cs, ctx), clocks=views, actions=actions, wake_at=min(wakes) if wakes else None
     )

@@ -40,6 +40,8 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     PRIORITY_CHANGED = "priority_changed"
     TIME_LOGGED = "time_logged"
+    QUEUE_CHANGED = "queue_changed"
+    ESCALATED = "escalated"
 
 
 _ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -117,6 +119,7 @@ class TicketState(BaseModel):
     status: TicketStatus = TicketStatus.NEW
     priority: Priority
     assignee_user_id: UUID | None = None
+    queue: str | None = None
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
@@ -132,17 +135,12 @@ class NewTicket(BaseModel):
     description: str = ""
     priority: Priority
     category: str | None = None
+    queue: str | None = None
     requester_user_id: UUID | None = None
     created_by_user_id: UUID
     idempotency_key: str | None = None
     idempotency_fingerprint: str | None = None
     reopen_days: int = 7
-
-
-class TicketWorkflowInput(BaseModel):
-    ticket: NewTicket
-    # Set when the workflow continues as new; the ticket row exists already.
-    state: TicketState | None = None
 
 
 class Actor(BaseModel):
@@ -210,6 +208,7 @@ class TicketChange(BaseModel):
     status: TicketStatus
     priority: Priority
     assignee_user_id: UUID | None = None
+    queue: str | None = None
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     time_entry: TimeEntryRequest | None = None

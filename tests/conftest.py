@@ -1,17 +1,22 @@
 """Shared fixtures: a fresh database per run (SQLite always, PostgreSQL when PSA_TEST_POSTGRES_URL is set),
 migrated with Alembic, and the real Temporal time-skipping test server with real activities."""
 
+import email.policy
 import os
+import socket
 import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, make_url
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -64,8 +69,42 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+class SmtpInbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd's hook name
+        msg = message_from_bytes(envelope.content, _class=EmailMessage, policy=email.policy.default)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+    def about(self, *texts: str) -> list[EmailMessage]:
+        """Messages that mention all of `texts` in subject or body."""
+        return [m for m in self.messages if all(t in str(m["Subject"]) + m.get_content() for t in texts)]
+
+
 @pytest.fixture(scope="session")
-async def env(engine: Engine) -> AsyncIterator[WorkflowEnvironment]:
+def smtp() -> Iterator[tuple[SmtpInbox, int]]:
+    inbox = SmtpInbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def worker_settings(smtp) -> Settings:  # noqa: ANN001
+    return Settings(smtp_host="127.0.0.1", smtp_port=smtp[1], smtp_starttls=False, notify_timeout=5)
+
+
+@pytest.fixture(scope="session")
+async def env(engine: Engine, worker_settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping server per database, with a worker on the hub's real task queues."""
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
@@ -73,7 +112,7 @@ async def env(engine: Engine) -> AsyncIterator[WorkflowEnvironment]:
     await register_search_attributes(environment.client)
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with AsyncExitStack() as stack:
-            for w in build_workers(environment.client, engine, executor):
+            for w in build_workers(environment.client, engine, executor, worker_settings):
                 await stack.enter_async_context(w)
             yield environment
     await environment.shutdown()

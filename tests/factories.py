@@ -8,7 +8,19 @@ from sqlalchemy import Engine
 from domain.roles import Role
 from hub.db import session_scope
 from hub.security import generate_api_key, hash_api_key, key_lookup_prefix
-from models import ApiKey, Asset, AssetType, Contact, Tenant, User
+from models import (
+    ApiKey,
+    Asset,
+    AssetType,
+    BusinessCalendarRow,
+    Contact,
+    Contract,
+    EscalationPolicy,
+    EscalationPolicyVersion,
+    SlaDefinitionRow,
+    Tenant,
+    User,
+)
 
 
 def unique(prefix: str) -> str:
@@ -65,3 +77,32 @@ def make_asset(engine: Engine, tenant: Tenant, **fields) -> Asset:
         asset = Asset(tenant_id=tenant.id, **values)
         s.add(asset)
     return asset
+
+
+def make_sla(engine: Engine, tenant: Tenant, definition: dict, policy: dict | None = None,
+             calendar: dict | None = None) -> Contract:
+    """A contract for `tenant` carrying its own SLA definition, active escalation policy and calendar."""
+    with session_scope(engine) as s:
+        policy_id = None
+        if policy is not None:
+            pol = EscalationPolicy(name=unique("policy"))
+            s.add(pol)
+            s.flush()
+            version = EscalationPolicyVersion(policy_id=pol.id, version=1, document=policy)
+            s.add(version)
+            s.flush()
+            pol.active_version_id = version.id
+            policy_id = pol.id
+        definition_row = SlaDefinitionRow(name=unique("sla"), document=definition, escalation_policy_id=policy_id)
+        s.add(definition_row)
+        calendar_id = None
+        if calendar is not None:
+            cal = BusinessCalendarRow(name=unique("calendar"), spec=calendar)
+            s.add(cal)
+            s.flush()
+            calendar_id = cal.id
+        s.flush()
+        contract = Contract(tenant_id=tenant.id, number=unique("V"), name="Managed Services",
+                            start_date=date(2020, 1, 1), sla_definition_id=definition_row.id, calendar_id=calendar_id)
+        s.add(contract)
+    return contract

@@ -2,18 +2,41 @@
 
 Every change arrives as an Update (validated first, so an invalid one never reaches history), is persisted
 by an idempotent activity, and only then changes the workflow's state and search attributes.
+
+The SLA clock (patch "sla-clock-v1") lives here too: its context (targets, calendar, escalation policy) is
+loaded and pinned once; every change feeds it an event through a local activity (so due instants are
+recorded, not recomputed on replay); a durable timer wakes the workflow when a level is due.
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.escalation import NOTIFYING_ACTIONS, RaisePriority, Reassign, raised
+    from domain.notifications import NotifyRequest
     from domain.roles import Role
+    from domain.sla import (
+        AdvanceRequest,
+        AdvanceResult,
+        ClockSet,
+        LoadSlaContext,
+        RecordSla,
+        ScheduledAction,
+        SlaActivity,
+        SlaCarry,
+        SlaContext,
+        SlaEvent,
+        SlaEventKind,
+        SlaPlan,
+        SlaState,
+        due_actions,
+    )
+    from domain.ticket_flow import TicketWorkflowInput
     from domain.tickets import (
         AssignRequest,
         CommentRequest,
@@ -25,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         TicketRecord,
         TicketState,
         TicketStatus,
-        TicketWorkflowInput,
         TimeEntryRequest,
         TransitionError,
         TransitionRequest,
@@ -33,7 +55,7 @@ with workflow.unsafe.imports_passed_through():
         check_transition,
         reopen_deadline,
     )
-    from workflows.common import CUSTOMER_ID, PROCESS, TICKET_NUMBER, TICKET_PRIORITY, TICKET_STATUS
+    from workflows.common import CUSTOMER_ID, PROCESS, SLA_STATE, TICKET_NUMBER, TICKET_PRIORITY, TICKET_STATUS
 
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -41,8 +63,17 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=["TicketNotFound"],
 )
 DB_TIMEOUT = timedelta(seconds=30)
+# A failing mail server or webhook is retried with backoff for about a day; it never blocks the clock.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    maximum_attempts=60,
+    non_retryable_error_types=["NoRecipients", "TicketNotFound"],
+)
 # Far below Temporal's 51,200-event limit; a busy ticket carries its state into a fresh run.
 CONTINUE_AS_NEW_AFTER_EVENTS = 5_000
+SLA_PATCH = "sla-clock-v1"
 
 
 @workflow.defn(name="TicketLifecycle")
@@ -57,9 +88,14 @@ class TicketWorkflow:
             customer_number=t.customer_number,
             title=t.title,
             priority=t.priority,
+            queue=t.queue,
             reopen_days=t.reopen_days,
         )
         self._lock = asyncio.Lock()
+        self._sla: SlaCarry | None = inp.sla
+        self._wake = False
+        self._ready = inp.state is not None  # the row (and the SLA clock) exist
+        self._notifications: list[asyncio.Task] = []
 
     @workflow.run
     async def run(self, inp: TicketWorkflowInput) -> TicketState:
@@ -73,49 +109,66 @@ class TicketWorkflow:
             )
             self._state.number = record.number
             self._state.created_at = self._state.updated_at = record.created_at
+            if workflow.patched(SLA_PATCH):
+                await self._start_sla(record.created_at)
             self._publish()
+        self._ready = True
 
         while self._state.status != TicketStatus.CLOSED:
-            if self._should_continue_as_new():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(TicketWorkflowInput(ticket=inp.ticket, state=self._state))
-            if self._state.status == TicketStatus.RESOLVED:
-                await self._wait_for_reopen_or_autoclose()
-            else:
-                await workflow.wait_condition(
-                    lambda: (
-                        self._state.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-                        or self._should_continue_as_new()
-                    )
-                )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._state
-
-    async def _wait_for_reopen_or_autoclose(self) -> None:
-        assert self._state.resolved_at is not None
-        resolved_at = self._state.resolved_at
-        remaining = reopen_deadline(resolved_at, self._state.reopen_days) - workflow.now()
-        if remaining > timedelta(0):
+            if self._ready_to_continue_as_new():
+                await self._wait_for_background_work()
+                workflow.continue_as_new(TicketWorkflowInput(ticket=inp.ticket, state=self._state, sla=self._sla))
+            self._wake = False
+            wake_at = self._next_wake()
             try:
                 await workflow.wait_condition(
-                    lambda: self._state.resolved_at != resolved_at or self._should_continue_as_new(),
-                    timeout=remaining,
+                    lambda: self._wake or self._ready_to_continue_as_new(),
+                    timeout=None if wake_at is None else max(wake_at - workflow.now(), timedelta(0)),
                 )
-                return
             except TimeoutError:
                 pass
-        async with self._lock:
-            if self._state.status == TicketStatus.RESOLVED and self._state.resolved_at == resolved_at:
-                await self._change_status(
-                    TicketStatus.CLOSED,
-                    None,
-                    f"Automatisch geschlossen {self._state.reopen_days} Tage nach Lösung.",
-                    reason="reopen_window_elapsed",
-                )
+            await self._on_time()
+        await self._wait_for_background_work()
+        return self._state
 
-    def _should_continue_as_new(self) -> bool:
+    def _next_wake(self) -> datetime | None:
+        candidates = []
+        if self._state.status == TicketStatus.RESOLVED and self._state.resolved_at is not None:
+            candidates.append(reopen_deadline(self._state.resolved_at, self._state.reopen_days))
+        if self._sla is not None and self._sla.plan is not None and self._sla.plan.wake_at is not None:
+            candidates.append(self._sla.plan.wake_at)
+        return min(candidates) if candidates else None
+
+    async def _on_time(self) -> None:
+        """Handle whatever became due: an SLA level, or the end of the reopen window."""
+        now = workflow.now()
+        if self._sla is not None and self._sla.plan is not None and self._sla.plan.wake_at is not None:
+            if self._sla.plan.wake_at <= now:
+                async with self._lock:
+                    await self._fire_due_escalations()
+        resolved_at = self._state.resolved_at
+        if self._state.status == TicketStatus.RESOLVED and resolved_at is not None:
+            if reopen_deadline(resolved_at, self._state.reopen_days) <= now:
+                async with self._lock:
+                    if self._state.status == TicketStatus.RESOLVED and self._state.resolved_at == resolved_at:
+                        await self._change_status(
+                            TicketStatus.CLOSED,
+                            None,
+                            f"Automatisch geschlossen {self._state.reopen_days} Tage nach Lösung.",
+                            reason="reopen_window_elapsed",
+                        )
+
+    def _ready_to_continue_as_new(self) -> bool:
+        # Not while a notification is still being retried: carrying it over would lose or repeat it.
         info = workflow.info()
-        return info.is_continue_as_new_suggested() or info.get_current_history_length() > CONTINUE_AS_NEW_AFTER_EVENTS
+        long = info.is_continue_as_new_suggested() or info.get_current_history_length() > CONTINUE_AS_NEW_AFTER_EVENTS
+        return long and all(task.done() for task in self._notifications)
+
+    async def _wait_for_background_work(self) -> None:
+        if self._notifications:
+            await asyncio.gather(*self._notifications)
+            self._notifications = []
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     # --- queries -------------------------------------------------------------------------------------------
 
@@ -123,12 +176,16 @@ class TicketWorkflow:
     def state(self) -> TicketState:
         return self._state
 
+    @workflow.query
+    def sla(self) -> SlaCarry | None:
+        return self._sla
+
     # --- updates -------------------------------------------------------------------------------------------
 
     @workflow.update
     async def wait_created(self) -> TicketState:
-        """Returns once the ticket row exists; used by the API together with the workflow start."""
-        await workflow.wait_condition(lambda: self._state.number is not None)
+        """Returns once the ticket row and its SLA clock exist; the API sends it with the workflow start."""
+        await self._wait_created()
         return self._state
 
     @workflow.update
@@ -155,6 +212,11 @@ class TicketWorkflow:
                 body=req.body,
                 data={"author_role": req.actor.role.value},
             )
+            if req.visibility == Visibility.PUBLIC:
+                # Only the MSP's replies answer the customer; customer IT writing is the customer writing.
+                customer = req.actor.role.is_customer_side
+                kind = SlaEventKind.CUSTOMER_PUBLIC_REPLY if customer else SlaEventKind.AGENT_PUBLIC_REPLY
+                await self._sla_events([SlaEvent(kind=kind, at=workflow.now())])
             # A customer's reply ends the wait on the customer, whichever channel it came through.
             if (
                 req.actor.role.is_customer_side
@@ -194,15 +256,7 @@ class TicketWorkflow:
         await self._wait_created()
         async with self._lock:
             self._check_open()
-            if req.priority != self._state.priority:
-                await self._apply(
-                    EventKind.PRIORITY_CHANGED,
-                    req.actor.user_id,
-                    Visibility.PUBLIC,
-                    priority=req.priority,
-                    body=req.reason,
-                    data={"from": self._state.priority.value, "to": req.priority.value},
-                )
+            await self._set_priority(req.priority, req.actor.user_id, req.reason)
         return self._state
 
     @change_priority.validator
@@ -230,10 +284,10 @@ class TicketWorkflow:
         if req.started_at > workflow.now() + timedelta(minutes=5):
             raise ValueError("time entries cannot start in the future")
 
-    # --- internals -----------------------------------------------------------------------------------------
+    # --- ticket changes ------------------------------------------------------------------------------------
 
     async def _wait_created(self) -> None:
-        await workflow.wait_condition(lambda: self._state.number is not None)
+        await workflow.wait_condition(lambda: self._ready)
 
     def _check_open(self) -> None:
         if self._state.status == TicketStatus.CLOSED:
@@ -275,6 +329,20 @@ class TicketWorkflow:
             closed_at=closed_at,
             data={"from": self._state.status.value, "to": to.value, "reason": reason},
         )
+        await self._sla_events([SlaEvent(kind=SlaEventKind.STATUS_CHANGED, at=now, status=to)])
+
+    async def _set_priority(self, priority, actor: UUID | None, reason: str | None) -> None:  # noqa: ANN001
+        if priority == self._state.priority:
+            return
+        await self._apply(
+            EventKind.PRIORITY_CHANGED,
+            actor,
+            Visibility.PUBLIC,
+            priority=priority,
+            body=reason,
+            data={"from": self._state.priority.value, "to": priority.value},
+        )
+        await self._sla_events([SlaEvent(kind=SlaEventKind.PRIORITY_CHANGED, at=workflow.now(), priority=priority)])
 
     async def _apply(self, kind: EventKind, actor: UUID | None, visibility: Visibility, **fields) -> None:
         s = self._state
@@ -291,6 +359,7 @@ class TicketWorkflow:
             status=fields.get("status", s.status),
             priority=fields.get("priority", s.priority),
             assignee_user_id=fields.get("assignee_user_id", s.assignee_user_id),
+            queue=fields.get("queue", s.queue),
             resolved_at=fields.get("resolved_at", s.resolved_at),
             closed_at=fields.get("closed_at", s.closed_at),
             time_entry=fields.get("time_entry"),
@@ -299,24 +368,145 @@ class TicketWorkflow:
             TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
         )
         s.status, s.priority, s.assignee_user_id = change.status, change.priority, change.assignee_user_id
-        s.resolved_at, s.closed_at, s.updated_at = change.resolved_at, change.closed_at, change.at
+        s.queue, s.resolved_at, s.closed_at, s.updated_at = (
+            change.queue,
+            change.resolved_at,
+            change.closed_at,
+            change.at,
+        )
         self._publish()
+        self._wake = True
+
+    # --- SLA clock -----------------------------------------------------------------------------------------
+
+    async def _start_sla(self, created_at: datetime) -> None:
+        t = self._input.ticket
+        context: SlaContext | None = await workflow.execute_activity(
+            SlaActivity.LOAD_CONTEXT,
+            LoadSlaContext(
+                tenant_id=t.tenant_id, customer_number=t.customer_number, category=t.category, at=created_at
+            ),
+            result_type=SlaContext | None,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if context is None:
+            return  # no SLA applies to this customer
+        self._sla = SlaCarry(context=context, clocks=ClockSet(priority=self._state.priority, queue=t.queue))
+        await self._sla_events(
+            [SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=self._state.priority, status=TicketStatus.NEW)]
+        )
+
+    async def _sla_events(self, events: list[SlaEvent]) -> None:
+        """Feed the clock, record the result, and re-arm the timer."""
+        if self._sla is None:
+            return
+        result: AdvanceResult = await workflow.execute_local_activity(
+            SlaActivity.ADVANCE,
+            AdvanceRequest(context=self._sla.context, clocks=self._sla.clocks, events=events, now=workflow.now()),
+            result_type=AdvanceResult,
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        self._sla.clocks, self._sla.plan = result.clocks, result.plan
+        await workflow.execute_activity(
+            SlaActivity.RECORD,
+            RecordSla(
+                ticket_id=self._state.ticket_id,
+                tenant_id=self._state.tenant_id,
+                clocks=result.clocks,
+                plan=result.plan,
+                at=workflow.now(),
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        self._publish()
+        self._wake = True
+
+    async def _fire_due_escalations(self) -> None:
+        await self._sla_events([])  # re-plan at now: conditions are judged against the ticket as it is
+        assert self._sla is not None and self._sla.plan is not None
+        due = due_actions(self._sla.plan, workflow.now())
+        if not due:
+            return
+        # Marked before running: each level's action fires exactly once, whatever happens next.
+        self._sla.clocks.fired.extend(a.key for a in due)
+        for item in due:
+            await self._apply(
+                EventKind.ESCALATED,
+                None,
+                Visibility.INTERNAL,
+                body=f"Eskalationsstufe '{item.level}' ({item.target.value}): {item.action.type}",
+                data={"level": item.level, "target": item.target.value, "action": item.action.type, "key": item.key},
+            )
+            if isinstance(item.action, NOTIFYING_ACTIONS):
+                self._notifications.append(asyncio.create_task(self._notify(item, self._sla.plan)))
+            elif isinstance(item.action, Reassign) and item.action.queue != self._state.queue:
+                await self._apply(
+                    EventKind.QUEUE_CHANGED,
+                    None,
+                    Visibility.INTERNAL,
+                    queue=item.action.queue,
+                    data={"from": self._state.queue, "to": item.action.queue, "level": item.level},
+                )
+                await self._sla_events(
+                    [SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=item.action.queue)]
+                )
+            elif isinstance(item.action, RaisePriority):
+                await self._set_priority(
+                    raised(self._state.priority, item.action.to), None, f"Eskalation '{item.level}'"
+                )
+        await self._sla_events([])
+
+    async def _notify(self, item: ScheduledAction, plan: SlaPlan) -> None:
+        assert self._sla is not None
+        clock = next((c for c in plan.clocks if c.kind == item.target), None)
+        s = self._state
+        request = NotifyRequest(
+            key=f"{s.ticket_id}:{item.key}",
+            ticket_id=s.ticket_id,
+            tenant_id=s.tenant_id,
+            ticket_number=s.number or "",
+            title=s.title,
+            priority=s.priority,
+            status=s.status,
+            customer_number=s.customer_number,
+            level=item.level,
+            target=item.target,
+            sla_state=clock.state if clock else plan.state.value,
+            due_at=clock.due_at if clock else None,
+            time_zone=self._sla.context.calendar.time_zone,
+            action=item.action,
+        )
+        try:
+            await workflow.execute_activity(
+                SlaActivity.NOTIFY, request, start_to_close_timeout=timedelta(seconds=60), retry_policy=NOTIFY_RETRY
+            )
+        except ActivityError as err:
+            workflow.logger.warning(
+                "escalation notification failed for good", extra={"key": request.key, "error": str(err.cause)}
+            )
+        finally:
+            self._wake = True
 
     def _publish(self) -> None:
         """Keep search attributes and memo current for engineers in the Temporal UI."""
         s = self._state
-        workflow.upsert_search_attributes(
-            [
-                CUSTOMER_ID.value_set(s.customer_number),
-                TICKET_PRIORITY.value_set(s.priority.value),
-                TICKET_STATUS.value_set(s.status.value),
-                TICKET_NUMBER.value_set(s.number or ""),
-                PROCESS.value_set("ticket"),
-            ]
-        )
-        workflow.upsert_memo(
-            {"summary": f"{s.number} {s.priority.value} {s.status.value} [{s.customer_number}] {s.title}"}
-        )
+        attributes = [
+            CUSTOMER_ID.value_set(s.customer_number),
+            TICKET_PRIORITY.value_set(s.priority.value),
+            TICKET_STATUS.value_set(s.status.value),
+            TICKET_NUMBER.value_set(s.number or ""),
+            PROCESS.value_set("ticket"),
+        ]
+        sla_state = self._sla.plan.state if self._sla is not None and self._sla.plan is not None else None
+        if sla_state is not None and sla_state != SlaState.NONE:
+            attributes.append(SLA_STATE.value_set(sla_state.value))
+        workflow.upsert_search_attributes(attributes)
+        summary = f"{s.number} {s.priority.value} {s.status.value} [{s.customer_number}] {s.title}"
+        if sla_state is not None:
+            summary += f" (SLA {sla_state.value})"
+        workflow.upsert_memo({"summary": summary})
 
 
 def _str(value: UUID | None) -> str | None:

@@ -9,6 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.common import workflow_runner
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -25,7 +26,9 @@ def test_histories_exist():
 
 @pytest.mark.parametrize("path", TICKET_HISTORIES, ids=lambda p: p.name)
 async def test_ticket_history_replays(path: Path):
-    replayer = Replayer(workflows=[TicketWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[TicketWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
     await replayer.replay_workflow(load(path))
 
 

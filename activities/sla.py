@@ -1,0 +1,112 @@
+"""SLA activities: load the pinned context, run the clock (a local activity: pure, recorded in history), and
+keep the per-ticket SLA records that the API and reports read."""
+
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, or_, select
+from temporalio import activity
+
+from domain.business_calendar import CalendarSpec
+from domain.escalation import EscalationPolicyDocument
+from domain.sla import (
+    AdvanceRequest,
+    AdvanceResult,
+    LoadSlaContext,
+    RecordSla,
+    SlaActivity,
+    SlaContext,
+    SlaDefinition,
+    advance,
+)
+from hub.db import session_scope
+from hub.logging import get_logger
+from models import (
+    BusinessCalendarRow,
+    Contract,
+    EscalationPolicy,
+    EscalationPolicyVersion,
+    SlaDefinitionRow,
+    Tenant,
+    Ticket,
+    TicketSla,
+)
+
+log = get_logger(__name__)
+
+
+def resolve_context(session: Session, req: LoadSlaContext) -> SlaContext | None:
+    """Contract (in force at `at`) -> its SLA definition and calendar; else the MSP default definition and the
+    tenant's calendar (or Mon-Fri 08-17 with its regional holidays)."""
+    tenant = session.get(Tenant, req.tenant_id)
+    if tenant is None:
+        return None
+    day = req.at.date()
+    contract = session.exec(
+        select(Contract)
+        .where(Contract.tenant_id == tenant.id, col(Contract.start_date) <= day)
+        .where(or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= day))
+        .where(col(Contract.sla_definition_id).is_not(None))
+        .order_by(col(Contract.start_date).desc())
+    ).first()
+    definition_row = session.get(SlaDefinitionRow, contract.sla_definition_id) if contract else None
+    if definition_row is None:
+        definition_row = session.exec(select(SlaDefinitionRow).where(SlaDefinitionRow.is_default)).first()
+    if definition_row is None:
+        return None
+    calendar_id = (contract.calendar_id if contract else None) or tenant.calendar_id
+    calendar_row = session.get(BusinessCalendarRow, calendar_id) if calendar_id else None
+    calendar = (CalendarSpec.model_validate(calendar_row.spec) if calendar_row
+                else CalendarSpec.standard_dach(tenant.country, tenant.subdivision, tenant.time_zone))
+    policy = version = None
+    if definition_row.escalation_policy_id:
+        pol = session.get(EscalationPolicy, definition_row.escalation_policy_id)
+        version = session.get(EscalationPolicyVersion, pol.active_version_id) if pol and pol.active_version_id else None
+        policy = EscalationPolicyDocument.model_validate(version.document) if version else None
+    return SlaContext(
+        definition=SlaDefinition.model_validate(definition_row.document), calendar=calendar, policy=policy,
+        definition_id=definition_row.id, policy_version_id=version.id if version else None,
+        customer_number=req.customer_number, category=req.category,
+    )
+
+
+class SlaActivities:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn(name=SlaActivity.LOAD_CONTEXT)
+    def load_context(self, req: LoadSlaContext) -> SlaContext | None:
+        with Session(self.engine) as session:
+            return resolve_context(session, req)
+
+    @activity.defn(name=SlaActivity.RECORD)
+    def record(self, req: RecordSla) -> None:
+        """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
+        views = {v.kind.value: v for v in req.plan.clocks}
+        with session_scope(self.engine) as session:
+            for kind, view in views.items():
+                clock = req.clocks.clocks[view.kind]
+                stopped = view.stopped_at is not None
+                row = session.get(TicketSla, (req.ticket_id, kind)) or TicketSla(
+                    ticket_id=req.ticket_id, kind=kind, tenant_id=req.tenant_id, target_minutes=view.target_minutes,
+                    state=view.state, updated_at=req.at)
+                row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
+                row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
+                row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
+                row.met = (view.state == "met") if stopped else None
+                row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None
+                row.updated_at = req.at
+                session.add(row)
+            ticket = session.get(Ticket, req.ticket_id)
+            if ticket is not None:
+                ticket.sla_state = req.plan.state.value
+        log.info("sla recorded", ticket_id=req.ticket_id, tenant_id=req.tenant_id, sla_state=req.plan.state.value,
+                 workflow_id=activity.info().workflow_id)
+
+
+@activity.defn(name=SlaActivity.ADVANCE)
+def advance_clock(req: AdvanceRequest) -> AdvanceResult:
+    """Pure computation, run as a local activity so its answer is recorded and replays never recompute it."""
+    return advance(req)
+
+
+__all__ = ["SlaActivities", "advance_clock", "resolve_context"]
