@@ -1,7 +1,6 @@
 """SLA activities: load the pinned context, run the clock (a local activity: pure, recorded in history), and
 keep the per-ticket SLA records that the API and reports read."""
 
-
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 from temporalio import activity
@@ -55,17 +54,24 @@ def resolve_context(session: Session, req: LoadSlaContext) -> SlaContext | None:
         return None
     calendar_id = (contract.calendar_id if contract else None) or tenant.calendar_id
     calendar_row = session.get(BusinessCalendarRow, calendar_id) if calendar_id else None
-    calendar = (CalendarSpec.model_validate(calendar_row.spec) if calendar_row
-                else CalendarSpec.standard_dach(tenant.country, tenant.subdivision, tenant.time_zone))
+    calendar = (
+        CalendarSpec.model_validate(calendar_row.spec)
+        if calendar_row
+        else CalendarSpec.standard_dach(tenant.country, tenant.subdivision, tenant.time_zone)
+    )
     policy = version = None
     if definition_row.escalation_policy_id:
         pol = session.get(EscalationPolicy, definition_row.escalation_policy_id)
         version = session.get(EscalationPolicyVersion, pol.active_version_id) if pol and pol.active_version_id else None
         policy = EscalationPolicyDocument.model_validate(version.document) if version else None
     return SlaContext(
-        definition=SlaDefinition.model_validate(definition_row.document), calendar=calendar, policy=policy,
-        definition_id=definition_row.id, policy_version_id=version.id if version else None,
-        customer_number=req.customer_number, category=req.category,
+        definition=SlaDefinition.model_validate(definition_row.document),
+        calendar=calendar,
+        policy=policy,
+        definition_id=definition_row.id,
+        policy_version_id=version.id if version else None,
+        customer_number=req.customer_number,
+        category=req.category,
     )
 
 
@@ -87,8 +93,13 @@ class SlaActivities:
                 clock = req.clocks.clocks[view.kind]
                 stopped = view.stopped_at is not None
                 row = session.get(TicketSla, (req.ticket_id, kind)) or TicketSla(
-                    ticket_id=req.ticket_id, kind=kind, tenant_id=req.tenant_id, target_minutes=view.target_minutes,
-                    state=view.state, updated_at=req.at)
+                    ticket_id=req.ticket_id,
+                    kind=kind,
+                    tenant_id=req.tenant_id,
+                    target_minutes=view.target_minutes,
+                    state=view.state,
+                    updated_at=req.at,
+                )
                 row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
                 row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
                 row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
@@ -99,8 +110,13 @@ class SlaActivities:
             ticket = session.get(Ticket, req.ticket_id)
             if ticket is not None:
                 ticket.sla_state = req.plan.state.value
-        log.info("sla recorded", ticket_id=req.ticket_id, tenant_id=req.tenant_id, sla_state=req.plan.state.value,
-                 workflow_id=activity.info().workflow_id)
+        log.info(
+            "sla recorded",
+            ticket_id=str(req.ticket_id),
+            tenant_id=str(req.tenant_id),
+            sla_state=req.plan.state.value,
+            workflow_id=activity.info().workflow_id,
+        )
 
 
 @activity.defn(name=SlaActivity.ADVANCE)

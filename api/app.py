@@ -3,7 +3,9 @@
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import structlog
 from fastapi import FastAPI, Request
@@ -31,8 +33,15 @@ async def _connect_forever(app: FastAPI, settings: Settings) -> None:
             await asyncio.sleep(2)
 
 
+async def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_app(
-    settings: Settings | None = None, engine: Engine | None = None, temporal: Client | None = None
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    temporal: Client | None = None,
+    clock: Callable[[], Awaitable[datetime]] = wall_clock,
 ) -> FastAPI:
     settings = settings or get_settings()
 
@@ -59,6 +68,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.temporal = temporal
+    # "Now" for live SLA figures; tests pass the time-skipping server's clock.
+    app.state.clock = clock
     problems.install(app)
 
     @app.middleware("http")
@@ -71,8 +82,14 @@ def create_app(
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
         response.headers["X-Request-ID"] = request_id
-        log.info("request", request_id=request_id, method=request.method, path=request.url.path,
-                 status=response.status_code, duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        log.info(
+            "request",
+            request_id=request_id,
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
         return response
 
     @app.middleware("http")

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, TypeVar
 from uuid import UUID
 
@@ -39,6 +40,10 @@ def get_temporal(request: Request) -> Client:
     return client
 
 
+async def get_now(request: Request) -> datetime:
+    return await request.app.state.clock()
+
+
 def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -47,6 +52,7 @@ def get_settings_dep(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+NowDep = Annotated[datetime, Depends(get_now)]
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a hub user")
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")

@@ -78,8 +78,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         log.info("data error", error=str(exc.orig))
-        return problem_response(422, "Unprocessable Content", "a value is not acceptable to the database "
-                                "(invalid characters or out of range)")
+        return problem_response(
+            422,
+            "Unprocessable Content",
+            "a value is not acceptable to the database (invalid characters or out of range)",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

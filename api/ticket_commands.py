@@ -7,6 +7,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.sla import SlaCarry
 from domain.ticket_flow import TicketWorkflowInput
 from domain.tickets import NewTicket, TicketState
 from workflows.common import (
@@ -80,3 +81,8 @@ async def update_ticket(
 
 async def query_ticket(client: Client, ticket_id: object) -> TicketState:
     return await client.get_workflow_handle(ticket_workflow_id(ticket_id)).query(TicketWorkflow.state)
+
+
+async def query_sla(client: Client, ticket_id: object) -> SlaCarry | None:
+    """The running ticket's SLA clock; None when no SLA applies. Raises RPCError when the workflow is gone."""
+    return await client.get_workflow_handle(ticket_workflow_id(ticket_id)).query(TicketWorkflow.sla)

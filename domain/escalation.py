@@ -139,7 +139,8 @@ class Conditions(_Strict):
 
 
 class Level(_Strict):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_. -]+$")
+    # Shown to people (German names with umlauts welcome); ':' separates parts of the firing key.
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[^:\x00-\x1f\x7f]+$")
     target: TargetKind
     trigger: Trigger
     conditions: Conditions = Field(default_factory=Conditions)

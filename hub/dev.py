@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -19,6 +20,7 @@ import httpx
 
 from hub.config import Settings
 from hub.db import make_engine, upgrade
+from hub.mail_sink import start_mail_sink
 from hub.seed import seed_demo, seed_demo_tickets
 from hub.temporal import connect, register_search_attributes
 from workflows.common import SEARCH_ATTRIBUTES
@@ -42,10 +44,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def _spawn(args: list[str], log_file: Path | None = None) -> subprocess.Popen:
+def _spawn(args: list[str], log_file: Path | None = None, env: dict | None = None) -> subprocess.Popen:
     out = open(log_file, "ab") if log_file else None  # noqa: SIM115 - lives as long as the child
     return subprocess.Popen(
         args,
+        env=env,
         stdout=out,
         stderr=subprocess.STDOUT if out else None,
         start_new_session=True,
@@ -130,11 +133,12 @@ def run_dev(settings: Settings) -> int:
         keys = seed_demo(engine, data_dir)
         asyncio.run(_prepare_temporal(settings, engine))
         me = [sys.executable, "-m", "hub.cli"]
-        procs.append(_spawn([*me, "worker"]))
+        worker_env, mail_note = _mail_setup(settings, data_dir)
+        procs.append(_spawn([*me, "worker"], env=worker_env))
         procs.append(_spawn([*me, "api"]))
         created = asyncio.run(_demo_tickets(settings, engine))
         _wait_for_api(settings, procs[-1], time.monotonic() + 60)
-        _banner(settings, keys, created)
+        _banner(settings, keys, created, mail_note)
         while not stopping:
             for proc in procs:
                 if proc.poll() is not None and not stopping:
@@ -145,6 +149,18 @@ def run_dev(settings: Settings) -> int:
         return 0
     finally:
         shutdown()
+
+
+def _mail_setup(settings: Settings, data_dir: Path) -> tuple[dict | None, str]:
+    """Without SMTP configured, escalation mails go to a local sink that writes them to data/mail."""
+    if settings.smtp_host:
+        return None, f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    start_mail_sink(data_dir / "mail", port)  # a daemon thread: ends with this process
+    env = os.environ | {"PSA_SMTP_HOST": "127.0.0.1", "PSA_SMTP_PORT": str(port), "PSA_SMTP_STARTTLS": "false"}
+    return env, f"{data_dir / 'mail'} (local sink; set PSA_SMTP_HOST to send real mail)"
 
 
 def _wait_for_api(settings: Settings, proc: subprocess.Popen, deadline: float) -> None:
@@ -159,7 +175,7 @@ def _wait_for_api(settings: Settings, proc: subprocess.Popen, deadline: float) -
     raise SystemExit(f"the API did not become healthy at {url}")
 
 
-def _banner(settings: Settings, keys: dict, created_tickets: int) -> None:
+def _banner(settings: Settings, keys: dict, created_tickets: int, mail: str) -> None:
     demo = keys.get("tech@msp.example", {}).get("api_key", "(see data/demo-credentials.json)")
     api = f"http://{settings.api_host}:{settings.api_port}"
     print(json.dumps({"event": "hub ready"}), flush=True)
@@ -173,6 +189,7 @@ def _banner(settings: Settings, keys: dict, created_tickets: int) -> None:
     Demo API key (msp_tech): {demo}
     All demo keys: {settings.data_dir.resolve() / "demo-credentials.json"}
     Demo tickets opened now: {created_tickets}
+    Escalation mails: {mail}
 
   Try:
     curl -s -H "X-API-Key: {demo}" {api}/api/v1/tickets | python3 -m json.tool

@@ -21,12 +21,16 @@ from models import (
     Contract,
     ContractHistory,
     ContractLine,
+    EscalationPolicy,
+    EscalationPolicyVersion,
     Licence,
     LineUnit,
     Site,
+    SlaDefinitionRow,
     Tenant,
     User,
 )
+from models.base import utcnow
 
 CREDENTIALS_FILE = "demo-credentials.json"
 
@@ -186,6 +190,58 @@ def _add_tenant(session: Session, spec: dict, keys: dict) -> None:
     session.add(ContractHistory(contract_id=contract.id, action="created", change={"source": "demo seed"}))
 
 
+DEFAULT_SLA = {
+    "name": "Standard-SLA",
+    "targets": {
+        "P1": {"response_minutes": 30, "resolution_minutes": 240, "calendar": "24x7"},
+        "P2": {"response_minutes": 60, "resolution_minutes": 480},
+        "P3": {"response_minutes": 240, "resolution_minutes": 960, "update_minutes": 480},
+        "P4": {"response_minutes": 480, "resolution_minutes": 2400},
+    },
+}
+DEFAULT_POLICY = {
+    "name": "Standard-Eskalation",
+    "description": "Warnung an die Technik, Vorwarnung an die Leitung, bei Überschreitung Priorität hoch.",
+    "levels": [
+        {
+            "name": "Reaktionszeit 75 %",
+            "target": "response",
+            "trigger": {"type": "percent_used", "percent": 75},
+            "actions": [{"type": "notify_email", "to": [{"role": "msp_tech"}], "business_hours_only": True}],
+        },
+        {
+            "name": "Lösungszeit in 60 Min.",
+            "target": "resolution",
+            "trigger": {"type": "before_breach", "minutes": 60},
+            "actions": [{"type": "notify_email", "to": [{"role": "msp_admin"}]}],
+        },
+        {
+            "name": "Lösungszeit überschritten",
+            "target": "resolution",
+            "trigger": {"type": "on_breach"},
+            "actions": [{"type": "raise_priority"}, {"type": "reassign", "queue": "eskalation"}],
+        },
+    ],
+}
+
+
+def _add_sla_defaults(session: Session) -> None:
+    if session.exec(select(SlaDefinitionRow).where(SlaDefinitionRow.name == DEFAULT_SLA["name"])).first():
+        return
+    policy = EscalationPolicy(name=DEFAULT_POLICY["name"])
+    session.add(policy)
+    session.flush()
+    version = EscalationPolicyVersion(policy_id=policy.id, version=1, document=DEFAULT_POLICY, activated_at=utcnow())
+    session.add(version)
+    session.flush()
+    policy.active_version_id = version.id
+    session.add(
+        SlaDefinitionRow(
+            name=DEFAULT_SLA["name"], document=DEFAULT_SLA, escalation_policy_id=policy.id, is_default=True
+        )
+    )
+
+
 def seed_demo(engine: Engine, data_dir: Path) -> dict:
     """Create the demo data where missing; return the demo credentials (API keys are shown only once,
     so they are kept in data_dir/demo-credentials.json, readable by the owner only)."""
@@ -195,6 +251,7 @@ def seed_demo(engine: Engine, data_dir: Path) -> dict:
     with session_scope(engine) as session:
         for email, name, role in MSP_STAFF:
             _add_user(session, email, name, role, None, new_keys)
+        _add_sla_defaults(session)
         for spec in TENANTS:
             _add_tenant(session, spec, new_keys)
     if new_keys:

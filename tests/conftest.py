@@ -126,7 +126,7 @@ def client(env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 async def api(env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
     """The real app in-process (same event loop as the Temporal client), with the test DB and server."""
-    app = create_app(Settings(), engine=engine, temporal=env.client)
+    app = create_app(Settings(), engine=engine, temporal=env.client, clock=env.get_current_time)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         yield http

@@ -96,7 +96,9 @@ def test_psa_dev_end_to_end(tmp_path: Path):
             bad = http.post(f"/api/v1/tickets/{tid}/transitions", headers=tech, json={"to_status": "closed"})
             assert bad.status_code == 409 and "cannot change status" in bad.json()["detail"]
             assert http.get(f"/api/v1/tickets/{tid}", headers=other_customer).status_code == 404
-        query = "CustomerId='K10001' AND TicketPriority='P1' AND TicketStatus='new'"
+            sla = http.get(f"/api/v1/tickets/{tid}/sla", headers=tech).json()  # the seeded default SLA applies
+            assert sla["state"] == "ok" and {c["kind"] for c in sla["clocks"]} >= {"response", "resolution"}
+        query = "CustomerId='K10001' AND TicketPriority='P1' AND TicketStatus='new' AND SlaState='ok'"
         for _ in range(40):  # visibility is eventually consistent
             listed = subprocess.run(
                 [

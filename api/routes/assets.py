@@ -37,10 +37,15 @@ def _load(session: Session, asset_id: UUID, principal: Principal) -> Asset:
 
 
 @router.get("", response_model=Page[AssetPublic], summary="List assets (customers: their tenant's)")
-def list_assets(principal: CurrentUser, session: SessionDep, page: PageDep, tenant_id: UUID | None = None,
-                asset_type: AssetType | None = None,
-                q: Annotated[SearchText | None, Query(description="Part of host name or serial number")] = None,
-                warranty_before: Annotated[date | None, Query(description="Warranty ends before this day")] = None):
+def list_assets(
+    principal: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    tenant_id: UUID | None = None,
+    asset_type: AssetType | None = None,
+    q: Annotated[SearchText | None, Query(description="Part of host name or serial number")] = None,
+    warranty_before: Annotated[date | None, Query(description="Warranty ends before this day")] = None,
+):
     query = select(Asset).order_by(Asset.hostname, Asset.id)
     if not principal.is_msp:
         query = query.where(Asset.tenant_id == principal.tenant_id)
@@ -50,8 +55,9 @@ def list_assets(principal: CurrentUser, session: SessionDep, page: PageDep, tena
         query = query.where(Asset.asset_type == asset_type)
     if q:
         pattern = contains(q)
-        query = query.where(or_(col(Asset.hostname).ilike(pattern, escape="\\"),
-                                col(Asset.serial).ilike(pattern, escape="\\")))
+        query = query.where(
+            or_(col(Asset.hostname).ilike(pattern, escape="\\"), col(Asset.serial).ilike(pattern, escape="\\"))
+        )
     if warranty_before is not None:
         query = query.where(col(Asset.warranty_end) < warranty_before)
     return paginate(session, query, page, _public)

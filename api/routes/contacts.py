@@ -37,8 +37,13 @@ def _load(session: Session, contact_id: UUID, principal: Principal) -> Contact:
 
 
 @router.get("", response_model=Page[ContactPublic], summary="List contacts (customers: their tenant's)")
-def list_contacts(principal: CurrentUser, session: SessionDep, page: PageDep, tenant_id: UUID | None = None,
-                  q: Annotated[SearchText | None, Query(description="Part of name or email")] = None):
+def list_contacts(
+    principal: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    tenant_id: UUID | None = None,
+    q: Annotated[SearchText | None, Query(description="Part of name or email")] = None,
+):
     query = select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id)
     if not principal.is_msp:
         query = query.where(Contact.tenant_id == principal.tenant_id)
@@ -47,8 +52,7 @@ def list_contacts(principal: CurrentUser, session: SessionDep, page: PageDep, te
     if q:
         pattern = contains(q)
         full_name = col(Contact.first_name) + " " + col(Contact.last_name)
-        query = query.where(or_(full_name.ilike(pattern, escape="\\"),
-                                col(Contact.email).ilike(pattern, escape="\\")))
+        query = query.where(or_(full_name.ilike(pattern, escape="\\"), col(Contact.email).ilike(pattern, escape="\\")))
     return paginate(session, query, page, _public)
 
 

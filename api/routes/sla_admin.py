@@ -155,8 +155,9 @@ def _changes(body: Any, *documents: str) -> dict[str, Any]:
 
 
 def _calendar_public(row: BusinessCalendarRow) -> CalendarPublic:
-    return CalendarPublic(id=row.id, name=row.name, spec=CalendarSpec.model_validate(row.spec),
-                          created_at=row.created_at)
+    return CalendarPublic(
+        id=row.id, name=row.name, spec=CalendarSpec.model_validate(row.spec), created_at=row.created_at
+    )
 
 
 def _load_calendar(session: Session, calendar_id: UUID) -> BusinessCalendarRow:
@@ -188,8 +189,12 @@ def create_calendar(body: CalendarCreate, principal: Admin, session: SessionDep)
     return _calendar_public(row)
 
 
-@calendars.patch("/{calendar_id}", response_model=CalendarPublic, summary="Rename or replace a calendar (MSP admins)",
-                 description="Tickets already running keep the due times computed with the old calendar.")
+@calendars.patch(
+    "/{calendar_id}",
+    response_model=CalendarPublic,
+    summary="Rename or replace a calendar (MSP admins)",
+    description="Tickets already running keep the due times computed with the old calendar.",
+)
 def update_calendar(calendar_id: UUID, body: CalendarUpdate, principal: Admin, session: SessionDep):
     row = _load_calendar(session, calendar_id)
     changes = _changes(body, "spec")
@@ -202,12 +207,20 @@ def update_calendar(calendar_id: UUID, body: CalendarUpdate, principal: Admin, s
     return _calendar_public(row)
 
 
-@calendars.delete("/{calendar_id}", status_code=204, response_class=Response,
-                  summary="Delete a calendar that no tenant or contract uses (MSP admins)")
+@calendars.delete(
+    "/{calendar_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a calendar that no tenant or contract uses (MSP admins)",
+)
 def delete_calendar(calendar_id: UUID, principal: Admin, session: SessionDep) -> Response:
     row = _load_calendar(session, calendar_id)
-    _in_use("calendar", row.id, tenant=_count(session, Tenant, Tenant.calendar_id, row.id),
-            contract=_count(session, Contract, Contract.calendar_id, row.id))
+    _in_use(
+        "calendar",
+        row.id,
+        tenant=_count(session, Tenant, Tenant.calendar_id, row.id),
+        contract=_count(session, Contract, Contract.calendar_id, row.id),
+    )
     session.add(audit_event(principal, None, "calendar", row.id, "deleted", {"name": row.name}))
     session.delete(row)
     session.flush()
@@ -218,9 +231,14 @@ def delete_calendar(calendar_id: UUID, principal: Admin, session: SessionDep) ->
 
 
 def _definition_public(row: SlaDefinitionRow) -> SlaDefinitionPublic:
-    return SlaDefinitionPublic(id=row.id, name=row.name, document=SlaDefinition.model_validate(row.document),
-                               escalation_policy_id=row.escalation_policy_id, is_default=row.is_default,
-                               created_at=row.created_at)
+    return SlaDefinitionPublic(
+        id=row.id,
+        name=row.name,
+        document=SlaDefinition.model_validate(row.document),
+        escalation_policy_id=row.escalation_policy_id,
+        is_default=row.is_default,
+        created_at=row.created_at,
+    )
 
 
 def _load_definition(session: Session, definition_id: UUID) -> SlaDefinitionRow:
@@ -241,8 +259,11 @@ def _unset_other_defaults(session: Session, principal: Principal, keep: UUID) ->
     for other in session.exec(query).all():
         other.is_default = False
         session.add(other)
-        session.add(audit_event(principal, None, "sla_definition", other.id, "updated",
-                                {"is_default": False, "replaced_by": str(keep)}))
+        session.add(
+            audit_event(
+                principal, None, "sla_definition", other.id, "updated", {"is_default": False, "replaced_by": str(keep)}
+            )
+        )
 
 
 @definitions.get("", response_model=Page[SlaDefinitionPublic], summary="List SLA definitions (MSP staff)")
@@ -256,13 +277,18 @@ def get_definition(definition_id: UUID, principal: Reader, session: SessionDep):
     return _definition_public(_load_definition(session, definition_id))
 
 
-@definitions.post("", status_code=201, response_model=SlaDefinitionPublic,
-                  summary="Create an SLA definition (MSP admins)")
+@definitions.post(
+    "", status_code=201, response_model=SlaDefinitionPublic, summary="Create an SLA definition (MSP admins)"
+)
 def create_definition(body: SlaDefinitionCreate, principal: Admin, session: SessionDep):
     _check_name(session, SlaDefinitionRow, body.name, "an SLA definition")
     _check_policy(session, body.escalation_policy_id)
-    row = SlaDefinitionRow(name=body.name, document=body.document.model_dump(mode="json"),
-                           escalation_policy_id=body.escalation_policy_id, is_default=body.is_default)
+    row = SlaDefinitionRow(
+        name=body.name,
+        document=body.document.model_dump(mode="json"),
+        escalation_policy_id=body.escalation_policy_id,
+        is_default=body.is_default,
+    )
     session.add(row)
     session.flush()
     if row.is_default:
@@ -273,8 +299,12 @@ def create_definition(body: SlaDefinitionCreate, principal: Admin, session: Sess
     return _definition_public(row)
 
 
-@definitions.patch("/{definition_id}", response_model=SlaDefinitionPublic, summary="Change an SLA definition",
-                   description="MSP admins. Tickets already running keep the targets they started with.")
+@definitions.patch(
+    "/{definition_id}",
+    response_model=SlaDefinitionPublic,
+    summary="Change an SLA definition",
+    description="MSP admins. Tickets already running keep the targets they started with.",
+)
 def update_definition(definition_id: UUID, body: SlaDefinitionUpdate, principal: Admin, session: SessionDep):
     row = _load_definition(session, definition_id)
     changes = _changes(body, "document")
@@ -292,13 +322,20 @@ def update_definition(definition_id: UUID, body: SlaDefinitionUpdate, principal:
     return _definition_public(row)
 
 
-@definitions.delete("/{definition_id}", status_code=204, response_class=Response,
-                    summary="Delete an SLA definition that no contract uses (MSP admins)")
+@definitions.delete(
+    "/{definition_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an SLA definition that no contract uses (MSP admins)",
+)
 def delete_definition(definition_id: UUID, principal: Admin, session: SessionDep) -> Response:
     row = _load_definition(session, definition_id)
     _in_use("SLA definition", row.id, contract=_count(session, Contract, Contract.sla_definition_id, row.id))
-    session.add(audit_event(principal, None, "sla_definition", row.id, "deleted",
-                            {"name": row.name, "is_default": row.is_default}))
+    session.add(
+        audit_event(
+            principal, None, "sla_definition", row.id, "deleted", {"name": row.name, "is_default": row.is_default}
+        )
+    )
     session.delete(row)
     session.flush()
     return Response(status_code=204)
@@ -316,23 +353,32 @@ def _versions(session: Session, policy_id: UUID) -> list[EscalationPolicyVersion
 
 def _version_public(policy: EscalationPolicy, version: EscalationPolicyVersion) -> EscalationPolicyVersionPublic:
     return EscalationPolicyVersionPublic(
-        id=version.id, policy_id=version.policy_id, version=version.version,
+        id=version.id,
+        policy_id=version.policy_id,
+        version=version.version,
         active=version.id == policy.active_version_id,
         document=EscalationPolicyDocument.model_validate(version.document),
-        created_by_user_id=version.created_by_user_id, created_at=version.created_at,
+        created_by_user_id=version.created_by_user_id,
+        created_at=version.created_at,
         activated_at=version.activated_at,
     )
 
 
 def _summary_fields(session: Session, policy: EscalationPolicy) -> dict[str, Any]:
     numbers = session.exec(
-        select(EscalationPolicyVersion.id, EscalationPolicyVersion.version)
-        .where(EscalationPolicyVersion.policy_id == policy.id)
+        select(EscalationPolicyVersion.id, EscalationPolicyVersion.version).where(
+            EscalationPolicyVersion.policy_id == policy.id
+        )
     ).all()
     active = next((n for ident, n in numbers if ident == policy.active_version_id), None)
-    return {"id": policy.id, "name": policy.name, "active_version_id": policy.active_version_id,
-            "active_version": active, "latest_version": max((n for _, n in numbers), default=0),
-            "created_at": policy.created_at}
+    return {
+        "id": policy.id,
+        "name": policy.name,
+        "active_version_id": policy.active_version_id,
+        "active_version": active,
+        "latest_version": max((n for _, n in numbers), default=0),
+        "created_at": policy.created_at,
+    }
 
 
 def _policy_public(session: Session, policy: EscalationPolicy) -> EscalationPolicyPublic:
@@ -348,8 +394,11 @@ def _load_policy(session: Session, policy_id: UUID) -> EscalationPolicy:
 
 
 def _load_version(session: Session, policy: EscalationPolicy, number: int) -> EscalationPolicyVersion:
-    version = session.exec(select(EscalationPolicyVersion).where(
-        EscalationPolicyVersion.policy_id == policy.id, EscalationPolicyVersion.version == number)).one_or_none()
+    version = session.exec(
+        select(EscalationPolicyVersion).where(
+            EscalationPolicyVersion.policy_id == policy.id, EscalationPolicyVersion.version == number
+        )
+    ).one_or_none()
     if version is None:
         raise Problem(404, f"escalation policy {policy.id} has no version {number}", "Not Found")
     return version
@@ -363,8 +412,12 @@ def policy_schema(principal: Admin) -> dict[str, Any]:
     return _POLICY_SCHEMA
 
 
-@policies.post("/validate", response_model=PolicyValidation, summary="Check a policy document without saving it",
-               description="200 with the number of levels, or a 422 problem naming the offending field.")
+@policies.post(
+    "/validate",
+    response_model=PolicyValidation,
+    summary="Check a policy document without saving it",
+    description="200 with the number of levels, or a 422 problem naming the offending field.",
+)
 def validate_policy(body: EscalationPolicyDocument, principal: Admin):
     return PolicyValidation(valid=True, levels=len(body.levels))
 
@@ -375,20 +428,35 @@ def list_policies(principal: Admin, session: SessionDep, page: PageDep):
     return paginate(session, query, page, lambda p: EscalationPolicySummary(**_summary_fields(session, p)))
 
 
-@policies.post("", status_code=201, response_model=EscalationPolicyPublic,
-               summary="Create a policy with its document as version 1 (not active yet)")
+@policies.post(
+    "",
+    status_code=201,
+    response_model=EscalationPolicyPublic,
+    summary="Create a policy with its document as version 1 (not active yet)",
+)
 def create_policy(body: EscalationPolicyCreate, principal: Admin, session: SessionDep):
     _check_name(session, EscalationPolicy, body.name, "an escalation policy")
     policy = EscalationPolicy(name=body.name)
     session.add(policy)
     session.flush()
-    version = EscalationPolicyVersion(policy_id=policy.id, version=1, document=body.document.model_dump(mode="json"),
-                                      created_by_user_id=principal.user_id)
+    version = EscalationPolicyVersion(
+        policy_id=policy.id,
+        version=1,
+        document=body.document.model_dump(mode="json"),
+        created_by_user_id=principal.user_id,
+    )
     session.add(version)
     session.flush()
-    session.add(audit_event(principal, None, "escalation_policy", policy.id, "created",
-                            {"name": policy.name, "version": 1, "version_id": version.id,
-                             "levels": len(body.document.levels)}))
+    session.add(
+        audit_event(
+            principal,
+            None,
+            "escalation_policy",
+            policy.id,
+            "created",
+            {"name": policy.name, "version": 1, "version_id": version.id, "levels": len(body.document.levels)},
+        )
+    )
     session.flush()
     return _policy_public(session, policy)
 
@@ -398,35 +466,56 @@ def get_policy(policy_id: UUID, principal: Admin, session: SessionDep):
     return _policy_public(session, _load_policy(session, policy_id))
 
 
-@policies.get("/{policy_id}/versions/{version}", response_model=EscalationPolicyVersionPublic,
-              summary="One version of a policy")
+@policies.get(
+    "/{policy_id}/versions/{version}", response_model=EscalationPolicyVersionPublic, summary="One version of a policy"
+)
 def get_policy_version(policy_id: UUID, version: VersionNumber, principal: Admin, session: SessionDep):
     policy = _load_policy(session, policy_id)
     return _version_public(policy, _load_version(session, policy, version))
 
 
-@policies.post("/{policy_id}/versions", status_code=201, response_model=EscalationPolicyVersionPublic,
-               summary="Add the next version of a policy (not active yet)",
-               description="Versions are immutable once written: change a policy by adding a version.")
+@policies.post(
+    "/{policy_id}/versions",
+    status_code=201,
+    response_model=EscalationPolicyVersionPublic,
+    summary="Add the next version of a policy (not active yet)",
+    description="Versions are immutable once written: change a policy by adding a version.",
+)
 def create_policy_version(policy_id: UUID, body: EscalationPolicyDocument, principal: Admin, session: SessionDep):
     policy = _load_policy(session, policy_id)
-    latest = session.exec(select(func.max(EscalationPolicyVersion.version))
-                          .where(EscalationPolicyVersion.policy_id == policy.id)).one()
-    version = EscalationPolicyVersion(policy_id=policy.id, version=(latest or 0) + 1,
-                                      document=body.model_dump(mode="json"), created_by_user_id=principal.user_id)
+    latest = session.exec(
+        select(func.max(EscalationPolicyVersion.version)).where(EscalationPolicyVersion.policy_id == policy.id)
+    ).one()
+    version = EscalationPolicyVersion(
+        policy_id=policy.id,
+        version=(latest or 0) + 1,
+        document=body.model_dump(mode="json"),
+        created_by_user_id=principal.user_id,
+    )
     session.add(version)
     session.flush()
-    session.add(audit_event(principal, None, "escalation_policy", policy.id, "version_created",
-                            {"version": version.version, "version_id": version.id, "levels": len(body.levels)}))
+    session.add(
+        audit_event(
+            principal,
+            None,
+            "escalation_policy",
+            policy.id,
+            "version_created",
+            {"version": version.version, "version_id": version.id, "levels": len(body.levels)},
+        )
+    )
     session.flush()
     return _version_public(policy, version)
 
 
-@policies.post("/{policy_id}/versions/{version}/activate", response_model=EscalationPolicyPublic,
-               summary="Make a version the active one",
-               description="Tickets pin the policy version they started with, so activating a version affects "
-                           "new tickets only; running tickets keep escalating by their version. Activating the "
-                           "active version again changes nothing.")
+@policies.post(
+    "/{policy_id}/versions/{version}/activate",
+    response_model=EscalationPolicyPublic,
+    summary="Make a version the active one",
+    description="Tickets pin the policy version they started with, so activating a version affects "
+    "new tickets only; running tickets keep escalating by their version. Activating the "
+    "active version again changes nothing.",
+)
 def activate_policy_version(policy_id: UUID, version: VersionNumber, principal: Admin, session: SessionDep):
     policy = _load_policy(session, policy_id)
     target = _load_version(session, policy, version)
@@ -435,9 +524,20 @@ def activate_policy_version(policy_id: UUID, version: VersionNumber, principal: 
         policy.active_version_id = target.id
         target.activated_at = utcnow()
         session.add_all([policy, target])
-        session.add(audit_event(principal, None, "escalation_policy", policy.id, "activated",
-                                {"version": target.version, "version_id": target.id,
-                                 "previous_version": previous.version if previous else None}))
+        session.add(
+            audit_event(
+                principal,
+                None,
+                "escalation_policy",
+                policy.id,
+                "activated",
+                {
+                    "version": target.version,
+                    "version_id": target.id,
+                    "previous_version": previous.version if previous else None,
+                },
+            )
+        )
         session.flush()
     return _policy_public(session, policy)
 
@@ -452,30 +552,36 @@ def _tenant_calendar(session: Session, tenant: Tenant) -> CalendarSpec:
     return CalendarSpec.standard_dach(tenant.country, tenant.subdivision, tenant.time_zone)  # type: ignore[arg-type]
 
 
-def _active_policy(session: Session, policy_id: UUID, *, required: bool) -> tuple[EscalationPolicyDocument | None,
-                                                                                    int | None]:
+def _active_policy(
+    session: Session, policy_id: UUID, *, required: bool
+) -> tuple[EscalationPolicyDocument | None, int | None]:
     policy = session.get(EscalationPolicy, policy_id)
     if policy is None:
         raise field_error("escalation_policy_id", f"no escalation policy {policy_id}")
     version = session.get(EscalationPolicyVersion, policy.active_version_id) if policy.active_version_id else None
     if version is None:
         if required:
-            raise field_error("escalation_policy_id", f"escalation policy {policy_id} has no active version; "
-                              "activate one or send the draft as policy")
+            raise field_error(
+                "escalation_policy_id",
+                f"escalation policy {policy_id} has no active version; activate one or send the draft as policy",
+            )
         return None, None
     return EscalationPolicyDocument.model_validate(version.document), version.version
 
 
 @simulation.post(
-    "/simulate", response_model=SimulationResult, summary="Dry run: when targets fall due and levels fire",
+    "/simulate",
+    response_model=SimulationResult,
+    summary="Dry run: when targets fall due and levels fire",
     description="For people designing SLAs and escalation policies (MSP admins and technicians); creates nothing. "
-                "Calendar: tenant_id (its calendar, else Mon-Fri 08-17 with its regional holidays) or an inline "
-                "calendar. Targets for the priority: sla_definition_id, an inline definition or explicit targets. "
-                "Policy: escalation_policy_id (its active version), an inline draft policy, or else the active "
-                "version of the stored definition's policy. The ticket is created at created_at, waits for the "
-                "customer during each pause, and is never answered unless first_response_at is given. Due times "
-                "are those after the last event; escalations lists every action with the instant it fires, in UTC "
-                "and in the calendar's local time.")
+    "Calendar: tenant_id (its calendar, else Mon-Fri 08-17 with its regional holidays) or an inline "
+    "calendar. Targets for the priority: sla_definition_id, an inline definition or explicit targets. "
+    "Policy: escalation_policy_id (its active version), an inline draft policy, or else the active "
+    "version of the stored definition's policy. The ticket is created at created_at, waits for the "
+    "customer during each pause, and is never answered unless first_response_at is given. Due times "
+    "are those after the last event; escalations lists every action with the instant it fires, in UTC "
+    "and in the calendar's local time.",
+)
 def simulate_sla(body: SimulationRequest, principal: Simulator, session: SessionDep):
     calendar, customer_number = body.calendar, body.customer_number
     if body.tenant_id is not None:
@@ -510,12 +616,22 @@ def simulate_sla(body: SimulationRequest, principal: Simulator, session: Session
         policy, policy_version = _active_policy(session, linked_policy_id, required=False)
         policy_id = linked_policy_id if policy is not None else None
 
-    context = SlaContext(definition=definition, calendar=calendar, policy=policy,
-                         customer_number=customer_number or "", category=body.category)
+    context = SlaContext(
+        definition=definition,
+        calendar=calendar,
+        policy=policy,
+        customer_number=customer_number or "",
+        category=body.category,
+    )
     events = ticket_timeline(
-        body.created_at, body.priority, pauses=[(p.start, p.end) for p in body.pauses],
-        pause_status=(definition.pause_statuses or [TicketStatus.WAITING_CUSTOMER])[0], queue=body.queue,
-        first_response_at=body.first_response_at, customer_reply_at=body.customer_reply_at)
+        body.created_at,
+        body.priority,
+        pauses=[(p.start, p.end) for p in body.pauses],
+        pause_status=(definition.pause_statuses or [TicketStatus.WAITING_CUSTOMER])[0],
+        queue=body.queue,
+        first_response_at=body.first_response_at,
+        customer_reply_at=body.customer_reply_at,
+    )
     try:
         result = simulate(context, events)
     except (ValueError, OverflowError) as err:  # e.g. a calendar that never opens within the horizon
@@ -531,20 +647,35 @@ def simulate_sla(body: SimulationRequest, principal: Simulator, session: Session
 
     due = {kind: result.due.get(kind) for kind in TargetKind}
     escalations = [
-        SimulatedEscalation(level=a.level, target=a.target, action=a.action.type, fire_at=a.fire_at.astimezone(UTC),
-                            fire_at_local=a.fire_at.astimezone(zone).isoformat(),
-                            business_hours_only=getattr(a.action, "business_hours_only", False),
-                            details=a.action.model_dump(mode="json"))
+        SimulatedEscalation(
+            level=a.level,
+            target=a.target,
+            action=a.action.type,
+            fire_at=a.fire_at.astimezone(UTC),
+            fire_at_local=a.fire_at.astimezone(zone).isoformat(),
+            business_hours_only=getattr(a.action, "business_hours_only", False),
+            details=a.action.model_dump(mode="json"),
+        )
         for a in result.actions
     ]
     return SimulationResult(
-        time_zone=calendar.time_zone, priority=body.priority, final_priority=result.final_priority, targets=targets,
-        calendar=calendar, escalation_policy_id=policy_id, policy_version=policy_version,
-        created_at=body.created_at.astimezone(UTC), created_at_local=body.created_at.astimezone(zone).isoformat(),
-        response_due_at=utc(due[TargetKind.RESPONSE]), response_due_at_local=local(due[TargetKind.RESPONSE]),
-        resolution_due_at=utc(due[TargetKind.RESOLUTION]), resolution_due_at_local=local(due[TargetKind.RESOLUTION]),
-        update_due_at=utc(due[TargetKind.UPDATE]), update_due_at_local=local(due[TargetKind.UPDATE]),
-        escalations=escalations, truncated=result.truncated,
+        time_zone=calendar.time_zone,
+        priority=body.priority,
+        final_priority=result.final_priority,
+        targets=targets,
+        calendar=calendar,
+        escalation_policy_id=policy_id,
+        policy_version=policy_version,
+        created_at=body.created_at.astimezone(UTC),
+        created_at_local=body.created_at.astimezone(zone).isoformat(),
+        response_due_at=utc(due[TargetKind.RESPONSE]),
+        response_due_at_local=local(due[TargetKind.RESPONSE]),
+        resolution_due_at=utc(due[TargetKind.RESOLUTION]),
+        resolution_due_at_local=local(due[TargetKind.RESOLUTION]),
+        update_due_at=utc(due[TargetKind.UPDATE]),
+        update_due_at_local=local(due[TargetKind.UPDATE]),
+        escalations=escalations,
+        truncated=result.truncated,
     )
 
 

@@ -71,16 +71,21 @@ def _public(tenant: Tenant) -> TenantPublic:
 
 
 @router.get("", response_model=Page[TenantPublic], summary="List tenants (customers: only their own)")
-def list_tenants(principal: CurrentUser, session: SessionDep, page: PageDep,
-                 q: Annotated[SearchText | None, Query(description="Part of name or customer number")] = None,
-                 country: CountryCode | None = None):
+def list_tenants(
+    principal: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[SearchText | None, Query(description="Part of name or customer number")] = None,
+    country: CountryCode | None = None,
+):
     query = select(Tenant).order_by(Tenant.name, Tenant.id)
     if not principal.is_msp:
         query = query.where(Tenant.id == principal.tenant_id)
     if q:
         pattern = contains(q)
-        query = query.where(or_(col(Tenant.name).ilike(pattern, escape="\\"),
-                                col(Tenant.customer_number).ilike(pattern, escape="\\")))
+        query = query.where(
+            or_(col(Tenant.name).ilike(pattern, escape="\\"), col(Tenant.customer_number).ilike(pattern, escape="\\"))
+        )
     if country:
         query = query.where(Tenant.country == country)
     return paginate(session, query, page, _public)
@@ -95,8 +100,14 @@ def get_tenant(tenant_id: UUID, principal: CurrentUser, session: SessionDep):
 def create_tenant(body: TenantCreate, principal: Admin, session: SessionDep):
     country, subdivision, vat_id = _region(body.country, body.subdivision, body.vat_id)
     _check_customer_number(session, body.customer_number)
-    tenant = Tenant(name=body.name, customer_number=body.customer_number, country=country, subdivision=subdivision,
-                    time_zone=body.time_zone or default_time_zone(country), vat_id=vat_id)
+    tenant = Tenant(
+        name=body.name,
+        customer_number=body.customer_number,
+        country=country,
+        subdivision=subdivision,
+        time_zone=body.time_zone or default_time_zone(country),
+        vat_id=vat_id,
+    )
     session.add(tenant)
     session.flush()
     data = _public(tenant).model_dump(mode="json", exclude={"id", "created_at"})
@@ -131,8 +142,12 @@ def list_sites(tenant_id: UUID, principal: CurrentUser, session: SessionDep, pag
     return paginate(session, query, page, lambda s: SitePublic.model_validate(s, from_attributes=True))
 
 
-@router.post("/{tenant_id}/sites", status_code=201, response_model=SitePublic,
-             summary="Add a site to a tenant (MSP admins and technicians)")
+@router.post(
+    "/{tenant_id}/sites",
+    status_code=201,
+    response_model=SitePublic,
+    summary="Add a site to a tenant (MSP admins and technicians)",
+)
 def create_site(tenant_id: UUID, body: SiteCreate, principal: SiteWriter, session: SessionDep):
     tenant = load_tenant(session, tenant_id, principal)
     country, subdivision, _ = _region(body.country or tenant.country, body.subdivision, None)
@@ -140,8 +155,15 @@ def create_site(tenant_id: UUID, body: SiteCreate, principal: SiteWriter, sessio
         postal_code = normalise_postal_code(country, body.postal_code) if body.postal_code else None
     except RegionError as err:
         raise region_problem(err) from None
-    site = Site(tenant_id=tenant.id, name=body.name, street=body.street, postal_code=postal_code, city=body.city,
-                country=country, subdivision=subdivision)
+    site = Site(
+        tenant_id=tenant.id,
+        name=body.name,
+        street=body.street,
+        postal_code=postal_code,
+        city=body.city,
+        country=country,
+        subdivision=subdivision,
+    )
     session.add(site)
     session.flush()
     public = SitePublic.model_validate(site, from_attributes=True)

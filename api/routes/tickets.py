@@ -10,9 +10,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, or_, select
+from temporalio.service import RPCError
 
 from api.deps import (
     CurrentUser,
+    NowDep,
     Principal,
     SessionDep,
     SettingsDep,
@@ -27,16 +29,20 @@ from api.schemas.tickets import (
     AssignBody,
     CommentBody,
     PriorityBody,
+    SlaClockPublic,
     TicketAccepted,
     TicketCreate,
     TicketEventPublic,
     TicketPublic,
+    TicketSlaPublic,
     TimeEntryCreate,
     TimeEntryPublic,
     TransitionBody,
 )
-from api.ticket_commands import TicketPending, TicketRejected, open_ticket, update_ticket
+from api.ticket_commands import TicketPending, TicketRejected, open_ticket, query_sla, update_ticket
 from domain.roles import TICKET_AGENT_ROLES, Role
+from domain.sla import SlaState
+from domain.sla import plan as sla_plan
 from domain.tickets import (
     Actor,
     AssignRequest,
@@ -50,7 +56,7 @@ from domain.tickets import (
     TransitionRequest,
     Visibility,
 )
-from models import Tenant, Ticket, TicketEvent, TimeEntry, User
+from models import Tenant, Ticket, TicketEvent, TicketSla, TimeEntry, User
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -186,6 +192,8 @@ def list_tickets(
     priority: Annotated[list[Priority] | None, Query()] = None,
     tenant_id: UUID | None = None,
     assignee_user_id: UUID | None = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    sla_state: Annotated[list[SlaState] | None, Query(description="e.g. breached")] = None,
     q: Annotated[SearchText | None, Query(description="Text in title or ticket number")] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
@@ -199,10 +207,15 @@ def list_tickets(
         query = query.where(Ticket.tenant_id == tenant_id)
     if assignee_user_id:
         query = query.where(Ticket.assignee_user_id == assignee_user_id)
+    if queue:
+        query = query.where(Ticket.queue == queue)
+    if sla_state:
+        query = query.where(col(Ticket.sla_state).in_([s.value for s in sla_state]))
     if q:
         pattern = contains(q)
-        query = query.where(or_(col(Ticket.title).ilike(pattern, escape="\\"),
-                                col(Ticket.number).ilike(pattern, escape="\\")))
+        query = query.where(
+            or_(col(Ticket.title).ilike(pattern, escape="\\"), col(Ticket.number).ilike(pattern, escape="\\"))
+        )
     for bound, op in ((created_from, "ge"), (created_to, "lt")):
         if bound is not None:
             if bound.tzinfo is None:
@@ -215,6 +228,73 @@ def list_tickets(
 @router.get("/{ticket_id}", response_model=TicketPublic)
 def get_ticket(ticket_id: UUID, principal: CurrentUser, session: SessionDep):
     return _public(_load(session, ticket_id, principal))
+
+
+@router.get("/{ticket_id}/sla", response_model=TicketSlaPublic, summary="SLA clocks: due times, time left, state")
+async def get_sla(ticket_id: UUID, principal: CurrentUser, session: SessionDep, temporal: TemporalDep, now: NowDep):
+    ticket = _load(session, ticket_id, principal)
+    session.commit()
+    try:
+        carry = await query_sla(temporal, ticket_id)
+    except RPCError:
+        carry = None  # the workflow has completed: report what was recorded
+    else:
+        if carry is None:
+            return TicketSlaPublic(
+                ticket_id=ticket_id,
+                state=SlaState.NONE.value,
+                live=True,
+                time_zone=None,
+                sla_definition_id=None,
+                escalation_policy_version_id=None,
+                clocks=[],
+            )
+    if carry is not None:
+        _, live = sla_plan(carry.context, carry.clocks, now)
+        clocks = [
+            _clock_public(
+                v.kind.value, v.target_minutes, v.state, v.due_at, v.used_seconds, v.paused_seconds, v.stopped_at
+            )
+            for v in live.clocks
+        ]
+        return TicketSlaPublic(
+            ticket_id=ticket_id,
+            state=live.state.value,
+            live=True,
+            time_zone=carry.context.calendar.time_zone,
+            sla_definition_id=carry.context.definition_id,
+            escalation_policy_version_id=carry.context.policy_version_id,
+            clocks=clocks,
+        )
+    rows = session.exec(select(TicketSla).where(TicketSla.ticket_id == ticket_id)).all()
+    clocks = [
+        _clock_public(r.kind, r.target_minutes, r.state, r.due_at, r.used_seconds, r.paused_seconds, r.stopped_at)
+        for r in rows
+    ]
+    return TicketSlaPublic(
+        ticket_id=ticket_id,
+        state=ticket.sla_state or SlaState.NONE.value,
+        live=False,
+        time_zone=None,
+        sla_definition_id=None,
+        escalation_policy_version_id=None,
+        clocks=clocks,
+    )
+
+
+def _clock_public(kind: str, target: int, state: str, due_at, used: int, paused: int, stopped_at) -> SlaClockPublic:  # noqa: ANN001
+    stopped = stopped_at is not None
+    return SlaClockPublic(
+        kind=kind,
+        target_minutes=target,
+        state=state,
+        due_at=due_at,
+        business_minutes_used=used // 60,
+        business_minutes_remaining=target - used // 60,
+        paused_minutes=paused // 60,
+        stopped_at=stopped_at,
+        met=(used <= target * 60) if stopped else None,
+    )
 
 
 @router.get("/{ticket_id}/events", response_model=Page[TicketEventPublic], summary="The ticket's history")

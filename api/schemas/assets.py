@@ -18,8 +18,10 @@ def check_hostname(value: str) -> str:
     """A DNS host name (RFC 1123 labels: letters, digits, inner hyphens; up to 253 characters), lower-cased."""
     name = value.strip().lower().removesuffix(".")
     if not name or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
-        raise ValueError(f"{value!r} is not a valid host name (letters, digits, hyphens and dots, "
-                         "labels of 1-63 characters that do not start or end with a hyphen)")
+        raise ValueError(
+            f"{value!r} is not a valid host name (letters, digits, hyphens and dots, "
+            "labels of 1-63 characters that do not start or end with a hyphen)"
+        )
     return name
 
 

@@ -31,8 +31,11 @@ def printable(value: str) -> str:
 
 def text(max_length: int, min_length: int = 1) -> Any:
     """A stripped, bounded, single-line string type."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(printable)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(printable),
+    ]
 
 
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -46,8 +49,9 @@ def printable_multiline(value: str) -> str:
 
 
 def multiline(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
-                     AfterValidator(printable_multiline)]
+    return Annotated[
+        str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(printable_multiline)
+    ]
 
 
 Name = text(200)
@@ -90,7 +94,14 @@ def apply_changes(obj: Any, changes: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
-def audit_event(principal: Principal, tenant_id: UUID | None, entity: str, entity_id: UUID, action: str,
-                data: dict[str, Any]) -> AuditEvent:
-    return AuditEvent(actor_user_id=principal.user_id, tenant_id=tenant_id, entity=entity, entity_id=str(entity_id),
-                      action=action, data=jsonable(data))
+def audit_event(
+    principal: Principal, tenant_id: UUID | None, entity: str, entity_id: UUID, action: str, data: dict[str, Any]
+) -> AuditEvent:
+    return AuditEvent(
+        actor_user_id=principal.user_id,
+        tenant_id=tenant_id,
+        entity=entity,
+        entity_id=str(entity_id),
+        action=action,
+        data=jsonable(data),
+    )

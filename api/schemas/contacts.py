@@ -9,8 +9,9 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_valida
 from api.schemas.common import Body, ShortText, not_null
 
 Email = Annotated[EmailStr, Field(max_length=254)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=50,
-                                         pattern=r"^\+?[0-9][0-9 ()/.-]*$")]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=50, pattern=r"^\+?[0-9][0-9 ()/.-]*$")
+]
 
 
 class ContactBase(BaseModel):

@@ -49,8 +49,10 @@ class SlaDefinitionCreate(Body):
     name: DocumentName = Field(description="Unique, e.g. 'Standard' or 'Premium 24/7'")
     document: SlaDefinition
     escalation_policy_id: UUID | None = Field(default=None, description="Its active version applies to new tickets")
-    is_default: bool = Field(default=False, description="The MSP default (for tenants without a contract SLA); "
-                             "setting it unsets the previous default")
+    is_default: bool = Field(
+        default=False,
+        description="The MSP default (for tenants without a contract SLA); setting it unsets the previous default",
+    )
 
 
 class SlaDefinitionUpdate(Body):
@@ -143,11 +145,13 @@ class SimulationRequest(Body):
     escalation_policy_id: UUID | None = Field(default=None, description="A stored policy: its active version")
     policy: EscalationPolicyDocument | None = Field(default=None, description="An inline draft policy")
     created_at: AwareDatetime = Field(description="When the ticket is created (with offset, e.g. +01:00)")
-    pauses: list[Pause] = Field(default_factory=list, max_length=MAX_PAUSES,
-                                description="Intervals the ticket waits for the customer")
+    pauses: list[Pause] = Field(
+        default_factory=list, max_length=MAX_PAUSES, description="Intervals the ticket waits for the customer"
+    )
     first_response_at: AwareDatetime | None = Field(default=None, description="An agent's first public reply")
     customer_reply_at: AwareDatetime | None = Field(
-        default=None, description="The customer answers the first response: starts the update clock")
+        default=None, description="The customer answers the first response: starts the update clock"
+    )
     customer_number: text(32) | None = Field(default=None, description="For level conditions; default: the tenant's")
     category: text(64) | None = Field(default=None, description="For level conditions")
     queue: text(64) | None = Field(default=None, description="For level conditions")
@@ -173,8 +177,10 @@ class SimulationRequest(Body):
             raise ValueError("first_response_at: must not be before created_at")
         if self.customer_reply_at is not None:
             if self.first_response_at is None:
-                raise ValueError("customer_reply_at: needs first_response_at (the update clock starts with the "
-                                 "customer's reply to a first response)")
+                raise ValueError(
+                    "customer_reply_at: needs first_response_at (the update clock starts with the "
+                    "customer's reply to a first response)"
+                )
             if self.customer_reply_at < self.first_response_at:
                 raise ValueError("customer_reply_at: must not be before first_response_at")
         return self

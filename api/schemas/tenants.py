@@ -14,8 +14,9 @@ from api.schemas.common import Body, Name, not_null, text
 from domain.regions import Country, normalise_time_zone
 
 CountryCode = Country
-CustomerNumber = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32,
-                                                  pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
+CustomerNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+]
 Subdivision = text(8)
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalise_time_zone)]
 VatId = text(32)

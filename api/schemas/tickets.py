@@ -20,6 +20,7 @@ class TicketCreate(_Body):
     description: multiline(20_000) = ""
     priority: Priority = Priority.P3
     category: Code | None = None
+    queue: Code | None = None
     requester_user_id: UUID | None = None
 
 
@@ -32,6 +33,8 @@ class TicketPublic(BaseModel):
     status: TicketStatus
     priority: Priority
     category: str | None
+    queue: str | None
+    sla_state: str | None = Field(description="ok, warning, breached, paused; empty when no SLA applies")
     requester_user_id: UUID | None
     assignee_user_id: UUID | None
     created_by_user_id: UUID | None
@@ -94,3 +97,25 @@ class TicketEventPublic(BaseModel):
     visibility: Visibility
     body: str | None
     data: dict[str, Any]
+
+
+class SlaClockPublic(BaseModel):
+    kind: str = Field(description="response, resolution or update")
+    target_minutes: int
+    state: str = Field(description="ok, warning, breached, paused, met or missed")
+    due_at: datetime | None
+    business_minutes_used: int
+    business_minutes_remaining: int = Field(description="Negative once breached")
+    paused_minutes: int
+    stopped_at: datetime | None
+    met: bool | None
+
+
+class TicketSlaPublic(BaseModel):
+    ticket_id: UUID
+    state: str
+    live: bool = Field(description="True: computed now from the running workflow; false: last recorded state")
+    time_zone: str | None
+    sla_definition_id: UUID | None
+    escalation_policy_version_id: UUID | None
+    clocks: list[SlaClockPublic]

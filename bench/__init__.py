@@ -1,0 +1,1 @@
+"""Benchmarks (run with `make bench`). Kept free of imports: workflow modules live below this package."""
