@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -27,6 +27,16 @@ class SlaDefinitionRow(SQLModel, table=True):
     """Targets per priority (domain.sla.SlaDefinition as JSON) and the escalation policy that goes with them."""
 
     __tablename__ = "sla_definitions"
+    # At most one default, enforced by the database even for concurrent requests.
+    __table_args__ = (
+        Index(
+            "uq_sla_definitions_one_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
 
     id: uuid.UUID = id_field()
     name: str = Field(max_length=100, unique=True)

@@ -264,6 +264,7 @@ def _unset_other_defaults(session: Session, principal: Principal, keep: UUID) ->
                 principal, None, "sla_definition", other.id, "updated", {"is_default": False, "replaced_by": str(keep)}
             )
         )
+    session.flush()
 
 
 @definitions.get("", response_model=Page[SlaDefinitionPublic], summary="List SLA definitions (MSP staff)")
@@ -289,10 +290,10 @@ def create_definition(body: SlaDefinitionCreate, principal: Admin, session: Sess
         escalation_policy_id=body.escalation_policy_id,
         is_default=body.is_default,
     )
+    if row.is_default:  # first, so the one-default unique index never sees two
+        _unset_other_defaults(session, principal, row.id)
     session.add(row)
     session.flush()
-    if row.is_default:
-        _unset_other_defaults(session, principal, row.id)
     data = _definition_public(row).model_dump(mode="json", exclude={"id", "created_at"})
     session.add(audit_event(principal, None, "sla_definition", row.id, "created", data))
     session.flush()
@@ -312,10 +313,9 @@ def update_definition(definition_id: UUID, body: SlaDefinitionUpdate, principal:
         _check_name(session, SlaDefinitionRow, changes["name"], "an SLA definition", own_id=row.id)
     if "escalation_policy_id" in changes:
         _check_policy(session, changes["escalation_policy_id"])
-    becomes_default = changes.get("is_default") is True and not row.is_default
-    changed = apply_changes(row, changes)
-    if becomes_default:
+    if changes.get("is_default") is True and not row.is_default:
         _unset_other_defaults(session, principal, row.id)
+    changed = apply_changes(row, changes)
     if changed:
         session.add(audit_event(principal, None, "sla_definition", row.id, "updated", changed))
         session.flush()

@@ -20,7 +20,7 @@ from api.schemas.tenants import (
 )
 from domain.regions import RegionError, default_time_zone, normalise_postal_code, validate_region
 from domain.roles import Role
-from models import Site, Tenant
+from models import BusinessCalendarRow, Site, Tenant
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
@@ -107,6 +107,7 @@ def create_tenant(body: TenantCreate, principal: Admin, session: SessionDep):
         subdivision=subdivision,
         time_zone=body.time_zone or default_time_zone(country),
         vat_id=vat_id,
+        calendar_id=_check_calendar(session, body.calendar_id),
     )
     session.add(tenant)
     session.flush()
@@ -114,6 +115,12 @@ def create_tenant(body: TenantCreate, principal: Admin, session: SessionDep):
     session.add(audit_event(principal, tenant.id, "tenant", tenant.id, "created", data))
     session.flush()
     return _public(tenant)
+
+
+def _check_calendar(session: Session, calendar_id: UUID | None) -> UUID | None:
+    if calendar_id is not None and session.get(BusinessCalendarRow, calendar_id) is None:
+        raise field_error("calendar_id", f"no calendar {calendar_id}")
+    return calendar_id
 
 
 @router.patch("/{tenant_id}", response_model=TenantPublic, summary="Change a tenant (MSP admins)")
@@ -128,6 +135,8 @@ def update_tenant(tenant_id: UUID, body: TenantUpdate, principal: Admin, session
         changes |= {name: normalised[name] for name in region_fields}
     if "customer_number" in changes:
         _check_customer_number(session, changes["customer_number"], own_id=tenant.id)
+    if changes.get("calendar_id") is not None:
+        _check_calendar(session, changes["calendar_id"])
     changed = apply_changes(tenant, changes)
     if changed:
         session.add(audit_event(principal, tenant.id, "tenant", tenant.id, "updated", changed))

@@ -32,6 +32,9 @@ class TenantBase(BaseModel):
     subdivision: str | None = Field(default=None, max_length=8, description="ISO 3166-2, e.g. DE-BY, AT-9, CH-ZH")
     time_zone: str = Field(default="Europe/Berlin", max_length=64)
     vat_id: str | None = Field(default=None, max_length=32)
+    calendar_id: UUID | None = Field(
+        default=None, description="Business calendar for the SLA; empty: Mon-Fri 08-17 with regional holidays"
+    )
 
 
 class TenantCreate(TenantBase, Body):
@@ -50,6 +53,7 @@ class TenantUpdate(Body):
     subdivision: Subdivision | None = None
     time_zone: TimeZone | None = None
     vat_id: VatId | None = None
+    calendar_id: UUID | None = None
 
     _required = field_validator("name", "customer_number", "country", "time_zone")(not_null)
 
