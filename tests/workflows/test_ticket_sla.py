@@ -27,7 +27,8 @@ from domain.tickets import (
     TicketStatus,
     TransitionRequest,
 )
-from models import Ticket, TicketEvent, TicketSla
+from hub.db import session_scope
+from models import EscalationPolicy, EscalationPolicyVersion, SlaDefinitionRow, Ticket, TicketEvent, TicketSla
 from tests.factories import make_sla, make_tenant, make_user
 from workflows.common import ticket_workflow_id
 from workflows.ticket import TicketWorkflow
@@ -42,18 +43,37 @@ DEFINITION = {
         "P4": {"response_minutes": 480, "resolution_minutes": 2400},
     },
 }
-WARN_BY_MAIL = {"name": "warn-75", "target": "response", "trigger": {"type": "percent_used", "percent": 75},
-                "actions": [{"type": "notify_email", "to": [{"role": "msp_tech"}]}]}
-FOUR_LEVELS = {"name": "Vier Stufen", "levels": [
-    WARN_BY_MAIL,
-    {"name": "before-30", "target": "resolution", "trigger": {"type": "before_breach", "minutes": 30},
-     "actions": [{"type": "notify_webhook", "url": "https://teams.example/webhook", "format": "teams"}]},
-    {"name": "breach", "target": "resolution", "trigger": {"type": "on_breach"},
-     "actions": [{"type": "raise_priority"}]},
-    {"name": "after-60", "target": "resolution", "trigger": {"type": "after_breach", "minutes": 60},
-     "conditions": {"priorities": ["P1", "P2"]},
-     "actions": [{"type": "page_on_call", "url": "https://oncall.example/page"}]},
-]}
+WARN_BY_MAIL = {
+    "name": "warn-75",
+    "target": "response",
+    "trigger": {"type": "percent_used", "percent": 75},
+    "actions": [{"type": "notify_email", "to": [{"role": "msp_tech"}]}],
+}
+FOUR_LEVELS = {
+    "name": "Vier Stufen",
+    "levels": [
+        WARN_BY_MAIL,
+        {
+            "name": "before-30",
+            "target": "resolution",
+            "trigger": {"type": "before_breach", "minutes": 30},
+            "actions": [{"type": "notify_webhook", "url": "https://teams.example/webhook", "format": "teams"}],
+        },
+        {
+            "name": "breach",
+            "target": "resolution",
+            "trigger": {"type": "on_breach"},
+            "actions": [{"type": "raise_priority"}],
+        },
+        {
+            "name": "after-60",
+            "target": "resolution",
+            "trigger": {"type": "after_breach", "minutes": 60},
+            "conditions": {"priorities": ["P1", "P2"]},
+            "actions": [{"type": "page_on_call", "url": "https://oncall.example/page"}],
+        },
+    ],
+}
 BAVARIA = BusinessCalendar(CalendarSpec.standard_dach("DE", "DE-BY"))
 
 
@@ -97,17 +117,28 @@ def people(engine):
 
 async def open_at(env, tenant, actor: Actor, at: datetime, priority=Priority.P3) -> uuid.UUID:  # noqa: ANN001
     await sleep_until(env, at)
-    ticket = NewTicket(ticket_id=uuid.uuid4(), tenant_id=tenant.id, customer_number=tenant.customer_number,
-                       title="Fileserver langsam", priority=priority, created_by_user_id=actor.user_id,
-                       requester_user_id=actor.user_id)
+    ticket = NewTicket(
+        ticket_id=uuid.uuid4(),
+        tenant_id=tenant.id,
+        customer_number=tenant.customer_number,
+        title="Fileserver langsam",
+        priority=priority,
+        created_by_user_id=actor.user_id,
+        requester_user_id=actor.user_id,
+    )
     await open_ticket(env.client, ticket)
     return ticket.ticket_id
 
 
 def escalations(engine, ticket_id) -> list[TicketEvent]:
     with Session(engine) as s:
-        return list(s.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
-                                                     TicketEvent.kind == EventKind.ESCALATED).order_by(TicketEvent.at)))
+        return list(
+            s.exec(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == EventKind.ESCALATED)
+                .order_by(TicketEvent.at)
+            )
+        )
 
 
 def sla_row(engine, ticket_id, kind: str) -> TicketSla:
@@ -124,8 +155,10 @@ async def test_friday_evening_p3_escalates_on_monday(env, engine, people, smtp):
     inbox, _ = smtp
     tenant, tech, customer = people
     make_sla(engine, tenant, DEFINITION, {"name": "Warnung", "levels": [WARN_BY_MAIL]})
-    friday = next_day(await now(env), lambda d: d.weekday() == 4 and working(d)
-                      and working(d + timedelta(days=3)) and working(d + timedelta(days=4)))
+    friday = next_day(
+        await now(env),
+        lambda d: d.weekday() == 4 and working(d) and working(d + timedelta(days=3)) and working(d + timedelta(days=4)),
+    )
     monday = friday + timedelta(days=3)
     tid = await open_at(env, tenant, customer, local(friday, 16, 55))
     # Response 240 business minutes: 5 on Friday, 235 on Monday -> due Monday 11:55; 75 % (180) -> 10:55.
@@ -152,19 +185,26 @@ async def test_pause_over_a_closed_long_weekend_adds_no_business_time(env, engin
     tenant, tech, customer = people
     start = await now(env)
     # A Thursday; the MSP is closed on the Friday and the Monday after (a long weekend), Tue and Wed are normal.
-    thursday = next_day(start, lambda d: d.weekday() == 3 and working(d) and working(d + timedelta(days=5))
-                        and working(d + timedelta(days=6)))
+    thursday = next_day(
+        start,
+        lambda d: d.weekday() == 3 and working(d) and working(d + timedelta(days=5)) and working(d + timedelta(days=6)),
+    )
     friday, monday, tuesday = (thursday + timedelta(days=n) for n in (1, 4, 5))
     calendar = CalendarSpec.standard_dach("DE", "DE-BY", closures=[friday, monday]).model_dump(mode="json")
     make_sla(engine, tenant, DEFINITION, calendar=calendar)
     tid = await open_at(env, tenant, customer, local(thursday, 9, 0))
     await sleep_until(env, local(thursday, 10, 0))
-    await update_ticket(env.client, tid, TicketWorkflow.transition,
-                        TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER, note="Welche Freigabe?"))
+    await update_ticket(
+        env.client,
+        tid,
+        TicketWorkflow.transition,
+        TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER, note="Welche Freigabe?"),
+    )
     assert (await search_attributes(env, tid))["SlaState"] == "paused"
     await sleep_until(env, local(tuesday, 9, 0))
-    state = await update_ticket(env.client, tid, TicketWorkflow.comment,
-                                CommentRequest(actor=customer, body="Die Freigabe 'Konstruktion'."))
+    state = await update_ticket(
+        env.client, tid, TicketWorkflow.comment, CommentRequest(actor=customer, body="Die Freigabe 'Konstruktion'.")
+    )
     assert state.status == TicketStatus.OPEN
     resolution = sla_row(engine, tid, "resolution")
     assert abs(resolution.used_seconds - 3600) <= 2  # Thursday 09:00-10:00 only
@@ -179,8 +219,12 @@ async def test_priority_raise_keeps_the_time_used(env, engine, people):
     day = next_day(await now(env), working)
     tid = await open_at(env, tenant, customer, local(day, 8, 30))
     await sleep_until(env, local(day, 10, 30))
-    await update_ticket(env.client, tid, TicketWorkflow.change_priority,
-                        PriorityRequest(actor=tech, priority=Priority.P2, reason="Ganze Abteilung"))
+    await update_ticket(
+        env.client,
+        tid,
+        TicketWorkflow.change_priority,
+        PriorityRequest(actor=tech, priority=Priority.P2, reason="Ganze Abteilung"),
+    )
     resolution = sla_row(engine, tid, "resolution")
     assert resolution.target_minutes == 480 and abs(resolution.used_seconds - 7200) <= 2
     assert close_to(resolution.due_at, local(day, 16, 30))  # 360 minutes left from 10:30
@@ -192,8 +236,9 @@ async def test_four_levels_fire_four_actions_once_each(env, engine, people, smtp
     inbox, _ = smtp
     tenant, tech, customer = people
     make_sla(engine, tenant, DEFINITION, FOUR_LEVELS)
-    monday = next_day(await now(env), lambda d: d.weekday() == 0 and all(working(d + timedelta(days=i))
-                                                                          for i in range(5)))
+    monday = next_day(
+        await now(env), lambda d: d.weekday() == 0 and all(working(d + timedelta(days=i)) for i in range(5))
+    )
     with respx.mock(assert_all_called=True) as mock:
         teams = mock.post("https://teams.example/webhook").mock(return_value=httpx.Response(200, text="1"))
         page = mock.post("https://oncall.example/page").mock(return_value=httpx.Response(202))
@@ -201,13 +246,21 @@ async def test_four_levels_fire_four_actions_once_each(env, engine, people, smtp
         # warn-75 at Mon 11:00; before-30 at Tue 14:30 (930 min); breach at Tue 15:00 raises P3 -> P2, whose
         # after-60 threshold (540 min) is long passed, so the page goes out at once; nothing fires twice.
         await sleep_until(env, local(monday + timedelta(days=1), 16, 30))
-        await update_ticket(env.client, tid, TicketWorkflow.transition,
-                            TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS))
+        await update_ticket(
+            env.client,
+            tid,
+            TicketWorkflow.transition,
+            TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS),
+        )
         await sleep_until(env, local(monday + timedelta(days=3), 12, 0))
         fired = escalations(engine, tid)
         assert [e.data["level"] for e in fired] == ["warn-75", "before-30", "breach", "after-60"]
-        expected = [local(monday, 11, 0), local(monday + timedelta(days=1), 14, 30),
-                    local(monday + timedelta(days=1), 15, 0), local(monday + timedelta(days=1), 15, 0)]
+        expected = [
+            local(monday, 11, 0),
+            local(monday + timedelta(days=1), 14, 30),
+            local(monday + timedelta(days=1), 15, 0),
+            local(monday + timedelta(days=1), 15, 0),
+        ]
         for event, at in zip(fired, expected, strict=True):
             assert close_to(event.at, at), (event.data, event.at)
         assert teams.call_count == 1 and page.call_count == 1
@@ -217,3 +270,72 @@ async def test_four_levels_fire_four_actions_once_each(env, engine, people, smtp
         ticket = s.get(Ticket, tid)
     assert ticket.priority == Priority.P2 and ticket.sla_state == "breached"
     assert len(inbox.about(ticket.number, tenant.name)) == 1
+
+
+async def test_failing_webhook_is_retried_and_never_holds_up_the_clock(env, engine, people):
+    tenant, tech, customer = people
+    policy = {
+        "name": "Webhook dann Priorität",
+        "levels": [
+            {
+                "name": "teams-50",
+                "target": "response",
+                "trigger": {"type": "percent_used", "percent": 50},
+                "actions": [{"type": "notify_webhook", "url": "https://teams.example/flaky", "format": "teams"}],
+            },
+            {
+                "name": "breach",
+                "target": "response",
+                "trigger": {"type": "on_breach"},
+                "actions": [{"type": "raise_priority"}],
+            },
+        ],
+    }
+    make_sla(engine, tenant, DEFINITION, policy)
+    day = next_day(await now(env), working)
+    with respx.mock() as mock:
+        # The webhook fails for a good while (8 attempts, backoff from 5 s), then recovers.
+        answers = [httpx.Response(503)] * 8 + [httpx.Response(200, text="1")]
+        flaky = mock.post("https://teams.example/flaky").mock(side_effect=answers)
+        tid = await open_at(env, tenant, customer, local(day, 9, 0))  # response 240: 50 % at 11:00, breach 13:00
+        await sleep_until(env, local(day, 14, 0))
+        fired = escalations(engine, tid)
+        assert [e.data["level"] for e in fired] == ["teams-50", "breach"]
+        assert close_to(fired[1].at, local(day, 13, 0))  # on time, although the webhook was still failing
+        assert flaky.call_count == 9  # eight failures, then one success: delivered once
+    with Session(engine) as s:
+        assert s.get(Ticket, tid).priority == Priority.P2
+
+
+async def test_running_ticket_keeps_its_policy_version(env, engine, people, smtp):
+    tenant, tech, customer = people
+    contract = make_sla(engine, tenant, DEFINITION, {"name": "v1", "levels": [WARN_BY_MAIL]})
+    day = next_day(await now(env), working)
+    tid = await open_at(env, tenant, customer, local(day, 9, 0))
+    # Ops staff activate a version 2 without the warning while the ticket runs.
+    with session_scope(engine) as s:
+        definition = s.get(SlaDefinitionRow, contract.sla_definition_id)
+        policy = s.get(EscalationPolicy, definition.escalation_policy_id)
+        v2 = EscalationPolicyVersion(
+            policy_id=policy.id,
+            version=2,
+            document={
+                "name": "v2",
+                "levels": [
+                    {
+                        "name": "nur-breach",
+                        "target": "resolution",
+                        "trigger": {"type": "on_breach"},
+                        "actions": [{"type": "raise_priority"}],
+                    }
+                ],
+            },
+        )
+        s.add(v2)
+        s.flush()
+        policy.active_version_id = v2.id
+    await sleep_until(env, local(day, 12, 5))
+    assert [e.data["level"] for e in escalations(engine, tid)] == ["warn-75"]  # 75 % of 240 at 12:00, v1 pinned
+    later = await open_at(env, tenant, customer, local(day, 12, 10))
+    await sleep_until(env, local(day, 15, 30))
+    assert escalations(engine, later) == []  # v2 has no response warning
