@@ -1,4 +1,4 @@
-"""Record workflow histories for the replay tests: `python -m tests.record_histories`.
+"""Record workflow histories for the replay tests: `python -m tests.record_histories [v1] [sla]`.
 
 Run it only when a workflow changes on purpose (a new workflow type or a `workflow.patched` branch); keep
 the old history files too, so replay keeps proving that running workflows still replay."""
@@ -7,10 +7,15 @@ import asyncio
 import socket
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,10 +33,12 @@ from domain.tickets import (
     TransitionRequest,
     Visibility,
 )
+from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.temporal import register_search_attributes
+from models import Tenant
 from tests.conftest import binary
-from tests.factories import make_tenant, make_user
+from tests.factories import make_sla, make_tenant, make_user
 from worker import build_workers
 from workflows.common import ticket_workflow_id
 from workflows.ticket import TicketWorkflow
@@ -39,37 +46,84 @@ from workflows.ticket import TicketWorkflow
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def record_ticket_lifecycle(path: Path) -> None:
-    url = f"sqlite:///{tempfile.mkdtemp()}/record.db"
-    upgrade(url)
-    engine = make_engine(url)
+@dataclass
+class Recording:
+    env: WorkflowEnvironment
+    engine: Engine
+    tenant: Tenant
+    tech: Actor
+    customer: Actor
+
+    async def open(self, title: str, reopen_days: int) -> uuid.UUID:
+        ticket = NewTicket(
+            ticket_id=uuid.uuid4(),
+            tenant_id=self.tenant.id,
+            customer_number=self.tenant.customer_number,
+            title=title,
+            priority=Priority.P3,
+            created_by_user_id=self.customer.user_id,
+            requester_user_id=self.customer.user_id,
+            reopen_days=reopen_days,
+        )
+        await open_ticket(self.env.client, ticket)
+        return ticket.ticket_id
+
+    async def save(self, ticket_id: uuid.UUID, path: Path):  # noqa: ANN201
+        handle = self.env.client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(ticket_id))
+        final = await handle.result()
+        path.write_text((await handle.fetch_history()).to_json())
+        return final
+
+
+class _Sink:
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802 - aiosmtpd's hook name
+        return "250 OK"
+
+
+@asynccontextmanager
+async def recording(sla: tuple[dict, dict] | None = None) -> AsyncIterator[Recording]:
+    """A fresh database, a time-skipping server, the hub's workers and an SMTP sink."""
+    engine = make_engine(f"sqlite:///{tempfile.mkdtemp()}/record.db")
+    upgrade(str(engine.url))
     tenant = make_tenant(engine)
-    tech_user, _ = make_user(engine, Role.MSP_TECH)
-    cust_user, _ = make_user(engine, Role.CUSTOMER_USER, tenant)
-    tech = Actor(user_id=tech_user.id, role=Role.MSP_TECH)
-    cust = Actor(user_id=cust_user.id, role=Role.CUSTOMER_USER)
+    if sla:
+        make_sla(engine, tenant, *sla)
+    tech, _ = make_user(engine, Role.MSP_TECH)
+    customer, _ = make_user(engine, Role.CUSTOMER_USER, tenant)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sink = Controller(_Sink(), hostname="127.0.0.1", port=port)
+    sink.start()
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
     )
     await register_search_attributes(env.client)
-    with ThreadPoolExecutor(4) as ex:
-        workers = build_workers(env.client, engine, ex)
-        for w in workers:
-            await w.__aenter__()
-        c = env.client
-        ticket = NewTicket(
-            ticket_id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            customer_number=tenant.customer_number,
-            title="Replay: Drucker",
-            priority=Priority.P3,
-            created_by_user_id=cust.user_id,
-            requester_user_id=cust.user_id,
-            reopen_days=2,
-        )
-        tid = ticket.ticket_id
-        await open_ticket(c, ticket)
-        steps = [
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    try:
+        with ThreadPoolExecutor(8) as ex:
+            async with AsyncExitStack() as stack:
+                for w in build_workers(env.client, engine, ex, settings):
+                    await stack.enter_async_context(w)
+                yield Recording(
+                    env,
+                    engine,
+                    tenant,
+                    Actor(user_id=tech.id, role=Role.MSP_TECH),
+                    Actor(user_id=customer.id, role=Role.CUSTOMER_USER),
+                )
+    finally:
+        await env.shutdown()
+        sink.stop()
+
+
+async def record_ticket_lifecycle(path: Path) -> None:
+    """The pre-SLA lifecycle: every update kind, a pause, a reopen, the automatic close."""
+    async with recording() as r:
+        tech, cust = r.tech, r.customer
+        tid = await r.open("Replay: Drucker", reopen_days=2)
+        started = datetime.now(UTC) - timedelta(hours=1)
+        for update, req in [
             (TicketWorkflow.assign, AssignRequest(actor=tech, assignee_user_id=tech.user_id)),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS)),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER)),
@@ -77,25 +131,16 @@ async def record_ticket_lifecycle(path: Path) -> None:
             (TicketWorkflow.comment, CommentRequest(actor=tech, body="intern", visibility=Visibility.INTERNAL)),
             (
                 TicketWorkflow.log_time,
-                TimeEntryRequest(
-                    actor=tech, user_id=tech.user_id, minutes=20, started_at=datetime.now(UTC) - timedelta(hours=1)
-                ),
+                TimeEntryRequest(actor=tech, user_id=tech.user_id, minutes=20, started_at=started),
             ),
             (TicketWorkflow.change_priority, PriorityRequest(actor=tech, priority=Priority.P2)),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)),
             (TicketWorkflow.transition, TransitionRequest(actor=cust, to_status=TicketStatus.OPEN)),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)),
-        ]
-        for update, req in steps:
-            await update_ticket(c, tid, update, req)
-        await env.sleep(timedelta(days=2, minutes=1))
-        handle = c.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(tid))
-        assert (await handle.result()).status == TicketStatus.CLOSED
-        history = await handle.fetch_history()
-        path.write_text(history.to_json())
-        for w in workers:
-            await w.__aexit__(None, None, None)
-    await env.shutdown()
+        ]:
+            await update_ticket(r.env.client, tid, update, req)
+        await r.env.sleep(timedelta(days=2, minutes=1))
+        assert (await r.save(tid, path)).status == TicketStatus.CLOSED
 
 
 SLA_DEFINITION = {
@@ -124,74 +169,25 @@ SLA_POLICY = {
 }
 
 
-class _Sink:
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802
-        return "250 OK"
-
-
 async def record_ticket_with_sla(path: Path) -> None:
     """Ticket with SLA clock: a mail escalation, a pause, an update cycle, a breach that raises and reassigns."""
-    from aiosmtpd.controller import Controller
-
-    from hub.config import Settings
-    from tests.factories import make_sla
-
-    url = f"sqlite:///{tempfile.mkdtemp()}/record.db"
-    upgrade(url)
-    engine = make_engine(url)
-    tenant = make_tenant(engine)
-    make_sla(engine, tenant, SLA_DEFINITION, SLA_POLICY)
-    tech_user, _ = make_user(engine, Role.MSP_TECH)
-    cust_user, _ = make_user(engine, Role.CUSTOMER_USER, tenant)
-    tech = Actor(user_id=tech_user.id, role=Role.MSP_TECH)
-    cust = Actor(user_id=cust_user.id, role=Role.CUSTOMER_USER)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    sink = Controller(_Sink(), hostname="127.0.0.1", port=port)
-    sink.start()
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
-    )
-    await register_search_attributes(env.client)
-    with ThreadPoolExecutor(8) as ex:
-        workers = build_workers(env.client, engine, ex, settings)
-        for w in workers:
-            await w.__aenter__()
-        c = env.client
-        ticket = NewTicket(
-            ticket_id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            customer_number=tenant.customer_number,
-            title="Replay: VPN",
-            priority=Priority.P3,
-            created_by_user_id=cust.user_id,
-            requester_user_id=cust.user_id,
-            reopen_days=1,
-        )
-        tid = ticket.ticket_id
-        await open_ticket(c, ticket)
-        await env.sleep(timedelta(minutes=150))  # the 50 % response level mails the technicians
+    async with recording((SLA_DEFINITION, SLA_POLICY)) as r:
+        c, tech, cust = r.env.client, r.tech, r.customer
+        tid = await r.open("Replay: VPN", reopen_days=1)
+        await r.env.sleep(timedelta(minutes=150))  # the 50 % response level mails the technicians
         await update_ticket(c, tid, TicketWorkflow.comment, CommentRequest(actor=tech, body="Welcher Client?"))
         await update_ticket(
             c, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER)
         )
-        await env.sleep(timedelta(hours=5))
+        await r.env.sleep(timedelta(hours=5))
         await update_ticket(c, tid, TicketWorkflow.comment, CommentRequest(actor=cust, body="Alle Clients."))
-        await env.sleep(timedelta(hours=15))  # resolution breaches: priority P3 -> P2, queue eskalation
+        await r.env.sleep(timedelta(hours=15))  # resolution breaches: priority P3 -> P2, queue eskalation
         await update_ticket(
             c, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)
         )
-        await env.sleep(timedelta(days=1, minutes=1))
-        handle = c.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(tid))
-        final = await handle.result()
+        await r.env.sleep(timedelta(days=1, minutes=1))
+        final = await r.save(tid, path)
         assert final.status == TicketStatus.CLOSED and final.priority == Priority.P2 and final.queue == "eskalation"
-        path.write_text((await handle.fetch_history()).to_json())
-        for w in workers:
-            await w.__aexit__(None, None, None)
-    await env.shutdown()
-    sink.stop()
 
 
 if __name__ == "__main__":
