@@ -1,0 +1,1 @@
+"""SOC alert intake and triage: vendor alerts normalised, de-duplicated, correlated and prioritised (pure)."""

@@ -1,0 +1,303 @@
+"""One model for every SOC vendor's alert, its OCSF view, and the keys that de-duplicate and correlate alerts.
+
+Pure logic: no I/O and no clock (times are passed in), so Temporal workflows and activities can both use it.
+
+De-duplication. ``dedupe_key`` is ``"<source>:<integration_id>:<vendor_alert_id>"``. The vendor's own alert id
+(SentinelOne threat id, RocketCyber incident id, ...) is the same whether the alert arrives by webhook, by the
+poller or as a retry, but it is unique only within one vendor account, so the integration id (our record of
+that account) is part of the key. Equal keys mean one alert; a later delivery may carry a newer status.
+
+Correlation (decision). ``correlation_key(alert, tenant)`` names *what* an incident is about, never *when*:
+``<tenant>-<subject>-<threat>-<digest>``, e.g. ``K10001-muc-dc01-275a021bbfb6-3f9c0a1d2e``, where
+
+* subject: the device (first DNS label of the hostname, case-insensitive; else the vendor's agent id; else
+  the IP), else the user for identity alerts; an alert naming neither is its own incident
+  (``<tenant>-alert-<digest of its dedupe key>``);
+* threat: the file's SHA-256 (else SHA-1), else the classification, else the title (case-insensitive);
+* digest: a short SHA-256 over the un-slugged parts, so two hosts whose names slug alike never collide.
+
+The time window is enforced by the incident workflow ``incident-<key>`` (``incident_workflow_id``), not by the
+key: the webhook and the poller signal-with-start that id; the workflow stays open while alerts keep coming
+and closes once resolved or after ``window`` without a new alert (``same_incident``). A later alert with the
+same key then starts a new run under the same id (the workflow layer sets an id-reuse policy that allows
+a duplicate after close), i.e. a new incident, told apart by run id and first-alert time. Rejected
+alternatives: fixed time buckets in the key split one burst at a bucket edge (23:59 and 00:01 become two
+incidents); a first-alert time or sequence number in the key cannot be computed from one alert without
+reading state, which would race between webhook and poller.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+OCSF_VERSION = "1.4.0"
+DEFAULT_CORRELATION_WINDOW = timedelta(hours=24)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MITRE_TECHNIQUE = re.compile(r"^T\d{4}(?:\.\d{3})?$")
+
+
+class AlertFormatError(ValueError):
+    """A vendor payload lacks a field we need, or has one we cannot read; `field` names it (dotted path)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Source(StrEnum):
+    SENTINELONE = "sentinelone"
+    ROCKETCYBER = "rocketcyber"
+    BARRACUDA_XDR = "barracuda_xdr"
+    GENERIC = "generic"
+
+
+class Severity(StrEnum):
+    """OCSF severity names; `severity_id` is the OCSF number (0 unknown .. 6 fatal), also used for ordering."""
+
+    UNKNOWN = "unknown"
+    INFORMATIONAL = "informational"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+    FATAL = "fatal"
+
+    @property
+    def severity_id(self) -> int:
+        return list(Severity).index(self)
+
+    @classmethod
+    def from_id(cls, severity_id: int) -> "Severity":
+        members = list(cls)
+        if not 0 <= severity_id < len(members):
+            raise ValueError(f"OCSF severity_id must be 0..{len(members) - 1}, got {severity_id}")
+        return members[severity_id]
+
+
+class Verdict(StrEnum):
+    """The threat level: what the vendor (or its analyst) concluded about the detection."""
+
+    MALICIOUS = "malicious"
+    SUSPICIOUS = "suspicious"
+    BENIGN = "benign"
+    UNKNOWN = "unknown"
+
+
+class AlertStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    MITIGATED = "mitigated"  # the threat was stopped (killed, quarantined) but nobody has closed the alert yet
+    RESOLVED = "resolved"
+    SUPPRESSED = "suppressed"  # closed as benign / false positive
+
+
+# OCSF finding status_id: 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 99 Other (label in `status`).
+_OCSF_STATUS = {
+    AlertStatus.NEW: (1, "New"),
+    AlertStatus.IN_PROGRESS: (2, "In Progress"),
+    AlertStatus.SUPPRESSED: (3, "Suppressed"),
+    AlertStatus.RESOLVED: (4, "Resolved"),
+    AlertStatus.MITIGATED: (99, "Mitigated"),
+}
+_PRODUCTS = {
+    Source.SENTINELONE: ("SentinelOne", "Singularity"),
+    Source.ROCKETCYBER: ("Kaseya", "RocketCyber"),
+    Source.BARRACUDA_XDR: ("Barracuda", "Barracuda XDR"),
+    Source.GENERIC: ("Unknown", "Generic webhook"),
+}
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Sha1 = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
+TechniqueId = Annotated[str, Field(pattern=MITRE_TECHNIQUE.pattern)]
+
+
+class NormalizedAlert(BaseModel):
+    """A vendor alert in our terms; `raw` keeps the original payload for the analyst and for re-parsing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Source
+    integration_id: str = Field(min_length=1, max_length=100, pattern=r"^[^:\s]+$")
+    vendor_alert_id: str = Field(min_length=1, max_length=200)
+    dedupe_key: str = Field(description="Derived: <source>:<integration_id>:<vendor_alert_id>")
+    title: str = Field(min_length=1)
+    severity: Severity = Severity.UNKNOWN
+    confidence: int | None = Field(default=None, ge=0, le=100)
+    verdict: Verdict = Verdict.UNKNOWN
+    status: AlertStatus = AlertStatus.NEW
+    detected_at: AwareDatetime
+    device_hostname: str | None = None
+    device_ip: str | None = None
+    device_external_id: str | None = Field(default=None, description="The vendor's agent/device id")
+    user: str | None = None
+    file_name: str | None = None
+    file_path: str | None = None
+    file_sha256: Sha256 | None = None
+    file_sha1: Sha1 | None = None
+    classification: str | None = None
+    mitre_techniques: list[TechniqueId] = Field(default_factory=list)
+    description: str | None = None
+    remediation: str | None = None
+    vendor_url: str | None = None
+    vendor_tenant_id: str | None = Field(default=None, description="Vendor's customer id (S1 site, RC account)")
+    vendor_tenant_name: str | None = None
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_dedupe_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "dedupe_key" not in data:
+            parts = (data.get("source"), data.get("integration_id"), data.get("vendor_alert_id"))
+            if all(part is not None for part in parts):
+                data = {**data, "dedupe_key": make_dedupe_key(*parts)}
+        return data
+
+    @model_validator(mode="after")
+    def _check_dedupe_key(self) -> "NormalizedAlert":
+        expected = make_dedupe_key(self.source, self.integration_id, self.vendor_alert_id)
+        if self.dedupe_key != expected:
+            raise ValueError(f"dedupe_key must be {expected!r}, got {self.dedupe_key!r}")
+        return self
+
+    @property
+    def has_device(self) -> bool:
+        return bool(self.device_hostname or self.device_external_id or self.device_ip)
+
+    def to_ocsf(self) -> dict[str, Any]:
+        """The alert as an OCSF Detection Finding (class 2004, activity Create); empty attributes are left out."""
+        vendor_name, product_name = _PRODUCTS[self.source]
+        status_id, status = _OCSF_STATUS[self.status]
+        hashes = [{"algorithm_id": 3, "algorithm": "SHA-256", "value": self.file_sha256}] if self.file_sha256 else []
+        if self.file_sha1:
+            hashes.append({"algorithm_id": 2, "algorithm": "SHA-1", "value": self.file_sha1})
+        file = _compact({"name": self.file_name, "path": self.file_path, "hashes": hashes})
+        device = _compact({"hostname": self.device_hostname, "ip": self.device_ip, "uid": self.device_external_id})
+        evidences = ([{"file": {"type_id": 1, **file}}] if file else []) + (
+            [{"user": {"name": self.user}}] if self.user else []
+        )
+        finding_info = {
+            "uid": self.vendor_alert_id,
+            "title": self.title,
+            "types": [self.classification] if self.classification else None,
+            "desc": self.description,
+            "src_url": self.vendor_url,
+            "attacks": [{"technique": {"uid": t}} for t in self.mitre_techniques],
+        }
+        return _compact(
+            {
+                "class_uid": 2004,
+                "category_uid": 2,
+                "activity_id": 1,
+                "type_uid": 200401,
+                "time": (self.detected_at - _EPOCH) // timedelta(milliseconds=1),
+                "severity_id": self.severity.severity_id,
+                "severity": self.severity.value.capitalize(),
+                "status_id": status_id,
+                "status": status,
+                "is_alert": True,
+                "confidence_score": self.confidence,
+                "finding_info": _compact(finding_info),
+                "device": {"type_id": 0, **device} if device else None,
+                "evidences": evidences,
+                "remediation": {"desc": self.remediation} if self.remediation else None,
+                "metadata": {
+                    "version": OCSF_VERSION,
+                    "product": {"vendor_name": vendor_name, "name": product_name},
+                    "correlation_uid": self.dedupe_key,
+                },
+                "unmapped": {"source": self.source.value, "verdict": self.verdict.value},
+                "raw_data": json.dumps(self.raw, ensure_ascii=False),
+            }
+        )
+
+
+def _compact(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and v != [] and v != {}}
+
+
+def make_dedupe_key(source: Any, integration_id: Any, vendor_alert_id: Any) -> str:
+    return f"{Source(source).value}:{integration_id}:{vendor_alert_id}"
+
+
+def deduplicate(alerts: Iterable[NormalizedAlert]) -> list[NormalizedAlert]:
+    """One alert per dedupe key, in first-seen order; the last delivery wins (it may carry a newer status)."""
+    latest: dict[str, NormalizedAlert] = {}
+    for alert in alerts:
+        latest[alert.dedupe_key] = alert
+    return list(latest.values())
+
+
+# --- correlation ------------------------------------------------------------------------------------------
+
+_SLUG_OUT = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(value: str, limit: int = 40) -> str:
+    return _SLUG_OUT.sub("-", value.casefold()).strip("-")[:limit].strip("-") or "x"
+
+
+def _subject(alert: NormalizedAlert) -> tuple[str, str, str] | None:
+    """(kind, canonical value, readable slug) of what the alert is about, or None."""
+    if alert.device_hostname:
+        host = alert.device_hostname.strip().casefold()
+        label = host if re.fullmatch(r"[\d.]+", host) else host.split(".")[0]
+        return "host", label, _slug(label)
+    if alert.device_external_id:
+        return "agent", f"{alert.source.value}:{alert.device_external_id}", "agent-" + _slug(alert.device_external_id)
+    if alert.device_ip:
+        return "ip", alert.device_ip, "ip-" + _slug(alert.device_ip)
+    if alert.user:
+        return "user", alert.user.strip().casefold(), "user-" + _slug(alert.user)
+    return None
+
+
+def _threat(alert: NormalizedAlert) -> tuple[str, str, str]:
+    if alert.file_sha256:
+        return "sha256", alert.file_sha256, alert.file_sha256[:12]
+    if alert.file_sha1:
+        return "sha1", alert.file_sha1, alert.file_sha1[:12]
+    if alert.classification:
+        return "class", alert.classification.strip().casefold(), _slug(alert.classification)
+    return "title", alert.title.strip().casefold(), _slug(alert.title)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:10]
+
+
+def correlation_key(alert: NormalizedAlert, tenant: str) -> str:
+    """Deterministic, workflow-id-safe key ([A-Za-z0-9-]) of the incident this alert belongs to.
+
+    `tenant` is our customer (e.g. the customer number "K10001") that the alert's integration/site maps to.
+    """
+    tenant_slug = re.sub(r"[^A-Za-z0-9]+", "-", tenant).strip("-")[:32]
+    if not tenant_slug:
+        raise ValueError(f"tenant {tenant!r} gives an empty key part")
+    subject = _subject(alert)
+    if subject is None:
+        return f"{tenant_slug}-alert-{_digest(tenant, alert.dedupe_key)}"
+    threat = _threat(alert)
+    digest = _digest(tenant, subject[0], subject[1], threat[0], threat[1])
+    return f"{tenant_slug}-{subject[2]}-{threat[2]}-{digest}"
+
+
+def incident_workflow_id(alert: NormalizedAlert, tenant: str) -> str:
+    return f"incident-{correlation_key(alert, tenant)}"
+
+
+def same_incident(last_alert_at: datetime, alert_at: datetime, window: timedelta = DEFAULT_CORRELATION_WINDOW) -> bool:
+    """Whether an alert at `alert_at` joins an incident whose latest alert was at `last_alert_at`.
+
+    The incident workflow uses it with arrival times (workflow.now()); an alert older than the latest one
+    (late poll, retry) always joins.
+    """
+    if window <= timedelta(0):
+        raise ValueError("the correlation window must be positive")
+    return alert_at - last_alert_at < window

@@ -1,0 +1,40 @@
+"""RocketCyber (Kaseya) incidents (API v3 ``GET /v3/incidents`` items) as `NormalizedAlert`s.
+
+Verified incident fields: ``id``, ``title``, ``status`` (``open`` | ``resolved``), ``createdAt``, ``updatedAt``,
+``resolvedAt``, ``publishedAt``; very likely: ``accountId``, ``description``, ``remediation``; unverified:
+``accountName``. Only these are read. Mapping decisions:
+
+* An incident is what the RocketCyber SOC published after reviewing the underlying events, but it says
+  nothing about how bad it is: verdict suspicious, severity and confidence unknown.
+* The incident names no device, user or hash in the fields we know, so correlation falls back to the alert
+  itself (each incident is its own hub incident) and the priority matrix treats it as an alert without a
+  device (see `domain.soc.priority`).
+* status: ``open`` -> new, ``resolved`` / ``closed`` -> resolved, anything else -> new.
+* detected_at: ``createdAt``; vendor tenant: ``accountId`` (the customer's RocketCyber account).
+"""
+
+from typing import Any
+
+from domain.soc.alerts import AlertStatus, NormalizedAlert, Source, Verdict
+from domain.soc.normalize import require_mapping, required_text, required_timestamp, text
+
+_STATUS = {"open": AlertStatus.NEW, "resolved": AlertStatus.RESOLVED, "closed": AlertStatus.RESOLVED}
+
+
+def normalize_rocketcyber(incident: Any, integration_id: str) -> NormalizedAlert:
+    """One item of the incidents list's ``data[]`` as a NormalizedAlert."""
+    incident = require_mapping(incident, "$", "a RocketCyber incident")
+    return NormalizedAlert(
+        source=Source.ROCKETCYBER,
+        integration_id=integration_id,
+        vendor_alert_id=required_text(incident, "id"),
+        title=required_text(incident, "title"),
+        verdict=Verdict.SUSPICIOUS,
+        status=_STATUS.get((text(incident.get("status")) or "").lower(), AlertStatus.NEW),
+        detected_at=required_timestamp(incident, "createdAt"),
+        description=text(incident.get("description")),
+        remediation=text(incident.get("remediation")),
+        vendor_tenant_id=text(incident.get("accountId")),
+        vendor_tenant_name=text(incident.get("accountName")),
+        raw=dict(incident),
+    )
