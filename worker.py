@@ -12,17 +12,19 @@ from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.sla import SlaActivities, advance_clock
+from activities.soc import SocActivities
 from activities.tickets import TicketActivities
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
-from workflows.common import TICKETS_TASK_QUEUE, workflow_runner
+from workflows.common import SOC_TASK_QUEUE, TICKETS_TASK_QUEUE, workflow_runner
+from workflows.incident import IncidentWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = get_logger(__name__)
 
-WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow]}
+WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow], SOC_TASK_QUEUE: [IncidentWorkflow]}
 
 
 def build_workers(
@@ -32,6 +34,7 @@ def build_workers(
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
     notifications = NotificationActivities(engine, settings)
+    soc = SocActivities(engine)
     activities_by_queue = {
         TICKETS_TASK_QUEUE: [
             tickets.create_record,
@@ -40,7 +43,8 @@ def build_workers(
             sla.record,
             advance_clock,
             notifications.notify,
-        ]
+        ],
+        SOC_TASK_QUEUE: [soc.record_alert, soc.record_incident],
     }
     return [
         Worker(

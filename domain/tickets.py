@@ -137,7 +137,7 @@ class NewTicket(BaseModel):
     category: str | None = None
     queue: str | None = None
     requester_user_id: UUID | None = None
-    created_by_user_id: UUID
+    created_by_user_id: UUID | None = None  # None: opened by the hub itself (e.g. a SOC incident)
     idempotency_key: str | None = None
     idempotency_fingerprint: str | None = None
     reopen_days: int = 7

@@ -11,6 +11,7 @@ from models.sla import (
     SlaDefinitionRow,
     TicketSla,
 )
+from models.soc import SocAlert, SocIncident, SocIntegration, WebhookDelivery
 from models.tenant import Contact, Site, Tenant
 from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
@@ -22,6 +23,10 @@ __all__ = [
     "EscalationPolicyVersion",
     "Notification",
     "SlaDefinitionRow",
+    "SocAlert",
+    "SocIncident",
+    "SocIntegration",
+    "WebhookDelivery",
     "TicketSla",
     "Asset",
     "AssetType",

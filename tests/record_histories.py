@@ -1,4 +1,4 @@
-"""Record workflow histories for the replay tests: `python -m tests.record_histories [v1] [sla]`.
+"""Record workflow histories for the replay tests: `python -m tests.record_histories [v1] [sla] [incident]`.
 
 Run it only when a workflow changes on purpose (a new workflow type or a `workflow.patched` branch); keep
 the old history files too, so replay keeps proving that running workflows still replay."""
@@ -190,6 +190,51 @@ async def record_ticket_with_sla(path: Path) -> None:
         assert final.status == TicketStatus.CLOSED and final.priority == Priority.P2 and final.queue == "eskalation"
 
 
+async def record_incident(path: Path) -> None:
+    """A SOC incident: a first alert opens a ticket, a repeat is ignored, a correlated alert becomes a note."""
+    import json
+
+    from domain.soc.alerts import correlation_key
+    from domain.soc.incident_flow import IncidentAlert, IncidentInput
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.db import session_scope
+    from models import AssetType, SocIntegration
+    from tests.factories import make_asset
+    from workflows.common import SOC_TASK_QUEUE
+    from workflows.incident import IncidentWorkflow
+
+    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
+        with session_scope(r.engine) as s:
+            row = SocIntegration(tenant_id=r.tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
+            s.add(row)
+        integration = str(row.id)
+        alerts = [
+            normalize_sentinelone(threat, integration),
+            normalize_sentinelone(
+                threat | {"id": "2", "threatInfo": threat["threatInfo"] | {"threatId": "2"}}, integration
+            ),
+        ]
+        key = correlation_key(alerts[0], r.tenant.customer_number)
+        for alert in (alerts[0], alerts[0], alerts[1]):
+            await r.env.client.start_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(key=key, quiet_window_hours=1),
+                id=f"incident-{key}",
+                task_queue=SOC_TASK_QUEUE,
+                start_signal="alert",
+                start_signal_args=[
+                    IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+                ],
+            )
+        await r.env.sleep(timedelta(hours=1, minutes=1))
+        handle = r.env.client.get_workflow_handle_for(IncidentWorkflow.run, f"incident-{key}")
+        final = await handle.result()
+        assert final.alert_count == 2 and final.status == "closed"
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     import sys
 
@@ -199,4 +244,6 @@ if __name__ == "__main__":
         asyncio.run(record_ticket_lifecycle(HISTORIES / "ticket_lifecycle_v1.json"))
     if "sla" in which:
         asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v2.json"))
+    if "incident" in which:
+        asyncio.run(record_incident(HISTORIES / "incident_v1.json"))
     print("recorded", which)

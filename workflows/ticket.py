@@ -232,6 +232,16 @@ class TicketWorkflow:
             raise ValueError("customer users cannot write internal notes")
         self._check_open()
 
+    @workflow.signal
+    async def system_note(self, text: str) -> None:
+        """An internal note written by the hub itself (e.g. a SOC incident adding its next alert)."""
+        await self._wait_created()
+        async with self._lock:
+            if self._state.status != TicketStatus.CLOSED:
+                await self._apply(
+                    EventKind.COMMENTED, None, Visibility.INTERNAL, body=text[:20_000], data={"author_role": "system"}
+                )
+
     @workflow.update
     async def assign(self, req: AssignRequest) -> TicketState:
         await self._wait_created()

@@ -10,10 +10,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.common import workflow_runner
+from workflows.incident import IncidentWorkflow
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 TICKET_HISTORIES = sorted(HISTORIES.glob("ticket_*.json"))
+INCIDENT_HISTORIES = sorted(HISTORIES.glob("incident_*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -21,7 +23,15 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def test_histories_exist():
-    assert TICKET_HISTORIES, "record them with: python -m tests.record_histories"
+    assert TICKET_HISTORIES and INCIDENT_HISTORIES, "record them with: python -m tests.record_histories"
+
+
+@pytest.mark.parametrize("path", INCIDENT_HISTORIES, ids=lambda p: p.name)
+async def test_incident_history_replays(path: Path):
+    replayer = Replayer(
+        workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
+    await replayer.replay_workflow(load(path))
 
 
 @pytest.mark.parametrize("path", TICKET_HISTORIES, ids=lambda p: p.name)

@@ -1,0 +1,243 @@
+"""SOC intake: integrations (one per customer and source) and the signed webhook the platforms push to.
+
+The webhook does no enrichment: it verifies, normalises and hands each alert to its incident workflow by
+signal-with-start (the durable step) before answering 202. Every delivery, also a rejected one, is logged."""
+
+import hashlib
+import json
+import secrets
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client
+
+from api.deps import NowDep, Principal, SessionDep, get_engine, require_roles
+from api.pagination import Page, PageDep, paginate
+from api.problems import Problem, not_found
+from api.schemas.common import Body, audit_event, field_error, text
+from domain.roles import Role
+from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, correlation_key
+from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
+from domain.soc.generic import normalize_generic
+from domain.soc.incident_flow import IncidentAlert, IncidentInput
+from domain.soc.rocketcyber import normalize_rocketcyber
+from domain.soc.sentinelone import normalize_sentinelone
+from domain.soc.signatures import SignatureError, verify
+from hub.db import session_scope
+from hub.logging import get_logger
+from models import SocIntegration, Tenant, WebhookDelivery
+from workflows.common import SOC_TASK_QUEUE
+from workflows.incident import IncidentWorkflow
+
+log = get_logger(__name__)
+router = APIRouter(tags=["soc"])
+Admin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
+Staff = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH))]
+MAX_BODY = 1024 * 1024
+# URL path names of the sources.
+SOURCES = {
+    "sentinelone": Source.SENTINELONE,
+    "rocketcyber": Source.ROCKETCYBER,
+    "barracuda-xdr": Source.BARRACUDA_XDR,
+    "generic": Source.GENERIC,
+}
+
+
+class IntegrationCreate(Body):
+    tenant_id: UUID
+    source: Source
+    name: text(100)
+    field_mapping: FieldMapping | None = Field(default=None, description="Barracuda XDR: where the fields sit")
+    credentials_ref: text(100) | None = Field(default=None, description="Name of the API credentials in the config")
+
+
+class IntegrationPublic(BaseModel):
+    id: UUID
+    tenant_id: UUID
+    source: str
+    name: str
+    webhook_url: str
+    field_mapping: dict[str, Any] | None
+    is_active: bool
+    created_at: datetime
+
+
+class IntegrationCreated(IntegrationPublic):
+    webhook_secret: str = Field(description="Shown once: configure it as the signing secret at the platform")
+
+
+def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationPublic:  # noqa: ANN001
+    slug = next(k for k, v in SOURCES.items() if v.value == row.source)
+    return cls(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        source=row.source,
+        name=row.name,
+        is_active=row.is_active,
+        webhook_url=f"/api/v1/webhooks/{slug}/{row.id}",
+        field_mapping=row.field_mapping,
+        created_at=row.created_at,
+        **extra,
+    )
+
+
+@router.post(
+    "/soc/integrations",
+    status_code=201,
+    response_model=IntegrationCreated,
+    summary="Connect a security platform for a customer (MSP admins); returns the webhook secret once",
+)
+def create_integration(body: IntegrationCreate, principal: Admin, session: SessionDep):
+    if session.get(Tenant, body.tenant_id) is None:
+        raise field_error("tenant_id", f"no tenant {body.tenant_id}")
+    secret = "whsec_" + secrets.token_urlsafe(32).replace("-", "A").replace("_", "B")
+    row = SocIntegration(
+        tenant_id=body.tenant_id,
+        source=body.source.value,
+        name=body.name,
+        webhook_secret=secret,
+        field_mapping=body.field_mapping.model_dump() if body.field_mapping else None,
+        credentials_ref=body.credentials_ref,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        audit_event(
+            principal, row.tenant_id, "soc_integration", row.id, "created", {"source": row.source, "name": row.name}
+        )
+    )
+    return _public(row, IntegrationCreated, webhook_secret=secret)
+
+
+@router.get("/soc/integrations", response_model=Page[IntegrationPublic], summary="Integrations (MSP staff)")
+def list_integrations(principal: Staff, session: SessionDep, page: PageDep, tenant_id: UUID | None = None):
+    query = select(SocIntegration).order_by(SocIntegration.created_at, SocIntegration.id)
+    if tenant_id:
+        query = query.where(SocIntegration.tenant_id == tenant_id)
+    return paginate(session, query, page, _public)
+
+
+@router.get("/soc/integrations/{integration_id}", response_model=IntegrationPublic)
+def get_integration(integration_id: UUID, principal: Staff, session: SessionDep):
+    row = session.get(SocIntegration, integration_id)
+    if row is None:
+        raise not_found("integration", integration_id)
+    return _public(row)
+
+
+def _optional_temporal(request: Request) -> Client | None:
+    return request.app.state.temporal
+
+
+def _log(
+    engine: Engine,
+    source: str,
+    integration_id: UUID | None,
+    request: Request,
+    body: bytes,
+    accepted: bool,
+    reason: str | None = None,
+    webhook_id: str | None = None,
+) -> None:
+    """In its own transaction, so a rejected delivery is on record although nothing else is written."""
+    with session_scope(engine) as s:
+        s.add(
+            WebhookDelivery(
+                source=source,
+                integration_id=integration_id,
+                accepted=accepted,
+                reason=reason,
+                webhook_id=(webhook_id or "")[:200] or None,
+                body_bytes=len(body),
+                remote_addr=request.client.host if request.client else None,
+                body_sha256=hashlib.sha256(body).hexdigest() if body else None,
+            )
+        )
+    log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
+
+
+def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[NormalizedAlert]:
+    items = payload["data"] if isinstance(payload, dict) and isinstance(payload.get("data"), list) else [payload]
+    if not items or len(items) > 500:
+        raise AlertFormatError("$", "expected one alert or a list of 1 to 500 alerts under 'data'")
+    iid = str(row.id)
+    if source == Source.SENTINELONE:
+        return [normalize_sentinelone(i, iid) for i in items]
+    if source == Source.ROCKETCYBER:
+        return [normalize_rocketcyber(i, iid) for i in items]
+    if source == Source.BARRACUDA_XDR:
+        mapping = FieldMapping.model_validate(row.field_mapping) if row.field_mapping else DEFAULT_MAPPING
+        return [normalize_barracuda(i, mapping, iid) for i in items]
+    return [normalize_generic(i, iid) for i in items]
+
+
+@router.post(
+    "/webhooks/{source}/{integration_id}",
+    status_code=202,
+    summary="Signed alert delivery from a security platform (Standard Webhooks signature)",
+)
+async def receive_webhook(
+    source: str,
+    integration_id: str,
+    request: Request,
+    now: NowDep,
+    temporal: Annotated[Client | None, Depends(_optional_temporal)],
+    engine: Annotated[Engine, Depends(get_engine)],
+):
+    body = await request.body()
+    kind = SOURCES.get(source)
+    if kind is None:
+        raise Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    try:
+        iid = UUID(integration_id)
+    except ValueError:
+        iid = None
+    with Session(engine) as s:
+        row = s.get(SocIntegration, iid) if iid else None
+        tenant = s.get(Tenant, row.tenant_id) if row else None
+    if row is None or row.source != kind.value or not row.is_active:
+        _log(engine, source, iid, request, body, False, "unknown_integration")
+        raise not_found("integration", integration_id)
+    if len(body) > MAX_BODY:
+        _log(engine, source, iid, request, body, False, "too_large")
+        raise Problem(413, f"request body exceeds {MAX_BODY} bytes")
+    try:
+        webhook_id = verify(
+            [x for x in (row.webhook_secret, row.previous_webhook_secret) if x], request.headers, body, now
+        )
+    except SignatureError as err:
+        _log(engine, source, iid, request, body, False, err.code.value)
+        raise Problem(401, err.message, reason=err.code.value) from None
+    try:
+        alerts = _normalize(kind, json.loads(body), row)
+    except json.JSONDecodeError as err:
+        _log(engine, source, iid, request, body, False, "malformed_json", webhook_id)
+        raise Problem(400, f"body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+    except AlertFormatError as err:
+        _log(engine, source, iid, request, body, False, "bad_alert", webhook_id)
+        raise Problem(422, str(err), errors=[{"field": err.field, "message": str(err)}]) from None
+    if temporal is None:
+        _log(engine, source, iid, request, body, False, "temporal_unavailable", webhook_id)
+        raise Problem(503, "the workflow engine is not reachable; deliver again later")
+    incidents = []
+    for alert in alerts:
+        key = correlation_key(alert, tenant.customer_number)
+        await temporal.start_workflow(
+            IncidentWorkflow.run,
+            IncidentInput(key=key),
+            id=f"incident-{key}",
+            task_queue=SOC_TASK_QUEUE,
+            start_signal="alert",
+            start_signal_args=[
+                IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
+            ],
+        )
+        incidents.append(f"incident-{key}")
+    _log(engine, source, iid, request, body, True, None, webhook_id)
+    return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
