@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.notifications import NotificationActivities
 from activities.sla import SlaActivities, advance_clock
 from activities.soc import SocActivities
+from activities.soc_contain import SocContainActivities
 from activities.tickets import TicketActivities
 from hub.config import Settings, get_settings
 from hub.db import make_engine
@@ -34,7 +35,7 @@ def build_workers(
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
     notifications = NotificationActivities(engine, settings)
-    soc = SocActivities(engine)
+    soc, contain = SocActivities(engine), SocContainActivities(engine)
     activities_by_queue = {
         TICKETS_TASK_QUEUE: [
             tickets.create_record,
@@ -44,7 +45,7 @@ def build_workers(
             advance_clock,
             notifications.notify,
         ],
-        SOC_TASK_QUEUE: [soc.record_alert, soc.record_incident],
+        SOC_TASK_QUEUE: [soc.record_alert, soc.record_incident, contain.contain],
     }
     return [
         Worker(

@@ -1,6 +1,6 @@
-"""Record workflow histories for the replay tests: `python -m tests.record_histories [v1] [sla] [incident]`.
+"""Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Run it only when a workflow changes on purpose (a new workflow type or a `workflow.patched` branch); keep
+Names: v1, sla, incident, containment. Run it only when a workflow changes on purpose (a new workflow type or a `workflow.patched` branch); keep
 the old history files too, so replay keeps proving that running workflows still replay."""
 
 import asyncio
@@ -235,6 +235,63 @@ async def record_incident(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_incident_with_containment(path: Path) -> None:
+    """A P1 incident on a critical server: containment proposed, approved, executed at SentinelOne."""
+    import json
+    import os
+
+    import httpx
+    import respx
+
+    from domain.soc.alerts import correlation_key
+    from domain.soc.incident_flow import ContainmentDecision, IncidentAlert, IncidentInput
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.db import session_scope
+    from models import AssetType, SocIntegration
+    from tests.factories import make_asset
+    from workflows.common import SOC_TASK_QUEUE
+    from workflows.incident import IncidentWorkflow
+
+    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+    os.environ["PSA_SOC_CREDENTIALS__REPLAY__BASE_URL"] = "https://s1.example.net"
+    os.environ["PSA_SOC_CREDENTIALS__REPLAY__TOKEN"] = "token"
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.SERVER, tags=["critical"])
+        with session_scope(r.engine) as s:
+            row = SocIntegration(
+                tenant_id=r.tenant.id,
+                source="sentinelone",
+                name="S1",
+                webhook_secret="whsec_x",
+                credentials_ref="replay",
+            )
+            s.add(row)
+        alert = normalize_sentinelone(threat, str(row.id))
+        key = correlation_key(alert, r.tenant.customer_number)
+        handle = await r.env.client.start_workflow(
+            IncidentWorkflow.run,
+            IncidentInput(key=key, quiet_window_hours=1),
+            id=f"incident-{key}",
+            task_queue=SOC_TASK_QUEUE,
+            start_signal="alert",
+            start_signal_args=[
+                IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+            ],
+        )
+        while (await handle.query(IncidentWorkflow.state)).containment is None:
+            await asyncio.sleep(0.1)
+        with respx.mock() as mock:
+            mock.post("https://s1.example.net/web/api/v2.1/agents/actions/disconnect").mock(
+                return_value=httpx.Response(200, json={"data": {"affected": 1}})
+            )
+            decision = ContainmentDecision(actor_user_id=r.tech.user_id, actor_role=Role.MSP_TECH, approve=True)
+            assert (await handle.execute_update(IncidentWorkflow.decide_containment, decision)).status == "executed"
+        await r.env.sleep(timedelta(hours=1, minutes=1))
+        final = await handle.result()
+        assert final.containment.status == "executed" and final.status == "closed"
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     import sys
 
@@ -246,4 +303,6 @@ if __name__ == "__main__":
         asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v2.json"))
     if "incident" in which:
         asyncio.run(record_incident(HISTORIES / "incident_v1.json"))
+    if "containment" in which:
+        asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
     print("recorded", which)

@@ -6,16 +6,22 @@ a quiet window without new alerts the incident closes; a later alert with the sa
 is a new incident.
 """
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.soc.alerts import NormalizedAlert
     from domain.soc.incident_flow import (
+        CONTAINMENT_ROLES,
+        ContainmentDecision,
+        ContainmentProposal,
+        ContainRequest,
         IncidentAlert,
         IncidentInput,
         IncidentRecord,
@@ -26,11 +32,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.soc.priority import prioritize
     from domain.ticket_flow import TicketWorkflowInput
-    from domain.tickets import NewTicket
+    from domain.tickets import NewTicket, Priority
     from workflows.common import CUSTOMER_ID, PROCESS, TICKET_PRIORITY, TICKETS_TASK_QUEUE, ticket_workflow_id
     from workflows.ticket import TicketWorkflow
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+VENDOR_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
+)
+CONTAINMENT_PATCH = "containment-v1"
 SOURCE_NAMES = {
     "sentinelone": "SentinelOne",
     "rocketcyber": "RocketCyber",
@@ -47,6 +57,8 @@ class IncidentWorkflow:
         self._seen: set[str] = set()
         self._state = IncidentState(key=inp.key)
         self._first_at = self._last_at = None
+        self._expiry = timedelta(minutes=inp.containment_expiry_minutes)
+        self._containment: asyncio.Task | None = None
 
     @workflow.signal
     def alert(self, item: IncidentAlert) -> None:
@@ -68,6 +80,8 @@ class IncidentWorkflow:
                 await self._handle(self._pending.pop(0))
             if self._state.ticket_id is None and not self._pending:
                 break  # only repeats of alerts an earlier incident handled: nothing to open
+        if self._containment is not None:
+            await self._containment  # a pending proposal is decided or expires before the incident closes
         self._state.status = "closed"
         if self._state.ticket_id is not None:
             await self._record()
@@ -94,9 +108,7 @@ class IncidentWorkflow:
         if self._state.ticket_id is None:
             await self._open_ticket(item, recorded)
         else:
-            await workflow.get_external_workflow_handle(ticket_workflow_id(self._state.ticket_id)).signal(
-                "system_note", _note(alert)
-            )
+            await self._note(_note(alert))
         await self._record(asset_id=recorded.asset_id, title=alert.title)
 
     async def _open_ticket(self, item: IncidentAlert, recorded: RecordedAlert) -> None:
@@ -136,6 +148,90 @@ class IncidentWorkflow:
             ]
         )
         workflow.upsert_memo({"summary": f"{priority.value} [{item.customer_number}] {ticket.title}"})
+        if priority == Priority.P1 and alert.source.value == "sentinelone" and alert.device_external_id:
+            if workflow.patched(CONTAINMENT_PATCH):
+                await self._propose_containment(alert)
+
+    # --- containment: proposed by the hub, decided by a person, executed by an activity ----------------------
+
+    async def _propose_containment(self, alert: NormalizedAlert) -> None:
+        now = workflow.now()
+        self._state.containment = ContainmentProposal(
+            integration_id=alert.integration_id,
+            agent_id=alert.device_external_id,
+            hostname=alert.device_hostname,
+            proposed_at=now,
+            expires_at=now + self._expiry,
+        )
+        await self._note(
+            f"Vorschlag: {alert.device_hostname or alert.device_external_id} vom Netzwerk trennen "
+            f"(SentinelOne). Wartet auf Freigabe bis {self._state.containment.expires_at.isoformat()}."
+        )
+        self._containment = asyncio.create_task(self._expire_containment())
+
+    async def _expire_containment(self) -> None:
+        proposal = self._state.containment
+        assert proposal is not None
+        try:
+            await workflow.wait_condition(
+                lambda: proposal.status != "pending", timeout=proposal.expires_at - workflow.now()
+            )
+        except TimeoutError:
+            proposal.status = "expired"
+            await self._note("Vorschlag zur Netztrennung ist ohne Entscheidung abgelaufen.")
+        await workflow.wait_condition(lambda: proposal.status not in ("pending", "approved"))
+
+    @workflow.update
+    async def decide_containment(self, decision: ContainmentDecision) -> ContainmentProposal:
+        proposal = self._state.containment
+        assert proposal is not None
+        proposal.status = "approved" if decision.approve else "rejected"
+        proposal.decided_by, proposal.decided_at, proposal.reason = (
+            decision.actor_user_id,
+            workflow.now(),
+            decision.reason,
+        )
+        verdict = "freigegeben" if decision.approve else "abgelehnt"
+        await self._note(
+            f"Netztrennung {verdict} von {decision.actor_user_id} ({decision.actor_role.value})"
+            + (f": {decision.reason}" if decision.reason else ".")
+        )
+        if decision.approve:
+            try:
+                proposal.result = await workflow.execute_activity(
+                    SocActivity.CONTAIN,
+                    ContainRequest(
+                        integration_id=proposal.integration_id, agent_id=proposal.agent_id, incident_key=self._state.key
+                    ),
+                    result_type=str,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=VENDOR_RETRY,
+                )
+                proposal.status = "executed"
+            except ActivityError as err:
+                proposal.status, proposal.result = "failed", str(err.cause)
+            await self._note(
+                f"Netztrennung {'ausgeführt' if proposal.status == 'executed' else 'fehlgeschlagen'}: {proposal.result}"
+            )
+        return proposal
+
+    @decide_containment.validator
+    def _validate_decision(self, decision: ContainmentDecision) -> None:
+        proposal = self._state.containment
+        if proposal is None:
+            raise ApplicationError("this incident has no containment proposal", type="NoProposal")
+        if proposal.status != "pending":
+            raise ApplicationError(f"the proposal is already {proposal.status}", type="AlreadyDecided")
+        if workflow.now() >= proposal.expires_at:
+            raise ApplicationError("the proposal has expired", type="Expired")
+        if decision.actor_role not in CONTAINMENT_ROLES:
+            raise ApplicationError("only MSP administrators and technicians decide on containment", type="Forbidden")
+
+    async def _note(self, text: str) -> None:
+        if self._state.ticket_id is not None:
+            await workflow.get_external_workflow_handle(ticket_workflow_id(self._state.ticket_id)).signal(
+                "system_note", text
+            )
 
     async def _record(self, asset_id: uuid.UUID | None = None, title: str = "") -> None:
         s = self._state

@@ -6,7 +6,7 @@ signal-with-start (the durable step) before answering 202. Every delivery, also 
 import hashlib
 import json
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,9 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import NowDep, Principal, SessionDep, get_engine, require_roles
+from api.deps import NowDep, Principal, SessionDep, TemporalDep, get_engine, require_roles
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
 from api.schemas.common import Body, audit_event, field_error, text
@@ -25,13 +27,13 @@ from domain.roles import Role
 from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, correlation_key
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
 from domain.soc.generic import normalize_generic
-from domain.soc.incident_flow import IncidentAlert, IncidentInput
+from domain.soc.incident_flow import ContainmentDecision, ContainmentProposal, IncidentAlert, IncidentInput
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.signatures import SignatureError, verify
 from hub.db import session_scope
 from hub.logging import get_logger
-from models import SocIntegration, Tenant, WebhookDelivery
+from models import SocIncident, SocIntegration, Tenant, WebhookDelivery
 from workflows.common import SOC_TASK_QUEUE
 from workflows.incident import IncidentWorkflow
 
@@ -241,3 +243,68 @@ async def receive_webhook(
         incidents.append(f"incident-{key}")
     _log(engine, source, iid, request, body, True, None, webhook_id)
     return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
+
+
+class ContainmentBody(Body):
+    approve: bool
+    reason: text(2_000) | None = None
+
+
+class IncidentPublic(BaseModel):
+    key: str
+    tenant_id: UUID
+    ticket_id: UUID | None
+    status: str
+    priority: str
+    title: str
+    alert_count: int
+    first_alert_at: datetime
+    last_alert_at: datetime
+    containment: ContainmentProposal | None = None
+
+
+def _incident(session: Session, key: str) -> SocIncident:
+    row = session.get(SocIncident, key)
+    if row is None:
+        raise not_found("incident", key)
+    return row
+
+
+@router.get("/soc/incidents/{key}", response_model=IncidentPublic, summary="An incident (MSP staff)")
+async def get_incident(key: str, principal: Staff, session: SessionDep, temporal: TemporalDep):
+    row = _incident(session, key)
+    try:
+        state = await temporal.get_workflow_handle(f"incident-{key}").query(IncidentWorkflow.state)
+        containment = state.containment
+    except RPCError:
+        containment = None  # the incident has closed; its decisions are in the ticket's history
+    return IncidentPublic.model_validate(row, from_attributes=True).model_copy(update={"containment": containment})
+
+
+@router.post(
+    "/soc/incidents/{key}/containment",
+    response_model=ContainmentProposal,
+    summary="Approve or reject the proposed containment (MSP admins and technicians)",
+    description="Approval runs the action at the vendor (e.g. SentinelOne: disconnect from network); "
+    "who decided and when is kept in the workflow history and in the ticket.",
+)
+async def decide_containment(
+    key: str, body: ContainmentBody, principal: Staff, session: SessionDep, temporal: TemporalDep
+):
+    _incident(session, key)
+    session.commit()
+    decision = ContainmentDecision(
+        actor_user_id=principal.user_id, actor_role=principal.role, approve=body.approve, reason=body.reason
+    )
+    handle = temporal.get_workflow_handle(f"incident-{key}")
+    try:
+        return await handle.execute_update(
+            IncidentWorkflow.decide_containment, decision, rpc_timeout=timedelta(seconds=90)
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        raise Problem(409, cause.message if isinstance(cause, ApplicationError) else str(cause)) from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise Problem(409, "the incident is closed; nothing to decide") from None
+        raise

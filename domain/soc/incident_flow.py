@@ -1,9 +1,11 @@
 """What crosses the boundaries of the incident workflow: its input, the alert signal and activity payloads."""
 
+from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
+from domain.roles import Role
 from domain.soc.alerts import NormalizedAlert
 from domain.tickets import Priority
 
@@ -11,6 +13,40 @@ from domain.tickets import Priority
 class SocActivity:
     RECORD_ALERT = "soc.record_alert"
     RECORD_INCIDENT = "soc.record_incident"
+    CONTAIN = "soc.contain"
+
+
+ContainmentStatus = Literal["pending", "approved", "rejected", "expired", "executed", "failed"]
+CONTAINMENT_ROLES = frozenset({Role.MSP_ADMIN, Role.MSP_TECH})
+
+
+class ContainmentProposal(BaseModel):
+    """A risky action (SentinelOne "disconnect from network") that runs only after a person approves it."""
+
+    action: Literal["disconnect_from_network"] = "disconnect_from_network"
+    integration_id: str
+    agent_id: str
+    hostname: str | None = None
+    proposed_at: AwareDatetime
+    expires_at: AwareDatetime
+    status: ContainmentStatus = "pending"
+    decided_by: UUID | None = None
+    decided_at: AwareDatetime | None = None
+    reason: str | None = None
+    result: str | None = None
+
+
+class ContainmentDecision(BaseModel):
+    actor_user_id: UUID
+    actor_role: Role
+    approve: bool
+    reason: str | None = Field(default=None, max_length=2_000)
+
+
+class ContainRequest(BaseModel):
+    integration_id: str
+    agent_id: str
+    incident_key: str
 
 
 class IncidentAlert(BaseModel):
@@ -25,6 +61,8 @@ class IncidentInput(BaseModel):
     key: str  # the workflow id is incident-<key>
     # How long the incident stays open without new alerts; the next alert after that opens a new incident.
     quiet_window_hours: int = 24
+    # How long a containment proposal waits for a decision before it expires.
+    containment_expiry_minutes: int = 60
 
 
 class RecordAlert(BaseModel):
@@ -61,3 +99,4 @@ class IncidentState(BaseModel):
     priority: Priority | None = None
     alert_count: int = 0
     status: str = "open"
+    containment: ContainmentProposal | None = None
