@@ -1,7 +1,8 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Names: v1, sla, incident, containment. Run it only when a workflow changes on purpose (a new workflow type or a `workflow.patched` branch); keep
-the old history files too, so replay keeps proving that running workflows still replay."""
+Names: v1, sla, incident, containment. Run it only when a workflow changes on purpose (a new workflow type or
+a `workflow.patched` branch); keep the old history files too, so replay keeps proving that running workflows
+still replay."""
 
 import asyncio
 import socket
