@@ -14,6 +14,7 @@ from activities.notifications import NotificationActivities
 from activities.sla import SlaActivities, advance_clock
 from activities.soc import SocActivities
 from activities.soc_contain import SocContainActivities
+from activities.soc_poll import SocPollActivities
 from activities.tickets import TicketActivities
 from hub.config import Settings, get_settings
 from hub.db import make_engine
@@ -21,11 +22,12 @@ from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
 from workflows.common import SOC_TASK_QUEUE, TICKETS_TASK_QUEUE, workflow_runner
 from workflows.incident import IncidentWorkflow
+from workflows.soc_poller import SocPollerWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = get_logger(__name__)
 
-WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow], SOC_TASK_QUEUE: [IncidentWorkflow]}
+WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow], SOC_TASK_QUEUE: [IncidentWorkflow, SocPollerWorkflow]}
 
 
 def build_workers(
@@ -35,7 +37,7 @@ def build_workers(
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
     notifications = NotificationActivities(engine, settings)
-    soc, contain = SocActivities(engine), SocContainActivities(engine)
+    soc, contain, poll = SocActivities(engine), SocContainActivities(engine), SocPollActivities(engine, client)
     activities_by_queue = {
         TICKETS_TASK_QUEUE: [
             tickets.create_record,
@@ -45,7 +47,7 @@ def build_workers(
             advance_clock,
             notifications.notify,
         ],
-        SOC_TASK_QUEUE: [soc.record_alert, soc.record_incident, contain.contain],
+        SOC_TASK_QUEUE: [soc.record_alert, soc.record_incident, contain.contain, poll.poll_page],
     }
     return [
         Worker(

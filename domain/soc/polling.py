@@ -1,0 +1,95 @@
+"""What crosses the boundaries of the SOC poller (`soc-poll-<source>-<tenant>`), and its persisted cursor.
+
+Pure: no I/O and no clock. The cursor is kept in ``SocIntegration.poll_cursor`` as the JSON of `PollCursor`:
+
+* ``since``: the filter of the current scan (SentinelOne ``updatedAt__gt``, RocketCyber ``createdAt`` from);
+  it stays fixed while a scan pages, because a SentinelOne cursor is only valid with the same filter;
+* ``cursor`` (SentinelOne ``nextCursor``) or ``page`` (RocketCyber, 1-based): where the scan continues;
+* ``high_water``: the newest vendor time seen in this scan; when the vendor says there are no more pages it
+  becomes the next scan's ``since``.
+
+A page handed over twice (a retried activity, an overlapping filter) is harmless: the incident workflow
+de-duplicates by ``dedupe_key``.
+"""
+
+import re
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.soc.alerts import Source
+
+POLLABLE_SOURCES = (Source.SENTINELONE, Source.ROCKETCYBER)
+
+
+class SocPollActivity:
+    """Activity names, so the workflow needs no import of the activity module (and its tables)."""
+
+    POLL_PAGE = "soc.poll_page"
+
+
+class PollCursor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    since: AwareDatetime | None = None
+    cursor: str | None = None
+    page: int = Field(default=1, ge=1)
+    high_water: AwareDatetime | None = None
+
+    def advance(
+        self, newest: datetime | None, *, next_cursor: str | None = None, next_page: int | None = None
+    ) -> "PollCursor":
+        """The cursor after one page: within the scan when the vendor has more (`next_cursor` / `next_page`),
+        else a fresh scan from the newest time seen (never moving `since` backwards)."""
+        marks = [t for t in (self.since, self.high_water, newest) if t is not None]
+        high_water = max(marks) if marks else None
+        if next_cursor or next_page:
+            return PollCursor(since=self.since, cursor=next_cursor, page=next_page or 1, high_water=high_water)
+        return PollCursor(since=high_water, high_water=high_water)
+
+
+class PollPageRequest(BaseModel):
+    integration_id: UUID
+    # Where the very first scan starts (no cursor persisted yet): this many hours before now.
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 90)
+    page_size: int = Field(default=100, ge=1, le=1000)
+
+
+class PollPageResult(BaseModel):
+    """Counts only: the alerts themselves went to their incident workflows inside the activity."""
+
+    source: str
+    tenant_id: UUID
+    customer_number: str
+    fetched: int = 0
+    handed_over: int = 0
+    skipped: int = 0  # unreadable, or belonging to another vendor account/site than the integration's
+    has_more: bool = False
+    inactive: bool = False
+
+
+class SocPollInput(BaseModel):
+    integration_id: UUID
+    max_pages: int = Field(default=10, ge=1, le=100)
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 90)
+    page_size: int = Field(default=100, ge=1, le=1000)
+
+
+class SocPollResult(BaseModel):
+    integration_id: UUID
+    customer_number: str | None = None
+    pages: int = 0
+    fetched: int = 0
+    handed_over: int = 0
+    skipped: int = 0
+    has_more: bool = False  # stopped at max_pages: the next run continues from the persisted cursor
+    inactive: bool = False
+
+
+def poll_workflow_id(source: str, tenant: str) -> str:
+    """`soc-poll-<source>-<tenant>`; `tenant` is the customer number (or, lacking one, the integration id)."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", tenant).strip("-")
+    if not slug:
+        raise ValueError(f"tenant {tenant!r} gives an empty workflow id part")
+    return f"soc-poll-{Source(source).value}-{slug}"

@@ -1,0 +1,303 @@
+"""SOC poller on the time-skipping server: vendor pages (respx) -> incident workflows on the real SOC queue,
+cursor persisted, repeats de-duplicated, vendor errors mapped; the schedule helper against the dev server."""
+
+import asyncio
+import copy
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from sqlalchemy import func
+from sqlmodel import Session, select
+from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleOverlapPolicy, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.soc_poll import SocPollActivities, env_name
+from domain.soc.alerts import correlation_key
+from domain.soc.polling import PollCursor, SocPollInput, SocPollResult, poll_workflow_id
+from domain.soc.rocketcyber import normalize_rocketcyber
+from domain.soc.sentinelone import normalize_sentinelone
+from hub.db import session_scope
+from hub.temporal import register_search_attributes
+from models import SocAlert, SocIncident, SocIntegration, Ticket
+from tests.conftest import binary
+from tests.factories import make_tenant, unique
+from workflows.common import workflow_runner
+from workflows.soc_poller import SocPollerWorkflow, ensure_poll_schedule
+
+VENDORS = Path(__file__).parent.parent / "fixtures" / "vendors"
+S1_BASE = "https://acme.sentinelone.test"
+RC_BASE = "https://api-eu.rocketcyber.test/v3"
+TOKEN = "tok-DO-NOT-LEAK-0123456789"
+RC_ACCOUNT = "1234567"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((VENDORS / name).read_text(encoding="utf-8"))
+
+
+S1_PAGES = [fixture(f"sentinelone_threats_page{n}.json") for n in (1, 2, 3)]
+RC_PAGES = [fixture(f"rocketcyber_incidents_page{n}.json") for n in (1, 2, 3)]
+
+
+@dataclass(frozen=True)
+class Target:
+    id: uuid.UUID
+    source: str
+    tenant_id: uuid.UUID
+    customer_number: str
+    credentials_ref: str
+
+
+class Poller:
+    """A private task queue served by a worker with the poller; its vendor HTTP goes to `router`."""
+
+    def __init__(self, env: WorkflowEnvironment, engine, monkeypatch) -> None:  # noqa: ANN001
+        self.env, self.engine, self.monkeypatch = env, engine, monkeypatch
+        self.router = respx.MockRouter(assert_all_called=False)
+        self.task_queue = f"soc-poll-test-{uuid.uuid4().hex[:8]}"
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.MockTransport(self.router.async_handler))
+
+    def integration(self, source: str, *, credentials: bool = True) -> "Target":
+        tenant = make_tenant(self.engine)
+        ref = unique("cred")
+        if credentials:
+            base = S1_BASE if source == "sentinelone" else RC_BASE
+            self.monkeypatch.setenv(env_name(ref, "BASE_URL"), base)
+            self.monkeypatch.setenv(env_name(ref, "TOKEN"), TOKEN)
+            if source == "rocketcyber":
+                self.monkeypatch.setenv(env_name(ref, "ACCOUNT_ID"), RC_ACCOUNT)
+        with session_scope(self.engine) as s:
+            row = SocIntegration(
+                tenant_id=tenant.id, source=source, name="poll", webhook_secret="whsec_x", credentials_ref=ref
+            )
+            s.add(row)
+        return Target(row.id, source, tenant.id, tenant.customer_number, ref)
+
+    async def run(self, row: "Target", **fields: Any) -> SocPollResult:
+        return await self.env.client.execute_workflow(
+            SocPollerWorkflow.run,
+            # The fixtures are from 2026-11-17..20: start the first scan well before them.
+            SocPollInput(integration_id=row.id, **({"initial_lookback_hours": 24 * 30} | fields)),
+            id=poll_workflow_id(row.source, row.customer_number),
+            task_queue=self.task_queue,
+            result_type=SocPollResult,
+        )
+
+
+@pytest.fixture
+async def poller(env: WorkflowEnvironment, engine, monkeypatch):  # noqa: ANN001
+    p = Poller(env, engine, monkeypatch)
+    activities = SocPollActivities(engine, env.client, client_factory=p.http)
+    async with Worker(
+        env.client,
+        task_queue=p.task_queue,
+        workflows=[SocPollerWorkflow],
+        activities=[activities.poll_page],
+        workflow_runner=workflow_runner(),
+    ):
+        yield p
+
+
+def s1_pages(*extra_page2: dict) -> Callable[[httpx.Request], httpx.Response]:
+    """Serves page 1..3 by cursor, like the API; `extra_page2` items are appended to page 2."""
+    pages = copy.deepcopy(S1_PAGES)
+    pages[1]["data"].extend(extra_page2)
+    by_cursor = {None: pages[0]} | {
+        p["pagination"]["nextCursor"]: nxt for p, nxt in zip(pages, pages[1:], strict=False)
+    }
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=by_cursor[request.url.params.get("cursor")])
+
+    return respond
+
+
+def rc_pages(*extra_page2: dict) -> Callable[[httpx.Request], httpx.Response]:
+    pages = copy.deepcopy(RC_PAGES)
+    pages[1]["data"].extend(extra_page2)
+    return lambda request: httpx.Response(200, json=pages[int(request.url.params["page"]) - 1])
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    for _ in range(int(timeout / 0.1)):
+        result = check()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def alerts_of(engine, row: Target) -> list[SocAlert]:  # noqa: ANN001
+    with Session(engine) as s:
+        return list(s.exec(select(SocAlert).where(SocAlert.integration_id == row.id)))
+
+
+def incidents_of(engine, customer_number: str) -> list[SocIncident]:  # noqa: ANN001
+    with Session(engine) as s:
+        return list(s.exec(select(SocIncident).where(SocIncident.key.startswith(customer_number + "-"))))
+
+
+def cursor_of(engine, row: Target) -> PollCursor | None:  # noqa: ANN001
+    with Session(engine) as s:
+        raw = s.get(SocIntegration, row.id).poll_cursor
+    return PollCursor.model_validate_json(raw) if raw else None
+
+
+async def settled(client: Client, workflow_ids: list[str], signals: int) -> bool:
+    """Every workflow has received `signals` alert signals and finished a workflow task after the last one."""
+    for wid in workflow_ids:
+        kinds = [e.WhichOneof("attributes") async for e in client.get_workflow_handle(wid).fetch_history_events()]
+        signalled = [i for i, k in enumerate(kinds) if k == "workflow_execution_signaled_event_attributes"]
+        done = [i for i, k in enumerate(kinds) if k == "workflow_task_completed_event_attributes"]
+        if len(signalled) < signals or not done or done[-1] < signalled[-1]:
+            return False
+    return True
+
+
+async def test_sentinelone_pages_are_handed_over_cursor_saved_and_a_rerun_adds_nothing(poller, env, engine):
+    row = poller.integration("sentinelone")
+    route = poller.router.get(S1_BASE + "/web/api/v2.1/threats").mock(side_effect=s1_pages({"id": "broken"}))
+
+    result = await poller.run(row)
+
+    assert (result.pages, result.fetched, result.handed_over, result.skipped) == (3, 6, 5, 1)
+    assert result.customer_number == row.customer_number and not result.has_more
+    sent = [r.request.url.params for r in route.calls]
+    assert [p.get("cursor") for p in sent] == [None, *(p["pagination"]["nextCursor"] for p in S1_PAGES[:2])]
+    assert len({p["updatedAt__gt"] for p in sent}) == 1  # one filter for the whole scan, as the cursor needs
+    assert all(r.request.headers["Authorization"] == f"ApiToken {TOKEN}" for r in route.calls)
+    stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 5 and a)
+    assert {a.tenant_id for a in stored} == {row.tenant_id}
+    newest = datetime(2026, 11, 20, 10, 6, 10, tzinfo=UTC)  # page 3's threatInfo.updatedAt
+    assert cursor_of(engine, row) == PollCursor(since=newest, high_water=newest)
+
+    # The very path of the webhook: incident-<correlation key of the customer>, one per threat here.
+    threats = [t for p in S1_PAGES for t in p["data"]]
+    ids = [f"incident-{correlation_key(normalize_sentinelone(t, str(row.id)), row.customer_number)}" for t in threats]
+    incidents = await eventually(lambda: len(i := incidents_of(engine, row.customer_number)) == 5 and i)
+    assert {f"incident-{i.key}" for i in incidents} == set(ids)
+    assert {i.tenant_id for i in incidents} == {row.tenant_id}
+
+    # The vendor returns the same threats again (e.g. the activity retried a page): nothing new anywhere.
+    assert (await poller.run(row)).handed_over == 5
+    await eventually(lambda: settled(env.client, ids, signals=2))
+    await asyncio.sleep(0.2)
+    assert len(alerts_of(engine, row)) == 5 and all(a.deliveries == 1 for a in alerts_of(engine, row))
+    assert [i.alert_count for i in incidents_of(engine, row.customer_number)] == [1] * 5
+    with Session(engine) as s:
+        tickets = s.exec(select(func.count()).select_from(Ticket).where(Ticket.tenant_id == row.tenant_id)).one()
+    assert tickets == 5
+
+
+async def test_rate_limit_waits_for_retry_after_then_succeeds(poller, env):
+    row = poller.integration("sentinelone")
+    route = poller.router.get(S1_BASE + "/web/api/v2.1/threats").mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "90"}, json={}), httpx.Response(200, json=S1_PAGES[2])]
+    )
+    before = await env.get_current_time()
+    result = await poller.run(row)
+    assert (result.pages, result.handed_over) == (1, 1) and route.call_count == 2
+    assert await env.get_current_time() - before >= timedelta(seconds=90)  # the vendor's wait, not our 2 s backoff
+
+
+async def test_unauthorized_fails_at_once_with_a_clear_error_and_keeps_the_cursor(poller, engine):
+    row = poller.integration("sentinelone")
+    route = poller.router.get(S1_BASE + "/web/api/v2.1/threats").mock(
+        return_value=httpx.Response(401, json=fixture("sentinelone_error_401.json"))
+    )
+    with pytest.raises(WorkflowFailureError) as caught:
+        await poller.run(row)
+    error = caught.value.cause
+    assert isinstance(error, ApplicationError) and error.type == "VendorAuthError" and error.non_retryable
+    assert "HTTP 401" in error.message and env_name(row.credentials_ref, "TOKEN") in error.message
+    assert TOKEN not in error.message
+    assert route.call_count == 1 and cursor_of(engine, row) is None
+
+
+async def test_missing_credentials_fail_without_calling_the_vendor(poller):
+    row = poller.integration("rocketcyber", credentials=False)
+    route = poller.router.get(url__startswith=RC_BASE).mock(return_value=httpx.Response(200, json=RC_PAGES[2]))
+    with pytest.raises(WorkflowFailureError) as caught:
+        await poller.run(row)
+    error = caught.value.cause
+    assert isinstance(error, ApplicationError) and error.type == "MissingCredentials"
+    assert env_name(row.credentials_ref, "TOKEN") in error.message and not route.called
+
+
+async def test_rocketcyber_pages_only_this_customers_account_and_tenant(poller, env, engine):
+    other_tenant = make_tenant(engine)
+    row = poller.integration("rocketcyber")
+    foreign = dict(RC_PAGES[0]["data"][0], id=999001, accountId=7654321)  # another customer's account
+    route = poller.router.get(RC_BASE + "/incidents").mock(side_effect=rc_pages(foreign))
+
+    result = await poller.run(row, max_pages=2)  # stops after two pages; the next run continues at page 3
+    assert (result.pages, result.handed_over, result.skipped, result.has_more) == (2, 4, 1, True)
+    assert cursor_of(engine, row).page == 3
+    result = await poller.run(row)
+    assert (result.pages, result.handed_over, result.has_more) == (1, 1, False)
+
+    sent = [r.request.url.params for r in route.calls]
+    assert [p["page"] for p in sent] == ["1", "2", "3"] and {p["accountId"] for p in sent} == {RC_ACCOUNT}
+    assert all(r.request.headers["Authorization"] == f"Bearer {TOKEN}" for r in route.calls)
+    stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 5 and a)
+    assert {a.tenant_id for a in stored} == {row.tenant_id} and "999001" not in {a.vendor_alert_id for a in stored}
+    keys = {
+        correlation_key(normalize_rocketcyber(i, str(row.id)), row.customer_number) for p in RC_PAGES for i in p["data"]
+    }
+    incidents = await eventually(lambda: len(i := incidents_of(engine, row.customer_number)) == 5 and i)
+    assert {i.key for i in incidents} == keys and {i.tenant_id for i in incidents} == {row.tenant_id}
+    assert incidents_of(engine, other_tenant.customer_number) == []
+    newest = datetime(2026, 11, 20, 8, 15, 42, tzinfo=UTC)  # the newest createdAt of the scan
+    assert cursor_of(engine, row) == PollCursor(since=newest, high_water=newest)
+
+
+def test_cursor_keeps_the_scan_filter_and_moves_forward_only():
+    t0, t1, t2 = (datetime(2026, 11, 20, h, tzinfo=UTC) for h in (8, 9, 10))
+    start = PollCursor(since=t1, high_water=t1)
+    mid = start.advance(t2, next_cursor="c2")
+    assert (mid.since, mid.cursor, mid.high_water) == (t1, "c2", t2)
+    assert mid.advance(t0) == PollCursor(since=t2, high_water=t2)  # an older page never moves it back
+    assert start.advance(None, next_page=2).page == 2 and start.advance(None) == start
+
+
+async def test_ensure_poll_schedule_creates_then_updates_on_the_dev_server():
+    """The time-skipping server has no schedules (CreateSchedule is unimplemented), so a dev server it is."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter
+    )
+    try:
+        await register_search_attributes(env.client)
+        integration_id = uuid.uuid4()
+        sid = await ensure_poll_schedule(
+            env.client, integration_id, timedelta(minutes=2), source="sentinelone", customer_number="K10001"
+        )
+        assert sid == "soc-poll-sentinelone-K10001"
+        again = await ensure_poll_schedule(
+            env.client, integration_id, timedelta(minutes=5), source="sentinelone", customer_number="K10001"
+        )
+        assert again == sid
+        desc = await env.client.get_schedule_handle(sid).describe()
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.workflow == "SocPoller" and action.id == sid and action.task_queue == "soc"
+        assert [i.every for i in desc.schedule.spec.intervals] == [timedelta(minutes=5)]
+        assert desc.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
+        arg = await env.client.data_converter.decode(action.args, [SocPollInput])
+        assert arg[0].integration_id == integration_id
+    finally:
+        await env.shutdown()
