@@ -1,6 +1,6 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Names: v1, sla, incident, containment. Run it only when a workflow changes on purpose (a new workflow type or
+Names: v1, sla, incident, containment, poll. Run it only when a workflow changes on purpose (a new workflow type or
 a `workflow.patched` branch); keep the old history files too, so replay keeps proving that running workflows
 still replay."""
 
@@ -293,6 +293,48 @@ async def record_incident_with_containment(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_soc_poll(path: Path) -> None:
+    """A SentinelOne poll through three pages, handing every threat to its incident."""
+    import json
+    import os
+
+    import httpx
+    import respx
+
+    from domain.soc.polling import SocPollInput
+    from hub.db import session_scope
+    from models import SocIntegration
+    from workflows.common import SOC_TASK_QUEUE
+    from workflows.soc_poller import SocPollerWorkflow
+
+    vendors = Path(__file__).parent / "fixtures/vendors"
+    pages = [json.loads((vendors / f"sentinelone_threats_page{i}.json").read_text()) for i in (1, 2, 3)]
+    os.environ["PSA_SOC_CREDENTIALS__REPLAYPOLL__BASE_URL"] = "https://s1.example.net"
+    os.environ["PSA_SOC_CREDENTIALS__REPLAYPOLL__TOKEN"] = "token"
+    async with recording() as r:
+        with session_scope(r.engine) as s:
+            row = SocIntegration(
+                tenant_id=r.tenant.id,
+                source="sentinelone",
+                name="S1",
+                webhook_secret="whsec_x",
+                credentials_ref="replaypoll",
+            )
+            s.add(row)
+        with respx.mock() as mock:
+            mock.get("https://s1.example.net/web/api/v2.1/threats").mock(
+                side_effect=[httpx.Response(200, json=p) for p in pages]
+            )
+            handle = await r.env.client.start_workflow(
+                SocPollerWorkflow.run,
+                SocPollInput(integration_id=row.id),
+                id=f"soc-poll-replay-{row.id}",
+                task_queue=SOC_TASK_QUEUE,
+            )
+            await handle.result()
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     import sys
 
@@ -304,6 +346,8 @@ if __name__ == "__main__":
         asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v2.json"))
     if "incident" in which:
         asyncio.run(record_incident(HISTORIES / "incident_v1.json"))
+    if "poll" in which:
+        asyncio.run(record_soc_poll(HISTORIES / "soc_poll_v1.json"))
     if "containment" in which:
         asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
     print("recorded", which)

@@ -11,11 +11,13 @@ from temporalio.worker import Replayer
 
 from workflows.common import workflow_runner
 from workflows.incident import IncidentWorkflow
+from workflows.soc_poller import SocPollerWorkflow
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 TICKET_HISTORIES = sorted(HISTORIES.glob("ticket_*.json"))
 INCIDENT_HISTORIES = sorted(HISTORIES.glob("incident_*.json"))
+POLL_HISTORIES = sorted(HISTORIES.glob("soc_poll_*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -23,7 +25,15 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def test_histories_exist():
-    assert TICKET_HISTORIES and INCIDENT_HISTORIES, "record them with: python -m tests.record_histories"
+    assert TICKET_HISTORIES and INCIDENT_HISTORIES and POLL_HISTORIES, "record: python -m tests.record_histories"
+
+
+@pytest.mark.parametrize("path", POLL_HISTORIES, ids=lambda p: p.name)
+async def test_soc_poll_history_replays(path: Path):
+    replayer = Replayer(
+        workflows=[SocPollerWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
+    await replayer.replay_workflow(load(path))
 
 
 @pytest.mark.parametrize("path", INCIDENT_HISTORIES, ids=lambda p: p.name)
