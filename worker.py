@@ -41,6 +41,7 @@ def build_workers(
     activities_by_queue = {
         TICKETS_TASK_QUEUE: [
             tickets.create_record,
+            tickets.open,
             tickets.apply_change,
             sla.load_context,
             sla.record,

@@ -86,30 +86,8 @@ class SlaActivities:
 
     @activity.defn(name=SlaActivity.RECORD)
     def record(self, req: RecordSla) -> None:
-        """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
-        views = {v.kind.value: v for v in req.plan.clocks}
         with session_scope(self.engine) as session:
-            for kind, view in views.items():
-                clock = req.clocks.clocks[view.kind]
-                stopped = view.stopped_at is not None
-                row = session.get(TicketSla, (req.ticket_id, kind)) or TicketSla(
-                    ticket_id=req.ticket_id,
-                    kind=kind,
-                    tenant_id=req.tenant_id,
-                    target_minutes=view.target_minutes,
-                    state=view.state,
-                    updated_at=req.at,
-                )
-                row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
-                row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
-                row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
-                row.met = (view.state == "met") if stopped else None
-                row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None
-                row.updated_at = req.at
-                session.add(row)
-            ticket = session.get(Ticket, req.ticket_id)
-            if ticket is not None:
-                ticket.sla_state = req.plan.state.value
+            write_sla(session, req)
         log.info(
             "sla recorded",
             ticket_id=str(req.ticket_id),
@@ -117,6 +95,31 @@ class SlaActivities:
             sla_state=req.plan.state.value,
             workflow_id=activity.info().workflow_id,
         )
+
+
+def write_sla(session: Session, req: RecordSla) -> None:
+    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
+    for view in req.plan.clocks:
+        kind, clock = view.kind.value, req.clocks.clocks[view.kind]
+        stopped = view.stopped_at is not None
+        row = session.get(TicketSla, (req.ticket_id, kind)) or TicketSla(
+            ticket_id=req.ticket_id,
+            kind=kind,
+            tenant_id=req.tenant_id,
+            target_minutes=view.target_minutes,
+            state=view.state,
+            updated_at=req.at,
+        )
+        row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
+        row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
+        row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
+        row.met = (view.state == "met") if stopped else None
+        row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None
+        row.updated_at = req.at
+        session.add(row)
+    ticket = session.get(Ticket, req.ticket_id)
+    if ticket is not None:
+        ticket.sla_state = req.plan.state.value
 
 
 @activity.defn(name=SlaActivity.ADVANCE)

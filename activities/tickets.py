@@ -8,6 +8,9 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.sla import resolve_context, write_sla
+from domain.sla import AdvanceRequest, ClockSet, LoadSlaContext, RecordSla, SlaCarry, SlaEvent, SlaEventKind, advance
+from domain.ticket_flow import TicketOpened
 from domain.tickets import (
     EventKind,
     TicketActivity,
@@ -43,60 +46,104 @@ def _next_sequence(session: Session, year: int) -> int:
     return 1
 
 
+def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
+    """Create the row and its creation event, or return the existing one (the activity may be retried)."""
+    t = req.ticket
+    existing = session.get(Ticket, t.ticket_id)
+    if existing is not None:
+        return TicketRecord(number=existing.number, created_at=existing.created_at)
+    year = req.at.astimezone(NUMBERING_TZ).year
+    number = format_ticket_number(year, _next_sequence(session, year))
+    session.add(
+        Ticket(
+            id=t.ticket_id,
+            tenant_id=t.tenant_id,
+            number=number,
+            title=t.title,
+            description=t.description,
+            status=TicketStatus.NEW,
+            priority=t.priority,
+            category=t.category,
+            queue=t.queue,
+            requester_user_id=t.requester_user_id,
+            created_by_user_id=t.created_by_user_id,
+            idempotency_key=t.idempotency_key,
+            idempotency_fingerprint=t.idempotency_fingerprint,
+            created_at=req.at,
+            updated_at=req.at,
+        )
+    )
+    session.flush()
+    session.add(
+        TicketEvent(
+            id=t.ticket_id,  # the creation event shares the ticket's id: one per ticket
+            ticket_id=t.ticket_id,
+            tenant_id=t.tenant_id,
+            kind=EventKind.CREATED,
+            at=req.at,
+            actor_user_id=t.created_by_user_id,
+            visibility=Visibility.PUBLIC,
+            body=t.description or None,
+            data={"number": number, "priority": t.priority.value, "title": t.title},
+        )
+    )
+    log.info(
+        "ticket created",
+        ticket_id=str(t.ticket_id),
+        tenant_id=str(t.tenant_id),
+        number=number,
+        workflow_id=activity.info().workflow_id,
+    )
+    return TicketRecord(number=number, created_at=req.at)
+
+
 class TicketActivities:
     def __init__(self, engine: Engine):
         self.engine = engine
 
     @activity.defn(name=TicketActivity.CREATE_RECORD)
     def create_record(self, req: TicketCreation) -> TicketRecord:
+        """The ticket row alone (workflows started before patch ticket-open-v2 use this)."""
+        with session_scope(self.engine) as session:
+            record = _insert_ticket(session, req)
+        return record
+
+    @activity.defn(name=TicketActivity.OPEN)
+    def open(self, req: TicketCreation) -> TicketOpened:
+        """Row, creation event, SLA context and the clock's first plan in one transaction: one round trip."""
         t = req.ticket
         with session_scope(self.engine) as session:
-            existing = session.get(Ticket, t.ticket_id)
-            if existing is not None:
-                return TicketRecord(number=existing.number, created_at=existing.created_at)
-            year = req.at.astimezone(NUMBERING_TZ).year
-            number = format_ticket_number(year, _next_sequence(session, year))
-            session.add(
-                Ticket(
-                    id=t.ticket_id,
-                    tenant_id=t.tenant_id,
-                    number=number,
-                    title=t.title,
-                    description=t.description,
-                    status=TicketStatus.NEW,
-                    priority=t.priority,
-                    category=t.category,
-                    queue=t.queue,
-                    requester_user_id=t.requester_user_id,
-                    created_by_user_id=t.created_by_user_id,
-                    idempotency_key=t.idempotency_key,
-                    idempotency_fingerprint=t.idempotency_fingerprint,
-                    created_at=req.at,
-                    updated_at=req.at,
+            record = _insert_ticket(session, req)
+            context = resolve_context(
+                session,
+                LoadSlaContext(
+                    tenant_id=t.tenant_id, customer_number=t.customer_number, category=t.category, at=record.created_at
+                ),
+            )
+            if context is None:
+                return TicketOpened(record=record)
+            created = SlaEvent(
+                kind=SlaEventKind.CREATED, at=record.created_at, priority=t.priority, status=TicketStatus.NEW
+            )
+            result = advance(
+                AdvanceRequest(
+                    context=context,
+                    clocks=ClockSet(priority=t.priority, queue=t.queue),
+                    events=[created],
+                    now=record.created_at,
                 )
             )
-            session.flush()
-            session.add(
-                TicketEvent(
-                    id=t.ticket_id,  # the creation event shares the ticket's id: one per ticket
+            write_sla(
+                session,
+                RecordSla(
                     ticket_id=t.ticket_id,
                     tenant_id=t.tenant_id,
-                    kind=EventKind.CREATED,
-                    at=req.at,
-                    actor_user_id=t.created_by_user_id,
-                    visibility=Visibility.PUBLIC,
-                    body=t.description or None,
-                    data={"number": number, "priority": t.priority.value, "title": t.title},
-                )
+                    clocks=result.clocks,
+                    plan=result.plan,
+                    at=record.created_at,
+                ),
             )
-        log.info(
-            "ticket created",
-            ticket_id=str(t.ticket_id),
-            tenant_id=str(t.tenant_id),
-            number=number,
-            workflow_id=activity.info().workflow_id,
-        )
-        return TicketRecord(number=number, created_at=req.at)
+        return TicketOpened(record=record, sla=SlaCarry(context=context, clocks=result.clocks, plan=result.plan))
 
     @activity.defn(name=TicketActivity.APPLY_CHANGE)
     def apply_change(self, change: TicketChange) -> None:

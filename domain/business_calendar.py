@@ -271,7 +271,8 @@ class CalendarSpec(BaseModel):
 # Read once at import: instantiating a holidays calendar touches gettext/locale, which the workflow sandbox
 # forbids while it decodes a CalendarSpec.
 _SUPPORTED_SUBDIVISIONS: dict[str, tuple[str, ...]] = {
-    country: tuple(subdivs) for country, subdivs in holidays.list_supported_countries().items()
+    country: tuple(subdivs)
+    for country, subdivs in holidays.list_supported_countries().items()
     if country in DEFAULT_TIME_ZONES
 }
 

@@ -51,8 +51,9 @@ def ticket_timeline(
 ) -> list[SlaEvent]:
     """The events of a simulated ticket: created (status new), each pause as a change to ``pause_status`` and
     back to open, optionally an agent's first public reply and a customer reply (which starts the update clock)."""
-    events = [SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=priority, status=TicketStatus.NEW,
-                       queue=queue)]
+    events = [
+        SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=priority, status=TicketStatus.NEW, queue=queue)
+    ]
     for start, end in sorted(pauses):
         events.append(SlaEvent(kind=SlaEventKind.STATUS_CHANGED, at=start, status=pause_status))
         events.append(SlaEvent(kind=SlaEventKind.STATUS_CHANGED, at=end, status=TicketStatus.OPEN))
@@ -93,8 +94,11 @@ def simulate(context: SlaContext, events: list[SlaEvent], *, max_steps: int = MA
             batch = [a for a in current.actions if a.fire_at <= now]
             cs.fired.extend(a.key for a in batch)
             for item in batch:
-                fired.append(FiredAction(key=item.key, level=item.level, target=item.target, fire_at=item.fire_at,
-                                         action=item.action))
+                fired.append(
+                    FiredAction(
+                        key=item.key, level=item.level, target=item.target, fire_at=item.fire_at, action=item.action
+                    )
+                )
                 cs = _side_effect(context, cs, item, now)
         else:
             assert next_event is not None
@@ -118,5 +122,6 @@ def _side_effect(context: SlaContext, cs: ClockSet, item: ScheduledAction, now: 
 
 
 def _result(cs: ClockSet, due: dict | None, fired: list[FiredAction], *, truncated: bool) -> Simulation:
-    return Simulation(due=due or {}, actions=fired, final_priority=cs.priority, final_queue=cs.queue,
-                      truncated=truncated)
+    return Simulation(
+        due=due or {}, actions=fired, final_priority=cs.priority, final_queue=cs.queue, truncated=truncated
+    )

@@ -98,6 +98,7 @@ class TicketActivity:
     """Activity names, so the workflow needs no import of the activity module (and its tables)."""
 
     CREATE_RECORD = "tickets.create_record"
+    OPEN = "tickets.open"
     APPLY_CHANGE = "tickets.apply_change"
 
 

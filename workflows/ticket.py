@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         SlaState,
         due_actions,
     )
-    from domain.ticket_flow import TicketWorkflowInput
+    from domain.ticket_flow import TicketOpened, TicketWorkflowInput
     from domain.tickets import (
         AssignRequest,
         CommentRequest,
@@ -74,6 +74,8 @@ NOTIFY_RETRY = RetryPolicy(
 # Far below Temporal's 51,200-event limit; a busy ticket carries its state into a fresh run.
 CONTINUE_AS_NEW_AFTER_EVENTS = 5_000
 SLA_PATCH = "sla-clock-v1"
+# One activity opens the ticket and starts its clock (was: row, context, clock, record: four round trips).
+OPEN_PATCH = "ticket-open-v2"
 
 
 @workflow.defn(name="TicketLifecycle")
@@ -100,16 +102,27 @@ class TicketWorkflow:
     @workflow.run
     async def run(self, inp: TicketWorkflowInput) -> TicketState:
         if self._state.number is None:
-            record: TicketRecord = await workflow.execute_activity(
-                TicketActivity.CREATE_RECORD,
-                TicketCreation(ticket=inp.ticket, at=workflow.now()),
-                result_type=TicketRecord,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
+            creation = TicketCreation(ticket=inp.ticket, at=workflow.now())
+            if workflow.patched(OPEN_PATCH):
+                opened: TicketOpened = await workflow.execute_activity(
+                    TicketActivity.OPEN,
+                    creation,
+                    result_type=TicketOpened,
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
+                record, self._sla = opened.record, opened.sla
+            else:  # started before ticket-open-v2: row first, then (maybe) the SLA clock
+                record = await workflow.execute_activity(
+                    TicketActivity.CREATE_RECORD,
+                    creation,
+                    result_type=TicketRecord,
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
             self._state.number = record.number
             self._state.created_at = self._state.updated_at = record.created_at
-            if workflow.patched(SLA_PATCH):
+            if self._sla is None and not workflow.patched(OPEN_PATCH) and workflow.patched(SLA_PATCH):
                 await self._start_sla(record.created_at)
             self._publish()
         self._ready = True
