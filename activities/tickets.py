@@ -3,6 +3,8 @@
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
@@ -31,19 +33,17 @@ NUMBERING_TZ = ZoneInfo("Europe/Berlin")
 
 
 def _next_sequence(session: Session, year: int) -> int:
+    """Next number of the year. The counter row is created race-free (insert-or-ignore); the UPDATE then locks
+    it, so concurrent creators on PostgreSQL queue up instead of colliding."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(TicketNumberCounter).values(year=year, last_value=0).on_conflict_do_nothing())
     stmt = (
         update(TicketNumberCounter)
         .where(TicketNumberCounter.year == year)
         .values(last_value=TicketNumberCounter.last_value + 1)
         .returning(TicketNumberCounter.last_value)
     )
-    value = session.execute(stmt).scalar_one_or_none()
-    if value is not None:
-        return value
-    # First ticket of the year; a concurrent first insert makes this fail and the activity retries.
-    session.add(TicketNumberCounter(year=year, last_value=1))
-    session.flush()
-    return 1
+    return session.execute(stmt).scalar_one()
 
 
 def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
