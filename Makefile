@@ -34,3 +34,8 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# 10,000 tickets with live SLA timers on one worker and the dev server (~25 min); BENCH_ARGS=--quick for a smoke run.
+.PHONY: bench
+bench: install-test
+	$(BIN)/python -m bench.sla_bench $(BENCH_ARGS)

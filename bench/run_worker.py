@@ -1,14 +1,69 @@
-"""The hub's worker (`worker.main()`, configured by PSA_* variables), with the SDK's Prometheus metrics exposed
-on BENCH_METRICS_ADDRESS so the benchmark can read cache hits and schedule-to-start latencies."""
+"""The hub's worker (`worker.main()`, configured by PSA_* variables), with the SDK's Prometheus metrics exposed on
+BENCH_METRICS_ADDRESS, and, with BENCH_PROFILE=<file>, a sampling profile of all its Python threads written there at
+exit (every 5 ms: the innermost project function and the innermost module of each busy thread)."""
 
+import atexit
 import os
+import sys
+import threading
+import time
+from collections import Counter
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IDLE = {("threading.py", "wait"), ("selectors.py", "select"), ("thread.py", "_worker"), ("queue.py", "get"),
+        ("threading.py", "_wait_for_tstate_lock"), ("socket.py", "readinto"), ("ssl.py", "read")}
+
+
+def _where(frame) -> tuple[str, str] | None:  # noqa: ANN001
+    """(innermost project function, innermost module) of a busy thread; None if it waits."""
+    code = frame.f_code
+    if (os.path.basename(code.co_filename), code.co_name) in IDLE:
+        return None
+    module = code.co_filename.split("site-packages/")[-1].split("/lib/python3")[-1]
+    project = "(no project frame)"
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(ROOT) and "site-packages" not in name and "/bench/" not in name:
+            project = f"{os.path.relpath(name, ROOT)}:{frame.f_code.co_name}"
+            break
+        frame = frame.f_back
+    return project, module
+
+
+def profile(path: str, interval: float = 0.005) -> None:
+    functions: Counter[str] = Counter()
+    modules: Counter[str] = Counter()
+    samples = [0]
+    me = threading.get_ident()
+
+    def sample() -> None:
+        while True:
+            time.sleep(interval)
+            samples[0] += 1
+            for ident, frame in sys._current_frames().items():
+                if ident != me and (where := _where(frame)) is not None:
+                    functions[where[0]] += 1
+                    modules[where[1]] += 1
+
+    def report() -> None:
+        busy = sum(modules.values()) or 1
+        with open(path, "w") as out:
+            out.write(f"{samples[0]} samples, {busy} busy thread samples\n\ninnermost project function:\n")
+            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in functions.most_common(40))
+            out.write("\ninnermost module:\n")
+            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in modules.most_common(40))
+
+    threading.Thread(target=sample, daemon=True).start()
+    atexit.register(report)
+
+
 if __name__ == "__main__":
-    address = os.environ.get("BENCH_METRICS_ADDRESS")
-    if address:
+    if address := os.environ.get("BENCH_METRICS_ADDRESS"):
         Runtime.set_default(Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address))))
+    if path := os.environ.get("BENCH_PROFILE"):
+        profile(path)
     import worker
 
     worker.main()
