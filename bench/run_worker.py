@@ -1,6 +1,7 @@
 """The hub's worker (`worker.main()`, configured by PSA_* variables), with the SDK's Prometheus metrics exposed on
-BENCH_METRICS_ADDRESS, and, with BENCH_PROFILE=<file>, a sampling profile of all its Python threads written there at
-exit (every 5 ms: the innermost project function and the innermost module of each busy thread)."""
+BENCH_METRICS_ADDRESS, and, with BENCH_PROFILE=<file>, a sampling profile of its Python threads written there at exit
+(every 10 ms, per thread that is not idle: its kind, the innermost project function and the innermost module; a thread
+blocked in C, e.g. in SQLite, counts as busy)."""
 
 import atexit
 import os
@@ -32,28 +33,37 @@ def _where(frame) -> tuple[str, str] | None:  # noqa: ANN001
     return project, module
 
 
-def profile(path: str, interval: float = 0.005) -> None:
+def _kind(name: str) -> str:
+    return "activity threads" if name.startswith("ThreadPoolExecutor") else name.rstrip("0123456789_")
+
+
+def profile(path: str, interval: float = 0.01) -> None:
     functions: Counter[str] = Counter()
     modules: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
     samples = [0]
-    me = threading.get_ident()
 
     def sample() -> None:
+        me = threading.get_ident()
         while True:
             time.sleep(interval)
             samples[0] += 1
+            names = {t.ident: t.name for t in threading.enumerate()}
             for ident, frame in sys._current_frames().items():
                 if ident != me and (where := _where(frame)) is not None:
                     functions[where[0]] += 1
                     modules[where[1]] += 1
+                    kinds[_kind(names.get(ident, "?"))] += 1
 
     def report() -> None:
         busy = sum(modules.values()) or 1
         with open(path, "w") as out:
-            out.write(f"{samples[0]} samples, {busy} busy thread samples\n\ninnermost project function:\n")
-            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in functions.most_common(40))
+            out.write(f"{samples[0]} samples, {busy} busy thread samples\n\nthread kind:\n")
+            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in kinds.most_common(8))
+            out.write("\ninnermost project function:\n")
+            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in functions.most_common(15))
             out.write("\ninnermost module:\n")
-            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in modules.most_common(40))
+            out.writelines(f"{100 * n / busy:5.1f} %  {name}\n" for name, n in modules.most_common(15))
 
     threading.Thread(target=sample, daemon=True).start()
     atexit.register(report)
