@@ -1,8 +1,14 @@
 """Client-side commands for ticket workflows: start-with-update and updates, with errors as domain exceptions."""
 
+import asyncio
 from datetime import timedelta
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -55,8 +61,11 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta = timed
         return await client.execute_update_with_start_workflow(
             TicketWorkflow.wait_created, start_workflow_operation=start, rpc_timeout=wait
         )
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        _reraise_if_cancelled()
+        raise TicketPending(str(ticket.ticket_id)) from err
     except RPCError as err:
-        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        if err.status in _NOT_NOW:
             raise TicketPending(str(ticket.ticket_id)) from err
         raise
 
@@ -71,12 +80,31 @@ async def update_ticket(
         cause = err.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause)
         raise TicketRejected(message) from err
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        _reraise_if_cancelled()
+        raise TicketPending(str(ticket_id)) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise TicketRejected("ticket is closed") from err
-        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        if err.status in _NOT_NOW:
             raise TicketPending(str(ticket_id)) from err
         raise
+
+
+# Not an answer about the ticket: the update timed out, was aborted, or its workflow task is failing for now.
+_NOT_NOW = (
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.FAILED_PRECONDITION,
+)
+
+
+def _reraise_if_cancelled() -> None:
+    """The SDK uses the same error for our own cancellation (client gone): that must propagate."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 async def query_ticket(client: Client, ticket_id: object) -> TicketState:

@@ -228,3 +228,37 @@ async def test_internal_note_by_customer_user_is_rejected(client: Client, people
             TicketWorkflow.comment,
             CommentRequest(actor=customer, body="x", visibility=Visibility.INTERNAL),
         )
+
+
+async def test_an_unanswered_update_is_pending_not_an_error(people):
+    """No worker serves the ticket (down, overloaded): the caller learns 'pending' (API: 202/503), never a 500.
+    On a server of its own: an update nobody answers would hold up time skipping for the shared one."""
+    from datetime import timedelta as td
+
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from api.ticket_commands import TicketPending
+    from domain.ticket_flow import TicketWorkflowInput
+    from hub.temporal import register_search_attributes
+    from tests.conftest import binary
+
+    tenant, tech, _ = people
+    ticket = new_ticket(tenant, tech)
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=pydantic_data_converter
+    ) as env:
+        await register_search_attributes(env.client)
+        await env.client.start_workflow(
+            TicketWorkflow.run,
+            TicketWorkflowInput(ticket=ticket),
+            id=ticket_workflow_id(ticket.ticket_id),
+            task_queue="nobody-serves-this",
+        )
+        with pytest.raises(TicketPending):
+            await update_ticket(
+                env.client,
+                ticket.ticket_id,
+                TicketWorkflow.transition,
+                TransitionRequest(actor=tech, to_status=TicketStatus.OPEN),
+                wait=td(seconds=1),
+            )
