@@ -14,6 +14,7 @@ drop it.
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -48,6 +49,11 @@ class NotificationActivities:
     def __init__(self, engine: Engine, settings: Settings):
         self.engine = engine
         self.settings = settings
+        # One client for all webhooks: keep-alive, and no TLS context built per notification (~40 ms of CPU).
+        self._http = httpx.Client(timeout=httpx.Timeout(settings.notify_timeout), follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
 
     @activity.defn(name=NOTIFY_ACTIVITY)
     def notify(self, req: NotifyRequest) -> NotifyResult:
@@ -193,7 +199,13 @@ class NotificationActivities:
             if refused:  # the others got it: a resend would duplicate, so only log
                 log.warning("some recipients refused", **ids, refused=sorted(refused))
         else:
-            post_json(payload["url"], payload["body"], idempotency_key=row.key, timeout=self.settings.notify_timeout)
+            post_json(
+                payload["url"],
+                payload["body"],
+                idempotency_key=row.key,
+                timeout=self.settings.notify_timeout,
+                client=self._http,
+            )
 
     def _record_failure(self, key: str, exc: BaseException) -> int | None:
         error = f"{type(exc).__name__}: {exc}"[:_MAX_TEXT]

@@ -155,6 +155,15 @@ class TransitionRequest(BaseModel):
     note: str | None = Field(default=None, max_length=20_000)
 
 
+class SystemTransition(BaseModel):
+    """A status change the hub decides itself (e.g. the SOC vendor reports the threat resolved). Sent as a
+    signal, so nobody waits for it: a transition the ticket's status does not allow becomes an internal note."""
+
+    to_status: TicketStatus
+    note: str = Field(min_length=1, max_length=20_000)
+    reason: str = Field(min_length=1, max_length=64)  # machine-readable, e.g. "soc_vendor_resolved"
+
+
 class CommentRequest(BaseModel):
     actor: Actor
     body: str = Field(min_length=1, max_length=20_000)

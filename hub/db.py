@@ -1,8 +1,10 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL via psycopg 3)."""
 
 import importlib.util
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +14,10 @@ from sqlmodel import Session, create_engine
 
 # Shipped as a package, so a plain `pip install .` (Docker, LXC) finds its migrations too.
 MIGRATIONS_DIR = Path(importlib.util.find_spec("migrations").origin).parent
+# SQLite has one writer at a time. Writers of one process queue on this lock (handed over at once) instead of
+# on SQLite's busy handler, which sleeps in growing steps and, with many worker threads, wastes most of the time.
+SQLITE_WRITE_WAIT_S = 30.0
+_sqlite_write_locks: "weakref.WeakKeyDictionary[Engine, threading.RLock]" = weakref.WeakKeyDictionary()
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +43,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        _sqlite_write_locks[engine] = threading.RLock()
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -44,13 +51,24 @@ def make_engine(url: str) -> Engine:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error: no half-written records."""
-    with Session(engine, expire_on_commit=False) as session:
+    lock = _sqlite_write_locks.get(engine)
+    with _held(lock) if lock is not None else nullcontext(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def _held(lock: threading.RLock) -> Iterator[None]:
+    if not lock.acquire(timeout=SQLITE_WRITE_WAIT_S):
+        raise TimeoutError(f"the SQLite database stayed locked by other writers for {SQLITE_WRITE_WAIT_S:g} s")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def alembic_config(url: str) -> Config:

@@ -343,8 +343,8 @@ if __name__ == "__main__":
     if "v1" in which:  # the pre-SLA workflow; kept for replay, re-recording it needs that old code
         asyncio.run(record_ticket_lifecycle(HISTORIES / "ticket_lifecycle_v1.json"))
     if "sla" in which:
-        # v2 (kept) was recorded before patch ticket-open-v2; new recordings take the one-activity start.
-        asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v3.json"))
+        # Kept for replay: v2 (before patch ticket-open-v2), v3 (before ticket-lean-v1: writes as activities).
+        asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v4.json"))
     if "incident" in which:
         asyncio.run(record_incident(HISTORIES / "incident_v1.json"))
     if "poll" in which:

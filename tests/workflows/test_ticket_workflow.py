@@ -18,6 +18,7 @@ from domain.tickets import (
     NewTicket,
     Priority,
     PriorityRequest,
+    SystemTransition,
     TicketStatus,
     TimeEntryRequest,
     TransitionRequest,
@@ -262,3 +263,31 @@ async def test_an_unanswered_update_is_pending_not_an_error(people):
                 TransitionRequest(actor=tech, to_status=TicketStatus.OPEN),
                 wait=td(seconds=1),
             )
+
+
+async def test_system_transition_resolves_or_notes_when_not_allowed(client: Client, engine, people):
+    """The hub itself (e.g. a SOC incident) resolves a ticket by signal; a second resolve cannot apply and becomes
+    an internal note, and a search attribute upsert happens only when a value changed."""
+    tenant, tech, _ = people
+    ticket = new_ticket(tenant, tech)
+    await open_ticket(client, ticket)
+    handle = client.get_workflow_handle(ticket_workflow_id(ticket.ticket_id))
+    resolve = SystemTransition(
+        to_status=TicketStatus.RESOLVED, note="Bedrohung vom Hersteller als behoben gemeldet.", reason="soc_resolved"
+    )
+    await handle.signal(TicketWorkflow.system_transition, resolve)
+    await handle.signal(TicketWorkflow.system_transition, resolve)
+    await update_ticket(client, ticket.ticket_id, TicketWorkflow.comment, CommentRequest(actor=tech, body="Danke."))
+    state = await query_ticket(client, ticket.ticket_id)
+    assert state.status == TicketStatus.RESOLVED and state.resolved_at is not None
+    changes = [e for e in events(engine, ticket.ticket_id) if e.kind != EventKind.CREATED]
+    assert [e.kind for e in changes] == [EventKind.STATUS_CHANGED, EventKind.COMMENTED, EventKind.COMMENTED]
+    assert changes[0].data["reason"] == "soc_resolved" and changes[0].actor_user_id is None
+    assert changes[1].visibility == Visibility.INTERNAL and "Status bleibt 'resolved'" in changes[1].body
+    history = await handle.fetch_history()
+    upserts = [u for u in history.events if u.HasField("upsert_workflow_search_attributes_event_attributes")]
+    # The patch marker's version and the number at the start, then only the status (comments change nothing).
+    names = [
+        sorted(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields) for e in upserts
+    ]
+    assert names == [["TemporalChangeVersion"], ["TicketNumber"], ["TicketStatus"]]
