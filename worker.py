@@ -45,6 +45,7 @@ def build_workers(
             tickets.apply_change,
             sla.load_context,
             sla.record,
+            sla.repin,
             advance_clock,
             notifications.notify,
         ],

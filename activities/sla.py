@@ -12,11 +12,17 @@ from domain.sla import (
     AdvanceResult,
     LoadSlaContext,
     RecordSla,
+    RepinRequest,
+    RepinResult,
     SlaActivity,
+    SlaCarry,
     SlaContext,
     SlaDefinition,
     advance,
+    plan,
+    repin,
 )
+from domain.tickets import EventKind, Visibility
 from hub.db import session_scope
 from hub.logging import get_logger
 from models import (
@@ -27,6 +33,7 @@ from models import (
     SlaDefinitionRow,
     Tenant,
     Ticket,
+    TicketEvent,
     TicketSla,
 )
 
@@ -95,6 +102,67 @@ class SlaActivities:
             sla_state=req.plan.state.value,
             workflow_id=activity.info().workflow_id,
         )
+
+
+    @activity.defn(name=SlaActivity.REPIN)
+    def repin(self, req: RepinRequest) -> RepinResult:
+        """Load the context in force now and move the ticket's clocks onto it, with an audit event; run as a
+        local activity. Idempotent: a retry finds its event and answers from the recorded outcome."""
+        old = req.carry.context
+        with session_scope(self.engine) as session:
+            done = session.get(TicketEvent, req.event_id)
+            new = resolve_context(
+                session,
+                LoadSlaContext(
+                    tenant_id=req.tenant_id, customer_number=req.customer_number, category=req.category, at=req.at
+                ),
+            )
+            if new is None:
+                return RepinResult(changed=False, carry=req.carry, reason="für diesen Kunden gilt kein SLA mehr")
+            if new == old and done is None:
+                return RepinResult(changed=False, carry=req.carry, reason="das SLA des Tickets ist bereits aktuell")
+            clocks, sla_plan = plan(new, repin(old, new, req.carry.clocks, req.at), req.at)
+            if done is None:
+                write_sla(
+                    session,
+                    RecordSla(
+                        ticket_id=req.ticket_id, tenant_id=req.tenant_id, clocks=clocks, plan=sla_plan, at=req.at
+                    ),
+                )
+                session.add(
+                    TicketEvent(
+                        id=req.event_id,
+                        ticket_id=req.ticket_id,
+                        tenant_id=req.tenant_id,
+                        kind=EventKind.SLA_REPINNED,
+                        at=req.at,
+                        actor_user_id=req.actor_user_id,
+                        visibility=Visibility.INTERNAL,
+                        body=_repin_note(old, new),
+                        data={"from": _pin(old), "to": _pin(new)},
+                    )
+                )
+        log.info("sla repinned", ticket_id=str(req.ticket_id), tenant_id=str(req.tenant_id), to=_pin(new))
+        return RepinResult(changed=True, carry=SlaCarry(context=new, clocks=clocks, plan=sla_plan))
+
+
+def _pin(ctx: SlaContext) -> dict:
+    return {
+        "sla_definition_id": str(ctx.definition_id) if ctx.definition_id else None,
+        "escalation_policy_version_id": str(ctx.policy_version_id) if ctx.policy_version_id else None,
+        "time_zone": ctx.calendar.time_zone,
+    }
+
+
+def _repin_note(old: SlaContext, new: SlaContext) -> str:
+    parts = []
+    if old.definition != new.definition or old.definition_id != new.definition_id:
+        parts.append(f"SLA-Definition '{old.definition.name}' -> '{new.definition.name}'")
+    if old.calendar != new.calendar:
+        parts.append("Geschäftszeiten-Kalender aktualisiert")
+    if old.policy_version_id != new.policy_version_id or old.policy != new.policy:
+        parts.append("Eskalationsrichtlinie: neue Version")
+    return "SLA neu zugeordnet (bisher verbrauchte Zeit bleibt): " + ("; ".join(parts) or "Kontext aktualisiert") + "."
 
 
 def write_sla(session: Session, req: RecordSla) -> None:

@@ -176,6 +176,7 @@ class SlaActivity:
     ADVANCE = "sla.advance"
     RECORD = "sla.record"
     NOTIFY = "sla.notify"
+    REPIN = "sla.repin"
 
 
 class LoadSlaContext(BaseModel):
@@ -199,6 +200,25 @@ class SlaCarry(BaseModel):
     context: SlaContext
     clocks: ClockSet
     plan: SlaPlan | None = None
+
+
+class RepinRequest(BaseModel):
+    """Move a running ticket onto the SLA context in force now (a person asked for it: see `repin`)."""
+
+    event_id: UUID  # chosen by the workflow: the audit event is written once, however often this is retried
+    ticket_id: UUID
+    tenant_id: UUID
+    customer_number: str
+    category: str | None = None
+    carry: "SlaCarry"
+    actor_user_id: UUID
+    at: AwareDatetime
+
+
+class RepinResult(BaseModel):
+    changed: bool
+    carry: "SlaCarry"
+    reason: str | None = None  # why nothing changed
 
 
 class Outcome(BaseModel):
@@ -410,6 +430,29 @@ def _overall(states: list[str], cs: ClockSet, ctx: SlaContext) -> SlaState:
     if "warning" in states:
         return SlaState.WARNING
     return SlaState.OK
+
+
+def repin(old: SlaContext, new: SlaContext, cs: ClockSet, at: datetime) -> ClockSet:
+    """A running ticket moves onto a new context (calendar, SLA definition or policy version edited after it
+    started). Tickets pin their context so that an edit never rewrites a running SLA behind anyone's back; this
+    is the explicit, recorded way to apply one. The business time used so far is counted under the old rules,
+    the remaining time under the new ones (targets of the ticket's priority, the new calendar and pause statuses);
+    levels that already fired stay fired, so nothing is sent twice."""
+    cs = cs.model_copy(deep=True)
+    cal = calendar_for(old, cs.priority)
+    for clock in cs.clocks.values():
+        _accumulate(clock, cal, at)
+    targets = new.definition.targets.get(cs.priority)
+    for kind, clock in cs.clocks.items():
+        clock.target_minutes = targets.minutes(kind) if targets else None
+        clock.due_at = None
+    was_paused = cs.status in old.definition.pause_statuses
+    now_paused = cs.status in new.definition.pause_statuses
+    if was_paused != now_paused:
+        for clock in cs.clocks.values():
+            if clock.stopped_at is None and (clock.running_since or clock.paused_since):
+                _run(clock, at, now_paused)
+    return cs
 
 
 def advance(req: AdvanceRequest) -> AdvanceResult:

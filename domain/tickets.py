@@ -42,6 +42,7 @@ class EventKind(StrEnum):
     TIME_LOGGED = "time_logged"
     QUEUE_CHANGED = "queue_changed"
     ESCALATED = "escalated"
+    SLA_REPINNED = "sla_repinned"
 
 
 _ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -153,6 +154,10 @@ class TransitionRequest(BaseModel):
     actor: Actor
     to_status: TicketStatus
     note: str | None = Field(default=None, max_length=20_000)
+
+
+class RepinSlaRequest(BaseModel):
+    actor: Actor
 
 
 class SystemTransition(BaseModel):

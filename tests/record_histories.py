@@ -31,6 +31,7 @@ from domain.tickets import (
     PriorityRequest,
     TicketStatus,
     TimeEntryRequest,
+    RepinSlaRequest,
     TransitionRequest,
     Visibility,
 )
@@ -176,6 +177,7 @@ async def record_ticket_with_sla(path: Path) -> None:
         c, tech, cust = r.env.client, r.tech, r.customer
         tid = await r.open("Replay: VPN", reopen_days=1)
         await r.env.sleep(timedelta(minutes=150))  # the 50 % response level mails the technicians
+        await update_ticket(c, tid, TicketWorkflow.repin_sla, RepinSlaRequest(actor=tech))  # nothing to re-pin
         await update_ticket(c, tid, TicketWorkflow.comment, CommentRequest(actor=tech, body="Welcher Client?"))
         await update_ticket(
             c, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER)

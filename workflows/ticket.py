@@ -26,6 +26,8 @@ with workflow.unsafe.imports_passed_through():
         ClockSet,
         LoadSlaContext,
         RecordSla,
+        RepinRequest,
+        RepinResult,
         ScheduledAction,
         SlaActivity,
         SlaCarry,
@@ -42,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         CommentRequest,
         EventKind,
         PriorityRequest,
+        RepinSlaRequest,
         SystemTransition,
         TicketActivity,
         TicketChange,
@@ -296,6 +299,46 @@ class TicketWorkflow:
                 )
                 return
             await self._change_status(req.to_status, None, req.note, reason=req.reason)
+
+    @workflow.update
+    async def repin_sla(self, req: RepinSlaRequest) -> RepinResult:
+        """Move the running SLA onto the calendar, definition and policy version in force now (explicit and
+        recorded; without it a ticket keeps the context it started with)."""
+        await self._wait_created()
+        async with self._lock:
+            self._check_repin()
+            assert self._sla is not None
+            s = self._state
+            result: RepinResult = await workflow.execute_local_activity(
+                SlaActivity.REPIN,
+                RepinRequest(
+                    event_id=workflow.uuid4(),
+                    ticket_id=s.ticket_id,
+                    tenant_id=s.tenant_id,
+                    customer_number=s.customer_number,
+                    category=self._input.ticket.category,
+                    carry=self._sla,
+                    actor_user_id=req.actor.user_id,
+                    at=workflow.now(),
+                ),
+                result_type=RepinResult,
+                start_to_close_timeout=LOCAL_DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            if result.changed:
+                self._sla = result.carry
+                self._publish()
+                self._wake = True  # the timer follows the new plan
+            return result
+
+    @repin_sla.validator
+    def _validate_repin(self, req: RepinSlaRequest) -> None:
+        self._check_repin()
+
+    def _check_repin(self) -> None:
+        self._check_open()
+        if self._sla is None:
+            raise ApplicationError("the ticket has no SLA clock", type="NoSla", non_retryable=True)
 
     @workflow.update
     async def assign(self, req: AssignRequest) -> TicketState:

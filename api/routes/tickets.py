@@ -30,6 +30,7 @@ from api.schemas.tickets import (
     CommentBody,
     PriorityBody,
     SlaClockPublic,
+    SlaRepinPublic,
     TicketAccepted,
     TicketCreate,
     TicketEventPublic,
@@ -51,6 +52,7 @@ from domain.tickets import (
     NewTicket,
     Priority,
     PriorityRequest,
+    RepinSlaRequest,
     TicketStatus,
     TimeEntryRequest,
     TransitionRequest,
@@ -64,6 +66,7 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER)
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 Agent = Annotated[Principal, Depends(require_roles(*TICKET_AGENT_ROLES))]
+MspAdmin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
 TimeReader = Annotated[Principal, Depends(require_roles(*TICKET_AGENT_ROLES, Role.FINANCE))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 
@@ -280,6 +283,31 @@ async def get_sla(ticket_id: UUID, principal: CurrentUser, session: SessionDep, 
         escalation_policy_version_id=None,
         clocks=clocks,
     )
+
+
+@router.post(
+    "/{ticket_id}/sla/repin",
+    response_model=SlaRepinPublic,
+    summary="Apply the SLA calendar, definition and escalation policy in force now to this running ticket",
+    description="A ticket keeps the SLA context it started with; after an edit of its calendar, SLA definition or "
+    "policy, this moves it onto the current one. Business time used so far stays; levels that fired stay fired. "
+    "Recorded as an internal ticket event (msp_admin).",
+)
+async def repin_sla(
+    ticket_id: UUID, principal: MspAdmin, session: SessionDep, temporal: TemporalDep, now: NowDep
+) -> SlaRepinPublic:
+    ticket = _load(session, ticket_id, principal)
+    session.commit()
+    try:
+        result = await update_ticket(
+            temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=_actor(principal))
+        )
+    except TicketRejected as err:
+        raise Problem(409, str(err), "Conflict") from None
+    except TicketPending:
+        raise Problem(503, "the ticket workflow did not answer in time; the change may still be applied") from None
+    sla = await get_sla(ticket_id, principal, session, temporal, now)
+    return SlaRepinPublic(changed=result.changed, reason=result.reason, sla=sla)
 
 
 def _clock_public(kind: str, target: int, state: str, due_at, used: int, paused: int, stopped_at) -> SlaClockPublic:  # noqa: ANN001

@@ -111,6 +111,12 @@ class SlaClockPublic(BaseModel):
     met: bool | None
 
 
+class SlaRepinPublic(BaseModel):
+    changed: bool
+    reason: str | None = Field(description="Why nothing changed (German, for the UI)")
+    sla: "TicketSlaPublic"
+
+
 class TicketSlaPublic(BaseModel):
     ticket_id: UUID
     state: str
