@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from activities.notifications import NotificationActivities
 from activities.sla import SlaActivities, advance_clock
@@ -22,12 +22,17 @@ from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
 from workflows.common import SOC_TASK_QUEUE, TICKETS_TASK_QUEUE, workflow_runner
 from workflows.incident import IncidentWorkflow
+from workflows.sla_repin import SlaRepinBatchWorkflow
 from workflows.soc_poller import SocPollerWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = get_logger(__name__)
 
-WORKFLOWS_BY_QUEUE = {TICKETS_TASK_QUEUE: [TicketWorkflow], SOC_TASK_QUEUE: [IncidentWorkflow, SocPollerWorkflow]}
+WORKFLOW_TASK_POLLERS = 16
+WORKFLOWS_BY_QUEUE = {
+    TICKETS_TASK_QUEUE: [TicketWorkflow, SlaRepinBatchWorkflow],
+    SOC_TASK_QUEUE: [IncidentWorkflow, SocPollerWorkflow],
+}
 
 
 def build_workers(
@@ -46,6 +51,7 @@ def build_workers(
             sla.load_context,
             sla.record,
             sla.repin,
+            sla.list_repin_candidates,
             advance_clock,
             notifications.notify,
         ],
@@ -61,6 +67,10 @@ def build_workers(
             workflow_runner=workflow_runner(),
             # Bursts (a storm of tickets) must not start unbounded sandboxes at once.
             max_concurrent_workflow_tasks=100,
+            # Every new ticket's first task comes from the normal (non-sticky) queue: the SDK default of 5 pollers
+            # at a 0.2 ratio leaves one poller for it, and starts queue behind its round trips.
+            workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLERS),
+            nonsticky_to_sticky_poll_ratio=1.0,
             graceful_shutdown_timeout=timedelta(seconds=20),
         )
         for queue in WORKFLOWS_BY_QUEUE

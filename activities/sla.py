@@ -1,6 +1,8 @@
 """SLA activities: load the pinned context, run the clock (a local activity: pure, recorded in history), and
 keep the per-ticket SLA records that the API and reports read."""
 
+from uuid import UUID
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 from temporalio import activity
@@ -22,7 +24,8 @@ from domain.sla import (
     plan,
     repin,
 )
-from domain.tickets import EventKind, Visibility
+from domain.sla_repin import LIST_REPIN_CANDIDATES, RepinCandidates
+from domain.tickets import EventKind, TicketStatus, Visibility
 from hub.db import session_scope
 from hub.logging import get_logger
 from models import (
@@ -103,6 +106,17 @@ class SlaActivities:
             workflow_id=activity.info().workflow_id,
         )
 
+
+    @activity.defn(name=LIST_REPIN_CANDIDATES)
+    def list_repin_candidates(self, req: RepinCandidates) -> list[UUID]:
+        """One page of open tickets with an SLA clock, in id order (the batch's cursor)."""
+        query = select(Ticket.id).where(Ticket.status != TicketStatus.CLOSED, col(Ticket.sla_state).is_not(None))
+        if req.tenant_id is not None:
+            query = query.where(Ticket.tenant_id == req.tenant_id)
+        if req.after_ticket_id is not None:
+            query = query.where(Ticket.id > req.after_ticket_id)
+        with Session(self.engine) as session:
+            return list(session.exec(query.order_by(Ticket.id).limit(req.limit)))
 
     @activity.defn(name=SlaActivity.REPIN)
     def repin(self, req: RepinRequest) -> RepinResult:

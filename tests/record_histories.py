@@ -29,9 +29,9 @@ from domain.tickets import (
     NewTicket,
     Priority,
     PriorityRequest,
+    RepinSlaRequest,
     TicketStatus,
     TimeEntryRequest,
-    RepinSlaRequest,
     TransitionRequest,
     Visibility,
 )
@@ -337,6 +337,28 @@ async def record_soc_poll(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_sla_repin(path: Path) -> None:
+    """A re-pin batch over two open tickets of one customer (one page, then done)."""
+    from datetime import UTC, datetime
+
+    from domain.sla_repin import RepinBatchInput
+    from workflows.common import TICKETS_TASK_QUEUE
+    from workflows.sla_repin import SlaRepinBatchWorkflow
+
+    async with recording((SLA_DEFINITION, SLA_POLICY)) as r:
+        for title in ("Replay: Drucker", "Replay: VPN"):
+            await r.open(title, reopen_days=1)
+        handle = await r.env.client.start_workflow(
+            SlaRepinBatchWorkflow.run,
+            RepinBatchInput(tenant_id=r.tenant.id, actor_user_id=r.tech.user_id, requested_at=datetime.now(UTC)),
+            id="sla-repin-replay",
+            task_queue=TICKETS_TASK_QUEUE,
+        )
+        result = await handle.result()
+        assert result.signalled == 2, result
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 if __name__ == "__main__":
     import sys
 
@@ -349,6 +371,8 @@ if __name__ == "__main__":
         asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v4.json"))
     if "incident" in which:
         asyncio.run(record_incident(HISTORIES / "incident_v1.json"))
+    if "repin" in which:
+        asyncio.run(record_sla_repin(HISTORIES / "sla_repin_v1.json"))
     if "poll" in which:
         asyncio.run(record_soc_poll(HISTORIES / "soc_poll_v1.json"))
     if "containment" in which:

@@ -307,29 +307,41 @@ class TicketWorkflow:
         await self._wait_created()
         async with self._lock:
             self._check_repin()
-            assert self._sla is not None
-            s = self._state
-            result: RepinResult = await workflow.execute_local_activity(
-                SlaActivity.REPIN,
-                RepinRequest(
-                    event_id=workflow.uuid4(),
-                    ticket_id=s.ticket_id,
-                    tenant_id=s.tenant_id,
-                    customer_number=s.customer_number,
-                    category=self._input.ticket.category,
-                    carry=self._sla,
-                    actor_user_id=req.actor.user_id,
-                    at=workflow.now(),
-                ),
-                result_type=RepinResult,
-                start_to_close_timeout=LOCAL_DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            if result.changed:
-                self._sla = result.carry
-                self._publish()
-                self._wake = True  # the timer follows the new plan
-            return result
+            return await self._repin(req)
+
+    @workflow.signal
+    async def repin_sla_requested(self, req: RepinSlaRequest) -> None:
+        """The same, sent by a re-pin batch (workflows cannot send updates); a closed ticket or one without an
+        SLA has nothing to re-pin."""
+        await self._wait_created()
+        async with self._lock:
+            if self._state.status != TicketStatus.CLOSED and self._sla is not None:
+                await self._repin(req)
+
+    async def _repin(self, req: RepinSlaRequest) -> RepinResult:
+        assert self._sla is not None
+        s = self._state
+        result: RepinResult = await workflow.execute_local_activity(
+            SlaActivity.REPIN,
+            RepinRequest(
+                event_id=workflow.uuid4(),
+                ticket_id=s.ticket_id,
+                tenant_id=s.tenant_id,
+                customer_number=s.customer_number,
+                category=self._input.ticket.category,
+                carry=self._sla,
+                actor_user_id=req.actor.user_id,
+                at=workflow.now(),
+            ),
+            result_type=RepinResult,
+            start_to_close_timeout=LOCAL_DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if result.changed:
+            self._sla = result.carry
+            self._publish()
+            self._wake = True  # the timer follows the new plan
+        return result
 
     @repin_sla.validator
     def _validate_repin(self, req: RepinSlaRequest) -> None:

@@ -11,6 +11,7 @@ from temporalio.worker import Replayer
 
 from workflows.common import workflow_runner
 from workflows.incident import IncidentWorkflow
+from workflows.sla_repin import SlaRepinBatchWorkflow
 from workflows.soc_poller import SocPollerWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -18,6 +19,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 TICKET_HISTORIES = sorted(HISTORIES.glob("ticket_*.json"))
 INCIDENT_HISTORIES = sorted(HISTORIES.glob("incident_*.json"))
 POLL_HISTORIES = sorted(HISTORIES.glob("soc_poll_*.json"))
+REPIN_HISTORIES = sorted(HISTORIES.glob("sla_repin_*.json"))
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -25,7 +27,16 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def test_histories_exist():
-    assert TICKET_HISTORIES and INCIDENT_HISTORIES and POLL_HISTORIES, "record: python -m tests.record_histories"
+    histories = (TICKET_HISTORIES, INCIDENT_HISTORIES, POLL_HISTORIES, REPIN_HISTORIES)
+    assert all(histories), "record: python -m tests.record_histories"
+
+
+@pytest.mark.parametrize("path", REPIN_HISTORIES, ids=lambda p: p.name)
+async def test_sla_repin_history_replays(path: Path):
+    replayer = Replayer(
+        workflows=[SlaRepinBatchWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
+    await replayer.replay_workflow(load(path))
 
 
 @pytest.mark.parametrize("path", POLL_HISTORIES, ids=lambda p: p.name)
