@@ -1,6 +1,8 @@
 """The `psa` command line."""
 
 import asyncio
+import os
+import sys
 
 import typer
 
@@ -10,8 +12,10 @@ from hub.logging import configure_logging
 app = typer.Typer(help="MSP Automation Hub", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database commands", no_args_is_help=True)
 temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
+soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
+app.add_typer(soc_app, name="soc")
 
 
 def _setup():  # noqa: ANN202
@@ -82,6 +86,59 @@ def temporal_setup() -> None:
 
     added = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+@soc_app.command("sync-schedules")
+def soc_sync_schedules() -> None:
+    """Create, update or pause the poll schedule of every SOC integration from the database (idempotent).
+
+    Exit code 0: all in step; 1: some could not be synced (listed); 2: Temporal not reachable."""
+    from hub.db import make_engine
+    from hub.soc_schedules import ScheduleStatus, sync_all
+    from hub.temporal import connect, register_search_attributes
+
+    settings = _setup()
+    engine = make_engine(settings.effective_database_url)
+
+    async def run():  # noqa: ANN202
+        try:
+            client = await connect(settings.temporal_address, settings.temporal_namespace)
+        except RuntimeError as err:
+            typer.echo(f"Temporal at {settings.temporal_address} is not reachable: {err}", err=True)
+            return None
+        await register_search_attributes(client)  # schedules carry them; a restored namespace may lack them
+        return await sync_all(engine, client)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        engine.dispose()
+    if results is None:
+        _exit_now(2)
+    failed = [s for _, s in results if s.status in (ScheduleStatus.PENDING, ScheduleStatus.UNSUPPORTED)]
+    for target, schedule in results:
+        parts = [f"{target.integration_id} {target.source} [{target.customer_number}]: {schedule.status.value}"]
+        if schedule.schedule_id:
+            parts.append(schedule.schedule_id)
+        if schedule.every_minutes:
+            parts.append(f"every {schedule.every_minutes} min")
+        if schedule.detail:
+            parts.append(schedule.detail)
+        typer.echo(" | ".join(parts))
+    typer.echo(f"{len(results)} integration(s), {len(failed)} not synced")
+    _exit_now(1 if failed else 0)
+
+
+def _exit_now(code: int) -> None:
+    """Exit without interpreter teardown: the Temporal client's Rust threads can outlive the event loop and
+    abort the finalising interpreter (SIGABRT, "PyGILState_Release", temporalio/sdk-python#300), which would
+    turn a finished command into exit code -6. Everything is written and flushed before."""
+    import logging
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Each run reads pages (activity `soc.poll_page`: fetch one page from the persisted cursor, hand every alert
 to its incident workflow, then persist the cursor) until the vendor has no more pages or `max_pages` were read,
 and completes; the next tick continues from the persisted cursor. The workflow holds no cursor and does no
-I/O. `ensure_poll_schedule` creates or updates the Temporal Schedule that starts it (overlap: skip).
+I/O. `ensure_poll_schedule` creates or updates the Temporal Schedule that starts it (overlap: skip), paused or
+not; `pause_poll_schedule` pauses it (hub/soc_schedules.py decides which, from the integration).
 """
 
 from datetime import timedelta
@@ -19,10 +20,13 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
     from domain.soc.polling import (
@@ -98,18 +102,28 @@ class SocPollerWorkflow:
             raise
 
 
+DEFAULT_POLL_INTERVAL = timedelta(minutes=5)
+
+
 async def ensure_poll_schedule(
     client: Client,
     integration_id: UUID,
-    every: timedelta,
+    every: timedelta | None = None,
     *,
     source: str,
     customer_number: str | None = None,
     max_pages: int = 10,
     task_queue: str = SOC_TASK_QUEUE,
+    paused: bool = False,
+    note: str | None = None,
+    rpc_timeout: timedelta | None = None,
 ) -> str:
     """Create, or update in place, the schedule `soc-poll-<source>-<customer_number or integration id>` that
     starts `SocPollerWorkflow` every `every`; a tick while a run is still busy is skipped. Returns its id.
+
+    `every=None` keeps the interval an existing schedule has (a new one gets `DEFAULT_POLL_INTERVAL`): the
+    interval lives only in the schedule. `paused` travels inside the create/update itself: a separate
+    pause next to an update can be overtaken by it on the server (seen on the dev server); `note` says why.
 
     `source` and `customer_number` come from the caller (API/CLI), which has the database; this module does
     not import tables. The server appends the tick's time to the workflow id of each run."""
@@ -117,19 +131,55 @@ async def ensure_poll_schedule(
     attributes = [SearchAttributePair(PROCESS, PROCESS_NAME)]
     if customer_number:
         attributes.append(SearchAttributePair(CUSTOMER_ID, customer_number))
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            SocPollerWorkflow.run,
-            SocPollInput(integration_id=integration_id, max_pages=max_pages),
-            id=schedule_id,
-            task_queue=task_queue,
-            typed_search_attributes=TypedSearchAttributes(attributes),
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
+
+    def build(interval: timedelta, state: ScheduleState) -> Schedule:
+        return Schedule(
+            action=ScheduleActionStartWorkflow(
+                SocPollerWorkflow.run,
+                SocPollInput(integration_id=integration_id, max_pages=max_pages),
+                id=schedule_id,
+                task_queue=task_queue,
+                typed_search_attributes=TypedSearchAttributes(attributes),
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=interval)]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            state=state,
+        )
+
     try:
-        await client.create_schedule(schedule_id, schedule)
+        await client.create_schedule(
+            schedule_id,
+            build(every or DEFAULT_POLL_INTERVAL, ScheduleState(paused=paused, note=note)),
+            rpc_timeout=rpc_timeout,
+        )
+        return schedule_id
     except ScheduleAlreadyRunningError:
-        await client.get_schedule_handle(schedule_id).update(lambda _: ScheduleUpdate(schedule=schedule))
+        pass
+    handle = client.get_schedule_handle(schedule_id)
+
+    def updater(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        intervals = current.description.schedule.spec.intervals
+        interval = every or (intervals[0].every if intervals else DEFAULT_POLL_INTERVAL)
+        return ScheduleUpdate(schedule=build(interval, ScheduleState(paused=paused, note=note)))
+
+    await handle.update(updater, rpc_timeout=rpc_timeout)
     return schedule_id
+
+
+async def pause_poll_schedule(
+    client: Client,
+    source: str,
+    customer_number: str,
+    *,
+    note: str | None = None,
+    rpc_timeout: timedelta | None = None,
+) -> bool:
+    """Pause the poll schedule of this source and customer if there is one; False when there is none."""
+    handle = client.get_schedule_handle(poll_workflow_id(source, customer_number))
+    try:
+        await handle.pause(note=note, rpc_timeout=rpc_timeout)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

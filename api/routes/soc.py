@@ -11,18 +11,18 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import NowDep, Principal, SessionDep, TemporalDep, get_engine, require_roles
+from api.deps import NowDep, Principal, SessionDep, TemporalDep, get_engine, get_scoped, require_roles
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
-from api.schemas.common import Body, audit_event, field_error, text
+from api.schemas.common import Body, apply_changes, audit_event, field_error, not_null, text
 from domain.roles import Role
 from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, correlation_key
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
@@ -33,6 +33,7 @@ from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.signatures import SignatureError, verify
 from hub.db import session_scope
 from hub.logging import get_logger
+from hub.soc_schedules import PollSchedule, PollTarget, ScheduleStatus, is_pollable, sync_poll_schedule
 from models import SocIncident, SocIntegration, Tenant, WebhookDelivery
 from workflows.common import SOC_TASK_QUEUE
 from workflows.incident import IncidentWorkflow
@@ -51,12 +52,32 @@ SOURCES = {
 }
 
 
+PollMinutes = Annotated[int, Field(ge=1, le=1440, description="Poll interval of the schedule in minutes")]
+
+
 class IntegrationCreate(Body):
     tenant_id: UUID
     source: Source
     name: text(100)
     field_mapping: FieldMapping | None = Field(default=None, description="Barracuda XDR: where the fields sit")
     credentials_ref: text(100) | None = Field(default=None, description="Name of the API credentials in the config")
+    poll_interval_minutes: PollMinutes | None = Field(
+        default=None, description="SentinelOne/RocketCyber with credentials_ref: poll interval (default 5)"
+    )
+
+
+class IntegrationUpdate(Body):
+    """Omitted fields stay; `credentials_ref: null` stops polling, `field_mapping: null` restores the default."""
+
+    name: text(100) | None = None
+    is_active: bool | None = Field(default=None, description="false: webhooks are refused and polling pauses")
+    credentials_ref: text(100) | None = None
+    field_mapping: FieldMapping | None = None
+    poll_interval_minutes: PollMinutes | None = Field(
+        default=None, description="Kept in the Temporal schedule, not in the database"
+    )
+
+    _required = field_validator("name", "is_active", "poll_interval_minutes")(not_null)
 
 
 class IntegrationPublic(BaseModel):
@@ -66,12 +87,22 @@ class IntegrationPublic(BaseModel):
     name: str
     webhook_url: str
     field_mapping: dict[str, Any] | None
+    credentials_ref: str | None
     is_active: bool
+    previous_secret_accepted: bool = Field(description="A rotation is in its grace period: the old secret works")
     created_at: datetime
 
 
-class IntegrationCreated(IntegrationPublic):
+class IntegrationSaved(IntegrationPublic):
+    poll_schedule: PollSchedule
+
+
+class IntegrationCreated(IntegrationSaved):
     webhook_secret: str = Field(description="Shown once: configure it as the signing secret at the platform")
+
+
+class SecretRotated(IntegrationPublic):
+    webhook_secret: str = Field(description="Shown once: the new signing secret; the old one works until revoked")
 
 
 def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationPublic:  # noqa: ANN001
@@ -84,9 +115,43 @@ def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationP
         is_active=row.is_active,
         webhook_url=f"/api/v1/webhooks/{slug}/{row.id}",
         field_mapping=row.field_mapping,
+        credentials_ref=row.credentials_ref,
+        previous_secret_accepted=row.previous_webhook_secret is not None,
         created_at=row.created_at,
         **extra,
     )
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32).replace("-", "A").replace("_", "B")
+
+
+def _integration(session: Session, integration_id: UUID, principal: Principal) -> SocIntegration:
+    return get_scoped(session, SocIntegration, integration_id, principal, "integration")
+
+
+def _check_poll_interval(minutes: int | None, source: str, credentials_ref: str | None) -> None:
+    if minutes is not None and not is_pollable(source, credentials_ref):
+        raise field_error(
+            "poll_interval_minutes", "only SentinelOne and RocketCyber integrations with a credentials_ref are polled"
+        )
+
+
+async def _sync_schedule(
+    session: Session, row: SocIntegration, temporal: Client | None, minutes: int | None
+) -> PollSchedule:
+    """After the commit: a failed schedule call must not undo the saved integration (it reports `pending`)."""
+    tenant = session.get(Tenant, row.tenant_id)
+    every = timedelta(minutes=minutes) if minutes else None
+    return await sync_poll_schedule(temporal, PollTarget.of(row, tenant), every)
+
+
+def _optional_temporal(request: Request) -> Client | None:
+    return request.app.state.temporal
+
+
+# Writes that only follow up with Temporal must not fail when it is away (unlike TemporalDep's 503).
+OptionalTemporal = Annotated[Client | None, Depends(_optional_temporal)]
 
 
 @router.post(
@@ -94,11 +159,16 @@ def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationP
     status_code=201,
     response_model=IntegrationCreated,
     summary="Connect a security platform for a customer (MSP admins); returns the webhook secret once",
+    description="SentinelOne and RocketCyber with a credentials_ref also get a poll schedule; if Temporal is not "
+    "reachable the integration is saved anyway and poll_schedule.status says pending (`psa soc sync-schedules`).",
 )
-def create_integration(body: IntegrationCreate, principal: Admin, session: SessionDep):
+async def create_integration(
+    body: IntegrationCreate, principal: Admin, session: SessionDep, temporal: OptionalTemporal
+):
     if session.get(Tenant, body.tenant_id) is None:
         raise field_error("tenant_id", f"no tenant {body.tenant_id}")
-    secret = "whsec_" + secrets.token_urlsafe(32).replace("-", "A").replace("_", "B")
+    _check_poll_interval(body.poll_interval_minutes, body.source.value, body.credentials_ref)
+    secret = _new_secret()
     row = SocIntegration(
         tenant_id=body.tenant_id,
         source=body.source.value,
@@ -114,7 +184,12 @@ def create_integration(body: IntegrationCreate, principal: Admin, session: Sessi
             principal, row.tenant_id, "soc_integration", row.id, "created", {"source": row.source, "name": row.name}
         )
     )
-    return _public(row, IntegrationCreated, webhook_secret=secret)
+    session.commit()
+    if is_pollable(row.source, row.credentials_ref):
+        schedule = await _sync_schedule(session, row, temporal, body.poll_interval_minutes)
+    else:  # webhook only: a new integration has no schedule to create or pause
+        schedule = PollSchedule(status=ScheduleStatus.NONE)
+    return _public(row, IntegrationCreated, webhook_secret=secret, poll_schedule=schedule)
 
 
 @router.get("/soc/integrations", response_model=Page[IntegrationPublic], summary="Integrations (MSP staff)")
@@ -127,14 +202,68 @@ def list_integrations(principal: Staff, session: SessionDep, page: PageDep, tena
 
 @router.get("/soc/integrations/{integration_id}", response_model=IntegrationPublic)
 def get_integration(integration_id: UUID, principal: Staff, session: SessionDep):
-    row = session.get(SocIntegration, integration_id)
-    if row is None:
-        raise not_found("integration", integration_id)
-    return _public(row)
+    return _public(_integration(session, integration_id, principal))
 
 
-def _optional_temporal(request: Request) -> Client | None:
-    return request.app.state.temporal
+@router.patch(
+    "/soc/integrations/{integration_id}",
+    response_model=IntegrationSaved,
+    summary="Change an integration (MSP admins); the poll schedule follows (paused while inactive)",
+)
+async def update_integration(
+    integration_id: UUID, body: IntegrationUpdate, principal: Admin, session: SessionDep, temporal: OptionalTemporal
+):
+    row = _integration(session, integration_id, principal)
+    changes = body.model_dump(exclude_unset=True, exclude={"poll_interval_minutes", "field_mapping"})
+    if "field_mapping" in body.model_fields_set:  # stored whole, defaults included, exactly as on create
+        changes["field_mapping"] = body.field_mapping.model_dump() if body.field_mapping else None
+    minutes = body.poll_interval_minutes
+    _check_poll_interval(minutes, row.source, changes.get("credentials_ref", row.credentials_ref))
+    if minutes is not None and temporal is None:
+        raise Problem(503, "the poll interval lives in the Temporal schedule, and Temporal is not reachable")
+    changed = apply_changes(row, changes)
+    if minutes is not None:
+        changed["poll_interval_minutes"] = minutes
+    if changed:
+        session.add(audit_event(principal, row.tenant_id, "soc_integration", row.id, "updated", changed))
+    session.commit()
+    schedule = await _sync_schedule(session, row, temporal, minutes)
+    return _public(row, IntegrationSaved, poll_schedule=schedule)
+
+
+@router.post(
+    "/soc/integrations/{integration_id}/rotate-secret",
+    response_model=SecretRotated,
+    summary="New webhook secret (MSP admins), shown once; the old one is accepted until the grace period ends",
+    description="Deliveries signed with the new or the current secret verify until "
+    "`DELETE .../previous-secret`; a second rotation replaces the previous secret.",
+)
+def rotate_secret(integration_id: UUID, principal: Admin, session: SessionDep):
+    row = _integration(session, integration_id, principal)
+    replaced = row.previous_webhook_secret is not None
+    secret = _new_secret()
+    row.previous_webhook_secret, row.webhook_secret = row.webhook_secret, secret
+    session.add(row)
+    session.add(
+        audit_event(
+            principal, row.tenant_id, "soc_integration", row.id, "secret_rotated", {"replaced_previous": replaced}
+        )
+    )
+    return _public(row, SecretRotated, webhook_secret=secret)
+
+
+@router.delete(
+    "/soc/integrations/{integration_id}/previous-secret",
+    status_code=204,
+    summary="End the rotation's grace period (MSP admins): the previous secret is refused from now on",
+)
+def revoke_previous_secret(integration_id: UUID, principal: Admin, session: SessionDep) -> Response:
+    row = _integration(session, integration_id, principal)
+    if row.previous_webhook_secret is not None:  # idempotent: a second call changes and records nothing
+        row.previous_webhook_secret = None
+        session.add(row)
+        session.add(audit_event(principal, row.tenant_id, "soc_integration", row.id, "previous_secret_revoked", {}))
+    return Response(status_code=204)
 
 
 def _log(
@@ -203,9 +332,12 @@ async def receive_webhook(
     with Session(engine) as s:
         row = s.get(SocIntegration, iid) if iid else None
         tenant = s.get(Tenant, row.tenant_id) if row else None
-    if row is None or row.source != kind.value or not row.is_active:
+    if row is None or row.source != kind.value:
         _log(engine, source, iid, request, body, False, "unknown_integration")
         raise not_found("integration", integration_id)
+    if not row.is_active:  # 404 as before, but saying why, so the platform's admin knows what to fix
+        _log(engine, source, iid, request, body, False, "inactive_integration")
+        raise Problem(404, f"integration {integration_id} is deactivated in the hub; deliveries are refused")
     if len(body) > MAX_BODY:
         _log(engine, source, iid, request, body, False, "too_large")
         raise Problem(413, f"request body exceeds {MAX_BODY} bytes")
