@@ -1,4 +1,5 @@
-"""The trivial workflow that sets the start-rate limit: it only waits on a condition (no timer, no activity).
+"""The trivial workflow that sets the start-rate limit: it only waits on a condition (no timer, no activity); its
+`ready` update answers at once, for a reference started the way tickets are (update-with-start).
 
 `python -m bench.idle ADDRESS TASK_QUEUE` runs a worker for it until SIGINT/SIGTERM."""
 
@@ -24,16 +25,31 @@ class IdleWorkflow:
     def finish(self) -> None:
         self._done = True
 
+    @workflow.update
+    def ready(self) -> bool:
+        """Answers at once: the same client call as a ticket start (update-with-start), with no work behind it."""
+        return True
+
 
 async def _serve(address: str, task_queue: str) -> None:
     from temporalio.client import Client
-    from temporalio.worker import Worker
+    from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+
+    from worker import WORKFLOW_TASK_POLLERS
 
     client = await Client.connect(address)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    async with Worker(client, task_queue=task_queue, workflows=[IdleWorkflow], max_concurrent_workflow_tasks=100):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[IdleWorkflow],
+        max_concurrent_workflow_tasks=100,
+        # The hub worker's poller settings, so the update-with-start reference is comparable.
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLERS),
+        nonsticky_to_sticky_poll_ratio=1.0,
+    ):
         print("idle worker started", flush=True)
         await stop.wait()
 
