@@ -15,6 +15,7 @@ from activities.sla import SlaActivities, advance_clock
 from activities.soc import SocActivities
 from activities.soc_contain import SocContainActivities
 from activities.soc_poll import SocPollActivities
+from activities.soc_summary import SocSummaryActivities
 from activities.tickets import TicketActivities
 from hub.config import Settings, get_settings
 from hub.db import make_engine
@@ -42,7 +43,9 @@ def build_workers(
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
     notifications = NotificationActivities(engine, settings)
-    soc, contain, poll = SocActivities(engine), SocContainActivities(engine), SocPollActivities(engine, client)
+    soc, contain = SocActivities(engine, settings), SocContainActivities(engine)
+    poll = SocPollActivities(engine, client)
+    summary = SocSummaryActivities(settings)
     activities_by_queue = {
         TICKETS_TASK_QUEUE: [
             tickets.create_record,
@@ -55,7 +58,14 @@ def build_workers(
             advance_clock,
             notifications.notify,
         ],
-        SOC_TASK_QUEUE: [soc.record_alert, soc.record_incident, contain.contain, poll.poll_page],
+        SOC_TASK_QUEUE: [
+            soc.record_alert,
+            soc.record_incident,
+            soc.page,
+            contain.contain,
+            poll.poll_page,
+            summary.summarize,
+        ],
     }
     return [
         Worker(

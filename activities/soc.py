@@ -1,16 +1,25 @@
-"""SOC activities: store each vendor alert once (with asset enrichment) and keep the incident record."""
+"""SOC activities: store each vendor alert once (with asset enrichment and its latest vendor status), resolve
+the triage policy, keep the incident record, and page on-call for P1 incidents."""
 
 from uuid import UUID
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from domain.soc.incident_flow import IncidentRecord, RecordAlert, RecordedAlert, SocActivity
+from connectors.webhooks import WebhookError, post_json, redact_url
+from domain.soc.alerts import is_stale_update
+from domain.soc.incident_flow import IncidentRecord, PageRequest, RecordAlert, RecordedAlert, SocActivity
+from domain.soc.paging import page_body
+from domain.soc.priority import DEFAULT_MATRIX
+from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
+from hub.config import Settings, get_settings
 from hub.db import session_scope
 from hub.logging import get_logger
-from models import Asset, SocAlert, SocIncident
+from models import Asset, SocAlert, SocIncident, SocIntegration
 
 log = get_logger(__name__)
 
@@ -25,9 +34,35 @@ def _find_asset(session: Session, tenant_id, hostname: str | None) -> Asset | No
     ).first()
 
 
+def hub_defaults(settings: Settings) -> TriagePolicy:
+    return TriagePolicy(
+        quiet_window_hours=settings.soc_quiet_window_hours,
+        auto_resolve=settings.soc_auto_resolve,
+        ack_timeout_minutes=settings.soc_ack_timeout_minutes,
+        oncall_chain=[str(url) for url in settings.soc_oncall_chain],
+        priority_matrix=settings.soc_priority_matrix or DEFAULT_MATRIX,
+    )
+
+
+def _policy(settings: Settings, integration: SocIntegration | None) -> TriagePolicy:
+    override = None
+    if integration is not None and integration.triage_settings:
+        try:
+            override = TriageOverride.model_validate(integration.triage_settings)
+        except ValidationError as err:
+            # Written around the API (which validates): the alert must still be handled, with the hub defaults.
+            log.warning("invalid triage settings ignored", integration_id=str(integration.id), error=str(err))
+    return resolve_policy(hub_defaults(settings), override)
+
+
+def _own(integration: SocIntegration | None, tenant_id: UUID) -> SocIntegration | None:
+    return integration if integration is not None and integration.tenant_id == tenant_id else None
+
+
 class SocActivities:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, settings: Settings | None = None):
         self.engine = engine
+        self.settings = settings or get_settings()
 
     @activity.defn(name=SocActivity.RECORD_ALERT)
     def record_alert(self, req: RecordAlert) -> RecordedAlert:
@@ -40,14 +75,13 @@ class SocActivities:
     def _record_alert(self, req: RecordAlert) -> RecordedAlert:
         a, tenant_id = req.item.alert, req.item.tenant_id
         run_id = activity.info().workflow_run_id
+        applied = True
         with session_scope(self.engine) as session:
             existing = session.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
             # New to this incident run, also when this activity is a retry of the run's own first write;
             # an alert stored by an earlier run (e.g. polled again much later) is a repeat, not a new threat.
             is_new = existing is None or existing.run_id == run_id
-            if existing is not None and existing.run_id != run_id:
-                existing.deliveries += 1
-            else:
+            if existing is None:
                 session.add(
                     SocAlert(
                         dedupe_key=a.dedupe_key,
@@ -62,23 +96,43 @@ class SocActivities:
                         verdict=a.verdict.value,
                         device_hostname=a.device_hostname,
                         detected_at=a.detected_at,
+                        vendor_status=a.status.value,
+                        vendor_updated_at=a.vendor_updated_at,
                         normalized=a.model_dump(mode="json", exclude={"raw"}),
                         raw=a.raw,
                     )
                 )
+            else:
+                if existing.run_id != run_id and req.known_status is None:
+                    existing.deliveries += 1
+                # A later delivery with another status (resolved, mitigated, ...) updates the row; a retry of
+                # this activity finds the status already stored and changes nothing.
+                applied = not is_stale_update(existing.vendor_updated_at, a.vendor_updated_at)
+                if applied and existing.vendor_status != a.status.value:
+                    existing.vendor_status = a.status.value
+                    existing.vendor_updated_at = a.vendor_updated_at or existing.vendor_updated_at
+                    existing.deliveries += 1 if req.known_status is not None else 0
+                    existing.normalized = a.model_dump(mode="json", exclude={"raw"})
+                    existing.raw = a.raw
             asset = _find_asset(session, tenant_id, a.device_hostname)
+            integration = session.get(SocIntegration, UUID(a.integration_id)) if req.with_policy else None
             result = RecordedAlert(
                 is_new=is_new,
                 asset_id=asset.id if asset else None,
                 asset_type=asset.asset_type.value if asset else None,
                 asset_tags=list(asset.tags) if asset else [],
                 asset_hostname=asset.hostname if asset else None,
+                applied=applied,
+                # Only the alert's own tenant's integration can set its policy.
+                policy=_policy(self.settings, _own(integration, tenant_id)) if req.with_policy else None,
             )
         log.info(
             "soc alert recorded",
             tenant_id=str(tenant_id),
             dedupe_key=a.dedupe_key,
             new=result.is_new,
+            vendor_status=a.status.value,
+            applied=applied,
             incident=req.incident_key,
             workflow_id=activity.info().workflow_id,
         )
@@ -99,4 +153,26 @@ class SocActivities:
             row.ticket_id, row.asset_id, row.status = rec.ticket_id, rec.asset_id, rec.status
             row.priority, row.alert_count, row.last_alert_at = rec.priority.value, rec.alert_count, rec.last_alert_at
             row.resolved_at = rec.resolved_at
+            row.vendor_status, row.vendor_resolved_at = rec.vendor_status, rec.vendor_resolved_at
+            row.paged_level, row.acknowledged_by, row.acknowledged_at = (
+                rec.paged_level,
+                rec.acknowledged_by,
+                rec.acknowledged_at,
+            )
             session.add(row)
+
+    @activity.defn(name=SocActivity.PAGE)
+    def page(self, req: PageRequest) -> str:
+        """Page one on-call level. The body is rendered from the request alone and sent with its key as
+        Idempotency-Key, so a retry repeats the same page and the paging tool can drop it."""
+        ids = {"incident": req.incident_key, "level": req.level, "key": req.key, "tenant_id": str(req.tenant_id)}
+        try:
+            post_json(req.url, page_body(req), idempotency_key=req.key, timeout=self.settings.notify_timeout)
+        except WebhookError as err:
+            log.warning("page failed", **ids, error=str(err), attempt=activity.info().attempt)
+            # A 4xx other than timeout/rate limit will not heal by retrying: the next level is paged instead.
+            status = err.status_code or 0
+            permanent = 400 <= status < 500 and status not in (408, 429)
+            raise ApplicationError(str(err), type="PageFailed", non_retryable=permanent) from err
+        log.info("on-call paged", **ids, destination=redact_url(req.url))
+        return redact_url(req.url)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import problems
-from api.routes import assets, contacts, health, sla_admin, sla_repin, soc, tenants, tickets
+from api.routes import assets, contacts, health, sla_admin, sla_repin, soc, soc_incidents, tenants, tickets
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.logging import get_logger
@@ -100,6 +100,6 @@ def create_app(
         return await call_next(request)
 
     app.include_router(health.router)
-    for module in (tenants, contacts, assets, tickets, sla_admin, sla_repin, soc):
+    for module in (tenants, contacts, assets, tickets, sla_admin, sla_repin, soc, soc_incidents):
         app.include_router(module.router, prefix="/api/v1")
     return app

@@ -3,8 +3,10 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.soc.priority import PriorityMatrix
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,28 @@ class Settings(BaseSettings):
     notify_timeout: float = Field(default=10.0, gt=0, le=120)
     # Link to a ticket in notifications; {ticket_id} and {number} are replaced.
     ticket_url_template: str = "http://127.0.0.1:8000/api/v1/tickets/{ticket_id}"
+
+    # --- SOC triage (issue #4): hub-wide defaults; each SOC integration may override any of them in its
+    # `triage_settings` (domain/soc/triage.py TriageOverride). Read by the soc.record_alert activity only.
+    # Hours without a new alert after which an incident closes; the next alert opens a new incident.
+    soc_quiet_window_hours: int = Field(default=24, ge=1, le=720)
+    # Resolve the ticket once the vendor reports every alert of the incident resolved/mitigated; else only a note.
+    soc_auto_resolve: bool = False
+    # Minutes a P1 page waits for an acknowledgement before the next on-call level is paged.
+    soc_ack_timeout_minutes: int = Field(default=15, ge=1, le=1440)
+    # On-call chain for P1 incidents: paging webhook URLs, level 1 first (JSON list in PSA_SOC_ONCALL_CHAIN).
+    soc_oncall_chain: list[HttpUrl] = Field(default_factory=list, max_length=10)
+    # Priority matrix (JSON in PSA_SOC_PRIORITY_MATRIX, schema domain/soc/priority.py); empty: the built-in one.
+    soc_priority_matrix: PriorityMatrix | None = None
+
+    # Optional LLM summary of SOC incidents (German, for the ticket) from an OpenAI-compatible endpoint, e.g.
+    # https://api.openai.com/v1 or a self-hosted vLLM/Ollama http://llm:11434/v1. Empty base URL or model: off,
+    # the deterministic template is used (also on any LLM error). The key may stay empty for local servers.
+    llm_base_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    llm_api_key: str = ""
+    llm_model: str = ""
+    # Seconds the whole LLM call may take before the template is used (bounded by the activity's timeout).
+    llm_timeout: float = Field(default=20.0, gt=0, le=60)
 
     @property
     def effective_database_url(self) -> str:

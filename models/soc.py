@@ -27,6 +27,8 @@ class SocIntegration(SQLModel, table=True):
     field_mapping: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     credentials_ref: str | None = Field(default=None, max_length=100)
     poll_cursor: str | None = Field(default=None, max_length=2000)
+    # Overrides of the hub's SOC triage defaults (domain.soc.triage.TriageOverride); null: hub defaults only.
+    triage_settings: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     is_active: bool = True
     created_at: datetime = created_at_field()
 
@@ -51,6 +53,9 @@ class SocAlert(SQLModel, table=True):
     detected_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     received_at: datetime = created_at_field()
     deliveries: int = 1
+    # The vendor's latest status (new, in_progress, mitigated, resolved, suppressed) and when it changed there.
+    vendor_status: str = Field(default="new", max_length=16, sa_column_kwargs={"server_default": "new"})
+    vendor_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     normalized: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
@@ -70,6 +75,13 @@ class SocIncident(SQLModel, table=True):
     first_alert_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     last_alert_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Vendor side: resolved only when every alert is (then vendor_resolved_at says since when).
+    vendor_status: str | None = Field(default=None, max_length=16)
+    vendor_resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # P1 paging: the on-call level paged last, and who acknowledged the page when.
+    paged_level: int | None = None
+    acknowledged_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -1,8 +1,8 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Names: v1, sla, incident, containment, poll. Run it only when a workflow changes on purpose (a new workflow type or
-a `workflow.patched` branch); keep the old history files too, so replay keeps proving that running workflows
-still replay."""
+Names: v1, sla, incident, containment, lifecycle, poll. Run it only when a workflow changes on purpose (a new
+workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving that
+running workflows still replay."""
 
 import asyncio
 import socket
@@ -295,6 +295,71 @@ async def record_incident_with_containment(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_incident_lifecycle(path: Path) -> None:
+    """A P1 incident with the lifecycle patches: policy from the integration, a page acknowledged in time, an
+    unchanged redelivery, the vendor's resolution (auto-resolve on), and the summary note."""
+    import json
+
+    import httpx
+    import respx
+
+    from domain.soc.alerts import correlation_key
+    from domain.soc.incident_flow import Acknowledgement, IncidentAlert, IncidentInput
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.db import session_scope
+    from models import AssetType, SocIntegration
+    from tests.factories import make_asset
+    from workflows.common import SOC_TASK_QUEUE
+    from workflows.incident import IncidentWorkflow
+
+    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+    threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
+    resolved = json.loads(json.dumps(threat))
+    resolved["threatInfo"].update(incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z")
+    pager = "https://pager.example.net/replay"
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.SERVER, tags=["critical"])
+        with session_scope(r.engine) as s:
+            row = SocIntegration(
+                tenant_id=r.tenant.id,
+                source="sentinelone",
+                name="S1",
+                webhook_secret="whsec_x",
+                triage_settings={"quiet_window_hours": 1, "auto_resolve": True, "oncall_chain": [pager]},
+            )
+            s.add(row)
+        alert = normalize_sentinelone(threat, str(row.id))
+        key = correlation_key(alert, r.tenant.customer_number)
+
+        async def signal(a) -> object:  # noqa: ANN001
+            return await r.env.client.start_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(key=key),
+                id=f"incident-{key}",
+                task_queue=SOC_TASK_QUEUE,
+                start_signal="alert",
+                start_signal_args=[
+                    IncidentAlert(alert=a, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+                ],
+            )
+
+        with respx.mock() as mock:
+            paged = mock.post(pager).mock(return_value=httpx.Response(202))
+            handle = await signal(alert)
+            while paged.call_count == 0:
+                await asyncio.sleep(0.1)
+            ack = Acknowledgement(actor_user_id=r.tech.user_id, actor_role=Role.MSP_TECH, actor_name="Replay")
+            assert (await handle.execute_update(IncidentWorkflow.acknowledge, ack)).status == "acknowledged"
+            await signal(alert)  # unchanged: dropped
+            await signal(normalize_sentinelone(resolved, str(row.id)))
+            while (await handle.query(IncidentWorkflow.state)).vendor_resolved_at is None:
+                await asyncio.sleep(0.1)
+            await r.env.sleep(timedelta(hours=1, minutes=1))
+            final = await handle.result()
+        assert final.status == "closed" and final.vendor_status == "resolved" and final.paging.level == 1
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 async def record_soc_poll(path: Path) -> None:
     """A SentinelOne poll through three pages, handing every threat to its incident."""
     import json
@@ -375,6 +440,8 @@ if __name__ == "__main__":
         asyncio.run(record_sla_repin(HISTORIES / "sla_repin_v1.json"))
     if "poll" in which:
         asyncio.run(record_soc_poll(HISTORIES / "soc_poll_v1.json"))
+    if "lifecycle" in which:
+        asyncio.run(record_incident_lifecycle(HISTORIES / "incident_lifecycle_v1.json"))
     if "containment" in which:
         asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
     print("recorded", which)

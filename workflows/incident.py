@@ -4,6 +4,12 @@ Webhooks and pollers signal-with-start it with each normalised alert. The first 
 (a child ticket workflow that outlives the incident); later alerts become internal notes on that ticket. After
 a quiet window without new alerts the incident closes; a later alert with the same key starts a new run, which
 is a new incident.
+
+Lifecycle (patches incident-lifecycle-v1, incident-paging-v1, incident-summary-v1): the triage policy (correlation
+window, priority matrix, auto-resolve, on-call chain) comes pinned from the first `soc.record_alert`; a later
+delivery of a known alert with another vendor status is recorded and noted, and once the vendor reports every
+alert settled the ticket is resolved (policy auto_resolve) or gets a note; a P1 incident pages the on-call chain
+level by level until someone acknowledges; the ticket gets a German summary (LLM or template).
 """
 
 import asyncio
@@ -16,9 +22,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.soc.alerts import NormalizedAlert
+    from domain.soc.alerts import AlertStatus, NormalizedAlert
     from domain.soc.incident_flow import (
+        ACKNOWLEDGE_ROLES,
         CONTAINMENT_ROLES,
+        Acknowledgement,
         ContainmentDecision,
         ContainmentProposal,
         ContainRequest,
@@ -26,13 +34,17 @@ with workflow.unsafe.imports_passed_through():
         IncidentInput,
         IncidentRecord,
         IncidentState,
+        PageRequest,
+        PagingState,
         RecordAlert,
         RecordedAlert,
         SocActivity,
     )
-    from domain.soc.priority import prioritize
+    from domain.soc.priority import DEFAULT_MATRIX, prioritize
+    from domain.soc.summary import SUMMARIZE_ACTIVITY, SUMMARIZE_START_TO_CLOSE, SummaryRequest, SummaryResult
+    from domain.soc.triage import TriagePolicy, incident_vendor_status, is_settled
     from domain.ticket_flow import TicketWorkflowInput
-    from domain.tickets import NewTicket, Priority
+    from domain.tickets import NewTicket, Priority, SystemTransition, TicketStatus
     from workflows.common import CUSTOMER_ID, PROCESS, TICKET_PRIORITY, TICKETS_TASK_QUEUE, ticket_workflow_id
     from workflows.ticket import TicketWorkflow
 
@@ -41,6 +53,24 @@ VENDOR_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5
 )
 CONTAINMENT_PATCH = "containment-v1"
+# Policy pinned from soc.record_alert; vendor status updates of known alerts are recorded, noted, may resolve.
+LIFECYCLE_PATCH = "incident-lifecycle-v1"
+# A P1 incident pages the on-call chain until acknowledged.
+PAGING_PATCH = "incident-paging-v1"
+# A German summary (LLM or template) as an internal note after the ticket is opened.
+SUMMARY_PATCH = "incident-summary-v1"
+# A page that keeps failing must not hold up the next level for long.
+PAGE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(seconds=20), maximum_attempts=4
+)
+SUMMARY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=2)
+VENDOR_STATUS_DE = {
+    AlertStatus.NEW: "offen",
+    AlertStatus.IN_PROGRESS: "in Bearbeitung",
+    AlertStatus.MITIGATED: "eingedämmt",
+    AlertStatus.RESOLVED: "behoben",
+    AlertStatus.SUPPRESSED: "als Fehlalarm geschlossen",
+}
 SOURCE_NAMES = {
     "sentinelone": "SentinelOne",
     "rocketcyber": "RocketCyber",
@@ -59,6 +89,15 @@ class IncidentWorkflow:
         self._first_at = self._last_at = None
         self._expiry = timedelta(minutes=inp.containment_expiry_minutes)
         self._containment: asyncio.Task | None = None
+        self._quiet = timedelta(hours=inp.quiet_window_hours)
+        self._policy: TriagePolicy | None = None
+        self._statuses: dict[str, AlertStatus] = {}  # vendor status of each alert of this incident
+        self._background: list[asyncio.Task] = []  # paging and summary; finished before the incident closes
+        self._asset_id: uuid.UUID | None = None
+        self._title = ""  # the ticket's
+        self._alert_title = ""  # the latest new alert's, for the incident row
+        self._resolve_sent = False
+        self._record_lock = asyncio.Lock()
 
     @workflow.signal
     def alert(self, item: IncidentAlert) -> None:
@@ -70,10 +109,10 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
-        quiet = timedelta(hours=inp.quiet_window_hours)
         while True:
             try:
-                await workflow.wait_condition(lambda: bool(self._pending), timeout=quiet)
+                # The window comes from the policy once the first alert is recorded (before: the input's).
+                await workflow.wait_condition(lambda: bool(self._pending), timeout=self._quiet)
             except TimeoutError:
                 break  # quiet for the whole window: the incident is over
             while self._pending:
@@ -82,12 +121,18 @@ class IncidentWorkflow:
                 break  # only repeats of alerts an earlier incident handled: nothing to open
         if self._containment is not None:
             await self._containment  # a pending proposal is decided or expires before the incident closes
+        for task in self._background:
+            await task  # paging ends acknowledged or with its last level; the summary within its timeout
         self._state.status = "closed"
         if self._state.ticket_id is not None:
             await self._record()
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
     async def _handle(self, item: IncidentAlert) -> None:
+        if workflow.patched(LIFECYCLE_PATCH):
+            await self._handle_with_status(item)
+            return
         alert = item.alert
         if alert.dedupe_key in self._seen:
             return  # the same vendor alert again (webhook and poller, or a retry)
@@ -111,9 +156,86 @@ class IncidentWorkflow:
             await self._note(_note(alert))
         await self._record(asset_id=recorded.asset_id, title=alert.title)
 
+    async def _handle_with_status(self, item: IncidentAlert) -> None:
+        alert, key = item.alert, item.alert.dedupe_key
+        known = self._statuses.get(key)
+        if known is None and key in self._seen:
+            return  # an alert an earlier incident handled, delivered again
+        if known is not None and known == alert.status:
+            return  # the same vendor alert again with nothing new (webhook and poller, or a retry)
+        self._seen.add(key)
+        recorded: RecordedAlert = await workflow.execute_activity(
+            SocActivity.RECORD_ALERT,
+            RecordAlert(incident_key=self._state.key, item=item, known_status=known, with_policy=self._policy is None),
+            result_type=RecordedAlert,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        if self._policy is None:
+            self._policy = recorded.policy or TriagePolicy()
+            self._quiet = timedelta(hours=self._policy.quiet_window_hours)
+        if known is not None:
+            if recorded.applied:  # else: an older delivery than the one we have (late poll)
+                await self._vendor_status_changed(alert, known)
+            return
+        if not recorded.is_new:
+            return
+        self._statuses[key] = alert.status
+        now = workflow.now()
+        self._first_at = self._first_at or now
+        self._last_at = now
+        self._state.alert_count += 1
+        self._state.vendor_status = incident_vendor_status(list(self._statuses.values()))
+        if self._state.ticket_id is None:
+            await self._open_ticket(item, recorded)
+        else:
+            await self._note(_note(alert))
+        await self._record(asset_id=recorded.asset_id, title=alert.title)
+
+    async def _vendor_status_changed(self, alert: NormalizedAlert, before: AlertStatus) -> None:
+        self._statuses[alert.dedupe_key] = alert.status
+        overall = incident_vendor_status(list(self._statuses.values()))
+        was_settled = self._state.vendor_resolved_at is not None
+        self._state.vendor_status = overall
+        source = SOURCE_NAMES.get(alert.source.value, "SOC")
+        await self._note(
+            f"{source} meldet für Alarm {alert.vendor_alert_id} ({alert.title}) einen neuen Status: "
+            f"{VENDOR_STATUS_DE[before]} → {VENDOR_STATUS_DE[alert.status]}."
+        )
+        if not is_settled(overall):
+            self._state.vendor_resolved_at = None  # reopened at the vendor
+        elif not was_settled:
+            self._state.vendor_resolved_at = workflow.now()
+            await self._all_settled(overall)
+        await self._record()
+
+    async def _all_settled(self, overall: AlertStatus) -> None:
+        count = len(self._statuses)
+        text = (
+            f"Der Hersteller meldet {'den Alarm' if count == 1 else f'alle {count} Alarme'} dieses Vorfalls als "
+            f"{VENDOR_STATUS_DE[overall]}."
+        )
+        policy = self._policy or TriagePolicy()
+        if not policy.auto_resolve or self._state.ticket_id is None:
+            await self._note(text + " Automatisches Lösen ist nicht eingestellt: bitte prüfen und das Ticket lösen.")
+            return
+        if self._resolve_sent:
+            await self._note(text + " Das Ticket wurde bereits einmal automatisch gelöst; bitte prüfen.")
+            return
+        self._resolve_sent = True  # once per incident: a ticket reopened by a person stays open
+        await workflow.get_external_workflow_handle(ticket_workflow_id(self._state.ticket_id)).signal(
+            "system_transition",
+            SystemTransition(
+                to_status=TicketStatus.RESOLVED,
+                note=text + " Das Ticket wird automatisch gelöst (Richtlinie der Integration).",
+                reason="soc_vendor_resolved",
+            ),
+        )
+
     async def _open_ticket(self, item: IncidentAlert, recorded: RecordedAlert) -> None:
         alert = item.alert
-        priority = prioritize(alert, recorded.asset_type, recorded.asset_tags)
+        matrix = self._policy.priority_matrix if self._policy is not None else DEFAULT_MATRIX
+        priority = prioritize(alert, recorded.asset_type, recorded.asset_tags, matrix)
         ticket_id = workflow.uuid4()  # deterministic on replay; a new incident run gets a new ticket
         device = recorded.asset_hostname or alert.device_hostname or "unbekanntes Gerät"
         ticket = NewTicket(
@@ -148,9 +270,130 @@ class IncidentWorkflow:
             ]
         )
         workflow.upsert_memo({"summary": f"{priority.value} [{item.customer_number}] {ticket.title}"})
+        self._title = ticket.title
+        if priority == Priority.P1 and self._policy is not None and self._policy.oncall_chain:
+            if workflow.patched(PAGING_PATCH):
+                self._state.paging = PagingState(levels=len(self._policy.oncall_chain))
+                self._background.append(asyncio.create_task(self._page_chain(item, self._policy)))
+        if self._policy is not None and workflow.patched(SUMMARY_PATCH):
+            request = SummaryRequest(
+                incident_key=self._state.key,
+                tenant_id=item.tenant_id,
+                priority=priority,
+                alerts=[alert],
+                asset_hostname=recorded.asset_hostname,
+                asset_type=recorded.asset_type,
+                asset_tags=recorded.asset_tags,
+            )
+            self._background.append(asyncio.create_task(self._summarize(request)))
         if priority == Priority.P1 and alert.source.value == "sentinelone" and alert.device_external_id:
             if workflow.patched(CONTAINMENT_PATCH):
                 await self._propose_containment(alert)
+
+    # --- LLM summary (or its template) -------------------------------------------------------------------------
+
+    async def _summarize(self, request: SummaryRequest) -> None:
+        try:
+            result: SummaryResult = await workflow.execute_activity(
+                SUMMARIZE_ACTIVITY,
+                request,
+                result_type=SummaryResult,
+                start_to_close_timeout=SUMMARIZE_START_TO_CLOSE,
+                retry_policy=SUMMARY_RETRY,
+            )
+        except ActivityError as err:
+            workflow.logger.warning("incident summary skipped", extra={"error": str(err.cause)})
+            return
+        prefix = "Zusammenfassung (KI)" if result.source == "llm" else "Zusammenfassung"
+        await self._note(f"{prefix}:\n{result.text}")
+
+    # --- P1 paging: level by level until someone acknowledges ------------------------------------------------
+
+    async def _page_chain(self, item: IncidentAlert, policy: TriagePolicy) -> None:
+        paging = self._state.paging
+        assert paging is not None and self._state.ticket_id is not None and self._state.priority is not None
+        wait = timedelta(minutes=policy.ack_timeout_minutes)
+        info = workflow.info()
+        for level, url in enumerate(policy.oncall_chain, start=1):
+            if paging.status != "pending":
+                return
+            now = workflow.now()
+            paging.level, paging.paged_at, paging.ack_due_at = level, now, now + wait
+            request = PageRequest(
+                key=f"{info.workflow_id}:{info.run_id}:page:{level}",
+                url=url,
+                level=level,
+                levels=paging.levels,
+                incident_key=self._state.key,
+                tenant_id=item.tenant_id,
+                customer_number=item.customer_number,
+                ticket_id=self._state.ticket_id,
+                title=self._title,
+                priority=self._state.priority,
+                ack_due_at=paging.ack_due_at,
+            )
+            try:
+                where = await workflow.execute_activity(
+                    SocActivity.PAGE,
+                    request,
+                    result_type=str,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=PAGE_RETRY,
+                )
+            except ActivityError as err:
+                paging.failed_levels.append(level)
+                await self._note(f"Alarmierung der Bereitschaft Stufe {level} fehlgeschlagen: {err.cause}")
+                continue  # a level that cannot be reached: the next one at once
+            await self._note(
+                f"Bereitschaft Stufe {level}/{paging.levels} alarmiert ({where}). Bestätigung erwartet bis "
+                f"{paging.ack_due_at.isoformat()}."
+            )
+            await self._record()
+            try:
+                await workflow.wait_condition(
+                    lambda: paging.status != "pending",
+                    timeout=max(paging.ack_due_at - workflow.now(), timedelta(seconds=1)),
+                )
+                return
+            except TimeoutError:
+                if level < paging.levels:
+                    await self._note(
+                        f"Keine Bestätigung innerhalb von {policy.ack_timeout_minutes} Min.: nächste Stufe."
+                    )
+        if paging.status == "pending":
+            paging.status = "unacknowledged"
+            await self._note("Keine Bestätigung: alle Stufen der Bereitschaft wurden ohne Antwort alarmiert.")
+            await self._record()
+
+    @workflow.update
+    async def acknowledge(self, ack: Acknowledgement) -> PagingState:
+        paging = self._state.paging
+        assert paging is not None
+        paging.status, paging.acknowledged_by, paging.acknowledged_at = (
+            "acknowledged",
+            ack.actor_user_id,
+            workflow.now(),
+        )
+        await self._note(
+            f"Alarmierung (Stufe {paging.level}) bestätigt von {ack.actor_name or ack.actor_user_id} "
+            f"({ack.actor_role.value}) um {paging.acknowledged_at.isoformat()}."
+        )
+        await self._record()
+        return paging
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, ack: Acknowledgement) -> None:
+        paging = self._state.paging
+        if paging is None:
+            raise ApplicationError(
+                "this incident has paged nobody; nothing to acknowledge", type="NothingToAcknowledge"
+            )
+        if paging.status == "acknowledged":
+            raise ApplicationError(
+                f"the page was already acknowledged at {paging.acknowledged_at}", type="NothingToAcknowledge"
+            )
+        if ack.actor_role not in ACKNOWLEDGE_ROLES:
+            raise ApplicationError("only MSP administrators and technicians acknowledge pages", type="Forbidden")
 
     # --- containment: proposed by the hub, decided by a person, executed by an activity ----------------------
 
@@ -234,21 +477,32 @@ class IncidentWorkflow:
             )
 
     async def _record(self, asset_id: uuid.UUID | None = None, title: str = "") -> None:
-        s = self._state
+        # Remembered, so a later record (status change, paging, close) does not blank them out.
+        self._asset_id, self._alert_title = asset_id or self._asset_id, title or self._alert_title
+        async with self._record_lock:  # paging and alerts record concurrently: the row must end with the latest
+            await self._write_record()
+
+    async def _write_record(self) -> None:
+        s, paging = self._state, self._state.paging
         await workflow.execute_activity(
             SocActivity.RECORD_INCIDENT,
             IncidentRecord(
                 key=s.key,
                 tenant_id=s.tenant_id,
                 ticket_id=s.ticket_id,
-                asset_id=asset_id,
+                asset_id=self._asset_id,
                 status=s.status,
                 priority=s.priority,
-                title=title or s.key,
+                title=self._alert_title or s.key,
                 alert_count=s.alert_count,
                 first_alert_at=self._first_at,
                 last_alert_at=self._last_at,
                 resolved_at=workflow.now() if s.status == "closed" else None,
+                vendor_status=s.vendor_status.value if s.vendor_status is not None else None,
+                vendor_resolved_at=s.vendor_resolved_at,
+                paged_level=paging.level if paging is not None and paging.level else None,
+                acknowledged_by=paging.acknowledged_by if paging is not None else None,
+                acknowledged_at=paging.acknowledged_at if paging is not None else None,
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,

@@ -133,6 +133,8 @@ class NormalizedAlert(BaseModel):
     verdict: Verdict = Verdict.UNKNOWN
     status: AlertStatus = AlertStatus.NEW
     detected_at: AwareDatetime
+    # When the vendor last changed the alert (status updates); orders deliveries of the same alert.
+    vendor_updated_at: AwareDatetime | None = None
     device_hostname: str | None = None
     device_ip: str | None = None
     device_external_id: str | None = Field(default=None, description="The vendor's agent/device id")
@@ -232,6 +234,12 @@ def deduplicate(alerts: Iterable[NormalizedAlert]) -> list[NormalizedAlert]:
     for alert in alerts:
         latest[alert.dedupe_key] = alert
     return list(latest.values())
+
+
+def is_stale_update(stored_updated_at: datetime | None, updated_at: datetime | None) -> bool:
+    """A delivery older than the one already stored (a late poll after the resolving webhook) changes nothing;
+    without both vendor times we cannot tell, and the later delivery wins."""
+    return stored_updated_at is not None and updated_at is not None and updated_at < stored_updated_at
 
 
 # --- correlation ------------------------------------------------------------------------------------------

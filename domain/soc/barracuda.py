@@ -17,9 +17,10 @@ invented, none is the vendor's)::
     mitre_techniques <- mitreTechniques, vendor_url <- alarmUrl, vendor_tenant_id <- customerId
 
 Severity strings: critical, high, medium, low, info(rmational) -> the OCSF names; unmapped -> unknown.
-Status strings: open/new -> new, in progress/investigating -> in_progress, closed/resolved -> resolved;
-unmapped -> new. Verdict: no path by default, so every alarm gets ``default_verdict`` (suspicious: an XDR
-alarm is a SOC analyst's escalation, not a raw sensor hit). Confidence: a number 0..100 at its path, if any.
+Status strings: open/new -> new, in progress/investigating -> in_progress, closed/resolved -> resolved,
+mitigated -> mitigated, false positive -> suppressed; unmapped -> new. Last change (``updated_at``): no path
+by default. Verdict: no path by default, so every alarm gets ``default_verdict`` (suspicious: an XDR alarm
+is a SOC analyst's escalation, not a raw sensor hit). Confidence: a number 0..100 at its path, if any.
 """
 
 from typing import Annotated, Any
@@ -33,6 +34,7 @@ from domain.soc.normalize import (
     get_path,
     ip_address,
     mitre_techniques,
+    optional_timestamp,
     require_mapping,
     required_text,
     required_timestamp,
@@ -57,6 +59,9 @@ DEFAULT_STATUS_VALUES = {
     "investigating": AlertStatus.IN_PROGRESS,
     "closed": AlertStatus.RESOLVED,
     "resolved": AlertStatus.RESOLVED,
+    "mitigated": AlertStatus.MITIGATED,
+    "false positive": AlertStatus.SUPPRESSED,
+    "false_positive": AlertStatus.SUPPRESSED,
 }
 
 
@@ -68,6 +73,7 @@ class FieldMapping(BaseModel):
     vendor_alert_id: DottedPath = "alarmId"
     title: DottedPath = "title"
     detected_at: DottedPath = "createdAt"
+    updated_at: DottedPath | None = None  # last change of the alarm, if the integration sends one
     severity: DottedPath | None = "severity"
     confidence: DottedPath | None = None
     verdict: DottedPath | None = None
@@ -123,6 +129,7 @@ def normalize_barracuda(payload: Any, mapping: FieldMapping, integration_id: str
         verdict=lookup(mapping.verdict, mapping.verdict_values, mapping.default_verdict),
         status=lookup(mapping.status, mapping.status_values, AlertStatus.NEW),
         detected_at=required_timestamp(payload, mapping.detected_at),
+        vendor_updated_at=optional_timestamp(payload, mapping.updated_at) if mapping.updated_at else None,
         device_hostname=read(mapping.device_hostname),
         device_ip=ip_address(read(mapping.device_ip)),
         device_external_id=read(mapping.device_external_id),

@@ -6,6 +6,7 @@ A sender posts one JSON object per alert (signed like every inbound webhook, see
       "id": "evt-20261120-0042",                      required: the sender's stable alert id
       "title": "Mimikatz detected",                   required
       "detected_at": "2026-11-20T08:15:42Z",          required: ISO-8601 with zone, or Unix seconds
+      "updated_at": "2026-11-20T09:00:00Z",           optional: last change (orders status updates)
       "severity": "high",                             OCSF name (unknown .. fatal) or severity_id 0..6
       "confidence": 85,                               0..100
       "verdict": "malicious",                         malicious | suspicious | benign | unknown
@@ -97,6 +98,7 @@ class GenericAlert(_Part):
     id: Annotated[str, Field(min_length=1, max_length=200)]
     title: _Text
     detected_at: AwareDatetime
+    updated_at: AwareDatetime | None = None
     severity: Annotated[Severity, BeforeValidator(_severity)] = Severity.UNKNOWN
     confidence: int | None = Field(default=None, ge=0, le=100)
     verdict: Annotated[Verdict, BeforeValidator(_lower)] = Verdict.UNKNOWN
@@ -137,6 +139,7 @@ def normalize_generic(payload: Any, integration_id: str) -> NormalizedAlert:
         verdict=alert.verdict,
         status=alert.status,
         detected_at=alert.detected_at,
+        vendor_updated_at=alert.updated_at,
         device_hostname=alert.device.hostname,
         device_ip=str(alert.device.ip) if alert.device.ip else None,
         device_external_id=alert.device.id,

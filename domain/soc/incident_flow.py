@@ -6,7 +6,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.roles import Role
-from domain.soc.alerts import NormalizedAlert
+from domain.soc.alerts import AlertStatus, NormalizedAlert
+from domain.soc.triage import TriagePolicy
 from domain.tickets import Priority
 
 
@@ -14,10 +15,13 @@ class SocActivity:
     RECORD_ALERT = "soc.record_alert"
     RECORD_INCIDENT = "soc.record_incident"
     CONTAIN = "soc.contain"
+    PAGE = "soc.page"
 
 
 ContainmentStatus = Literal["pending", "approved", "rejected", "expired", "executed", "failed"]
 CONTAINMENT_ROLES = frozenset({Role.MSP_ADMIN, Role.MSP_TECH})
+ACKNOWLEDGE_ROLES = frozenset({Role.MSP_ADMIN, Role.MSP_TECH})
+PagingStatus = Literal["pending", "acknowledged", "unacknowledged"]
 
 
 class ContainmentProposal(BaseModel):
@@ -60,6 +64,8 @@ class IncidentAlert(BaseModel):
 class IncidentInput(BaseModel):
     key: str  # the workflow id is incident-<key>
     # How long the incident stays open without new alerts; the next alert after that opens a new incident.
+    # Since patch incident-lifecycle-v1 only until the first alert is recorded: then the triage policy's window
+    # (hub setting PSA_SOC_QUIET_WINDOW_HOURS or the integration's override) applies.
     quiet_window_hours: int = 24
     # How long a containment proposal waits for a decision before it expires.
     containment_expiry_minutes: int = 60
@@ -68,6 +74,10 @@ class IncidentInput(BaseModel):
 class RecordAlert(BaseModel):
     incident_key: str
     item: IncidentAlert
+    # The vendor status this incident already knows for the alert; None: the alert is new to the incident.
+    known_status: AlertStatus | None = None
+    # The policy is pinned from the first alert; later results leave it out to keep the history small.
+    with_policy: bool = True
 
 
 class RecordedAlert(BaseModel):
@@ -76,6 +86,10 @@ class RecordedAlert(BaseModel):
     asset_type: str | None = None
     asset_tags: list[str] = []
     asset_hostname: str | None = None
+    # A status update: False when the delivery is older than the stored one (nothing changed).
+    applied: bool = True
+    # The triage policy (hub defaults + integration override); None in histories from before it existed.
+    policy: TriagePolicy | None = None
 
 
 class IncidentRecord(BaseModel):
@@ -90,6 +104,44 @@ class IncidentRecord(BaseModel):
     first_alert_at: AwareDatetime
     last_alert_at: AwareDatetime
     resolved_at: AwareDatetime | None = None
+    vendor_status: str | None = None
+    vendor_resolved_at: AwareDatetime | None = None
+    paged_level: int | None = None
+    acknowledged_by: UUID | None = None
+    acknowledged_at: AwareDatetime | None = None
+
+
+class PagingState(BaseModel):
+    """P1 paging: level n of the on-call chain is paged; without an acknowledgement by `ack_due_at`, level n+1."""
+
+    levels: int
+    level: int = 0  # the level paged last (1-based); 0: not paged yet
+    paged_at: AwareDatetime | None = None
+    ack_due_at: AwareDatetime | None = None
+    status: PagingStatus = "pending"
+    acknowledged_by: UUID | None = None
+    acknowledged_at: AwareDatetime | None = None
+    failed_levels: list[int] = []
+
+
+class Acknowledgement(BaseModel):
+    actor_user_id: UUID
+    actor_role: Role
+    actor_name: str | None = Field(default=None, max_length=200)
+
+
+class PageRequest(BaseModel):
+    key: str = Field(description="Idempotency key: the same page is never sent twice")
+    url: str
+    level: int
+    levels: int
+    incident_key: str
+    tenant_id: UUID
+    customer_number: str
+    ticket_id: UUID
+    title: str
+    priority: Priority
+    ack_due_at: AwareDatetime
 
 
 class IncidentState(BaseModel):
@@ -100,3 +152,6 @@ class IncidentState(BaseModel):
     alert_count: int = 0
     status: str = "open"
     containment: ContainmentProposal | None = None
+    vendor_status: AlertStatus | None = None  # of the whole incident: resolved only when every alert is
+    vendor_resolved_at: AwareDatetime | None = None
+    paging: PagingState | None = None

@@ -87,6 +87,18 @@ def required_timestamp(payload: Any, *paths: str) -> datetime:
     raise AlertFormatError(paths[0], "missing timestamp")
 
 
+def optional_timestamp(payload: Any, *paths: str) -> datetime | None:
+    """The first readable aware timestamp at `paths`, or None: an optional time never fails the alert."""
+    for path in paths:
+        value = get_path(payload, path)
+        if value not in (None, ""):
+            try:
+                return timestamp(value, path)
+            except AlertFormatError:
+                continue
+    return None
+
+
 def file_hash(value: Any, hex_length: int) -> str | None:
     """A lower-case hex digest of the given length, or None (vendors send "", null or placeholders)."""
     value = text(value)

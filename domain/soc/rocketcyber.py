@@ -10,13 +10,14 @@ Verified incident fields: ``id``, ``title``, ``status`` (``open`` | ``resolved``
   itself (each incident is its own hub incident) and the priority matrix treats it as an alert without a
   device (see `domain.soc.priority`).
 * status: ``open`` -> new, ``resolved`` / ``closed`` -> resolved, anything else -> new.
+* vendor_updated_at: ``updatedAt``, else ``resolvedAt`` (orders repeated deliveries); unreadable -> None.
 * detected_at: ``createdAt``; vendor tenant: ``accountId`` (the customer's RocketCyber account).
 """
 
 from typing import Any
 
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Source, Verdict
-from domain.soc.normalize import require_mapping, required_text, required_timestamp, text
+from domain.soc.normalize import optional_timestamp, require_mapping, required_text, required_timestamp, text
 
 _STATUS = {"open": AlertStatus.NEW, "resolved": AlertStatus.RESOLVED, "closed": AlertStatus.RESOLVED}
 
@@ -32,6 +33,7 @@ def normalize_rocketcyber(incident: Any, integration_id: str) -> NormalizedAlert
         verdict=Verdict.SUSPICIOUS,
         status=_STATUS.get((text(incident.get("status")) or "").lower(), AlertStatus.NEW),
         detected_at=required_timestamp(incident, "createdAt"),
+        vendor_updated_at=optional_timestamp(incident, "updatedAt", "resolvedAt"),
         description=text(incident.get("description")),
         remediation=text(incident.get("remediation")),
         vendor_tenant_id=text(incident.get("accountId")),

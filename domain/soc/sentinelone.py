@@ -15,6 +15,7 @@ top-level ``id``, ``indicators``, ``mitigationStatus``). Mapping decisions:
   suspicious -> medium, otherwise unknown.
 * status: benign/false positive -> suppressed; ``incidentStatus`` resolved / in_progress; an unresolved
   threat that is ``mitigated`` -> mitigated; else new.
+* vendor_updated_at: ``threatInfo.updatedAt`` (orders a late poll behind a newer webhook); unreadable -> None.
 * device: ``agentRealtimeInfo.agentComputerName`` and ``agentId`` (the id the disconnect action takes),
   ``agentDetectionInfo.agentIpV4`` (else ``agentIpV6``); user: ``threatInfo.processUser``, else
   ``agentDetectionInfo.agentLastLoggedInUserName``; vendor tenant: the site (detection-time snapshot first).
@@ -34,6 +35,7 @@ from domain.soc.normalize import (
     get_path,
     ip_address,
     mitre_techniques,
+    optional_timestamp,
     require_mapping,
     required_text,
     required_timestamp,
@@ -81,6 +83,7 @@ def normalize_sentinelone(threat: Any, integration_id: str, *, console_url: str 
         verdict=verdict or Verdict.UNKNOWN,
         status=_status(info, analyst, mitigation),
         detected_at=required_timestamp(threat, "threatInfo.identifiedAt", "threatInfo.createdAt"),
+        vendor_updated_at=optional_timestamp(threat, "threatInfo.updatedAt"),
         device_hostname=text(get_path(realtime, "agentComputerName")),
         device_ip=ip_address(get_path(detection, "agentIpV4")) or ip_address(get_path(detection, "agentIpV6")),
         device_external_id=text(get_path(realtime, "agentId")),

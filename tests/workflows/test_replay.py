@@ -29,6 +29,8 @@ def load(path: Path) -> WorkflowHistory:
 def test_histories_exist():
     histories = (TICKET_HISTORIES, INCIDENT_HISTORIES, POLL_HISTORIES, REPIN_HISTORIES)
     assert all(histories), "record: python -m tests.record_histories"
+    # Incidents with the lifecycle patches (policy, vendor status, paging + acknowledgement, summary).
+    assert HISTORIES / "incident_lifecycle_v1.json" in INCIDENT_HISTORIES, "record: ... record_histories lifecycle"
 
 
 @pytest.mark.parametrize("path", REPIN_HISTORIES, ids=lambda p: p.name)
