@@ -35,7 +35,12 @@ test: lint
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# 10,000 tickets with live SLA timers on one worker and the dev server (~25 min); BENCH_ARGS=--quick for a smoke run.
-.PHONY: bench
+# 10,000 tickets with live SLA timers on one worker and the dev server (~25 min), then the SOC alert storm (10,000
+# signed webhooks); BENCH_ARGS=--quick for a smoke run of both. `make bench-soc` runs the storm alone.
+.PHONY: bench bench-soc
 bench: install-test
 	$(BIN)/python -m bench.sla_bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.soc_storm $(BENCH_ARGS)
+
+bench-soc: install-test
+	$(BIN)/python -m bench.soc_storm $(BENCH_ARGS)

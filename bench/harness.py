@@ -1,0 +1,128 @@
+"""Helpers the benchmarks share that bench.sla_bench does not offer in an importable form.
+
+`run_from_snapshot(module)` is a copy of `bench.sla_bench.run_from_snapshot`, which re-executes the fixed module
+`bench.sla_bench`; this one takes the module to re-execute. `python -m bench.harness api` runs the hub's API
+(`psa api`, configured by PSA_* variables), with BENCH_PROFILE=<file> sampling its Python threads like
+`bench.run_worker` does for the worker."""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.sla_bench import HERE, ROOT, SOURCES
+
+
+def run_from_snapshot(module: str, prefix: str) -> None:
+    """Re-exec `python -m <module>` on a copy of the source tree, so that edits to the working tree during a run
+    cannot change the code under test (the workflow sandbox re-imports workflow modules for every new run)."""
+    if os.environ.get("BENCH_SNAPSHOT"):
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    src = tmp / "src"
+    for name in SOURCES:
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "RESULTS*", "results*",
+                                                                             "SOC_STORM*", "soc_storm*.json"))
+        else:
+            shutil.copy2(path, src / name)
+    env = os.environ | {"BENCH_SNAPSHOT": str(src), "BENCH_TMP": str(tmp), "BENCH_OUT": str(HERE),
+                        "PYTHONPATH": str(src)}
+    os.chdir(src)
+    os.execve(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]], env)
+
+
+def time_webhook_steps(path: str) -> None:
+    """Wall time of the webhook route's steps, without touching its code: the integration lookup (the route's
+    `Session` block), signal-with-start (`Client.start_workflow`) and the delivery log (`_log`, its own commit).
+    The synchronous steps run on the event loop, so every in-flight request waits for them. Written at exit."""
+    import atexit
+    import json
+    import time
+
+    from temporalio.client import Client
+
+    import api.routes.soc as route
+
+    spans: dict[str, list[float]] = {"lookup": [], "signal_with_start": [], "delivery_log": []}
+
+    class TimedSession(route.Session):
+        def __enter__(self):  # noqa: ANN204
+            self._bench_t0 = time.perf_counter()
+            return super().__enter__()
+
+        def __exit__(self, *exc):  # noqa: ANN002, ANN204
+            try:
+                return super().__exit__(*exc)
+            finally:
+                spans["lookup"].append(time.perf_counter() - self._bench_t0)
+
+    start_workflow, delivery_log = Client.start_workflow, route._log
+
+    async def timed_start(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        t0 = time.perf_counter()
+        try:
+            return await start_workflow(self, *args, **kwargs)
+        finally:
+            spans["signal_with_start"].append(time.perf_counter() - t0)
+
+    def timed_log(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        t0 = time.perf_counter()
+        try:
+            return delivery_log(*args, **kwargs)
+        finally:
+            spans["delivery_log"].append(time.perf_counter() - t0)
+
+    route.Session, route._log, Client.start_workflow = TimedSession, timed_log, timed_start
+    atexit.register(lambda: Path(path).write_text(json.dumps(spans)))
+
+
+def serve_api() -> None:
+    if path := os.environ.get("BENCH_PROFILE"):
+        from bench.run_worker import profile
+
+        profile(path)
+    if path := os.environ.get("BENCH_STEPS"):
+        time_webhook_steps(path)
+    from hub.cli import app
+
+    app(["api"], prog_name="psa")
+
+
+def serve_worker() -> None:
+    """`bench.run_worker` (same metrics and profile; its __main__ block copied), with BENCH_WORKER_POLLERS=<n> giving
+    every hub Worker n workflow and activity task pollers instead of the SDK default of 5 (an experiment: the hub's
+    worker.py is unchanged)."""
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    if address := os.environ.get("BENCH_METRICS_ADDRESS"):
+        Runtime.set_default(Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address))))
+    if path := os.environ.get("BENCH_PROFILE"):
+        from bench.run_worker import profile
+
+        profile(path)
+    if pollers := int(os.environ.get("BENCH_WORKER_POLLERS") or 0):
+        from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+
+        init = Worker.__init__
+
+        def with_pollers(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            kwargs.setdefault("workflow_task_poller_behavior", PollerBehaviorSimpleMaximum(pollers))
+            kwargs.setdefault("activity_task_poller_behavior", PollerBehaviorSimpleMaximum(pollers))
+            return init(self, *args, **kwargs)
+
+        Worker.__init__ = with_pollers
+    import worker
+
+    worker.main()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["api"]:
+        serve_api()
+    elif sys.argv[1:] == ["worker"]:
+        serve_worker()
+    else:
+        sys.exit("usage: python -m bench.harness api|worker")
