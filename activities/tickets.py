@@ -42,6 +42,7 @@ def _next_sequence(session: Session, year: int) -> int:
         .where(TicketNumberCounter.year == year)
         .values(last_value=TicketNumberCounter.last_value + 1)
         .returning(TicketNumberCounter.last_value)
+        .execution_options(synchronize_session=False)
     )
     return session.execute(stmt).scalar_one()
 
