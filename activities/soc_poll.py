@@ -191,7 +191,15 @@ class SocPollActivities:
         for alert in alerts:
             await self._hand_over(integration, alert)
             activity.heartbeat()
-        new_cursor = cursor.advance(page.newest, next_cursor=page.next_cursor, next_page=page.next_page)
+        if cursor.phase == "resolved":
+            new_cursor = cursor.advance_resolved(page.newest, next_page=page.next_page)
+            has_more = bool(page.next_page)
+        else:
+            new_cursor = cursor.advance(page.newest, next_cursor=page.next_cursor, next_page=page.next_page)
+            has_more = bool(page.next_cursor or page.next_page)
+            if integration.source == Source.ROCKETCYBER and not has_more:
+                # RocketCyber filters by creation only: the resolutions since the last look follow in this run.
+                new_cursor, has_more = new_cursor.to_resolved_scan(fallback_since=cursor.since), True
         saved = await asyncio.to_thread(
             self._save_cursor, integration.id, integration.poll_cursor, new_cursor.model_dump_json()
         )
@@ -210,7 +218,7 @@ class SocPollActivities:
                 "fetched": len(page.items),
                 "handed_over": len(alerts),
                 "skipped": skipped,
-                "has_more": bool(page.next_cursor or page.next_page),
+                "has_more": has_more,
             }
         )
 
@@ -263,6 +271,13 @@ class SocPollActivities:
             rc = RocketCyberClient(
                 creds.base_url, creds.token, account_id=creds.account_id, client=http, timeout=VENDOR_TIMEOUT
             )
+            if cursor.phase == "resolved":
+                page = await rc.incidents_page(
+                    cursor.resolved_page, page_size=size, resolved_since=cursor.resolved_since
+                )
+                more = bool(page.items) and page.page < page.total_pages
+                newest = _newest(page.items, "resolvedAt", "updatedAt")
+                return _Page(page.items, newest, next_page=cursor.resolved_page + 1 if more else None)
             page = await rc.incidents_page(cursor.page, page_size=size, since=cursor.since)
             more = bool(page.items) and page.page < page.total_pages
             return _Page(page.items, _newest(page.items, "createdAt"), next_page=cursor.page + 1 if more else None)

@@ -66,9 +66,17 @@ class RocketCyberClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def incidents_page(self, page: int, *, page_size: int = 100, since: datetime | None = None) -> IncidentsPage:
+    async def incidents_page(
+        self,
+        page: int,
+        *,
+        page_size: int = 100,
+        since: datetime | None = None,
+        resolved_since: datetime | None = None,
+    ) -> IncidentsPage:
         """One page (1-based) of incidents; with `since` (timezone-aware) only those created from then on (inclusive?
-        undocumented); only for `account_id` if set (else every account the key can see)."""
+        undocumented); with `resolved_since` only resolved ones, resolved from then on; only for `account_id` if set
+        (else every account the key can see)."""
         if page < 1:
             raise ValueError(f"page is 1-based, got {page}")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -78,6 +86,9 @@ class RocketCyberClient:
             params["accountId"] = str(self.account_id)
         if since is not None:
             params["createdAt"] = iso_utc(since, timespec="milliseconds") + "|"  # open-ended range "start|"
+        if resolved_since is not None:
+            params["status"] = "resolved"
+            params["resolvedAt"] = iso_utc(resolved_since, timespec="milliseconds") + "|"
         url = self.base_url + INCIDENTS_PATH
         headers = {"Authorization": f"Bearer {self._key}", "Accept": "application/json", "User-Agent": USER_AGENT}
         body = await request_json(

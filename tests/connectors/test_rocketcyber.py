@@ -209,3 +209,15 @@ async def test_malformed_answers_are_response_errors(rc: RocketCyberClient, resp
             await with_backoff(lambda: rc.incidents_page(1), sleep=sleep)
     assert route.call_count == 1 and sleep.delays == []
     assert_no_secret(err.value)
+
+
+async def test_resolved_since_asks_for_resolutions_from_then_on(rc: RocketCyberClient):
+    with respx.mock(assert_all_called=True) as router:
+        route = router.get(f"{BASE}/incidents").mock(return_value=page(1))
+        await rc.incidents_page(1, page_size=50, resolved_since=SINCE)
+    assert dict(route.calls.last.request.url.params) == {
+        "page": "1",
+        "pageSize": "50",
+        "status": "resolved",
+        "resolvedAt": "2026-11-17T00:00:00.000Z|",
+    }

@@ -125,10 +125,25 @@ def s1_pages(*extra_page2: dict) -> Callable[[httpx.Request], httpx.Response]:
     return respond
 
 
-def rc_pages(*extra_page2: dict) -> Callable[[httpx.Request], httpx.Response]:
+RC_EMPTY = {"totalCount": 0, "currentPage": 1, "totalPages": 0, "dataCount": 0, "data": []}
+
+
+def rc_pages(*extra_page2: dict, resolved: list[dict] | None = None) -> Callable[[httpx.Request], httpx.Response]:
+    """Creation scans get pages 1..3; the resolution scan (`status=resolved`) gets `resolved` on one page."""
     pages = copy.deepcopy(RC_PAGES)
     pages[1]["data"].extend(extra_page2)
-    return lambda request: httpx.Response(200, json=pages[int(request.url.params["page"]) - 1])
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("status") == "resolved":
+            items = resolved or []
+            return httpx.Response(
+                200,
+                json=RC_EMPTY
+                | {"totalCount": len(items), "totalPages": int(bool(items)), "dataCount": len(items), "data": items},
+            )
+        return httpx.Response(200, json=pages[int(request.url.params["page"]) - 1])
+
+    return respond
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -248,11 +263,13 @@ async def test_rocketcyber_pages_only_this_customers_account_and_tenant(poller, 
     result = await poller.run(row, max_pages=2)  # stops after two pages; the next run continues at page 3
     assert (result.pages, result.handed_over, result.skipped, result.has_more) == (2, 4, 1, True)
     assert cursor_of(engine, row).page == 3
-    result = await poller.run(row)
-    assert (result.pages, result.handed_over, result.has_more) == (1, 1, False)
+    result = await poller.run(row)  # page 3, then the (empty) scan of resolutions since the first scan's start
+    assert (result.pages, result.handed_over, result.has_more) == (2, 1, False)
 
     sent = [r.request.url.params for r in route.calls]
-    assert [p["page"] for p in sent] == ["1", "2", "3"] and {p["accountId"] for p in sent} == {RC_ACCOUNT}
+    assert [p["page"] for p in sent] == ["1", "2", "3", "1"] and {p["accountId"] for p in sent} == {RC_ACCOUNT}
+    assert [p.get("status") for p in sent] == [None, None, None, "resolved"]
+    assert sent[3]["resolvedAt"] == sent[0]["createdAt"]  # the first resolution scan starts where creation did
     assert all(r.request.headers["Authorization"] == f"Bearer {TOKEN}" for r in route.calls)
     stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 5 and a)
     assert {a.tenant_id for a in stored} == {row.tenant_id} and "999001" not in {a.vendor_alert_id for a in stored}
@@ -263,7 +280,40 @@ async def test_rocketcyber_pages_only_this_customers_account_and_tenant(poller, 
     assert {i.key for i in incidents} == keys and {i.tenant_id for i in incidents} == {row.tenant_id}
     assert incidents_of(engine, other_tenant.customer_number) == []
     newest = datetime(2026, 11, 20, 8, 15, 42, tzinfo=UTC)  # the newest createdAt of the scan
-    assert cursor_of(engine, row) == PollCursor(since=newest, high_water=newest)
+    cursor = cursor_of(engine, row)
+    assert (cursor.phase, cursor.since, cursor.high_water, cursor.page) == ("created", newest, newest, 1)
+    assert cursor.resolved_since is not None and cursor.resolved_since < newest
+
+
+async def test_rocketcyber_resolution_scan_records_the_vendors_resolution(poller, env, engine):
+    """RocketCyber filters by creation time; a resolution after the scan is found by the resolution scan and
+    reaches the incident (vendor status on the alert and the incident, a note on the ticket)."""
+    row = poller.integration("rocketcyber")
+    first = RC_PAGES[0]["data"][0]
+    resolved = dict(
+        first, status="resolved", resolvedAt="2026-11-21T10:00:00.000Z", updatedAt="2026-11-21T10:00:00.000Z"
+    )
+    route = poller.router.get(RC_BASE + "/incidents").mock(side_effect=rc_pages())
+    await poller.run(row)
+    await eventually(lambda: len(incidents_of(engine, row.customer_number)) == 5)
+
+    calls_before = route.call_count
+    route.side_effect = rc_pages(resolved=[resolved])
+    result = await poller.run(row)
+    assert not result.has_more
+    sent = [c.request.url.params for c in route.calls[calls_before:]]
+    assert sent[-1]["status"] == "resolved" and "createdAt" not in sent[-1]
+
+    def resolved_alert() -> SocAlert | None:
+        return next((a for a in alerts_of(engine, row) if a.vendor_alert_id == str(first["id"])), None)
+
+    assert (await eventually(lambda: (a := resolved_alert()) and a.vendor_status == "resolved" and a)).deliveries >= 2
+    incident = await eventually(
+        lambda: next((i for i in incidents_of(engine, row.customer_number) if i.vendor_status == "resolved"), None)
+    )
+    assert incident.tenant_id == row.tenant_id
+    cursor = cursor_of(engine, row)
+    assert cursor.phase == "created" and cursor.resolved_since == datetime(2026, 11, 21, 10, tzinfo=UTC)
 
 
 def test_cursor_keeps_the_scan_filter_and_moves_forward_only():
@@ -273,6 +323,18 @@ def test_cursor_keeps_the_scan_filter_and_moves_forward_only():
     assert (mid.since, mid.cursor, mid.high_water) == (t1, "c2", t2)
     assert mid.advance(t0) == PollCursor(since=t2, high_water=t2)  # an older page never moves it back
     assert start.advance(None, next_page=2).page == 2 and start.advance(None) == start
+
+
+def test_resolution_scan_follows_the_creation_scan_and_keeps_its_own_high_water():
+    t0, t1, t2 = (datetime(2026, 11, 20, h, tzinfo=UTC) for h in (8, 9, 10))
+    done = PollCursor(since=t1, high_water=t1).to_resolved_scan(fallback_since=t0)
+    assert (done.phase, done.resolved_since, done.resolved_page, done.since) == ("resolved", t0, 1, t1)
+    paging = done.advance_resolved(t1, next_page=2)
+    assert (paging.phase, paging.resolved_page, paging.resolved_high_water) == ("resolved", 2, t1)
+    back = paging.advance_resolved(t2)
+    assert (back.phase, back.resolved_since, back.resolved_page, back.since) == ("created", t2, 1, t1)
+    # The next resolution scan starts where this one ended, not at the fallback.
+    assert back.advance(None).to_resolved_scan(fallback_since=t0).resolved_since == t2
 
 
 async def test_ensure_poll_schedule_creates_then_updates_on_the_dev_server():
