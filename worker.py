@@ -60,6 +60,7 @@ def build_workers(
         ],
         SOC_TASK_QUEUE: [
             soc.record_alert,
+            soc.record_alerts,
             soc.record_incident,
             soc.page,
             contain.contain,

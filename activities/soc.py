@@ -12,7 +12,15 @@ from temporalio.exceptions import ApplicationError
 
 from connectors.webhooks import WebhookError, post_json, redact_url
 from domain.soc.alerts import is_stale_update
-from domain.soc.incident_flow import IncidentRecord, PageRequest, RecordAlert, RecordedAlert, SocActivity
+from domain.soc.incident_flow import (
+    IncidentRecord,
+    PageRequest,
+    RecordAlert,
+    RecordAlerts,
+    RecordedAlert,
+    RecordedAlerts,
+    SocActivity,
+)
 from domain.soc.paging import page_body
 from domain.soc.priority import DEFAULT_MATRIX
 from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
@@ -72,71 +80,97 @@ class SocActivities:
             # The same alert was stored concurrently by another delivery; now it exists, so this is a repeat.
             return self._record_alert(req)
 
-    def _record_alert(self, req: RecordAlert) -> RecordedAlert:
-        a, tenant_id = req.item.alert, req.item.tenant_id
+    @activity.defn(name=SocActivity.RECORD_ALERTS)
+    def record_alerts(self, batch: RecordAlerts) -> RecordedAlerts:
+        """All alerts of one wake-up of the incident in one transaction (one commit instead of one per alert).
+        Idempotent like record_alert: a retry finds its own run's rows (still new) and the statuses stored."""
+        try:
+            return self._record_alerts(batch)
+        except IntegrityError:
+            # One of them was stored concurrently by another delivery: the whole batch was rolled back; now the
+            # row exists and that alert is a repeat.
+            return self._record_alerts(batch)
+
+    def _record_alerts(self, batch: RecordAlerts) -> RecordedAlerts:
         run_id = activity.info().workflow_run_id
-        applied = True
         with session_scope(self.engine) as session:
-            existing = session.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
-            # New to this incident run, also when this activity is a retry of the run's own first write;
-            # an alert stored by an earlier run (e.g. polled again much later) is a repeat, not a new threat.
-            is_new = existing is None or existing.run_id == run_id
-            if existing is None:
-                session.add(
-                    SocAlert(
-                        dedupe_key=a.dedupe_key,
-                        tenant_id=tenant_id,
-                        integration_id=UUID(a.integration_id),
-                        run_id=run_id,
-                        source=a.source.value,
-                        vendor_alert_id=a.vendor_alert_id,
-                        incident_key=req.incident_key,
-                        title=a.title[:500],
-                        severity=a.severity.value,
-                        verdict=a.verdict.value,
-                        device_hostname=a.device_hostname,
-                        detected_at=a.detected_at,
-                        vendor_status=a.status.value,
-                        vendor_updated_at=a.vendor_updated_at,
-                        normalized=a.model_dump(mode="json", exclude={"raw"}),
-                        raw=a.raw,
-                    )
+            results = [self._store(session, req, run_id) for req in batch.alerts]
+        for req, result in zip(batch.alerts, results, strict=True):
+            self._log_recorded(req, result)
+        return RecordedAlerts(results=results)
+
+    def _record_alert(self, req: RecordAlert) -> RecordedAlert:
+        with session_scope(self.engine) as session:
+            result = self._store(session, req, activity.info().workflow_run_id)
+        self._log_recorded(req, result)
+        return result
+
+    def _store(self, session: Session, req: RecordAlert, run_id: str) -> RecordedAlert:
+        a, tenant_id = req.item.alert, req.item.tenant_id
+        applied = True
+        existing = session.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
+        # New to this incident run, also when this activity is a retry of the run's own first write;
+        # an alert stored by an earlier run (e.g. polled again much later) is a repeat, not a new threat.
+        is_new = existing is None or existing.run_id == run_id
+        if existing is None:
+            session.add(
+                SocAlert(
+                    dedupe_key=a.dedupe_key,
+                    tenant_id=tenant_id,
+                    integration_id=UUID(a.integration_id),
+                    run_id=run_id,
+                    source=a.source.value,
+                    vendor_alert_id=a.vendor_alert_id,
+                    incident_key=req.incident_key,
+                    title=a.title[:500],
+                    severity=a.severity.value,
+                    verdict=a.verdict.value,
+                    device_hostname=a.device_hostname,
+                    detected_at=a.detected_at,
+                    vendor_status=a.status.value,
+                    vendor_updated_at=a.vendor_updated_at,
+                    normalized=a.model_dump(mode="json", exclude={"raw"}),
+                    raw=a.raw,
                 )
-            else:
-                if existing.run_id != run_id and req.known_status is None:
-                    existing.deliveries += 1
-                # A later delivery with another status (resolved, mitigated, ...) updates the row; a retry of
-                # this activity finds the status already stored and changes nothing.
-                applied = not is_stale_update(existing.vendor_updated_at, a.vendor_updated_at)
-                if applied and existing.vendor_status != a.status.value:
-                    existing.vendor_status = a.status.value
-                    existing.vendor_updated_at = a.vendor_updated_at or existing.vendor_updated_at
-                    existing.deliveries += 1 if req.known_status is not None else 0
-                    existing.normalized = a.model_dump(mode="json", exclude={"raw"})
-                    existing.raw = a.raw
-            asset = _find_asset(session, tenant_id, a.device_hostname)
-            integration = session.get(SocIntegration, UUID(a.integration_id)) if req.with_policy else None
-            result = RecordedAlert(
-                is_new=is_new,
-                asset_id=asset.id if asset else None,
-                asset_type=asset.asset_type.value if asset else None,
-                asset_tags=list(asset.tags) if asset else [],
-                asset_hostname=asset.hostname if asset else None,
-                applied=applied,
-                # Only the alert's own tenant's integration can set its policy.
-                policy=_policy(self.settings, _own(integration, tenant_id)) if req.with_policy else None,
             )
+        else:
+            if existing.run_id != run_id and req.known_status is None:
+                existing.deliveries += 1
+            # A later delivery with another status (resolved, mitigated, ...) updates the row; a retry of
+            # this activity finds the status already stored and changes nothing.
+            applied = not is_stale_update(existing.vendor_updated_at, a.vendor_updated_at)
+            if applied and existing.vendor_status != a.status.value:
+                existing.vendor_status = a.status.value
+                existing.vendor_updated_at = a.vendor_updated_at or existing.vendor_updated_at
+                existing.deliveries += 1 if req.known_status is not None else 0
+                existing.normalized = a.model_dump(mode="json", exclude={"raw"})
+                existing.raw = a.raw
+        asset = _find_asset(session, tenant_id, a.device_hostname)
+        integration = session.get(SocIntegration, UUID(a.integration_id)) if req.with_policy else None
+        return RecordedAlert(
+            is_new=is_new,
+            asset_id=asset.id if asset else None,
+            asset_type=asset.asset_type.value if asset else None,
+            asset_tags=list(asset.tags) if asset else [],
+            asset_hostname=asset.hostname if asset else None,
+            applied=applied,
+            # Only the alert's own tenant's integration can set its policy.
+            policy=_policy(self.settings, _own(integration, tenant_id)) if req.with_policy else None,
+        )
+
+    @staticmethod
+    def _log_recorded(req: RecordAlert, result: RecordedAlert) -> None:
+        a = req.item.alert
         log.info(
             "soc alert recorded",
-            tenant_id=str(tenant_id),
+            tenant_id=str(req.item.tenant_id),
             dedupe_key=a.dedupe_key,
             new=result.is_new,
             vendor_status=a.status.value,
-            applied=applied,
+            applied=result.applied,
             incident=req.incident_key,
             workflow_id=activity.info().workflow_id,
         )
-        return result
 
     @activity.defn(name=SocActivity.RECORD_INCIDENT)
     def record_incident(self, rec: IncidentRecord) -> None:

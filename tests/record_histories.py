@@ -1,6 +1,6 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Names: v1, sla, incident, containment, lifecycle, poll. Run it only when a workflow changes on purpose (a new
+Names: v1, sla, incident, containment, lifecycle, lean, poll. Run it only when a workflow changes on purpose (a new
 workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving that
 running workflows still replay."""
 
@@ -360,6 +360,85 @@ async def record_incident_lifecycle(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_incident_lean(path: Path) -> None:
+    """Patch incident-lean-v1: five deliveries pending at the first wake-up (a first alert, its repeat, two correlated
+    alerts, the first one resolved at the vendor): one batch with one combined note, the status change in the next
+    round, then the quiet window closes the incident."""
+    import json
+
+    from temporalio.worker import Worker
+
+    from activities.soc import SocActivities
+    from activities.soc_summary import SocSummaryActivities
+    from domain.soc.alerts import correlation_key
+    from domain.soc.incident_flow import IncidentAlert, IncidentInput
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.db import session_scope
+    from models import AssetType, SocIntegration
+    from tests.factories import make_asset
+    from workflows.common import workflow_runner
+    from workflows.incident import IncidentWorkflow
+
+    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+    threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
+
+    def variant(threat_id: str, **info) -> dict:
+        t = json.loads(json.dumps(threat))
+        t["id"] = t["threatInfo"]["threatId"] = threat_id
+        t["threatInfo"].update(info)
+        return t
+
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
+        with session_scope(r.engine) as s:
+            row = SocIntegration(
+                tenant_id=r.tenant.id,
+                source="sentinelone",
+                name="S1",
+                webhook_secret="whsec_x",
+                triage_settings={"quiet_window_hours": 1},
+            )
+            s.add(row)
+        payloads = [
+            variant("1"),
+            variant("1"),
+            variant("2"),
+            variant("3"),
+            variant("1", incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z"),
+        ]
+        alerts = [normalize_sentinelone(p, str(row.id)) for p in payloads]
+        key = correlation_key(alerts[0], r.tenant.customer_number)
+        queue = "soc-lean-replay"  # polled only once every delivery is in the history
+        for alert in alerts:
+            handle = await r.env.client.start_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(key=key),
+                id=f"incident-{key}",
+                task_queue=queue,
+                start_signal="alert",
+                start_signal_args=[
+                    IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+                ],
+            )
+        settings = Settings()
+        soc, summary = SocActivities(r.engine, settings), SocSummaryActivities(settings)
+        with ThreadPoolExecutor(4) as ex:
+            async with Worker(
+                r.env.client,
+                task_queue=queue,
+                workflows=[IncidentWorkflow],
+                activities=[soc.record_alerts, soc.record_incident, summary.summarize],
+                activity_executor=ex,
+                workflow_runner=workflow_runner(),
+            ):
+                while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
+                    await asyncio.sleep(0.1)
+                await r.env.sleep(timedelta(hours=1, minutes=1))
+                final = await handle.result()
+        assert final.status == "closed" and final.alert_count == 3, final
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 async def record_soc_poll(path: Path) -> None:
     """A SentinelOne poll through three pages, handing every threat to its incident."""
     import json
@@ -442,6 +521,8 @@ if __name__ == "__main__":
         asyncio.run(record_soc_poll(HISTORIES / "soc_poll_v1.json"))
     if "lifecycle" in which:
         asyncio.run(record_incident_lifecycle(HISTORIES / "incident_lifecycle_v1.json"))
+    if "lean" in which:
+        asyncio.run(record_incident_lean(HISTORIES / "incident_lean_v1.json"))
     if "containment" in which:
         asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
     print("recorded", which)

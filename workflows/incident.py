@@ -10,6 +10,10 @@ window, priority matrix, auto-resolve, on-call chain) comes pinned from the firs
 delivery of a known alert with another vendor status is recorded and noted, and once the vendor reports every
 alert settled the ticket is resolved (policy auto_resolve) or gets a note; a P1 incident pages the on-call chain
 level by level until someone acknowledges; the ticket gets a German summary (LLM or template).
+
+Lean (patch incident-lean-v1): the alerts pending at one wake-up are handled together: one local activity records
+them all, the new correlated ones become one combined internal note, the incident row is written once per batch, as
+a local activity. It implies the earlier patches, which a lean run does not ask (each asked patch costs a marker).
 """
 
 import asyncio
@@ -37,7 +41,9 @@ with workflow.unsafe.imports_passed_through():
         PageRequest,
         PagingState,
         RecordAlert,
+        RecordAlerts,
         RecordedAlert,
+        RecordedAlerts,
         SocActivity,
     )
     from domain.soc.priority import DEFAULT_MATRIX, prioritize
@@ -46,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ticket_flow import TicketWorkflowInput
     from domain.tickets import NewTicket, Priority, SystemTransition, TicketStatus
     from workflows.common import CUSTOMER_ID, PROCESS, TICKET_PRIORITY, TICKETS_TASK_QUEUE, ticket_workflow_id
-    from workflows.ticket import TicketWorkflow
+    from workflows.ticket import LOCAL_DB_TIMEOUT, TicketWorkflow
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 VENDOR_RETRY = RetryPolicy(
@@ -59,6 +65,10 @@ LIFECYCLE_PATCH = "incident-lifecycle-v1"
 PAGING_PATCH = "incident-paging-v1"
 # A German summary (LLM or template) as an internal note after the ticket is opened.
 SUMMARY_PATCH = "incident-summary-v1"
+# Pending alerts in batches, DB writes as local activities (see the module docstring and bench/SOC_STORM.md).
+LEAN_PATCH = "incident-lean-v1"
+# The ticket workflow cuts a system note there: a combined note of many alerts is split before it.
+NOTE_LIMIT = 20_000
 # A page that keeps failing must not hold up the next level for long.
 PAGE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(seconds=20), maximum_attempts=4
@@ -98,6 +108,7 @@ class IncidentWorkflow:
         self._alert_title = ""  # the latest new alert's, for the incident row
         self._resolve_sent = False
         self._record_lock = asyncio.Lock()
+        self._lean = False  # decided at the start of the run
 
     @workflow.signal
     def alert(self, item: IncidentAlert) -> None:
@@ -109,6 +120,8 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
+        # Asked once, first thing: a run begun before the patch keeps its recorded shape to the end.
+        self._lean = workflow.patched(LEAN_PATCH)
         while True:
             try:
                 # The window comes from the policy once the first alert is recorded (before: the input's).
@@ -116,7 +129,10 @@ class IncidentWorkflow:
             except TimeoutError:
                 break  # quiet for the whole window: the incident is over
             while self._pending:
-                await self._handle(self._pending.pop(0))
+                if self._lean:
+                    await self._handle_batch()
+                else:
+                    await self._handle(self._pending.pop(0))
             if self._state.ticket_id is None and not self._pending:
                 break  # only repeats of alerts an earlier incident handled: nothing to open
         if self._containment is not None:
@@ -192,7 +208,83 @@ class IncidentWorkflow:
             await self._note(_note(alert))
         await self._record(asset_id=recorded.asset_id, title=alert.title)
 
+    async def _handle_batch(self) -> None:
+        """The lean path: every alert pending now, with the rules of _handle_with_status applied in order. A second
+        delivery of an alert already in the batch waits for the next round (it may change that alert's status)."""
+        batch: list[tuple[IncidentAlert, AlertStatus | None]] = []
+        later: list[IncidentAlert] = []
+        for item in self._pending:
+            key = item.alert.dedupe_key
+            if any(key == queued.alert.dedupe_key for queued, _ in batch):
+                later.append(item)
+                continue
+            known = self._statuses.get(key)
+            if known is None and key in self._seen:
+                continue  # an alert an earlier incident handled, delivered again
+            if known is not None and known == item.alert.status:
+                continue  # the same vendor alert again with nothing new
+            batch.append((item, known))
+        self._pending = later  # before the first await: signals arriving meanwhile queue for the next round
+        if not batch:
+            return
+        self._seen.update(item.alert.dedupe_key for item, _ in batch)
+        first_policy = self._policy is None
+        recorded: RecordedAlerts = await workflow.execute_local_activity(
+            SocActivity.RECORD_ALERTS,
+            RecordAlerts(
+                alerts=[
+                    RecordAlert(
+                        incident_key=self._state.key, item=item, known_status=known, with_policy=first_policy and i == 0
+                    )
+                    for i, (item, known) in enumerate(batch)
+                ]
+            ),
+            result_type=RecordedAlerts,
+            start_to_close_timeout=LOCAL_DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if self._policy is None:
+            self._policy = recorded.results[0].policy or TriagePolicy()
+            self._quiet = timedelta(hours=self._policy.quiet_window_hours)
+        notes: list[str] = []  # the new correlated alerts of this batch: one note on the ticket
+        changed = False
+        for (item, known), result in zip(batch, recorded.results, strict=True):
+            alert = item.alert
+            if known is not None:
+                if result.applied:  # else: an older delivery than the one we have (late poll)
+                    await self._send_alert_notes(notes)  # the ticket shows what happened in order
+                    await self._status_change(alert, known)
+                    changed = True
+                continue
+            if not result.is_new:
+                continue
+            changed = True
+            self._statuses[alert.dedupe_key] = alert.status
+            now = workflow.now()
+            self._first_at = self._first_at or now
+            self._last_at = now
+            self._state.alert_count += 1
+            self._state.vendor_status = incident_vendor_status(list(self._statuses.values()))
+            self._asset_id, self._alert_title = result.asset_id or self._asset_id, alert.title
+            if self._state.ticket_id is None:
+                await self._open_ticket(item, result)
+            else:
+                notes.append(_note(alert))
+        if changed:  # the note and the incident row at once: one workflow task for both
+            await asyncio.gather(self._send_alert_notes(notes), self._record())
+        else:
+            await self._send_alert_notes(notes)
+
+    async def _send_alert_notes(self, notes: list[str]) -> None:
+        texts, notes[:] = combine_notes(notes), []
+        for text in texts:
+            await self._note(text)
+
     async def _vendor_status_changed(self, alert: NormalizedAlert, before: AlertStatus) -> None:
+        await self._status_change(alert, before)
+        await self._record()
+
+    async def _status_change(self, alert: NormalizedAlert, before: AlertStatus) -> None:
         self._statuses[alert.dedupe_key] = alert.status
         overall = incident_vendor_status(list(self._statuses.values()))
         was_settled = self._state.vendor_resolved_at is not None
@@ -207,7 +299,6 @@ class IncidentWorkflow:
         elif not was_settled:
             self._state.vendor_resolved_at = workflow.now()
             await self._all_settled(overall)
-        await self._record()
 
     async def _all_settled(self, overall: AlertStatus) -> None:
         count = len(self._statuses)
@@ -272,10 +363,10 @@ class IncidentWorkflow:
         workflow.upsert_memo({"summary": f"{priority.value} [{item.customer_number}] {ticket.title}"})
         self._title = ticket.title
         if priority == Priority.P1 and self._policy is not None and self._policy.oncall_chain:
-            if workflow.patched(PAGING_PATCH):
+            if self._lean or workflow.patched(PAGING_PATCH):
                 self._state.paging = PagingState(levels=len(self._policy.oncall_chain))
                 self._background.append(asyncio.create_task(self._page_chain(item, self._policy)))
-        if self._policy is not None and workflow.patched(SUMMARY_PATCH):
+        if self._policy is not None and (self._lean or workflow.patched(SUMMARY_PATCH)):
             request = SummaryRequest(
                 incident_key=self._state.key,
                 tenant_id=item.tenant_id,
@@ -287,7 +378,7 @@ class IncidentWorkflow:
             )
             self._background.append(asyncio.create_task(self._summarize(request)))
         if priority == Priority.P1 and alert.source.value == "sentinelone" and alert.device_external_id:
-            if workflow.patched(CONTAINMENT_PATCH):
+            if self._lean or workflow.patched(CONTAINMENT_PATCH):
                 await self._propose_containment(alert)
 
     # --- LLM summary (or its template) -------------------------------------------------------------------------
@@ -484,29 +575,44 @@ class IncidentWorkflow:
 
     async def _write_record(self) -> None:
         s, paging = self._state, self._state.paging
-        await workflow.execute_activity(
-            SocActivity.RECORD_INCIDENT,
-            IncidentRecord(
-                key=s.key,
-                tenant_id=s.tenant_id,
-                ticket_id=s.ticket_id,
-                asset_id=self._asset_id,
-                status=s.status,
-                priority=s.priority,
-                title=self._alert_title or s.key,
-                alert_count=s.alert_count,
-                first_alert_at=self._first_at,
-                last_alert_at=self._last_at,
-                resolved_at=workflow.now() if s.status == "closed" else None,
-                vendor_status=s.vendor_status.value if s.vendor_status is not None else None,
-                vendor_resolved_at=s.vendor_resolved_at,
-                paged_level=paging.level if paging is not None and paging.level else None,
-                acknowledged_by=paging.acknowledged_by if paging is not None else None,
-                acknowledged_at=paging.acknowledged_at if paging is not None else None,
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DB_RETRY,
+        record = IncidentRecord(
+            key=s.key,
+            tenant_id=s.tenant_id,
+            ticket_id=s.ticket_id,
+            asset_id=self._asset_id,
+            status=s.status,
+            priority=s.priority,
+            title=self._alert_title or s.key,
+            alert_count=s.alert_count,
+            first_alert_at=self._first_at,
+            last_alert_at=self._last_at,
+            resolved_at=workflow.now() if s.status == "closed" else None,
+            vendor_status=s.vendor_status.value if s.vendor_status is not None else None,
+            vendor_resolved_at=s.vendor_resolved_at,
+            paged_level=paging.level if paging is not None and paging.level else None,
+            acknowledged_by=paging.acknowledged_by if paging is not None else None,
+            acknowledged_at=paging.acknowledged_at if paging is not None else None,
         )
+        if self._lean:  # one short upsert: no round trip through the server
+            await workflow.execute_local_activity(
+                SocActivity.RECORD_INCIDENT, record, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=DB_RETRY
+            )
+        else:
+            await workflow.execute_activity(
+                SocActivity.RECORD_INCIDENT, record, start_to_close_timeout=timedelta(seconds=30), retry_policy=DB_RETRY
+            )
+
+
+def combine_notes(notes: list[str], limit: int = NOTE_LIMIT) -> list[str]:
+    """The alert notes of one batch as few internal notes as fit the ticket's limit, separated by a blank line;
+    each still begins with its `Alarm <source> <id>:` line. A single note over the limit stays alone."""
+    combined: list[str] = []
+    for text in notes:
+        if combined and len(combined[-1]) + 2 + len(text) <= limit:
+            combined[-1] += "\n\n" + text
+        else:
+            combined.append(text)
+    return combined
 
 
 def _note(alert: NormalizedAlert) -> str:

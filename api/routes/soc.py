@@ -1,7 +1,9 @@
 """SOC intake: integrations (one per customer and source) and the signed webhook the platforms push to.
 
 The webhook does no enrichment: it verifies, normalises and hands each alert to its incident workflow by
-signal-with-start (the durable step) before answering 202. Every delivery, also a rejected one, is logged."""
+signal-with-start (the durable step) before answering 202; a redelivery of an alert already stored unchanged needs
+no hand-over. Every delivery, also a rejected one, is logged. Database calls run in worker threads, never on the
+event loop that every delivery in flight shares."""
 
 import hashlib
 import json
@@ -15,8 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import NowDep, Principal, SessionDep, TemporalDep, get_engine, get_scoped, require_roles
@@ -34,7 +37,7 @@ from domain.soc.signatures import SignatureError, verify
 from hub.db import session_scope
 from hub.logging import get_logger
 from hub.soc_schedules import PollSchedule, PollTarget, ScheduleStatus, is_pollable, sync_poll_schedule
-from models import SocIncident, SocIntegration, Tenant, WebhookDelivery
+from models import SocAlert, SocIncident, SocIntegration, Tenant, WebhookDelivery
 from workflows.common import SOC_TASK_QUEUE
 from workflows.incident import IncidentWorkflow
 
@@ -270,13 +273,14 @@ def _log(
     engine: Engine,
     source: str,
     integration_id: UUID | None,
-    request: Request,
+    remote_addr: str | None,
     body: bytes,
     accepted: bool,
     reason: str | None = None,
     webhook_id: str | None = None,
 ) -> None:
-    """In its own transaction, so a rejected delivery is on record although nothing else is written."""
+    """In its own transaction, so a rejected delivery is on record although nothing else is written.
+    Synchronous: the route runs it in a worker thread (`_log_off_loop`)."""
     with session_scope(engine) as s:
         s.add(
             WebhookDelivery(
@@ -286,11 +290,53 @@ def _log(
                 reason=reason,
                 webhook_id=(webhook_id or "")[:200] or None,
                 body_bytes=len(body),
-                remote_addr=request.client.host if request.client else None,
+                remote_addr=remote_addr,
                 body_sha256=hashlib.sha256(body).hexdigest() if body else None,
             )
         )
     log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
+
+
+async def _log_off_loop(
+    engine: Engine,
+    source: str,
+    integration_id: UUID | None,
+    request: Request,
+    body: bytes,
+    accepted: bool,
+    reason: str | None = None,
+    webhook_id: str | None = None,
+) -> None:
+    # A database write on the event loop would stall every other delivery in flight (bench/SOC_STORM.md).
+    remote = request.client.host if request.client else None
+    await run_in_threadpool(_log, engine, source, integration_id, remote, body, accepted, reason, webhook_id)
+
+
+def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Tenant | None]:
+    with Session(engine, expire_on_commit=False) as s:
+        row = s.get(SocIntegration, iid) if iid else None
+        tenant = s.get(Tenant, row.tenant_id) if row else None
+    return row, tenant
+
+
+def _stored_unchanged(engine: Engine, tenant_id: UUID, alerts: list[NormalizedAlert]) -> set[str]:
+    """Dedupe keys of the alerts that `soc_alerts` already holds with the same vendor status and no older vendor
+    time: their incident recorded and handled them, so a redelivery changes nothing and needs no signal. An alert
+    whose incident has closed is not among them: a new incident run counts the repeat, as before."""
+    by_key = {a.dedupe_key: a for a in alerts}
+    with Session(engine) as s:
+        rows = s.exec(
+            select(SocAlert.dedupe_key, SocAlert.vendor_status, SocAlert.vendor_updated_at, SocIncident.status)
+            .join(SocIncident, SocIncident.key == SocAlert.incident_key, isouter=True)
+            .where(SocAlert.tenant_id == tenant_id, SocAlert.dedupe_key.in_(list(by_key)))
+        ).all()
+    known = set()
+    for key, status, stored_at, incident_status in rows:
+        alert = by_key[key]
+        newer = alert.vendor_updated_at is not None and (stored_at is None or alert.vendor_updated_at > stored_at)
+        if status == alert.status.value and not newer and incident_status != "closed":
+            known.add(key)
+    return known
 
 
 def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[NormalizedAlert]:
@@ -306,6 +352,26 @@ def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[Normal
         mapping = FieldMapping.model_validate(row.field_mapping) if row.field_mapping else DEFAULT_MAPPING
         return [normalize_barracuda(i, mapping, iid) for i in items]
     return [normalize_generic(i, iid) for i in items]
+
+
+async def _hand_over(temporal: Client, key: str, item: IncidentAlert) -> bool:
+    """Signal-with-start: the alert is in the incident's history (durable) when this returns True."""
+    for _ in range(3):
+        try:
+            await temporal.start_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(key=key),
+                id=f"incident-{key}",
+                task_queue=SOC_TASK_QUEUE,
+                start_signal="alert",
+                start_signal_args=[item],
+            )
+            return True
+        except WorkflowAlreadyStartedError:
+            # Two deliveries started the same incident at the same moment (the time-skipping test server answers
+            # so): the incident runs now, and the next attempt signals it.
+            continue
+    return False
 
 
 @router.post(
@@ -329,51 +395,49 @@ async def receive_webhook(
         iid = UUID(integration_id)
     except ValueError:
         iid = None
-    with Session(engine) as s:
-        row = s.get(SocIntegration, iid) if iid else None
-        tenant = s.get(Tenant, row.tenant_id) if row else None
+    row, tenant = await run_in_threadpool(_lookup, engine, iid)
     if row is None or row.source != kind.value:
-        _log(engine, source, iid, request, body, False, "unknown_integration")
+        await _log_off_loop(engine, source, iid, request, body, False, "unknown_integration")
         raise not_found("integration", integration_id)
     if not row.is_active:  # 404 as before, but saying why, so the platform's admin knows what to fix
-        _log(engine, source, iid, request, body, False, "inactive_integration")
+        await _log_off_loop(engine, source, iid, request, body, False, "inactive_integration")
         raise Problem(404, f"integration {integration_id} is deactivated in the hub; deliveries are refused")
     if len(body) > MAX_BODY:
-        _log(engine, source, iid, request, body, False, "too_large")
+        await _log_off_loop(engine, source, iid, request, body, False, "too_large")
         raise Problem(413, f"request body exceeds {MAX_BODY} bytes")
     try:
         webhook_id = verify(
             [x for x in (row.webhook_secret, row.previous_webhook_secret) if x], request.headers, body, now
         )
     except SignatureError as err:
-        _log(engine, source, iid, request, body, False, err.code.value)
+        await _log_off_loop(engine, source, iid, request, body, False, err.code.value)
         raise Problem(401, err.message, reason=err.code.value) from None
     try:
         alerts = _normalize(kind, json.loads(body), row)
     except json.JSONDecodeError as err:
-        _log(engine, source, iid, request, body, False, "malformed_json", webhook_id)
+        await _log_off_loop(engine, source, iid, request, body, False, "malformed_json", webhook_id)
         raise Problem(400, f"body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
     except AlertFormatError as err:
-        _log(engine, source, iid, request, body, False, "bad_alert", webhook_id)
+        await _log_off_loop(engine, source, iid, request, body, False, "bad_alert", webhook_id)
         raise Problem(422, str(err), errors=[{"field": err.field, "message": str(err)}]) from None
     if temporal is None:
-        _log(engine, source, iid, request, body, False, "temporal_unavailable", webhook_id)
+        await _log_off_loop(engine, source, iid, request, body, False, "temporal_unavailable", webhook_id)
         raise Problem(503, "the workflow engine is not reachable; deliver again later")
+    # A redelivery of an alert that is stored and unchanged is answered without a round trip through Temporal
+    # (half of a storm's deliveries). One still in flight to its incident is not stored yet: it is signalled, and
+    # the incident drops the repeat itself.
+    unchanged = await run_in_threadpool(_stored_unchanged, engine, row.tenant_id, alerts)
     incidents = []
     for alert in alerts:
         key = correlation_key(alert, tenant.customer_number)
-        await temporal.start_workflow(
-            IncidentWorkflow.run,
-            IncidentInput(key=key),
-            id=f"incident-{key}",
-            task_queue=SOC_TASK_QUEUE,
-            start_signal="alert",
-            start_signal_args=[
-                IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
-            ],
-        )
+        if alert.dedupe_key not in unchanged:
+            item = IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
+            if not await _hand_over(temporal, key, item):
+                await _log_off_loop(engine, source, iid, request, body, False, "handover_conflict", webhook_id)
+                raise Problem(503, "the incident could not take the alert right now; deliver again later")
         incidents.append(f"incident-{key}")
-    _log(engine, source, iid, request, body, True, None, webhook_id)
+    reason = "duplicate" if len(unchanged) == len(alerts) else ("partly_duplicate" if unchanged else None)
+    await _log_off_loop(engine, source, iid, request, body, True, reason, webhook_id)
     return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
 
 

@@ -13,6 +13,7 @@ from domain.tickets import Priority
 
 class SocActivity:
     RECORD_ALERT = "soc.record_alert"
+    RECORD_ALERTS = "soc.record_alerts"  # several alerts of one incident in one transaction (incident-lean-v1)
     RECORD_INCIDENT = "soc.record_incident"
     CONTAIN = "soc.contain"
     PAGE = "soc.page"
@@ -90,6 +91,16 @@ class RecordedAlert(BaseModel):
     applied: bool = True
     # The triage policy (hub defaults + integration override); None in histories from before it existed.
     policy: TriagePolicy | None = None
+
+
+class RecordAlerts(BaseModel):
+    """The alerts of one incident that were pending at one wake-up, each with distinct dedupe key."""
+
+    alerts: list[RecordAlert]
+
+
+class RecordedAlerts(BaseModel):
+    results: list[RecordedAlert]  # in the order of RecordAlerts.alerts
 
 
 class IncidentRecord(BaseModel):

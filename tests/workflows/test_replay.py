@@ -79,3 +79,14 @@ async def test_replay_catches_a_nondeterministic_change(path: Path):
     replayer = Replayer(workflows=[ReorderedTicketWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+def test_lean_incident_history_exists():
+    # Incidents with patch incident-lean-v1 (batched alerts, combined note, local DB activities).
+    path = HISTORIES / "incident_lean_v1.json"
+    assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories lean"
+    markers = [
+        e.marker_recorded_event_attributes for e in load(path).events if e.HasField("marker_recorded_event_attributes")
+    ]
+    details = [bytes(p.data) for m in markers for d in m.details.values() for p in d.payloads]
+    assert any(b'"incident-lean-v1"' in d for d in details) and any(b'"soc.record_alerts"' in d for d in details)

@@ -1,0 +1,129 @@
+"""Patch incident-lean-v1: the alerts pending at one wake-up are one batch (one local activity records them, the new
+correlated ones become one combined note, one incident-row write per batch), with the behaviour of the per-alert
+path: one ticket, repeats dropped, vendor status changes noted."""
+
+import json
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlmodel import Session, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.worker import Worker
+
+from activities.soc import SocActivities
+from activities.soc_summary import SocSummaryActivities
+from domain.soc.alerts import correlation_key
+from domain.soc.incident_flow import IncidentAlert, IncidentInput
+from domain.soc.sentinelone import normalize_sentinelone
+from hub.db import session_scope
+from models import AssetType, SocAlert, SocIntegration, Ticket
+from tests.api.test_soc_webhook_api import eventually, incident, ticket_of
+from tests.factories import make_asset, make_tenant
+from tests.workflows.test_incident_lifecycle import later, notes, open_threat
+from workflows.common import workflow_runner
+from workflows.incident import LEAN_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
+
+
+def new_id() -> str:
+    return str(uuid.uuid4().int % 10**18)
+
+
+def _decoded(payloads) -> list:  # noqa: ANN001
+    return [json.loads(p.data) for p in payloads]
+
+
+async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_settings):
+    tenant = make_tenant(engine)
+    host = f"ws-{uuid.uuid4().hex[:6]}"
+    make_asset(engine, tenant, hostname=host, asset_type=AssetType.WORKSTATION)
+    with session_scope(engine) as s:
+        row = SocIntegration(tenant_id=tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
+        s.add(row)
+    first, second, third = (open_threat(new_id(), host) for _ in range(3))  # same device and file: one incident
+    resolved = later(first, minutes=30, incidentStatus="resolved")
+    alerts = [normalize_sentinelone(t, str(row.id)) for t in (first, first, second, third, resolved)]
+    key = correlation_key(alerts[0], tenant.customer_number)
+    # Parked on a queue that no worker polls yet: all five signals are in the history before the first wake-up.
+    queue = f"soc-batch-{uuid.uuid4().hex[:8]}"
+    for alert in alerts:
+        await env.client.start_workflow(
+            IncidentWorkflow.run,
+            IncidentInput(key=key),
+            id=f"incident-{key}",
+            task_queue=queue,
+            start_signal="alert",
+            start_signal_args=[IncidentAlert(alert=alert, tenant_id=tenant.id, customer_number=tenant.customer_number)],
+        )
+    soc, summary = SocActivities(engine, worker_settings), SocSummaryActivities(worker_settings)
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(
+            env.client,
+            task_queue=queue,
+            workflows=[IncidentWorkflow],
+            activities=[soc.record_alert, soc.record_alerts, soc.record_incident, summary.summarize],
+            activity_executor=executor,
+            workflow_runner=workflow_runner(),
+        ):
+            ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
+            text = await eventually(
+                lambda: (
+                    (n := notes(engine, ticket.id))
+                    and any("offen → behoben" in x for x in n)
+                    and any(x.startswith("Zusammenfassung") for x in n)
+                    and n
+                )
+            )
+            inc = await eventually(lambda: (i := incident(engine, host)) and i.alert_count == 3 and i)
+            handle = env.client.get_workflow_handle(f"incident-{key}")
+            history = await handle.fetch_history()
+            # Not left waiting on a queue whose worker goes away: its next task would hold the test server's time.
+            await handle.terminate("test over")
+
+    assert inc.ticket_id == ticket.id and ticket.priority.value == "P2" and ticket.queue == "soc"
+    with Session(engine) as s:
+        assert len(s.exec(select(Ticket).where(Ticket.tenant_id == tenant.id)).all()) == 1
+        rows = {r.vendor_alert_id: r for r in s.exec(select(SocAlert).where(SocAlert.tenant_id == tenant.id))}
+    assert set(rows) == {first["id"], second["id"], third["id"]}
+    # The repeat in the batch was dropped; the status change counted as the second delivery.
+    assert rows[first["id"]].vendor_status == "resolved" and rows[first["id"]].deliveries == 2
+    # One note for both correlated alerts, each section headed as before; the first alert is the description.
+    alert_notes = [n for n in text if n.startswith("Alarm ")]
+    assert len(alert_notes) == 1
+    assert f"Alarm sentinelone {second['id']}:" in alert_notes[0]
+    assert f"\n\nAlarm sentinelone {third['id']}:" in alert_notes[0]
+    assert not any(f"Alarm sentinelone {first['id']}:" in n for n in text)
+    assert sum("neuen Status" in n for n in text) == 1
+
+    events = history.events
+    markers = Counter(e.marker_recorded_event_attributes.marker_name for e in events)
+    patches = [
+        _decoded(e.marker_recorded_event_attributes.details["patch-data"].payloads)[0]["id"]
+        for e in events
+        if e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    assert patches == [LEAN_PATCH]  # the earlier patches are implied, not asked
+    # Two wake-ups (the batch, then the deferred status change): each one record_alerts and one record_incident.
+    assert markers["core_local_activity"] == 4
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert scheduled == ["soc.summarize"]
+    signalled = [
+        e.signal_external_workflow_execution_initiated_event_attributes.signal_name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+    ]
+    assert signalled == ["system_note"] * 3  # combined alert note, status change, summary
+
+
+def test_combined_notes_stay_below_the_ticket_limit():
+    notes_ = [f"Alarm sentinelone {i}: " + "x" * 4_000 for i in range(12)]
+    combined = combine_notes(notes_)
+    assert len(combined) == 3 and all(len(c) <= NOTE_LIMIT for c in combined)
+    assert all(c.startswith("Alarm sentinelone ") for c in combined)
+    assert "\n\n".join(combined) == "\n\n".join(notes_)  # nothing lost, order kept
+    assert combine_notes(["a"]) == ["a"] and combine_notes([]) == []
+    assert combine_notes(["a" * 30, "b"], limit=20) == ["a" * 30, "b"]  # an oversized note stays alone
