@@ -1,37 +1,16 @@
 """Helpers the benchmarks share that bench.sla_bench does not offer in an importable form.
 
-`run_from_snapshot(module)` is a copy of `bench.sla_bench.run_from_snapshot`, which re-executes the fixed module
-`bench.sla_bench`; this one takes the module to re-execute. `python -m bench.harness api` runs the hub's API
+`run_from_snapshot` is `bench.sla_bench`'s, re-exported for the storm. `python -m bench.harness api` runs the hub's API
 (`psa api`, configured by PSA_* variables), with BENCH_PROFILE=<file> sampling its Python threads like
 `bench.run_worker` does for the worker."""
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from bench.sla_bench import HERE, ROOT, SOURCES
+from bench.sla_bench import run_from_snapshot
 
-
-def run_from_snapshot(module: str, prefix: str) -> None:
-    """Re-exec `python -m <module>` on a copy of the source tree, so that edits to the working tree during a run
-    cannot change the code under test (the workflow sandbox re-imports workflow modules for every new run)."""
-    if os.environ.get("BENCH_SNAPSHOT"):
-        return
-    tmp = Path(tempfile.mkdtemp(prefix=prefix))
-    src = tmp / "src"
-    for name in SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "RESULTS*", "results*",
-                                                                             "SOC_STORM*", "soc_storm*.json"))
-        else:
-            shutil.copy2(path, src / name)
-    env = os.environ | {"BENCH_SNAPSHOT": str(src), "BENCH_TMP": str(tmp), "BENCH_OUT": str(HERE),
-                        "PYTHONPATH": str(src)}
-    os.chdir(src)
-    os.execve(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]], env)
+__all__ = ["run_from_snapshot", "time_webhook_steps"]
 
 
 def time_webhook_steps(path: str) -> None:

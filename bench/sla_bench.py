@@ -933,17 +933,19 @@ def markdown(r: dict, previous: str) -> str:
     return "\n".join(lines) + kept
 
 
-def run_from_snapshot() -> None:
-    """Re-exec on a copy of the source tree, so that edits to the working tree during a long run cannot change the
-    code under test (the workflow sandbox re-imports workflow modules from disk for every new workflow run)."""
+def run_from_snapshot(module: str = "bench.sla_bench", prefix: str = "sla-bench-") -> None:
+    """Re-exec `python -m <module>` on a copy of the source tree, so that edits to the working tree during a long
+    run cannot change the code under test (the workflow sandbox re-imports workflow modules from disk for every
+    new workflow run)."""
     if os.environ.get("BENCH_SNAPSHOT"):
         return
-    tmp = Path(tempfile.mkdtemp(prefix="sla-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     src = tmp / "src"
+    results = shutil.ignore_patterns("__pycache__", "RESULTS*", "results*", "SOC_STORM*", "soc_storm*.json")
     for name in SOURCES:
         path = ROOT / name
         if path.is_dir():
-            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "RESULTS*", "results*"))
+            shutil.copytree(path, src / name, ignore=results)
         else:
             shutil.copy2(path, src / name)
     # Like the Docker image and the LXC install: byte-compiled, so the sandbox loads each new workflow's module
@@ -953,7 +955,7 @@ def run_from_snapshot() -> None:
     env = os.environ | {"BENCH_SNAPSHOT": str(src), "BENCH_TMP": str(tmp), "BENCH_OUT": str(HERE),
                         "PYTHONPATH": str(src)}
     os.chdir(src)
-    os.execve(sys.executable, [sys.executable, "-m", "bench.sla_bench", *sys.argv[1:]], env)
+    os.execve(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]], env)
 
 
 def code_version() -> dict:

@@ -188,6 +188,15 @@ class TicketWorkflow:
     def _lean() -> bool:
         return workflow.patched(LEAN_PATCH)  # the SDK memoises the answer for the rest of the run
 
+    async def _write(self, activity: str, arg: object) -> None:
+        """A short, idempotent DB write: a local activity on the lean path, an activity before it."""
+        if self._lean():
+            await workflow.execute_local_activity(
+                activity, arg, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=DB_RETRY
+            )
+        else:
+            await workflow.execute_activity(activity, arg, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
+
     def _ready_to_continue_as_new(self) -> bool:
         # Not while a notification is still being retried: carrying it over would lose or repeat it.
         info = workflow.info()
@@ -484,14 +493,7 @@ class TicketWorkflow:
             closed_at=fields.get("closed_at", s.closed_at),
             time_entry=fields.get("time_entry"),
         )
-        if self._lean():
-            await workflow.execute_local_activity(
-                TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=DB_RETRY
-            )
-        else:
-            await workflow.execute_activity(
-                TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
-            )
+        await self._write(TicketActivity.APPLY_CHANGE, change)
         s.status, s.priority, s.assignee_user_id = change.status, change.priority, change.assignee_user_id
         s.queue, s.resolved_at, s.closed_at, s.updated_at = (
             change.queue,
@@ -540,14 +542,7 @@ class TicketWorkflow:
             plan=result.plan,
             at=workflow.now(),
         )
-        if self._lean():
-            await workflow.execute_local_activity(
-                SlaActivity.RECORD, record, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=DB_RETRY
-            )
-        else:
-            await workflow.execute_activity(
-                SlaActivity.RECORD, record, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
-            )
+        await self._write(SlaActivity.RECORD, record)
         self._publish()
         self._wake = True
 
