@@ -62,10 +62,13 @@ class PollTarget:
     customer_number: str
     credentials_ref: str | None
     is_active: bool
+    every_minutes: int | None = None  # the integration's poll interval; None: the schedule's default
 
     @classmethod
     def of(cls, row: SocIntegration, tenant: Tenant) -> "PollTarget":
-        return cls(row.id, row.source, tenant.customer_number, row.credentials_ref, row.is_active)
+        return cls(
+            row.id, row.source, tenant.customer_number, row.credentials_ref, row.is_active, row.poll_interval_minutes
+        )
 
     @property
     def pollable(self) -> bool:
@@ -81,7 +84,10 @@ def is_pollable(source: str, credentials_ref: str | None) -> bool:
 
 
 async def sync_poll_schedule(client: Client | None, target: PollTarget, every: timedelta | None = None) -> PollSchedule:
-    """Make the integration's schedule match `target`; `every=None` keeps the schedule's current interval."""
+    """Make the integration's schedule match `target`: its stored interval, else `every`, else the schedule's current
+    interval (a new schedule: the default)."""
+    if target.every_minutes:
+        every = timedelta(minutes=target.every_minutes)
     if target.source not in _POLLABLE:
         return PollSchedule(status=ScheduleStatus.NONE)  # never had a schedule: nothing to ask Temporal
     ids = {"integration_id": str(target.integration_id), "schedule_id": target.schedule_id}

@@ -27,6 +27,8 @@ class SocIntegration(SQLModel, table=True):
     field_mapping: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     credentials_ref: str | None = Field(default=None, max_length=100)
     poll_cursor: str | None = Field(default=None, max_length=2000)
+    # Minutes between polls (pollable sources); null: the default. Kept here so a lost schedule comes back as it was.
+    poll_interval_minutes: int | None = Field(default=None, ge=1, le=1440)
     # Overrides of the hub's SOC triage defaults (domain.soc.triage.TriageOverride); null: hub defaults only.
     triage_settings: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     is_active: bool = True

@@ -77,7 +77,7 @@ class IntegrationUpdate(Body):
     credentials_ref: text(100) | None = None
     field_mapping: FieldMapping | None = None
     poll_interval_minutes: PollMinutes | None = Field(
-        default=None, description="Kept in the Temporal schedule, not in the database"
+        default=None, description="Stored with the integration; the poll schedule follows it"
     )
 
     _required = field_validator("name", "is_active", "poll_interval_minutes")(not_null)
@@ -91,6 +91,7 @@ class IntegrationPublic(BaseModel):
     webhook_url: str
     field_mapping: dict[str, Any] | None
     credentials_ref: str | None
+    poll_interval_minutes: int | None = Field(description="Minutes between polls; null: the default (5)")
     is_active: bool
     previous_secret_accepted: bool = Field(description="A rotation is in its grace period: the old secret works")
     created_at: datetime
@@ -119,6 +120,7 @@ def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationP
         webhook_url=f"/api/v1/webhooks/{slug}/{row.id}",
         field_mapping=row.field_mapping,
         credentials_ref=row.credentials_ref,
+        poll_interval_minutes=row.poll_interval_minutes,
         previous_secret_accepted=row.previous_webhook_secret is not None,
         created_at=row.created_at,
         **extra,
@@ -140,13 +142,9 @@ def _check_poll_interval(minutes: int | None, source: str, credentials_ref: str 
         )
 
 
-async def _sync_schedule(
-    session: Session, row: SocIntegration, temporal: Client | None, minutes: int | None
-) -> PollSchedule:
+async def _sync_schedule(session: Session, row: SocIntegration, temporal: Client | None) -> PollSchedule:
     """After the commit: a failed schedule call must not undo the saved integration (it reports `pending`)."""
-    tenant = session.get(Tenant, row.tenant_id)
-    every = timedelta(minutes=minutes) if minutes else None
-    return await sync_poll_schedule(temporal, PollTarget.of(row, tenant), every)
+    return await sync_poll_schedule(temporal, PollTarget.of(row, session.get(Tenant, row.tenant_id)))
 
 
 def _optional_temporal(request: Request) -> Client | None:
@@ -179,6 +177,7 @@ async def create_integration(
         webhook_secret=secret,
         field_mapping=body.field_mapping.model_dump() if body.field_mapping else None,
         credentials_ref=body.credentials_ref,
+        poll_interval_minutes=body.poll_interval_minutes,
     )
     session.add(row)
     session.flush()
@@ -189,7 +188,7 @@ async def create_integration(
     )
     session.commit()
     if is_pollable(row.source, row.credentials_ref):
-        schedule = await _sync_schedule(session, row, temporal, body.poll_interval_minutes)
+        schedule = await _sync_schedule(session, row, temporal)
     else:  # webhook only: a new integration has no schedule to create or pause
         schedule = PollSchedule(status=ScheduleStatus.NONE)
     return _public(row, IntegrationCreated, webhook_secret=secret, poll_schedule=schedule)
@@ -217,20 +216,15 @@ async def update_integration(
     integration_id: UUID, body: IntegrationUpdate, principal: Admin, session: SessionDep, temporal: OptionalTemporal
 ):
     row = _integration(session, integration_id, principal)
-    changes = body.model_dump(exclude_unset=True, exclude={"poll_interval_minutes", "field_mapping"})
+    changes = body.model_dump(exclude_unset=True, exclude={"field_mapping"})
     if "field_mapping" in body.model_fields_set:  # stored whole, defaults included, exactly as on create
         changes["field_mapping"] = body.field_mapping.model_dump() if body.field_mapping else None
-    minutes = body.poll_interval_minutes
-    _check_poll_interval(minutes, row.source, changes.get("credentials_ref", row.credentials_ref))
-    if minutes is not None and temporal is None:
-        raise Problem(503, "the poll interval lives in the Temporal schedule, and Temporal is not reachable")
+    _check_poll_interval(body.poll_interval_minutes, row.source, changes.get("credentials_ref", row.credentials_ref))
     changed = apply_changes(row, changes)
-    if minutes is not None:
-        changed["poll_interval_minutes"] = minutes
     if changed:
         session.add(audit_event(principal, row.tenant_id, "soc_integration", row.id, "updated", changed))
     session.commit()
-    schedule = await _sync_schedule(session, row, temporal, minutes)
+    schedule = await _sync_schedule(session, row, temporal)
     return _public(row, IntegrationSaved, poll_schedule=schedule)
 
 

@@ -140,6 +140,7 @@ async def test_cli_sync_schedules_repairs_drift_and_is_idempotent(dev_server, hu
     missed, missed_sid = await create("sentinelone", "s1-acme")
     webhook_only, _ = await create("barracuda_xdr")
     # Drift: the schedule was lost (e.g. a new Temporal namespace), and a deactivation never reached Temporal.
+    assert (await hub.patch(f"{INTEGRATIONS}/{lost}", json={"poll_interval_minutes": 7})).status_code == 200
     await client.get_schedule_handle(lost_sid).delete()
     with Session(engine) as s:
         row = s.get(SocIntegration, missed)
@@ -152,10 +153,10 @@ async def test_cli_sync_schedules_repairs_drift_and_is_idempotent(dev_server, hu
         "soc", "sync-schedules", database_url=database_url, temporal_address=address, cwd=tmp_path
     )
     assert code == 0, out + err
-    assert line_of(out, lost).endswith(f"active | {lost_sid} | every 5 min")
+    assert line_of(out, lost).endswith(f"active | {lost_sid} | every 7 min")  # the stored interval, not 5
     assert f"paused | {missed_sid}" in line_of(out, missed)
     assert line_of(out, webhook_only).endswith(": none")
-    assert await schedule_of(client, lost_sid) == (False, [timedelta(minutes=5)], lost)
+    assert await schedule_of(client, lost_sid) == (False, [timedelta(minutes=7)], lost)
     assert (await schedule_of(client, missed_sid))[0] is True
 
     again, out2, err2 = await psa(
@@ -165,7 +166,7 @@ async def test_cli_sync_schedules_repairs_drift_and_is_idempotent(dev_server, hu
     assert [line_of(out2, i) for i in (lost, missed, webhook_only)] == [
         line_of(out, i) for i in (lost, missed, webhook_only)
     ]
-    assert await schedule_of(client, lost_sid) == (False, [timedelta(minutes=5)], lost)
+    assert await schedule_of(client, lost_sid) == (False, [timedelta(minutes=7)], lost)
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
