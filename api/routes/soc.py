@@ -450,6 +450,11 @@ class IncidentPublic(BaseModel):
     alert_count: int
     first_alert_at: datetime
     last_alert_at: datetime
+    vendor_status: str | None = Field(default=None, description="The vendor's view: new ... resolved, over all alerts")
+    vendor_resolved_at: datetime | None = None
+    paged_level: int | None = Field(default=None, description="P1: the on-call level paged last")
+    acknowledged_by: UUID | None = None
+    acknowledged_at: datetime | None = None
     containment: ContainmentProposal | None = None
 
 

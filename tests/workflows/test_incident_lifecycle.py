@@ -204,6 +204,9 @@ async def test_p1_page_acknowledged_in_time_pages_nobody_else(api, env, engine, 
         assert level1.call_count == 1 and level2.call_count == 0
     row = await eventually(lambda: (i := incident(engine, host)) and i.acknowledged_at and i)
     assert row.acknowledged_by == soc["tech_user"].id and row.paged_level == 1
+    shown = (await api.get(f"/api/v1/soc/incidents/{inc.key}", headers=auth(soc["tech"]))).json()
+    assert (shown["paged_level"], shown["acknowledged_by"]) == (1, str(soc["tech_user"].id))
+    assert shown["vendor_status"] == "new" and shown["acknowledged_at"] is not None
     text = await eventually(lambda: (n := "\n".join(notes(engine, tkt.id))) and "bestätigt von" in n and n)
     assert "Bereitschaft Stufe 1/2 alarmiert" in text and "Stufe 2/2" not in text
 
