@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -40,7 +40,8 @@ class Site(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    # One contact per address and tenant, whatever the case: the API checks first, the index closes the race.
+    __table_args__ = (Index("uq_contacts_tenant_email_ci", "tenant_id", func.lower(text("email")), unique=True),)
 
     id: uuid.UUID = id_field()
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")

@@ -3,7 +3,9 @@
 import uuid
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
+from hub.db import session_scope
 from models import Contact
 from tests.api import (
     assert_auth_required,
@@ -14,7 +16,7 @@ from tests.api import (
     nothing_written,
     row,
 )
-from tests.factories import make_contact, unique
+from tests.factories import make_contact, make_tenant, unique
 
 CONTACTS = "/api/v1/contacts"
 
@@ -149,3 +151,16 @@ async def test_missing_or_invalid_key_is_unauthorized(api, engine, w, method, it
     contact = make_contact(engine, w.a)
     with nothing_written(engine):
         await assert_auth_required(api, method, f"{CONTACTS}/{contact.id}" if item else CONTACTS)
+
+
+def test_the_database_refuses_one_address_in_two_spellings(engine):
+    """The API's check can race; the case-insensitive unique index cannot."""
+    tenant = make_tenant(engine)
+    address = f"{unique('anna')}@example.de"
+    with session_scope(engine) as s:
+        s.add(Contact(tenant_id=tenant.id, first_name="Anna", last_name="Alt", email=address))
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.add(Contact(tenant_id=tenant.id, first_name="Anna", last_name="Alt", email=address.upper()))
+    other = make_tenant(engine)
+    with session_scope(engine) as s:  # another tenant may have the same address
+        s.add(Contact(tenant_id=other.id, first_name="Anna", last_name="Alt", email=address.upper()))
