@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -40,6 +40,8 @@ from pydantic import (
     model_validator,
 )
 
+from domain.regions import DEFAULT_TIME_ZONES, Country
+
 __all__ = [
     "BusinessCalendar",
     "CalendarSpec",
@@ -48,9 +50,6 @@ __all__ = [
     "MAX_CLOSED_DAYS",
 ]
 
-Country = Literal["DE", "AT", "CH"]
-
-DEFAULT_TIME_ZONES: dict[str, str] = {"DE": "Europe/Berlin", "AT": "Europe/Vienna", "CH": "Europe/Zurich"}
 
 # Safety bound: searching for the next opening gives up after this many consecutive closed days (~10 years).
 MAX_CLOSED_DAYS = 3660
