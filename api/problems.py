@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every error, so clients always get a message saying what is wrong."""
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,8 +47,55 @@ _TITLES = {
 }
 
 
-def _loc(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc if p != "body") or "body"
+# Request validation errors point at the offending field by its full path in the submitted JSON, e.g.
+# ``spec.hours.0.0`` or ``document.levels.1.name``.
+# Domain validators that check several fields at once say which one is wrong: "levels.1.name: duplicate ...".
+_FIELD_PREFIX = re.compile(r"^Value error, ([A-Za-z_]\w*(?:\.\w+)*): (.+)$", re.DOTALL)
+_UNKNOWN = object()
+
+
+def _walk(loc: list[Any], body: Any) -> list[Any]:
+    """The error location as a path through the submitted JSON: drop the union tags pydantic inserts
+    (``percent_used`` in ``levels.0.trigger.percent_used.percent``, ``RoleRecipient`` in recipients) and its
+    ``[key]`` marker (``targets.P9.[key]`` -> ``targets.P9``)."""
+    path: list[Any] = []
+    node = body
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if part == "[key]":
+            continue  # pydantic's marker for a bad dict key: the path already ends at that key
+        if node is _UNKNOWN:
+            path.append(part)
+        elif isinstance(node, dict) and str(part) in node:
+            path.append(part)
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and not (last and isinstance(node, dict)):
+            continue  # a tag of a union member, not a key of the input
+        else:
+            path.append(part)  # a missing field or a normalised key (weekday "mon" -> 0): the input ends here
+            node = _UNKNOWN
+    return path
+
+
+def validation_problem(errors: list[dict[str, Any]], body: Any) -> Problem:
+    """A 422 problem whose ``errors`` carry the full location of each pydantic error; ``detail`` names the first."""
+    out = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        message = str(error.get("msg", "invalid"))
+        match = _FIELD_PREFIX.match(message) if error.get("type") == "value_error" else None
+        if match:
+            loc += [int(p) if p.isdigit() else p for p in match.group(1).split(".")]
+            message = f"Value error, {match.group(2)}"
+        if loc and loc[0] == "body":
+            loc = _walk(loc[1:], body)
+        field = ".".join(str(p) for p in loc) or "body"
+        out.append({"field": field, "message": message})
+    first = out[0] if out else {"field": "body", "message": "invalid request"}
+    return Problem(422, f"{first['field']}: {first['message']}", errors=out)
 
 
 def install(app: FastAPI) -> None:
@@ -65,9 +113,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _loc(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
-        first = errors[0] if errors else {"field": "body", "message": "invalid request"}
-        return problem_response(422, "Unprocessable Content", f"{first['field']}: {first['message']}", errors=errors)
+        problem = validation_problem(list(exc.errors()), exc.body)
+        return problem_response(422, "Unprocessable Content", problem.detail, **problem.extra)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

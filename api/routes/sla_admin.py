@@ -6,16 +6,12 @@ see them. Every write leaves an audit event with tenant_id NULL. A 422 for an in
 field by its full path in the request, e.g. ``spec.hours.0.0`` or ``document.levels.1.name``.
 """
 
-import re
-from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -48,77 +44,11 @@ from domain.tickets import TicketStatus
 from models import BusinessCalendarRow, Contract, EscalationPolicy, EscalationPolicyVersion, SlaDefinitionRow, Tenant
 from models.base import utcnow
 
-# --- validation errors that point at the offending field --------------------------------------------------------
-
-# Domain validators that check several fields at once say which one is wrong: "levels.1.name: duplicate ...".
-_FIELD_PREFIX = re.compile(r"^Value error, ([A-Za-z_]\w*(?:\.\w+)*): (.+)$", re.DOTALL)
-_UNKNOWN = object()
-
-
-def _walk(loc: list[Any], body: Any) -> list[Any]:
-    """The error location as a path through the submitted JSON: drop the union tags pydantic inserts
-    (``percent_used`` in ``levels.0.trigger.percent_used.percent``, ``RoleRecipient`` in recipients) and its
-    ``[key]`` marker (``targets.P9.[key]`` -> ``targets.P9``)."""
-    path: list[Any] = []
-    node = body
-    for i, part in enumerate(loc):
-        last = i == len(loc) - 1
-        if part == "[key]":
-            continue  # pydantic's marker for a bad dict key: the path already ends at that key
-        if node is _UNKNOWN:
-            path.append(part)
-        elif isinstance(node, dict) and str(part) in node:
-            path.append(part)
-            node = node[str(part)]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(part, str) and not (last and isinstance(node, dict)):
-            continue  # a tag of a union member, not a key of the input
-        else:
-            path.append(part)  # a missing field or a normalised key (weekday "mon" -> 0): the input ends here
-            node = _UNKNOWN
-    return path
-
-
-def validation_problem(errors: list[dict[str, Any]], body: Any) -> Problem:
-    """A 422 problem whose ``errors`` carry the full location of each pydantic error; ``detail`` names the first."""
-    out = []
-    for error in errors:
-        loc = list(error.get("loc", ()))
-        message = str(error.get("msg", "invalid"))
-        match = _FIELD_PREFIX.match(message) if error.get("type") == "value_error" else None
-        if match:
-            loc += [int(p) if p.isdigit() else p for p in match.group(1).split(".")]
-            message = f"Value error, {match.group(2)}"
-        if loc and loc[0] == "body":
-            loc = _walk(loc[1:], body)
-        field = ".".join(str(p) for p in loc) or "body"
-        out.append({"field": field, "message": message})
-    first = out[0] if out else {"field": "body", "message": "invalid request"}
-    return Problem(422, f"{first['field']}: {first['message']}", errors=out)
-
-
-class FieldErrorRoute(APIRoute):
-    """Request validation errors of these routes become problems that point at the offending field."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                raise validation_problem(list(exc.errors()), exc.body) from None
-
-        return route_handler
-
-
-router = APIRouter(route_class=FieldErrorRoute)
-calendars = APIRouter(prefix="/calendars", tags=["sla"], route_class=FieldErrorRoute)
-definitions = APIRouter(prefix="/sla-definitions", tags=["sla"], route_class=FieldErrorRoute)
-policies = APIRouter(prefix="/escalation-policies", tags=["sla"], route_class=FieldErrorRoute)
-simulation = APIRouter(prefix="/sla", tags=["sla"], route_class=FieldErrorRoute)
+router = APIRouter()
+calendars = APIRouter(prefix="/calendars", tags=["sla"])
+definitions = APIRouter(prefix="/sla-definitions", tags=["sla"])
+policies = APIRouter(prefix="/escalation-policies", tags=["sla"])
+simulation = APIRouter(prefix="/sla", tags=["sla"])
 
 Admin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
 Reader = Annotated[Principal, Depends(require_roles(*MSP_ROLES))]
