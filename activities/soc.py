@@ -3,6 +3,7 @@ the triage policy, keep the incident record, and page on-call for P1 incidents."
 
 from uuid import UUID
 
+import httpx
 from pydantic import ValidationError
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +72,8 @@ class SocActivities:
     def __init__(self, engine: Engine, settings: Settings | None = None):
         self.engine = engine
         self.settings = settings or get_settings()
+        # One client for all pages: keep-alive, and no TLS context built per page.
+        self._http = httpx.Client(timeout=httpx.Timeout(self.settings.notify_timeout), follow_redirects=False)
 
     @activity.defn(name=SocActivity.RECORD_ALERT)
     def record_alert(self, req: RecordAlert) -> RecordedAlert:
@@ -201,7 +204,13 @@ class SocActivities:
         Idempotency-Key, so a retry repeats the same page and the paging tool can drop it."""
         ids = {"incident": req.incident_key, "level": req.level, "key": req.key, "tenant_id": str(req.tenant_id)}
         try:
-            post_json(req.url, page_body(req), idempotency_key=req.key, timeout=self.settings.notify_timeout)
+            post_json(
+                req.url,
+                page_body(req),
+                idempotency_key=req.key,
+                timeout=self.settings.notify_timeout,
+                client=self._http,
+            )
         except WebhookError as err:
             log.warning("page failed", **ids, error=str(err), attempt=activity.info().attempt)
             # A 4xx other than timeout/rate limit will not heal by retrying: the next level is paged instead.
