@@ -52,16 +52,15 @@ from temporalio.exceptions import ApplicationError
 from connectors.http import VendorAuthError, VendorError
 from connectors.rocketcyber import RocketCyberClient
 from connectors.sentinelone import SentinelOneClient
-from domain.soc.alerts import NormalizedAlert, Source, correlation_key, deduplicate
-from domain.soc.incident_flow import IncidentAlert, IncidentInput
+from domain.soc.alerts import NormalizedAlert, Source, deduplicate
+from domain.soc.incident_flow import IncidentAlert
 from domain.soc.normalize import get_path, timestamp
 from domain.soc.polling import POLLABLE_SOURCES, PollCursor, PollPageRequest, PollPageResult, SocPollActivity
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.logging import get_logger
 from models import SocIntegration, Tenant
-from workflows.common import SOC_TASK_QUEUE
-from workflows.incident import IncidentWorkflow
+from workflows.incident import hand_over_alert
 
 log = get_logger(__name__)
 ENV_PREFIX = "PSA_SOC_CREDENTIALS__"
@@ -312,18 +311,11 @@ class SocPollActivities:
         return deduplicate(alerts), skipped
 
     async def _hand_over(self, integration: _Integration, alert: NormalizedAlert) -> None:
-        """Exactly the webhook's path: signal-with-start `incident-<key>` with the integration's tenant."""
-        key = correlation_key(alert, integration.customer_number)
-        await self.temporal.start_workflow(
-            IncidentWorkflow.run,
-            IncidentInput(key=key),
-            id=f"incident-{key}",
-            task_queue=SOC_TASK_QUEUE,
-            start_signal="alert",
-            start_signal_args=[
-                IncidentAlert(alert=alert, tenant_id=integration.tenant_id, customer_number=integration.customer_number)
-            ],
-        )
+        """Exactly the webhook's path (`hand_over_alert`), with the integration's tenant."""
+        item = IncidentAlert(alert=alert, tenant_id=integration.tenant_id, customer_number=integration.customer_number)
+        if not await hand_over_alert(self.temporal, item):
+            # Retryable: the activity is retried, and the page with it (the incident drops repeats).
+            raise ApplicationError(f"incident for alert {alert.dedupe_key} could not take it right now")
 
     def _save_cursor(self, integration_id: UUID, expected: str | None, new: str) -> bool:
         """Compare-and-set: only if the cursor is still the one this page started from."""

@@ -21,12 +21,13 @@ import uuid
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.client import Client
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.soc.alerts import AlertStatus, NormalizedAlert
+    from domain.soc.alerts import AlertStatus, NormalizedAlert, correlation_key
     from domain.soc.incident_flow import (
         ACKNOWLEDGE_ROLES,
         CONTAINMENT_ROLES,
@@ -51,7 +52,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.soc.triage import TriagePolicy, incident_vendor_status, is_settled
     from domain.ticket_flow import TicketWorkflowInput
     from domain.tickets import NewTicket, Priority, SystemTransition, TicketStatus
-    from workflows.common import CUSTOMER_ID, PROCESS, TICKET_PRIORITY, TICKETS_TASK_QUEUE, ticket_workflow_id
+    from workflows.common import (
+        CUSTOMER_ID,
+        PROCESS,
+        SOC_TASK_QUEUE,
+        TICKET_PRIORITY,
+        TICKETS_TASK_QUEUE,
+        ticket_workflow_id,
+    )
     from workflows.ticket import LOCAL_DB_TIMEOUT, TicketWorkflow
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -636,3 +644,26 @@ def _note(alert: NormalizedAlert) -> str:
     if alert.mitre_techniques:
         lines.append("MITRE ATT&CK: " + ", ".join(alert.mitre_techniques))
     return "\n".join(lines)
+
+
+async def hand_over_alert(client: Client, item: IncidentAlert, attempts: int = 3) -> str | None:
+    """The durable hand-over of one alert, for the webhook and the poller alike: signal-with-start of its incident
+    `incident-<key>`. Returns the workflow id once the alert is in the incident's history, or None when every
+    attempt met a start race (the time-skipping test server answers "already started" when two deliveries start
+    the same incident at one moment; the next attempt signals the running incident)."""
+    key = correlation_key(item.alert, item.customer_number)
+    workflow_id = f"incident-{key}"
+    for _ in range(attempts):
+        try:
+            await client.start_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(key=key),
+                id=workflow_id,
+                task_queue=SOC_TASK_QUEUE,
+                start_signal="alert",
+                start_signal_args=[item],
+            )
+            return workflow_id
+        except WorkflowAlreadyStartedError:
+            continue
+    return None

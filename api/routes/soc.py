@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import NowDep, Principal, SessionDep, TemporalDep, get_engine, get_scoped, require_roles
@@ -30,7 +30,7 @@ from domain.roles import Role
 from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, correlation_key
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
 from domain.soc.generic import normalize_generic
-from domain.soc.incident_flow import ContainmentDecision, ContainmentProposal, IncidentAlert, IncidentInput
+from domain.soc.incident_flow import ContainmentDecision, ContainmentProposal, IncidentAlert
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.signatures import SignatureError, verify
@@ -38,8 +38,7 @@ from hub.db import session_scope
 from hub.logging import get_logger
 from hub.soc_schedules import PollSchedule, PollTarget, ScheduleStatus, is_pollable, sync_poll_schedule
 from models import SocAlert, SocIncident, SocIntegration, Tenant, WebhookDelivery
-from workflows.common import SOC_TASK_QUEUE
-from workflows.incident import IncidentWorkflow
+from workflows.incident import IncidentWorkflow, hand_over_alert
 
 log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
@@ -348,26 +347,6 @@ def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[Normal
     return [normalize_generic(i, iid) for i in items]
 
 
-async def _hand_over(temporal: Client, key: str, item: IncidentAlert) -> bool:
-    """Signal-with-start: the alert is in the incident's history (durable) when this returns True."""
-    for _ in range(3):
-        try:
-            await temporal.start_workflow(
-                IncidentWorkflow.run,
-                IncidentInput(key=key),
-                id=f"incident-{key}",
-                task_queue=SOC_TASK_QUEUE,
-                start_signal="alert",
-                start_signal_args=[item],
-            )
-            return True
-        except WorkflowAlreadyStartedError:
-            # Two deliveries started the same incident at the same moment (the time-skipping test server answers
-            # so): the incident runs now, and the next attempt signals it.
-            continue
-    return False
-
-
 @router.post(
     "/webhooks/{source}/{integration_id}",
     status_code=202,
@@ -423,13 +402,12 @@ async def receive_webhook(
     unchanged = await run_in_threadpool(_stored_unchanged, engine, row.tenant_id, alerts)
     incidents = []
     for alert in alerts:
-        key = correlation_key(alert, tenant.customer_number)
         if alert.dedupe_key not in unchanged:
             item = IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
-            if not await _hand_over(temporal, key, item):
+            if not await hand_over_alert(temporal, item):
                 await _log_off_loop(engine, source, iid, request, body, False, "handover_conflict", webhook_id)
                 raise Problem(503, "the incident could not take the alert right now; deliver again later")
-        incidents.append(f"incident-{key}")
+        incidents.append(f"incident-{correlation_key(alert, tenant.customer_number)}")
     reason = "duplicate" if len(unchanged) == len(alerts) else ("partly_duplicate" if unchanged else None)
     await _log_off_loop(engine, source, iid, request, body, True, reason, webhook_id)
     return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
