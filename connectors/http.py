@@ -14,13 +14,36 @@ import random
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
 USER_AGENT = "msp-hub"
 _ERROR_BODY_CHARS = 200
 T = TypeVar("T")
+
+
+class HttpClientOwner:
+    """A connector that uses the httpx client it is given (tests, connection reuse) or owns one and closes it;
+    an async context manager either way."""
+
+    _http: httpx.AsyncClient
+    _own_http: bool
+
+    def _init_http(self, client: httpx.AsyncClient | None, **options: Any) -> httpx.AsyncClient:
+        self._own_http = client is None
+        self._http = client or httpx.AsyncClient(**options)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 class VendorError(Exception):

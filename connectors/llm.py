@@ -13,13 +13,13 @@ credentials or query and never contain the API key.
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import openai
 from openai.types.chat import ChatCompletion
 
-from connectors.http import USER_AGENT, describe, scrub
+from connectors.http import USER_AGENT, HttpClientOwner, describe, scrub
 
 _ERROR_BODY_CHARS = 200
 # Local servers (vLLM, Ollama) ignore the key but the openai client insists on one.
@@ -63,7 +63,7 @@ class ChatAnswer:
     finish_reason: str | None
 
 
-class LlmClient:
+class LlmClient(HttpClientOwner):
     """`async with LlmClient(url, key, model, timeout) as llm: answer = await llm.chat(messages)`."""
 
     def __init__(
@@ -83,8 +83,7 @@ class LlmClient:
         self.timeout = timeout
         self._where = describe("LLM", "POST", base_url.rstrip("/") + "/chat/completions")
         self._secrets = (api_key,) if api_key else ()
-        self._own_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, headers={"User-Agent": USER_AGENT})
+        self._init_http(http_client, timeout=timeout, headers={"User-Agent": USER_AGENT})
         self._openai = openai.AsyncOpenAI(
             base_url=base_url.strip(),
             api_key=api_key or _NO_KEY,
@@ -92,16 +91,6 @@ class LlmClient:
             max_retries=0,
             http_client=self._http,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
 
     async def chat(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.2) -> ChatAnswer:
         """The assistant's text for `messages`, or a typed `LlmError`."""

@@ -9,11 +9,11 @@ Auth is a static provider API key sent as `Authorization: Bearer <key>`. The bas
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
-from connectors.http import USER_AGENT, VendorResponseError, describe, iso_utc, request_json
+from connectors.http import USER_AGENT, HttpClientOwner, VendorResponseError, describe, iso_utc, request_json
 
 VENDOR = "RocketCyber"
 DEFAULT_BASE_URL = "https://api-us.rocketcyber.com/v3"
@@ -33,7 +33,7 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class RocketCyberClient:
+class RocketCyberClient(HttpClientOwner):
     def __init__(
         self,
         base_url: str,
@@ -50,21 +50,10 @@ class RocketCyberClient:
         self.account_id = account_id
         self._key = api_key
         self._timeout = timeout
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._init_http(client, timeout=timeout, follow_redirects=False)
 
     def __repr__(self) -> str:
         return f"RocketCyberClient({self.base_url!r}, account_id={self.account_id!r})"
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     async def incidents_page(
         self,
@@ -92,7 +81,7 @@ class RocketCyberClient:
         url = self.base_url + INCIDENTS_PATH
         headers = {"Authorization": f"Bearer {self._key}", "Accept": "application/json", "User-Agent": USER_AGENT}
         body = await request_json(
-            self._client,
+            self._http,
             "GET",
             url,
             vendor=VENDOR,

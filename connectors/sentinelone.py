@@ -13,11 +13,11 @@ Typical use in a poll activity, one page per call so the cursor can be persisted
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
-from connectors.http import USER_AGENT, VendorResponseError, describe, iso_utc, request_json
+from connectors.http import USER_AGENT, HttpClientOwner, VendorResponseError, describe, iso_utc, request_json
 
 VENDOR = "SentinelOne"
 THREATS_PATH = "/web/api/v2.1/threats"
@@ -32,7 +32,7 @@ class ThreatsPage:
     total_items: int | None = None
 
 
-class SentinelOneClient:
+class SentinelOneClient(HttpClientOwner):
     def __init__(
         self, base_url: str, api_token: str, *, client: httpx.AsyncClient | None = None, timeout: float = 30.0
     ):
@@ -41,28 +41,17 @@ class SentinelOneClient:
         self.base_url = base_url.rstrip("/")
         self._token = api_token
         self._timeout = timeout
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._init_http(client, timeout=timeout, follow_redirects=False)
 
     def __repr__(self) -> str:
         return f"SentinelOneClient({self.base_url!r})"
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[Any, str]:
         url = self.base_url + path
         headers = {"Authorization": f"ApiToken {self._token}", "Accept": "application/json", "User-Agent": USER_AGENT}
         secrets = (self._token,)
         body = await request_json(
-            self._client, method, url, vendor=VENDOR, timeout=self._timeout, secrets=secrets, headers=headers, **kwargs
+            self._http, method, url, vendor=VENDOR, timeout=self._timeout, secrets=secrets, headers=headers, **kwargs
         )
         return body, describe(VENDOR, method, url)
 
