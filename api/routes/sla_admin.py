@@ -123,7 +123,8 @@ def create_calendar(body: CalendarCreate, principal: Admin, session: SessionDep)
     "/{calendar_id}",
     response_model=CalendarPublic,
     summary="Rename or replace a calendar (MSP admins)",
-    description="Tickets already running keep the due times computed with the old calendar.",
+    description="Tickets already running keep the due times computed with the old calendar."
+    " To apply the change to them, re-pin: POST /api/v1/sla/repin (or /tickets/{id}/sla/repin).",
 )
 def update_calendar(calendar_id: UUID, body: CalendarUpdate, principal: Admin, session: SessionDep):
     row = _load_calendar(session, calendar_id)
@@ -234,7 +235,8 @@ def create_definition(body: SlaDefinitionCreate, principal: Admin, session: Sess
     "/{definition_id}",
     response_model=SlaDefinitionPublic,
     summary="Change an SLA definition",
-    description="MSP admins. Tickets already running keep the targets they started with.",
+    description="MSP admins. Tickets already running keep the targets they started with."
+    " To apply the change to them, re-pin: POST /api/v1/sla/repin (or /tickets/{id}/sla/repin).",
 )
 def update_definition(definition_id: UUID, body: SlaDefinitionUpdate, principal: Admin, session: SessionDep):
     row = _load_definition(session, definition_id)
@@ -443,8 +445,8 @@ def create_policy_version(policy_id: UUID, body: EscalationPolicyDocument, princ
     response_model=EscalationPolicyPublic,
     summary="Make a version the active one",
     description="Tickets pin the policy version they started with, so activating a version affects "
-    "new tickets only; running tickets keep escalating by their version. Activating the "
-    "active version again changes nothing.",
+    "new tickets only; running tickets keep escalating by their version (re-pin them with POST /api/v1/sla/repin). "
+    "Activating the active version again changes nothing.",
 )
 def activate_policy_version(policy_id: UUID, version: VersionNumber, principal: Admin, session: SessionDep):
     policy = _load_policy(session, policy_id)
