@@ -42,7 +42,7 @@ from api.schemas.tickets import (
 )
 from api.ticket_commands import TicketPending, TicketRejected, open_ticket, query_sla, update_ticket
 from domain.roles import TICKET_AGENT_ROLES, Role
-from domain.sla import SlaState
+from domain.sla import SlaCarry, SlaState
 from domain.sla import plan as sla_plan
 from domain.tickets import (
     Actor,
@@ -253,22 +253,7 @@ async def get_sla(ticket_id: UUID, principal: CurrentUser, session: SessionDep, 
                 clocks=[],
             )
     if carry is not None:
-        _, live = sla_plan(carry.context, carry.clocks, now)
-        clocks = [
-            _clock_public(
-                v.kind.value, v.target_minutes, v.state, v.due_at, v.used_seconds, v.paused_seconds, v.stopped_at
-            )
-            for v in live.clocks
-        ]
-        return TicketSlaPublic(
-            ticket_id=ticket_id,
-            state=live.state.value,
-            live=True,
-            time_zone=carry.context.calendar.time_zone,
-            sla_definition_id=carry.context.definition_id,
-            escalation_policy_version_id=carry.context.policy_version_id,
-            clocks=clocks,
-        )
+        return _live_sla(ticket_id, carry, now)
     rows = session.exec(select(TicketSla).where(TicketSla.ticket_id == ticket_id)).all()
     clocks = [
         _clock_public(r.kind, r.target_minutes, r.state, r.due_at, r.used_seconds, r.paused_seconds, r.stopped_at)
@@ -306,8 +291,26 @@ async def repin_sla(
         raise Problem(409, str(err), "Conflict") from None
     except TicketPending:
         raise Problem(503, "the ticket workflow did not answer in time; the change may still be applied") from None
-    sla = await get_sla(ticket_id, principal, session, temporal, now)
-    return SlaRepinPublic(changed=result.changed, reason=result.reason, sla=sla)
+    # The answer carries the clock the workflow holds now: no second round trip to ask for it.
+    return SlaRepinPublic(changed=result.changed, reason=result.reason, sla=_live_sla(ticket_id, result.carry, now))
+
+
+def _live_sla(ticket_id: UUID, carry: SlaCarry, now: datetime) -> TicketSlaPublic:
+    """The running clock as of `now`, computed from what the workflow holds."""
+    _, live = sla_plan(carry.context, carry.clocks, now)
+    clocks = [
+        _clock_public(v.kind.value, v.target_minutes, v.state, v.due_at, v.used_seconds, v.paused_seconds, v.stopped_at)
+        for v in live.clocks
+    ]
+    return TicketSlaPublic(
+        ticket_id=ticket_id,
+        state=live.state.value,
+        live=True,
+        time_zone=carry.context.calendar.time_zone,
+        sla_definition_id=carry.context.definition_id,
+        escalation_policy_version_id=carry.context.policy_version_id,
+        clocks=clocks,
+    )
 
 
 def _clock_public(kind: str, target: int, state: str, due_at, used: int, paused: int, stopped_at) -> SlaClockPublic:  # noqa: ANN001
