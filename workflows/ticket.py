@@ -288,16 +288,7 @@ class TicketWorkflow:
         async with self._lock:
             if self._state.status == TicketStatus.CLOSED:
                 return
-            try:
-                check_transition(
-                    self._state.status,
-                    req.to_status,
-                    actor_role=Role.MSP_TECH,
-                    now=workflow.now(),
-                    resolved_at=self._state.resolved_at,
-                    reopen_days=self._state.reopen_days,
-                )
-            except TransitionError:
+            if self._transition_error(req.to_status, Role.MSP_TECH) is not None:
                 unchanged = f"Status bleibt '{self._state.status.value}': '{req.to_status.value}' ist nicht zulässig."
                 await self._apply(
                     EventKind.COMMENTED,
@@ -425,17 +416,23 @@ class TicketWorkflow:
     def _check_transition(self, req: TransitionRequest) -> None:
         # In the validator this rejects the update before it reaches history; in the handler (a concurrent
         # update changed the status meanwhile) it fails the update with the same message.
+        if (error := self._transition_error(req.to_status, req.actor.role)) is not None:
+            raise ApplicationError(error, type="InvalidTransition", non_retryable=True)
+
+    def _transition_error(self, to: TicketStatus, role: Role) -> str | None:
+        """Why the ticket may not go to `to` now, for an actor of `role`; None if it may."""
         try:
             check_transition(
                 self._state.status,
-                req.to_status,
-                actor_role=req.actor.role,
+                to,
+                actor_role=role,
                 now=workflow.now(),
                 resolved_at=self._state.resolved_at,
                 reopen_days=self._state.reopen_days,
             )
         except TransitionError as err:
-            raise ApplicationError(str(err), type="InvalidTransition", non_retryable=True) from None
+            return str(err)
+        return None
 
     async def _change_status(
         self, to: TicketStatus, actor: UUID | None, note: str | None, reason: str | None = None
