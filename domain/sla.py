@@ -280,10 +280,7 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
             cs.clocks[kind] = clock
     elif ev.kind == SlaEventKind.PRIORITY_CHANGED and ev.priority is not None:
         cs.priority = ev.priority
-        targets = ctx.definition.targets.get(cs.priority)
-        for kind, clock in cs.clocks.items():
-            clock.target_minutes = targets.minutes(kind) if targets else None
-            clock.due_at = None
+        _retarget(cs, ctx.definition)
     elif ev.kind == SlaEventKind.QUEUE_CHANGED:
         cs.queue = ev.queue
     elif ev.kind == SlaEventKind.STATUS_CHANGED and ev.status is not None:
@@ -303,9 +300,7 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
                 _first_response(cs, ev.at)
             now_paused = new in pauses
             if now_paused != was_paused:
-                for clock in cs.clocks.values():
-                    if clock.stopped_at is None and (clock.running_since or clock.paused_since):
-                        _run(clock, ev.at, now_paused)
+                _switch_running(cs, ev.at, now_paused)
     elif ev.kind == SlaEventKind.AGENT_PUBLIC_REPLY:
         _first_response(cs, ev.at)
         update = cs.clocks.get(TargetKind.UPDATE)
@@ -325,6 +320,21 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
             update.due_at = None
             _run(update, ev.at, cs.status in pauses)
     return cs
+
+
+def _retarget(cs: ClockSet, definition: SlaDefinition) -> None:
+    """Targets of the ticket's priority from `definition`, keeping the time used; due instants are re-planned."""
+    targets = definition.targets.get(cs.priority)
+    for kind, clock in cs.clocks.items():
+        clock.target_minutes = targets.minutes(kind) if targets else None
+        clock.due_at = None
+
+
+def _switch_running(cs: ClockSet, at: datetime, paused: bool) -> None:
+    """Every clock still counting goes on as paused or running from `at`."""
+    for clock in cs.clocks.values():
+        if clock.stopped_at is None and (clock.running_since or clock.paused_since):
+            _run(clock, at, paused)
 
 
 def _first_response(cs: ClockSet, at: datetime) -> None:
@@ -442,16 +452,10 @@ def repin(old: SlaContext, new: SlaContext, cs: ClockSet, at: datetime) -> Clock
     cal = calendar_for(old, cs.priority)
     for clock in cs.clocks.values():
         _accumulate(clock, cal, at)
-    targets = new.definition.targets.get(cs.priority)
-    for kind, clock in cs.clocks.items():
-        clock.target_minutes = targets.minutes(kind) if targets else None
-        clock.due_at = None
-    was_paused = cs.status in old.definition.pause_statuses
+    _retarget(cs, new.definition)
     now_paused = cs.status in new.definition.pause_statuses
-    if was_paused != now_paused:
-        for clock in cs.clocks.values():
-            if clock.stopped_at is None and (clock.running_since or clock.paused_since):
-                _run(clock, at, now_paused)
+    if (cs.status in old.definition.pause_statuses) != now_paused:
+        _switch_running(cs, at, now_paused)
     return cs
 
 
