@@ -1,26 +1,24 @@
 """The FastAPI application: thin; it validates, checks tenant and role, then talks to Temporal or the DB."""
 
 import asyncio
-import time
-import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import problems
+from api.middleware import BodyLimit, RequestLog
 from api.routes import assets, contacts, health, sla_admin, sla_repin, soc, soc_incidents, tenants, tickets
 from hub.config import Settings, get_settings
-from hub.db import make_engine
+from hub.db import GroupCommit, make_engine
 from hub.logging import get_logger
+from hub.soc_inbox import InboxDispatcher, InboxSettings
 from hub.temporal import connect
 
 log = get_logger(__name__)
-MAX_BODY_BYTES = 1024 * 1024
 
 
 async def _connect_forever(app: FastAPI, settings: Settings) -> None:
@@ -53,7 +51,9 @@ def create_app(
         task = None
         if app.state.temporal is None:
             task = asyncio.create_task(_connect_forever(app, settings))
+        app.state.soc_inbox.start()  # alerts a stopped API left in the inbox go on at once
         yield
+        await app.state.soc_inbox.stop()
         if task:
             task.cancel()
         if own_engine:
@@ -70,34 +70,17 @@ def create_app(
     app.state.temporal = temporal
     # "Now" for live SLA figures; tests pass the time-skipping server's clock.
     app.state.clock = clock
+    app.state.soc_accepts = GroupCommit(lambda: app.state.engine)  # the webhook's commits, batched
+    app.state.soc_inbox = InboxDispatcher(
+        lambda: app.state.engine,
+        lambda: app.state.temporal,
+        InboxSettings(concurrency=settings.soc_inbox_concurrency),
+    )
     problems.install(app)
 
-    @app.middleware("http")
-    async def log_requests(request: Request, call_next):
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["X-Request-ID"] = request_id
-        log.info(
-            "request",
-            request_id=request_id,
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        return response
-
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return problems.problem_response(413, "Content Too Large", f"request body exceeds {MAX_BODY_BYTES} bytes")
-        return await call_next(request)
+    # The last added runs first: every request, also one refused for its size, gets an id and a log line.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestLog)
 
     app.include_router(health.router)
     for module in (tenants, contacts, assets, tickets, sla_admin, sla_repin, soc, soc_incidents):

@@ -14,9 +14,11 @@ __all__ = ["run_from_snapshot", "time_webhook_steps"]
 
 
 def time_webhook_steps(path: str) -> None:
-    """Wall time of the webhook route's steps, without touching its code: the integration lookup (the route's
-    `Session` block), signal-with-start (`Client.start_workflow`) and the delivery log (`_log`, its own commit).
-    The synchronous steps run on the event loop, so every in-flight request waits for them. Written at exit."""
+    """Wall time of the webhook route's steps and of the inbox dispatcher's hand-overs, without touching their code:
+    the integration lookup (`_lookup`), the accept transaction (`_accept`: stored-alert check, inbox rows, delivery
+    log), the log of a rejected delivery (`_log`) and signal-with-start (`Client.start_workflow`, only the dispatcher
+    calls it in the API process). Each span is kept with its end (epoch s), so the storm and the probe after the
+    drain can be told apart. Written at exit."""
     import atexit
     import json
     import time
@@ -25,36 +27,31 @@ def time_webhook_steps(path: str) -> None:
 
     import api.routes.soc as route
 
-    spans: dict[str, list[float]] = {"lookup": [], "signal_with_start": [], "delivery_log": []}
+    spans: dict[str, list[tuple[float, float]]] = {"lookup": [], "accept": [], "delivery_log": [], "hand_over": []}
 
-    class TimedSession(route.Session):
-        def __enter__(self):  # noqa: ANN204
-            self._bench_t0 = time.perf_counter()
-            return super().__enter__()
-
-        def __exit__(self, *exc):  # noqa: ANN002, ANN204
+    def timed(name: str, fn):  # noqa: ANN001, ANN202
+        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            t0 = time.perf_counter()
             try:
-                return super().__exit__(*exc)
+                return fn(*args, **kwargs)
             finally:
-                spans["lookup"].append(time.perf_counter() - self._bench_t0)
+                spans[name].append((time.time(), time.perf_counter() - t0))
 
-    start_workflow, delivery_log = Client.start_workflow, route._log
+        return call
+
+    start_workflow = Client.start_workflow
 
     async def timed_start(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         t0 = time.perf_counter()
         try:
             return await start_workflow(self, *args, **kwargs)
         finally:
-            spans["signal_with_start"].append(time.perf_counter() - t0)
+            spans["hand_over"].append((time.time(), time.perf_counter() - t0))
 
-    def timed_log(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        t0 = time.perf_counter()
-        try:
-            return delivery_log(*args, **kwargs)
-        finally:
-            spans["delivery_log"].append(time.perf_counter() - t0)
-
-    route.Session, route._log, Client.start_workflow = TimedSession, timed_log, timed_start
+    route._lookup, route._accept, route._log = (
+        timed("lookup", route._lookup), timed("accept", route._accept), timed("delivery_log", route._log)
+    )
+    Client.start_workflow = timed_start
     atexit.register(lambda: Path(path).write_text(json.dumps(spans)))
 
 

@@ -63,7 +63,17 @@ from domain.soc.signatures import signed_headers
 from hub.db import make_engine, session_scope
 from hub.dev import temporal_binary
 from hub.temporal import connect
-from models import Asset, AssetType, SocAlert, SocIncident, SocIntegration, Ticket, TicketEvent, WebhookDelivery
+from models import (
+    Asset,
+    AssetType,
+    SocAlert,
+    SocInboxItem,
+    SocIncident,
+    SocIntegration,
+    Ticket,
+    TicketEvent,
+    WebhookDelivery,
+)
 from workflows.common import SEARCH_ATTRIBUTES
 
 QUICK = {"alerts": 1_000, "customers": 3}
@@ -292,7 +302,7 @@ def db_state(engine: Engine) -> dict:
         return {"soc_alerts": n(SocAlert), "soc_alerts_with_incident": n(SocAlert, SocAlert.incident_key.is_not(None)),
                 "incidents": n(SocIncident),
                 "incidents_with_ticket": n(SocIncident, SocIncident.ticket_id.is_not(None)),
-                "tickets": n(Ticket),
+                "tickets": n(Ticket), "inbox_pending": n(SocInboxItem),
                 "alert_notes": sum(len(NOTE_ALERT.findall(b or "")) for b in s.exec(select(TicketEvent.body).where(
                     TicketEvent.kind == "commented", TicketEvent.body.like("Alarm %"))))}
 
@@ -426,7 +436,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
             drain_deadline = time.time() + args.drain_timeout
             while True:
                 state = await asyncio.to_thread(db_state, engine)
-                drained = all(state[k] >= v for k, v in expect.items())
+                drained = all(state[k] >= v for k, v in expect.items()) and state["inbox_pending"] == 0
                 if drained or time.time() > drain_deadline:
                     break
                 procs.check()
@@ -434,7 +444,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
             drained_at = time.time()
             await asyncio.sleep(2 * args.poll_interval)
             # The answer of an unloaded hub: redeliveries of accepted alerts, one at a time, after the drain.
-            probe = []
+            probe, probe_t0 = [], time.time()
             for x in rng.sample(sorted(acc_alerts), min(args.probe, len(acc_alerts))):
                 a = work.alerts[x]
                 iid = integrations.ids[(work.incidents[a.incident].customer, a.source)]
@@ -529,7 +539,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
             "worker_log_level": args.worker_log_level, "api_log_level": args.api_log_level,
             "deliveries_by_source": dict(Counter(work.alerts[x].source for x in work.deliveries)),
         },
-        "reference_signal_with_start": reference,
+        "reference_signal_with_start": reference, "probe_t0": probe_t0,
         "probe_after_drain_latency_s": stats(probe, 4),
         "storm": {k: storm[k] for k in ("n", "t0", "t1", "duration_s", "per_s")} | {
             "statuses": {str(k): v for k, v in Counter(status).items()},
@@ -555,6 +565,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
                                                        for _, _, p in tickets.values()).items())),
             "webhook_deliveries_logged": {("accepted" if k else "rejected"): v for k, v in hook_log.items()},
             "drained": drained, "drain_s_after_storm": round(drained_at - storm["t1"], 1), "state_at_end": state,
+            "inbox_left": state["inbox_pending"],
         },
         "latency": {
             "alert_to_ticket_visible_s": stats(to_visible), "alert_to_ticket_created_at_s": stats(to_created),
@@ -593,8 +604,8 @@ def verdicts(r: dict) -> dict:
 
 
 def code_version() -> dict:
-    files = ["api/routes/soc.py", "workflows/incident.py", "workflows/ticket.py", "activities/soc.py",
-             "activities/tickets.py", "domain/soc/alerts.py", "worker.py"]
+    files = ["api/routes/soc.py", "hub/soc_inbox.py", "workflows/incident.py", "workflows/ticket.py",
+             "activities/soc.py", "activities/tickets.py", "domain/soc/alerts.py", "worker.py"]
     out = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:12] for f in files if (ROOT / f).exists()}
     newest = max((ROOT / f).stat().st_mtime for f in out)
     return {"newest_mtime": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds"), "sha256": out}
@@ -765,10 +776,11 @@ def _steps(r: dict) -> list[str]:
     steps = r.get("api_steps_ms")
     if not steps:
         return []
-    return ["Steps of the webhook route in the API process (wall ms per call, p50 / p95 / p99 / max; measured by "
-            "wrapping them in `bench.harness`, the route's code unchanged). Lookup (every `Session` block of the "
-            "route: the integration lookup and the check for a stored, unchanged alert) and delivery log run in "
-            "worker threads, off the event loop; a redelivery of a stored, unchanged alert needs no signal-with-start.",
+    return ["Steps in the API process (wall ms per call, p50 / p95 / p99 / max; measured by wrapping them in "
+            "`bench.harness`, the code unchanged). The route: lookup (the integration) and accept (one transaction: "
+            "the check for a stored, unchanged alert, the inbox rows, the delivery log) run in worker threads, off "
+            "the event loop; delivery_log is the log of a rejected delivery. The inbox dispatcher: hand_over is one "
+            "signal-with-start of an incident with the alerts it holds for it.",
             "",
             "| step | calls | p50 | p95 | p99 | max |", "|---|---|---|---|---|---|",
             *(f"| {k} | {v['n']} | {v['p50']} | {v['p95']} | {v['p99']} | {v['max']} |" for k, v in steps.items()),
@@ -846,10 +858,11 @@ def main() -> int:
             finally:
                 procs.stop_all()
         if (tmp / "api-steps.json").exists():
-            spans, n = json.loads((tmp / "api-steps.json").read_text()), result["parameters"]["alerts"]
-            # In call order: the storm's deliveries first, then the probe's.
-            result["api_steps_ms"] = {k: stats([x * 1000 for x in v[:n]], 1) for k, v in spans.items()}
-            result["api_steps_probe_ms"] = {k: stats([x * 1000 for x in v[n:]], 1) for k, v in spans.items()}
+            spans, split = json.loads((tmp / "api-steps.json").read_text()), result["probe_t0"]
+            # By when they ended: the storm and its drain, then the probe's deliveries one at a time.
+            result["api_steps_ms"] = {k: stats([d * 1000 for t, d in v if t < split], 1) for k, v in spans.items()}
+            result["api_steps_probe_ms"] = {k: stats([d * 1000 for t, d in v if t >= split], 1)
+                                            for k, v in spans.items()}
         for who in ("api", "worker"):
             if (tmp / f"{who}-profile.txt").exists():
                 result[f"{who}_profile"] = (tmp / f"{who}-profile.txt").read_text()

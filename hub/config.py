@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     soc_oncall_chain: list[HttpUrl] = Field(default_factory=list, max_length=10)
     # Priority matrix (JSON in PSA_SOC_PRIORITY_MATRIX, schema domain/soc/priority.py); empty: the built-in one.
     soc_priority_matrix: PriorityMatrix | None = None
+    # Webhook alerts handed to their incident workflows at once by the API's inbox dispatcher (signal-with-starts).
+    soc_inbox_concurrency: int = Field(default=16, ge=1, le=256)
 
     # Optional LLM summary of SOC incidents (German, for the ticket) from an OpenAI-compatible endpoint, e.g.
     # https://api.openai.com/v1 or a self-hosted vLLM/Ollama http://llm:11434/v1. Empty base URL or model: off,

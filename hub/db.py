@@ -1,17 +1,20 @@
 """Database engine, sessions and migrations (SQLite by default, PostgreSQL via psycopg 3)."""
 
+import asyncio
 import importlib.util
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+T = TypeVar("T")
 # Shipped as a package, so a plain `pip install .` (Docker, LXC) finds its migrations too.
 MIGRATIONS_DIR = Path(importlib.util.find_spec("migrations").origin).parent
 # SQLite has one writer at a time. Writers of one process queue on this lock (handed over at once) instead of
@@ -80,3 +83,50 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+class GroupCommit:
+    """Small write jobs of concurrent requests, committed together: one transaction (and one turn at SQLite's single
+    writer lock) per batch instead of one per request. Under an alert storm the webhook's commits otherwise queue
+    one by one behind the worker's writes (bench/SOC_STORM.md). A job gets the batch's session and must only add or
+    read; if the batch fails, each job is retried in its own transaction, so a failure stays with its request."""
+
+    def __init__(self, engine: Callable[[], Engine], max_batch: int = 64) -> None:
+        self._engine, self._max_batch = engine, max_batch
+        self._jobs: list[tuple[Callable[[Session], Any], asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def run(self, job: Callable[[Session], T]) -> T:
+        future = asyncio.get_running_loop().create_future()
+        self._jobs.append((job, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._commit_batches())
+        return await future
+
+    async def _commit_batches(self) -> None:
+        while self._jobs:
+            batch, self._jobs = self._jobs[: self._max_batch], self._jobs[self._max_batch :]
+            try:
+                outcomes = await asyncio.to_thread(self._commit, self._engine(), [job for job, _ in batch])
+            except BaseException as err:  # noqa: BLE001 - every waiting request must hear of it
+                outcomes = [(False, err)] * len(batch)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(value) if ok else future.set_exception(value)
+
+    @staticmethod
+    def _commit(engine: Engine, jobs: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+        try:
+            with session_scope(engine) as session:
+                return [(True, job(session)) for job in jobs]
+        except Exception:  # noqa: BLE001 - find the job that failed; the others commit on their own
+            if len(jobs) == 1:
+                raise
+        outcomes: list[tuple[bool, Any]] = []
+        for job in jobs:
+            try:
+                with session_scope(engine) as session:
+                    outcomes.append((True, job(session)))
+            except Exception as err:  # noqa: BLE001
+                outcomes.append((False, err))
+        return outcomes

@@ -11,7 +11,7 @@ from models.sla import (
     SlaDefinitionRow,
     TicketSla,
 )
-from models.soc import SocAlert, SocIncident, SocIntegration, WebhookDelivery
+from models.soc import SocAlert, SocInboxItem, SocIncident, SocIntegration, WebhookDelivery
 from models.tenant import Contact, Site, Tenant
 from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
@@ -24,6 +24,7 @@ __all__ = [
     "Notification",
     "SlaDefinitionRow",
     "SocAlert",
+    "SocInboxItem",
     "SocIncident",
     "SocIntegration",
     "WebhookDelivery",

@@ -1,10 +1,11 @@
-"""SOC intake: integrations (one per customer and source), alerts, incidents and the webhook delivery log."""
+"""SOC intake: integrations (one per customer and source), the webhook inbox, alerts, incidents and the webhook
+delivery log."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -101,3 +102,24 @@ class WebhookDelivery(SQLModel, table=True):
     remote_addr: str | None = Field(default=None, max_length=64)
     body_sha256: str | None = Field(default=None, max_length=64)
     body_bytes: int = 0
+
+
+class SocInboxItem(SQLModel, table=True):
+    """An accepted webhook alert waiting to be handed to its incident workflow. The webhook commits the row and
+    answers 202 (the durable step); the API's inbox dispatcher signals-with-start the incident and deletes the row.
+    A row whose dispatch failed or whose dispatcher died is claimed again when `claimed_until` has passed."""
+
+    __tablename__ = "soc_inbox"
+
+    # Ascending: alerts are handed over in the order they arrived (a status update after its alert).
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer, "sqlite"))
+    received_at: datetime = created_at_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    integration_id: uuid.UUID = Field(foreign_key="soc_integrations.id", ondelete="CASCADE")
+    workflow_id: str = Field(max_length=220)  # incident-<correlation key>
+    dedupe_key: str = Field(max_length=300)
+    item: dict[str, Any] = Field(sa_type=JSON)  # domain.soc.incident_flow.IncidentAlert, as JSON
+    attempts: int = 0
+    # Claimed by a dispatcher until then (a lease), or held back until then after a failed hand-over.
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    last_error: str | None = Field(default=None, max_length=500)

@@ -130,6 +130,7 @@ async def api(env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[httpx.A
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         yield http
+    await app.state.soc_inbox.stop()  # started by the first webhook (httpx's ASGI transport runs no lifespan)
 
 
 def auth(key: str) -> dict[str, str]:

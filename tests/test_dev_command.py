@@ -83,7 +83,8 @@ def test_psa_dev_end_to_end(tmp_path: Path):
         tech = {"X-API-Key": keys["tech@msp.example"]["api_key"]}
         other_customer = {"X-API-Key": keys["user@treuhand-zh.example"]["api_key"]}
         with httpx.Client(base_url=hub.url, timeout=30) as http:
-            assert http.get("/healthz").json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+            health = http.get("/healthz").json()
+            assert (health["status"], health["database"], health["temporal"]) == ("ok", "ok", "ok")
             tenants = http.get("/api/v1/tenants", headers=tech).json()["items"]
             k1 = next(t for t in tenants if t["customer_number"] == "K10001")
             created = http.post(

@@ -122,6 +122,11 @@ class IncidentWorkflow:
     def alert(self, item: IncidentAlert) -> None:
         self._pending.append(item)
 
+    @workflow.signal
+    def alerts(self, items: list[IncidentAlert]) -> None:
+        """Several alerts of this incident in one hand-over (the webhook inbox groups them), in delivery order."""
+        self._pending.extend(items)
+
     @workflow.query
     def state(self) -> IncidentState:
         return self._state
@@ -647,11 +652,19 @@ def _note(alert: NormalizedAlert) -> str:
 
 
 async def hand_over_alert(client: Client, item: IncidentAlert, attempts: int = 3) -> str | None:
-    """The durable hand-over of one alert, for the webhook and the poller alike: signal-with-start of its incident
-    `incident-<key>`. Returns the workflow id once the alert is in the incident's history, or None when every
-    attempt met a start race (the time-skipping test server answers "already started" when two deliveries start
-    the same incident at one moment; the next attempt signals the running incident)."""
-    key = correlation_key(item.alert, item.customer_number)
+    """One alert's hand-over (the poller's): see `hand_over_alerts`."""
+    return await hand_over_alerts(client, [item], attempts)
+
+
+async def hand_over_alerts(client: Client, items: list[IncidentAlert], attempts: int = 3) -> str | None:
+    """The durable hand-over of alerts of one incident, for the webhook inbox and the poller alike: one
+    signal-with-start of `incident-<key>` with all of them, in order. Returns the workflow id once they are in the
+    incident's history, or None when every attempt met a start race (the time-skipping test server answers
+    "already started" when two hand-overs start the same incident at one moment; the next attempt signals the
+    running incident)."""
+    key = correlation_key(items[0].alert, items[0].customer_number)
+    if any(correlation_key(i.alert, i.customer_number) != key for i in items[1:]):
+        raise ValueError("hand_over_alerts takes the alerts of one incident")
     workflow_id = f"incident-{key}"
     for _ in range(attempts):
         try:
@@ -660,8 +673,8 @@ async def hand_over_alert(client: Client, item: IncidentAlert, attempts: int = 3
                 IncidentInput(key=key),
                 id=workflow_id,
                 task_queue=SOC_TASK_QUEUE,
-                start_signal="alert",
-                start_signal_args=[item],
+                start_signal="alerts",
+                start_signal_args=[items],
             )
             return workflow_id
         except WorkflowAlreadyStartedError:

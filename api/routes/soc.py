@@ -1,14 +1,17 @@
 """SOC intake: integrations (one per customer and source) and the signed webhook the platforms push to.
 
-The webhook does no enrichment: it verifies, normalises and hands each alert to its incident workflow by
-signal-with-start (the durable step) before answering 202; a redelivery of an alert already stored unchanged needs
-no hand-over. Every delivery, also a rejected one, is logged. Database calls run in worker threads, never on the
-event loop that every delivery in flight shares."""
+The webhook does no enrichment: it verifies, normalises and commits each alert to the SOC inbox together with the
+delivery log (the durable step), answers 202 and wakes the inbox dispatcher, which hands the alerts to their
+incident workflows (hub/soc_inbox.py); a redelivery of an alert already stored unchanged needs no hand-over. Every
+delivery, also a rejected one, is logged. Database calls run in worker threads, never on the event loop that every
+delivery in flight shares."""
 
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,11 +37,12 @@ from domain.soc.incident_flow import ContainmentDecision, ContainmentProposal, I
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.signatures import SignatureError, verify
+from hub import soc_inbox
 from hub.db import session_scope
 from hub.logging import get_logger
 from hub.soc_schedules import PollSchedule, PollTarget, ScheduleStatus, is_pollable, sync_poll_schedule
 from models import SocAlert, SocIncident, SocIntegration, Tenant, WebhookDelivery
-from workflows.incident import IncidentWorkflow, hand_over_alert
+from workflows.incident import IncidentWorkflow
 
 log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
@@ -262,6 +266,28 @@ def revoke_previous_secret(integration_id: UUID, principal: Admin, session: Sess
     return Response(status_code=204)
 
 
+def _delivery(
+    source: str,
+    integration_id: UUID | None,
+    remote_addr: str | None,
+    body: bytes,
+    accepted: bool,
+    reason: str | None,
+    webhook_id: str | None,
+) -> WebhookDelivery:
+    log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
+    return WebhookDelivery(
+        source=source,
+        integration_id=integration_id,
+        accepted=accepted,
+        reason=reason,
+        webhook_id=(webhook_id or "")[:200] or None,
+        body_bytes=len(body),
+        remote_addr=remote_addr,
+        body_sha256=hashlib.sha256(body).hexdigest() if body else None,
+    )
+
+
 def _log(
     engine: Engine,
     source: str,
@@ -272,37 +298,9 @@ def _log(
     reason: str | None = None,
     webhook_id: str | None = None,
 ) -> None:
-    """In its own transaction, so a rejected delivery is on record although nothing else is written.
-    Synchronous: the route runs it in a worker thread (`_log_off_loop`)."""
+    """A rejected delivery, in its own transaction: it is on record although nothing else is written."""
     with session_scope(engine) as s:
-        s.add(
-            WebhookDelivery(
-                source=source,
-                integration_id=integration_id,
-                accepted=accepted,
-                reason=reason,
-                webhook_id=(webhook_id or "")[:200] or None,
-                body_bytes=len(body),
-                remote_addr=remote_addr,
-                body_sha256=hashlib.sha256(body).hexdigest() if body else None,
-            )
-        )
-    log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
-
-
-async def _log_off_loop(
-    engine: Engine,
-    source: str,
-    integration_id: UUID | None,
-    request: Request,
-    body: bytes,
-    accepted: bool,
-    reason: str | None = None,
-    webhook_id: str | None = None,
-) -> None:
-    # A database write on the event loop would stall every other delivery in flight (bench/SOC_STORM.md).
-    remote = request.client.host if request.client else None
-    await run_in_threadpool(_log, engine, source, integration_id, remote, body, accepted, reason, webhook_id)
+        s.add(_delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id))
 
 
 def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Tenant | None]:
@@ -312,17 +310,16 @@ def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Te
     return row, tenant
 
 
-def _stored_unchanged(engine: Engine, tenant_id: UUID, alerts: list[NormalizedAlert]) -> set[str]:
+def _stored_unchanged(session: Session, tenant_id: UUID, alerts: list[NormalizedAlert]) -> set[str]:
     """Dedupe keys of the alerts that `soc_alerts` already holds with the same vendor status and no older vendor
     time: their incident recorded and handled them, so a redelivery changes nothing and needs no signal. An alert
     whose incident has closed is not among them: a new incident run counts the repeat, as before."""
     by_key = {a.dedupe_key: a for a in alerts}
-    with Session(engine) as s:
-        rows = s.exec(
-            select(SocAlert.dedupe_key, SocAlert.vendor_status, SocAlert.vendor_updated_at, SocIncident.status)
-            .join(SocIncident, SocIncident.key == SocAlert.incident_key, isouter=True)
-            .where(SocAlert.tenant_id == tenant_id, SocAlert.dedupe_key.in_(list(by_key)))
-        ).all()
+    rows = session.exec(
+        select(SocAlert.dedupe_key, SocAlert.vendor_status, SocAlert.vendor_updated_at, SocIncident.status)
+        .join(SocIncident, SocIncident.key == SocAlert.incident_key, isouter=True)
+        .where(SocAlert.tenant_id == tenant_id, SocAlert.dedupe_key.in_(list(by_key)))
+    ).all()
     known = set()
     for key, status, stored_at, incident_status in rows:
         alert = by_key[key]
@@ -330,6 +327,32 @@ def _stored_unchanged(engine: Engine, tenant_id: UUID, alerts: list[NormalizedAl
         if status == alert.status.value and not newer and incident_status != "closed":
             known.add(key)
     return known
+
+
+def _accept(
+    session: Session,
+    source: str,
+    row: SocIntegration,
+    tenant: Tenant,
+    alerts: list[NormalizedAlert],
+    remote_addr: str | None,
+    body: bytes,
+    webhook_id: str,
+) -> int:
+    """In the transaction of a batch of deliveries (`GroupCommit`): the alerts that are news go into the inbox, the
+    delivery into the log. Returns how many alerts await hand-over. A redelivery of an alert that is stored and
+    unchanged needs none (half of a storm's deliveries); one still on its way to its incident is handed over
+    again, and the incident drops the repeat."""
+    unchanged = _stored_unchanged(session, row.tenant_id, alerts)
+    news = [
+        IncidentAlert(alert=a, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
+        for a in alerts
+        if a.dedupe_key not in unchanged
+    ]
+    soc_inbox.put(session, news)
+    reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
+    session.add(_delivery(source, row.id, remote_addr, body, True, reason, webhook_id))
+    return len(news)
 
 
 def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[NormalizedAlert]:
@@ -351,66 +374,79 @@ def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[Normal
     "/webhooks/{source}/{integration_id}",
     status_code=202,
     summary="Signed alert delivery from a security platform (Standard Webhooks signature)",
+    description="202: the alerts are stored in the hub (the SOC inbox) and reach their incidents within moments, "
+    "also when the workflow engine is briefly away; `incidents` names the incident workflow of each alert.",
 )
 async def receive_webhook(
     source: str,
     integration_id: str,
     request: Request,
     now: NowDep,
-    temporal: Annotated[Client | None, Depends(_optional_temporal)],
     engine: Annotated[Engine, Depends(get_engine)],
 ):
     body = await request.body()
     kind = SOURCES.get(source)
     if kind is None:
         raise Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    remote = request.client.host if request.client else None
+    # Database work in worker threads: on the event loop it would stall every delivery in flight.
+    checked = await run_in_threadpool(_check, engine, kind, source, integration_id, request.headers, body, now, remote)
+    row, tenant, alerts, webhook_id = checked
+    # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
+    # dispatcher hands over once it is back.
+    handed_over = await request.app.state.soc_accepts.run(
+        partial(_accept, source=source, row=row, tenant=tenant, alerts=alerts, remote_addr=remote, body=body,
+                webhook_id=webhook_id)
+    )
+    if handed_over:
+        request.app.state.soc_inbox.wake()
+    incidents = [f"incident-{correlation_key(a, tenant.customer_number)}" for a in alerts]
+    return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
+
+
+def _check(
+    engine: Engine,
+    kind: Source,
+    source: str,
+    integration_id: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    remote: str | None,
+) -> tuple[SocIntegration, Tenant, list[NormalizedAlert], str]:
+    """Integration, signature, alerts; a refused delivery is logged (nothing else written) and raised as a Problem."""
     try:
         iid = UUID(integration_id)
     except ValueError:
         iid = None
-    row, tenant = await run_in_threadpool(_lookup, engine, iid)
+
+    def refuse(reason: str, problem: Problem, webhook_id: str | None = None) -> Problem:
+        _log(engine, source, iid, remote, body, False, reason, webhook_id)
+        return problem
+
+    row, tenant = _lookup(engine, iid)
     if row is None or row.source != kind.value:
-        await _log_off_loop(engine, source, iid, request, body, False, "unknown_integration")
-        raise not_found("integration", integration_id)
+        raise refuse("unknown_integration", not_found("integration", integration_id))
     if not row.is_active:  # 404 as before, but saying why, so the platform's admin knows what to fix
-        await _log_off_loop(engine, source, iid, request, body, False, "inactive_integration")
-        raise Problem(404, f"integration {integration_id} is deactivated in the hub; deliveries are refused")
-    if len(body) > MAX_BODY:
-        await _log_off_loop(engine, source, iid, request, body, False, "too_large")
-        raise Problem(413, f"request body exceeds {MAX_BODY} bytes")
-    try:
-        webhook_id = verify(
-            [x for x in (row.webhook_secret, row.previous_webhook_secret) if x], request.headers, body, now
+        raise refuse(
+            "inactive_integration",
+            Problem(404, f"integration {integration_id} is deactivated in the hub; deliveries are refused"),
         )
+    if len(body) > MAX_BODY:
+        raise refuse("too_large", Problem(413, f"request body exceeds {MAX_BODY} bytes"))
+    try:
+        webhook_id = verify([x for x in (row.webhook_secret, row.previous_webhook_secret) if x], headers, body, now)
     except SignatureError as err:
-        await _log_off_loop(engine, source, iid, request, body, False, err.code.value)
-        raise Problem(401, err.message, reason=err.code.value) from None
+        raise refuse(err.code.value, Problem(401, err.message, reason=err.code.value)) from None
     try:
         alerts = _normalize(kind, json.loads(body), row)
     except json.JSONDecodeError as err:
-        await _log_off_loop(engine, source, iid, request, body, False, "malformed_json", webhook_id)
-        raise Problem(400, f"body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from None
+        problem = Problem(400, f"body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
+        raise refuse("malformed_json", problem, webhook_id) from None
     except AlertFormatError as err:
-        await _log_off_loop(engine, source, iid, request, body, False, "bad_alert", webhook_id)
-        raise Problem(422, str(err), errors=[{"field": err.field, "message": str(err)}]) from None
-    if temporal is None:
-        await _log_off_loop(engine, source, iid, request, body, False, "temporal_unavailable", webhook_id)
-        raise Problem(503, "the workflow engine is not reachable; deliver again later")
-    # A redelivery of an alert that is stored and unchanged is answered without a round trip through Temporal
-    # (half of a storm's deliveries). One still in flight to its incident is not stored yet: it is signalled, and
-    # the incident drops the repeat itself.
-    unchanged = await run_in_threadpool(_stored_unchanged, engine, row.tenant_id, alerts)
-    incidents = []
-    for alert in alerts:
-        if alert.dedupe_key not in unchanged:
-            item = IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
-            if not await hand_over_alert(temporal, item):
-                await _log_off_loop(engine, source, iid, request, body, False, "handover_conflict", webhook_id)
-                raise Problem(503, "the incident could not take the alert right now; deliver again later")
-        incidents.append(f"incident-{correlation_key(alert, tenant.customer_number)}")
-    reason = "duplicate" if len(unchanged) == len(alerts) else ("partly_duplicate" if unchanged else None)
-    await _log_off_loop(engine, source, iid, request, body, True, reason, webhook_id)
-    return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
+        problem = Problem(422, str(err), errors=[{"field": err.field, "message": str(err)}])
+        raise refuse("bad_alert", problem, webhook_id) from None
+    return row, tenant, alerts, webhook_id
 
 
 class ContainmentBody(Body):

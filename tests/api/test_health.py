@@ -12,7 +12,9 @@ from tests.factories import make_tenant, make_user
 async def test_healthz_ok(api):
     resp = await api.get("/healthz")
     assert resp.status_code == 200
-    assert resp.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+    body = resp.json()
+    assert (body["status"], body["database"], body["temporal"]) == ("ok", "ok", "ok")
+    assert set(body["soc_inbox"]) == {"pending", "oldest_received_at", "failing"}
     assert resp.headers["x-request-id"]
 
 

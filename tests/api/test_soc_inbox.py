@@ -1,0 +1,126 @@
+"""The SOC inbox between the webhook and the incident workflows: an accepted alert is committed before the 202 and
+handed over by the dispatcher, also when Temporal was away at delivery time; claims are leased, so a dead
+dispatcher's rows are taken over; identical deliveries held at one moment go over once, status changes in order."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlmodel import Session, select
+
+from api.app import create_app
+from domain.roles import Role
+from domain.soc.alerts import AlertStatus
+from domain.soc.incident_flow import IncidentAlert
+from domain.soc.sentinelone import normalize_sentinelone
+from hub import soc_inbox
+from hub.config import Settings
+from hub.db import session_scope
+from models import AssetType, SocInboxItem, SocIntegration
+from tests.api.test_soc_webhook_api import deliver, eventually, incident, ticket_of
+from tests.conftest import auth
+from tests.factories import make_asset, make_tenant, make_user
+from tests.workflows.test_incident_lifecycle import later, open_threat
+
+
+def new_id() -> str:
+    return str(uuid.uuid4().int % 10**18)
+
+
+def rows_of(engine, tenant_id) -> list[SocInboxItem]:
+    with Session(engine) as s:
+        return list(s.exec(select(SocInboxItem).where(SocInboxItem.tenant_id == tenant_id)).all())
+
+
+async def test_webhook_accepts_while_temporal_is_away_and_the_alert_reaches_its_incident_later(env, engine):
+    app = create_app(Settings(), engine=engine, temporal=None, clock=env.get_current_time)
+    tenant = make_tenant(engine)
+    host = f"ws-{uuid.uuid4().hex[:6]}"
+    make_asset(engine, tenant, hostname=host, asset_type=AssetType.WORKSTATION)
+    _, admin = make_user(engine, Role.MSP_ADMIN)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as api:
+            r = await api.post(
+                "/api/v1/soc/integrations",
+                headers=auth(admin),
+                json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
+            )
+            assert r.status_code == 201, r.text
+            integration = r.json()
+            first = open_threat(new_id(), host)
+            answer = await deliver(api, env, integration, first)
+            assert answer.status_code == 202, answer.text
+            (waiting,) = rows_of(engine, tenant.id)
+            assert waiting.workflow_id == answer.json()["incidents"][0]
+            assert waiting.dedupe_key == f"sentinelone:{integration['id']}:{first['id']}"
+            assert IncidentAlert.model_validate(waiting.item).tenant_id == tenant.id
+            health = (await api.get("/healthz")).json()
+            assert health["status"] == "degraded" and health["soc_inbox"]["pending"] >= 1
+
+            app.state.temporal = env.client  # Temporal is back (the app's reconnect loop does this)
+            app.state.soc_inbox.wake()
+            ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
+            assert ticket.tenant_id == tenant.id
+            await eventually(lambda: not rows_of(engine, tenant.id))
+    finally:
+        await app.state.soc_inbox.stop()
+
+
+def _items(engine, count: int) -> tuple[list[IncidentAlert], object]:
+    tenant = make_tenant(engine)
+    with session_scope(engine) as s:
+        row = SocIntegration(tenant_id=tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
+        s.add(row)
+    items = [
+        IncidentAlert(
+            alert=normalize_sentinelone(open_threat(new_id(), "ws-1"), str(row.id)),
+            tenant_id=tenant.id,
+            customer_number=tenant.customer_number,
+        )
+        for _ in range(count)
+    ]
+    return items, tenant
+
+
+def test_claims_are_leased_taken_over_when_the_lease_ends_and_given_back_on_release(engine):
+    items, tenant = _items(engine, 3)
+    with session_scope(engine) as s:
+        soc_inbox.put(s, items)
+    ours = {r.id for r in rows_of(engine, tenant.id)}
+
+    def claimed_ids(lease: timedelta) -> list[int]:
+        return [c.id for c in soc_inbox.claim(engine, 10_000, lease) if c.id in ours]
+
+    first = claimed_ids(timedelta(minutes=1))
+    assert first == sorted(ours)  # oldest first: alerts go over in arrival order
+    assert claimed_ids(timedelta(minutes=1)) == []  # held by the first dispatcher
+    with session_scope(engine) as s:  # that dispatcher died: its lease runs out
+        for row in s.exec(select(SocInboxItem).where(SocInboxItem.id.in_(first[:1]))):
+            row.claimed_until = datetime.now(UTC) - timedelta(seconds=1)
+            s.add(row)
+    assert claimed_ids(timedelta(minutes=1)) == first[:1]
+    soc_inbox.release(engine, first[1:])
+    assert claimed_ids(timedelta(minutes=1)) == first[1:]
+    soc_inbox.retry_later(engine, first[1:], "TimeoutError: boom", timedelta(minutes=5))
+    rows = {r.id: r for r in rows_of(engine, tenant.id)}
+    assert all(rows[i].attempts == 1 and rows[i].last_error == "TimeoutError: boom" for i in first[1:])
+    assert soc_inbox.backlog(engine).failing >= 2
+    soc_inbox.finish(engine, sorted(ours))
+    assert rows_of(engine, tenant.id) == []
+
+
+def test_identical_deliveries_go_over_once_and_status_changes_stay_in_order(engine):
+    items, _ = _items(engine, 2)
+    a, b = items
+    integration = a.alert.integration_id
+    resolved = a.model_copy(
+        update={
+            "alert": normalize_sentinelone(
+                later(a.alert.raw, minutes=30, incidentStatus="resolved"), integration
+            )
+        }
+    )
+    assert resolved.alert.status == AlertStatus.RESOLVED
+    # The repeat of an older state after a newer one adds nothing: the incident keeps the newer vendor time.
+    assert soc_inbox.unique_in_order([a, b, a, resolved, a, resolved]) == [a, b, resolved]
