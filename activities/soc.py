@@ -159,6 +159,7 @@ class SocActivities:
             applied=applied,
             # Only the alert's own tenant's integration can set its policy.
             policy=_policy(self.settings, _own(integration, tenant_id)) if req.with_policy else None,
+            llm_summary=self.settings.llm_configured if req.with_policy else None,
         )
 
     @staticmethod

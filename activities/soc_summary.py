@@ -39,7 +39,7 @@ class SocSummaryActivities:
 
     @property
     def configured(self) -> bool:
-        return bool(self.settings.llm_base_url.strip() and self.settings.llm_model.strip())
+        return self.settings.llm_configured
 
     @activity.defn(name=SUMMARIZE_ACTIVITY)
     async def summarize(self, req: SummaryRequest) -> SummaryResult:

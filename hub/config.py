@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=20.0, gt=0, le=60)
 
     @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url.strip() and self.llm_model.strip())
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url

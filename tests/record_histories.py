@@ -1,7 +1,7 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Names: v1, sla, incident, containment, lifecycle, lean, poll. Run it only when a workflow changes on purpose (a new
-workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving that
+Names: v1, sla, incident, containment, lifecycle, lean, inline, poll. Run it only when a workflow changes on purpose
+(a new workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving that
 running workflows still replay."""
 
 import asyncio
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -439,6 +440,66 @@ async def record_incident_lean(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_incident_inline_summary(path: Path) -> None:
+    """Patch incident-summary-inline-v1, through the webhook inbox's hand-over: the deliveries of the lean recording
+    in one `alerts` signal (hand_over_alerts), no LLM configured: the template summary is in the ticket's
+    description, no summary activity runs; the quiet window closes the incident."""
+    import json
+
+    from domain.soc.incident_flow import IncidentAlert, IncidentState
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.db import session_scope
+    from models import AssetType, SocIntegration, Ticket
+    from tests.factories import make_asset
+    from workflows.incident import IncidentWorkflow, hand_over_alerts
+
+    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+    threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
+
+    def variant(threat_id: str, **info) -> dict:
+        t = json.loads(json.dumps(threat))
+        t["id"] = t["threatInfo"]["threatId"] = threat_id
+        t["threatInfo"].update(info)
+        return t
+
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
+        with session_scope(r.engine) as s:
+            row = SocIntegration(
+                tenant_id=r.tenant.id,
+                source="sentinelone",
+                name="S1",
+                webhook_secret="whsec_x",
+                triage_settings={"quiet_window_hours": 1},
+            )
+            s.add(row)
+        payloads = [
+            variant("1"),
+            variant("1"),
+            variant("2"),
+            variant("3"),
+            variant("1", incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z"),
+        ]
+        items = [
+            IncidentAlert(
+                alert=normalize_sentinelone(p, str(row.id)),
+                tenant_id=r.tenant.id,
+                customer_number=r.tenant.customer_number,
+            )
+            for p in payloads
+        ]
+        workflow_id = await hand_over_alerts(r.env.client, items)
+        handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
+        while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
+            await asyncio.sleep(0.1)
+        await r.env.sleep(timedelta(hours=1, minutes=1))
+        final = await handle.result()
+        assert final.status == "closed" and final.alert_count == 3, final
+        with Session(r.engine) as s:
+            assert s.get(Ticket, final.ticket_id).description.startswith("Zusammenfassung:\n")
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 async def record_soc_poll(path: Path) -> None:
     """A SentinelOne poll through three pages, handing every threat to its incident."""
     import json
@@ -523,6 +584,8 @@ if __name__ == "__main__":
         asyncio.run(record_incident_lifecycle(HISTORIES / "incident_lifecycle_v1.json"))
     if "lean" in which:
         asyncio.run(record_incident_lean(HISTORIES / "incident_lean_v1.json"))
+    if "inline" in which:
+        asyncio.run(record_incident_inline_summary(HISTORIES / "incident_inline_summary_v1.json"))
     if "containment" in which:
         asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
     print("recorded", which)

@@ -14,6 +14,8 @@ level by level until someone acknowledges; the ticket gets a German summary (LLM
 Lean (patch incident-lean-v1): the alerts pending at one wake-up are handled together: one local activity records
 them all, the new correlated ones become one combined internal note, the incident row is written once per batch, as
 a local activity. It implies the earlier patches, which a lean run does not ask (each asked patch costs a marker).
+Since patch incident-summary-inline-v1 a lean run without an LLM configured puts the template summary into the
+ticket's description instead of running the summary activity and adding it as a note.
 """
 
 import asyncio
@@ -48,7 +50,13 @@ with workflow.unsafe.imports_passed_through():
         SocActivity,
     )
     from domain.soc.priority import DEFAULT_MATRIX, prioritize
-    from domain.soc.summary import SUMMARIZE_ACTIVITY, SUMMARIZE_START_TO_CLOSE, SummaryRequest, SummaryResult
+    from domain.soc.summary import (
+        SUMMARIZE_ACTIVITY,
+        SUMMARIZE_START_TO_CLOSE,
+        SummaryRequest,
+        SummaryResult,
+        template_summary,
+    )
     from domain.soc.triage import TriagePolicy, incident_vendor_status, is_settled
     from domain.ticket_flow import TicketWorkflowInput
     from domain.tickets import NewTicket, Priority, SystemTransition, TicketStatus
@@ -75,6 +83,8 @@ PAGING_PATCH = "incident-paging-v1"
 SUMMARY_PATCH = "incident-summary-v1"
 # Pending alerts in batches, DB writes as local activities (see the module docstring and bench/SOC_STORM.md).
 LEAN_PATCH = "incident-lean-v1"
+# No LLM configured: the template summary goes into the ticket's description (no summary activity and note).
+INLINE_SUMMARY_PATCH = "incident-summary-inline-v1"
 # The ticket workflow cuts a system note there: a combined note of many alerts is split before it.
 NOTE_LIMIT = 20_000
 # A page that keeps failing must not hold up the next level for long.
@@ -117,6 +127,7 @@ class IncidentWorkflow:
         self._resolve_sent = False
         self._record_lock = asyncio.Lock()
         self._lean = False  # decided at the start of the run
+        self._llm_summary: bool | None = None  # pinned with the policy; None in histories from before
 
     @workflow.signal
     def alert(self, item: IncidentAlert) -> None:
@@ -258,6 +269,7 @@ class IncidentWorkflow:
         )
         if self._policy is None:
             self._policy = recorded.results[0].policy or TriagePolicy()
+            self._llm_summary = recorded.results[0].llm_summary
             self._quiet = timedelta(hours=self._policy.quiet_window_hours)
         notes: list[str] = []  # the new correlated alerts of this batch: one note on the ticket
         changed = False
@@ -342,12 +354,26 @@ class IncidentWorkflow:
         priority = prioritize(alert, recorded.asset_type, recorded.asset_tags, matrix)
         ticket_id = workflow.uuid4()  # deterministic on replay; a new incident run gets a new ticket
         device = recorded.asset_hostname or alert.device_hostname or "unbekanntes Gerät"
+        request = SummaryRequest(
+            incident_key=self._state.key,
+            tenant_id=item.tenant_id,
+            priority=priority,
+            alerts=[alert],
+            asset_hostname=recorded.asset_hostname,
+            asset_type=recorded.asset_type,
+            asset_tags=recorded.asset_tags,
+        )
+        # Without an LLM the template summary opens the ticket's description: no activity, no later note.
+        inline_summary = self._lean and self._llm_summary is False and workflow.patched(INLINE_SUMMARY_PATCH)
+        description = _note(alert)
+        if inline_summary:
+            description = f"Zusammenfassung:\n{template_summary(request)}\n\n{description}"
         ticket = NewTicket(
             ticket_id=ticket_id,
             tenant_id=item.tenant_id,
             customer_number=item.customer_number,
             title=f"[{SOURCE_NAMES.get(alert.source.value, 'SOC')}] {alert.title} auf {device}"[:200],
-            description=_note(alert),
+            description=description,
             priority=priority,
             category="security",
             # An alert on a device the hub does not know is never dropped: it waits in its own queue.
@@ -379,16 +405,7 @@ class IncidentWorkflow:
             if self._lean or workflow.patched(PAGING_PATCH):
                 self._state.paging = PagingState(levels=len(self._policy.oncall_chain))
                 self._background.append(asyncio.create_task(self._page_chain(item, self._policy)))
-        if self._policy is not None and (self._lean or workflow.patched(SUMMARY_PATCH)):
-            request = SummaryRequest(
-                incident_key=self._state.key,
-                tenant_id=item.tenant_id,
-                priority=priority,
-                alerts=[alert],
-                asset_hostname=recorded.asset_hostname,
-                asset_type=recorded.asset_type,
-                asset_tags=recorded.asset_tags,
-            )
+        if not inline_summary and self._policy is not None and (self._lean or workflow.patched(SUMMARY_PATCH)):
             self._background.append(asyncio.create_task(self._summarize(request)))
         if priority == Priority.P1 and alert.source.value == "sentinelone" and alert.device_external_id:
             if self._lean or workflow.patched(CONTAINMENT_PATCH):

@@ -91,6 +91,8 @@ class RecordedAlert(BaseModel):
     applied: bool = True
     # The triage policy (hub defaults + integration override); None in histories from before it existed.
     policy: TriagePolicy | None = None
+    # With the policy: whether an LLM writes the summary (else the template, at once); None before it was reported.
+    llm_summary: bool | None = None
 
 
 class RecordAlerts(BaseModel):

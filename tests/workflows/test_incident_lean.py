@@ -7,6 +7,8 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+import respx
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Worker
@@ -18,11 +20,15 @@ from domain.soc.incident_flow import IncidentAlert, IncidentInput
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.db import session_scope
 from models import AssetType, SocAlert, SocIntegration, Ticket
+from tests.activities.test_soc_summary import ANSWER
 from tests.api.test_soc_webhook_api import eventually, incident, ticket_of
+from tests.connectors.test_llm import completion
 from tests.factories import make_asset, make_tenant
 from tests.workflows.test_incident_lifecycle import later, notes, open_threat
 from workflows.common import workflow_runner
-from workflows.incident import LEAN_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
+from workflows.incident import INLINE_SUMMARY_PATCH, LEAN_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
+
+LLM = {"llm_base_url": "http://llm.test/v1", "llm_model": "llama3.1:8b-instruct", "llm_timeout": 5.0}
 
 
 def new_id() -> str:
@@ -33,7 +39,10 @@ def _decoded(payloads) -> list:  # noqa: ANN001
     return [json.loads(p.data) for p in payloads]
 
 
-async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_settings):
+@pytest.mark.parametrize("llm", [False, True], ids=["template", "llm"])
+async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_settings, llm):
+    """Also the summary: without an LLM the template opens the ticket's description at once (patch
+    incident-summary-inline-v1); with one, the model's text comes as a note from the summary activity."""
     tenant = make_tenant(engine)
     host = f"ws-{uuid.uuid4().hex[:6]}"
     make_asset(engine, tenant, hostname=host, asset_type=AssetType.WORKSTATION)
@@ -55,8 +64,10 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
             start_signal="alert",
             start_signal_args=[IncidentAlert(alert=alert, tenant_id=tenant.id, customer_number=tenant.customer_number)],
         )
-    soc, summary = SocActivities(engine, worker_settings), SocSummaryActivities(worker_settings)
-    with ThreadPoolExecutor(4) as executor:
+    settings = worker_settings.model_copy(update=LLM if llm else {})
+    soc, summary = SocActivities(engine, settings), SocSummaryActivities(settings)
+    with respx.mock(assert_all_called=False) as router, ThreadPoolExecutor(4) as executor:
+        model = router.post(f"{LLM['llm_base_url']}/chat/completions").respond(200, json=completion(ANSWER))
         async with Worker(
             env.client,
             task_queue=queue,
@@ -70,7 +81,7 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
                 lambda: (
                     (n := notes(engine, ticket.id))
                     and any("offen → behoben" in x for x in n)
-                    and any(x.startswith("Zusammenfassung") for x in n)
+                    and (not llm or any(x.startswith("Zusammenfassung (KI):\n") for x in n))
                     and n
                 )
             )
@@ -102,7 +113,8 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
         for e in events
         if e.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
-    assert patches == [LEAN_PATCH]  # the earlier patches are implied, not asked
+    # The earlier patches are implied, not asked.
+    assert patches == ([LEAN_PATCH] if llm else [LEAN_PATCH, INLINE_SUMMARY_PATCH])
     # Two wake-ups (the batch, then the deferred status change): each one record_alerts and one record_incident.
     assert markers["core_local_activity"] == 4
     scheduled = [
@@ -110,13 +122,24 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    assert scheduled == ["soc.summarize"]
+    assert scheduled == (["soc.summarize"] if llm else [])
+    assert model.call_count == (1 if llm else 0)
+    summaries = [n for n in text if n.startswith("Zusammenfassung")]
+    if llm:
+        assert summaries == [f"Zusammenfassung (KI):\n{ANSWER}"]
+        assert not ticket.description.startswith("Zusammenfassung")
+    else:
+        assert summaries == []  # in the description, there from the start
+        assert ticket.description.startswith("Zusammenfassung:\n") and f"Alarm sentinelone {first['id']}:" in (
+            ticket.description
+        )
     signalled = [
         e.signal_external_workflow_execution_initiated_event_attributes.signal_name
         for e in events
         if e.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
     ]
-    assert signalled == ["system_note"] * 3  # combined alert note, status change, summary
+    # Combined alert note and status change (and the model's summary).
+    assert signalled == ["system_note"] * (3 if llm else 2)
 
 
 def test_combined_notes_stay_below_the_ticket_limit():

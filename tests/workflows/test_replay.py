@@ -90,3 +90,25 @@ def test_lean_incident_history_exists():
     ]
     details = [bytes(p.data) for m in markers for d in m.details.values() for p in d.payloads]
     assert any(b'"incident-lean-v1"' in d for d in details) and any(b'"soc.record_alerts"' in d for d in details)
+
+
+def test_inline_summary_incident_history_exists():
+    # Incidents with patch incident-summary-inline-v1, handed over by the webhook inbox (one `alerts` signal).
+    path = HISTORIES / "incident_inline_summary_v1.json"
+    assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories inline"
+    events = load(path).events
+    details = [
+        bytes(p.data)
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+        for d in e.marker_recorded_event_attributes.details.values()
+        for p in d.payloads
+    ]
+    assert any(b'"incident-summary-inline-v1"' in d for d in details)
+    signals = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert signals == ["alerts"]
+    assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)  # no summary activity
