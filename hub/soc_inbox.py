@@ -78,10 +78,17 @@ class Claimed:
     attempts: int
 
 
-def claim(engine: Engine, limit: int, lease: timedelta) -> list[Claimed]:
-    """The oldest rows nobody holds, leased to the caller."""
+def claim(engine: Engine, limit: int, lease: timedelta, finished: list[int] = ()) -> list[Claimed]:
+    """The oldest rows nobody holds, leased to the caller; `finished` rows (handed over) are deleted first, in the
+    same transaction (one write per dispatcher round)."""
     now = utcnow()
     with session_scope(engine) as s:
+        if finished:
+            s.exec(
+                delete(SocInboxItem).where(SocInboxItem.id.in_(finished)).execution_options(synchronize_session=False)
+            )
+        if limit <= 0:
+            return []
         rows = s.exec(
             select(SocInboxItem.id, SocInboxItem.workflow_id, SocInboxItem.item, SocInboxItem.attempts)
             .where(or_(SocInboxItem.claimed_until.is_(None), SocInboxItem.claimed_until <= now))
@@ -229,20 +236,24 @@ class InboxDispatcher:
         engine, temporal = self._engine(), self._temporal()
         if engine is None:
             return False
-        if self._finished:
-            done, self._finished = self._finished, []
-            await asyncio.to_thread(finish, engine, done)
         room = self.settings.max_in_flight - len(self._in_flight)
-        if temporal is None or room <= 0:
+        limit = min(self.settings.batch, room) if temporal is not None else 0
+        if limit <= 0 and not self._finished:
             return False
-        limit = min(self.settings.batch, room)
-        rows = await asyncio.to_thread(claim, engine, limit, self.settings.lease)
+        done, self._finished = self._finished, []
+        try:
+            rows = await asyncio.to_thread(claim, engine, limit, self.settings.lease, done)
+        except BaseException:
+            self._finished = done + self._finished  # deleted with the next round
+            raise
         for row in rows:
+            if row.id in self._in_flight:
+                continue  # still queued here after its lease ran out: it is handed over once
             self._in_flight.add(row.id)
             self._queues.setdefault(row.workflow_id, []).append(row)
             if row.workflow_id not in self._runners:
                 self._runners[row.workflow_id] = asyncio.create_task(self._drain(temporal, engine, row.workflow_id))
-        return len(rows) == limit
+        return limit > 0 and len(rows) == limit
 
     async def _drain(self, temporal: Client, engine: Engine, workflow_id: str) -> None:
         try:

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -23,7 +23,11 @@ class AssetType(StrEnum):
 
 class Asset(SQLModel, table=True):
     __tablename__ = "assets"
-    __table_args__ = (UniqueConstraint("tenant_id", "hostname"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "hostname"),
+        # SOC enrichment finds a device by hostname regardless of case (soc.record_alert, once per new alert).
+        Index("ix_assets_tenant_hostname_ci", "tenant_id", func.lower(text("hostname"))),
+    )
 
     id: uuid.UUID = id_field()
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")

@@ -2,6 +2,7 @@
 handed over by the dispatcher, also when Temporal was away at delivery time; claims are leased, so a dead
 dispatcher's rows are taken over; identical deliveries held at one moment go over once, status changes in order."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -106,7 +107,10 @@ def test_claims_are_leased_taken_over_when_the_lease_ends_and_given_back_on_rele
     rows = {r.id: r for r in rows_of(engine, tenant.id)}
     assert all(rows[i].attempts == 1 and rows[i].last_error == "TimeoutError: boom" for i in first[1:])
     assert soc_inbox.backlog(engine).failing >= 2
-    soc_inbox.finish(engine, sorted(ours))
+    # Handed over: deleted with the dispatcher's next claim, or on its own when the dispatcher stops.
+    assert soc_inbox.claim(engine, 0, timedelta(minutes=1), finished=first[:1]) == []
+    assert sorted(r.id for r in rows_of(engine, tenant.id)) == first[1:]
+    soc_inbox.finish(engine, first[1:])
     assert rows_of(engine, tenant.id) == []
 
 
@@ -124,3 +128,24 @@ def test_identical_deliveries_go_over_once_and_status_changes_stay_in_order(engi
     assert resolved.alert.status == AlertStatus.RESOLVED
     # The repeat of an older state after a newer one adds nothing: the incident keeps the newer vendor time.
     assert soc_inbox.unique_in_order([a, b, a, resolved, a, resolved]) == [a, b, resolved]
+
+
+async def test_a_dispatcher_without_temporal_waits_instead_of_spinning(engine):
+    dispatcher = soc_inbox.InboxDispatcher(lambda: engine, lambda: None)
+    rounds = 0
+    original = dispatcher._round
+
+    async def counted() -> bool:
+        nonlocal rounds
+        rounds += 1
+        return await original()
+
+    dispatcher._round = counted
+    try:
+        for _ in range(3):
+            dispatcher.wake()
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)
+        assert 1 <= rounds <= 4  # one per wake-up (the poll interval is 2 s), not a busy loop
+    finally:
+        await dispatcher.stop()
