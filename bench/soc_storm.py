@@ -1,6 +1,7 @@
 """Alert storm: N signed vendor alerts pushed to the real webhook as fast as the client can, 90 % repeats.
 
-    python -m bench.soc_storm [--quick] [--alerts N] [--concurrency C] [--customers K] [--database-url URL] [--keep]
+    python -m bench.soc_storm [--quick] [--alerts N] [--concurrency C] [--rate R] [--tag T] [--customers K]
+                              [--database-url URL] [--keep]
 
 Starts the real dev server (SQLite file, hub search attributes), a fresh hub database (customers with a 24x7 SLA
 contract, their assets, one SentinelOne and one RocketCyber integration each), the hub worker and the API (uvicorn)
@@ -15,7 +16,8 @@ Measures: deliveries accepted (202), accepted vendor alerts traceable afterwards
 incident key, the same key for all alerts of one planned incident), incidents and tickets against the expected
 count, webhook answer latency (client side), alert-to-ticket and alert-to-note latency, CPU per process.
 
-Writes bench/SOC_STORM.md and bench/soc_storm.json (--quick: SOC_STORM-quick.md, soc_storm-quick.json).
+Writes bench/SOC_STORM.md and bench/soc_storm.json (--quick: SOC_STORM-quick.md, soc_storm-quick.json; --tag T:
+SOC_STORM-T.md, soc_storm-T.json).
 """
 
 import argparse
@@ -294,6 +296,24 @@ class TicketWatch:
             await asyncio.sleep(self.interval)
 
 
+async def paced(n: int, rate: float, concurrency: int, call) -> dict:  # noqa: ANN001
+    """Open loop: delivery i is due at t0 + i/rate; it waits while `concurrency` deliveries are in flight."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with slots:
+            await call(i)
+
+    t0 = time.time()
+    async with asyncio.TaskGroup() as group:
+        for i in range(n):
+            if (delay := t0 + i / rate - time.time()) > 0:
+                await asyncio.sleep(delay)
+            group.create_task(one(i))
+    t1 = time.time()
+    return {"n": n, "t0": t0, "t1": t1, "duration_s": round(t1 - t0, 2), "per_s": round(n / (t1 - t0), 1)}
+
+
 def db_state(engine: Engine) -> dict:
     with Session(engine) as s:
         def n(model, *where) -> int:  # noqa: ANN001
@@ -421,7 +441,8 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
                     procs.check()
 
             reporter = asyncio.create_task(progress())
-            storm = await drive(n, args.concurrency, deliver)
+            storm = await (paced(n, args.rate, args.concurrency, deliver) if args.rate else
+                           drive(n, args.concurrency, deliver))
             sampler.snapshot("storm_end")
             after_storm = await scrape(server_metrics, server_persistence)
             metrics_after_storm = worker_metrics(await scrape(worker_metrics_address))
@@ -497,7 +518,11 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     for x, t in first_answer.items():
         j = work.alerts[x].incident
         incident_t0[j] = min(incident_t0.get(j, t), t)
-    to_visible, to_created, missing_ticket = [], [], 0
+    incident_sent: dict[int, float] = {}  # from the first request for any of its alerts, before the answer
+    for i in accepted:
+        j = work.alerts[work.deliveries[i]].incident
+        incident_sent[j] = min(incident_sent.get(j, sent_at[i]), sent_at[i])
+    to_visible, to_created, from_send, missing_ticket = [], [], [], 0
     for j, t0 in incident_t0.items():
         key = next(iter(keys_of[j]))
         tid = incidents.get(key, (None,))[0]
@@ -507,6 +532,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
         to_created.append(tickets[tid][0].timestamp() - t0)
         if tid in watch.seen:
             to_visible.append(watch.seen[tid] - t0)
+            from_send.append(watch.seen[tid] - incident_sent[j])
     by_vendor_id = {(a.source, a.vendor_id): x for x, a in enumerate(work.alerts)}
     to_note = []
     for _tid, at, body in notes:
@@ -524,7 +550,8 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
 
     result = {
         "parameters": {
-            "alerts": n, "concurrency": args.concurrency, "customers": args.customers, "seed": args.seed,
+            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "customers": args.customers,
+            "seed": args.seed,
             "database": make_url(db_url).get_backend_name(), "incidents_planned": len(work.incidents),
             "incidents_sentinelone": sum(1 for i in work.incidents if i.source == "sentinelone"),
             "incidents_rocketcyber": sum(1 for i in work.incidents if i.source == "rocketcyber"),
@@ -569,6 +596,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
         },
         "latency": {
             "alert_to_ticket_visible_s": stats(to_visible), "alert_to_ticket_created_at_s": stats(to_created),
+            "alert_to_ticket_from_send_s": stats(from_send),
             "alert_to_note_s": stats(to_note), "ticket_polls": watch.polls,
         },
         "drain": {"cpu_s": sampler.cpu_between("storm_end", "drained"),
@@ -626,6 +654,13 @@ def _ref(ref: dict | None) -> str:
     return f"{ref['per_s']}, {ref['latency_s']['p50'] * 1000:.1f} / {ref['latency_s']['p99'] * 1000:.1f}"
 
 
+def _makespan(r: dict) -> str:
+    """When the last ticket became visible: the ticket path's throughput, wherever the backlog waited (in the
+    client before a slow 202, or in the hub after a fast one)."""
+    seen = [row["s"] for row in r.get("timeline_per_s", []) if row["tickets_visible"]]
+    return f"{seen[-1] + 1 if seen else None} ({r['storm']['duration_s']})"
+
+
 def table(r: dict) -> str:
     o, st, lat, v = r["outcome"], r["storm"], r["latency"], r["verdicts"]
 
@@ -650,8 +685,10 @@ def table(r: dict) -> str:
         ("alert-to-ticket s p50 / p95 / p99 / max", _fmt(lat["alert_to_ticket_visible_s"]),
          f"{ok('alert_to_ticket_p95_s')} (p95 < 3 s)"),
         ("  ... to ticket created_at s", _fmt(lat["alert_to_ticket_created_at_s"]), ""),
+        ("  ... from the first request (before its answer) s", _fmt(lat.get("alert_to_ticket_from_send_s")), ""),
         ("alert-to-note s p50 / p95 / p99 / max", _fmt(lat["alert_to_note_s"]), ""),
         ("drained s after the storm", f"{o['drain_s_after_storm']}", ok("drained")),
+        ("every ticket visible, s after the first delivery (storm s)", _makespan(r), ""),
     ]
     width = max(len(a) for a, _, _ in rows)
     vwidth = max(len(b) for _, b, _ in rows)
@@ -665,13 +702,23 @@ def _cpu(c: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in c.items() if k not in ("wall_s", "machine_capacity"))
 
 
-def markdown(r: dict, previous: str, quick: bool) -> str:
+def _options(r: dict) -> str:
+    p = r["parameters"]
+    out = " --quick" if p["alerts"] == QUICK["alerts"] and p["customers"] == QUICK["customers"] else ""
+    if p.get("rate"):
+        out += f" --rate {p['rate']:g}"
+    if p["concurrency"] != 16:
+        out += f" --concurrency {p['concurrency']}"
+    return out
+
+
+def markdown(r: dict, previous: str, suffix: str) -> str:
     e, p, o, st = r["environment"], r["parameters"], r["outcome"], r["storm"]
     sp = st["server_per_delivery"]
     lines = [
         "# SOC alert storm: signed webhooks into incidents and tickets",
         "",
-        f"Generated by `make bench` (`python -m bench.soc_storm{' --quick' if quick else ''}`) on {e['date']}.",
+        f"Generated by `make bench` (`python -m bench.soc_storm{_options(r)}`) on {e['date']}.",
         "",
         f"Machine: {e['nproc']} cores ({e['cpu']}), {e['ram_gb']} GB RAM; Python {e['python']}, temporalio "
         f"{e['temporalio']}, {e['temporal_cli']}; load average at start {e['load_avg_at_start']}.",
@@ -683,7 +730,9 @@ def markdown(r: dict, previous: str, quick: bool) -> str:
         f"one process) each in its own process, database "
         f"{p['database']}; {p['customers']} customers with a 24x7 SLA contract, {p['assets_seeded']} assets "
         f"(servers tagged critical), one SentinelOne and one RocketCyber integration each. The client (httpx, "
-        f"{p['concurrency']} requests in flight, one alert per request, Standard Webhooks signature) sends "
+        f"{p['concurrency']} requests in flight, "
+        + (f"paced at {p['rate']:g} deliveries/s (open loop), " if p.get("rate") else "as fast as it can, ")
+        + "one alert per request, Standard Webhooks signature) sends "
         f"{p['alerts']} deliveries in shuffled order: {p['incidents_planned']} incidents "
         f"({p['incidents_sentinelone']} SentinelOne device x threat pairs, {p['incidents_on_unknown_devices']} of them "
         f"on devices the hub does not know, {p['incidents_on_servers']} on servers; {p['incidents_rocketcyber']} "
@@ -709,15 +758,19 @@ def markdown(r: dict, previous: str, quick: bool) -> str:
         f"Redeliveries counted on the alert rows (`deliveries`, across incident runs only): "
         f"{o['redeliveries_counted_on_rows']}.",
         "",
-        "**Definitions.** *Accepted*: the webhook answered 202 (the alert was handed to its incident workflow by "
-        "signal-with-start). *Traceable*: the accepted vendor alert's dedupe key (`source:integration:vendor id`) has "
-        "its row in `soc_alerts` with an incident key, and all alerts of one planned incident carry the same key "
-        "while different incidents carry different keys (*split* / *merged* count the violations). *Webhook answer*: "
+        "**Definitions.** *Accepted*: the webhook answered 202 (the alert was committed to the hub's SOC inbox with "
+        "the delivery log; the inbox dispatcher hands it to its incident workflow by signal-with-start; the drain "
+        "waits for the inbox to be empty). *Traceable*: the accepted vendor alert's dedupe key "
+        "(`source:integration:vendor id`) has its row in `soc_alerts` with an incident key, and all alerts of one "
+        "planned incident carry the same key while different incidents carry different keys (*split* / *merged* count "
+        "the violations). *Webhook answer*: "
         "client-side time from sending the request to the complete answer, 202 answers only. *Alert-to-ticket*: per "
         "incident, from the first 202 answer for any of its alerts (the moment the hub owned the incident) to the "
         f"first poll of the `tickets` table (every {p['poll_interval_s']} s, from the benchmark process) that sees its "
         "ticket row, i.e. committed and readable; shown beside it, the ticket's own `created_at` (the ticket "
-        "workflow's time when it opens the ticket, a moment before the commit). *Alert-to-note*: per correlated "
+        "workflow's time when it opens the ticket, a moment before the commit), and from the first request for any of "
+        "its alerts (the sender's view, the webhook's answer time included). *Every ticket visible*: the second of the "
+        "run in which the last ticket row appeared. *Alert-to-note*: per correlated "
         "alert, from its first 202 answer to the `at` of the internal note (`Alarm <source> <vendor id>: ...`) that "
         "the ticket workflow writes for it. All times are from the clock of the one machine.",
         "",
@@ -752,7 +805,7 @@ def markdown(r: dict, previous: str, quick: bool) -> str:
         "```",
         "",
         *_profiles(r),
-        f"Raw numbers: `soc_storm{'-quick' if quick else ''}.json` next to this file.",
+        f"Raw numbers: `soc_storm{suffix}.json` next to this file.",
         "",
         ANALYSIS_MARKER,
     ]
@@ -811,10 +864,14 @@ def _timeline_rows(timeline: list[dict]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--alerts", type=int, default=None, help=f"deliveries (default {FULL['alerts']})")
+    parser.add_argument("--tag", default="", help="write SOC_STORM-<tag>.md / soc_storm-<tag>.json (a variant run)")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK['alerts']} deliveries, {QUICK['customers']} "
                                                              "customers")
     parser.add_argument("--customers", type=int, default=None, help=f"default {FULL['customers']}")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="open loop: start this many deliveries per second (at most --concurrency in flight) "
+                             "instead of as fast as the client can; shows what rate the hub sustains")
     parser.add_argument("--seed", type=int, default=4, help="random seed of the workload")
     parser.add_argument("--database-url", default=None, help="PostgreSQL server to create a fresh database on")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between polls of the tickets")
@@ -835,10 +892,10 @@ def main() -> int:
     parser.add_argument("--render", action="store_true", help="only rewrite the .md from the .json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args()
-    suffix = "-quick" if args.quick else ""
+    suffix = ("-quick" if args.quick else "") + (f"-{args.tag}" if args.tag else "")
     md_path, json_path = HERE / f"SOC_STORM{suffix}.md", HERE / f"soc_storm{suffix}.json"
     if args.render:
-        md_path.write_text(markdown(json.loads(json_path.read_text()), md_path.read_text(), args.quick))
+        md_path.write_text(markdown(json.loads(json_path.read_text()), md_path.read_text(), suffix))
         return 0
     run_from_snapshot("bench.soc_storm", "soc-storm-")
     defaults = QUICK if args.quick else FULL
@@ -869,7 +926,7 @@ def main() -> int:
         result = {"environment": env, "code": code_version()} | result
         result["verdicts"] = verdicts(result)
         json_path.write_text(json.dumps(result, indent=1, default=str) + "\n")
-        md_path.write_text(markdown(result, md_path.read_text() if md_path.exists() else "", args.quick))
+        md_path.write_text(markdown(result, md_path.read_text() if md_path.exists() else "", suffix))
         print("\n" + table(result) + "\n")
         log(f"wrote {md_path} and {json_path}")
         ok = True

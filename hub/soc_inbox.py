@@ -27,20 +27,21 @@ from temporalio.client import Client
 
 from domain.soc.alerts import correlation_key
 from domain.soc.incident_flow import IncidentAlert
+from hub.adaptive_limit import AdaptiveLimit
 from hub.db import session_scope
 from hub.logging import get_logger
 from models import SocInboxItem
 from workflows.incident import hand_over_alerts
 
 log = get_logger(__name__)
-KNOWN_INCIDENTS = 100_000  # incidents remembered as handed over (a new one gets the larger share of hand-overs)
+KNOWN_INCIDENTS = 100_000  # incidents remembered as handed over (a new one's hand-over goes first)
 
 
 @dataclass(frozen=True)
 class InboxSettings:
     batch: int = 200  # rows per claim
     max_in_flight: int = 5_000  # claimed rows not yet handed over
-    concurrency: int = 16  # signal-with-starts at once
+    concurrency: int = 16  # signal-with-starts at once, at most (the adaptive limit starts at 4)
     lease: timedelta = timedelta(seconds=60)  # a claim older than this is taken over (its dispatcher died)
     poll_seconds: float = 2.0  # look for rows without a wake-up (another process's, retries, after a restart)
     max_backoff: timedelta = timedelta(minutes=5)
@@ -162,9 +163,10 @@ class InboxDispatcher:
     where the ASGI lifespan does not (tests with httpx's ASGI transport).
 
     Each incident has one queue and at most one hand-over at a time, so its alerts go over in arrival order, and
-    what arrives while one is under way goes over together in the next. A new incident (not handed over by this
-    process before) has more hand-over slots than a known one: under a storm, opening the next incident's ticket
-    comes before another correlated alert for a running incident, and those batch up meanwhile."""
+    what arrives while one is under way goes over together in the next. Hand-overs run under an adaptive limit
+    (hub/adaptive_limit.py): as many at once as Temporal answers fast, up to `concurrency`. A new incident (not
+    handed over by this process before) goes first: under a storm, opening the next incident's ticket comes before
+    another correlated alert for a running incident, and those batch up meanwhile."""
 
     def __init__(
         self,
@@ -181,9 +183,10 @@ class InboxDispatcher:
         self._known: OrderedDict[str, None] = OrderedDict()  # incidents handed over lately (bounded)
         self._in_flight: set[int] = set()  # claimed row ids not yet handed over or given back
         self._finished: list[int] = []  # handed over, to delete
-        concurrency = self.settings.concurrency
-        self._new_slots = asyncio.Semaphore(concurrency)
-        self._known_slots = asyncio.Semaphore(max(1, concurrency // 4))
+        # Not more than Temporal answers quickly: an overloaded dev server times out its own persistence and stalls.
+        self._limit = AdaptiveLimit(
+            initial=min(4, self.settings.concurrency), maximum=self.settings.concurrency, fast_s=0.25, slow_s=1.0
+        )
         self._stopping = False
 
     def wake(self) -> None:
@@ -258,8 +261,7 @@ class InboxDispatcher:
     async def _drain(self, temporal: Client, engine: Engine, workflow_id: str) -> None:
         try:
             while self._queues.get(workflow_id):
-                slots = self._known_slots if workflow_id in self._known else self._new_slots
-                async with slots:
+                async with self._limit.slot(urgent=workflow_id not in self._known):
                     rows = self._queues.pop(workflow_id, [])  # all that waited: one hand-over
                     if rows and not await self._dispatch(temporal, engine, workflow_id, rows):
                         # Failed: what queued behind it waits too, so the incident still gets them in order.
