@@ -361,24 +361,15 @@ async def record_incident_lifecycle(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
-async def record_incident_lean(path: Path) -> None:
-    """Patch incident-lean-v1: five deliveries pending at the first wake-up (a first alert, its repeat, two correlated
-    alerts, the first one resolved at the vendor): one batch with one combined note, the status change in the next
-    round, then the quiet window closes the incident."""
+def _five_deliveries(r: Recording) -> list:
+    """A workstation, an S1 integration with a one-hour window, and five normalised deliveries for one incident: a
+    first alert, its repeat, two correlated alerts, the first one resolved at the vendor."""
     import json
 
-    from temporalio.worker import Worker
-
-    from activities.soc import SocActivities
-    from activities.soc_summary import SocSummaryActivities
-    from domain.soc.alerts import correlation_key
-    from domain.soc.incident_flow import IncidentAlert, IncidentInput
     from domain.soc.sentinelone import normalize_sentinelone
     from hub.db import session_scope
     from models import AssetType, SocIntegration
     from tests.factories import make_asset
-    from workflows.common import workflow_runner
-    from workflows.incident import IncidentWorkflow
 
     threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
     threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
@@ -389,25 +380,41 @@ async def record_incident_lean(path: Path) -> None:
         t["threatInfo"].update(info)
         return t
 
+    make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
+    with session_scope(r.engine) as s:
+        row = SocIntegration(
+            tenant_id=r.tenant.id,
+            source="sentinelone",
+            name="S1",
+            webhook_secret="whsec_x",
+            triage_settings={"quiet_window_hours": 1},
+        )
+        s.add(row)
+    payloads = [
+        variant("1"),
+        variant("1"),
+        variant("2"),
+        variant("3"),
+        variant("1", incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z"),
+    ]
+    return [normalize_sentinelone(p, str(row.id)) for p in payloads]
+
+
+async def record_incident_lean(path: Path) -> None:
+    """Patch incident-lean-v1: five deliveries pending at the first wake-up (a first alert, its repeat, two correlated
+    alerts, the first one resolved at the vendor): one batch with one combined note, the status change in the next
+    round, then the quiet window closes the incident."""
+    from temporalio.worker import Worker
+
+    from activities.soc import SocActivities
+    from activities.soc_summary import SocSummaryActivities
+    from domain.soc.alerts import correlation_key
+    from domain.soc.incident_flow import IncidentAlert, IncidentInput
+    from workflows.common import workflow_runner
+    from workflows.incident import IncidentWorkflow
+
     async with recording() as r:
-        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
-        with session_scope(r.engine) as s:
-            row = SocIntegration(
-                tenant_id=r.tenant.id,
-                source="sentinelone",
-                name="S1",
-                webhook_secret="whsec_x",
-                triage_settings={"quiet_window_hours": 1},
-            )
-            s.add(row)
-        payloads = [
-            variant("1"),
-            variant("1"),
-            variant("2"),
-            variant("3"),
-            variant("1", incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z"),
-        ]
-        alerts = [normalize_sentinelone(p, str(row.id)) for p in payloads]
+        alerts = _five_deliveries(r)
         key = correlation_key(alerts[0], r.tenant.customer_number)
         queue = "soc-lean-replay"  # polled only once every delivery is in the history
         for alert in alerts:
@@ -444,49 +451,14 @@ async def record_incident_inline_summary(path: Path) -> None:
     """Patch incident-summary-inline-v1, through the webhook inbox's hand-over: the deliveries of the lean recording
     in one `alerts` signal (hand_over_alerts), no LLM configured: the template summary is in the ticket's
     description, no summary activity runs; the quiet window closes the incident."""
-    import json
-
     from domain.soc.incident_flow import IncidentAlert, IncidentState
-    from domain.soc.sentinelone import normalize_sentinelone
-    from hub.db import session_scope
-    from models import AssetType, SocIntegration, Ticket
-    from tests.factories import make_asset
+    from models import Ticket
     from workflows.incident import IncidentWorkflow, hand_over_alerts
 
-    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
-    threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
-
-    def variant(threat_id: str, **info) -> dict:
-        t = json.loads(json.dumps(threat))
-        t["id"] = t["threatInfo"]["threatId"] = threat_id
-        t["threatInfo"].update(info)
-        return t
-
     async with recording() as r:
-        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
-        with session_scope(r.engine) as s:
-            row = SocIntegration(
-                tenant_id=r.tenant.id,
-                source="sentinelone",
-                name="S1",
-                webhook_secret="whsec_x",
-                triage_settings={"quiet_window_hours": 1},
-            )
-            s.add(row)
-        payloads = [
-            variant("1"),
-            variant("1"),
-            variant("2"),
-            variant("3"),
-            variant("1", incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z"),
-        ]
         items = [
-            IncidentAlert(
-                alert=normalize_sentinelone(p, str(row.id)),
-                tenant_id=r.tenant.id,
-                customer_number=r.tenant.customer_number,
-            )
-            for p in payloads
+            IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+            for alert in _five_deliveries(r)
         ]
         workflow_id = await hand_over_alerts(r.env.client, items)
         handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
