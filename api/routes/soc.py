@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -394,10 +395,14 @@ async def receive_webhook(
     row, tenant, alerts, webhook_id = checked
     # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
     # dispatcher hands over once it is back.
-    handed_over = await request.app.state.soc_accepts.run(
-        partial(_accept, source=source, row=row, tenant=tenant, alerts=alerts, remote_addr=remote, body=body,
-                webhook_id=webhook_id)
-    )
+    try:
+        handed_over = await request.app.state.soc_accepts.run(
+            partial(_accept, source=source, row=row, tenant=tenant, alerts=alerts, remote_addr=remote, body=body,
+                    webhook_id=webhook_id)
+        )
+    except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
+        log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
+        raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
     if handed_over:
         request.app.state.soc_inbox.wake()
     incidents = [f"incident-{correlation_key(a, tenant.customer_number)}" for a in alerts]

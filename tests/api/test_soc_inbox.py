@@ -7,8 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+import api.routes.soc as route
 from api.app import create_app
 from domain.roles import Role
 from domain.soc.alerts import AlertStatus
@@ -17,7 +19,7 @@ from domain.soc.sentinelone import normalize_sentinelone
 from hub import soc_inbox
 from hub.config import Settings
 from hub.db import session_scope
-from models import AssetType, SocInboxItem, SocIntegration
+from models import AssetType, SocInboxItem, SocIntegration, WebhookDelivery
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, ticket_of
 from tests.conftest import auth
 from tests.factories import make_asset, make_tenant, make_user
@@ -149,3 +151,30 @@ async def test_a_dispatcher_without_temporal_waits_instead_of_spinning(engine):
         assert 1 <= rounds <= 4  # one per wake-up (the poll interval is 2 s), not a busy loop
     finally:
         await dispatcher.stop()
+
+
+async def test_a_delivery_the_database_cannot_store_gets_a_503_and_leaves_nothing(api, env, engine, monkeypatch):
+    tenant = make_tenant(engine)
+    _, admin = make_user(engine, Role.MSP_ADMIN)
+    r = await api.post(
+        "/api/v1/soc/integrations",
+        headers=auth(admin),
+        json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
+    )
+    integration = r.json()
+    original = route._accept
+
+    def locked(session, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        original(session, **kwargs)  # written, then the commit is lost: all of it must roll back
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(route, "_accept", locked)
+    answer = await deliver(api, env, integration, open_threat(new_id(), "ws-1"))
+    assert answer.status_code == 503 and answer.headers["content-type"].startswith("application/problem+json")
+    assert "deliver it again" in answer.json()["detail"]
+    assert rows_of(engine, tenant.id) == []
+    monkeypatch.setattr(route, "_accept", original)
+    assert (await deliver(api, env, integration, open_threat(new_id(), "ws-1"))).status_code == 202
+    with Session(engine) as s:  # the refused attempt left no log row either: it rolled back with the rest
+        logged = s.exec(select(WebhookDelivery).where(WebhookDelivery.integration_id == uuid.UUID(integration["id"])))
+        assert [d.accepted for d in logged] == [True]
