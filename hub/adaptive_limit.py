@@ -14,6 +14,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 
+class Outcome:
+    failed = False
+
+
 class AdaptiveLimit:
     def __init__(
         self,
@@ -33,15 +37,18 @@ class AdaptiveLimit:
         self._waiting: dict[bool, deque[asyncio.Future]] = {True: deque(), False: deque()}  # urgent -> waiters
 
     @asynccontextmanager
-    async def slot(self, urgent: bool) -> AsyncIterator[None]:
-        """Holds one slot for the block; its duration and outcome adjust the limit."""
+    async def slot(self, urgent: bool) -> AsyncIterator["Outcome"]:
+        """Holds one slot for the block; its duration and outcome (an exception, or `outcome.failed = True` for a
+        failure the caller handles itself) adjust the limit."""
         await self._acquire(urgent)
-        started, ok = time.monotonic(), False
+        started, outcome = time.monotonic(), Outcome()
         try:
-            yield
-            ok = True
+            yield outcome
+        except BaseException:
+            outcome.failed = True
+            raise
         finally:
-            self._release(time.monotonic() - started, ok)
+            self._release(time.monotonic() - started, not outcome.failed)
 
     async def _acquire(self, urgent: bool) -> None:
         if self.in_use < int(self.limit) and not self._waiting[True] and (urgent or not self._waiting[False]):

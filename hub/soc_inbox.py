@@ -261,9 +261,10 @@ class InboxDispatcher:
     async def _drain(self, temporal: Client, engine: Engine, workflow_id: str) -> None:
         try:
             while self._queues.get(workflow_id):
-                async with self._limit.slot(urgent=workflow_id not in self._known):
+                async with self._limit.slot(urgent=workflow_id not in self._known) as outcome:
                     rows = self._queues.pop(workflow_id, [])  # all that waited: one hand-over
                     if rows and not await self._dispatch(temporal, engine, workflow_id, rows):
+                        outcome.failed = True  # Temporal refused or timed out: fewer hand-overs at once
                         # Failed: what queued behind it waits too, so the incident still gets them in order.
                         rest = self._queues.pop(workflow_id, [])
                         if rest:

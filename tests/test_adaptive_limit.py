@@ -21,6 +21,9 @@ async def test_fast_answers_grow_the_limit_slow_or_failed_ones_halve_it():
         async with limit.slot(urgent=True):
             raise RuntimeError("server unavailable")
     assert limit.limit == 2 and limit.in_use == 0
+    async with limit.slot(urgent=True) as outcome:
+        outcome.failed = True  # a failure the caller handled itself
+    assert limit.limit == 1 and limit.in_use == 0
 
 
 async def test_one_burst_of_slow_answers_cuts_once():
