@@ -523,6 +523,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
         j = work.alerts[work.deliveries[i]].incident
         incident_sent[j] = min(incident_sent.get(j, sent_at[i]), sent_at[i])
     to_visible, to_created, from_send, missing_ticket = [], [], [], 0
+    by_priority: dict[str, list[float]] = defaultdict(list)
     for j, t0 in incident_t0.items():
         key = next(iter(keys_of[j]))
         tid = incidents.get(key, (None,))[0]
@@ -533,6 +534,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
         if tid in watch.seen:
             to_visible.append(watch.seen[tid] - t0)
             from_send.append(watch.seen[tid] - incident_sent[j])
+            by_priority[str(getattr(tickets[tid][2], "value", tickets[tid][2]))].append(watch.seen[tid] - t0)
     by_vendor_id = {(a.source, a.vendor_id): x for x, a in enumerate(work.alerts)}
     to_note = []
     for _tid, at, body in notes:
@@ -597,6 +599,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
         "latency": {
             "alert_to_ticket_visible_s": stats(to_visible), "alert_to_ticket_created_at_s": stats(to_created),
             "alert_to_ticket_from_send_s": stats(from_send),
+            "alert_to_ticket_visible_by_priority_s": {k: stats(v) for k, v in sorted(by_priority.items())},
             "alert_to_note_s": stats(to_note), "ticket_polls": watch.polls,
         },
         "drain": {"cpu_s": sampler.cpu_between("storm_end", "drained"),
@@ -686,6 +689,8 @@ def table(r: dict) -> str:
          f"{ok('alert_to_ticket_p95_s')} (p95 < 3 s)"),
         ("  ... to ticket created_at s", _fmt(lat["alert_to_ticket_created_at_s"]), ""),
         ("  ... from the first request (before its answer) s", _fmt(lat.get("alert_to_ticket_from_send_s")), ""),
+        *((f"  ... {k} tickets ({v['n']}) s", _fmt(v), "")
+          for k, v in lat.get("alert_to_ticket_visible_by_priority_s", {}).items()),
         ("alert-to-note s p50 / p95 / p99 / max", _fmt(lat["alert_to_note_s"]), ""),
         ("drained s after the storm", f"{o['drain_s_after_storm']}", ok("drained")),
         ("every ticket visible, s after the first delivery (storm s)", _makespan(r), ""),

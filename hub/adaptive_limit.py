@@ -4,12 +4,13 @@ signal-with-starts to Temporal).
 Additive increase, multiplicative decrease on latency: a call answered fast lets the limit grow by about one per
 round of calls, a slow or failed one halves it (at most once per `cut_interval`). So the dispatcher sends as much as
 the server sustains and backs off before the server's own timeouts cascade; the backlog waits in the database, not
-in the server. Urgent waiters are served first; every `fair_every`-th grant goes to a normal waiter, so normal work
-is slowed down under pressure, never starved."""
+in the server. Urgent waiters are served first, by rank (lower first, then in arrival order); every `fair_every`-th
+grant goes to a normal waiter, so normal work is slowed down under pressure, never starved."""
 
 import asyncio
+import heapq
+import itertools
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,13 +35,15 @@ class AdaptiveLimit:
         self._fast, self._slow, self._cut_interval, self._fair_every = fast_s, slow_s, cut_interval_s, fair_every
         self._last_cut = float("-inf")
         self._grants = 0
-        self._waiting: dict[bool, deque[asyncio.Future]] = {True: deque(), False: deque()}  # urgent -> waiters
+        # urgent -> heap of (rank, arrival, future)
+        self._waiting: dict[bool, list[tuple[int, int, asyncio.Future]]] = {True: [], False: []}
+        self._arrival = itertools.count()
 
     @asynccontextmanager
-    async def slot(self, urgent: bool) -> AsyncIterator["Outcome"]:
+    async def slot(self, urgent: bool, rank: int = 0) -> AsyncIterator["Outcome"]:
         """Holds one slot for the block; its duration and outcome (an exception, or `outcome.failed = True` for a
         failure the caller handles itself) adjust the limit."""
-        await self._acquire(urgent)
+        await self._acquire(urgent, rank)
         started, outcome = time.monotonic(), Outcome()
         try:
             yield outcome
@@ -50,20 +53,17 @@ class AdaptiveLimit:
         finally:
             self._release(time.monotonic() - started, not outcome.failed)
 
-    async def _acquire(self, urgent: bool) -> None:
-        if self.in_use < int(self.limit) and not self._waiting[True] and (urgent or not self._waiting[False]):
-            self.in_use += 1
-            return
+    async def _acquire(self, urgent: bool, rank: int) -> None:
         future = asyncio.get_running_loop().create_future()
-        self._waiting[urgent].append(future)
+        heapq.heappush(self._waiting[urgent], (rank, next(self._arrival), future))
+        self._grant()  # at once if there is room and nobody more urgent waits
         try:
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self.in_use -= 1  # granted just as the waiter was cancelled: hand the slot on
                 self._grant()
-            else:
-                self._waiting[urgent].remove(future)
+            # else: the cancelled future stays in the heap and is skipped when its turn comes
             raise
 
     def _release(self, seconds: float, ok: bool) -> None:
@@ -84,8 +84,8 @@ class AdaptiveLimit:
                 return
             self._grants += 1
             queue = normal if normal and (not urgent or self._grants % self._fair_every == 0) else urgent
-            future = queue.popleft()
-            if future.cancelled():
+            _, _, future = heapq.heappop(queue)
+            if future.done():  # cancelled while waiting
                 continue
             self.in_use += 1
             future.set_result(None)

@@ -27,6 +27,7 @@ from temporalio.client import Client
 
 from domain.soc.alerts import correlation_key
 from domain.soc.incident_flow import IncidentAlert
+from domain.soc.priority import reachable_priority
 from hub.adaptive_limit import AdaptiveLimit
 from hub.db import session_scope
 from hub.logging import get_logger
@@ -67,6 +68,7 @@ def put(session: Session, items: list[IncidentAlert]) -> None:
                 workflow_id=f"incident-{correlation_key(item.alert, item.customer_number)}",
                 dedupe_key=item.alert.dedupe_key,
                 item=item.model_dump(mode="json"),
+                rank=int(reachable_priority(item.alert).value[1:]),
             )
         )
 
@@ -77,6 +79,7 @@ class Claimed:
     workflow_id: str
     item: dict
     attempts: int
+    rank: int
 
 
 def claim(engine: Engine, limit: int, lease: timedelta, finished: list[int] = ()) -> list[Claimed]:
@@ -91,7 +94,9 @@ def claim(engine: Engine, limit: int, lease: timedelta, finished: list[int] = ()
         if limit <= 0:
             return []
         rows = s.exec(
-            select(SocInboxItem.id, SocInboxItem.workflow_id, SocInboxItem.item, SocInboxItem.attempts)
+            select(
+                SocInboxItem.id, SocInboxItem.workflow_id, SocInboxItem.item, SocInboxItem.attempts, SocInboxItem.rank
+            )
             .where(or_(SocInboxItem.claimed_until.is_(None), SocInboxItem.claimed_until <= now))
             .order_by(SocInboxItem.id)
             .limit(limit)
@@ -165,8 +170,9 @@ class InboxDispatcher:
     Each incident has one queue and at most one hand-over at a time, so its alerts go over in arrival order, and
     what arrives while one is under way goes over together in the next. Hand-overs run under an adaptive limit
     (hub/adaptive_limit.py): as many at once as Temporal answers fast, up to `concurrency`. A new incident (not
-    handed over by this process before) goes first: under a storm, opening the next incident's ticket comes before
-    another correlated alert for a running incident, and those batch up meanwhile."""
+    handed over by this process before) goes first, the one that may become a P1 before the others: under a storm,
+    opening the next dangerous incident's ticket comes before another correlated alert for a running incident, and
+    those batch up meanwhile."""
 
     def __init__(
         self,
@@ -261,7 +267,8 @@ class InboxDispatcher:
     async def _drain(self, temporal: Client, engine: Engine, workflow_id: str) -> None:
         try:
             while self._queues.get(workflow_id):
-                async with self._limit.slot(urgent=workflow_id not in self._known) as outcome:
+                rank = min(r.rank for r in self._queues[workflow_id])
+                async with self._limit.slot(urgent=workflow_id not in self._known, rank=rank) as outcome:
                     rows = self._queues.pop(workflow_id, [])  # all that waited: one hand-over
                     if rows and not await self._dispatch(temporal, engine, workflow_id, rows):
                         outcome.failed = True  # Temporal refused or timed out: fewer hand-overs at once

@@ -119,6 +119,9 @@ class SocInboxItem(SQLModel, table=True):
     workflow_id: str = Field(max_length=220)  # incident-<correlation key>
     dedupe_key: str = Field(max_length=300)
     item: dict[str, Any] = Field(sa_type=JSON)  # domain.soc.incident_flow.IncidentAlert, as JSON
+    # 1-4: the priority the alert can reach (domain.soc.priority.reachable_priority); when the hub is behind, new
+    # incidents that may become P1 are handed over first.
+    rank: int = Field(default=3, ge=1, le=4)
     attempts: int = 0
     # Claimed by a dispatcher until then (a lease), or held back until then after a failed hand-over.
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)

@@ -56,8 +56,9 @@ async def test_urgent_waiters_go_first_and_every_fourth_grant_serves_the_others(
     await asyncio.sleep(0)
     gate.set()
     await asyncio.gather(first, *waiting)
-    # Queued normal work arrived first, yet urgent work is served before it, with a normal turn every 4th grant.
-    assert order == ["first", "u0", "u1", "u2", "n0", "u3", "u4", "u5", "n1"]
+    # Queued normal work arrived first, yet urgent work is served before it, with a normal turn every 4th grant
+    # (counting every grant, the first included).
+    assert order == ["first", "u0", "u1", "n0", "u2", "u3", "u4", "n1", "u5"]
 
 
 async def test_a_cancelled_waiter_leaves_no_slot_behind():
@@ -80,3 +81,46 @@ async def test_a_cancelled_waiter_leaves_no_slot_behind():
     assert limit.in_use == 0
     async with limit.slot(urgent=False):
         assert limit.in_use == 1
+
+
+async def test_urgent_waiters_are_served_by_rank_then_in_arrival_order():
+    limit = AdaptiveLimit(initial=1, maximum=1, fast_s=0, slow_s=10)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def work(name: str, rank: int) -> None:
+        async with limit.slot(urgent=True, rank=rank):
+            order.append(name)
+            if name == "first":
+                await gate.wait()
+
+    tasks = [asyncio.create_task(work("first", 3))]
+    await asyncio.sleep(0)
+    for name, rank in (("p3-a", 3), ("p2", 2), ("p1", 1), ("p3-b", 3)):
+        tasks.append(asyncio.create_task(work(name, rank)))
+        await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert order == ["first", "p1", "p2", "p3-a", "p3-b"]
+
+
+async def test_a_cancelled_waiter_does_not_block_a_later_one():
+    limit = AdaptiveLimit(initial=1, maximum=1, fast_s=0, slow_s=10)
+    gate = asyncio.Event()
+
+    async def hold() -> None:
+        async with limit.slot(urgent=True):
+            await gate.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    gate.set()
+    await holder
+    # Its entry is still queued (skipped lazily); a newcomer must get the free slot at once.
+    async with asyncio.timeout(1):
+        async with limit.slot(urgent=True):
+            assert limit.in_use == 1

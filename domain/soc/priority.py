@@ -148,3 +148,10 @@ def prioritize(
         if rule.matches(alert.verdict, alert.severity, asset, band):
             return rule.priority
     return matrix.fallback
+
+
+def reachable_priority(alert: NormalizedAlert, matrix: PriorityMatrix = DEFAULT_MATRIX) -> Priority:
+    """The most urgent priority the alert can get once enriched: as if its device were a critical asset. Known
+    before enrichment, so the webhook inbox can hand over what may become a P1 first when the hub is behind."""
+    critical_type = next(iter(matrix.critical_asset_types), "server")
+    return prioritize(alert, critical_type, list(matrix.critical_tags), matrix)

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("workflow_id", sqlmodel.sql.sqltypes.AutoString(length=220), nullable=False),
         sa.Column("dedupe_key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("item", sa.JSON(), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_until", models.types.UtcDateTime(), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),

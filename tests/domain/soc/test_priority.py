@@ -15,6 +15,7 @@ from domain.soc.priority import (
     asset_class,
     confidence_band,
     prioritize,
+    reachable_priority,
 )
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
@@ -152,3 +153,20 @@ def test_matrix_validation(bad):
 def test_default_matrix_round_trips_as_json():
     assert PriorityMatrix.model_validate_json(DEFAULT_MATRIX.model_dump_json()) == DEFAULT_MATRIX
     assert all(isinstance(rule, PriorityRule) for rule in DEFAULT_MATRIX.rules)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "severity", "expected"),
+    [
+        (M, Severity.LOW, Priority.P1),  # may be on a server: handed over first when the hub is behind
+        (S, Severity.HIGH, Priority.P2),
+        (S, Severity.MEDIUM, Priority.P3),
+    ],
+)
+def test_reachable_priority_assumes_a_critical_device(verdict, severity, expected):
+    a = alert(verdict, severity, 50)
+    assert reachable_priority(a) == expected
+    assert reachable_priority(a) == prioritize(a, *SERVER)
+    # Never less urgent than the priority the alert gets on any real asset.
+    ranks = [int(prioritize(a, *asset).value[1]) for asset in (SERVER, WORKSTATION, UNKNOWN)]
+    assert int(reachable_priority(a).value[1]) <= min(ranks)
