@@ -57,7 +57,7 @@ from domain.business_calendar import CalendarSpec
 from domain.roles import Role
 from domain.tickets import EventKind, NewTicket, Priority
 from hub.db import make_engine, session_scope, upgrade
-from hub.dev import temporal_binary
+from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
 from hub.temporal import connect
 from models import (
     BusinessCalendarRow,
@@ -516,7 +516,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     worker_metrics_address = f"127.0.0.1:{free_port()}"
     server_args = [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
                    "--metrics-port", str(metrics_port), "--db-filename", str(tmp / "temporal.db"),
-                   "--log-level", "error"]
+                   *DEV_SERVER_SQLITE_PRAGMAS, "--log-level", "error"]
     for key in SEARCH_ATTRIBUTES:
         server_args += ["--search-attribute", f"{key.name}=Keyword"]
     server = procs.spawn("server", server_args)

@@ -63,7 +63,7 @@ from bench.sla_bench import (
 )
 from domain.soc.signatures import signed_headers
 from hub.db import make_engine, session_scope
-from hub.dev import temporal_binary
+from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
 from hub.temporal import connect
 from models import (
     Asset,
@@ -338,7 +338,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     server_args = [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
                    "--metrics-port", str(metrics_port), "--log-level", "error"]
     if not args.server_in_memory:
-        server_args += ["--db-filename", str(tmp / "temporal.db")]
+        server_args += ["--db-filename", str(tmp / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS]
     for key in SEARCH_ATTRIBUTES:
         server_args += ["--search-attribute", f"{key.name}=Keyword"]
     server = procs.spawn("server", server_args)
