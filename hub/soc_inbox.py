@@ -25,7 +25,7 @@ from sqlalchemy import Engine, delete, func, or_, update
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from domain.soc.alerts import correlation_key
+from domain.soc.alerts import incident_workflow_id
 from domain.soc.incident_flow import IncidentAlert
 from domain.soc.priority import reachable_priority
 from hub.adaptive_limit import AdaptiveLimit
@@ -65,7 +65,7 @@ def put(session: Session, items: list[IncidentAlert]) -> None:
             SocInboxItem(
                 tenant_id=item.tenant_id,
                 integration_id=uuid.UUID(item.alert.integration_id),
-                workflow_id=f"incident-{correlation_key(item.alert, item.customer_number)}",
+                workflow_id=incident_workflow_id(item.alert, item.customer_number),
                 dedupe_key=item.alert.dedupe_key,
                 item=item.model_dump(mode="json"),
                 rank=int(reachable_priority(item.alert).value[1:]),
@@ -87,10 +87,7 @@ def claim(engine: Engine, limit: int, lease: timedelta, finished: list[int] = ()
     same transaction (one write per dispatcher round)."""
     now = utcnow()
     with session_scope(engine) as s:
-        if finished:
-            s.exec(
-                delete(SocInboxItem).where(SocInboxItem.id.in_(finished)).execution_options(synchronize_session=False)
-            )
+        _delete(s, finished)
         if limit <= 0:
             return []
         rows = s.exec(
@@ -114,7 +111,12 @@ def claim(engine: Engine, limit: int, lease: timedelta, finished: list[int] = ()
 
 def finish(engine: Engine, ids: list[int]) -> None:
     with session_scope(engine) as s:
-        s.exec(delete(SocInboxItem).where(SocInboxItem.id.in_(ids)).execution_options(synchronize_session=False))
+        _delete(s, ids)
+
+
+def _delete(session: Session, ids: list[int]) -> None:
+    if ids:
+        session.exec(delete(SocInboxItem).where(SocInboxItem.id.in_(ids)).execution_options(synchronize_session=False))
 
 
 def retry_later(engine: Engine, ids: list[int], error: str, wait: timedelta) -> None:

@@ -27,11 +27,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import NowDep, Principal, SessionDep, TemporalDep, get_engine, get_scoped, require_roles
+from api.middleware import MAX_BODY_BYTES
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
 from api.schemas.common import Body, apply_changes, audit_event, field_error, not_null, text
 from domain.roles import Role
-from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, correlation_key
+from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, incident_workflow_id
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
 from domain.soc.generic import normalize_generic
 from domain.soc.incident_flow import ContainmentDecision, ContainmentProposal, IncidentAlert
@@ -49,7 +50,6 @@ log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
 Admin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
 Staff = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH))]
-MAX_BODY = 1024 * 1024
 # URL path names of the sources.
 SOURCES = {
     "sentinelone": Source.SENTINELONE,
@@ -405,7 +405,7 @@ async def receive_webhook(
         raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
     if handed_over:
         request.app.state.soc_inbox.wake()
-    incidents = [f"incident-{correlation_key(a, tenant.customer_number)}" for a in alerts]
+    incidents = [incident_workflow_id(a, tenant.customer_number) for a in alerts]
     return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
 
 
@@ -437,8 +437,8 @@ def _check(
             "inactive_integration",
             Problem(404, f"integration {integration_id} is deactivated in the hub; deliveries are refused"),
         )
-    if len(body) > MAX_BODY:
-        raise refuse("too_large", Problem(413, f"request body exceeds {MAX_BODY} bytes"))
+    if len(body) > MAX_BODY_BYTES:  # also a body sent without Content-Length (BodyLimit checks the header)
+        raise refuse("too_large", Problem(413, f"request body exceeds {MAX_BODY_BYTES} bytes"))
     try:
         webhook_id = verify([x for x in (row.webhook_secret, row.previous_webhook_secret) if x], headers, body, now)
     except SignatureError as err:
