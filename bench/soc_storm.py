@@ -552,8 +552,8 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
 
     result = {
         "parameters": {
-            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "customers": args.customers,
-            "seed": args.seed,
+            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "tag": args.tag,
+            "customers": args.customers, "seed": args.seed,
             "database": make_url(db_url).get_backend_name(), "incidents_planned": len(work.incidents),
             "incidents_sentinelone": sum(1 for i in work.incidents if i.source == "sentinelone"),
             "incidents_rocketcyber": sum(1 for i in work.incidents if i.source == "rocketcyber"),
@@ -714,6 +714,8 @@ def _options(r: dict) -> str:
         out += f" --rate {p['rate']:g}"
     if p["concurrency"] != 16:
         out += f" --concurrency {p['concurrency']}"
+    if p.get("tag"):
+        out += f" --tag {p['tag']}"
     return out
 
 
