@@ -18,6 +18,7 @@ from models import (
     EscalationPolicy,
     EscalationPolicyVersion,
     SlaDefinitionRow,
+    SocIntegration,
     Tenant,
     User,
 )
@@ -106,3 +107,12 @@ def make_sla(engine: Engine, tenant: Tenant, definition: dict, policy: dict | No
                             start_date=date(2020, 1, 1), sla_definition_id=definition_row.id, calendar_id=calendar_id)
         s.add(contract)
     return contract
+
+
+def make_soc_integration(engine: Engine, tenant: Tenant, **fields) -> SocIntegration:
+    """A SentinelOne integration of the tenant, written directly (the API route would also sync a poll schedule)."""
+    values = {"source": "sentinelone", "name": "S1", "webhook_secret": "whsec_x"} | fields
+    with session_scope(engine) as s:
+        row = SocIntegration(tenant_id=tenant.id, **values)
+        s.add(row)
+    return row

@@ -41,7 +41,7 @@ from hub.db import make_engine, upgrade
 from hub.temporal import register_search_attributes
 from models import Tenant
 from tests.conftest import binary
-from tests.factories import make_sla, make_tenant, make_user
+from tests.factories import make_sla, make_soc_integration, make_tenant, make_user
 from worker import build_workers
 from workflows.common import ticket_workflow_id
 from workflows.ticket import TicketWorkflow
@@ -201,8 +201,7 @@ async def record_incident(path: Path) -> None:
     from domain.soc.alerts import correlation_key
     from domain.soc.incident_flow import IncidentAlert, IncidentInput
     from domain.soc.sentinelone import normalize_sentinelone
-    from hub.db import session_scope
-    from models import AssetType, SocIntegration
+    from models import AssetType
     from tests.factories import make_asset
     from workflows.common import SOC_TASK_QUEUE
     from workflows.incident import IncidentWorkflow
@@ -210,9 +209,7 @@ async def record_incident(path: Path) -> None:
     threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
     async with recording() as r:
         make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
-        with session_scope(r.engine) as s:
-            row = SocIntegration(tenant_id=r.tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
-            s.add(row)
+        row = make_soc_integration(r.engine, r.tenant)
         integration = str(row.id)
         alerts = [
             normalize_sentinelone(threat, integration),
@@ -250,8 +247,7 @@ async def record_incident_with_containment(path: Path) -> None:
     from domain.soc.alerts import correlation_key
     from domain.soc.incident_flow import ContainmentDecision, IncidentAlert, IncidentInput
     from domain.soc.sentinelone import normalize_sentinelone
-    from hub.db import session_scope
-    from models import AssetType, SocIntegration
+    from models import AssetType
     from tests.factories import make_asset
     from workflows.common import SOC_TASK_QUEUE
     from workflows.incident import IncidentWorkflow
@@ -261,15 +257,7 @@ async def record_incident_with_containment(path: Path) -> None:
     os.environ["PSA_SOC_CREDENTIALS__REPLAY__TOKEN"] = "token"
     async with recording() as r:
         make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.SERVER, tags=["critical"])
-        with session_scope(r.engine) as s:
-            row = SocIntegration(
-                tenant_id=r.tenant.id,
-                source="sentinelone",
-                name="S1",
-                webhook_secret="whsec_x",
-                credentials_ref="replay",
-            )
-            s.add(row)
+        row = make_soc_integration(r.engine, r.tenant, credentials_ref="replay")
         alert = normalize_sentinelone(threat, str(row.id))
         key = correlation_key(alert, r.tenant.customer_number)
         handle = await r.env.client.start_workflow(
@@ -307,8 +295,7 @@ async def record_incident_lifecycle(path: Path) -> None:
     from domain.soc.alerts import correlation_key
     from domain.soc.incident_flow import Acknowledgement, IncidentAlert, IncidentInput
     from domain.soc.sentinelone import normalize_sentinelone
-    from hub.db import session_scope
-    from models import AssetType, SocIntegration
+    from models import AssetType
     from tests.factories import make_asset
     from workflows.common import SOC_TASK_QUEUE
     from workflows.incident import IncidentWorkflow
@@ -320,15 +307,9 @@ async def record_incident_lifecycle(path: Path) -> None:
     pager = "https://pager.example.net/replay"
     async with recording() as r:
         make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.SERVER, tags=["critical"])
-        with session_scope(r.engine) as s:
-            row = SocIntegration(
-                tenant_id=r.tenant.id,
-                source="sentinelone",
-                name="S1",
-                webhook_secret="whsec_x",
-                triage_settings={"quiet_window_hours": 1, "auto_resolve": True, "oncall_chain": [pager]},
-            )
-            s.add(row)
+        row = make_soc_integration(
+            r.engine, r.tenant, triage_settings={"quiet_window_hours": 1, "auto_resolve": True, "oncall_chain": [pager]}
+        )
         alert = normalize_sentinelone(threat, str(row.id))
         key = correlation_key(alert, r.tenant.customer_number)
 
@@ -367,8 +348,7 @@ def _five_deliveries(r: Recording) -> list:
     import json
 
     from domain.soc.sentinelone import normalize_sentinelone
-    from hub.db import session_scope
-    from models import AssetType, SocIntegration
+    from models import AssetType
     from tests.factories import make_asset
 
     threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
@@ -381,15 +361,7 @@ def _five_deliveries(r: Recording) -> list:
         return t
 
     make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
-    with session_scope(r.engine) as s:
-        row = SocIntegration(
-            tenant_id=r.tenant.id,
-            source="sentinelone",
-            name="S1",
-            webhook_secret="whsec_x",
-            triage_settings={"quiet_window_hours": 1},
-        )
-        s.add(row)
+    row = make_soc_integration(r.engine, r.tenant, triage_settings={"quiet_window_hours": 1})
     payloads = [
         variant("1"),
         variant("1"),
@@ -481,8 +453,6 @@ async def record_soc_poll(path: Path) -> None:
     import respx
 
     from domain.soc.polling import SocPollInput
-    from hub.db import session_scope
-    from models import SocIntegration
     from workflows.common import SOC_TASK_QUEUE
     from workflows.soc_poller import SocPollerWorkflow
 
@@ -491,15 +461,7 @@ async def record_soc_poll(path: Path) -> None:
     os.environ["PSA_SOC_CREDENTIALS__REPLAYPOLL__BASE_URL"] = "https://s1.example.net"
     os.environ["PSA_SOC_CREDENTIALS__REPLAYPOLL__TOKEN"] = "token"
     async with recording() as r:
-        with session_scope(r.engine) as s:
-            row = SocIntegration(
-                tenant_id=r.tenant.id,
-                source="sentinelone",
-                name="S1",
-                webhook_secret="whsec_x",
-                credentials_ref="replaypoll",
-            )
-            s.add(row)
+        row = make_soc_integration(r.engine, r.tenant, credentials_ref="replaypoll")
         with respx.mock() as mock:
             mock.get("https://s1.example.net/web/api/v2.1/threats").mock(
                 side_effect=[httpx.Response(200, json=p) for p in pages]

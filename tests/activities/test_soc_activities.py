@@ -20,9 +20,8 @@ from domain.soc.incident_flow import IncidentAlert, PageRequest, RecordAlert
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.tickets import Priority
 from hub.config import Settings
-from hub.db import session_scope
-from models import SocAlert, SocIntegration
-from tests.factories import make_tenant
+from models import SocAlert
+from tests.factories import make_soc_integration, make_tenant
 
 THREAT = json.loads((Path(__file__).parent.parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
 
@@ -30,15 +29,7 @@ THREAT = json.loads((Path(__file__).parent.parent / "fixtures/soc/sentinelone_th
 @pytest.fixture
 def integration(engine):
     tenant = make_tenant(engine)
-    with session_scope(engine) as s:
-        row = SocIntegration(
-            tenant_id=tenant.id,
-            source="sentinelone",
-            name="S1",
-            webhook_secret="whsec_x",
-            triage_settings={"quiet_window_hours": 3},
-        )
-        s.add(row)
+    row = make_soc_integration(engine, tenant, triage_settings={"quiet_window_hours": 3})
     return tenant, row
 
 

@@ -19,10 +19,10 @@ from domain.soc.sentinelone import normalize_sentinelone
 from hub import soc_inbox
 from hub.config import Settings
 from hub.db import session_scope
-from models import AssetType, SocInboxItem, SocIntegration, WebhookDelivery
+from models import AssetType, SocInboxItem, WebhookDelivery
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, ticket_of
 from tests.conftest import auth
-from tests.factories import make_asset, make_tenant, make_user
+from tests.factories import make_asset, make_soc_integration, make_tenant, make_user
 from tests.workflows.test_incident_lifecycle import later, open_threat
 
 
@@ -73,9 +73,7 @@ async def test_webhook_accepts_while_temporal_is_away_and_the_alert_reaches_its_
 
 def _items(engine, count: int) -> tuple[list[IncidentAlert], object]:
     tenant = make_tenant(engine)
-    with session_scope(engine) as s:
-        row = SocIntegration(tenant_id=tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
-        s.add(row)
+    row = make_soc_integration(engine, tenant)
     items = [
         IncidentAlert(
             alert=normalize_sentinelone(open_threat(new_id(), "ws-1"), str(row.id)),

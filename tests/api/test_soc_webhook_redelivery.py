@@ -17,10 +17,10 @@ import api.routes.soc as route
 from domain.roles import Role
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.db import session_scope
-from models import AssetType, SocAlert, SocInboxItem, SocIncident, SocIntegration, Ticket, WebhookDelivery
+from models import AssetType, SocAlert, SocInboxItem, SocIncident, Ticket, WebhookDelivery
 from tests.api.test_soc_webhook_api import count, deliver, eventually, incident, ticket_of
 from tests.conftest import auth
-from tests.factories import make_asset, make_tenant, make_user
+from tests.factories import make_asset, make_soc_integration, make_tenant, make_user
 from tests.workflows.test_incident_lifecycle import later, notes, open_threat
 
 
@@ -144,9 +144,7 @@ def _row(tenant_id, alert, incident_key: str, status: str, updated_at: datetime 
 
 def test_stored_unchanged_compares_status_and_time_within_the_tenant_and_open_incidents(engine):
     tenant, other = make_tenant(engine), make_tenant(engine)
-    with session_scope(engine) as s:
-        row = SocIntegration(tenant_id=tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
-        s.add(row)
+    row = make_soc_integration(engine, tenant)
     integration = str(row.id)
     at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     same, older, newer, changed, closed, foreign = (

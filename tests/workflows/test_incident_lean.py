@@ -18,12 +18,11 @@ from activities.soc_summary import SocSummaryActivities
 from domain.soc.alerts import correlation_key
 from domain.soc.incident_flow import IncidentAlert, IncidentInput
 from domain.soc.sentinelone import normalize_sentinelone
-from hub.db import session_scope
-from models import AssetType, SocAlert, SocIntegration, Ticket
+from models import AssetType, SocAlert, Ticket
 from tests.activities.test_soc_summary import ANSWER
 from tests.api.test_soc_webhook_api import eventually, incident, ticket_of
 from tests.connectors.test_llm import completion
-from tests.factories import make_asset, make_tenant
+from tests.factories import make_asset, make_soc_integration, make_tenant
 from tests.workflows.test_incident_lifecycle import later, notes, open_threat
 from workflows.common import workflow_runner
 from workflows.incident import INLINE_SUMMARY_PATCH, LEAN_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
@@ -46,9 +45,7 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
     tenant = make_tenant(engine)
     host = f"ws-{uuid.uuid4().hex[:6]}"
     make_asset(engine, tenant, hostname=host, asset_type=AssetType.WORKSTATION)
-    with session_scope(engine) as s:
-        row = SocIntegration(tenant_id=tenant.id, source="sentinelone", name="S1", webhook_secret="whsec_x")
-        s.add(row)
+    row = make_soc_integration(engine, tenant)
     first, second, third = (open_threat(new_id(), host) for _ in range(3))  # same device and file: one incident
     resolved = later(first, minutes=30, incidentStatus="resolved")
     alerts = [normalize_sentinelone(t, str(row.id)) for t in (first, first, second, third, resolved)]

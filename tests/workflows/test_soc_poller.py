@@ -27,11 +27,10 @@ from domain.soc.alerts import correlation_key
 from domain.soc.polling import PollCursor, SocPollInput, SocPollResult, poll_workflow_id
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
-from hub.db import session_scope
 from hub.temporal import register_search_attributes
 from models import SocAlert, SocIncident, SocIntegration, Ticket
 from tests.conftest import binary
-from tests.factories import make_tenant, unique
+from tests.factories import make_soc_integration, make_tenant, unique
 from workflows.common import workflow_runner
 from workflows.soc_poller import SocPollerWorkflow, ensure_poll_schedule
 
@@ -79,11 +78,7 @@ class Poller:
             self.monkeypatch.setenv(env_name(ref, "TOKEN"), TOKEN)
             if source == "rocketcyber":
                 self.monkeypatch.setenv(env_name(ref, "ACCOUNT_ID"), RC_ACCOUNT)
-        with session_scope(self.engine) as s:
-            row = SocIntegration(
-                tenant_id=tenant.id, source=source, name="poll", webhook_secret="whsec_x", credentials_ref=ref
-            )
-            s.add(row)
+        row = make_soc_integration(self.engine, tenant, source=source, name="poll", credentials_ref=ref)
         return Target(row.id, source, tenant.id, tenant.customer_number, ref)
 
     async def run(self, row: "Target", **fields: Any) -> SocPollResult:
