@@ -362,6 +362,8 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     worker_module = ["bench.harness", "worker"] if args.worker_pollers else ["bench.run_worker"]
     worker = procs.spawn("worker", [sys.executable, "-m", *worker_module], env=clean_env(
         BENCH_WORKER_POLLERS=str(args.worker_pollers),
+        **({"PSA_WORKER_WORKFLOW_TASKS": str(args.worker_tasks), "PSA_WORKER_LOCAL_ACTIVITIES": str(args.worker_tasks)}
+           if args.worker_tasks else {}),
         **common, PSA_LOG_LEVEL=args.worker_log_level, BENCH_METRICS_ADDRESS=worker_metrics_address,
         **({"BENCH_PROFILE": str(tmp / "worker-profile.txt")} if args.profile_worker else {})))
     api = procs.spawn("api", [sys.executable, "-m", "bench.harness", "api"], env=clean_env(
@@ -890,6 +892,8 @@ def main() -> int:
                         help="dev server state in memory instead of a file (no fsync; for comparison)")
     parser.add_argument("--worker-pollers", type=int, default=0,
                         help="experiment: task pollers per hub Worker (default: the hub's, i.e. the SDK's 5)")
+    parser.add_argument("--worker-tasks", type=int, default=0,
+                        help="workflow tasks and local activities at once per worker queue (0: the hub default)")
     parser.add_argument("--probe", type=int, default=100,
                         help="redeliveries sent one at a time after the drain (answer latency of an unloaded hub)")
     parser.add_argument("--api-log-level", default="INFO")

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
+    # Workflow tasks (and, separately, local activities) one worker runs at once per task queue. Each running task
+    # holds its workflow's deadline (10 s): more at once than the cores serve makes every task slow, and tasks that
+    # time out are run again (work done twice under load). Extra tasks wait in the server's queue instead.
+    worker_workflow_tasks: int = Field(default=16, ge=1, le=1000)
+    worker_local_activities: int = Field(default=16, ge=1, le=1000)
     # Days after resolution in which the customer may reopen; afterwards the ticket closes.
     ticket_reopen_days: int = Field(default=7, ge=0, le=365)
 
