@@ -16,6 +16,7 @@ from activities.soc import SocActivities
 from activities.soc_contain import SocContainActivities
 from activities.soc_poll import SocPollActivities
 from activities.soc_summary import SocSummaryActivities
+from activities.soc_tickets import SocTicketActivities
 from activities.tickets import TicketActivities
 from hub.config import Settings, get_settings
 from hub.db import make_engine
@@ -46,6 +47,7 @@ def build_workers(
     soc, contain = SocActivities(engine, settings), SocContainActivities(engine)
     poll = SocPollActivities(engine, client)
     summary = SocSummaryActivities(settings)
+    soc_tickets = SocTicketActivities(engine, client)
     activities_by_queue = {
         TICKETS_TASK_QUEUE: [
             tickets.create_record,
@@ -66,6 +68,8 @@ def build_workers(
             contain.contain,
             poll.poll_page,
             summary.summarize,
+            soc_tickets.open_ticket,
+            soc_tickets.note_ticket,
         ],
     }
     return [
@@ -76,8 +80,9 @@ def build_workers(
             activities=activities_by_queue.get(queue, []),
             activity_executor=executor,
             workflow_runner=workflow_runner(),
-            # Bursts (a storm of tickets) must not start unbounded sandboxes at once.
-            max_concurrent_workflow_tasks=100,
+            # Bursts (a storm of tickets or alerts) wait in the server's queue, not half-done in this process.
+            max_concurrent_workflow_tasks=settings.worker_workflow_tasks,
+            max_concurrent_local_activities=settings.worker_local_activities,
             # Every new ticket's first task comes from the normal (non-sticky) queue: the SDK default of 5 pollers
             # at a 0.2 ratio leaves one poller for it, and starts queue behind its round trips.
             workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=WORKFLOW_TASK_POLLERS),

@@ -98,6 +98,45 @@ def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
     return TicketRecord(number=number, created_at=req.at)
 
 
+def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
+    """Row, creation event, SLA context and the clock's first plan: one write transaction. Idempotent: a retry
+    finds its own row; `req.at` is the caller's (a workflow's), so every attempt computes the same clock.
+
+    Reads and the clock's computation happen before the write transaction, which takes SQLite's database lock
+    (on PostgreSQL the counter row lock) for a few statements only."""
+    t = req.ticket
+    with Session(engine) as session:
+        existing = session.get(Ticket, t.ticket_id)
+        created_at = existing.created_at if existing is not None else req.at
+        context = resolve_context(
+            session,
+            LoadSlaContext(
+                tenant_id=t.tenant_id, customer_number=t.customer_number, category=t.category, at=created_at
+            ),
+        )
+    result = None
+    if context is not None:
+        created = SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=t.priority, status=TicketStatus.NEW)
+        result = advance(
+            AdvanceRequest(
+                context=context,
+                clocks=ClockSet(priority=t.priority, queue=t.queue),
+                events=[created],
+                now=created_at,
+            )
+        )
+    with session_scope(engine) as session:
+        record = _insert_ticket(session, req)
+        if result is not None:
+            sla = RecordSla(
+                ticket_id=t.ticket_id, tenant_id=t.tenant_id, clocks=result.clocks, plan=result.plan, at=created_at
+            )
+            write_sla(session, sla)
+    if result is None:
+        return TicketOpened(record=record)
+    return TicketOpened(record=record, sla=SlaCarry(context=context, clocks=result.clocks, plan=result.plan))
+
+
 class TicketActivities:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -111,42 +150,8 @@ class TicketActivities:
 
     @activity.defn(name=TicketActivity.OPEN)
     def open(self, req: TicketCreation) -> TicketOpened:
-        """Row, creation event, SLA context and the clock's first plan: one activity, one write transaction.
-
-        Reads and the clock's computation happen before the write transaction, which takes SQLite's database lock
-        (on PostgreSQL the counter row lock) for a few statements only. A retry re-reads and finds its own row;
-        `req.at` is the workflow's, so every attempt computes the same clock."""
-        t = req.ticket
-        with Session(self.engine) as session:
-            existing = session.get(Ticket, t.ticket_id)
-            created_at = existing.created_at if existing is not None else req.at
-            context = resolve_context(
-                session,
-                LoadSlaContext(
-                    tenant_id=t.tenant_id, customer_number=t.customer_number, category=t.category, at=created_at
-                ),
-            )
-        result = None
-        if context is not None:
-            created = SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=t.priority, status=TicketStatus.NEW)
-            result = advance(
-                AdvanceRequest(
-                    context=context,
-                    clocks=ClockSet(priority=t.priority, queue=t.queue),
-                    events=[created],
-                    now=created_at,
-                )
-            )
-        with session_scope(self.engine) as session:
-            record = _insert_ticket(session, req)
-            if result is not None:
-                sla = RecordSla(
-                    ticket_id=t.ticket_id, tenant_id=t.tenant_id, clocks=result.clocks, plan=result.plan, at=created_at
-                )
-                write_sla(session, sla)
-        if result is None:
-            return TicketOpened(record=record)
-        return TicketOpened(record=record, sla=SlaCarry(context=context, clocks=result.clocks, plan=result.plan))
+        """The ticket workflow's own opening: see `open_ticket`."""
+        return open_ticket(self.engine, req)
 
     @activity.defn(name=TicketActivity.APPLY_CHANGE)
     def apply_change(self, change: TicketChange) -> None:

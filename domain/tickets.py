@@ -160,6 +160,14 @@ class RepinSlaRequest(BaseModel):
     actor: Actor
 
 
+class SystemNote(BaseModel):
+    """An internal note the hub writes itself, under an id its sender chose: the note is written once however
+    often the signal arrives (a sender that is retried, e.g. an activity, may send it twice)."""
+
+    note_id: UUID
+    text: str = Field(min_length=1)
+
+
 class SystemTransition(BaseModel):
     """A status change the hub decides itself (e.g. the SOC vendor reports the threat resolved). Sent as a
     signal, so nobody waits for it: a transition the ticket's status does not allow becomes an internal note."""

@@ -1,8 +1,8 @@
 """Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
 
-Names: v1, sla, incident, containment, lifecycle, lean, inline, poll. Run it only when a workflow changes on purpose
-(a new workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving that
-running workflows still replay."""
+Names: v1, sla, incident, containment, lifecycle, lean, inline, direct, poll. Run it only when a workflow changes on
+purpose (a new workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving
+that running workflows still replay."""
 
 import asyncio
 import socket
@@ -444,6 +444,45 @@ async def record_incident_inline_summary(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_incident_direct(path: Path) -> None:
+    """Patch incident-direct-v1: the deliveries of the lean recording in one `alerts` signal, then a correlated alert
+    half an hour later; the incident opens its ticket and sends its notes through local activities (no child
+    workflow, no external signal), one quiet-window timer armed again after the wake-up; the window closes it."""
+    from domain.soc.alerts import make_dedupe_key
+    from domain.soc.incident_flow import IncidentAlert, IncidentState
+    from models import Ticket
+    from workflows.incident import IncidentWorkflow, hand_over_alerts
+
+    async with recording() as r:
+        deliveries = _five_deliveries(r)
+        items = [
+            IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+            for alert in deliveries
+        ]
+        workflow_id = await hand_over_alerts(r.env.client, items)
+        handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
+        while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
+            await asyncio.sleep(0.1)
+        await r.env.sleep(timedelta(minutes=30))
+        fourth = deliveries[2]
+        fourth = fourth.model_copy(
+            update={
+                "vendor_alert_id": "4",
+                "dedupe_key": make_dedupe_key(fourth.source, fourth.integration_id, "4"),
+            }
+        )
+        late = items[2].model_copy(update={"alert": fourth})
+        await hand_over_alerts(r.env.client, [late])
+        while (await handle.query(IncidentWorkflow.state)).alert_count < 4:
+            await asyncio.sleep(0.1)
+        await r.env.sleep(timedelta(hours=1, minutes=1))
+        final = await handle.result()
+        assert final.status == "closed" and final.alert_count == 4, final
+        with Session(r.engine) as s:
+            assert s.get(Ticket, final.ticket_id).description.startswith("Zusammenfassung:\n")
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 async def record_soc_poll(path: Path) -> None:
     """A SentinelOne poll through three pages, handing every threat to its incident."""
     import json
@@ -520,6 +559,8 @@ if __name__ == "__main__":
         asyncio.run(record_incident_lean(HISTORIES / "incident_lean_v1.json"))
     if "inline" in which:
         asyncio.run(record_incident_inline_summary(HISTORIES / "incident_inline_summary_v1.json"))
+    if "direct" in which:
+        asyncio.run(record_incident_direct(HISTORIES / "incident_direct_v1.json"))
     if "containment" in which:
         asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
     print("recorded", which)

@@ -41,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
         IncidentInput,
         IncidentRecord,
         IncidentState,
+        OpenedTicket,
+        OpenTicket,
         PageRequest,
         PagingState,
         RecordAlert,
@@ -48,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         RecordedAlert,
         RecordedAlerts,
         SocActivity,
+        TicketNote,
     )
     from domain.soc.priority import DEFAULT_MATRIX, prioritize
     from domain.soc.summary import (
@@ -59,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.soc.triage import TriagePolicy, incident_vendor_status, is_settled
     from domain.ticket_flow import TicketWorkflowInput
-    from domain.tickets import NewTicket, Priority, SystemTransition, TicketStatus
+    from domain.tickets import NewTicket, Priority, SystemNote, SystemTransition, TicketStatus
     from workflows.common import (
         CUSTOMER_ID,
         PROCESS,
@@ -85,6 +88,9 @@ SUMMARY_PATCH = "incident-summary-v1"
 LEAN_PATCH = "incident-lean-v1"
 # No LLM configured: the template summary goes into the ticket's description (no summary activity and note).
 INLINE_SUMMARY_PATCH = "incident-summary-inline-v1"
+# The incident opens its ticket (row, SLA clock, then the ticket workflow) and sends its notes through local
+# activities: no child-started task, no external-signal task per note. Implies the lean and inline-summary patches.
+DIRECT_PATCH = "incident-direct-v1"
 # The ticket workflow cuts a system note there: a combined note of many alerts is split before it.
 NOTE_LIMIT = 20_000
 # A page that keeps failing must not hold up the next level for long.
@@ -127,6 +133,9 @@ class IncidentWorkflow:
         self._resolve_sent = False
         self._record_lock = asyncio.Lock()
         self._lean = False  # decided at the start of the run
+        self._direct = False  # likewise
+        self._quiet_timer: asyncio.Task | None = None  # incident-direct-v1: one timer for the quiet window
+        self._quiet_timer_at = None
         self._llm_summary: bool | None = None  # pinned with the policy; None in histories from before
 
     @workflow.signal
@@ -144,14 +153,20 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, inp: IncidentInput) -> IncidentState:
-        # Asked once, first thing: a run begun before the patch keeps its recorded shape to the end.
-        self._lean = workflow.patched(LEAN_PATCH)
+        # Asked once, first thing: a run begun before the patch keeps its recorded shape to the end. The newest patch
+        # implies the older ones, which a new run then does not ask (each asked patch costs a marker and an upsert).
+        self._direct = workflow.patched(DIRECT_PATCH)
+        self._lean = self._direct or workflow.patched(LEAN_PATCH)
         while True:
-            try:
-                # The window comes from the policy once the first alert is recorded (before: the input's).
-                await workflow.wait_condition(lambda: bool(self._pending), timeout=self._quiet)
-            except TimeoutError:
-                break  # quiet for the whole window: the incident is over
+            if self._direct:
+                if not await self._alerts_within_quiet_window():
+                    break
+            else:
+                try:
+                    # The window comes from the policy once the first alert is recorded (before: the input's).
+                    await workflow.wait_condition(lambda: bool(self._pending), timeout=self._quiet)
+                except TimeoutError:
+                    break  # quiet for the whole window: the incident is over
             while self._pending:
                 if self._lean:
                     await self._handle_batch()
@@ -168,6 +183,27 @@ class IncidentWorkflow:
             await self._record()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
+
+    async def _alerts_within_quiet_window(self) -> bool:
+        """Wait for alerts; False once the window (the policy's) passed without any since this wait began.
+
+        One durable timer serves many wake-ups: a timer that fires before the window's end is armed again for the
+        rest, instead of a new timer started and cancelled at every wake-up (each is a history event and a timer
+        task in the server)."""
+        deadline = workflow.now() + self._quiet
+        while not self._pending:
+            if self._quiet_timer is None or self._quiet_timer_at > deadline:  # none yet, or the window shrank
+                if self._quiet_timer is not None:
+                    self._quiet_timer.cancel()
+                self._quiet_timer_at = deadline
+                self._quiet_timer = asyncio.create_task(workflow.sleep(deadline - workflow.now()))
+            timer = self._quiet_timer
+            await workflow.wait_condition(lambda timer=timer: bool(self._pending) or timer.done())
+            if timer.done() and not self._pending:
+                if workflow.now() >= deadline:
+                    return False
+                self._quiet_timer = None  # fired for an earlier wait: arm it again for the rest of this window
+        return True
 
     async def _handle(self, item: IncidentAlert) -> None:
         if workflow.patched(LIFECYCLE_PATCH):
@@ -364,7 +400,9 @@ class IncidentWorkflow:
             asset_tags=recorded.asset_tags,
         )
         # Without an LLM the template summary opens the ticket's description: no activity, no later note.
-        inline_summary = self._lean and self._llm_summary is False and workflow.patched(INLINE_SUMMARY_PATCH)
+        inline_summary = (
+            self._lean and self._llm_summary is False and (self._direct or workflow.patched(INLINE_SUMMARY_PATCH))
+        )
         description = _note(alert)
         if inline_summary:
             description = f"Zusammenfassung:\n{template_summary(request)}\n\n{description}"
@@ -379,18 +417,27 @@ class IncidentWorkflow:
             # An alert on a device the hub does not know is never dropped: it waits in its own queue.
             queue="soc" if recorded.asset_id else "soc-unassigned",
         )
-        await workflow.start_child_workflow(
-            TicketWorkflow.run,
-            TicketWorkflowInput(ticket=ticket),
-            id=ticket_workflow_id(ticket_id),
-            task_queue=TICKETS_TASK_QUEUE,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=workflow.info().typed_search_attributes.updated(
-                CUSTOMER_ID.value_set(item.customer_number),
-                TICKET_PRIORITY.value_set(priority.value),
-                PROCESS.value_set("ticket"),
-            ),
-        )
+        if self._direct:
+            await workflow.execute_local_activity(
+                SocActivity.OPEN_TICKET,
+                OpenTicket(ticket=ticket, at=workflow.now(), incident_key=self._state.key),
+                result_type=OpenedTicket,
+                start_to_close_timeout=LOCAL_DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+        else:
+            await workflow.start_child_workflow(
+                TicketWorkflow.run,
+                TicketWorkflowInput(ticket=ticket),
+                id=ticket_workflow_id(ticket_id),
+                task_queue=TICKETS_TASK_QUEUE,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=workflow.info().typed_search_attributes.updated(
+                    CUSTOMER_ID.value_set(item.customer_number),
+                    TICKET_PRIORITY.value_set(priority.value),
+                    PROCESS.value_set("ticket"),
+                ),
+            )
         self._state.tenant_id, self._state.ticket_id, self._state.priority = item.tenant_id, ticket_id, priority
         workflow.upsert_search_attributes(
             [
@@ -592,10 +639,19 @@ class IncidentWorkflow:
             raise ApplicationError("only MSP administrators and technicians decide on containment", type="Forbidden")
 
     async def _note(self, text: str) -> None:
-        if self._state.ticket_id is not None:
-            await workflow.get_external_workflow_handle(ticket_workflow_id(self._state.ticket_id)).signal(
-                "system_note", text
+        if self._state.ticket_id is None:
+            return
+        if self._direct:  # under an id chosen here: a retried local activity still makes one note
+            await workflow.execute_local_activity(
+                SocActivity.NOTE_TICKET,
+                TicketNote(ticket_id=self._state.ticket_id, note=SystemNote(note_id=workflow.uuid4(), text=text)),
+                start_to_close_timeout=LOCAL_DB_TIMEOUT,
+                retry_policy=DB_RETRY,
             )
+            return
+        await workflow.get_external_workflow_handle(ticket_workflow_id(self._state.ticket_id)).signal(
+            "system_note", text
+        )
 
     async def _record(self, asset_id: uuid.UUID | None = None, title: str = "") -> None:
         # Remembered, so a later record (status change, paging, close) does not blank them out.

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -43,8 +43,10 @@ with workflow.unsafe.imports_passed_through():
         AssignRequest,
         CommentRequest,
         EventKind,
+        NewTicket,
         PriorityRequest,
         RepinSlaRequest,
+        SystemNote,
         SystemTransition,
         TicketActivity,
         TicketChange,
@@ -274,11 +276,24 @@ class TicketWorkflow:
     @workflow.signal
     async def system_note(self, text: str) -> None:
         """An internal note written by the hub itself (e.g. a SOC incident adding its next alert)."""
+        await self._system_note(text)
+
+    @workflow.signal
+    async def keyed_system_note(self, note: SystemNote) -> None:
+        """`system_note` under the sender's note id, the event's id: sent twice, it is still one note."""
+        await self._system_note(note.text, note.note_id)
+
+    async def _system_note(self, text: str, event_id: UUID | None = None) -> None:
         await self._wait_created()
         async with self._lock:
             if self._state.status != TicketStatus.CLOSED:
                 await self._apply(
-                    EventKind.COMMENTED, None, Visibility.INTERNAL, body=text[:20_000], data={"author_role": "system"}
+                    EventKind.COMMENTED,
+                    None,
+                    Visibility.INTERNAL,
+                    body=text[:20_000],
+                    data={"author_role": "system"},
+                    event_id=event_id,
                 )
 
     @workflow.signal
@@ -473,7 +488,7 @@ class TicketWorkflow:
     async def _apply(self, kind: EventKind, actor: UUID | None, visibility: Visibility, **fields) -> None:
         s = self._state
         change = TicketChange(
-            event_id=workflow.uuid4(),
+            event_id=fields.get("event_id") or workflow.uuid4(),
             ticket_id=s.ticket_id,
             tenant_id=s.tenant_id,
             kind=kind,
@@ -623,20 +638,7 @@ class TicketWorkflow:
 
     def _publish(self) -> None:
         """Keep search attributes and memo current for engineers in the Temporal UI."""
-        s = self._state
-        attributes = [
-            CUSTOMER_ID.value_set(s.customer_number),
-            TICKET_PRIORITY.value_set(s.priority.value),
-            TICKET_STATUS.value_set(s.status.value),
-            TICKET_NUMBER.value_set(s.number or ""),
-            PROCESS.value_set("ticket"),
-        ]
-        sla_state = self._sla.plan.state if self._sla is not None and self._sla.plan is not None else None
-        if sla_state is not None and sla_state != SlaState.NONE:
-            attributes.append(SLA_STATE.value_set(sla_state.value))
-        summary = f"{s.number} {s.priority.value} {s.status.value} [{s.customer_number}] {s.title}"
-        if sla_state is not None:
-            summary += f" (SLA {sla_state.value})"
+        attributes, summary = ticket_listing(self._state, self._sla)
         if self._lean():
             # Each upsert is a history event and a visibility write: send only what differs from what is set.
             current = workflow.info().typed_search_attributes
@@ -648,6 +650,44 @@ class TicketWorkflow:
             return
         workflow.upsert_search_attributes(attributes)
         workflow.upsert_memo({"summary": summary})
+
+
+def ticket_listing(s: TicketState, sla: SlaCarry | None) -> tuple[list[SearchAttributeUpdate], str]:
+    """The ticket's search attributes and memo summary, for the Temporal UI (also set by a starter that opened the
+    ticket before its workflow, see `opened_ticket_input`)."""
+    attributes = [
+        CUSTOMER_ID.value_set(s.customer_number),
+        TICKET_PRIORITY.value_set(s.priority.value),
+        TICKET_STATUS.value_set(s.status.value),
+        TICKET_NUMBER.value_set(s.number or ""),
+        PROCESS.value_set("ticket"),
+    ]
+    sla_state = sla.plan.state if sla is not None and sla.plan is not None else None
+    if sla_state is not None and sla_state != SlaState.NONE:
+        attributes.append(SLA_STATE.value_set(sla_state.value))
+    summary = f"{s.number} {s.priority.value} {s.status.value} [{s.customer_number}] {s.title}"
+    if sla_state is not None:
+        summary += f" (SLA {sla_state.value})"
+    return attributes, summary
+
+
+def opened_ticket_input(ticket: NewTicket, opened: TicketOpened) -> TicketWorkflowInput:
+    """The input of a ticket workflow whose ticket a starter has opened already (`activities.tickets.open_ticket`):
+    the run begins where a continued run would, with the row and the SLA clock in place."""
+    at = opened.record.created_at
+    state = TicketState(
+        ticket_id=ticket.ticket_id,
+        tenant_id=ticket.tenant_id,
+        customer_number=ticket.customer_number,
+        title=ticket.title,
+        priority=ticket.priority,
+        queue=ticket.queue,
+        reopen_days=ticket.reopen_days,
+        number=opened.record.number,
+        created_at=at,
+        updated_at=at,
+    )
+    return TicketWorkflowInput(ticket=ticket, state=state, sla=opened.sla)
 
 
 def _str(value: UUID | None) -> str | None:

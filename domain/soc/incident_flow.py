@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from domain.roles import Role
 from domain.soc.alerts import AlertStatus, NormalizedAlert
 from domain.soc.triage import TriagePolicy
-from domain.tickets import Priority
+from domain.tickets import NewTicket, Priority, SystemNote
 
 
 class SocActivity:
@@ -17,6 +17,9 @@ class SocActivity:
     RECORD_INCIDENT = "soc.record_incident"
     CONTAIN = "soc.contain"
     PAGE = "soc.page"
+    # incident-direct-v1: the incident opens its ticket and writes its notes through local activities
+    OPEN_TICKET = "soc.open_ticket"
+    NOTE_TICKET = "soc.note_ticket"
 
 
 ContainmentStatus = Literal["pending", "approved", "rejected", "expired", "executed", "failed"]
@@ -103,6 +106,23 @@ class RecordAlerts(BaseModel):
 
 class RecordedAlerts(BaseModel):
     results: list[RecordedAlert]  # in the order of RecordAlerts.alerts
+
+
+class OpenTicket(BaseModel):
+    """The incident's ticket, opened at the incident's time `at` (the ticket's created_at and SLA start)."""
+
+    ticket: NewTicket
+    at: AwareDatetime
+    incident_key: str
+
+
+class OpenedTicket(BaseModel):
+    number: str
+
+
+class TicketNote(BaseModel):
+    ticket_id: UUID
+    note: SystemNote
 
 
 class IncidentRecord(BaseModel):

@@ -208,6 +208,8 @@ async def test_a_start_race_is_retried_and_a_failing_hand_over_keeps_the_alert_i
     original, calls = Client.start_workflow, []
 
     async def racing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if not kwargs["id"].startswith("incident-"):  # the incident's own start of its ticket
+            return await original(self, *args, **kwargs)
         calls.append(kwargs["id"])
         if len(calls) == 1 or fail_always:  # another hand-over started the incident a moment before
             raise WorkflowAlreadyStartedError(kwargs["id"], "SocIncident")

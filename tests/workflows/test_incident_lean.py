@@ -1,6 +1,7 @@
 """Patch incident-lean-v1: the alerts pending at one wake-up are one batch (one local activity records them, the new
 correlated ones become one combined note, one incident-row write per batch), with the behaviour of the per-alert
-path: one ticket, repeats dropped, vendor status changes noted."""
+path: one ticket, repeats dropped, vendor status changes noted. Since incident-direct-v1 the ticket is opened and
+noted through local activities too (no child workflow, no external signal)."""
 
 import json
 import uuid
@@ -15,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.soc import SocActivities
 from activities.soc_summary import SocSummaryActivities
+from activities.soc_tickets import SocTicketActivities
 from domain.soc.alerts import correlation_key
 from domain.soc.incident_flow import IncidentAlert, IncidentInput
 from domain.soc.sentinelone import normalize_sentinelone
@@ -25,7 +27,7 @@ from tests.connectors.test_llm import completion
 from tests.factories import make_asset, make_soc_integration, make_tenant
 from tests.workflows.test_incident_lifecycle import later, notes, open_threat
 from workflows.common import workflow_runner
-from workflows.incident import INLINE_SUMMARY_PATCH, LEAN_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
+from workflows.incident import DIRECT_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
 
 LLM = {"llm_base_url": "http://llm.test/v1", "llm_model": "llama3.1:8b-instruct", "llm_timeout": 5.0}
 
@@ -63,13 +65,21 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
         )
     settings = worker_settings.model_copy(update=LLM if llm else {})
     soc, summary = SocActivities(engine, settings), SocSummaryActivities(settings)
+    tickets = SocTicketActivities(engine, env.client)
     with respx.mock(assert_all_called=False) as router, ThreadPoolExecutor(4) as executor:
         model = router.post(f"{LLM['llm_base_url']}/chat/completions").respond(200, json=completion(ANSWER))
         async with Worker(
             env.client,
             task_queue=queue,
             workflows=[IncidentWorkflow],
-            activities=[soc.record_alert, soc.record_alerts, soc.record_incident, summary.summarize],
+            activities=[
+                soc.record_alert,
+                soc.record_alerts,
+                soc.record_incident,
+                summary.summarize,
+                tickets.open_ticket,
+                tickets.note_ticket,
+            ],
             activity_executor=executor,
             workflow_runner=workflow_runner(),
         ):
@@ -111,9 +121,18 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
         if e.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
     # The earlier patches are implied, not asked.
-    assert patches == ([LEAN_PATCH] if llm else [LEAN_PATCH, INLINE_SUMMARY_PATCH])
-    # Two wake-ups (the batch, then the deferred status change): each one record_alerts and one record_incident.
-    assert markers["core_local_activity"] == 4
+    assert patches == [DIRECT_PATCH]
+    # Two wake-ups (the batch, then the deferred status change): each one record_alerts, a note and one
+    # record_incident; the first one opens the ticket, too (with an LLM, the summary's note is one more).
+    local = [
+        _decoded(e.marker_recorded_event_attributes.details["data"].payloads)[0]["activity_type"]
+        for e in events
+        if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    assert Counter(local) == Counter(
+        {"soc.record_alerts": 2, "soc.open_ticket": 1, "soc.note_ticket": 3 if llm else 2, "soc.record_incident": 2}
+    )
+    assert markers["core_local_activity"] == len(local)
     scheduled = [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in events
@@ -130,13 +149,12 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
         assert ticket.description.startswith("Zusammenfassung:\n") and f"Alarm sentinelone {first['id']}:" in (
             ticket.description
         )
-    signalled = [
-        e.signal_external_workflow_execution_initiated_event_attributes.signal_name
-        for e in events
-        if e.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
-    ]
-    # Combined alert note and status change (and the model's summary).
-    assert signalled == ["system_note"] * (3 if llm else 2)
+    # No round trips of the incident through the server for its ticket: no child workflow, no external signal.
+    round_trips = {
+        EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+    }
+    assert not [e for e in events if e.event_type in round_trips]
 
 
 def test_combined_notes_stay_below_the_ticket_limit():

@@ -300,6 +300,30 @@ async def test_integration_matrix_and_window_apply_to_new_incidents(api, env, en
     assert (await handle.result()).status == "closed"
 
 
+async def test_a_correlated_alert_within_the_window_keeps_the_incident_open(api, env, engine, soc):
+    """The quiet window counts from the latest alert: one timer for the window is armed again for the rest of it
+    after a wake-up, instead of a new timer per alert."""
+    await configure(api, soc, quiet_window_hours=1)
+    host = soc["workstation"]
+    inc, tkt = await open_incident(api, env, engine, soc, open_threat(new_id(), host), host)
+    handle = env.client.get_workflow_handle_for(IncidentWorkflow.run, f"incident-{inc.key}")
+    await env.sleep(timedelta(minutes=40))
+    second = open_threat(new_id(), host)
+    assert (await deliver(api, env, soc["integration"], second)).status_code == 202
+    await eventually(lambda: any(second["id"] in n for n in notes(engine, tkt.id)))
+    await env.sleep(timedelta(minutes=30))  # 70 min after the first alert, 30 after the second
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    await env.sleep(timedelta(minutes=31))
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    final = await handle.result()
+    assert final.status == "closed" and final.alert_count == 2
+    history = await handle.fetch_history()
+    started = [e for e in history.events if e.HasField("timer_started_event_attributes")]
+    cancelled = [e for e in history.events if e.HasField("timer_canceled_event_attributes")]
+    # The first window's timer, armed again once for the rest of the second window; none cancelled.
+    assert len(started) == 2 and not cancelled
+
+
 async def test_triage_settings_api_validates_and_scopes(api, engine, soc):
     base = f"/api/v1/soc/integrations/{soc['integration']['id']}/triage-settings"
     got = (await api.get(base, headers=auth(soc["tech"]))).json()

@@ -112,3 +112,33 @@ def test_inline_summary_incident_history_exists():
     ]
     assert signals == ["alerts"]
     assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)  # no summary activity
+
+
+def test_direct_incident_history_exists():
+    # Incidents with patch incident-direct-v1: the ticket opened and noted through local activities, one quiet timer.
+    path = HISTORIES / "incident_direct_v1.json"
+    assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories direct"
+    events = load(path).events
+    details = [
+        bytes(p.data)
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+        for d in e.marker_recorded_event_attributes.details.values()
+        for p in d.payloads
+    ]
+    assert any(b'"incident-direct-v1"' in d for d in details)
+    assert not any(b'"incident-lean-v1"' in d for d in details)  # implied, not asked
+    assert any(b'"soc.open_ticket"' in d for d in details) and any(b'"soc.note_ticket"' in d for d in details)
+    assert not any(
+        e.HasField("start_child_workflow_execution_initiated_event_attributes")
+        or e.HasField("signal_external_workflow_execution_initiated_event_attributes")
+        for e in events
+    )
+    signals = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert signals == ["alerts", "alerts"]
+    timers = [e for e in events if e.HasField("timer_started_event_attributes")]
+    assert len(timers) == 2 and not any(e.HasField("timer_canceled_event_attributes") for e in events)
