@@ -39,19 +39,19 @@ def time_webhook_steps(path: str) -> None:
 
         return call
 
-    start_workflow = Client.start_workflow
+    update_with_start = Client.execute_update_with_start_workflow
 
-    async def timed_start(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def timed_hand_over(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         t0 = time.perf_counter()
         try:
-            return await start_workflow(self, *args, **kwargs)
+            return await update_with_start(self, *args, **kwargs)
         finally:
             spans["hand_over"].append((time.time(), time.perf_counter() - t0))
 
     route._lookup, route._accept, route._log = (
         timed("lookup", route._lookup), timed("accept", route._accept), timed("delivery_log", route._log)
     )
-    Client.start_workflow = timed_start
+    Client.execute_update_with_start_workflow = timed_hand_over
     atexit.register(lambda: Path(path).write_text(json.dumps(spans)))
 
 

@@ -842,7 +842,8 @@ def _steps(r: dict) -> list[str]:
             "`bench.harness`, the code unchanged). The route: lookup (the integration) and accept (one transaction: "
             "the check for a stored, unchanged alert, the inbox rows, the delivery log) run in worker threads, off "
             "the event loop; delivery_log is the log of a rejected delivery. The inbox dispatcher: hand_over is one "
-            "signal-with-start of an incident with the alerts it holds for it.",
+            "update-with-start of an incident with the alerts it holds for it, answered once the incident has "
+            "handled them.",
             "",
             "| step | calls | p50 | p95 | p99 | max |", "|---|---|---|---|---|---|",
             *(f"| {k} | {v['n']} | {v['p50']} | {v['p95']} | {v['p99']} | {v['max']} |" for k, v in steps.items()),

@@ -2,14 +2,19 @@
 
 The webhook commits each accepted alert as a `soc_inbox` row (with the delivery log, in one transaction) and answers
 202 at once; it never waits on Temporal. The dispatcher, an asyncio task of the API process, claims rows in arrival
-order with a lease, groups them by incident and hands each group over with one signal-with-start
-(`workflows.incident.hand_over_alerts`), then deletes the rows. Hand-over is at least once: a row whose hand-over
-failed is retried with back-off, one whose dispatcher died is claimed again when its lease runs out, and the
-incident drops a vendor alert it has already seen. On PostgreSQL several API processes claim with SKIP LOCKED.
+order with a lease, groups them by incident and hands each group over with one update-with-start that the incident
+answers once it has handled them (`workflows.incident.hand_over_and_wait`), then deletes the rows. Hand-over is at
+least once: a row whose hand-over failed or took too long is retried with back-off, one whose dispatcher died is
+claimed again when its lease runs out, and the incident drops a vendor alert it has already seen. On PostgreSQL
+several API processes claim with SKIP LOCKED.
 
 Why not signal-with-start inside the request: on the dev server one signal-with-start takes ~140 ms at 16 requests in
 flight (bench/SOC_STORM.md), and an alert storm then both slows every answer and multiplies the signals; grouped
-hand-overs send one signal per incident and batch.
+hand-overs send one per incident and batch. Why wait for the incident: a signal is answered as soon as it is stored,
+so under a storm the dispatcher filled Temporal's task queue (first come, first served) far ahead of the workers,
+and a new P1 incident waited behind thousands of correlated alerts. Waiting for the incident's answer keeps that
+queue short: the backlog stays in the inbox, where new incidents go first, and an incident's alerts that wait
+there meanwhile go over together.
 """
 
 import asyncio
@@ -32,7 +37,7 @@ from hub.adaptive_limit import AdaptiveLimit
 from hub.db import session_scope
 from hub.logging import get_logger
 from models import SocInboxItem
-from workflows.incident import hand_over_alerts
+from workflows.incident import hand_over_and_wait
 
 log = get_logger(__name__)
 KNOWN_INCIDENTS = 100_000  # incidents remembered as handed over (a new one's hand-over goes first)
@@ -183,7 +188,7 @@ class InboxDispatcher:
         settings: InboxSettings | None = None,
     ) -> None:
         self._engine, self._temporal, self.settings = engine, temporal, settings or InboxSettings()
-        self._hand_over = hand_over_alerts
+        self._hand_over = hand_over_and_wait
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._queues: dict[str, list[Claimed]] = {}  # workflow id -> claimed rows waiting, in arrival order
@@ -191,9 +196,10 @@ class InboxDispatcher:
         self._known: OrderedDict[str, None] = OrderedDict()  # incidents handed over lately (bounded)
         self._in_flight: set[int] = set()  # claimed row ids not yet handed over or given back
         self._finished: list[int] = []  # handed over, to delete
-        # Not more than Temporal answers quickly: an overloaded dev server times out its own persistence and stalls.
+        # Not more than the incidents handle quickly (the answer includes the worker's queue, recording the alerts
+        # and opening the ticket): more at once would only queue in Temporal, first come, first served.
         self._limit = AdaptiveLimit(
-            initial=min(4, self.settings.concurrency), maximum=self.settings.concurrency, fast_s=0.25, slow_s=1.0
+            initial=min(4, self.settings.concurrency), maximum=self.settings.concurrency, fast_s=0.5, slow_s=1.5
         )
         self._stopping = False
 

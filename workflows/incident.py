@@ -23,8 +23,8 @@ import uuid
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.client import Client
-from temporalio.common import RetryPolicy
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -118,6 +118,8 @@ class IncidentWorkflow:
     @workflow.init
     def __init__(self, inp: IncidentInput) -> None:
         self._pending: list[IncidentAlert] = []
+        self._arrived = self._handled = 0  # alerts received / taken from _pending and handled (or dropped)
+        self._closing = False  # the quiet window has passed: no more alerts for this run
         self._seen: set[str] = set()
         self._state = IncidentState(key=inp.key)
         self._first_at = self._last_at = None
@@ -140,12 +142,30 @@ class IncidentWorkflow:
 
     @workflow.signal
     def alert(self, item: IncidentAlert) -> None:
-        self._pending.append(item)
+        self._take([item])
 
     @workflow.signal
     def alerts(self, items: list[IncidentAlert]) -> None:
-        """Several alerts of this incident in one hand-over (the webhook inbox groups them), in delivery order."""
+        """Several alerts of this incident in one hand-over, in delivery order (the poller's)."""
+        self._take(items)
+
+    @workflow.update
+    async def take_alerts(self, items: list[IncidentAlert]) -> None:
+        """The webhook inbox's hand-over: like `alerts`, answered once this run has handled them (recorded, ticket
+        opened or noted). The inbox thus sends only as much as the workers handle, and its backlog waits in the
+        database, where the inbox orders it (new and dangerous incidents first), not in Temporal's task queue."""
+        mark = self._take(items)
+        await workflow.wait_condition(lambda: self._handled >= mark)
+
+    @take_alerts.validator
+    def _validate_take_alerts(self, items: list[IncidentAlert]) -> None:
+        if self._closing:  # rejected, so not in the history: the sender retries and starts the next run
+            raise ApplicationError("this incident run is closing; its next run takes the alerts", type="Closing")
+
+    def _take(self, items: list[IncidentAlert]) -> int:
         self._pending.extend(items)
+        self._arrived += len(items)
+        return self._arrived
 
     @workflow.query
     def state(self) -> IncidentState:
@@ -172,8 +192,10 @@ class IncidentWorkflow:
                     await self._handle_batch()
                 else:
                     await self._handle(self._pending.pop(0))
+                self._handled = self._arrived - len(self._pending)  # what arrived meanwhile is still pending
             if self._state.ticket_id is None and not self._pending:
                 break  # only repeats of alerts an earlier incident handled: nothing to open
+        self._closing = True
         if self._containment is not None:
             await self._containment  # a pending proposal is decided or expires before the incident closes
         for task in self._background:
@@ -724,21 +746,52 @@ def _note(alert: NormalizedAlert) -> str:
     return "\n".join(lines)
 
 
+async def hand_over_and_wait(
+    client: Client, items: list[IncidentAlert], wait: timedelta = timedelta(seconds=60), attempts: int = 3
+) -> str | None:
+    """The webhook inbox's hand-over: update-with-start of `incident-<key>` (`take_alerts`) that returns once the
+    incident has handled the alerts, so the caller's limit on hand-overs at once limits the work queued in Temporal.
+    The incident is started if no run is open. Returns the workflow id, or None after start races (see
+    `hand_over_alerts`). Raises when the run is closing (`WorkflowUpdateFailedError`) or the answer takes longer
+    than `wait`: the alerts stay with the caller, whose retry the incident de-duplicates."""
+    key, workflow_id = _one_incident(items)
+    for _ in range(attempts):
+        start = WithStartWorkflowOperation(
+            IncidentWorkflow.run,
+            IncidentInput(key=key),
+            id=workflow_id,
+            task_queue=SOC_TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        try:
+            await client.execute_update_with_start_workflow(
+                IncidentWorkflow.take_alerts, items, start_workflow_operation=start, rpc_timeout=wait
+            )
+            return workflow_id
+        except WorkflowAlreadyStartedError:
+            continue
+    return None
+
+
+def _one_incident(items: list[IncidentAlert]) -> tuple[str, str]:
+    key = correlation_key(items[0].alert, items[0].customer_number)
+    if any(correlation_key(i.alert, i.customer_number) != key for i in items[1:]):
+        raise ValueError("a hand-over takes the alerts of one incident")
+    return key, f"incident-{key}"
+
+
 async def hand_over_alert(client: Client, item: IncidentAlert, attempts: int = 3) -> str | None:
     """One alert's hand-over (the poller's): see `hand_over_alerts`."""
     return await hand_over_alerts(client, [item], attempts)
 
 
 async def hand_over_alerts(client: Client, items: list[IncidentAlert], attempts: int = 3) -> str | None:
-    """The durable hand-over of alerts of one incident, for the webhook inbox and the poller alike: one
-    signal-with-start of `incident-<key>` with all of them, in order. Returns the workflow id once they are in the
-    incident's history, or None when every attempt met a start race (the time-skipping test server answers
-    "already started" when two hand-overs start the same incident at one moment; the next attempt signals the
+    """The durable hand-over of alerts of one incident (the poller's; the webhook inbox waits for the incident:
+    `hand_over_and_wait`): one signal-with-start of `incident-<key>` with all of them, in order. Returns the workflow id
+    once they are in the incident's history, or None when every attempt met a start race (the time-skipping test server
+    answers "already started" when two hand-overs start the same incident at one moment; the next attempt signals the
     running incident)."""
-    key = correlation_key(items[0].alert, items[0].customer_number)
-    if any(correlation_key(i.alert, i.customer_number) != key for i in items[1:]):
-        raise ValueError("hand_over_alerts takes the alerts of one incident")
-    workflow_id = f"incident-{key}"
+    key, workflow_id = _one_incident(items)
     for _ in range(attempts):
         try:
             await client.start_workflow(

@@ -95,15 +95,7 @@ class TicketWorkflow:
     def __init__(self, inp: TicketWorkflowInput) -> None:
         t = inp.ticket
         self._input = inp
-        self._state = inp.state or TicketState(
-            ticket_id=t.ticket_id,
-            tenant_id=t.tenant_id,
-            customer_number=t.customer_number,
-            title=t.title,
-            priority=t.priority,
-            queue=t.queue,
-            reopen_days=t.reopen_days,
-        )
+        self._state = inp.state or new_ticket_state(t)
         self._lock = asyncio.Lock()
         self._sla: SlaCarry | None = inp.sla
         self._wake = False
@@ -675,19 +667,22 @@ def opened_ticket_input(ticket: NewTicket, opened: TicketOpened) -> TicketWorkfl
     """The input of a ticket workflow whose ticket a starter has opened already (`activities.tickets.open_ticket`):
     the run begins where a continued run would, with the row and the SLA clock in place."""
     at = opened.record.created_at
-    state = TicketState(
-        ticket_id=ticket.ticket_id,
-        tenant_id=ticket.tenant_id,
-        customer_number=ticket.customer_number,
-        title=ticket.title,
-        priority=ticket.priority,
-        queue=ticket.queue,
-        reopen_days=ticket.reopen_days,
-        number=opened.record.number,
-        created_at=at,
-        updated_at=at,
-    )
+    opened_fields = {"number": opened.record.number, "created_at": at, "updated_at": at}
+    state = new_ticket_state(ticket).model_copy(update=opened_fields)
     return TicketWorkflowInput(ticket=ticket, state=state, sla=opened.sla)
+
+
+def new_ticket_state(t: NewTicket) -> TicketState:
+    """What the workflow knows of a ticket before it is opened."""
+    return TicketState(
+        ticket_id=t.ticket_id,
+        tenant_id=t.tenant_id,
+        customer_number=t.customer_number,
+        title=t.title,
+        priority=t.priority,
+        queue=t.queue,
+        reopen_days=t.reopen_days,
+    )
 
 
 def _str(value: UUID | None) -> str | None:

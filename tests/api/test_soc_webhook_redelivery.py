@@ -54,13 +54,19 @@ def last_delivery(engine, integration: dict) -> WebhookDelivery:
 
 
 async def signals(env, key: str) -> int:
-    """Hand-overs (`alert` or `alerts` signals) the incident's current run has received."""
+    """Hand-overs (the inbox's `take_alerts` updates, or `alert`/`alerts` signals) the incident's current run took."""
     history = await env.client.get_workflow_handle(f"incident-{key}").fetch_history()
     return sum(
         1
         for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-        and e.workflow_execution_signaled_event_attributes.signal_name in ("alert", "alerts")
+        if (
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+            and e.workflow_execution_signaled_event_attributes.signal_name in ("alert", "alerts")
+        )
+        or (
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+            and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "take_alerts"
+        )
     )
 
 
@@ -76,6 +82,7 @@ async def test_unchanged_redelivery_is_answered_without_signal_and_logged_as_dup
     ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
     key = incident(engine, host).key
     assert last_delivery(engine, integration).reason is None
+    await eventually(lambda: not inbox_rows(engine, tenant.id))  # the incident has answered the hand-over
     before = await signals(env, key)
 
     r = await deliver(api, env, integration, first)
@@ -91,6 +98,7 @@ async def test_unchanged_redelivery_is_answered_without_signal_and_logged_as_dup
     assert (await deliver(api, env, integration, resolved)).status_code == 202
     assert last_delivery(engine, integration).reason is None
     await eventually(lambda: stored(engine, first["id"]).vendor_status == "resolved")
+    await eventually(lambda: not inbox_rows(engine, tenant.id))
     assert await signals(env, key) == before + 1
     await eventually(lambda: any("offen → behoben" in n for n in notes(engine, ticket.id)))
     # ... and once stored, its redelivery is a duplicate again.
@@ -108,6 +116,7 @@ async def test_redelivery_racing_the_first_is_dropped_by_the_incident(api, env, 
     assert [a.status_code for a in answers] == [202, 202, 202]
     ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
     key = incident(engine, host).key
+    await eventually(lambda: not inbox_rows(engine, tenant.id))  # every hand-over answered, so in the history
     # One to three hand-overs: the inbox sends identical deliveries it holds at one moment once.
     assert 1 <= (before := await signals(env, key)) <= 3
     # And once more after it is recorded: the check still misses it, the incident drops it.
@@ -115,6 +124,7 @@ async def test_redelivery_racing_the_first_is_dropped_by_the_incident(api, env, 
     second = open_threat(new_id(), host)
     assert (await deliver(api, env, integration, second)).status_code == 202
     await eventually(lambda: any(second["id"] in n for n in notes(engine, ticket.id)))
+    await eventually(lambda: not inbox_rows(engine, tenant.id))
     assert await signals(env, key) > before
     assert count(engine, Ticket, Ticket.tenant_id == tenant.id) == 1
     assert count(engine, SocAlert, SocAlert.tenant_id == tenant.id) == 2
@@ -205,17 +215,16 @@ async def test_a_start_race_is_retried_and_a_failing_hand_over_keeps_the_alert_i
     api, env, engine, setup, monkeypatch
 ):
     tenant, host, integration, _ = setup
-    original, calls = Client.start_workflow, []
+    original, calls = Client.execute_update_with_start_workflow, []
 
     async def racing(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if not kwargs["id"].startswith("incident-"):  # the incident's own start of its ticket
-            return await original(self, *args, **kwargs)
-        calls.append(kwargs["id"])
+        workflow_id = kwargs["start_workflow_operation"]._start_workflow_input.id
+        calls.append(workflow_id)
         if len(calls) == 1 or fail_always:  # another hand-over started the incident a moment before
-            raise WorkflowAlreadyStartedError(kwargs["id"], "SocIncident")
+            raise WorkflowAlreadyStartedError(workflow_id, "SocIncident")
         return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Client, "start_workflow", racing)
+    monkeypatch.setattr(Client, "execute_update_with_start_workflow", racing)
     fail_always = False
     first = open_threat(new_id(), host)
     assert (await deliver(api, env, integration, first)).status_code == 202

@@ -9,15 +9,19 @@ import httpx
 import pytest
 import respx
 from sqlmodel import Session, select
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 
 from domain.roles import Role
+from domain.soc.alerts import correlation_key
+from domain.soc.incident_flow import IncidentAlert, IncidentInput
+from domain.soc.sentinelone import normalize_sentinelone
 from domain.tickets import EventKind, Priority, TicketStatus
 from models import AssetType, SocAlert, SocIncident, Ticket, TicketEvent
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, threat, ticket_of
 from tests.conftest import auth
 from tests.factories import make_asset, make_tenant, make_user
-from workflows.incident import IncidentWorkflow
+from workflows.common import SOC_TASK_QUEUE
+from workflows.incident import IncidentWorkflow, hand_over_and_wait
 
 PAGER_1 = "https://pager.example.net/hooks/level-1"
 PAGER_2 = "https://pager2.example.net/hooks/level-2"
@@ -351,3 +355,45 @@ async def test_triage_settings_api_validates_and_scopes(api, engine, soc):
     with Session(engine) as s:
         row = s.exec(select(SocIncident).where(SocIncident.tenant_id == soc["tenant"].id)).first()
     assert row is None  # settings change nothing by themselves
+
+
+# --- the webhook inbox's hand-over: answered once handled; a closing run refuses it ------------------------------
+
+
+async def test_the_inbox_hand_over_is_answered_once_handled_and_a_closing_run_refuses_it(api, env, engine, soc):
+    await configure(api, soc, quiet_window_hours=1)
+    host, tenant = soc["server"], soc["tenant"]
+
+    def item(payload: dict) -> IncidentAlert:
+        alert = normalize_sentinelone(payload, soc["integration"]["id"])
+        return IncidentAlert(alert=alert, tenant_id=tenant.id, customer_number=tenant.customer_number)
+
+    first = item(open_threat(new_id(), host))
+    key = correlation_key(first.alert, tenant.customer_number)
+    # P1 on a critical server: a containment proposal that outlives the quiet window keeps the run open, closing.
+    handle = await env.client.start_workflow(
+        IncidentWorkflow.run,
+        IncidentInput(key=key, containment_expiry_minutes=180),
+        id=f"incident-{key}",
+        task_queue=SOC_TASK_QUEUE,
+        start_signal="alerts",
+        start_signal_args=[[first]],
+    )
+    ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
+    await env.sleep(timedelta(minutes=61))
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    second = item(open_threat(new_id(), host))
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await hand_over_and_wait(env.client, [second])
+    assert "closing" in str(refused.value.cause)  # rejected, not accepted: the inbox keeps the alert and retries
+
+    await env.sleep(timedelta(minutes=120))  # the proposal expires, the run ends
+    closed = await handle.result()
+    assert closed.status == "closed" and closed.alert_count == 1 and closed.containment.status == "expired"
+    # The next hand-over starts the next run and returns once it has handled the alert: nothing to wait for.
+    assert await hand_over_and_wait(env.client, [second]) == f"incident-{key}"
+    with Session(engine) as s:
+        row = s.exec(select(SocAlert).where(SocAlert.dedupe_key == second.alert.dedupe_key)).one()
+    state = await env.client.get_workflow_handle(f"incident-{key}").query(IncidentWorkflow.state)
+    assert state.alert_count == 1 and state.ticket_id is not None and state.ticket_id != ticket.id
+    assert row.incident_key == key and ticket_of(engine, incident(engine, host)) is not None

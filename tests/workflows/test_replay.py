@@ -26,6 +26,25 @@ def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
+def marker_details(events) -> list[bytes]:  # noqa: ANN001
+    """The payloads of every marker (patch ids, local activity types) as raw JSON."""
+    return [
+        bytes(p.data)
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+        for d in e.marker_recorded_event_attributes.details.values()
+        for p in d.payloads
+    ]
+
+
+def signal_names(events) -> list[str]:  # noqa: ANN001
+    return [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+
+
 def test_histories_exist():
     histories = (TICKET_HISTORIES, INCIDENT_HISTORIES, POLL_HISTORIES, REPIN_HISTORIES)
     assert all(histories), "record: python -m tests.record_histories"
@@ -97,19 +116,9 @@ def test_inline_summary_incident_history_exists():
     path = HISTORIES / "incident_inline_summary_v1.json"
     assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories inline"
     events = load(path).events
-    details = [
-        bytes(p.data)
-        for e in events
-        if e.HasField("marker_recorded_event_attributes")
-        for d in e.marker_recorded_event_attributes.details.values()
-        for p in d.payloads
-    ]
+    details = marker_details(events)
     assert any(b'"incident-summary-inline-v1"' in d for d in details)
-    signals = [
-        e.workflow_execution_signaled_event_attributes.signal_name
-        for e in events
-        if e.HasField("workflow_execution_signaled_event_attributes")
-    ]
+    signals = signal_names(events)
     assert signals == ["alerts"]
     assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)  # no summary activity
 
@@ -119,13 +128,7 @@ def test_direct_incident_history_exists():
     path = HISTORIES / "incident_direct_v1.json"
     assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories direct"
     events = load(path).events
-    details = [
-        bytes(p.data)
-        for e in events
-        if e.HasField("marker_recorded_event_attributes")
-        for d in e.marker_recorded_event_attributes.details.values()
-        for p in d.payloads
-    ]
+    details = marker_details(events)
     assert any(b'"incident-direct-v1"' in d for d in details)
     assert not any(b'"incident-lean-v1"' in d for d in details)  # implied, not asked
     assert any(b'"soc.open_ticket"' in d for d in details) and any(b'"soc.note_ticket"' in d for d in details)
@@ -134,11 +137,7 @@ def test_direct_incident_history_exists():
         or e.HasField("signal_external_workflow_execution_initiated_event_attributes")
         for e in events
     )
-    signals = [
-        e.workflow_execution_signaled_event_attributes.signal_name
-        for e in events
-        if e.HasField("workflow_execution_signaled_event_attributes")
-    ]
+    signals = signal_names(events)
     assert signals == ["alerts", "alerts"]
     timers = [e for e in events if e.HasField("timer_started_event_attributes")]
     assert len(timers) == 2 and not any(e.HasField("timer_canceled_event_attributes") for e in events)
