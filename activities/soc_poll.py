@@ -14,12 +14,13 @@ other characters than A-Z and 0-9 replaced by ``_``; e.g. ref ``s1-acme`` -> ``S
 
 Missing credentials fail the activity at once (non-retryable): a retry cannot help until someone configures them.
 
-Hand-over and cursor (idempotency). The activity signal-with-starts ``incident-<key>`` for every alert of the
-page, exactly as the webhook does (the tenant is always the integration's), and returns only counts. Only
-after all alerts of the page were handed over does it persist the advanced cursor, in the same activity, by a
+Hand-over and cursor (idempotency). The activity hands the page's alerts to ``incident-<key>``, grouped per
+incident, exactly as the webhook inbox does (update-with-start, answered once the incident has handled them; the
+tenant is always the integration's), and returns only counts. Only after all alerts of the page were handled does
+it persist the advanced cursor, in the same activity, by a
 compare-and-set on the cursor it read. So one call means "advance by one page from the persisted cursor":
 
-* failure before the cursor is saved: the retry fetches the same page and signals the same alerts again;
+* failure before the cursor is saved: the retry fetches the same page and hands the same alerts over again;
   the incident workflow drops repeats by ``dedupe_key``; nothing is lost;
 * failure after the save (the result did not reach the server): the retry starts from the saved cursor,
   i.e. handles the next page; nothing is lost or skipped either;
@@ -46,13 +47,13 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from connectors.http import VendorAuthError, VendorError
 from connectors.rocketcyber import RocketCyberClient
 from connectors.sentinelone import SentinelOneClient
-from domain.soc.alerts import NormalizedAlert, Source, deduplicate
+from domain.soc.alerts import NormalizedAlert, Source, deduplicate, incident_workflow_id
 from domain.soc.incident_flow import IncidentAlert
 from domain.soc.normalize import get_path, timestamp
 from domain.soc.polling import POLLABLE_SOURCES, PollCursor, PollPageRequest, PollPageResult, SocPollActivity
@@ -60,12 +61,13 @@ from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.logging import get_logger
 from models import SocIntegration, Tenant
-from workflows.incident import hand_over_alert
+from workflows.incident import hand_over_and_wait
 
 log = get_logger(__name__)
 ENV_PREFIX = "PSA_SOC_CREDENTIALS__"
 VENDOR_TIMEOUT = 30.0
 MAX_RETRY_AFTER = timedelta(hours=1)
+HAND_OVERS_AT_ONCE = 4  # incidents of one page handed over at once
 
 
 @dataclass(frozen=True)
@@ -187,9 +189,7 @@ class SocPollActivities:
             raise vendor_failure(exc, integration.credentials_ref or "") from exc
 
         alerts, skipped = self._normalize(integration, creds, page.items)
-        for alert in alerts:
-            await self._hand_over(integration, alert)
-            activity.heartbeat()
+        await self._hand_over(integration, alerts)
         if cursor.phase == "resolved":
             new_cursor = cursor.advance_resolved(page.newest, next_page=page.next_page)
             has_more = bool(page.next_page)
@@ -310,12 +310,30 @@ class SocPollActivities:
             alerts.append(alert)
         return deduplicate(alerts), skipped
 
-    async def _hand_over(self, integration: _Integration, alert: NormalizedAlert) -> None:
-        """Exactly the webhook's path (`hand_over_alert`), with the integration's tenant."""
-        item = IncidentAlert(alert=alert, tenant_id=integration.tenant_id, customer_number=integration.customer_number)
-        if not await hand_over_alert(self.temporal, item):
-            # Retryable: the activity is retried, and the page with it (the incident drops repeats).
-            raise ApplicationError(f"incident for alert {alert.dedupe_key} could not take it right now")
+    async def _hand_over(self, integration: _Integration, alerts: list[NormalizedAlert]) -> None:
+        """The webhook inbox's path (`hand_over_and_wait`), with the integration's tenant: the page's alerts grouped by
+        incident, in page order within each, a few incidents at once. Each returns once its incident has handled
+        them, so the cursor moves on only past handled alerts; an incident run that is closing refuses them, and the
+        activity is retried (the next run takes them; incidents drop what they already have)."""
+        groups: dict[str, list[IncidentAlert]] = {}
+        for alert in alerts:
+            item = IncidentAlert(
+                alert=alert, tenant_id=integration.tenant_id, customer_number=integration.customer_number
+            )
+            groups.setdefault(incident_workflow_id(alert, integration.customer_number), []).append(item)
+        limit = asyncio.Semaphore(HAND_OVERS_AT_ONCE)
+
+        async def one(workflow_id: str, items: list[IncidentAlert]) -> None:
+            async with limit:
+                try:
+                    handed = await hand_over_and_wait(self.temporal, items)
+                except WorkflowUpdateFailedError as err:
+                    raise ApplicationError(f"{workflow_id} did not take the alerts now: {err.cause}") from err
+                if not handed:
+                    raise ApplicationError(f"{workflow_id} could not take the alerts right now (start race)")
+                activity.heartbeat()
+
+        await asyncio.gather(*(one(workflow_id, items) for workflow_id, items in groups.items()))
 
     def _save_cursor(self, integration_id: UUID, expected: str | None, new: str) -> bool:
         """Compare-and-set: only if the cursor is still the one this page started from."""

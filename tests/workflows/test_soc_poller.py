@@ -168,13 +168,15 @@ def cursor_of(engine, row: Target) -> PollCursor | None:  # noqa: ANN001
     return PollCursor.model_validate_json(raw) if raw else None
 
 
-async def settled(client: Client, workflow_ids: list[str], signals: int) -> bool:
-    """Every workflow has received `signals` alert signals and finished a workflow task after the last one."""
+async def settled(client: Client, workflow_ids: list[str], hand_overs: int) -> bool:
+    """Every workflow has taken `hand_overs` hand-overs (updates it answered, or signals followed by a finished
+    workflow task)."""
     for wid in workflow_ids:
         kinds = [e.WhichOneof("attributes") async for e in client.get_workflow_handle(wid).fetch_history_events()]
         signalled = [i for i, k in enumerate(kinds) if k == "workflow_execution_signaled_event_attributes"]
+        answered = [i for i, k in enumerate(kinds) if k == "workflow_execution_update_completed_event_attributes"]
         done = [i for i, k in enumerate(kinds) if k == "workflow_task_completed_event_attributes"]
-        if len(signalled) < signals or not done or done[-1] < signalled[-1]:
+        if len(signalled) + len(answered) < hand_overs or (signalled and (not done or done[-1] < signalled[-1])):
             return False
     return True
 
@@ -205,7 +207,7 @@ async def test_sentinelone_pages_are_handed_over_cursor_saved_and_a_rerun_adds_n
 
     # The vendor returns the same threats again (e.g. the activity retried a page): nothing new anywhere.
     assert (await poller.run(row)).handed_over == 5
-    await eventually(lambda: settled(env.client, ids, signals=2))
+    await eventually(lambda: settled(env.client, ids, hand_overs=2))
     await asyncio.sleep(0.2)
     assert len(alerts_of(engine, row)) == 5 and all(a.deliveries == 1 for a in alerts_of(engine, row))
     assert [i.alert_count for i in incidents_of(engine, row.customer_number)] == [1] * 5
