@@ -104,10 +104,7 @@ def test_lean_incident_history_exists():
     # Incidents with patch incident-lean-v1 (batched alerts, combined note, local DB activities).
     path = HISTORIES / "incident_lean_v1.json"
     assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories lean"
-    markers = [
-        e.marker_recorded_event_attributes for e in load(path).events if e.HasField("marker_recorded_event_attributes")
-    ]
-    details = [bytes(p.data) for m in markers for d in m.details.values() for p in d.payloads]
+    details = marker_details(load(path).events)
     assert any(b'"incident-lean-v1"' in d for d in details) and any(b'"soc.record_alerts"' in d for d in details)
 
 
@@ -118,8 +115,7 @@ def test_inline_summary_incident_history_exists():
     events = load(path).events
     details = marker_details(events)
     assert any(b'"incident-summary-inline-v1"' in d for d in details)
-    signals = signal_names(events)
-    assert signals == ["alerts"]
+    assert signal_names(events) == ["alerts"]
     assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)  # no summary activity
 
 
@@ -137,7 +133,6 @@ def test_direct_incident_history_exists():
         or e.HasField("signal_external_workflow_execution_initiated_event_attributes")
         for e in events
     )
-    signals = signal_names(events)
-    assert signals == ["alerts", "alerts"]
+    assert signal_names(events) == ["alerts", "alerts"]
     timers = [e for e in events if e.HasField("timer_started_event_attributes")]
     assert len(timers) == 2 and not any(e.HasField("timer_canceled_event_attributes") for e in events)
