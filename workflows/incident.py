@@ -1,9 +1,10 @@
 """SOC incident: `incident-<key>`, one per device and threat while alerts keep coming.
 
-Webhooks and pollers signal-with-start it with each normalised alert. The first new alert opens one ticket
-(a child ticket workflow that outlives the incident); later alerts become internal notes on that ticket. After
-a quiet window without new alerts the incident closes; a later alert with the same key starts a new run, which
-is a new incident.
+The webhook inbox and the pollers hand it their normalised alerts with update-with-start (`take_alerts`, answered
+once the run has handled them; older callers signal-with-start). The first new alert opens one ticket (a ticket
+workflow that outlives the incident); later alerts become internal notes on that ticket. After a quiet window
+without new alerts the incident closes (a closing run refuses further hand-overs); a later alert with the same key
+starts a new run, which is a new incident.
 
 Lifecycle (patches incident-lifecycle-v1, incident-paging-v1, incident-summary-v1): the triage policy (correlation
 window, priority matrix, auto-resolve, on-call chain) comes pinned from the first `soc.record_alert`; a later
@@ -16,6 +17,10 @@ them all, the new correlated ones become one combined internal note, the inciden
 a local activity. It implies the earlier patches, which a lean run does not ask (each asked patch costs a marker).
 Since patch incident-summary-inline-v1 a lean run without an LLM configured puts the template summary into the
 ticket's description instead of running the summary activity and adding it as a note.
+
+Direct (patch incident-direct-v1, implies the two above): the ticket is opened by a local activity (row and SLA
+clock, then the ticket workflow started with them; before: a child workflow) and notes are keyed signals sent by a
+local activity (before: external signals, each one more workflow task of the incident); one timer per quiet window.
 """
 
 import asyncio
