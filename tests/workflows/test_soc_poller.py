@@ -16,7 +16,13 @@ import pytest
 import respx
 from sqlalchemy import func
 from sqlmodel import Session, select
-from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleOverlapPolicy, WorkflowFailureError
+from temporalio.client import (
+    Client,
+    ScheduleActionStartWorkflow,
+    ScheduleOverlapPolicy,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -214,6 +220,32 @@ async def test_sentinelone_pages_are_handed_over_cursor_saved_and_a_rerun_adds_n
     with Session(engine) as s:
         tickets = s.exec(select(func.count()).select_from(Ticket).where(Ticket.tenant_id == row.tenant_id)).one()
     assert tickets == 5
+
+
+async def test_an_incident_that_refuses_its_alerts_keeps_the_cursor_until_the_retry_hands_them_over(
+    poller, env, engine, monkeypatch
+):
+    """A closing incident run refuses the hand-over (`WorkflowUpdateFailedError`): the page's activity fails
+    (retryable) before it saves the cursor, and its retry hands the page over; nothing is lost or stored twice."""
+    import activities.soc_poll as soc_poll
+
+    row = poller.integration("sentinelone")
+    poller.router.get(S1_BASE + "/web/api/v2.1/threats").mock(side_effect=s1_pages())
+    real, refused = soc_poll.hand_over_and_wait, []
+
+    async def closing_once(client, items, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if not refused:
+            refused.append(items[0].alert.vendor_alert_id)
+            raise WorkflowUpdateFailedError(ApplicationError("this incident run is closing", type="Closing"))
+        return await real(client, items, *args, **kwargs)
+
+    monkeypatch.setattr(soc_poll, "hand_over_and_wait", closing_once)
+    result = await poller.run(row)
+    assert len(refused) == 1 and (result.pages, result.handed_over) == (3, 5)
+    stored = alerts_of(engine, row)
+    assert len(stored) == 5 and all(a.deliveries == 1 for a in stored)
+    assert refused[0] in {a.vendor_alert_id for a in stored}
+    assert cursor_of(engine, row) is not None and not result.has_more
 
 
 async def test_rate_limit_waits_for_retry_after_then_succeeds(poller, env):
