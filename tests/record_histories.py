@@ -419,20 +419,39 @@ async def record_incident_lean(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def signal_alerts(client, items: list) -> str:  # noqa: ANN001
+    """The inbox's hand-over before `take_alerts`: one signal-with-start of the incident with an `alerts` signal."""
+    from domain.soc.alerts import correlation_key
+    from domain.soc.incident_flow import IncidentInput
+    from workflows.common import SOC_TASK_QUEUE
+    from workflows.incident import IncidentWorkflow
+
+    key = correlation_key(items[0].alert, items[0].customer_number)
+    await client.start_workflow(
+        IncidentWorkflow.run,
+        IncidentInput(key=key),
+        id=f"incident-{key}",
+        task_queue=SOC_TASK_QUEUE,
+        start_signal="alerts",
+        start_signal_args=[items],
+    )
+    return f"incident-{key}"
+
+
 async def record_incident_inline_summary(path: Path) -> None:
-    """Patch incident-summary-inline-v1, through the webhook inbox's hand-over: the deliveries of the lean recording
-    in one `alerts` signal (hand_over_alerts), no LLM configured: the template summary is in the ticket's
-    description, no summary activity runs; the quiet window closes the incident."""
+    """Patch incident-summary-inline-v1, through the webhook inbox's hand-over: the deliveries of the lean recording in
+    one `alerts` signal (`signal_alerts`, the inbox's hand-over then), no LLM configured: the template summary is in the
+    ticket's description, no summary activity runs; the quiet window closes the incident."""
     from domain.soc.incident_flow import IncidentAlert, IncidentState
     from models import Ticket
-    from workflows.incident import IncidentWorkflow, hand_over_alerts
+    from workflows.incident import IncidentWorkflow
 
     async with recording() as r:
         items = [
             IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
             for alert in _five_deliveries(r)
         ]
-        workflow_id = await hand_over_alerts(r.env.client, items)
+        workflow_id = await signal_alerts(r.env.client, items)
         handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
         while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
             await asyncio.sleep(0.1)
@@ -445,13 +464,14 @@ async def record_incident_inline_summary(path: Path) -> None:
 
 
 async def record_incident_direct(path: Path) -> None:
-    """Patch incident-direct-v1: the deliveries of the lean recording in one `alerts` signal, then a correlated alert
-    half an hour later; the incident opens its ticket and sends its notes through local activities (no child
-    workflow, no external signal), one quiet-window timer armed again after the wake-up; the window closes it."""
+    """Patch incident-direct-v1: the deliveries of the lean recording in one hand-over of the inbox (`take_alerts`
+    update-with-start, answered once handled), then a correlated alert half an hour later; the incident opens its ticket
+    and sends its notes through local activities (no child workflow, no external signal), one quiet-window timer armed
+    again after the wake-up; the window closes it."""
     from domain.soc.alerts import make_dedupe_key
     from domain.soc.incident_flow import IncidentAlert, IncidentState
     from models import Ticket
-    from workflows.incident import IncidentWorkflow, hand_over_alerts
+    from workflows.incident import IncidentWorkflow, hand_over_and_wait
 
     async with recording() as r:
         deliveries = _five_deliveries(r)
@@ -459,8 +479,9 @@ async def record_incident_direct(path: Path) -> None:
             IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
             for alert in deliveries
         ]
-        workflow_id = await hand_over_alerts(r.env.client, items)
+        workflow_id = await hand_over_and_wait(r.env.client, items)
         handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
+        # Answered once handled, except the vendor's status change of the first alert, deferred to the next round.
         while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
             await asyncio.sleep(0.1)
         await r.env.sleep(timedelta(minutes=30))
@@ -472,15 +493,17 @@ async def record_incident_direct(path: Path) -> None:
             }
         )
         late = items[2].model_copy(update={"alert": fourth})
-        await hand_over_alerts(r.env.client, [late])
-        while (await handle.query(IncidentWorkflow.state)).alert_count < 4:
-            await asyncio.sleep(0.1)
+        await hand_over_and_wait(r.env.client, [late])
+        assert (await handle.query(IncidentWorkflow.state)).alert_count == 4
         await r.env.sleep(timedelta(hours=1, minutes=1))
         final = await handle.result()
         assert final.status == "closed" and final.alert_count == 4, final
         with Session(r.engine) as s:
             assert s.get(Ticket, final.ticket_id).description.startswith("Zusammenfassung:\n")
         path.write_text((await handle.fetch_history()).to_json())
+        # The ticket's own run, started with the opened ticket (no opening of its own) and fed keyed notes.
+        ticket = r.env.client.get_workflow_handle(f"ticket-{final.ticket_id}")
+        (path.parent / "ticket_opened_by_incident_v1.json").write_text((await ticket.fetch_history()).to_json())
 
 
 async def record_soc_poll(path: Path) -> None:

@@ -754,11 +754,13 @@ def _note(alert: NormalizedAlert) -> str:
 async def hand_over_and_wait(
     client: Client, items: list[IncidentAlert], wait: timedelta = timedelta(seconds=60), attempts: int = 3
 ) -> str | None:
-    """The webhook inbox's hand-over: update-with-start of `incident-<key>` (`take_alerts`) that returns once the
-    incident has handled the alerts, so the caller's limit on hand-overs at once limits the work queued in Temporal.
-    The incident is started if no run is open. Returns the workflow id, or None after start races (see
-    `hand_over_alerts`). Raises when the run is closing (`WorkflowUpdateFailedError`) or the answer takes longer
-    than `wait`: the alerts stay with the caller, whose retry the incident de-duplicates."""
+    """The hand-over of the webhook inbox and the pollers: update-with-start of `incident-<key>` (`take_alerts`) that
+    returns once the incident has handled the alerts, so the caller's limit on hand-overs at once limits the work queued
+    in Temporal. The incident is started if no run is open. Returns the workflow id, or None when every attempt met a
+    start race (the time-skipping test server answers "already started" when two hand-overs start the same incident at
+    one moment; the next attempt reaches the running incident). Raises when the run is closing
+    (`WorkflowUpdateFailedError`) or the answer takes longer than `wait`: the alerts stay with the caller, whose retry
+    the incident de-duplicates."""
     key, workflow_id = _one_incident(items)
     for _ in range(attempts):
         start = WithStartWorkflowOperation(
@@ -783,31 +785,3 @@ def _one_incident(items: list[IncidentAlert]) -> tuple[str, str]:
     if any(correlation_key(i.alert, i.customer_number) != key for i in items[1:]):
         raise ValueError("a hand-over takes the alerts of one incident")
     return key, f"incident-{key}"
-
-
-async def hand_over_alert(client: Client, item: IncidentAlert, attempts: int = 3) -> str | None:
-    """One alert's hand-over (the poller's): see `hand_over_alerts`."""
-    return await hand_over_alerts(client, [item], attempts)
-
-
-async def hand_over_alerts(client: Client, items: list[IncidentAlert], attempts: int = 3) -> str | None:
-    """The durable hand-over of alerts of one incident (the poller's; the webhook inbox waits for the incident:
-    `hand_over_and_wait`): one signal-with-start of `incident-<key>` with all of them, in order. Returns the workflow id
-    once they are in the incident's history, or None when every attempt met a start race (the time-skipping test server
-    answers "already started" when two hand-overs start the same incident at one moment; the next attempt signals the
-    running incident)."""
-    key, workflow_id = _one_incident(items)
-    for _ in range(attempts):
-        try:
-            await client.start_workflow(
-                IncidentWorkflow.run,
-                IncidentInput(key=key),
-                id=workflow_id,
-                task_queue=SOC_TASK_QUEUE,
-                start_signal="alerts",
-                start_signal_args=[items],
-            )
-            return workflow_id
-        except WorkflowAlreadyStartedError:
-            continue
-    return None

@@ -121,6 +121,7 @@ def test_inline_summary_incident_history_exists():
 
 def test_direct_incident_history_exists():
     # Incidents with patch incident-direct-v1: the ticket opened and noted through local activities, one quiet timer.
+    # (incident_direct_signals_v1.json: the same path fed by `alerts` signals, as an older API process sends them.)
     path = HISTORIES / "incident_direct_v1.json"
     assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories direct"
     events = load(path).events
@@ -133,6 +134,14 @@ def test_direct_incident_history_exists():
         or e.HasField("signal_external_workflow_execution_initiated_event_attributes")
         for e in events
     )
-    assert signal_names(events) == ["alerts", "alerts"]
+    # Handed over by the inbox's update (answered once handled), not by signals.
+    assert signal_names(events) == []
+    updates = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert updates == ["take_alerts", "take_alerts"]
+    assert sum(e.HasField("workflow_execution_update_completed_event_attributes") for e in events) == 2
     timers = [e for e in events if e.HasField("timer_started_event_attributes")]
     assert len(timers) == 2 and not any(e.HasField("timer_canceled_event_attributes") for e in events)
