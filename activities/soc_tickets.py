@@ -10,7 +10,7 @@ import asyncio
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -42,6 +42,8 @@ class SocTicketActivities:
                 task_queue=TICKETS_TASK_QUEUE,
                 search_attributes=TypedSearchAttributes([SearchAttributePair(a.key, a.value) for a in attributes]),
                 memo={"summary": summary, "incident": req.incident_key},
+                # Never a second run of this ticket, even if an earlier attempt's run has ended since.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
             pass  # an earlier attempt started it (the id is the ticket's: there is only one)

@@ -151,14 +151,14 @@ class IncidentWorkflow:
 
     @workflow.signal
     def alerts(self, items: list[IncidentAlert]) -> None:
-        """Several alerts of this incident in one hand-over, in delivery order (the poller's)."""
+        """Several alerts of this incident in one hand-over, in delivery order (senders from before `take_alerts`)."""
         self._take(items)
 
     @workflow.update
     async def take_alerts(self, items: list[IncidentAlert]) -> None:
-        """The webhook inbox's hand-over: like `alerts`, answered once this run has handled them (recorded, ticket
-        opened or noted). The inbox thus sends only as much as the workers handle, and its backlog waits in the
-        database, where the inbox orders it (new and dangerous incidents first), not in Temporal's task queue."""
+        """The hand-over of the webhook inbox and the pollers: like `alerts`, answered once this run has handled them
+        (recorded, ticket opened or noted). The inbox thus sends only as much as the workers handle, and its backlog
+        waits in the database, where it is ordered (new and dangerous incidents first), not in Temporal's queue."""
         mark = self._take(items)
         await workflow.wait_condition(lambda: self._handled >= mark)
 

@@ -3,6 +3,7 @@ correlated ones become one combined note, one incident-row write per batch), wit
 path: one ticket, repeats dropped, vendor status changes noted. Since incident-direct-v1 the ticket is opened and
 noted through local activities too (no child workflow, no external signal)."""
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -38,6 +39,14 @@ def new_id() -> str:
 
 def _decoded(payloads) -> list:  # noqa: ANN001
     return [json.loads(p.data) for p in payloads]
+
+
+def local_activities(events) -> list[str]:  # noqa: ANN001
+    return [
+        _decoded(e.marker_recorded_event_attributes.details["data"].payloads)[0]["activity_type"]
+        for e in events
+        if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
 
 
 @pytest.mark.parametrize("llm", [False, True], ids=["template", "llm"])
@@ -94,7 +103,13 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
             )
             inc = await eventually(lambda: (i := incident(engine, host)) and i.alert_count == 3 and i)
             handle = env.client.get_workflow_handle(f"incident-{key}")
-            history = await handle.fetch_history()
+            # The notes and rows are written by local activities inside a workflow task, before the task (and its
+            # markers) reaches the history: wait for the task that records the last note.
+            for _ in range(100):
+                history = await handle.fetch_history()
+                if Counter(local_activities(history.events))["soc.note_ticket"] == (3 if llm else 2):
+                    break
+                await asyncio.sleep(0.1)
             # Not left waiting on a queue whose worker goes away: its next task would hold the test server's time.
             await handle.terminate("test over")
 
@@ -124,11 +139,7 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
     assert patches == [DIRECT_PATCH]
     # Two wake-ups (the batch, then the deferred status change): each one record_alerts, a note and one
     # record_incident; the first one opens the ticket, too (with an LLM, the summary's note is one more).
-    local = [
-        _decoded(e.marker_recorded_event_attributes.details["data"].payloads)[0]["activity_type"]
-        for e in events
-        if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
-    ]
+    local = local_activities(events)
     assert Counter(local) == Counter(
         {"soc.record_alerts": 2, "soc.open_ticket": 1, "soc.note_ticket": 3 if llm else 2, "soc.record_incident": 2}
     )
