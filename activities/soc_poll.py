@@ -333,7 +333,13 @@ class SocPollActivities:
                     raise ApplicationError(f"{workflow_id} could not take the alerts right now (start race)")
                 activity.heartbeat()
 
-        await asyncio.gather(*(one(workflow_id, items) for workflow_id, items in groups.items()))
+        tasks = [asyncio.create_task(one(workflow_id, items)) for workflow_id, items in groups.items()]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:  # the activity fails: no hand-over of this attempt goes on after it
+                task.cancel()
+            raise
 
     def _save_cursor(self, integration_id: UUID, expected: str | None, new: str) -> bool:
         """Compare-and-set: only if the cursor is still the one this page started from."""

@@ -421,21 +421,22 @@ async def record_incident_lean(path: Path) -> None:
 
 async def signal_alerts(client, items: list) -> str:  # noqa: ANN001
     """The inbox's hand-over before `take_alerts`: one signal-with-start of the incident with an `alerts` signal."""
-    from domain.soc.alerts import correlation_key
+    from domain.soc.alerts import correlation_key, incident_workflow_id
     from domain.soc.incident_flow import IncidentInput
     from workflows.common import SOC_TASK_QUEUE
     from workflows.incident import IncidentWorkflow
 
-    key = correlation_key(items[0].alert, items[0].customer_number)
+    first = items[0]
+    workflow_id = incident_workflow_id(first.alert, first.customer_number)
     await client.start_workflow(
         IncidentWorkflow.run,
-        IncidentInput(key=key),
-        id=f"incident-{key}",
+        IncidentInput(key=correlation_key(first.alert, first.customer_number)),
+        id=workflow_id,
         task_queue=SOC_TASK_QUEUE,
         start_signal="alerts",
         start_signal_args=[items],
     )
-    return f"incident-{key}"
+    return workflow_id
 
 
 async def record_incident_inline_summary(path: Path) -> None:

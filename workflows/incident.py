@@ -34,7 +34,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.soc.alerts import AlertStatus, NormalizedAlert, correlation_key
+    from domain.soc.alerts import AlertStatus, NormalizedAlert, correlation_key, incident_workflow_id
     from domain.soc.incident_flow import (
         ACKNOWLEDGE_ROLES,
         CONTAINMENT_ROLES,
@@ -784,4 +784,4 @@ def _one_incident(items: list[IncidentAlert]) -> tuple[str, str]:
     key = correlation_key(items[0].alert, items[0].customer_number)
     if any(correlation_key(i.alert, i.customer_number) != key for i in items[1:]):
         raise ValueError("a hand-over takes the alerts of one incident")
-    return key, f"incident-{key}"
+    return key, incident_workflow_id(items[0].alert, items[0].customer_number)
