@@ -1,7 +1,11 @@
-"""Temporal worker: serves every task queue of the hub from one process (production may run several)."""
+"""Temporal worker: serves every task queue of the hub from one process (production may run several).
+
+`registrations` is the one list of which workflows and activities run on which task queue; a test checks that
+every activity a workflow calls is registered on that workflow's queue."""
 
 import asyncio
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -9,38 +13,35 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.notifications import NotificationActivities
-from activities.sla import SlaActivities, advance_clock
-from activities.soc import SocActivities
-from activities.soc_contain import SocContainActivities
-from activities.soc_poll import SocPollActivities
-from activities.soc_summary import SocSummaryActivities
-from activities.soc_tickets import SocTicketActivities
-from activities.tickets import TicketActivities
+from activities.soc.containment import SocContainActivities
+from activities.soc.incidents import SocActivities
+from activities.soc.polling import SocPollActivities
+from activities.soc.summary import SocSummaryActivities
+from activities.soc.tickets import SocTicketActivities
+from activities.tickets.notifications import NotificationActivities
+from activities.tickets.sla import SlaActivities, advance_clock
+from activities.tickets.ticket import TicketActivities
+from domain.processes import SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
-from workflows.common import SOC_TASK_QUEUE, TICKETS_TASK_QUEUE, workflow_runner
-from workflows.incident import IncidentWorkflow
-from workflows.sla_repin import SlaRepinBatchWorkflow
-from workflows.soc_poller import SocPollerWorkflow
-from workflows.ticket import TicketWorkflow
+from workflows.soc.incident import IncidentWorkflow
+from workflows.soc.poller import SocPollerWorkflow
+from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 log = get_logger(__name__)
 
 WORKFLOW_TASK_POLLERS = 16
-WORKFLOWS_BY_QUEUE = {
-    TICKETS_TASK_QUEUE: [TicketWorkflow, SlaRepinBatchWorkflow],
-    SOC_TASK_QUEUE: [IncidentWorkflow, SocPollerWorkflow],
-}
 
 
-def build_workers(
-    client: Client, engine: Engine, executor: ThreadPoolExecutor, settings: Settings | None = None
-) -> list[Worker]:
-    """One Worker per task queue."""
+def registrations(
+    engine: Engine, client: Client, settings: Settings | None = None
+) -> dict[str, tuple[list[type], list[Callable]]]:
+    """Per task queue: its workflows and activities."""
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
     notifications = NotificationActivities(engine, settings)
@@ -48,36 +49,54 @@ def build_workers(
     poll = SocPollActivities(engine, client)
     summary = SocSummaryActivities(settings)
     soc_tickets = SocTicketActivities(engine, client)
-    activities_by_queue = {
-        TICKETS_TASK_QUEUE: [
-            tickets.create_record,
-            tickets.open,
-            tickets.apply_change,
-            sla.load_context,
-            sla.record,
-            sla.repin,
-            sla.list_repin_candidates,
-            advance_clock,
-            notifications.notify,
-        ],
-        SOC_TASK_QUEUE: [
-            soc.record_alert,
-            soc.record_alerts,
-            soc.record_incident,
-            soc.page,
-            contain.contain,
-            poll.poll_page,
-            summary.summarize,
-            soc_tickets.open_ticket,
-            soc_tickets.note_ticket,
-        ],
+    return {
+        TICKETS_TASK_QUEUE: (
+            [TicketWorkflow, SlaRepinBatchWorkflow],
+            [
+                tickets.open,
+                tickets.apply_change,
+                sla.record,
+                sla.repin,
+                sla.list_repin_candidates,
+                advance_clock,
+                notifications.notify,
+            ],
+        ),
+        SOC_TASK_QUEUE: (
+            [IncidentWorkflow, SocPollerWorkflow],
+            [
+                soc.record_alerts,
+                soc.record_incident,
+                soc.page,
+                contain.contain,
+                poll.poll_page,
+                summary.summarize,
+                soc_tickets.open_ticket,
+                soc_tickets.note_ticket,
+            ],
+        ),
     }
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox, with deterministic modules passed through instead of re-imported per run: our pure domain
+    code and the holiday data it uses (which imports dateutil lazily, calling time.localtime at import)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "holidays", "dateutil")
+    )
+
+
+def build_workers(
+    client: Client, engine: Engine, executor: ThreadPoolExecutor, settings: Settings | None = None
+) -> list[Worker]:
+    """One Worker per task queue."""
+    settings = settings or get_settings()
     return [
         Worker(
             client,
             task_queue=queue,
-            workflows=WORKFLOWS_BY_QUEUE[queue],
-            activities=activities_by_queue.get(queue, []),
+            workflows=workflows,
+            activities=activities,
             activity_executor=executor,
             workflow_runner=workflow_runner(),
             # Bursts (a storm of tickets or alerts) wait in the server's queue, not half-done in this process.
@@ -89,7 +108,7 @@ def build_workers(
             nonsticky_to_sticky_poll_ratio=1.0,
             graceful_shutdown_timeout=timedelta(seconds=20),
         )
-        for queue in WORKFLOWS_BY_QUEUE
+        for queue, (workflows, activities) in registrations(engine, client, settings).items()
     ]
 
 
@@ -102,9 +121,10 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:
-            for w in build_workers(client, engine, executor, settings):
+            workers = build_workers(client, engine, executor, settings)
+            for w in workers:
                 await stack.enter_async_context(w)
-            log.info("worker started", task_queues=list(WORKFLOWS_BY_QUEUE), temporal=settings.temporal_address)
+            log.info("worker started", task_queues=[w.task_queue for w in workers], temporal=settings.temporal_address)
             await stop.wait()
             log.info("worker stopping")
     engine.dispose()

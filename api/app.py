@@ -11,11 +11,11 @@ from temporalio.client import Client
 
 from api import problems
 from api.middleware import BodyLimit, RequestLog
-from api.routes import assets, contacts, health, sla_admin, sla_repin, soc, soc_incidents, tenants, tickets
+from api.routes import assets, contacts, health, sla, soc, tenants, tickets
+from api.routes.soc.inbox import InboxDispatcher, InboxSettings
 from hub.config import Settings, get_settings
 from hub.db import GroupCommit, make_engine
 from hub.logging import get_logger
-from hub.soc_inbox import InboxDispatcher, InboxSettings
 from hub.temporal import connect
 
 log = get_logger(__name__)
@@ -83,6 +83,6 @@ def create_app(
     app.add_middleware(RequestLog)
 
     app.include_router(health.router)
-    for module in (tenants, contacts, assets, tickets, sla_admin, sla_repin, soc, soc_incidents):
+    for module in (tenants, contacts, assets, tickets, sla, soc):
         app.include_router(module.router, prefix="/api/v1")
     return app

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 
 from api.problems import Problem, not_found
-from domain.roles import Role
+from domain.roles import MSP_ROLES, Role
 from hub.config import Settings
 from hub.security import hash_api_key
 from models import ApiKey, User
@@ -105,6 +105,13 @@ def require_roles(*roles: Role):
         return principal
 
     return check
+
+
+# Who may call a route (a 403 names the allowed roles). Routes take one of these instead of their own alias.
+MspAdmin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
+MspStaff = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH))]
+MspReader = Annotated[Principal, Depends(require_roles(*MSP_ROLES))]
+MspStaffOrCustomerIt = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT))]
 
 
 T = TypeVar("T")

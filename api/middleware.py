@@ -1,6 +1,6 @@
 """Plain ASGI middleware: request ids and logging, and the body size limit. Not `@app.middleware("http")`
-(Starlette's BaseHTTPMiddleware): that runs every request through an extra task and memory streams, which cost
-about a third of the API's CPU per webhook delivery in the alert storm (bench/SOC_STORM.md)."""
+(Starlette's BaseHTTPMiddleware): that runs every request through an extra task and memory streams, a large share of
+the API's CPU per webhook delivery under an alert storm."""
 
 import time
 import uuid

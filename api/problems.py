@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.logging import get_logger
+from hub.temporal.errors import RETRY_AFTER_SECONDS, WorkflowRejected, WorkflowUnavailable
 
 log = get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -102,6 +103,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title or _TITLES.get(exc.status, "Error"), exc.detail, **exc.extra)
+
+    # The one mapping of a workflow's answer to HTTP, for every route that updates, starts or signals a workflow.
+    @app.exception_handler(WorkflowRejected)
+    async def _rejected(_: Request, exc: WorkflowRejected) -> JSONResponse:
+        return problem_response(409, "Conflict", str(exc))
+
+    @app.exception_handler(WorkflowUnavailable)
+    async def _unavailable(_: Request, exc: WorkflowUnavailable) -> JSONResponse:
+        return problem_response(
+            503,
+            "Service Unavailable",
+            f"{exc}; the request may still take effect: check, then try again",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -25,7 +25,7 @@ def time_webhook_steps(path: str) -> None:
 
     from temporalio.client import Client
 
-    import api.routes.soc as route
+    import api.routes.soc.webhooks as route
 
     spans: dict[str, list[tuple[float, float]]] = {"lookup": [], "accept": [], "delivery_log": [], "hand_over": []}
 

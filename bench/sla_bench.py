@@ -7,7 +7,7 @@ database on the PostgreSQL server of --database-url), a webhook receiver and the
 then measures:
 
 1. the start-rate limit: `client.start_workflow` of a trivial workflow (bench.idle) at the same concurrency;
-2. ticket starts per second through `api.ticket_commands.open_ticket` (update-with-start that returns once the
+2. ticket starts per second through `hub.temporal.tickets.open_ticket` (update-with-start that returns once the
    ticket row and the SLA clock exist);
 3. escalation lateness: every ticket has a 24x7 SLA (response target per customer; some customers' targets are
    short enough to breach during the run) and an escalation level `on_breach` with a `notify_webhook` action;
@@ -51,14 +51,17 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateRPCTimeo
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.ticket_commands import TicketPending, open_ticket
 from bench.idle import IDLE_TASK_QUEUE, IdleWorkflow
-from domain.business_calendar import CalendarSpec
+from domain.calendar_spec import CalendarSpec
+from domain.contracts.tickets import NewTicket
+from domain.processes import SEARCH_ATTRIBUTES, ticket_workflow_id
 from domain.roles import Role
-from domain.tickets import EventKind, NewTicket, Priority
+from domain.tickets import EventKind, Priority
 from hub.db import make_engine, session_scope, upgrade
 from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
 from hub.temporal import connect
+from hub.temporal.errors import WorkflowUnavailable
+from hub.temporal.tickets import open_ticket
 from models import (
     BusinessCalendarRow,
     Contract,
@@ -71,7 +74,6 @@ from models import (
     TicketSla,
     User,
 )
-from workflows.common import SEARCH_ATTRIBUTES, ticket_workflow_id
 
 ROOT = Path(__file__).resolve().parent.parent
 # Results go to the bench/ folder of the tree the run was started from (the run itself uses a snapshot).
@@ -625,9 +627,9 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
                 try:
                     state = await open_ticket(client, ticket)
                     break
-                except (TicketPending, WorkflowUpdateRPCTimeoutOrCancelledError):
+                except (WorkflowUnavailable, WorkflowUpdateRPCTimeoutOrCancelledError):
                     # open_ticket's 10 s wait ran out (the SDK raises the latter, which open_ticket does not map
-                    # to TicketPending); a client retries with the same id, which attaches to the same workflow.
+                    # to WorkflowUnavailable); a client retries with the same id, which attaches to the same workflow.
                     if asyncio.current_task().cancelling():
                         raise
                     retries["timeout"] += 1
@@ -960,8 +962,8 @@ def run_from_snapshot(module: str = "bench.sla_bench", prefix: str = "sla-bench-
 
 def code_version() -> dict:
     """Short hashes of the code under test (the snapshot), to tell runs of different versions apart."""
-    files = ["workflows/ticket.py", "worker.py", "api/ticket_commands.py", *sorted(
-        str(p.relative_to(ROOT)) for p in (ROOT / "activities").glob("*.py"))]
+    globs = ("workflows/tickets/*.py", "activities/tickets/*.py", "hub/temporal/tickets.py", "worker.py")
+    files = sorted(str(p.relative_to(ROOT)) for g in globs for p in ROOT.glob(g))
     out = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:12] for f in files if (ROOT / f).exists()}
     newest = max((ROOT / f).stat().st_mtime for f in out)
     return {"newest_mtime": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds"), "sha256": out}

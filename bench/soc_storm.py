@@ -61,6 +61,7 @@ from bench.sla_bench import (
     server_persistence,
     worker_metrics,
 )
+from domain.processes import SEARCH_ATTRIBUTES
 from domain.soc.signatures import signed_headers
 from hub.db import make_engine, session_scope
 from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
@@ -76,7 +77,6 @@ from models import (
     TicketEvent,
     WebhookDelivery,
 )
-from workflows.common import SEARCH_ATTRIBUTES
 
 QUICK = {"alerts": 1_000, "customers": 3}
 FULL = {"alerts": 10_000, "customers": 5}
@@ -637,8 +637,9 @@ def verdicts(r: dict) -> dict:
 
 
 def code_version() -> dict:
-    files = ["api/routes/soc.py", "hub/soc_inbox.py", "workflows/incident.py", "workflows/ticket.py",
-             "activities/soc.py", "activities/tickets.py", "domain/soc/alerts.py", "worker.py"]
+    globs = ("api/routes/soc/*.py", "workflows/soc/*.py", "workflows/tickets/ticket.py", "activities/soc/*.py",
+             "activities/tickets/ticket.py", "hub/temporal/soc.py", "domain/soc/alerts.py", "worker.py")
+    files = sorted(str(p.relative_to(ROOT)) for g in globs for p in ROOT.glob(g))
     out = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:12] for f in files if (ROOT / f).exists()}
     newest = max((ROOT / f).stat().st_mtime for f in out)
     return {"newest_mtime": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds"), "sha256": out}

@@ -8,68 +8,12 @@ retried attempt sends exactly the same message.
 import math
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
-from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
-
-from domain.escalation import NotifyEmail, NotifyWebhook, PageOnCall, TargetKind
-from domain.tickets import Priority, TicketStatus
-
-NOTIFY_ACTIVITY = "sla.notify"
-
-Channel = Literal["email", "webhook", "page"]
-NotifyAction = Annotated[NotifyEmail | NotifyWebhook | PageOnCall, Field(discriminator="type")]
-
-
-class NotifyRequest(BaseModel):
-    """One notifying action of an escalation level for one ticket; `key` makes it happen once."""
-
-    key: str = Field(min_length=1, max_length=300, description='Globally unique: f"{ticket_id}:{action key}"')
-    ticket_id: UUID
-    tenant_id: UUID
-    ticket_number: str
-    title: str
-    priority: Priority
-    status: TicketStatus
-    customer_number: str
-    customer_name: str | None = Field(default=None, description="Empty: the activity reads the tenant's name")
-    level: str
-    target: TargetKind
-    sla_state: str
-    due_at: AwareDatetime | None = None
-    time_zone: str = Field(default="Europe/Berlin", description="The customer's zone for the due time in texts")
-    action: NotifyAction
-
-    @field_validator("time_zone")
-    @classmethod
-    def _check_time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
-
-    @property
-    def channel(self) -> Channel:
-        return channel_of(self.action)
-
-
-class NotifyResult(BaseModel):
-    status: Literal["sent", "already_sent"]
-    channel: Channel
-    # E-mail addresses; for webhooks only scheme and host (their paths and queries often carry secrets).
-    recipients: list[str]
-
-
-def channel_of(action: NotifyEmail | NotifyWebhook | PageOnCall) -> Channel:
-    if isinstance(action, NotifyEmail):
-        return "email"
-    if isinstance(action, PageOnCall):
-        return "page"
-    return "webhook"
-
+from domain.contracts.tickets import NotifyRequest
+from domain.escalation import NotifyWebhook, PageOnCall, TargetKind
+from domain.tickets import TicketStatus
 
 # --- German wording ---------------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from domain.business_calendar import BusinessCalendar, CalendarSpec
+from domain.business_calendar import BusinessCalendar
+from domain.calendar_spec import CalendarSpec
 from domain.escalation import (
     NOTIFYING_ACTIONS,
     Action,
@@ -169,28 +170,10 @@ class AdvanceResult(BaseModel):
     plan: SlaPlan
 
 
-class SlaActivity:
-    """Activity names, so the workflow needs no import of the activity module."""
-
-    LOAD_CONTEXT = "sla.load_context"
-    ADVANCE = "sla.advance"
-    RECORD = "sla.record"
-    NOTIFY = "sla.notify"
-    REPIN = "sla.repin"
-
-
 class LoadSlaContext(BaseModel):
     tenant_id: UUID
     customer_number: str
     category: str | None = None
-    at: AwareDatetime
-
-
-class RecordSla(BaseModel):
-    ticket_id: UUID
-    tenant_id: UUID
-    clocks: "ClockSet"
-    plan: SlaPlan
     at: AwareDatetime
 
 
@@ -200,25 +183,6 @@ class SlaCarry(BaseModel):
     context: SlaContext
     clocks: ClockSet
     plan: SlaPlan | None = None
-
-
-class RepinRequest(BaseModel):
-    """Move a running ticket onto the SLA context in force now (a person asked for it: see `repin`)."""
-
-    event_id: UUID  # chosen by the workflow: the audit event is written once, however often this is retried
-    ticket_id: UUID
-    tenant_id: UUID
-    customer_number: str
-    category: str | None = None
-    carry: "SlaCarry"
-    actor_user_id: UUID
-    at: AwareDatetime
-
-
-class RepinResult(BaseModel):
-    changed: bool
-    carry: "SlaCarry"
-    reason: str | None = None  # why nothing changed
 
 
 class Outcome(BaseModel):

@@ -93,8 +93,8 @@ def soc_sync_schedules() -> None:
     """Create, update or pause the poll schedule of every SOC integration from the database (idempotent).
 
     Exit code 0: all in step; 1: some could not be synced (listed); 2: Temporal not reachable."""
+    from api.routes.soc.schedules import ScheduleStatus, sync_all
     from hub.db import make_engine
-    from hub.soc_schedules import ScheduleStatus, sync_all
     from hub.temporal import connect, register_search_attributes
 
     settings = _setup()

@@ -6,7 +6,8 @@ from pathlib import Path
 from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.soc.priority import PriorityMatrix
+from domain.soc.priority import DEFAULT_MATRIX, PriorityMatrix
+from domain.soc.triage import TriagePolicy
 
 
 class Settings(BaseSettings):
@@ -80,3 +81,15 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def hub_defaults(settings: Settings) -> TriagePolicy:
+    """The SOC triage policy of the PSA_SOC_* settings; an integration may override parts of it."""
+    return TriagePolicy(
+        quiet_window_hours=settings.soc_quiet_window_hours,
+        auto_resolve=settings.soc_auto_resolve,
+        ack_timeout_minutes=settings.soc_ack_timeout_minutes,
+        oncall_chain=[str(url) for url in settings.soc_oncall_chain],
+        priority_matrix=settings.soc_priority_matrix or DEFAULT_MATRIX,
+    )
+

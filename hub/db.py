@@ -97,7 +97,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 class GroupCommit:
     """Small write jobs of concurrent requests, committed together: one transaction (and one turn at SQLite's single
     writer lock) per batch instead of one per request. Under an alert storm the webhook's commits otherwise queue
-    one by one behind the worker's writes (bench/SOC_STORM.md). A job gets the batch's session and must only add or
+    one by one behind the worker's writes. A job gets the batch's session and must only add or
     read; if the batch fails, each job is retried in its own transaction, so a failure stays with its request."""
 
     def __init__(self, engine: Callable[[], Engine], max_batch: int = 64) -> None:

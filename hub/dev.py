@@ -18,12 +18,12 @@ from pathlib import Path
 
 import httpx
 
+from domain.processes import SEARCH_ATTRIBUTES
 from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.mail_sink import start_mail_sink
 from hub.seed import seed_demo, seed_demo_tickets
 from hub.temporal import connect, register_search_attributes
-from workflows.common import SEARCH_ATTRIBUTES
 
 PR_SET_PDEATHSIG = 1
 
@@ -90,8 +90,7 @@ async def _demo_tickets(settings: Settings, engine) -> int:  # noqa: ANN001
 
 
 # The dev server's SQLite file uses a rollback journal by default: every commit writes, syncs and deletes a journal
-# file. WAL (still synchronous=FULL, so a commit survives a power cut) syncs less per commit (quick SOC storm: server
-# CPU per delivery 14.3 -> 10.1 ms; the full storm showed no clear change, bench/SOC_STORM.md).
+# file. WAL (still synchronous=FULL, so a commit survives a power cut) syncs less per commit.
 DEV_SERVER_SQLITE_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal")
 
 

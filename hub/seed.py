@@ -274,8 +274,9 @@ async def seed_demo_tickets(client, engine: Engine, reopen_days: int = 7) -> int
     """Open the demo tickets through their workflows (ids derived from fixed keys, so never twice)."""
     import uuid
 
-    from api.ticket_commands import open_ticket
-    from domain.tickets import NewTicket, Priority
+    from domain.contracts.tickets import NewTicket
+    from domain.tickets import Priority
+    from hub.temporal.tickets import open_ticket
     from models import Ticket
 
     created = 0

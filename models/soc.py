@@ -118,7 +118,7 @@ class SocInboxItem(SQLModel, table=True):
     integration_id: uuid.UUID = Field(foreign_key="soc_integrations.id", ondelete="CASCADE")
     workflow_id: str = Field(max_length=220)  # incident-<correlation key>
     dedupe_key: str = Field(max_length=300)
-    item: dict[str, Any] = Field(sa_type=JSON)  # domain.soc.incident_flow.IncidentAlert, as JSON
+    item: dict[str, Any] = Field(sa_type=JSON)  # domain.contracts.soc.IncidentAlert, as JSON
     # 1-4: the priority the alert can reach (domain.soc.priority.reachable_priority); when the hub is behind, new
     # incidents that may become P1 are handed over first.
     rank: int = Field(default=3, ge=1, le=4)

@@ -1,8 +1,8 @@
-"""Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]`.
+"""Record workflow histories for the replay tests: `python -m tests.record_histories [NAME ...]` (all by default).
 
-Names: v1, sla, incident, containment, lifecycle, lean, inline, direct, poll. Run it only when a workflow changes on
-purpose (a new workflow type or a `workflow.patched` branch); keep the old history files too, so replay keeps proving
-that running workflows still replay."""
+One history per workflow and important path, recorded through the real time-skipping server and the hub's workers
+(names in RECORDERS). Until the first tagged release a change of workflow code re-records them; from then on the
+released histories stay and replay next to the new ones (docs/ARCHITECTURE.md, "Versioning workflow code")."""
 
 import asyncio
 import socket
@@ -21,30 +21,28 @@ from sqlmodel import Session
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.ticket_commands import open_ticket, update_ticket
-from domain.roles import Role
-from domain.tickets import (
+from domain.contracts.tickets import (
     Actor,
     AssignRequest,
     CommentRequest,
     NewTicket,
-    Priority,
     PriorityRequest,
     RepinSlaRequest,
-    TicketStatus,
     TimeEntryRequest,
     TransitionRequest,
-    Visibility,
 )
+from domain.processes import ticket_workflow_id
+from domain.roles import Role
+from domain.tickets import Priority, TicketStatus, Visibility
 from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.temporal import register_search_attributes
+from hub.temporal.tickets import open_ticket, update_ticket
 from models import Tenant
 from tests.conftest import binary
 from tests.factories import make_sla, make_soc_integration, make_tenant, make_user
 from worker import build_workers
-from workflows.common import ticket_workflow_id
-from workflows.ticket import TicketWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -121,7 +119,7 @@ async def recording(sla: tuple[dict, dict] | None = None) -> AsyncIterator[Recor
 
 
 async def record_ticket_lifecycle(path: Path) -> None:
-    """The pre-SLA lifecycle: every update kind, a pause, a reopen, the automatic close."""
+    """Without an SLA: every update kind, a pause, a reopen, the automatic close."""
     async with recording() as r:
         tech, cust = r.tech, r.customer
         tid = await r.open("Replay: Drucker", reopen_days=2)
@@ -194,84 +192,43 @@ async def record_ticket_with_sla(path: Path) -> None:
         assert final.status == TicketStatus.CLOSED and final.priority == Priority.P2 and final.queue == "eskalation"
 
 
-async def record_incident(path: Path) -> None:
-    """A SOC incident: a first alert opens a ticket, a repeat is ignored, a correlated alert becomes a note."""
+def _item(r: Recording, alert):  # noqa: ANN001, ANN202
+    from domain.contracts.soc import IncidentAlert
+
+    return IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
+
+
+def _threat() -> dict:
     import json
 
-    from domain.soc.alerts import correlation_key
-    from domain.soc.incident_flow import IncidentAlert, IncidentInput
-    from domain.soc.sentinelone import normalize_sentinelone
-    from models import AssetType
-    from tests.factories import make_asset
-    from workflows.common import SOC_TASK_QUEUE
-    from workflows.incident import IncidentWorkflow
-
-    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
-    async with recording() as r:
-        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
-        row = make_soc_integration(r.engine, r.tenant)
-        integration = str(row.id)
-        alerts = [
-            normalize_sentinelone(threat, integration),
-            normalize_sentinelone(
-                threat | {"id": "2", "threatInfo": threat["threatInfo"] | {"threatId": "2"}}, integration
-            ),
-        ]
-        key = correlation_key(alerts[0], r.tenant.customer_number)
-        for alert in (alerts[0], alerts[0], alerts[1]):
-            await r.env.client.start_workflow(
-                IncidentWorkflow.run,
-                IncidentInput(key=key, quiet_window_hours=1),
-                id=f"incident-{key}",
-                task_queue=SOC_TASK_QUEUE,
-                start_signal="alert",
-                start_signal_args=[
-                    IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
-                ],
-            )
-        await r.env.sleep(timedelta(hours=1, minutes=1))
-        handle = r.env.client.get_workflow_handle_for(IncidentWorkflow.run, f"incident-{key}")
-        final = await handle.result()
-        assert final.alert_count == 2 and final.status == "closed"
-        path.write_text((await handle.fetch_history()).to_json())
+    return json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
 
 
-async def record_incident_with_containment(path: Path) -> None:
+async def record_incident_containment(path: Path) -> None:
     """A P1 incident on a critical server: containment proposed, approved, executed at SentinelOne."""
-    import json
     import os
 
     import httpx
     import respx
 
-    from domain.soc.alerts import correlation_key
-    from domain.soc.incident_flow import ContainmentDecision, IncidentAlert, IncidentInput
+    from domain.contracts.soc import ContainmentDecision, IncidentState
     from domain.soc.sentinelone import normalize_sentinelone
+    from hub.temporal.soc import hand_over_and_wait
     from models import AssetType
     from tests.factories import make_asset
-    from workflows.common import SOC_TASK_QUEUE
-    from workflows.incident import IncidentWorkflow
+    from workflows.soc.incident import IncidentWorkflow
 
-    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
     os.environ["PSA_SOC_CREDENTIALS__REPLAY__BASE_URL"] = "https://s1.example.net"
     os.environ["PSA_SOC_CREDENTIALS__REPLAY__TOKEN"] = "token"
     async with recording() as r:
         make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.SERVER, tags=["critical"])
-        row = make_soc_integration(r.engine, r.tenant, credentials_ref="replay")
-        alert = normalize_sentinelone(threat, str(row.id))
-        key = correlation_key(alert, r.tenant.customer_number)
-        handle = await r.env.client.start_workflow(
-            IncidentWorkflow.run,
-            IncidentInput(key=key, quiet_window_hours=1),
-            id=f"incident-{key}",
-            task_queue=SOC_TASK_QUEUE,
-            start_signal="alert",
-            start_signal_args=[
-                IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
-            ],
+        row = make_soc_integration(
+            r.engine, r.tenant, credentials_ref="replay", triage_settings={"quiet_window_hours": 1}
         )
-        while (await handle.query(IncidentWorkflow.state)).containment is None:
-            await asyncio.sleep(0.1)
+        alert = normalize_sentinelone(_threat(), str(row.id))
+        workflow_id = await hand_over_and_wait(r.env.client, [_item(r, alert)])
+        handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
+        assert (await handle.query(IncidentWorkflow.state)).containment is not None  # proposed while handling
         with respx.mock() as mock:
             mock.post("https://s1.example.net/web/api/v2.1/agents/actions/disconnect").mock(
                 return_value=httpx.Response(200, json={"data": {"affected": 1}})
@@ -284,23 +241,22 @@ async def record_incident_with_containment(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
-async def record_incident_lifecycle(path: Path) -> None:
-    """A P1 incident with the lifecycle patches: policy from the integration, a page acknowledged in time, an
-    unchanged redelivery, the vendor's resolution (auto-resolve on), and the summary note."""
+async def record_incident_paging(path: Path) -> None:
+    """A P1 incident: policy from the integration, a page acknowledged in time, an unchanged redelivery, the
+    vendor's resolution (auto-resolve on: the ticket is resolved by a signal)."""
     import json
 
     import httpx
     import respx
 
-    from domain.soc.alerts import correlation_key
-    from domain.soc.incident_flow import Acknowledgement, IncidentAlert, IncidentInput
+    from domain.contracts.soc import Acknowledgement, IncidentState
     from domain.soc.sentinelone import normalize_sentinelone
+    from hub.temporal.soc import hand_over_and_wait
     from models import AssetType
     from tests.factories import make_asset
-    from workflows.common import SOC_TASK_QUEUE
-    from workflows.incident import IncidentWorkflow
+    from workflows.soc.incident import IncidentWorkflow
 
-    threat = json.loads((Path(__file__).parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+    threat = _threat()
     threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
     resolved = json.loads(json.dumps(threat))
     resolved["threatInfo"].update(incidentStatus="resolved", updatedAt="2026-11-20T09:30:00Z")
@@ -311,31 +267,17 @@ async def record_incident_lifecycle(path: Path) -> None:
             r.engine, r.tenant, triage_settings={"quiet_window_hours": 1, "auto_resolve": True, "oncall_chain": [pager]}
         )
         alert = normalize_sentinelone(threat, str(row.id))
-        key = correlation_key(alert, r.tenant.customer_number)
-
-        async def signal(a) -> object:  # noqa: ANN001
-            return await r.env.client.start_workflow(
-                IncidentWorkflow.run,
-                IncidentInput(key=key),
-                id=f"incident-{key}",
-                task_queue=SOC_TASK_QUEUE,
-                start_signal="alert",
-                start_signal_args=[
-                    IncidentAlert(alert=a, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
-                ],
-            )
-
         with respx.mock() as mock:
             paged = mock.post(pager).mock(return_value=httpx.Response(202))
-            handle = await signal(alert)
+            workflow_id = await hand_over_and_wait(r.env.client, [_item(r, alert)])
+            handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
             while paged.call_count == 0:
                 await asyncio.sleep(0.1)
             ack = Acknowledgement(actor_user_id=r.tech.user_id, actor_role=Role.MSP_TECH, actor_name="Replay")
             assert (await handle.execute_update(IncidentWorkflow.acknowledge, ack)).status == "acknowledged"
-            await signal(alert)  # unchanged: dropped
-            await signal(normalize_sentinelone(resolved, str(row.id)))
-            while (await handle.query(IncidentWorkflow.state)).vendor_resolved_at is None:
-                await asyncio.sleep(0.1)
+            await hand_over_and_wait(r.env.client, [_item(r, alert)])  # unchanged: dropped
+            await hand_over_and_wait(r.env.client, [_item(r, normalize_sentinelone(resolved, str(row.id)))])
+            assert (await handle.query(IncidentWorkflow.state)).vendor_resolved_at is not None
             await r.env.sleep(timedelta(hours=1, minutes=1))
             final = await handle.result()
         assert final.status == "closed" and final.vendor_status == "resolved" and final.paging.level == 1
@@ -372,107 +314,16 @@ def _five_deliveries(r: Recording) -> list:
     return [normalize_sentinelone(p, str(row.id)) for p in payloads]
 
 
-async def record_incident_lean(path: Path) -> None:
-    """Patch incident-lean-v1: five deliveries pending at the first wake-up (a first alert, its repeat, two correlated
-    alerts, the first one resolved at the vendor): one batch with one combined note, the status change in the next
-    round, then the quiet window closes the incident."""
-    from temporalio.worker import Worker
-
-    from activities.soc import SocActivities
-    from activities.soc_summary import SocSummaryActivities
-    from domain.soc.alerts import correlation_key
-    from domain.soc.incident_flow import IncidentAlert, IncidentInput
-    from workflows.common import workflow_runner
-    from workflows.incident import IncidentWorkflow
-
-    async with recording() as r:
-        alerts = _five_deliveries(r)
-        key = correlation_key(alerts[0], r.tenant.customer_number)
-        queue = "soc-lean-replay"  # polled only once every delivery is in the history
-        for alert in alerts:
-            handle = await r.env.client.start_workflow(
-                IncidentWorkflow.run,
-                IncidentInput(key=key),
-                id=f"incident-{key}",
-                task_queue=queue,
-                start_signal="alert",
-                start_signal_args=[
-                    IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
-                ],
-            )
-        settings = Settings()
-        soc, summary = SocActivities(r.engine, settings), SocSummaryActivities(settings)
-        with ThreadPoolExecutor(4) as ex:
-            async with Worker(
-                r.env.client,
-                task_queue=queue,
-                workflows=[IncidentWorkflow],
-                activities=[soc.record_alerts, soc.record_incident, summary.summarize],
-                activity_executor=ex,
-                workflow_runner=workflow_runner(),
-            ):
-                while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
-                    await asyncio.sleep(0.1)
-                await r.env.sleep(timedelta(hours=1, minutes=1))
-                final = await handle.result()
-        assert final.status == "closed" and final.alert_count == 3, final
-        path.write_text((await handle.fetch_history()).to_json())
-
-
-async def signal_alerts(client, items: list) -> str:  # noqa: ANN001
-    """The inbox's hand-over before `take_alerts`: one signal-with-start of the incident with an `alerts` signal."""
-    from domain.soc.alerts import correlation_key, incident_workflow_id
-    from domain.soc.incident_flow import IncidentInput
-    from workflows.common import SOC_TASK_QUEUE
-    from workflows.incident import IncidentWorkflow
-
-    first = items[0]
-    workflow_id = incident_workflow_id(first.alert, first.customer_number)
-    await client.start_workflow(
-        IncidentWorkflow.run,
-        IncidentInput(key=correlation_key(first.alert, first.customer_number)),
-        id=workflow_id,
-        task_queue=SOC_TASK_QUEUE,
-        start_signal="alerts",
-        start_signal_args=[items],
-    )
-    return workflow_id
-
-
-async def record_incident_inline_summary(path: Path) -> None:
-    """Patch incident-summary-inline-v1, through the webhook inbox's hand-over: the deliveries of the lean recording in
-    one `alerts` signal (`signal_alerts`, the inbox's hand-over then), no LLM configured: the template summary is in the
-    ticket's description, no summary activity runs; the quiet window closes the incident."""
-    from domain.soc.incident_flow import IncidentAlert, IncidentState
-    from models import Ticket
-    from workflows.incident import IncidentWorkflow
-
-    async with recording() as r:
-        items = [
-            IncidentAlert(alert=alert, tenant_id=r.tenant.id, customer_number=r.tenant.customer_number)
-            for alert in _five_deliveries(r)
-        ]
-        workflow_id = await signal_alerts(r.env.client, items)
-        handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
-        while (await handle.query(IncidentWorkflow.state)).vendor_status is None:
-            await asyncio.sleep(0.1)
-        await r.env.sleep(timedelta(hours=1, minutes=1))
-        final = await handle.result()
-        assert final.status == "closed" and final.alert_count == 3, final
-        with Session(r.engine) as s:
-            assert s.get(Ticket, final.ticket_id).description.startswith("Zusammenfassung:\n")
-        path.write_text((await handle.fetch_history()).to_json())
-
-
-async def record_incident_direct(path: Path) -> None:
-    """Patch incident-direct-v1: the deliveries of the lean recording in one hand-over of the inbox (`take_alerts`
-    update-with-start, answered once handled), then a correlated alert half an hour later; the incident opens its ticket
-    and sends its notes through local activities (no child workflow, no external signal), one quiet-window timer armed
-    again after the wake-up; the window closes it."""
+async def record_incident_handover(path: Path) -> None:
+    """Five deliveries in one hand-over of the inbox (`take_alerts` update-with-start, answered once handled), then
+    a correlated alert half an hour later; the incident opens its ticket and sends its notes through local activities
+    (no child workflow, no external signal), one quiet-window timer armed again after the wake-up; the window closes
+    it. Also records the ticket's own run, started with the opened ticket and fed keyed notes."""
+    from domain.contracts.soc import IncidentAlert, IncidentState
     from domain.soc.alerts import make_dedupe_key
-    from domain.soc.incident_flow import IncidentAlert, IncidentState
+    from hub.temporal.soc import hand_over_and_wait
     from models import Ticket
-    from workflows.incident import IncidentWorkflow, hand_over_and_wait
+    from workflows.soc.incident import IncidentWorkflow
 
     async with recording() as r:
         deliveries = _five_deliveries(r)
@@ -504,7 +355,7 @@ async def record_incident_direct(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
         # The ticket's own run, started with the opened ticket (no opening of its own) and fed keyed notes.
         ticket = r.env.client.get_workflow_handle(f"ticket-{final.ticket_id}")
-        (path.parent / "ticket_opened_by_incident_v1.json").write_text((await ticket.fetch_history()).to_json())
+        (path.parent / "ticket_opened_by_incident.json").write_text((await ticket.fetch_history()).to_json())
 
 
 async def record_soc_poll(path: Path) -> None:
@@ -515,9 +366,9 @@ async def record_soc_poll(path: Path) -> None:
     import httpx
     import respx
 
-    from domain.soc.polling import SocPollInput
-    from workflows.common import SOC_TASK_QUEUE
-    from workflows.soc_poller import SocPollerWorkflow
+    from domain.contracts.soc import SocPollInput
+    from domain.processes import SOC_TASK_QUEUE
+    from workflows.soc.poller import SocPollerWorkflow
 
     vendors = Path(__file__).parent / "fixtures/vendors"
     pages = [json.loads((vendors / f"sentinelone_threats_page{i}.json").read_text()) for i in (1, 2, 3)]
@@ -543,9 +394,9 @@ async def record_sla_repin(path: Path) -> None:
     """A re-pin batch over two open tickets of one customer (one page, then done)."""
     from datetime import UTC, datetime
 
-    from domain.sla_repin import RepinBatchInput
-    from workflows.common import TICKETS_TASK_QUEUE
-    from workflows.sla_repin import SlaRepinBatchWorkflow
+    from domain.contracts.tickets import RepinBatchInput
+    from domain.processes import TICKETS_TASK_QUEUE
+    from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
 
     async with recording((SLA_DEFINITION, SLA_POLICY)) as r:
         for title in ("Replay: Drucker", "Replay: VPN"):
@@ -561,30 +412,22 @@ async def record_sla_repin(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+RECORDERS = {
+    "ticket": (record_ticket_lifecycle, "ticket_lifecycle.json"),
+    "sla": (record_ticket_with_sla, "ticket_sla.json"),
+    "repin": (record_sla_repin, "sla_repin.json"),
+    "handover": (record_incident_handover, "incident_handover.json"),  # and ticket_opened_by_incident.json
+    "paging": (record_incident_paging, "incident_paging.json"),
+    "containment": (record_incident_containment, "incident_containment.json"),
+    "poll": (record_soc_poll, "soc_poll.json"),
+}
+
 if __name__ == "__main__":
     import sys
 
     HISTORIES.mkdir(exist_ok=True)
-    which = sys.argv[1:] or ["sla"]
-    if "v1" in which:  # the pre-SLA workflow; kept for replay, re-recording it needs that old code
-        asyncio.run(record_ticket_lifecycle(HISTORIES / "ticket_lifecycle_v1.json"))
-    if "sla" in which:
-        # Kept for replay: v2 (before patch ticket-open-v2), v3 (before ticket-lean-v1: writes as activities).
-        asyncio.run(record_ticket_with_sla(HISTORIES / "ticket_lifecycle_sla_v4.json"))
-    if "incident" in which:
-        asyncio.run(record_incident(HISTORIES / "incident_v1.json"))
-    if "repin" in which:
-        asyncio.run(record_sla_repin(HISTORIES / "sla_repin_v1.json"))
-    if "poll" in which:
-        asyncio.run(record_soc_poll(HISTORIES / "soc_poll_v1.json"))
-    if "lifecycle" in which:
-        asyncio.run(record_incident_lifecycle(HISTORIES / "incident_lifecycle_v1.json"))
-    if "lean" in which:
-        asyncio.run(record_incident_lean(HISTORIES / "incident_lean_v1.json"))
-    if "inline" in which:
-        asyncio.run(record_incident_inline_summary(HISTORIES / "incident_inline_summary_v1.json"))
-    if "direct" in which:
-        asyncio.run(record_incident_direct(HISTORIES / "incident_direct_v1.json"))
-    if "containment" in which:
-        asyncio.run(record_incident_with_containment(HISTORIES / "incident_containment_v2.json"))
+    which = sys.argv[1:] or list(RECORDERS)
+    for name in which:
+        record, file = RECORDERS[name]
+        asyncio.run(record(HISTORIES / file))
     print("recorded", which)

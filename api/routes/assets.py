@@ -4,20 +4,18 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session, col, or_, select
 
-from api.deps import CurrentUser, Principal, SessionDep, get_scoped, require_roles, resolve_tenant_id
+from api.crud import apply_patch, ensure_unique, patch_changes
+from api.deps import CurrentUser, MspStaffOrCustomerIt, Principal, SessionDep, get_scoped, resolve_tenant_id
 from api.pagination import Page, PageDep, paginate
 from api.routes.tenants import check_site, require_tenant
 from api.schemas.assets import AssetCreate, AssetPublic, AssetUpdate
-from api.schemas.common import SearchText, apply_changes, audit_event, contains, field_error
-from domain.roles import Role
+from api.schemas.common import SearchText, audit_event, contains
 from models import Asset, AssetType
 
 router = APIRouter(prefix="/assets", tags=["assets"])
-
-Writer = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT))]
 
 
 def _public(asset: Asset) -> AssetPublic:
@@ -25,11 +23,9 @@ def _public(asset: Asset) -> AssetPublic:
 
 
 def _check_hostname(session: Session, tenant_id: UUID, hostname: str, own_id: UUID | None = None) -> None:
-    query = select(Asset.id).where(Asset.tenant_id == tenant_id, Asset.hostname == hostname)
-    if own_id is not None:
-        query = query.where(Asset.id != own_id)
-    if session.exec(query).first() is not None:
-        raise field_error("hostname", f"an asset with host name {hostname} already exists for this tenant", 409)
+    same = (Asset.tenant_id == tenant_id, Asset.hostname == hostname)
+    message = f"an asset with host name {hostname} already exists for this tenant"
+    ensure_unique(session, Asset, "hostname", message, *same, own_id=own_id)
 
 
 def _load(session: Session, asset_id: UUID, principal: Principal) -> Asset:
@@ -69,7 +65,7 @@ def get_asset(asset_id: UUID, principal: CurrentUser, session: SessionDep):
 
 
 @router.post("", status_code=201, response_model=AssetPublic, summary="Create an asset")
-def create_asset(body: AssetCreate, principal: Writer, session: SessionDep):
+def create_asset(body: AssetCreate, principal: MspStaffOrCustomerIt, session: SessionDep):
     tenant_id = resolve_tenant_id(principal, body.tenant_id)
     require_tenant(session, tenant_id)
     check_site(session, tenant_id, body.site_id)
@@ -84,22 +80,19 @@ def create_asset(body: AssetCreate, principal: Writer, session: SessionDep):
 
 
 @router.patch("/{asset_id}", response_model=AssetPublic, summary="Change an asset")
-def update_asset(asset_id: UUID, body: AssetUpdate, principal: Writer, session: SessionDep):
+def update_asset(asset_id: UUID, body: AssetUpdate, principal: MspStaffOrCustomerIt, session: SessionDep):
     asset = _load(session, asset_id, principal)
-    changes = body.model_dump(exclude_unset=True)
+    changes = patch_changes(body)
     if "site_id" in changes:
         check_site(session, asset.tenant_id, changes["site_id"])
     if "hostname" in changes:
         _check_hostname(session, asset.tenant_id, changes["hostname"], own_id=asset.id)
-    changed = apply_changes(asset, changes)
-    if changed:
-        session.add(audit_event(principal, asset.tenant_id, "asset", asset.id, "updated", changed))
-        session.flush()
+    apply_patch(session, principal, asset.tenant_id, "asset", asset, changes)
     return _public(asset)
 
 
 @router.delete("/{asset_id}", status_code=204, response_class=Response, summary="Delete an asset")
-def delete_asset(asset_id: UUID, principal: Writer, session: SessionDep) -> Response:
+def delete_asset(asset_id: UUID, principal: MspStaffOrCustomerIt, session: SessionDep) -> Response:
     asset = _load(session, asset_id, principal)
     data = _public(asset).model_dump(mode="json", include={"hostname", "asset_type", "serial"})
     session.add(audit_event(principal, asset.tenant_id, "asset", asset.id, "deleted", data))

@@ -3,21 +3,19 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
-from api.deps import CurrentUser, Principal, SessionDep, get_scoped, require_roles, resolve_tenant_id
+from api.crud import apply_patch, ensure_unique, patch_changes
+from api.deps import CurrentUser, MspStaffOrCustomerIt, Principal, SessionDep, get_scoped, resolve_tenant_id
 from api.pagination import Page, PageDep, paginate
 from api.routes.tenants import check_site, require_tenant
-from api.schemas.common import SearchText, apply_changes, audit_event, contains, field_error
+from api.schemas.common import SearchText, audit_event, contains
 from api.schemas.contacts import ContactCreate, ContactPublic, ContactUpdate
-from domain.roles import Role
 from models import Contact
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
-
-Writer = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT))]
 
 
 def _public(contact: Contact) -> ContactPublic:
@@ -25,11 +23,9 @@ def _public(contact: Contact) -> ContactPublic:
 
 
 def _check_email(session: Session, tenant_id: UUID, email: str, own_id: UUID | None = None) -> None:
-    query = select(Contact.id).where(Contact.tenant_id == tenant_id, func.lower(Contact.email) == email.lower())
-    if own_id is not None:
-        query = query.where(Contact.id != own_id)
-    if session.exec(query).first() is not None:
-        raise field_error("email", f"a contact with email {email} already exists for this tenant", 409)
+    same = (Contact.tenant_id == tenant_id, func.lower(Contact.email) == email.lower())
+    message = f"a contact with email {email} already exists for this tenant"
+    ensure_unique(session, Contact, "email", message, *same, own_id=own_id)
 
 
 def _load(session: Session, contact_id: UUID, principal: Principal) -> Contact:
@@ -62,7 +58,7 @@ def get_contact(contact_id: UUID, principal: CurrentUser, session: SessionDep):
 
 
 @router.post("", status_code=201, response_model=ContactPublic, summary="Create a contact")
-def create_contact(body: ContactCreate, principal: Writer, session: SessionDep):
+def create_contact(body: ContactCreate, principal: MspStaffOrCustomerIt, session: SessionDep):
     tenant_id = resolve_tenant_id(principal, body.tenant_id)
     require_tenant(session, tenant_id)
     check_site(session, tenant_id, body.site_id)
@@ -77,22 +73,19 @@ def create_contact(body: ContactCreate, principal: Writer, session: SessionDep):
 
 
 @router.patch("/{contact_id}", response_model=ContactPublic, summary="Change a contact")
-def update_contact(contact_id: UUID, body: ContactUpdate, principal: Writer, session: SessionDep):
+def update_contact(contact_id: UUID, body: ContactUpdate, principal: MspStaffOrCustomerIt, session: SessionDep):
     contact = _load(session, contact_id, principal)
-    changes = body.model_dump(exclude_unset=True)
+    changes = patch_changes(body)
     if "site_id" in changes:
         check_site(session, contact.tenant_id, changes["site_id"])
     if "email" in changes:
         _check_email(session, contact.tenant_id, changes["email"], own_id=contact.id)
-    changed = apply_changes(contact, changes)
-    if changed:
-        session.add(audit_event(principal, contact.tenant_id, "contact", contact.id, "updated", changed))
-        session.flush()
+    apply_patch(session, principal, contact.tenant_id, "contact", contact, changes)
     return _public(contact)
 
 
 @router.delete("/{contact_id}", status_code=204, response_class=Response, summary="Delete a contact")
-def delete_contact(contact_id: UUID, principal: Writer, session: SessionDep) -> Response:
+def delete_contact(contact_id: UUID, principal: MspStaffOrCustomerIt, session: SessionDep) -> Response:
     contact = _load(session, contact_id, principal)
     data = _public(contact).model_dump(mode="json", include={"first_name", "last_name", "email"})
     session.add(audit_event(principal, contact.tenant_id, "contact", contact.id, "deleted", data))

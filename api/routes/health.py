@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlmodel import Session
 
-from hub.soc_inbox import backlog
+from api.routes.soc.inbox import backlog
 
 router = APIRouter(tags=["health"])
 

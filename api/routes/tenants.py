@@ -3,13 +3,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlmodel import Session, col, or_, select
 
-from api.deps import CurrentUser, Principal, SessionDep, require_roles
+from api.crud import apply_patch, ensure_unique, get_or_422, patch_changes
+from api.deps import CurrentUser, MspAdmin, MspStaff, Principal, SessionDep
 from api.pagination import Page, PageDep, paginate
 from api.problems import not_found
-from api.schemas.common import SearchText, apply_changes, audit_event, contains, field_error, region_problem
+from api.schemas.common import SearchText, audit_event, contains, field_error, region_problem
 from api.schemas.tenants import (
     CountryCode,
     SiteCreate,
@@ -19,13 +20,9 @@ from api.schemas.tenants import (
     TenantUpdate,
 )
 from domain.regions import RegionError, default_time_zone, normalise_postal_code, validate_region
-from domain.roles import Role
 from models import BusinessCalendarRow, Site, Tenant
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
-
-Admin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
-SiteWriter = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH))]
 
 
 def load_tenant(session: Session, tenant_id: UUID, principal: Principal) -> Tenant:
@@ -38,8 +35,7 @@ def load_tenant(session: Session, tenant_id: UUID, principal: Principal) -> Tena
 
 def require_tenant(session: Session, tenant_id: UUID) -> None:
     """For writes naming a tenant_id in the body: an unknown tenant is a bad field, not a missing resource."""
-    if session.get(Tenant, tenant_id) is None:
-        raise field_error("tenant_id", f"no tenant {tenant_id}")
+    get_or_422(session, Tenant, tenant_id, "tenant_id", "tenant")
 
 
 def check_site(session: Session, tenant_id: UUID, site_id: UUID | None) -> None:
@@ -52,11 +48,8 @@ def check_site(session: Session, tenant_id: UUID, site_id: UUID | None) -> None:
 
 
 def _check_customer_number(session: Session, number: str, own_id: UUID | None = None) -> None:
-    query = select(Tenant.id).where(Tenant.customer_number == number)
-    if own_id is not None:
-        query = query.where(Tenant.id != own_id)
-    if session.exec(query).first() is not None:
-        raise field_error("customer_number", f"customer number {number} is already taken by another tenant", 409)
+    message = f"customer number {number} is already taken by another tenant"
+    ensure_unique(session, Tenant, "customer_number", message, Tenant.customer_number == number, own_id=own_id)
 
 
 def _region(country: str, subdivision: str | None, vat_id: str | None) -> tuple[str, str | None, str | None]:
@@ -97,7 +90,7 @@ def get_tenant(tenant_id: UUID, principal: CurrentUser, session: SessionDep):
 
 
 @router.post("", status_code=201, response_model=TenantPublic, summary="Create a tenant (MSP admins)")
-def create_tenant(body: TenantCreate, principal: Admin, session: SessionDep):
+def create_tenant(body: TenantCreate, principal: MspAdmin, session: SessionDep):
     country, subdivision, vat_id = _region(body.country, body.subdivision, body.vat_id)
     _check_customer_number(session, body.customer_number)
     tenant = Tenant(
@@ -118,15 +111,15 @@ def create_tenant(body: TenantCreate, principal: Admin, session: SessionDep):
 
 
 def _check_calendar(session: Session, calendar_id: UUID | None) -> UUID | None:
-    if calendar_id is not None and session.get(BusinessCalendarRow, calendar_id) is None:
-        raise field_error("calendar_id", f"no calendar {calendar_id}")
+    if calendar_id is not None:
+        get_or_422(session, BusinessCalendarRow, calendar_id, "calendar_id", "calendar")
     return calendar_id
 
 
 @router.patch("/{tenant_id}", response_model=TenantPublic, summary="Change a tenant (MSP admins)")
-def update_tenant(tenant_id: UUID, body: TenantUpdate, principal: Admin, session: SessionDep):
+def update_tenant(tenant_id: UUID, body: TenantUpdate, principal: MspAdmin, session: SessionDep):
     tenant = load_tenant(session, tenant_id, principal)
-    changes = body.model_dump(exclude_unset=True)
+    changes = patch_changes(body)
     region_fields = {"country", "subdivision", "vat_id"} & changes.keys()
     if region_fields:
         merged = {"country": tenant.country, "subdivision": tenant.subdivision, "vat_id": tenant.vat_id} | changes
@@ -137,10 +130,7 @@ def update_tenant(tenant_id: UUID, body: TenantUpdate, principal: Admin, session
         _check_customer_number(session, changes["customer_number"], own_id=tenant.id)
     if changes.get("calendar_id") is not None:
         _check_calendar(session, changes["calendar_id"])
-    changed = apply_changes(tenant, changes)
-    if changed:
-        session.add(audit_event(principal, tenant.id, "tenant", tenant.id, "updated", changed))
-        session.flush()
+    apply_patch(session, principal, tenant.id, "tenant", tenant, changes)
     return _public(tenant)
 
 
@@ -157,7 +147,7 @@ def list_sites(tenant_id: UUID, principal: CurrentUser, session: SessionDep, pag
     response_model=SitePublic,
     summary="Add a site to a tenant (MSP admins and technicians)",
 )
-def create_site(tenant_id: UUID, body: SiteCreate, principal: SiteWriter, session: SessionDep):
+def create_site(tenant_id: UUID, body: SiteCreate, principal: MspStaff, session: SessionDep):
     tenant = load_tenant(session, tenant_id, principal)
     country, subdivision, _ = _region(body.country or tenant.country, body.subdivision, None)
     try:

@@ -40,26 +40,24 @@ from api.schemas.tickets import (
     TimeEntryPublic,
     TransitionBody,
 )
-from api.ticket_commands import TicketPending, TicketRejected, open_ticket, query_sla, update_ticket
-from domain.roles import TICKET_AGENT_ROLES, Role
-from domain.sla import SlaCarry, SlaState
-from domain.sla import plan as sla_plan
-from domain.tickets import (
+from domain.contracts.tickets import (
     Actor,
     AssignRequest,
     CommentRequest,
-    EventKind,
     NewTicket,
-    Priority,
     PriorityRequest,
     RepinSlaRequest,
-    TicketStatus,
     TimeEntryRequest,
     TransitionRequest,
-    Visibility,
 )
+from domain.roles import TICKET_AGENT_ROLES, Role
+from domain.sla import SlaCarry, SlaState
+from domain.sla import plan as sla_plan
+from domain.tickets import EventKind, Priority, TicketStatus, Visibility
+from hub.temporal.errors import WorkflowUnavailable
+from hub.temporal.tickets import open_ticket, query_sla, update_ticket
 from models import Tenant, Ticket, TicketEvent, TicketSla, TimeEntry, User
-from workflows.ticket import TicketWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -172,7 +170,7 @@ async def create_ticket(
     session.commit()  # end the read transaction; the workflow's activity writes the row
     try:
         await open_ticket(temporal, new)
-    except TicketPending:
+    except WorkflowUnavailable:
         return JSONResponse(
             TicketAccepted(id=ticket_id).model_dump(mode="json"),
             status_code=202,
@@ -283,14 +281,9 @@ async def repin_sla(
 ) -> SlaRepinPublic:
     ticket = _load(session, ticket_id, principal)
     session.commit()
-    try:
-        result = await update_ticket(
-            temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=_actor(principal))
-        )
-    except TicketRejected as err:
-        raise Problem(409, str(err), "Conflict") from None
-    except TicketPending:
-        raise Problem(503, "the ticket workflow did not answer in time; the change may still be applied") from None
+    result = await update_ticket(
+        temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=_actor(principal))
+    )
     # The answer carries the clock the workflow holds now: no second round trip to ask for it.
     return SlaRepinPublic(changed=result.changed, reason=result.reason, sla=_live_sla(ticket_id, result.carry, now))
 
@@ -348,12 +341,7 @@ def list_events(
 
 async def _send(session: Session, temporal, ticket: Ticket, update, request) -> TicketPublic:  # noqa: ANN001
     session.commit()
-    try:
-        await update_ticket(temporal, ticket.id, update, request)
-    except TicketRejected as err:
-        raise Problem(409, str(err), "Conflict") from None
-    except TicketPending:
-        raise Problem(503, "the ticket workflow did not answer in time; the change may still be applied") from None
+    await update_ticket(temporal, ticket.id, update, request)  # a refusal or no answer becomes a 409 or 503
     session.expire_all()
     return _public(session.get(Ticket, ticket.id))
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import Body, not_null, text
-from domain.business_calendar import CalendarSpec
+from domain.calendar_spec import CalendarSpec
 from domain.escalation import EscalationPolicyDocument, TargetKind
 from domain.sla import PriorityTargets, SlaDefinition
 from domain.tickets import Priority

@@ -296,10 +296,6 @@ def correlation_key(alert: NormalizedAlert, tenant: str) -> str:
     return f"{tenant_slug}-{subject[2]}-{threat[2]}-{digest}"
 
 
-def incident_workflow_id(alert: NormalizedAlert, tenant: str) -> str:
-    return f"incident-{correlation_key(alert, tenant)}"
-
-
 def same_incident(last_alert_at: datetime, alert_at: datetime, window: timedelta = DEFAULT_CORRELATION_WINDOW) -> bool:
     """Whether an alert at `alert_at` joins an incident whose latest alert was at `last_alert_at`.
 

@@ -6,7 +6,7 @@ Pure: the body depends only on the request, so a retried `soc.page` activity sen
 
 from typing import Any
 
-from domain.soc.incident_flow import PageRequest
+from domain.contracts.soc import PageRequest
 
 
 def acknowledge_path(incident_key: str) -> str:

@@ -18,22 +18,14 @@ A page handed over twice (a retried activity, an overlapping filter) is harmless
 de-duplicates by ``dedupe_key``.
 """
 
-import re
 from datetime import datetime
 from typing import Literal
-from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.soc.alerts import Source
 
 POLLABLE_SOURCES = (Source.SENTINELONE, Source.ROCKETCYBER)
-
-
-class SocPollActivity:
-    """Activity names, so the workflow needs no import of the activity module (and its tables)."""
-
-    POLL_PAGE = "soc.poll_page"
 
 
 class PollCursor(BaseModel):
@@ -87,49 +79,3 @@ class PollCursor(BaseModel):
                 "resolved_high_water": high_water,
             }
         )
-
-
-class PollPageRequest(BaseModel):
-    integration_id: UUID
-    # Where the very first scan starts (no cursor persisted yet): this many hours before now.
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 90)
-    page_size: int = Field(default=100, ge=1, le=1000)
-
-
-class PollPageResult(BaseModel):
-    """Counts only: the alerts themselves went to their incident workflows inside the activity."""
-
-    source: str
-    tenant_id: UUID
-    customer_number: str
-    fetched: int = 0
-    handed_over: int = 0
-    skipped: int = 0  # unreadable, or belonging to another vendor account/site than the integration's
-    has_more: bool = False
-    inactive: bool = False
-
-
-class SocPollInput(BaseModel):
-    integration_id: UUID
-    max_pages: int = Field(default=10, ge=1, le=100)
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 90)
-    page_size: int = Field(default=100, ge=1, le=1000)
-
-
-class SocPollResult(BaseModel):
-    integration_id: UUID
-    customer_number: str | None = None
-    pages: int = 0
-    fetched: int = 0
-    handed_over: int = 0
-    skipped: int = 0
-    has_more: bool = False  # stopped at max_pages: the next run continues from the persisted cursor
-    inactive: bool = False
-
-
-def poll_workflow_id(source: str, tenant: str) -> str:
-    """`soc-poll-<source>-<tenant>`; `tenant` is the customer number (or, lacking one, the integration id)."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", tenant).strip("-")
-    if not slug:
-        raise ValueError(f"tenant {tenant!r} gives an empty workflow id part")
-    return f"soc-poll-{Source(source).value}-{slug}"

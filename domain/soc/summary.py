@@ -8,16 +8,12 @@ and falls back to `template_summary` on anything else, so a ticket always gets a
 import re
 from collections import Counter
 from datetime import timedelta
-from typing import Literal
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, field_validator
-
+from domain.contracts.soc import SummaryRequest
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Verdict
 from domain.tickets import Priority
 
-SUMMARIZE_ACTIVITY = "soc.summarize"
 # Upper bound of Settings.llm_timeout; the workflow's start_to_close for the activity must exceed it, so the
 # activity (which enforces llm_timeout itself) always returns the template before Temporal times it out.
 MAX_LLM_TIMEOUT_SECONDS = 60.0
@@ -62,29 +58,6 @@ _PRIORITY_DE = {
     Priority.P4: "P4 (niedrig)",
 }
 _ASSET_TYPE_DE = {"server": "Server", "workstation": "Arbeitsplatz", "laptop": "Laptop", "printer": "Drucker"}
-
-
-class SummaryRequest(BaseModel):
-    incident_key: str
-    tenant_id: UUID
-    priority: Priority
-    alerts: list[NormalizedAlert]
-    asset_hostname: str | None = None  # the asset found in our inventory; None: the device is unknown to us
-    asset_type: str | None = None
-    asset_tags: list[str] = []
-
-    @field_validator("alerts")
-    @classmethod
-    def _drop_raw_payloads(cls, alerts: list[NormalizedAlert]) -> list[NormalizedAlert]:
-        # The summary never reads vendor payloads; dropping them keeps workflow history small and makes sure
-        # no raw payload can reach the model by accident.
-        return [a.model_copy(update={"raw": {}}) if a.raw else a for a in alerts]
-
-
-class SummaryResult(BaseModel):
-    text: str
-    source: Literal["llm", "template"]
-    model: str | None = None
 
 
 # --- template ------------------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notifications import NotificationActivities
+from activities.tickets.notifications import NotificationActivities
 from connectors.mail import message_id_for
+from domain.contracts.tickets import NotifyRequest
 from domain.escalation import (
     AddressRecipient,
     NotifyEmail,
@@ -30,15 +31,7 @@ from domain.escalation import (
     TargetKind,
     UserRecipient,
 )
-from domain.notifications import (
-    NotifyRequest,
-    email_body,
-    email_subject,
-    format_duration,
-    format_local,
-    json_payload,
-    teams_payload,
-)
+from domain.notifications import email_body, email_subject, format_duration, format_local, json_payload, teams_payload
 from domain.roles import Role
 from domain.tickets import Priority, TicketStatus
 from hub.config import Settings

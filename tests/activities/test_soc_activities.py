@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.soc import SocActivities
+from activities.soc.incidents import SocActivities
+from domain.contracts.soc import IncidentAlert, PageRequest, RecordAlert, RecordAlerts, RecordedAlert
 from domain.soc.alerts import AlertStatus
-from domain.soc.incident_flow import IncidentAlert, PageRequest, RecordAlert
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.tickets import Priority
 from hub.config import Settings
@@ -52,11 +52,16 @@ def _row(engine, item: IncidentAlert) -> SocAlert:
         return s.exec(select(SocAlert).where(SocAlert.dedupe_key == item.alert.dedupe_key)).one()
 
 
+def record(env, acts: SocActivities, req: RecordAlert) -> RecordedAlert:  # noqa: ANN001
+    """One alert through the incident's batch activity."""
+    return env.run(acts.record_alerts, RecordAlerts(alerts=[req])).results[0]
+
+
 def test_status_update_is_stored_once_however_often_it_runs(engine, integration):
     tenant, row = integration
     acts, env = SocActivities(engine, Settings()), _env("run-1")
     first = _item(tenant, row, mitigationStatus="not_mitigated")
-    recorded = env.run(acts.record_alert, RecordAlert(incident_key="k", item=first))
+    recorded = record(env, acts, RecordAlert(incident_key="k", item=first))
     assert recorded.is_new and recorded.policy.quiet_window_hours == 3  # the integration's override
     assert _row(engine, first).vendor_status == "new"
 
@@ -65,7 +70,7 @@ def test_status_update_is_stored_once_however_often_it_runs(engine, integration)
     update = first.model_copy(update={"alert": normalize_sentinelone(threat, str(row.id))})
     req = RecordAlert(incident_key="k", item=update, known_status=AlertStatus.NEW, with_policy=False)
     for _ in range(2):  # the second run is Temporal's retry after a lost result
-        result = env.run(acts.record_alert, req)
+        result = record(env, acts, req)
         assert result.applied and result.policy is None
     stored = _row(engine, first)
     assert stored.vendor_status == "resolved" and stored.deliveries == 2
@@ -76,7 +81,7 @@ def test_status_update_is_stored_once_however_often_it_runs(engine, integration)
     old["threatInfo"]["updatedAt"] = "2026-11-20T09:00:00Z"
     stale = first.model_copy(update={"alert": normalize_sentinelone(old, str(row.id))})
     req = RecordAlert(incident_key="k", item=stale, known_status=AlertStatus.RESOLVED)
-    assert env.run(acts.record_alert, req).applied is False
+    assert record(env, acts, req).applied is False
     assert _row(engine, first).vendor_status == "resolved"
 
 
@@ -84,7 +89,7 @@ def test_alert_of_another_tenant_never_takes_the_integrations_policy(engine, int
     _, row = integration
     other = make_tenant(engine)
     item = _item(other, row)  # an integration id that is not the tenant's: the hub defaults apply
-    result = _env("run-2").run(SocActivities(engine, Settings()).record_alert, RecordAlert(incident_key="k", item=item))
+    result = record(_env("run-2"), SocActivities(engine, Settings()), RecordAlert(incident_key="k", item=item))
     assert result.policy.quiet_window_hours == 24
 
 

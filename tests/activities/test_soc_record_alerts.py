@@ -1,11 +1,11 @@
-"""soc.record_alerts (incident-lean-v1): the alerts of one wake-up in one transaction, with the answers of
-soc.record_alert for each; a retry (the local activity run again) counts and changes nothing twice."""
+"""soc.record_alerts: the alerts of one wake-up in one transaction, with an answer for each; a retry (the local
+activity run again) counts and changes nothing twice."""
 
 from sqlmodel import Session, select
 
-from activities.soc import SocActivities
+from activities.soc.incidents import SocActivities
+from domain.contracts.soc import RecordAlert, RecordAlerts
 from domain.soc.alerts import AlertStatus
-from domain.soc.incident_flow import RecordAlert, RecordAlerts
 from hub.config import Settings
 from models import SocAlert
 from tests.activities.test_soc_activities import _env, _item, _row, integration  # noqa: F401

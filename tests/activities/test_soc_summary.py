@@ -16,21 +16,15 @@ from temporalio import workflow
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-import activities.soc_summary as soc_summary
-from activities.soc_summary import SocSummaryActivities
+import activities.soc.summary as soc_summary
+from activities.soc.summary import SocSummaryActivities
+from domain.contracts.soc import SocActivity, SummaryRequest, SummaryResult
+from domain.processes import SOC_TASK_QUEUE
 from domain.soc.sentinelone import normalize_sentinelone
-from domain.soc.summary import (
-    MAX_LLM_TIMEOUT_SECONDS,
-    SUMMARIZE_ACTIVITY,
-    SUMMARIZE_START_TO_CLOSE,
-    SummaryRequest,
-    SummaryResult,
-    template_summary,
-)
+from domain.soc.summary import MAX_LLM_TIMEOUT_SECONDS, SUMMARIZE_START_TO_CLOSE, template_summary
 from domain.tickets import Priority
 from hub.config import Settings
 from tests.connectors.test_llm import api_error, completion
-from workflows.common import SOC_TASK_QUEUE
 
 BASE = "https://llm.example.test/v1"
 KEY = "sk-hub-DO-NOT-LEAK-42"
@@ -209,7 +203,7 @@ class SummarizeProbe:
     @workflow.run
     async def run(self, request: SummaryRequest) -> SummaryResult:
         return await workflow.execute_activity(
-            SUMMARIZE_ACTIVITY,
+            SocActivity.SUMMARIZE,
             request,
             result_type=SummaryResult,
             task_queue=SOC_TASK_QUEUE,

@@ -9,24 +9,16 @@ from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import ActivityEnvironment
 
-from activities.soc_tickets import SocTicketActivities
+from activities.soc.tickets import SocTicketActivities
+from domain.contracts.soc import OpenTicket, TicketNote
+from domain.contracts.tickets import Actor, NewTicket, SystemNote, TransitionRequest
+from domain.processes import ticket_workflow_id
 from domain.roles import Role
-from domain.soc.incident_flow import OpenTicket, TicketNote
-from domain.tickets import (
-    Actor,
-    EventKind,
-    NewTicket,
-    Priority,
-    SystemNote,
-    TicketStatus,
-    TransitionRequest,
-    Visibility,
-)
+from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 from models import Ticket, TicketEvent
 from tests.api.test_soc_webhook_api import eventually
 from tests.factories import make_tenant, make_user
-from workflows.common import ticket_workflow_id
-from workflows.ticket import TicketWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 
 def _env() -> ActivityEnvironment:

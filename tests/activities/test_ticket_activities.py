@@ -9,19 +9,10 @@ from sqlmodel import Session, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.tickets import TicketActivities
+from activities.tickets.ticket import TicketActivities
+from domain.contracts.tickets import Actor, NewTicket, TicketChange, TicketCreation, TimeEntryRequest
 from domain.roles import Role
-from domain.tickets import (
-    Actor,
-    EventKind,
-    NewTicket,
-    Priority,
-    TicketChange,
-    TicketCreation,
-    TicketStatus,
-    TimeEntryRequest,
-    Visibility,
-)
+from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 from models import Ticket, TicketEvent, TimeEntry
 from tests.factories import make_tenant, make_user
 
@@ -43,13 +34,13 @@ def created(engine):
     return ticket, user
 
 
-def test_create_record_twice_is_one_ticket_with_one_number(engine, created):
+def test_open_twice_is_one_ticket_with_one_number(engine, created):
     ticket, _ = created
     acts, env = TicketActivities(engine), ActivityEnvironment()
     req = TicketCreation(ticket=ticket, at=datetime.now(UTC))
-    first = env.run(acts.create_record, req)
-    second = env.run(acts.create_record, req)
-    assert first == second
+    first = env.run(acts.open, req)
+    second = env.run(acts.open, req)
+    assert first.record == second.record
     assert _count(engine, Ticket, id=ticket.ticket_id) == 1
     assert _count(engine, TicketEvent, ticket_id=ticket.ticket_id) == 1
 
@@ -57,7 +48,7 @@ def test_create_record_twice_is_one_ticket_with_one_number(engine, created):
 def test_apply_change_twice_writes_one_event_and_one_time_entry(engine, created):
     ticket, user = created
     acts, env = TicketActivities(engine), ActivityEnvironment()
-    env.run(acts.create_record, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
+    env.run(acts.open, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
     actor = Actor(user_id=user.id, role=Role.MSP_TECH)
     change = TicketChange(
         event_id=uuid.uuid4(), ticket_id=ticket.ticket_id, tenant_id=ticket.tenant_id, kind=EventKind.TIME_LOGGED,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.business_calendar import CalendarSpec
+from domain.calendar_spec import CalendarSpec
 from domain.escalation import EscalationPolicyDocument
 from domain.sla import PriorityTargets, SlaContext, SlaDefinition
 from domain.sla_simulation import simulate, ticket_timeline

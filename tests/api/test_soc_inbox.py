@@ -10,13 +10,13 @@ import httpx
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-import api.routes.soc as route
+import api.routes.soc.webhooks as route
 from api.app import create_app
+from api.routes.soc import inbox as soc_inbox
+from domain.contracts.soc import IncidentAlert
 from domain.roles import Role
 from domain.soc.alerts import AlertStatus
-from domain.soc.incident_flow import IncidentAlert
 from domain.soc.sentinelone import normalize_sentinelone
-from hub import soc_inbox
 from hub.config import Settings
 from hub.db import session_scope
 from models import AssetType, SocInboxItem, WebhookDelivery

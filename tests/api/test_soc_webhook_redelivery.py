@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-import api.routes.soc as route
+import api.routes.soc.webhooks as route
 from domain.roles import Role
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.db import session_scope
@@ -54,19 +54,13 @@ def last_delivery(engine, integration: dict) -> WebhookDelivery:
 
 
 async def signals(env, key: str) -> int:
-    """Hand-overs (the inbox's `take_alerts` updates, or `alert`/`alerts` signals) the incident's current run took."""
+    """Hand-overs (the inbox's `take_alerts` updates) the incident's current run took."""
     history = await env.client.get_workflow_handle(f"incident-{key}").fetch_history()
     return sum(
         1
         for e in history.events
-        if (
-            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-            and e.workflow_execution_signaled_event_attributes.signal_name in ("alert", "alerts")
-        )
-        or (
-            e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
-            and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "take_alerts"
-        )
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "take_alerts"
     )
 
 

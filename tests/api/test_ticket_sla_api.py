@@ -11,7 +11,7 @@ from hub.db import session_scope
 from models import SlaDefinitionRow, TicketEvent, TicketSla
 from tests.conftest import auth
 from tests.factories import make_sla, make_tenant, make_user
-from workflows.sla_repin import SlaRepinBatchWorkflow
+from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
 
 DEFINITION = {
     "name": "24/7",

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from domain.business_calendar import MAX_CLOSED_DAYS, BusinessCalendar, CalendarSpec
+from domain.business_calendar import BusinessCalendar
+from domain.calendar_spec import MAX_CLOSED_DAYS, CalendarSpec
 
 BERLIN = ZoneInfo("Europe/Berlin")
 VIENNA = ZoneInfo("Europe/Vienna")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.business_calendar import CalendarSpec
+from domain.calendar_spec import CalendarSpec
 from domain.escalation import EscalationPolicyDocument, TargetKind
 from domain.sla import (
     AdvanceRequest,

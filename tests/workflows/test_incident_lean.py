@@ -1,7 +1,6 @@
-"""Patch incident-lean-v1: the alerts pending at one wake-up are one batch (one local activity records them, the new
-correlated ones become one combined note, one incident-row write per batch), with the behaviour of the per-alert
-path: one ticket, repeats dropped, vendor status changes noted. Since incident-direct-v1 the ticket is opened and
-noted through local activities too (no child workflow, no external signal)."""
+"""The alerts of one hand-over are one batch (one local activity records them, the new correlated ones become one
+combined note, one incident-row write per batch): one ticket, repeats dropped, vendor status changes noted; the
+ticket is opened and noted through local activities (no child workflow, no external signal)."""
 
 import asyncio
 import json
@@ -13,13 +12,17 @@ import pytest
 import respx
 from sqlmodel import Session, select
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
-from activities.soc import SocActivities
-from activities.soc_summary import SocSummaryActivities
-from activities.soc_tickets import SocTicketActivities
+from activities.soc.incidents import SocActivities
+from activities.soc.summary import SocSummaryActivities
+from activities.soc.tickets import SocTicketActivities
+from domain.contracts.soc import IncidentAlert, IncidentInput
+from domain.processes import incident_workflow_id
 from domain.soc.alerts import correlation_key
-from domain.soc.incident_flow import IncidentAlert, IncidentInput
+from domain.soc.notes import NOTE_LIMIT, combine_notes
 from domain.soc.sentinelone import normalize_sentinelone
 from models import AssetType, SocAlert, Ticket
 from tests.activities.test_soc_summary import ANSWER
@@ -27,8 +30,8 @@ from tests.api.test_soc_webhook_api import eventually, incident, ticket_of
 from tests.connectors.test_llm import completion
 from tests.factories import make_asset, make_soc_integration, make_tenant
 from tests.workflows.test_incident_lifecycle import later, notes, open_threat
-from workflows.common import workflow_runner
-from workflows.incident import DIRECT_PATCH, NOTE_LIMIT, IncidentWorkflow, combine_notes
+from worker import workflow_runner
+from workflows.soc.incident import IncidentWorkflow
 
 LLM = {"llm_base_url": "http://llm.test/v1", "llm_model": "llama3.1:8b-instruct", "llm_timeout": 5.0}
 
@@ -51,8 +54,8 @@ def local_activities(events) -> list[str]:  # noqa: ANN001
 
 @pytest.mark.parametrize("llm", [False, True], ids=["template", "llm"])
 async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_settings, llm):
-    """Also the summary: without an LLM the template opens the ticket's description at once (patch
-    incident-summary-inline-v1); with one, the model's text comes as a note from the summary activity."""
+    """Also the summary: without an LLM the template opens the ticket's description at once; with one, the model's
+    text comes as a note from the summary activity."""
     tenant = make_tenant(engine)
     host = f"ws-{uuid.uuid4().hex[:6]}"
     make_asset(engine, tenant, hostname=host, asset_type=AssetType.WORKSTATION)
@@ -61,17 +64,8 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
     resolved = later(first, minutes=30, incidentStatus="resolved")
     alerts = [normalize_sentinelone(t, str(row.id)) for t in (first, first, second, third, resolved)]
     key = correlation_key(alerts[0], tenant.customer_number)
-    # Parked on a queue that no worker polls yet: all five signals are in the history before the first wake-up.
+    items = [IncidentAlert(alert=a, tenant_id=tenant.id, customer_number=tenant.customer_number) for a in alerts]
     queue = f"soc-batch-{uuid.uuid4().hex[:8]}"
-    for alert in alerts:
-        await env.client.start_workflow(
-            IncidentWorkflow.run,
-            IncidentInput(key=key),
-            id=f"incident-{key}",
-            task_queue=queue,
-            start_signal="alert",
-            start_signal_args=[IncidentAlert(alert=alert, tenant_id=tenant.id, customer_number=tenant.customer_number)],
-        )
     settings = worker_settings.model_copy(update=LLM if llm else {})
     soc, summary = SocActivities(engine, settings), SocSummaryActivities(settings)
     tickets = SocTicketActivities(engine, env.client)
@@ -82,7 +76,6 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
             task_queue=queue,
             workflows=[IncidentWorkflow],
             activities=[
-                soc.record_alert,
                 soc.record_alerts,
                 soc.record_incident,
                 summary.summarize,
@@ -92,6 +85,18 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
             activity_executor=executor,
             workflow_runner=workflow_runner(),
         ):
+            # All five in one hand-over, as the inbox sends what waits for one incident: one wake-up.
+            await env.client.execute_update_with_start_workflow(
+                IncidentWorkflow.take_alerts,
+                items,
+                start_workflow_operation=WithStartWorkflowOperation(
+                    IncidentWorkflow.run,
+                    IncidentInput(key=key),
+                    id=incident_workflow_id(key),
+                    task_queue=queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                ),
+            )
             ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
             text = await eventually(
                 lambda: (
@@ -102,7 +107,7 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
                 )
             )
             inc = await eventually(lambda: (i := incident(engine, host)) and i.alert_count == 3 and i)
-            handle = env.client.get_workflow_handle(f"incident-{key}")
+            handle = env.client.get_workflow_handle(incident_workflow_id(key))
             # The notes and rows are written by local activities inside a workflow task, before the task (and its
             # markers) reaches the history: wait for the task that records the last note.
             for _ in range(100):
@@ -130,13 +135,7 @@ async def test_alerts_pending_at_one_wake_up_are_one_batch(env, engine, worker_s
 
     events = history.events
     markers = Counter(e.marker_recorded_event_attributes.marker_name for e in events)
-    patches = [
-        _decoded(e.marker_recorded_event_attributes.details["patch-data"].payloads)[0]["id"]
-        for e in events
-        if e.marker_recorded_event_attributes.marker_name == "core_patch"
-    ]
-    # The earlier patches are implied, not asked.
-    assert patches == [DIRECT_PATCH]
+    assert markers["core_patch"] == 0  # one shape, no version branches before the first release
     # Two wake-ups (the batch, then the deferred status change): each one record_alerts, a note and one
     # record_incident; the first one opens the ticket, too (with an LLM, the summary's note is one more).
     local = local_activities(events)

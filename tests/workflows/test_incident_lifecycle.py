@@ -9,19 +9,21 @@ import httpx
 import pytest
 import respx
 from sqlmodel import Session, select
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import WithStartWorkflowOperation, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
 
+from domain.contracts.soc import IncidentAlert, IncidentInput
+from domain.processes import SOC_TASK_QUEUE
 from domain.roles import Role
 from domain.soc.alerts import correlation_key
-from domain.soc.incident_flow import IncidentAlert, IncidentInput
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.tickets import EventKind, Priority, TicketStatus
+from hub.temporal.soc import hand_over_and_wait
 from models import AssetType, SocAlert, SocIncident, Ticket, TicketEvent
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, threat, ticket_of
 from tests.conftest import auth
 from tests.factories import make_asset, make_tenant, make_user
-from workflows.common import SOC_TASK_QUEUE
-from workflows.incident import IncidentWorkflow, hand_over_and_wait
+from workflows.soc.incident import IncidentWorkflow
 
 PAGER_1 = "https://pager.example.net/hooks/level-1"
 PAGER_2 = "https://pager2.example.net/hooks/level-2"
@@ -371,14 +373,17 @@ async def test_the_inbox_hand_over_is_answered_once_handled_and_a_closing_run_re
     first = item(open_threat(new_id(), host))
     key = correlation_key(first.alert, tenant.customer_number)
     # P1 on a critical server: a containment proposal that outlives the quiet window keeps the run open, closing.
-    handle = await env.client.start_workflow(
+    start = WithStartWorkflowOperation(
         IncidentWorkflow.run,
         IncidentInput(key=key, containment_expiry_minutes=180),
         id=f"incident-{key}",
         task_queue=SOC_TASK_QUEUE,
-        start_signal="alerts",
-        start_signal_args=[[first]],
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
+    await env.client.execute_update_with_start_workflow(
+        IncidentWorkflow.take_alerts, [first], start_workflow_operation=start
+    )
+    handle = await start.workflow_handle()
     ticket = await eventually(lambda: ticket_of(engine, incident(engine, host)))
     await env.sleep(timedelta(minutes=61))
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING

@@ -1,4 +1,6 @@
-"""Replay recorded histories against the current workflow code: a non-deterministic change fails here."""
+"""Replay recorded histories against the current workflow code: a non-deterministic change fails here.
+
+The histories come from `python -m tests.record_histories` (one per workflow and important path)."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -7,19 +9,18 @@ import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
-from workflows.common import workflow_runner
-from workflows.incident import IncidentWorkflow
-from workflows.sla_repin import SlaRepinBatchWorkflow
-from workflows.soc_poller import SocPollerWorkflow
-from workflows.ticket import TicketWorkflow
+from tests.record_histories import RECORDERS
+from worker import workflow_runner
+from workflows.soc.incident import IncidentWorkflow
+from workflows.soc.poller import SocPollerWorkflow
+from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
-TICKET_HISTORIES = sorted(HISTORIES.glob("ticket_*.json"))
-INCIDENT_HISTORIES = sorted(HISTORIES.glob("incident_*.json"))
-POLL_HISTORIES = sorted(HISTORIES.glob("soc_poll_*.json"))
-REPIN_HISTORIES = sorted(HISTORIES.glob("sla_repin_*.json"))
+ALL = sorted(HISTORIES.glob("*.json"))
+WORKFLOWS = [TicketWorkflow, SlaRepinBatchWorkflow, IncidentWorkflow, SocPollerWorkflow]
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -37,105 +38,40 @@ def marker_details(events) -> list[bytes]:  # noqa: ANN001
     ]
 
 
-def signal_names(events) -> list[str]:  # noqa: ANN001
-    return [
-        e.workflow_execution_signaled_event_attributes.signal_name
-        for e in events
-        if e.HasField("workflow_execution_signaled_event_attributes")
-    ]
+def has(events, field: str) -> bool:  # noqa: ANN001
+    return any(e.HasField(field) for e in events)
 
 
-def test_histories_exist():
-    histories = (TICKET_HISTORIES, INCIDENT_HISTORIES, POLL_HISTORIES, REPIN_HISTORIES)
-    assert all(histories), "record: python -m tests.record_histories"
-    # Incidents with the lifecycle patches (policy, vendor status, paging + acknowledgement, summary).
-    assert HISTORIES / "incident_lifecycle_v1.json" in INCIDENT_HISTORIES, "record: ... record_histories lifecycle"
+def test_every_recorder_has_its_history():
+    files = {file for _, file in RECORDERS.values()} | {"ticket_opened_by_incident.json"}
+    assert {p.name for p in ALL} == files, "record: python -m tests.record_histories"
 
 
-@pytest.mark.parametrize("path", REPIN_HISTORIES, ids=lambda p: p.name)
-async def test_sla_repin_history_replays(path: Path):
-    replayer = Replayer(
-        workflows=[SlaRepinBatchWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+async def test_history_replays(path: Path):
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
     await replayer.replay_workflow(load(path))
 
 
-@pytest.mark.parametrize("path", POLL_HISTORIES, ids=lambda p: p.name)
-async def test_soc_poll_history_replays(path: Path):
-    replayer = Replayer(
-        workflows=[SocPollerWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
-    await replayer.replay_workflow(load(path))
-
-
-@pytest.mark.parametrize("path", INCIDENT_HISTORIES, ids=lambda p: p.name)
-async def test_incident_history_replays(path: Path):
-    replayer = Replayer(
-        workflows=[IncidentWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
-    await replayer.replay_workflow(load(path))
-
-
-@pytest.mark.parametrize("path", TICKET_HISTORIES, ids=lambda p: p.name)
-async def test_ticket_history_replays(path: Path):
-    replayer = Replayer(
-        workflows=[TicketWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
-    await replayer.replay_workflow(load(path))
-
-
-@workflow.defn(name="TicketLifecycle")
-class ReorderedTicketWorkflow:
-    """A careless edit: starts with a timer instead of the create activity."""
-
-    @workflow.run
-    async def run(self, inp: dict) -> None:
-        await workflow.sleep(timedelta(seconds=1))
-
-
-@pytest.mark.parametrize("path", TICKET_HISTORIES[:1], ids=lambda p: p.name)
-async def test_replay_catches_a_nondeterministic_change(path: Path):
-    replayer = Replayer(workflows=[ReorderedTicketWorkflow], data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)
-    assert result.replay_failure is not None
-
-
-def test_lean_incident_history_exists():
-    # Incidents with patch incident-lean-v1 (batched alerts, combined note, local DB activities).
-    path = HISTORIES / "incident_lean_v1.json"
-    assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories lean"
-    details = marker_details(load(path).events)
-    assert any(b'"incident-lean-v1"' in d for d in details) and any(b'"soc.record_alerts"' in d for d in details)
-
-
-def test_inline_summary_incident_history_exists():
-    # Incidents with patch incident-summary-inline-v1, handed over by the webhook inbox (one `alerts` signal).
-    path = HISTORIES / "incident_inline_summary_v1.json"
-    assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories inline"
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_one_shape_per_workflow_no_patch_markers(path: Path):
+    # Before the first tagged release workflow code changes directly; a `workflow.patched` call leaves a marker.
     events = load(path).events
-    details = marker_details(events)
-    assert any(b'"incident-summary-inline-v1"' in d for d in details)
-    assert signal_names(events) == ["alerts"]
-    assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in events)  # no summary activity
-
-
-def test_direct_incident_history_exists():
-    # Incidents with patch incident-direct-v1: the ticket opened and noted through local activities, one quiet timer.
-    # (incident_direct_signals_v1.json: the same path fed by `alerts` signals, as an older API process sends them.)
-    path = HISTORIES / "incident_direct_v1.json"
-    assert path in INCIDENT_HISTORIES, "record: python -m tests.record_histories direct"
-    events = load(path).events
-    details = marker_details(events)
-    assert any(b'"incident-direct-v1"' in d for d in details)
-    assert not any(b'"incident-lean-v1"' in d for d in details)  # implied, not asked
-    assert any(b'"soc.open_ticket"' in d for d in details) and any(b'"soc.note_ticket"' in d for d in details)
     assert not any(
-        e.HasField("start_child_workflow_execution_initiated_event_attributes")
-        or e.HasField("signal_external_workflow_execution_initiated_event_attributes")
+        e.marker_recorded_event_attributes.marker_name == "core_patch"
         for e in events
+        if e.HasField("marker_recorded_event_attributes")
     )
-    # Handed over by the inbox's update (answered once handled), not by signals.
-    assert signal_names(events) == []
+
+
+def test_incident_hand_over_history_shape():
+    # Handed over by the inbox's update (answered once handled); the ticket opened and noted by local activities.
+    events = load(HISTORIES / "incident_handover.json").events
+    details = marker_details(events)
+    assert any(b'"soc.open_ticket"' in d for d in details) and any(b'"soc.note_ticket"' in d for d in details)
+    assert not has(events, "start_child_workflow_execution_initiated_event_attributes")
+    assert not has(events, "signal_external_workflow_execution_initiated_event_attributes")
+    assert not has(events, "workflow_execution_signaled_event_attributes")
     updates = [
         e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
         for e in events
@@ -144,4 +80,36 @@ def test_direct_incident_history_exists():
     assert updates == ["take_alerts", "take_alerts"]
     assert sum(e.HasField("workflow_execution_update_completed_event_attributes") for e in events) == 2
     timers = [e for e in events if e.HasField("timer_started_event_attributes")]
-    assert len(timers) == 2 and not any(e.HasField("timer_canceled_event_attributes") for e in events)
+    assert len(timers) == 2 and not has(events, "timer_canceled_event_attributes")
+
+
+def test_ticket_opened_by_an_incident_starts_opened():
+    # No opening activity of its own: the incident's local activity wrote the row and started it.
+    events = load(HISTORIES / "ticket_opened_by_incident.json").events
+    assert not any(b'"tickets.open"' in d for d in marker_details(events))
+    signals = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert signals and set(signals) == {"keyed_system_note"}
+
+
+@workflow.defn(name="TicketLifecycle")
+class ReorderedTicketWorkflow:
+    """A careless edit: starts with a timer instead of opening the ticket."""
+
+    @workflow.run
+    async def run(self, inp: dict) -> None:
+        await workflow.sleep(timedelta(seconds=1))
+
+
+async def test_replay_catches_a_nondeterministic_change():
+    # Not sandboxed: this test module imports the recorders (tables and all), which the sandbox would re-import.
+    replayer = Replayer(
+        workflows=[ReorderedTicketWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
+    result = await replayer.replay_workflow(load(HISTORIES / "ticket_sla.json"), raise_on_replay_failure=False)
+    assert result.replay_failure is not None

@@ -28,17 +28,20 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.soc_poll import SocPollActivities, env_name
+from activities.soc.polling import SocPollActivities, env_name
+from domain.contracts.soc import SocPollInput, SocPollResult
+from domain.processes import poll_workflow_id
 from domain.soc.alerts import correlation_key
-from domain.soc.polling import PollCursor, SocPollInput, SocPollResult, poll_workflow_id
+from domain.soc.polling import PollCursor
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.temporal import register_search_attributes
+from hub.temporal.soc import ensure_poll_schedule
 from models import SocAlert, SocIncident, SocIntegration, Ticket
 from tests.conftest import binary
 from tests.factories import make_soc_integration, make_tenant, unique
-from workflows.common import workflow_runner
-from workflows.soc_poller import SocPollerWorkflow, ensure_poll_schedule
+from worker import workflow_runner
+from workflows.soc.poller import SocPollerWorkflow
 
 VENDORS = Path(__file__).parent.parent / "fixtures" / "vendors"
 S1_BASE = "https://acme.sentinelone.test"
@@ -227,7 +230,7 @@ async def test_an_incident_that_refuses_its_alerts_keeps_the_cursor_until_the_re
 ):
     """A closing incident run refuses the hand-over (`WorkflowUpdateFailedError`): the page's activity fails
     (retryable) before it saves the cursor, and its retry hands the page over; nothing is lost or stored twice."""
-    import activities.soc_poll as soc_poll
+    import activities.soc.polling as soc_poll
 
     row = poller.integration("sentinelone")
     poller.router.get(S1_BASE + "/web/api/v2.1/threats").mock(side_effect=s1_pages())

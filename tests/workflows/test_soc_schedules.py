@@ -19,8 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from domain.contracts.soc import SocPollInput
 from domain.roles import Role
-from domain.soc.polling import SocPollInput
 from hub.config import Settings
 from hub.temporal import register_search_attributes
 from models import SocIntegration

@@ -14,24 +14,17 @@ import respx
 from sqlmodel import Session, select
 from temporalio.testing import WorkflowEnvironment
 
-from api.ticket_commands import open_ticket, update_ticket
-from domain.business_calendar import BusinessCalendar, CalendarSpec
+from domain.business_calendar import BusinessCalendar
+from domain.calendar_spec import CalendarSpec
+from domain.contracts.tickets import Actor, CommentRequest, NewTicket, PriorityRequest, TransitionRequest
+from domain.processes import ticket_workflow_id
 from domain.roles import Role
-from domain.tickets import (
-    Actor,
-    CommentRequest,
-    EventKind,
-    NewTicket,
-    Priority,
-    PriorityRequest,
-    TicketStatus,
-    TransitionRequest,
-)
+from domain.tickets import EventKind, Priority, TicketStatus
 from hub.db import session_scope
+from hub.temporal.tickets import open_ticket, update_ticket
 from models import EscalationPolicy, EscalationPolicyVersion, SlaDefinitionRow, Ticket, TicketEvent, TicketSla
 from tests.factories import make_sla, make_tenant, make_user
-from workflows.common import ticket_workflow_id
-from workflows.ticket import TicketWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DEFINITION = {

@@ -7,8 +7,9 @@ from datetime import timedelta
 import httpx
 import respx
 
-from api.ticket_commands import update_ticket
-from domain.tickets import CommentRequest, Priority
+from domain.contracts.tickets import CommentRequest
+from domain.tickets import Priority
+from hub.temporal.tickets import update_ticket
 from tests.factories import make_sla
 from tests.workflows.test_ticket_sla import (
     DEFINITION,
@@ -22,7 +23,7 @@ from tests.workflows.test_ticket_sla import (
     sleep_until,
     working,
 )
-from workflows.ticket import TicketWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 UPDATE_HOOK = "https://teams.example/update"
 P3_WITH_UPDATE = DEFINITION["targets"]["P3"] | {"update_minutes": 60}

@@ -8,27 +8,25 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.tickets import NUMBERING_TZ
-from api.ticket_commands import TicketRejected, open_ticket, query_ticket, update_ticket
-from domain.roles import Role
-from domain.tickets import (
+from activities.tickets.ticket import NUMBERING_TZ
+from domain.contracts.tickets import (
     Actor,
     AssignRequest,
     CommentRequest,
-    EventKind,
     NewTicket,
-    Priority,
     PriorityRequest,
     SystemTransition,
-    TicketStatus,
     TimeEntryRequest,
     TransitionRequest,
-    Visibility,
 )
+from domain.processes import ticket_workflow_id
+from domain.roles import Role
+from domain.tickets import EventKind, Priority, TicketStatus, Visibility
+from hub.temporal.errors import WorkflowRejected
+from hub.temporal.tickets import open_ticket, query_ticket, update_ticket
 from models import Ticket, TicketEvent, TimeEntry
 from tests.factories import make_tenant, make_user
-from workflows.common import ticket_workflow_id
-from workflows.ticket import TicketWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 
 @pytest.fixture
@@ -155,14 +153,14 @@ async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client,
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech)
     await open_ticket(client, ticket)
-    with pytest.raises(TicketRejected, match="cannot change status from new to closed"):
+    with pytest.raises(WorkflowRejected, match="cannot change status from new to closed"):
         await update_ticket(
             client,
             ticket.ticket_id,
             TicketWorkflow.transition,
             TransitionRequest(actor=tech, to_status=TicketStatus.CLOSED),
         )
-    with pytest.raises(TicketRejected, match="customer users may only"):
+    with pytest.raises(WorkflowRejected, match="customer users may only"):
         await update_ticket(
             client,
             ticket.ticket_id,
@@ -201,7 +199,7 @@ async def test_reopen_within_window_then_autoclose_after_window(env: WorkflowEnv
     assert timedelta(days=3) <= final.closed_at - final.resolved_at < timedelta(days=3, seconds=5)
     with Session(engine) as s:
         assert s.get(Ticket, tid).status == TicketStatus.CLOSED
-    with pytest.raises(TicketRejected, match="closed"):
+    with pytest.raises(WorkflowRejected, match="closed"):
         await update_ticket(client, tid, TicketWorkflow.comment, CommentRequest(actor=tech, body="noch da?"))
 
 
@@ -224,7 +222,7 @@ async def test_internal_note_by_customer_user_is_rejected(client: Client, people
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech)
     await open_ticket(client, ticket)
-    with pytest.raises(TicketRejected, match="internal notes"):
+    with pytest.raises(WorkflowRejected, match="internal notes"):
         await update_ticket(
             client,
             ticket.ticket_id,
@@ -240,9 +238,9 @@ async def test_an_unanswered_update_is_pending_not_an_error(people):
 
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from api.ticket_commands import TicketPending
-    from domain.ticket_flow import TicketWorkflowInput
+    from domain.contracts.tickets import TicketWorkflowInput
     from hub.temporal import register_search_attributes
+    from hub.temporal.errors import WorkflowUnavailable
     from tests.conftest import binary
 
     tenant, tech, _ = people
@@ -257,7 +255,7 @@ async def test_an_unanswered_update_is_pending_not_an_error(people):
             id=ticket_workflow_id(ticket.ticket_id),
             task_queue="nobody-serves-this",
         )
-        with pytest.raises(TicketPending):
+        with pytest.raises(WorkflowUnavailable):
             await update_ticket(
                 env.client,
                 ticket.ticket_id,
@@ -292,4 +290,4 @@ async def test_system_transition_resolves_or_notes_when_not_allowed(client: Clie
     names = [
         sorted(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields) for e in upserts
     ]
-    assert names == [["TemporalChangeVersion"], ["TicketNumber"], ["TicketStatus"]]
+    assert names == [["TicketNumber"], ["TicketStatus"]]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from domain.processes import incident_workflow_id
 from domain.soc.alerts import (
     AlertStatus,
     NormalizedAlert,
@@ -15,7 +16,6 @@ from domain.soc.alerts import (
     Verdict,
     correlation_key,
     deduplicate,
-    incident_workflow_id,
     same_incident,
 )
 from domain.soc.rocketcyber import normalize_rocketcyber
@@ -153,8 +153,8 @@ def test_same_device_same_hash_correlates_across_alerts_and_vendors():
     key = correlation_key(a, "K10001")
     assert key == correlation_key(b, "K10001")
     assert key.startswith("K10001-muc-dc01-275a021bbfb6-")
-    assert WORKFLOW_ID_SAFE.match(incident_workflow_id(a, "K10001"))
-    assert incident_workflow_id(a, "K10001") == f"incident-{key}"
+    assert WORKFLOW_ID_SAFE.match(incident_workflow_id(correlation_key(a, "K10001")))
+    assert incident_workflow_id(correlation_key(a, "K10001")) == f"incident-{key}"
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ def test_subject_falls_back_to_agent_ip_user_and_finally_the_alert_itself():
 
 def test_key_is_workflow_id_safe_and_bounded():
     alert = make(device_hostname="ÄÖÜ sehr/langer Name " * 10, file_sha256=None, title="💥 " + "x" * 500)
-    workflow_id = incident_workflow_id(alert, "K 10001 / Zweigstelle")
+    workflow_id = incident_workflow_id(correlation_key(alert, "K 10001 / Zweigstelle"))
     assert WORKFLOW_ID_SAFE.match(workflow_id) and len(workflow_id) < 160
     with pytest.raises(ValueError):
         correlation_key(alert, " / ")

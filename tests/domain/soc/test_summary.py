@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from domain.contracts.soc import SummaryRequest
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Source, Verdict
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.summary import (
@@ -13,7 +14,6 @@ from domain.soc.summary import (
     PROMPT_MAX_FIELD_CHARS,
     SUMMARY_MAX_CHARS,
     SummaryRejected,
-    SummaryRequest,
     build_messages,
     template_summary,
     validate_summary,

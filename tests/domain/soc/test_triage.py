@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from activities.soc import _policy, hub_defaults
+from activities.soc.incidents import _policy
+from domain.contracts.soc import PageRequest
 from domain.soc.alerts import AlertStatus, is_stale_update
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
 from domain.soc.generic import normalize_generic
-from domain.soc.incident_flow import PageRequest
 from domain.soc.paging import acknowledge_path, page_body
 from domain.soc.priority import DEFAULT_MATRIX, PriorityMatrix
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.triage import TriageOverride, TriagePolicy, incident_vendor_status, is_settled, resolve_policy
 from domain.tickets import Priority
-from hub.config import Settings
+from hub.config import Settings, hub_defaults
 from models import SocIntegration
 
 N, P, M, R, S = (

@@ -1,0 +1,197 @@
+"""SOC activities: store each vendor alert once (with asset enrichment and its latest vendor status), resolve
+the triage policy, keep the incident record, and page on-call for P1 incidents."""
+
+from uuid import UUID
+
+import httpx
+from pydantic import ValidationError
+from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from connectors.webhooks import WebhookError, post_json, redact_url
+from domain.contracts.soc import (
+    IncidentRecord,
+    PageRequest,
+    RecordAlert,
+    RecordAlerts,
+    RecordedAlert,
+    RecordedAlerts,
+    SocActivity,
+)
+from domain.soc.alerts import is_stale_update
+from domain.soc.paging import page_body
+from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
+from hub.config import Settings, get_settings, hub_defaults
+from hub.db import session_scope
+from hub.logging import get_logger
+from models import Asset, SocAlert, SocIncident, SocIntegration
+
+log = get_logger(__name__)
+
+
+def _find_asset(session: Session, tenant_id, hostname: str | None) -> Asset | None:  # noqa: ANN001
+    if not hostname:
+        return None
+    short = hostname.split(".")[0].lower()
+    # Only within the alert's tenant: an asset of another customer is never matched.
+    return session.exec(
+        select(Asset).where(Asset.tenant_id == tenant_id, func.lower(Asset.hostname).in_([hostname.lower(), short]))
+    ).first()
+
+
+def _policy(settings: Settings, integration: SocIntegration | None) -> TriagePolicy:
+    override = None
+    if integration is not None and integration.triage_settings:
+        try:
+            override = TriageOverride.model_validate(integration.triage_settings)
+        except ValidationError as err:
+            # Written around the API (which validates): the alert must still be handled, with the hub defaults.
+            log.warning("invalid triage settings ignored", integration_id=str(integration.id), error=str(err))
+    return resolve_policy(hub_defaults(settings), override)
+
+
+def _own(integration: SocIntegration | None, tenant_id: UUID) -> SocIntegration | None:
+    return integration if integration is not None and integration.tenant_id == tenant_id else None
+
+
+class SocActivities:
+    def __init__(self, engine: Engine, settings: Settings | None = None):
+        self.engine = engine
+        self.settings = settings or get_settings()
+        # One client for all pages: keep-alive, and no TLS context built per page.
+        self._http = httpx.Client(timeout=httpx.Timeout(self.settings.notify_timeout), follow_redirects=False)
+
+    @activity.defn(name=SocActivity.RECORD_ALERTS)
+    def record_alerts(self, batch: RecordAlerts) -> RecordedAlerts:
+        """All alerts of one wake-up of the incident in one transaction (one commit instead of one per alert).
+        Idempotent: a retry finds its own run's rows (still new) and the statuses stored."""
+        try:
+            return self._record_alerts(batch)
+        except IntegrityError:
+            # One of them was stored concurrently by another delivery: the whole batch was rolled back; now the
+            # row exists and that alert is a repeat.
+            return self._record_alerts(batch)
+
+    def _record_alerts(self, batch: RecordAlerts) -> RecordedAlerts:
+        run_id = activity.info().workflow_run_id
+        with session_scope(self.engine) as session:
+            results = [self._store(session, req, run_id) for req in batch.alerts]
+        for req, result in zip(batch.alerts, results, strict=True):
+            self._log_recorded(req, result)
+        return RecordedAlerts(results=results)
+
+    def _store(self, session: Session, req: RecordAlert, run_id: str) -> RecordedAlert:
+        a, tenant_id = req.item.alert, req.item.tenant_id
+        applied = True
+        existing = session.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
+        # New to this incident run, also when this activity is a retry of the run's own first write;
+        # an alert stored by an earlier run (e.g. polled again much later) is a repeat, not a new threat.
+        is_new = existing is None or existing.run_id == run_id
+        if existing is None:
+            session.add(
+                SocAlert(
+                    dedupe_key=a.dedupe_key,
+                    tenant_id=tenant_id,
+                    integration_id=UUID(a.integration_id),
+                    run_id=run_id,
+                    source=a.source.value,
+                    vendor_alert_id=a.vendor_alert_id,
+                    incident_key=req.incident_key,
+                    title=a.title[:500],
+                    severity=a.severity.value,
+                    verdict=a.verdict.value,
+                    device_hostname=a.device_hostname,
+                    detected_at=a.detected_at,
+                    vendor_status=a.status.value,
+                    vendor_updated_at=a.vendor_updated_at,
+                    normalized=a.model_dump(mode="json", exclude={"raw"}),
+                    raw=a.raw,
+                )
+            )
+        else:
+            if existing.run_id != run_id and req.known_status is None:
+                existing.deliveries += 1
+            # A later delivery with another status (resolved, mitigated, ...) updates the row; a retry of
+            # this activity finds the status already stored and changes nothing.
+            applied = not is_stale_update(existing.vendor_updated_at, a.vendor_updated_at)
+            if applied and existing.vendor_status != a.status.value:
+                existing.vendor_status = a.status.value
+                existing.vendor_updated_at = a.vendor_updated_at or existing.vendor_updated_at
+                existing.deliveries += 1 if req.known_status is not None else 0
+                existing.normalized = a.model_dump(mode="json", exclude={"raw"})
+                existing.raw = a.raw
+        asset = _find_asset(session, tenant_id, a.device_hostname)
+        integration = session.get(SocIntegration, UUID(a.integration_id)) if req.with_policy else None
+        return RecordedAlert(
+            is_new=is_new,
+            asset_id=asset.id if asset else None,
+            asset_type=asset.asset_type.value if asset else None,
+            asset_tags=list(asset.tags) if asset else [],
+            asset_hostname=asset.hostname if asset else None,
+            applied=applied,
+            # Only the alert's own tenant's integration can set its policy.
+            policy=_policy(self.settings, _own(integration, tenant_id)) if req.with_policy else None,
+            llm_summary=self.settings.llm_configured if req.with_policy else None,
+        )
+
+    @staticmethod
+    def _log_recorded(req: RecordAlert, result: RecordedAlert) -> None:
+        a = req.item.alert
+        log.info(
+            "soc alert recorded",
+            tenant_id=str(req.item.tenant_id),
+            dedupe_key=a.dedupe_key,
+            new=result.is_new,
+            vendor_status=a.status.value,
+            applied=result.applied,
+            incident=req.incident_key,
+            workflow_id=activity.info().workflow_id,
+        )
+
+    @activity.defn(name=SocActivity.RECORD_INCIDENT)
+    def record_incident(self, rec: IncidentRecord) -> None:
+        with session_scope(self.engine) as session:
+            row = session.get(SocIncident, rec.key) or SocIncident(
+                key=rec.key,
+                tenant_id=rec.tenant_id,
+                status=rec.status,
+                priority=rec.priority.value,
+                title=rec.title[:500],
+                first_alert_at=rec.first_alert_at,
+                last_alert_at=rec.last_alert_at,
+            )
+            row.ticket_id, row.asset_id, row.status = rec.ticket_id, rec.asset_id, rec.status
+            row.priority, row.alert_count, row.last_alert_at = rec.priority.value, rec.alert_count, rec.last_alert_at
+            row.resolved_at = rec.resolved_at
+            row.vendor_status, row.vendor_resolved_at = rec.vendor_status, rec.vendor_resolved_at
+            row.paged_level, row.acknowledged_by, row.acknowledged_at = (
+                rec.paged_level,
+                rec.acknowledged_by,
+                rec.acknowledged_at,
+            )
+            session.add(row)
+
+    @activity.defn(name=SocActivity.PAGE)
+    def page(self, req: PageRequest) -> str:
+        """Page one on-call level. The body is rendered from the request alone and sent with its key as
+        Idempotency-Key, so a retry repeats the same page and the paging tool can drop it."""
+        ids = {"incident": req.incident_key, "level": req.level, "key": req.key, "tenant_id": str(req.tenant_id)}
+        try:
+            post_json(
+                req.url,
+                page_body(req),
+                idempotency_key=req.key,
+                timeout=self.settings.notify_timeout,
+                client=self._http,
+            )
+        except WebhookError as err:
+            log.warning("page failed", **ids, error=str(err), attempt=activity.info().attempt)
+            # A 4xx other than timeout/rate limit will not heal by retrying: the next level is paged instead.
+            status = err.status_code or 0
+            permanent = 400 <= status < 500 and status not in (408, 429)
+            raise ApplicationError(str(err), type="PageFailed", non_retryable=permanent) from err
+        log.info("on-call paged", **ids, destination=redact_url(req.url))
+        return redact_url(req.url)

@@ -1,0 +1,1 @@
+"""Activities of the ticket process: ticket rows and events, SLA records and re-pins, escalation notifications."""

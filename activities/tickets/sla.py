@@ -1,0 +1,150 @@
+"""SLA activities: run the clock (a local activity: pure, recorded in history), and
+keep the per-ticket SLA records that the API and reports read."""
+
+from uuid import UUID
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio import activity
+
+from domain.contracts.tickets import RecordSla, RepinCandidates, RepinRequest, RepinResult, SlaActivity
+from domain.sla import (
+    AdvanceRequest,
+    AdvanceResult,
+    LoadSlaContext,
+    SlaCarry,
+    SlaContext,
+    advance,
+    plan,
+    repin,
+)
+from domain.tickets import EventKind, TicketStatus, Visibility
+from hub.db import session_scope
+from hub.logging import get_logger
+from models import Ticket, TicketEvent, TicketSla
+from models.sla_context import resolve_context
+
+log = get_logger(__name__)
+
+
+class SlaActivities:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn(name=SlaActivity.RECORD)
+    def record(self, req: RecordSla) -> None:
+        with session_scope(self.engine) as session:
+            write_sla(session, req)
+        log.info(
+            "sla recorded",
+            ticket_id=str(req.ticket_id),
+            tenant_id=str(req.tenant_id),
+            sla_state=req.plan.state.value,
+            workflow_id=activity.info().workflow_id,
+        )
+
+
+    @activity.defn(name=SlaActivity.LIST_REPIN_CANDIDATES)
+    def list_repin_candidates(self, req: RepinCandidates) -> list[UUID]:
+        """One page of open tickets with an SLA clock, in id order (the batch's cursor)."""
+        query = select(Ticket.id).where(Ticket.status != TicketStatus.CLOSED, col(Ticket.sla_state).is_not(None))
+        if req.tenant_id is not None:
+            query = query.where(Ticket.tenant_id == req.tenant_id)
+        if req.after_ticket_id is not None:
+            query = query.where(Ticket.id > req.after_ticket_id)
+        with Session(self.engine) as session:
+            return list(session.exec(query.order_by(Ticket.id).limit(req.limit)))
+
+    @activity.defn(name=SlaActivity.REPIN)
+    def repin(self, req: RepinRequest) -> RepinResult:
+        """Load the context in force now and move the ticket's clocks onto it, with an audit event; run as a
+        local activity. Idempotent: a retry finds its event and answers from the recorded outcome."""
+        old = req.carry.context
+        with session_scope(self.engine) as session:
+            done = session.get(TicketEvent, req.event_id)
+            new = resolve_context(
+                session,
+                LoadSlaContext(
+                    tenant_id=req.tenant_id, customer_number=req.customer_number, category=req.category, at=req.at
+                ),
+            )
+            if new is None:
+                return RepinResult(changed=False, carry=req.carry, reason="für diesen Kunden gilt kein SLA mehr")
+            if new == old and done is None:
+                return RepinResult(changed=False, carry=req.carry, reason="das SLA des Tickets ist bereits aktuell")
+            clocks, sla_plan = plan(new, repin(old, new, req.carry.clocks, req.at), req.at)
+            if done is None:
+                write_sla(
+                    session,
+                    RecordSla(
+                        ticket_id=req.ticket_id, tenant_id=req.tenant_id, clocks=clocks, plan=sla_plan, at=req.at
+                    ),
+                )
+                session.add(
+                    TicketEvent(
+                        id=req.event_id,
+                        ticket_id=req.ticket_id,
+                        tenant_id=req.tenant_id,
+                        kind=EventKind.SLA_REPINNED,
+                        at=req.at,
+                        actor_user_id=req.actor_user_id,
+                        visibility=Visibility.INTERNAL,
+                        body=_repin_note(old, new),
+                        data={"from": _pin(old), "to": _pin(new)},
+                    )
+                )
+        log.info("sla repinned", ticket_id=str(req.ticket_id), tenant_id=str(req.tenant_id), to=_pin(new))
+        return RepinResult(changed=True, carry=SlaCarry(context=new, clocks=clocks, plan=sla_plan))
+
+
+def _pin(ctx: SlaContext) -> dict:
+    return {
+        "sla_definition_id": str(ctx.definition_id) if ctx.definition_id else None,
+        "escalation_policy_version_id": str(ctx.policy_version_id) if ctx.policy_version_id else None,
+        "time_zone": ctx.calendar.time_zone,
+    }
+
+
+def _repin_note(old: SlaContext, new: SlaContext) -> str:
+    parts = []
+    if old.definition != new.definition or old.definition_id != new.definition_id:
+        parts.append(f"SLA-Definition '{old.definition.name}' -> '{new.definition.name}'")
+    if old.calendar != new.calendar:
+        parts.append("Geschäftszeiten-Kalender aktualisiert")
+    if old.policy_version_id != new.policy_version_id or old.policy != new.policy:
+        parts.append("Eskalationsrichtlinie: neue Version")
+    return "SLA neu zugeordnet (bisher verbrauchte Zeit bleibt): " + ("; ".join(parts) or "Kontext aktualisiert") + "."
+
+
+def write_sla(session: Session, req: RecordSla) -> None:
+    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
+    for view in req.plan.clocks:
+        kind, clock = view.kind.value, req.clocks.clocks[view.kind]
+        stopped = view.stopped_at is not None
+        row = session.get(TicketSla, (req.ticket_id, kind)) or TicketSla(
+            ticket_id=req.ticket_id,
+            kind=kind,
+            tenant_id=req.tenant_id,
+            target_minutes=view.target_minutes,
+            state=view.state,
+            updated_at=req.at,
+        )
+        row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
+        row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
+        row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
+        row.met = (view.state == "met") if stopped else None
+        row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None
+        row.updated_at = req.at
+        session.add(row)
+    ticket = session.get(Ticket, req.ticket_id)
+    if ticket is not None:
+        ticket.sla_state = req.plan.state.value
+
+
+@activity.defn(name=SlaActivity.ADVANCE)
+def advance_clock(req: AdvanceRequest) -> AdvanceResult:
+    """Pure computation, run as a local activity so its answer is recorded and replays never recompute it."""
+    return advance(req)
+
+
+__all__ = ["SlaActivities", "advance_clock", "write_sla"]

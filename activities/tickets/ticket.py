@@ -1,0 +1,201 @@
+"""Activities of the ticket lifecycle: every write is idempotent, keyed by ids the workflow chose."""
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.tickets.sla import write_sla
+from domain.contracts.tickets import RecordSla, TicketActivity, TicketChange, TicketCreation, TicketOpened, TicketRecord
+from domain.sla import AdvanceRequest, ClockSet, LoadSlaContext, SlaCarry, SlaEvent, SlaEventKind, advance
+from domain.tickets import EventKind, TicketStatus, Visibility, format_ticket_number
+from hub.db import session_scope
+from hub.logging import get_logger
+from models import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
+from models.sla_context import resolve_context
+
+log = get_logger(__name__)
+# Ticket numbers count per calendar year of the MSP's home time zone.
+NUMBERING_TZ = ZoneInfo("Europe/Berlin")
+
+
+def _next_sequence(session: Session, year: int) -> int:
+    """Next number of the year. The counter row is created race-free (insert-or-ignore); the UPDATE then locks
+    it, so concurrent creators on PostgreSQL queue up instead of colliding."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(TicketNumberCounter).values(year=year, last_value=0).on_conflict_do_nothing())
+    stmt = (
+        update(TicketNumberCounter)
+        .where(TicketNumberCounter.year == year)
+        .values(last_value=TicketNumberCounter.last_value + 1)
+        .returning(TicketNumberCounter.last_value)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
+    """Create the row and its creation event, or return the existing one (the activity may be retried)."""
+    t = req.ticket
+    existing = session.get(Ticket, t.ticket_id)
+    if existing is not None:
+        return TicketRecord(number=existing.number, created_at=existing.created_at)
+    year = req.at.astimezone(NUMBERING_TZ).year
+    number = format_ticket_number(year, _next_sequence(session, year))
+    session.add(
+        Ticket(
+            id=t.ticket_id,
+            tenant_id=t.tenant_id,
+            number=number,
+            title=t.title,
+            description=t.description,
+            status=TicketStatus.NEW,
+            priority=t.priority,
+            category=t.category,
+            queue=t.queue,
+            requester_user_id=t.requester_user_id,
+            created_by_user_id=t.created_by_user_id,
+            idempotency_key=t.idempotency_key,
+            idempotency_fingerprint=t.idempotency_fingerprint,
+            created_at=req.at,
+            updated_at=req.at,
+        )
+    )
+    session.flush()
+    session.add(
+        TicketEvent(
+            id=t.ticket_id,  # the creation event shares the ticket's id: one per ticket
+            ticket_id=t.ticket_id,
+            tenant_id=t.tenant_id,
+            kind=EventKind.CREATED,
+            at=req.at,
+            actor_user_id=t.created_by_user_id,
+            visibility=Visibility.PUBLIC,
+            body=t.description or None,
+            data={"number": number, "priority": t.priority.value, "title": t.title},
+        )
+    )
+    log.info(
+        "ticket created",
+        ticket_id=str(t.ticket_id),
+        tenant_id=str(t.tenant_id),
+        number=number,
+        workflow_id=activity.info().workflow_id,
+    )
+    return TicketRecord(number=number, created_at=req.at)
+
+
+def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
+    """Row, creation event, SLA context and the clock's first plan: one write transaction. Idempotent: a retry
+    finds its own row; `req.at` is the caller's (a workflow's), so every attempt computes the same clock.
+
+    Reads and the clock's computation happen before the write transaction, which takes SQLite's database lock
+    (on PostgreSQL the counter row lock) for a few statements only."""
+    t = req.ticket
+    with Session(engine) as session:
+        existing = session.get(Ticket, t.ticket_id)
+        created_at = existing.created_at if existing is not None else req.at
+        context = resolve_context(
+            session,
+            LoadSlaContext(
+                tenant_id=t.tenant_id, customer_number=t.customer_number, category=t.category, at=created_at
+            ),
+        )
+    result = None
+    if context is not None:
+        created = SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=t.priority, status=TicketStatus.NEW)
+        result = advance(
+            AdvanceRequest(
+                context=context,
+                clocks=ClockSet(priority=t.priority, queue=t.queue),
+                events=[created],
+                now=created_at,
+            )
+        )
+    with session_scope(engine) as session:
+        record = _insert_ticket(session, req)
+        if result is not None:
+            sla = RecordSla(
+                ticket_id=t.ticket_id, tenant_id=t.tenant_id, clocks=result.clocks, plan=result.plan, at=created_at
+            )
+            write_sla(session, sla)
+    if result is None:
+        return TicketOpened(record=record)
+    return TicketOpened(record=record, sla=SlaCarry(context=context, clocks=result.clocks, plan=result.plan))
+
+
+class TicketActivities:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn(name=TicketActivity.OPEN)
+    def open(self, req: TicketCreation) -> TicketOpened:
+        """The ticket workflow's own opening: see `open_ticket`."""
+        return open_ticket(self.engine, req)
+
+    @activity.defn(name=TicketActivity.APPLY_CHANGE)
+    def apply_change(self, change: TicketChange) -> None:
+        try:
+            self._apply(change)
+        except IntegrityError:
+            # A concurrent attempt of this very activity wrote first; its write is ours.
+            with Session(self.engine) as session:
+                if session.get(TicketEvent, change.event_id) is None:
+                    raise
+
+    def _apply(self, change: TicketChange) -> None:
+        with session_scope(self.engine) as session:
+            if session.get(TicketEvent, change.event_id) is not None:
+                return  # already applied by an earlier attempt
+            ticket = session.exec(select(Ticket).where(Ticket.id == change.ticket_id).with_for_update()).one_or_none()
+            if ticket is None:
+                raise ApplicationError(
+                    f"ticket {change.ticket_id} does not exist", type="TicketNotFound", non_retryable=True
+                )
+            session.add(
+                TicketEvent(
+                    id=change.event_id,
+                    ticket_id=change.ticket_id,
+                    tenant_id=change.tenant_id,
+                    kind=change.kind,
+                    at=change.at,
+                    actor_user_id=change.actor_user_id,
+                    visibility=change.visibility,
+                    body=change.body,
+                    data=change.data,
+                )
+            )
+            ticket.status = change.status
+            ticket.priority = change.priority
+            ticket.assignee_user_id = change.assignee_user_id
+            ticket.queue = change.queue
+            ticket.resolved_at = change.resolved_at
+            ticket.closed_at = change.closed_at
+            ticket.updated_at = change.at
+            if change.time_entry is not None:
+                te = change.time_entry
+                session.add(
+                    TimeEntry(
+                        id=change.event_id,
+                        ticket_id=change.ticket_id,
+                        tenant_id=change.tenant_id,
+                        user_id=te.user_id,
+                        started_at=te.started_at,
+                        minutes=te.minutes,
+                        billable=te.billable,
+                        activity_type=te.activity_type,
+                        note=te.note,
+                    )
+                )
+        log.info(
+            "ticket changed",
+            ticket_id=str(change.ticket_id),
+            tenant_id=str(change.tenant_id),
+            kind=change.kind.value,
+            workflow_id=activity.info().workflow_id,
+        )

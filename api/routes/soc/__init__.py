@@ -1,0 +1,11 @@
+"""The SOC slice of the API: integrations and their triage settings, the signed webhook (into the durable inbox) and
+incidents; beside them the inbox dispatcher that hands alerts to their incidents, and the poll schedules kept in step
+with integrations. The routers are included in one fixed order, which is the order paths are matched in."""
+
+from fastapi import APIRouter
+
+from api.routes.soc import incidents, integrations, webhooks
+
+router = APIRouter()
+for part in (integrations.router, webhooks.router, incidents.router, integrations.triage_router):
+    router.include_router(part)

@@ -1,0 +1,1 @@
+"""One module per process: its activity names and the messages its workflows, activities and clients exchange."""

@@ -1,0 +1,325 @@
+"""The ticket process (`ticket-<id>`, SLA clock and escalations, re-pin batch): activity names, the workflow's
+input, state and update requests, and the payloads of its activities. Workflows, activities and the client in
+`hub/temporal/` import these; nothing here does I/O."""
+
+from typing import Annotated, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from temporalio.common import SearchAttributeUpdate
+
+from domain.escalation import NotifyEmail, NotifyWebhook, PageOnCall
+from domain.processes import (
+    CUSTOMER_ID,
+    PROCESS,
+    SLA_STATE,
+    TICKET_NUMBER,
+    TICKET_PRIORITY,
+    TICKET_PROCESS,
+    TICKET_STATUS,
+)
+from domain.roles import Role
+from domain.sla import ClockSet, SlaCarry, SlaPlan, SlaState, TargetKind
+from domain.tickets import EventKind, Priority, TicketStatus, Visibility
+
+
+class TicketActivity:
+    """Activity names of the ticket process; the worker registers each once (tests/test_architecture.py)."""
+
+    OPEN = "tickets.open"  # the row, its number and the SLA clock in one transaction
+    APPLY_CHANGE = "tickets.apply_change"
+
+
+class SlaActivity:
+    ADVANCE = "sla.advance"  # local: the clock engine, so due instants are recorded, not recomputed on replay
+    RECORD = "sla.record"
+    NOTIFY = "sla.notify"
+    REPIN = "sla.repin"
+    LIST_REPIN_CANDIDATES = "sla.list_repin_candidates"
+
+
+class TicketState(BaseModel):
+    """What the ticket workflow knows; returned by its query and carried over continue-as-new."""
+
+    ticket_id: UUID
+    tenant_id: UUID
+    customer_number: str
+    number: str | None = None
+    title: str
+    status: TicketStatus = TicketStatus.NEW
+    priority: Priority
+    assignee_user_id: UUID | None = None
+    queue: str | None = None
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    reopen_days: int = 7
+
+
+class NewTicket(BaseModel):
+    ticket_id: UUID
+    tenant_id: UUID
+    customer_number: str
+    title: str
+    description: str = ""
+    priority: Priority
+    category: str | None = None
+    queue: str | None = None
+    requester_user_id: UUID | None = None
+    created_by_user_id: UUID | None = None  # None: opened by the hub itself (e.g. a SOC incident)
+    idempotency_key: str | None = None
+    idempotency_fingerprint: str | None = None
+    reopen_days: int = 7
+
+
+class Actor(BaseModel):
+    user_id: UUID
+    role: Role
+
+
+class TransitionRequest(BaseModel):
+    actor: Actor
+    to_status: TicketStatus
+    note: str | None = Field(default=None, max_length=20_000)
+
+
+class RepinSlaRequest(BaseModel):
+    actor: Actor
+
+
+class SystemNote(BaseModel):
+    """An internal note the hub writes itself, under an id its sender chose: the note is written once however
+    often the signal arrives (a sender that is retried, e.g. an activity, may send it twice)."""
+
+    note_id: UUID
+    text: str = Field(min_length=1)
+
+
+class SystemTransition(BaseModel):
+    """A status change the hub decides itself (e.g. the SOC vendor reports the threat resolved). Sent as a
+    signal, so nobody waits for it: a transition the ticket's status does not allow becomes an internal note."""
+
+    to_status: TicketStatus
+    note: str = Field(min_length=1, max_length=20_000)
+    reason: str = Field(min_length=1, max_length=64)  # machine-readable, e.g. "soc_vendor_resolved"
+
+
+class CommentRequest(BaseModel):
+    actor: Actor
+    body: str = Field(min_length=1, max_length=20_000)
+    visibility: Visibility = Visibility.PUBLIC
+
+
+class AssignRequest(BaseModel):
+    actor: Actor
+    assignee_user_id: UUID | None
+
+
+class PriorityRequest(BaseModel):
+    actor: Actor
+    priority: Priority
+    reason: str | None = Field(default=None, max_length=2_000)
+
+
+class TimeEntryRequest(BaseModel):
+    actor: Actor
+    user_id: UUID
+    started_at: AwareDatetime
+    minutes: int = Field(gt=0, le=24 * 60)
+    billable: bool = True
+    activity_type: str = Field(default="support", min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=2_000)
+
+
+class TicketCreation(BaseModel):
+    ticket: NewTicket
+    at: AwareDatetime
+
+
+class TicketRecord(BaseModel):
+    """Result of creating the ticket row."""
+
+    number: str
+    created_at: AwareDatetime
+
+
+class TicketChange(BaseModel):
+    """One change to persist: an event, the resulting ticket fields and, optionally, a time entry."""
+
+    event_id: UUID
+    ticket_id: UUID
+    tenant_id: UUID
+    kind: EventKind
+    at: AwareDatetime
+    actor_user_id: UUID | None = None
+    visibility: Visibility = Visibility.INTERNAL
+    body: str | None = None
+    data: dict[str, str | int | bool | None] = Field(default_factory=dict)
+    status: TicketStatus
+    priority: Priority
+    assignee_user_id: UUID | None = None
+    queue: str | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    time_entry: TimeEntryRequest | None = None
+
+
+class TicketWorkflowInput(BaseModel):
+    ticket: NewTicket
+    # Set when the workflow continues as new; the ticket row exists already.
+    state: TicketState | None = None
+    sla: SlaCarry | None = None
+
+
+class TicketOpened(BaseModel):
+    """Result of opening a ticket: its row, and the SLA clock's context and first plan where an SLA applies."""
+
+    record: TicketRecord
+    sla: SlaCarry | None = None
+
+
+class RecordSla(BaseModel):
+    ticket_id: UUID
+    tenant_id: UUID
+    clocks: "ClockSet"
+    plan: SlaPlan
+    at: AwareDatetime
+
+
+class RepinRequest(BaseModel):
+    """Move a running ticket onto the SLA context in force now (a person asked for it: see `repin`)."""
+
+    event_id: UUID  # chosen by the workflow: the audit event is written once, however often this is retried
+    ticket_id: UUID
+    tenant_id: UUID
+    customer_number: str
+    category: str | None = None
+    carry: "SlaCarry"
+    actor_user_id: UUID
+    at: AwareDatetime
+
+
+class RepinResult(BaseModel):
+    changed: bool
+    carry: "SlaCarry"
+    reason: str | None = None  # why nothing changed
+
+
+Channel = Literal["email", "webhook", "page"]
+
+
+NotifyAction = Annotated[NotifyEmail | NotifyWebhook | PageOnCall, Field(discriminator="type")]
+
+
+def channel_of(action: NotifyEmail | NotifyWebhook | PageOnCall) -> Channel:
+    if isinstance(action, NotifyEmail):
+        return "email"
+    if isinstance(action, PageOnCall):
+        return "page"
+    return "webhook"
+
+
+class NotifyRequest(BaseModel):
+    """One notifying action of an escalation level for one ticket; `key` makes it happen once."""
+
+    key: str = Field(min_length=1, max_length=300, description='Globally unique: f"{ticket_id}:{action key}"')
+    ticket_id: UUID
+    tenant_id: UUID
+    ticket_number: str
+    title: str
+    priority: Priority
+    status: TicketStatus
+    customer_number: str
+    customer_name: str | None = Field(default=None, description="Empty: the activity reads the tenant's name")
+    level: str
+    target: TargetKind
+    sla_state: str
+    due_at: AwareDatetime | None = None
+    time_zone: str = Field(default="Europe/Berlin", description="The customer's zone for the due time in texts")
+    action: NotifyAction
+
+    @field_validator("time_zone")
+    @classmethod
+    def _check_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @property
+    def channel(self) -> Channel:
+        return channel_of(self.action)
+
+
+class NotifyResult(BaseModel):
+    status: Literal["sent", "already_sent"]
+    channel: Channel
+    # E-mail addresses; for webhooks only scheme and host (their paths and queries often carry secrets).
+    recipients: list[str]
+
+
+PAGE_SIZE = 200
+
+
+class RepinBatchInput(BaseModel):
+    tenant_id: UUID | None = None  # None: all customers
+    actor_user_id: UUID
+    requested_at: AwareDatetime
+    after_ticket_id: UUID | None = None  # the cursor carried across continue-as-new
+    signalled: int = 0
+    skipped: int = 0
+
+
+class RepinBatchResult(BaseModel):
+    signalled: int  # tickets asked to re-pin (each records whether its context changed)
+    skipped: int  # tickets that finished meanwhile
+
+
+class RepinCandidates(BaseModel):
+    tenant_id: UUID | None = None
+    after_ticket_id: UUID | None = None
+    limit: int = Field(default=PAGE_SIZE, ge=1, le=1_000)
+
+
+def ticket_listing(s: TicketState, sla: SlaCarry | None) -> tuple[list[SearchAttributeUpdate], str]:
+    """The ticket's search attributes and memo summary, for the Temporal UI (also set by a starter that opened the
+    ticket before its workflow, see `opened_ticket_input`)."""
+    attributes = [
+        CUSTOMER_ID.value_set(s.customer_number),
+        TICKET_PRIORITY.value_set(s.priority.value),
+        TICKET_STATUS.value_set(s.status.value),
+        TICKET_NUMBER.value_set(s.number or ""),
+        PROCESS.value_set(TICKET_PROCESS),
+    ]
+    sla_state = sla.plan.state if sla is not None and sla.plan is not None else None
+    if sla_state is not None and sla_state != SlaState.NONE:
+        attributes.append(SLA_STATE.value_set(sla_state.value))
+    summary = f"{s.number} {s.priority.value} {s.status.value} [{s.customer_number}] {s.title}"
+    if sla_state is not None:
+        summary += f" (SLA {sla_state.value})"
+    return attributes, summary
+
+
+def opened_ticket_input(ticket: NewTicket, opened: TicketOpened) -> TicketWorkflowInput:
+    """The input of a ticket workflow whose ticket a starter has opened already (`activities.tickets.open_ticket`):
+    the run begins where a continued run would, with the row and the SLA clock in place."""
+    at = opened.record.created_at
+    opened_fields = {"number": opened.record.number, "created_at": at, "updated_at": at}
+    state = new_ticket_state(ticket).model_copy(update=opened_fields)
+    return TicketWorkflowInput(ticket=ticket, state=state, sla=opened.sla)
+
+
+def new_ticket_state(t: NewTicket) -> TicketState:
+    """What the workflow knows of a ticket before it is opened."""
+    return TicketState(
+        ticket_id=t.ticket_id,
+        tenant_id=t.tenant_id,
+        customer_number=t.customer_number,
+        title=t.title,
+        priority=t.priority,
+        queue=t.queue,
+        reopen_days=t.reopen_days,
+    )

@@ -1,0 +1,65 @@
+"""Who is who in Temporal: task queues, workflow ids and search attributes of every process.
+
+Pure and shared: workflows address each other with these ids, and the client code in `hub/temporal/` starts,
+signals and finds workflows with them. An id is the process's idempotency key, so it is built in one place.
+"""
+
+import re
+from datetime import datetime
+from uuid import UUID
+
+from temporalio.common import SearchAttributeKey
+
+from domain.soc.alerts import Source
+
+# One task queue per process family, so a billing run never delays an SLA escalation.
+TICKETS_TASK_QUEUE = "tickets"
+SOC_TASK_QUEUE = "soc"
+BILLING_TASK_QUEUE = "billing"
+REPORTS_TASK_QUEUE = "reports"
+
+# What engineers filter on in the Temporal UI / `temporal workflow list --query`.
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+TICKET_PRIORITY = SearchAttributeKey.for_keyword("TicketPriority")
+TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
+TICKET_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
+SLA_STATE = SearchAttributeKey.for_keyword("SlaState")
+PROCESS = SearchAttributeKey.for_keyword("Process")
+
+SEARCH_ATTRIBUTES = (CUSTOMER_ID, TICKET_PRIORITY, TICKET_STATUS, TICKET_NUMBER, SLA_STATE, PROCESS)
+
+# Values of the `Process` search attribute.
+TICKET_PROCESS = "ticket"
+SOC_INCIDENT_PROCESS = "soc"
+SOC_POLL_PROCESS = "soc-poll"
+SLA_REPIN_PROCESS = "sla-repin"
+
+INCIDENT_PREFIX = "incident-"
+
+
+def ticket_workflow_id(ticket_id: UUID | str) -> str:
+    return f"ticket-{ticket_id}"
+
+
+def incident_workflow_id(key: str) -> str:
+    """`incident-<correlation key>`; accepts the key or the workflow id itself (what the webhook answers)."""
+    return key if key.startswith(INCIDENT_PREFIX) else f"{INCIDENT_PREFIX}{key}"
+
+
+def incident_key(key_or_workflow_id: str) -> str:
+    """The incident's correlation key from either spelling (`K10001-…` or `incident-K10001-…`)."""
+    return key_or_workflow_id.removeprefix(INCIDENT_PREFIX)
+
+
+def poll_workflow_id(source: str, tenant: str) -> str:
+    """`soc-poll-<source>-<tenant>`; `tenant` is the customer number (or, lacking one, the integration id). The
+    schedule has this id too; the server appends each tick's time to its runs' ids."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", tenant).strip("-")
+    if not slug:
+        raise ValueError(f"tenant {tenant!r} gives an empty workflow id part")
+    return f"soc-poll-{Source(source).value}-{slug}"
+
+
+def repin_batch_workflow_id(tenant_id: UUID | None, requested_at: datetime) -> str:
+    scope = str(tenant_id) if tenant_id else "all"
+    return f"sla-repin-{scope}-{requested_at.strftime('%Y%m%dT%H%M%S')}"

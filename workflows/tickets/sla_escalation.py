@@ -1,0 +1,213 @@
+"""The SLA half of the ticket workflow: feeding the clock, firing escalation levels, notifying, re-pinning.
+
+A mixin of `TicketWorkflow` (same run, same state): the clock's context (targets, calendar, escalation policy) is
+pinned when the ticket opens; every change feeds it events through a local activity, so due instants are recorded
+in history, not recomputed on replay; a durable timer in the ticket's main loop wakes it when a level is due.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.contracts.tickets import (
+        NotifyRequest,
+        RecordSla,
+        RepinRequest,
+        RepinResult,
+        RepinSlaRequest,
+        SlaActivity,
+        TicketState,
+        TicketWorkflowInput,
+    )
+    from domain.escalation import NOTIFYING_ACTIONS, RaisePriority, Reassign, raised
+    from domain.sla import (
+        AdvanceRequest,
+        AdvanceResult,
+        ScheduledAction,
+        SlaCarry,
+        SlaEvent,
+        SlaEventKind,
+        SlaPlan,
+        due_actions,
+    )
+    from domain.tickets import EventKind, TicketStatus, Visibility
+    from workflows.policies import LOCAL_DB_TIMEOUT
+
+# A failing mail server or webhook is retried with backoff for about a day; it never blocks the clock.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    maximum_attempts=60,
+    non_retryable_error_types=["NoRecipients", "TicketNotFound"],
+)
+TICKET_DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["TicketNotFound"],
+)
+
+
+class SlaEscalation:
+    """Needs from the workflow: `_state`, `_sla`, `_input`, `_lock`, `_notifications`, `_wake` and the ticket
+    changes `_apply`, `_set_priority`, `_publish`, `_wait_created`, `_check_open`."""
+
+    _state: TicketState
+    _sla: SlaCarry | None
+    _input: TicketWorkflowInput
+    _lock: asyncio.Lock
+    _notifications: list[asyncio.Task]
+    _wake: bool
+
+    @workflow.query
+    def sla(self) -> SlaCarry | None:
+        return self._sla
+
+    @workflow.update
+    async def repin_sla(self, req: RepinSlaRequest) -> RepinResult:
+        """Move the running SLA onto the calendar, definition and policy version in force now (explicit and
+        recorded; without it a ticket keeps the context it started with)."""
+        await self._wait_created()
+        async with self._lock:
+            return await self._repin(req, self._running_sla())
+
+    @repin_sla.validator
+    def _validate_repin(self, req: RepinSlaRequest) -> None:
+        self._running_sla()
+
+    @workflow.signal
+    async def repin_sla_requested(self, req: RepinSlaRequest) -> None:
+        """The same, sent by a re-pin batch (workflows cannot send updates); a closed ticket or one without an
+        SLA has nothing to re-pin."""
+        await self._wait_created()
+        async with self._lock:
+            if self._state.status != TicketStatus.CLOSED and self._sla is not None:
+                await self._repin(req, self._sla)
+
+    def _running_sla(self) -> SlaCarry:
+        self._check_open()
+        if self._sla is None:
+            raise ApplicationError("the ticket has no SLA clock", type="NoSla", non_retryable=True)
+        return self._sla
+
+    async def _repin(self, req: RepinSlaRequest, carry: SlaCarry) -> RepinResult:
+        s = self._state
+        result: RepinResult = await workflow.execute_local_activity(
+            SlaActivity.REPIN,
+            RepinRequest(
+                event_id=workflow.uuid4(),
+                ticket_id=s.ticket_id,
+                tenant_id=s.tenant_id,
+                customer_number=s.customer_number,
+                category=self._input.ticket.category,
+                carry=carry,
+                actor_user_id=req.actor.user_id,
+                at=workflow.now(),
+            ),
+            result_type=RepinResult,
+            start_to_close_timeout=LOCAL_DB_TIMEOUT,
+            retry_policy=TICKET_DB_RETRY,
+        )
+        if result.changed:
+            self._sla = result.carry
+            self._publish()
+            self._wake = True  # the timer follows the new plan
+        return result
+
+    async def _sla_events(self, events: list[SlaEvent]) -> None:
+        """Feed the clock, record the result, and re-arm the timer."""
+        if self._sla is None:
+            return
+        result: AdvanceResult = await workflow.execute_local_activity(
+            SlaActivity.ADVANCE,
+            AdvanceRequest(context=self._sla.context, clocks=self._sla.clocks, events=events, now=workflow.now()),
+            result_type=AdvanceResult,
+            start_to_close_timeout=LOCAL_DB_TIMEOUT,
+        )
+        self._sla.clocks, self._sla.plan = result.clocks, result.plan
+        record = RecordSla(
+            ticket_id=self._state.ticket_id,
+            tenant_id=self._state.tenant_id,
+            clocks=result.clocks,
+            plan=result.plan,
+            at=workflow.now(),
+        )
+        await workflow.execute_local_activity(
+            SlaActivity.RECORD, record, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=TICKET_DB_RETRY
+        )
+        self._publish()
+        self._wake = True
+
+    async def _fire_due_escalations(self, sla: SlaCarry) -> None:
+        """Act on the current plan (every change re-plans): notifications first, then the bookkeeping."""
+        plan = sla.plan
+        due = due_actions(plan, workflow.now()) if plan is not None else []
+        if plan is None or not due:
+            await self._sla_events([])  # woken for a state change (warning, breach): record it
+            return
+        # Marked before running: each level's action fires exactly once, whatever happens next.
+        sla.clocks.fired.extend(a.key for a in due)
+        for item in due:
+            if isinstance(item.action, NOTIFYING_ACTIONS):
+                self._notifications.append(
+                    asyncio.create_task(self._notify(item, plan, sla.context.calendar.time_zone))
+                )
+        for item in due:
+            await self._apply(
+                EventKind.ESCALATED,
+                None,
+                Visibility.INTERNAL,
+                body=f"Eskalationsstufe '{item.level}' ({item.target.value}): {item.action.type}",
+                data={"level": item.level, "target": item.target.value, "action": item.action.type, "key": item.key},
+            )
+            if isinstance(item.action, Reassign) and item.action.queue != self._state.queue:
+                await self._apply(
+                    EventKind.QUEUE_CHANGED,
+                    None,
+                    Visibility.INTERNAL,
+                    queue=item.action.queue,
+                    data={"from": self._state.queue, "to": item.action.queue, "level": item.level},
+                )
+                await self._sla_events(
+                    [SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=item.action.queue)]
+                )
+            elif isinstance(item.action, RaisePriority):
+                await self._set_priority(
+                    raised(self._state.priority, item.action.to), None, f"Eskalation '{item.level}'"
+                )
+        await self._sla_events([])
+
+    async def _notify(self, item: ScheduledAction, plan: SlaPlan, time_zone: str) -> None:
+        """Sent with the plan as it was when the level fired."""
+        clock = next((c for c in plan.clocks if c.kind == item.target), None)
+        s = self._state
+        request = NotifyRequest(
+            key=f"{s.ticket_id}:{item.key}",
+            ticket_id=s.ticket_id,
+            tenant_id=s.tenant_id,
+            ticket_number=s.number or "",
+            title=s.title,
+            priority=s.priority,
+            status=s.status,
+            customer_number=s.customer_number,
+            level=item.level,
+            target=item.target,
+            sla_state=clock.state if clock else plan.state.value,
+            due_at=clock.due_at if clock else None,
+            time_zone=time_zone,
+            action=item.action,
+        )
+        try:
+            await workflow.execute_activity(
+                SlaActivity.NOTIFY, request, start_to_close_timeout=timedelta(seconds=60), retry_policy=NOTIFY_RETRY
+            )
+        except ActivityError as err:
+            workflow.logger.warning(
+                "escalation notification failed for good", extra={"key": request.key, "error": str(err.cause)}
+            )
+        finally:
+            self._wake = True
