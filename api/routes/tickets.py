@@ -14,6 +14,8 @@ from temporalio.service import RPCError
 
 from api.deps import (
     CurrentUser,
+    MspAdmin,
+    MspStaffOrCustomerIt,
     NowDep,
     Principal,
     SessionDep,
@@ -63,8 +65,6 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER)
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
-Agent = Annotated[Principal, Depends(require_roles(*TICKET_AGENT_ROLES))]
-MspAdmin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
 TimeReader = Annotated[Principal, Depends(require_roles(*TICKET_AGENT_ROLES, Role.FINANCE))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 
@@ -365,7 +365,9 @@ async def comment(ticket_id: UUID, body: CommentBody, principal: Writer, session
 
 
 @router.put("/{ticket_id}/assignee", response_model=TicketPublic, summary="Assign or unassign")
-async def assign(ticket_id: UUID, body: AssignBody, principal: Agent, session: SessionDep, temporal: TemporalDep):
+async def assign(
+    ticket_id: UUID, body: AssignBody, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
+):
     ticket = _load(session, ticket_id, principal)
     if body.assignee_user_id is not None:
         _check_tenant_user(session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True)
@@ -375,7 +377,7 @@ async def assign(ticket_id: UUID, body: AssignBody, principal: Agent, session: S
 
 @router.put("/{ticket_id}/priority", response_model=TicketPublic, summary="Change the priority")
 async def change_priority(
-    ticket_id: UUID, body: PriorityBody, principal: Agent, session: SessionDep, temporal: TemporalDep
+    ticket_id: UUID, body: PriorityBody, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
 ):
     ticket = _load(session, ticket_id, principal)
     req = PriorityRequest(actor=_actor(principal), priority=body.priority, reason=body.reason)
@@ -384,7 +386,7 @@ async def change_priority(
 
 @router.post("/{ticket_id}/time-entries", response_model=TicketPublic, status_code=201, summary="Log time")
 async def log_time(
-    ticket_id: UUID, body: TimeEntryCreate, principal: Agent, session: SessionDep, temporal: TemporalDep
+    ticket_id: UUID, body: TimeEntryCreate, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
 ):
     ticket = _load(session, ticket_id, principal)
     user_id = body.user_id or principal.user_id
