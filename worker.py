@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -112,8 +113,17 @@ def build_workers(
     ]
 
 
+def metrics_runtime(address: str) -> Runtime | None:
+    """An SDK runtime that serves the worker's Temporal metrics (task latencies, slots, polls) in Prometheus format
+    at http://<address>/metrics; None (the default runtime, no endpoint) when the address is empty."""
+    if not address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    runtime = metrics_runtime(settings.worker_metrics_address)
+    client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     engine = make_engine(settings.effective_database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -124,7 +134,12 @@ async def run_worker(settings: Settings) -> None:
             workers = build_workers(client, engine, executor, settings)
             for w in workers:
                 await stack.enter_async_context(w)
-            log.info("worker started", task_queues=[w.task_queue for w in workers], temporal=settings.temporal_address)
+            log.info(
+                "worker started",
+                task_queues=[w.task_queue for w in workers],
+                temporal=settings.temporal_address,
+                metrics=settings.worker_metrics_address or None,
+            )
             await stop.wait()
             log.info("worker stopping")
     engine.dispose()

@@ -5,13 +5,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import problems
-from api.middleware import BodyLimit, RequestLog
-from api.routes import assets, contacts, health, sla, soc, tenants, tickets
+from api.deps import reject_unknown_query
+from api.middleware import BodyLimit, RequestLog, RequireCredentials
+from api.routes import assets, contacts, health, metrics, sla, soc, tenants, tickets
 from api.routes.soc.inbox import InboxDispatcher, InboxSettings
 from hub.config import Settings, get_settings
 from hub.db import GroupCommit, make_engine
@@ -64,6 +65,7 @@ def create_app(
         version="0.1.0",
         description="Tickets with SLA, SOC triage, billing, true-up and QBRs for managed service providers (DACH).",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -74,15 +76,20 @@ def create_app(
     app.state.soc_inbox = InboxDispatcher(
         lambda: app.state.engine,
         lambda: app.state.temporal,
-        InboxSettings(concurrency=settings.soc_inbox_concurrency),
+        InboxSettings.of(settings),
     )
     problems.install(app)
 
-    # The last added runs first: every request, also one refused for its size, gets an id and a log line.
-    app.add_middleware(BodyLimit)
+    # The last added runs first: every request, also one refused for its size, gets an id and a log line; one
+    # without a key is refused before its body is read. The webhooks are signed, not keyed, and apply the body
+    # limit themselves (logging each refusal).
+    webhooks = ("/api/v1/webhooks/",)
+    app.add_middleware(BodyLimit, exempt_prefixes=webhooks)
+    app.add_middleware(RequireCredentials, exempt_prefixes=webhooks)
     app.add_middleware(RequestLog)
 
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for module in (tenants, contacts, assets, tickets, sla, soc):
         app.include_router(module.router, prefix="/api/v1")
     return app

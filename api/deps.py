@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from api.problems import Problem, not_found
+from api.problems import MISSING_API_KEY, Problem, not_found
 from domain.roles import MSP_ROLES, Role
 from hub.config import Settings
 from hub.security import hash_api_key
@@ -80,7 +80,7 @@ def get_principal(
 ) -> Principal:
     key = api_key or (bearer.credentials if bearer else None)
     if not key:
-        raise Problem(401, "missing API key: send it in the X-API-Key header", headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(401, MISSING_API_KEY, headers={"WWW-Authenticate": "Bearer"})
     if len(key) > 200:
         raise Problem(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
     row = session.exec(
@@ -139,3 +139,32 @@ def resolve_tenant_id(principal: Principal, requested: UUID | None) -> UUID:
     if requested is not None and requested != principal.tenant_id:
         raise not_found("tenant", requested)
     return principal.tenant_id
+
+
+def _query_names(route: Any) -> frozenset[str]:
+    names = getattr(route, "_psa_query_names", None)
+    if names is None:
+        found: set[str] = set()
+        pending = [route.dependant]
+        while pending:  # the route's own parameters and those of its dependencies (e.g. limit/offset)
+            dependant = pending.pop()
+            found.update(p.alias for p in dependant.query_params)
+            pending.extend(dependant.dependencies)
+        names = route._psa_query_names = frozenset(found)  # computed once per route
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A query parameter the route does not know is an error, not silently ignored (a mistyped filter would
+    otherwise return everything). Applied to every route of the app."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route))
+    if unknown:
+        known = ", ".join(sorted(_query_names(route))) or "none"
+        raise Problem(
+            422,
+            f"unknown query parameter(s): {', '.join(unknown)}; this route takes: {known}",
+            errors=[{"field": name, "message": "unknown query parameter"} for name in unknown],
+        )

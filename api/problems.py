@@ -14,6 +14,8 @@ from hub.temporal.errors import RETRY_AFTER_SECONDS, WorkflowRejected, WorkflowU
 
 log = get_logger(__name__)
 MEDIA_TYPE = "application/problem+json"
+# The 401 for a request without any key, from the middleware (before the body) and from the principal dependency.
+MISSING_API_KEY = "missing API key: send it in the X-API-Key header"
 
 
 class Problem(Exception):
@@ -81,8 +83,33 @@ def _walk(loc: list[Any], body: Any) -> list[Any]:
     return path
 
 
+def _parse_error(errors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """FastAPI's error for a body the JSON parser refused: type ``json_invalid`` at ``("body", <offset>)``."""
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid" and len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+            return error
+    return None
+
+
+def _invalid_json(error: dict[str, Any], body: Any) -> Problem:
+    """What the parser found wrong and where: line and column in the text it parsed (as json.JSONDecodeError
+    counts them), else the character offset."""
+    what = str((error.get("ctx") or {}).get("error") or "malformed")
+    pos = error["loc"][1]
+    if isinstance(body, str):
+        line, column = body.count("\n", 0, pos) + 1, pos - body.rfind("\n", 0, pos)
+        where = f"line {line}, column {column}"
+    else:
+        where = f"character {pos}"
+    message = f"the body is not valid JSON: {what} at {where}"
+    return Problem(422, message, errors=[{"field": "body", "message": message}])
+
+
 def validation_problem(errors: list[dict[str, Any]], body: Any) -> Problem:
     """A 422 problem whose ``errors`` carry the full location of each pydantic error; ``detail`` names the first."""
+    if (parse_error := _parse_error(errors)) is not None:
+        return _invalid_json(parse_error, body)
     out = []
     for error in errors:
         loc = list(error.get("loc", ()))

@@ -2,7 +2,6 @@
 state/canton, half days and closures, validated and normalised for the API and the SLA engine. The arithmetic over
 a spec is `domain.business_calendar.BusinessCalendar`; conventions are described there."""
 
-
 from __future__ import annotations
 
 import re
@@ -137,6 +136,10 @@ MonthDay = Annotated[str, BeforeValidator(_parse_month_day)]
 # --------------------------------------------------------------------------------------------------------------
 
 
+# Christmas Eve and New Year's Eve close at noon in DACH offices unless a calendar says otherwise.
+DEFAULT_HALF_DAY_RULES = {"12-24": "12:00", "12-31": "12:00"}
+
+
 class CalendarSpec(BaseModel):
     """Declarative description of a business calendar; turn it into arithmetic with ``BusinessCalendar``.
 
@@ -224,7 +227,7 @@ class CalendarSpec(BaseModel):
         *,
         opens: str | time = "08:00",
         closes: str | time = "17:00",
-        half_day_closes: str | time = "12:00",
+        half_day_closes: str | time | None = None,
         closures: list[date] | tuple[date, ...] = (),
     ) -> CalendarSpec:
         """Mon-Fri ``opens``-``closes`` with public holidays of country/subdivision, 24.12. and 31.12. as half
@@ -235,7 +238,7 @@ class CalendarSpec(BaseModel):
             subdivision=subdivision,
             hours={day: [(opens, closes)] for day in range(5)},
             closures=list(closures),
-            half_day_rules={"12-24": half_day_closes, "12-31": half_day_closes},
+            half_day_rules={md: half_day_closes or noon for md, noon in DEFAULT_HALF_DAY_RULES.items()},
         )
 
 
@@ -263,5 +266,3 @@ def holiday_subdivision(country: str, subdivision: str) -> str:
     raise ValueError(
         f"unknown subdivision {subdivision!r} for {country}; known: {', '.join(f'{country}-{s}' for s in supported)}"
     )
-
-

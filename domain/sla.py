@@ -32,6 +32,8 @@ class SlaState(StrEnum):
     WARNING = "warning"
     BREACHED = "breached"
     PAUSED = "paused"
+    MET = "met"  # resolved or closed with every target met
+    MISSED = "missed"  # resolved or closed with a target missed
     NONE = "none"  # no SLA applies
 
 
@@ -313,6 +315,8 @@ def _clock_state(clock: Clock, used: int, warning_percent: int) -> str:
     target = (clock.target_minutes or 0) * 60
     if clock.stopped_at is not None:
         return "met" if used <= target else "missed"
+    if clock.running_since is None and clock.paused_since is None:
+        return "not_started"  # the update clock before the customer's first message: nothing to meet yet
     if used >= target:
         return "breached"
     if clock.paused_since is not None:
@@ -397,7 +401,9 @@ def _level_actions(
 def _overall(states: list[str], cs: ClockSet, ctx: SlaContext) -> SlaState:
     if not states:
         return SlaState.NONE
-    if "breached" in states or ("missed" in states and cs.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)):
+    if cs.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):  # the clocks have stopped: the outcome
+        return SlaState.MISSED if "missed" in states or "breached" in states else SlaState.MET
+    if "breached" in states:
         return SlaState.BREACHED
     if cs.status in ctx.definition.pause_statuses:
         return SlaState.PAUSED

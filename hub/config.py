@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # time out are run again (work done twice under load). Extra tasks wait in the server's queue instead.
     worker_workflow_tasks: int = Field(default=16, ge=1, le=1000)
     worker_local_activities: int = Field(default=16, ge=1, le=1000)
+    # The worker's Temporal SDK metrics in Prometheus format at http://<address>/metrics, e.g. 127.0.0.1:9464;
+    # empty: off.
+    worker_metrics_address: str = Field(default="", pattern=r"^(\S+:\d{1,5})?$")
     # Days after resolution in which the customer may reopen; afterwards the ticket closes.
     ticket_reopen_days: int = Field(default=7, ge=0, le=365)
 
@@ -57,6 +60,15 @@ class Settings(BaseSettings):
     soc_priority_matrix: PriorityMatrix | None = None
     # Webhook alerts handed to their incident workflows at once by the API's inbox dispatcher (signal-with-starts).
     soc_inbox_concurrency: int = Field(default=16, ge=1, le=256)
+    # A hand-over that keeps failing goes to the quarantine (GET /api/v1/soc/quarantine) after this many attempts
+    # (back-off from 2 s, doubling: the 8th at least 4 minutes after the first), or once its alert has waited
+    # this long. When Temporal did not answer, only while other hand-overs get through: an outage sets nothing aside.
+    soc_inbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    soc_inbox_max_age_minutes: int = Field(default=60, ge=1, le=10_080)
+    # /healthz answers 503 "degraded" when the oldest alert in the inbox has waited longer than this, or an alert
+    # whose hand-over failed has waited longer than that.
+    soc_inbox_health_oldest_minutes: float = Field(default=5, gt=0, le=1440)
+    soc_inbox_health_failing_minutes: float = Field(default=5, gt=0, le=1440)
 
     # Optional LLM summary of SOC incidents (German, for the ticket) from an OpenAI-compatible endpoint, e.g.
     # https://api.openai.com/v1 or a self-hosted vLLM/Ollama http://llm:11434/v1. Empty base URL or model: off,
@@ -92,4 +104,3 @@ def hub_defaults(settings: Settings) -> TriagePolicy:
         oncall_chain=[str(url) for url in settings.soc_oncall_chain],
         priority_matrix=settings.soc_priority_matrix or DEFAULT_MATRIX,
     )
-

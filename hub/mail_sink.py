@@ -1,5 +1,6 @@
 """A local SMTP sink for `psa dev`: escalation mails land as .eml files in data/mail instead of nowhere."""
 
+import logging
 import time
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -24,6 +25,8 @@ class _Handler:
 
 
 def start_mail_sink(folder: Path, port: int) -> Controller:
+    # aiosmtpd logs every client's ordinary hang-up ("Connection lost") at INFO, which reads like an error.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     folder.mkdir(parents=True, exist_ok=True)
     controller = Controller(_Handler(folder), hostname="127.0.0.1", port=port)
     controller.start()

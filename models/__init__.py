@@ -11,7 +11,15 @@ from models.sla import (
     SlaDefinitionRow,
     TicketSla,
 )
-from models.soc import SocAlert, SocInboxItem, SocIncident, SocIntegration, WebhookDelivery
+from models.soc import (
+    SocAlert,
+    SocInboxItem,
+    SocIncident,
+    SocIntegration,
+    SocQuarantineItem,
+    SocQuarantineKind,
+    WebhookDelivery,
+)
 from models.tenant import Contact, Site, Tenant
 from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
@@ -27,6 +35,8 @@ __all__ = [
     "SocInboxItem",
     "SocIncident",
     "SocIntegration",
+    "SocQuarantineItem",
+    "SocQuarantineKind",
     "WebhookDelivery",
     "TicketSla",
     "Asset",

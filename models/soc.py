@@ -1,8 +1,9 @@
-"""SOC intake: integrations (one per customer and source), the webhook inbox, alerts, incidents and the webhook
-delivery log."""
+"""SOC intake: integrations (one per customer and source), the webhook inbox and its quarantine, alerts, incidents
+and the webhook delivery log."""
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer
@@ -126,3 +127,32 @@ class SocInboxItem(SQLModel, table=True):
     # Claimed by a dispatcher until then (a lease), or held back until then after a failed hand-over.
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class SocQuarantineKind(StrEnum):
+    """Where a quarantined item comes from. `inbox`: an accepted alert whose hand-over kept failing; `poll` and
+    `webhook` are for items a poll could not read or a webhook refused (the item as received)."""
+
+    INBOX = "inbox"
+    POLL = "poll"
+    WEBHOOK = "webhook"
+
+
+class SocQuarantineItem(SQLModel, table=True):
+    """An item set aside so that it blocks nobody else: listed through the API, and re-played after a fix (released
+    back into the inbox as a new row; this row keeps when). Never deleted by the hub: nothing accepted is lost."""
+
+    __tablename__ = "soc_quarantine"
+
+    id: uuid.UUID = id_field()
+    created_at: datetime = created_at_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    integration_id: uuid.UUID = Field(foreign_key="soc_integrations.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)  # SocQuarantineKind
+    # inbox: domain.contracts.soc.IncidentAlert as JSON (what the inbox row held); poll/webhook: the item as received.
+    item: dict[str, Any] = Field(sa_type=JSON)
+    reason: str = Field(max_length=2000)
+    attempts: int = 0  # hand-overs tried before it was set aside
+    received_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # when the hub first had the item
+    workflow_id: str | None = Field(default=None, max_length=220)  # the incident it was meant for, when known
+    released_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

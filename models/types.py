@@ -19,7 +19,10 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; the hub stores timezone-aware times only")
-        value = value.astimezone(UTC)
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+14:00: its UTC time lies before the year 1
+            raise ValueError(f"{value.isoformat()} has no UTC time within the years 1 to 9999") from None
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect):  # noqa: ANN001

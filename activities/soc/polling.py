@@ -55,7 +55,7 @@ from connectors.rocketcyber import RocketCyberClient
 from connectors.sentinelone import SentinelOneClient
 from domain.contracts.soc import IncidentAlert, PollPageRequest, PollPageResult, SocActivity
 from domain.processes import incident_workflow_id
-from domain.soc.alerts import NormalizedAlert, Source, correlation_key, deduplicate
+from domain.soc.alerts import NormalizedAlert, Source, check_alert_times, correlation_key, deduplicate, in_alert_window
 from domain.soc.normalize import get_path, timestamp
 from domain.soc.polling import POLLABLE_SOURCES, PollCursor
 from domain.soc.rocketcyber import normalize_rocketcyber
@@ -143,16 +143,19 @@ class _Page:
 
 
 def _newest(items: list[dict[str, Any]], *paths: str) -> datetime | None:
-    """The newest readable vendor time among `items` (unreadable ones are ignored, as are their items later)."""
-    found = []
+    """The newest readable vendor time among `items` (unreadable ones are ignored, as are their items later; so are
+    times outside the hub's window: one far ahead would move the cursor past every alert to come)."""
+    found, now = [], datetime.now(UTC)
     for item in items:
         for path in paths:
             value = get_path(item, path)
             if value not in (None, ""):
                 try:
-                    found.append(timestamp(value, path))
+                    when = timestamp(value, path)
                 except ValueError:
-                    pass
+                    break
+                if in_alert_window(when, now):
+                    found.append(when)
                 break
     return max(found) if found else None
 
@@ -285,8 +288,9 @@ class SocPollActivities:
     def _normalize(
         self, integration: _Integration, creds: VendorCredentials, items: list[dict[str, Any]]
     ) -> tuple[list[NormalizedAlert], int]:
-        """The page's alerts that belong to this integration's customer; a bad item is logged and skipped."""
-        alerts, skipped, iid = [], 0, str(integration.id)
+        """The page's alerts that belong to this integration's customer; a bad item is logged and skipped, as is one
+        with a time outside the hub's window (the webhook refuses those: the hub cannot store them)."""
+        alerts, skipped, iid, now = [], 0, str(integration.id), datetime.now(UTC)
         for index, item in enumerate(items):
             try:
                 if integration.source == Source.SENTINELONE:
@@ -295,7 +299,8 @@ class SocPollActivities:
                 else:
                     alert = normalize_rocketcyber(item, iid)
                     expected = creds.account_id
-            except ValueError as exc:  # AlertFormatError and pydantic's ValidationError
+                check_alert_times(alert, now)
+            except ValueError as exc:  # AlertFormatError (also AlertOutOfWindow) and pydantic's ValidationError
                 skipped += 1
                 log.warning("soc poll: unreadable item skipped", integration_id=iid, index=index, error=str(exc)[:300])
                 continue

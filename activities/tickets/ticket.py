@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -129,6 +129,17 @@ def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
     return TicketOpened(record=record, sla=SlaCarry(context=context, clocks=result.clocks, plan=result.plan))
 
 
+def _refused(err: BaseException) -> str | None:
+    """The reason when `err` is the data's fault (a value out of range, invalid text); None for errors that heal."""
+    if isinstance(err, DataError):
+        return (str(err.orig).strip().splitlines() or ["a value is out of range or invalid"])[0]
+    if isinstance(err, StatementError) and not isinstance(err, DBAPIError):
+        err = err.orig  # a value SQLAlchemy could not bind, e.g. a time with no UTC equivalent
+    if isinstance(err, (OverflowError, ValueError)):
+        return str(err)
+    return None
+
+
 class TicketActivities:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -147,6 +158,16 @@ class TicketActivities:
             with Session(self.engine) as session:
                 if session.get(TicketEvent, change.event_id) is None:
                     raise
+        except (StatementError, OverflowError, ValueError) as err:
+            reason = _refused(err)
+            if reason is None:
+                raise  # the database is away or busy: a retry heals that
+            # Retrying the same data fails the same way, and would hold every later change of the ticket.
+            raise ApplicationError(
+                f"the database refused the {change.kind.value} change of ticket {change.ticket_id}: {reason}",
+                type="TicketDataRefused",
+                non_retryable=True,
+            ) from err
 
     def _apply(self, change: TicketChange) -> None:
         with session_scope(self.engine) as session:

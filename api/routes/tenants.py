@@ -4,6 +4,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, or_, select
 
 from api.crud import apply_patch, ensure_unique, get_or_422, patch_changes
@@ -19,8 +20,10 @@ from api.schemas.tenants import (
     TenantPublic,
     TenantUpdate,
 )
+from domain.calendar_spec import CalendarSpec
 from domain.regions import RegionError, default_time_zone, normalise_postal_code, validate_region
 from models import BusinessCalendarRow, Site, Tenant
+from models.sla_context import tenant_calendar
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
@@ -70,8 +73,11 @@ def list_tenants(
     page: PageDep,
     q: Annotated[SearchText | None, Query(description="Part of name or customer number")] = None,
     country: CountryCode | None = None,
+    customer_number: Annotated[str | None, Query(max_length=32, description="Exact customer number")] = None,
 ):
     query = select(Tenant).order_by(Tenant.name, Tenant.id)
+    if customer_number:
+        query = query.where(Tenant.customer_number == customer_number)
     if not principal.is_msp:
         query = query.where(Tenant.id == principal.tenant_id)
     if q:
@@ -132,6 +138,30 @@ def update_tenant(tenant_id: UUID, body: TenantUpdate, principal: MspAdmin, sess
         _check_calendar(session, changes["calendar_id"])
     apply_patch(session, principal, tenant.id, "tenant", tenant, changes)
     return _public(tenant)
+
+
+class EffectiveCalendar(BaseModel):
+    tenant_id: UUID
+    calendar_id: UUID | None = Field(description="The tenant's calendar; null: derived from its country and region")
+    name: str
+    spec: CalendarSpec
+
+
+@router.get(
+    "/{tenant_id}/calendar",
+    response_model=EffectiveCalendar,
+    summary="The business calendar the tenant's SLA clocks use",
+    description="The tenant's own calendar if one is set, else Mon-Fri 08:00-17:00 with the public holidays of its "
+    "country and state/canton and 24.12./31.12. as half days. A contract may name a calendar of its own.",
+)
+def get_tenant_calendar(tenant_id: UUID, principal: CurrentUser, session: SessionDep):
+    tenant = load_tenant(session, tenant_id, principal)
+    row = session.get(BusinessCalendarRow, tenant.calendar_id) if tenant.calendar_id else None
+    region = tenant.subdivision or tenant.country
+    name = row.name if row is not None else f"Standard {region} Mo-Fr 08:00-17:00"
+    return EffectiveCalendar(
+        tenant_id=tenant.id, calendar_id=row.id if row else None, name=name, spec=tenant_calendar(session, tenant)
+    )
 
 
 @router.get("/{tenant_id}/sites", response_model=Page[SitePublic], summary="Sites of a tenant")

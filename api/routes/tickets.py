@@ -3,7 +3,7 @@
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -26,7 +26,7 @@ from api.deps import (
 )
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
-from api.schemas.common import SearchText, contains
+from api.schemas.common import SearchText, contains, field_error, filter_time
 from api.schemas.tickets import (
     AssignBody,
     CommentBody,
@@ -56,8 +56,8 @@ from domain.roles import TICKET_AGENT_ROLES, Role
 from domain.sla import SlaCarry, SlaState
 from domain.sla import plan as sla_plan
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
-from hub.temporal.errors import WorkflowUnavailable
-from hub.temporal.tickets import open_ticket, query_sla, update_ticket
+from hub.temporal.errors import WorkflowRejected, WorkflowUnavailable
+from hub.temporal.tickets import TicketPending, open_ticket, query_sla, update_ticket
 from models import Tenant, Ticket, TicketEvent, TicketSla, TimeEntry, User
 from workflows.tickets.ticket import TicketWorkflow
 
@@ -96,10 +96,6 @@ def _actor(principal: Principal) -> Actor:
     return Actor(user_id=principal.user_id, role=principal.role)
 
 
-def _field_error(field: str, message: str) -> Problem:
-    return Problem(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
-
-
 def _check_tenant_user(session: Session, user_id: UUID, tenant_id: UUID, field: str, *, agents_only: bool) -> None:
     user = session.get(User, user_id)
     ok = (
@@ -111,7 +107,7 @@ def _check_tenant_user(session: Session, user_id: UUID, tenant_id: UUID, field: 
         ok = user.role in TICKET_AGENT_ROLES
     if not ok:
         kind = "technician or customer IT user" if agents_only else "user"
-        raise _field_error(field, f"{user_id} is not an active {kind} of this ticket's customer")
+        raise field_error(field, f"{user_id} is not an active {kind} of this ticket's customer")
 
 
 def _fingerprint(tenant_id: UUID, body: TicketCreate) -> str:
@@ -138,7 +134,7 @@ async def create_ticket(
     tenant_id = resolve_tenant_id(principal, body.tenant_id)
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        raise _field_error("tenant_id", f"no tenant {tenant_id}")
+        raise field_error("tenant_id", f"no tenant {tenant_id}")
     requester = body.requester_user_id or (principal.user_id if not principal.is_msp else None)
     if requester is not None:
         _check_tenant_user(session, requester, tenant_id, "requester_user_id", agents_only=False)
@@ -168,19 +164,22 @@ async def create_ticket(
         reopen_days=settings.ticket_reopen_days,
     )
     session.commit()  # end the read transaction; the workflow's activity writes the row
+    location = f"/api/v1/tickets/{ticket_id}"
     try:
+        # Temporal unreachable, or the start not confirmed: WorkflowUnavailable, a 503; nothing is acknowledged.
         await open_ticket(temporal, new)
-    except WorkflowUnavailable:
-        return JSONResponse(
-            TicketAccepted(id=ticket_id).model_dump(mode="json"),
-            status_code=202,
-            headers={"Location": f"/api/v1/tickets/{ticket_id}"},
-        )
+    except TicketPending:
+        pending = True  # Temporal holds the workflow; only the worker is late
+    else:
+        pending = False
     session.expire_all()
     created = session.get(Ticket, ticket_id)
-    if created is None:  # cannot happen: the update returns only after the row committed
-        raise Problem(503, "ticket accepted but not yet readable; fetch it shortly")
-    response.headers["Location"] = f"/api/v1/tickets/{ticket_id}"
+    if created is None:
+        if not pending:  # cannot happen: the update returns only after the row committed
+            raise Problem(503, "ticket accepted but not yet readable; fetch it shortly")
+        accepted = TicketAccepted(id=ticket_id).model_dump(mode="json")
+        return JSONResponse(accepted, status_code=202, headers={"Location": location})
+    response.headers["Location"] = location
     return _public(created)
 
 
@@ -217,11 +216,9 @@ def list_tickets(
         query = query.where(
             or_(col(Ticket.title).ilike(pattern, escape="\\"), col(Ticket.number).ilike(pattern, escape="\\"))
         )
-    for bound, op in ((created_from, "ge"), (created_to, "lt")):
+    for name, bound, op in (("created_from", created_from, "ge"), ("created_to", created_to, "lt")):
         if bound is not None:
-            if bound.tzinfo is None:
-                raise _field_error("created_from" if op == "ge" else "created_to", "must include a time zone")
-            query = query.where(getattr(col(Ticket.created_at), f"__{op}__")(bound))
+            query = query.where(getattr(col(Ticket.created_at), f"__{op}__")(filter_time(name, bound)))
     query = query.order_by(col(Ticket.created_at).desc(), col(Ticket.number).desc())
     return paginate(session, query, page, _public)
 
@@ -237,8 +234,8 @@ async def get_sla(ticket_id: UUID, principal: CurrentUser, session: SessionDep, 
     session.commit()
     try:
         carry = await query_sla(temporal, ticket_id)
-    except RPCError:
-        carry = None  # the workflow has completed: report what was recorded
+    except (WorkflowRejected, WorkflowUnavailable, RPCError):
+        carry = None  # the workflow has completed, or Temporal cannot be asked now: report what was recorded
     else:
         if carry is None:
             return TicketSlaPublic(
@@ -394,8 +391,6 @@ async def log_time(
         if principal.role != Role.MSP_ADMIN:
             raise Problem(403, "only msp_admin may log time for another user")
         _check_tenant_user(session, user_id, ticket.tenant_id, "user_id", agents_only=True)
-    if body.started_at > datetime.now(UTC) + timedelta(minutes=5):
-        raise _field_error("started_at", "time entries cannot start in the future")
     req = TimeEntryRequest(
         actor=_actor(principal),
         user_id=user_id,

@@ -1,6 +1,7 @@
 """Building blocks shared by the master-data schemas and routes: bounded strings, PATCH helpers, audit rows."""
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -68,6 +69,20 @@ def not_null(value: Any) -> Any:
 
 def field_error(field: str, message: str, status: int = 422) -> Problem:
     return Problem(status, f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+# Time filters are compared in UTC: a day inside Python's year 1 to 9999 keeps every offset convertible.
+FILTER_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC))
+
+
+def filter_time(name: str, value: datetime) -> datetime:
+    """A datetime query filter: with a time zone, within FILTER_RANGE; else a 422 naming the parameter."""
+    if value.tzinfo is None:
+        raise field_error(name, "must include a time zone")
+    low, high = FILTER_RANGE
+    if not low <= value <= high:
+        raise field_error(name, f"must lie between {low.isoformat()} and {high.isoformat()}")
+    return value
 
 
 def region_problem(err: RegionError) -> Problem:

@@ -6,13 +6,13 @@ pydantic models, so the API validates exactly what the ticket workflow later run
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from api.schemas.common import Body, not_null, text
-from domain.calendar_spec import CalendarSpec
+from domain.calendar_spec import DEFAULT_HALF_DAY_RULES, CalendarSpec
 from domain.escalation import EscalationPolicyDocument, TargetKind
 from domain.sla import PriorityTargets, SlaDefinition
 from domain.tickets import Priority
@@ -23,14 +23,28 @@ MAX_PAUSES = 50
 # --- business calendars ---------------------------------------------------------------------------------------
 
 
+def default_half_days(spec: Any) -> Any:
+    """A calendar sent without `half_day_rules` closes at noon on 24.12. and 31.12. (send `{}` for none)."""
+    if isinstance(spec, dict) and "half_day_rules" not in spec and not spec.get("always_open"):
+        return spec | {"half_day_rules": DEFAULT_HALF_DAY_RULES}
+    return spec
+
+
+SpecWithDefaults = Annotated[
+    CalendarSpec,
+    BeforeValidator(default_half_days),
+    Field(description="Without `half_day_rules`, 24.12. and 31.12. close at 12:00 (`{}`: no half days)"),
+]
+
+
 class CalendarCreate(Body):
     name: DocumentName = Field(description="Unique, e.g. 'Bayern Mo-Fr 8-17'")
-    spec: CalendarSpec
+    spec: SpecWithDefaults
 
 
 class CalendarUpdate(Body):
     name: DocumentName | None = None
-    spec: CalendarSpec | None = Field(default=None, description="Replaces the whole calendar")
+    spec: SpecWithDefaults | None = Field(default=None, description="Replaces the whole calendar")
 
     _required = field_validator("name", "spec")(not_null)
 

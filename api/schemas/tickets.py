@@ -1,10 +1,10 @@
 """Request and response bodies of the ticket routes."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from api.schemas.common import Body as _Body
 from api.schemas.common import multiline, text
@@ -12,6 +12,9 @@ from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 
 Title = text(200)
 Code = text(64)
+# Time is logged for work done: not before the hub's era, not ahead of the clock (a little slack for clock skew).
+TIME_ENTRY_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+TIME_ENTRY_SLACK = timedelta(minutes=5)
 
 
 class TicketCreate(_Body):
@@ -76,6 +79,16 @@ class TimeEntryCreate(_Body):
     activity_type: Code = "support"
     note: multiline(2_000, 1) | None = None
     user_id: UUID | None = Field(default=None, description="Whose time; defaults to the caller")
+
+    @field_validator("started_at")
+    @classmethod
+    def _in_window(cls, value: datetime) -> datetime:
+        window = f"accepted: {TIME_ENTRY_EARLIEST.isoformat()} up to 5 minutes from now"
+        if value < TIME_ENTRY_EARLIEST:
+            raise ValueError(f"time entries cannot start before 2000 ({window})")
+        if value > datetime.now(UTC) + TIME_ENTRY_SLACK:
+            raise ValueError(f"time entries cannot start in the future ({window})")
+        return value
 
 
 class TimeEntryPublic(BaseModel):

@@ -34,12 +34,20 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 OCSF_VERSION = "1.4.0"
 DEFAULT_CORRELATION_WINDOW = timedelta(hours=24)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MITRE_TECHNIQUE = re.compile(r"^T\d{4}(?:\.\d{3})?$")
+# The window of vendor times the hub accepts (see `check_alert_times`).
+EARLIEST_ALERT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+ALERT_CLOCK_LEAD = timedelta(days=1)
+# Control characters (C0, DEL, C1) and lone surrogates: PostgreSQL cannot store NUL, no database driver can
+# encode a lone surrogate, and neither belongs in a title or an id. Free text keeps tab and line breaks.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AlertFormatError(ValueError):
@@ -49,6 +57,10 @@ class AlertFormatError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class AlertOutOfWindow(AlertFormatError):
+    """A vendor time outside the window the hub accepts (`check_alert_times`)."""
 
 
 class Source(StrEnum):
@@ -113,6 +125,36 @@ _PRODUCTS = {
     Source.GENERIC: ("Unknown", "Generic webhook"),
 }
 
+
+def no_control_characters(value: str) -> str:
+    """The value, if it has no control character (see `_CONTROL`); ValueError naming the first otherwise."""
+    if match := _CONTROL.search(value):
+        raise ValueError(f"contains the control character U+{ord(match.group()):04X} at position {match.start()}")
+    return value
+
+
+def strip_control_characters(value: Any) -> Any:
+    """Free text without control characters (tab and line breaks stay); anything but a string as it is."""
+    return _CONTROL_IN_TEXT.sub("", value) if isinstance(value, str) else value
+
+
+def replace_surrogates(value: Any) -> Any:
+    """A JSON value whose strings (keys too) have U+FFFD for each lone surrogate (a JSON escape such as \\ud800 that
+    no UTF-8 encoder takes: the payload could reach neither the database nor Temporal)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {replace_surrogates(k): replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_surrogates(v) for v in value]
+    return value
+
+
+# Ids and the values incidents are keyed by: a control character refuses the alert (dropping it could merge ids).
+Identifier = Annotated[str, AfterValidator(no_control_characters)]
+Hostname = Annotated[str, Field(max_length=253), AfterValidator(no_control_characters)]  # DNS's limit, the column's
+# Free text (titles, descriptions, paths): control characters are dropped.
+FreeText = Annotated[str, BeforeValidator(strip_control_characters)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Sha1 = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
 TechniqueId = Annotated[str, Field(pattern=MITRE_TECHNIQUE.pattern)]
@@ -124,10 +166,10 @@ class NormalizedAlert(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source: Source
-    integration_id: str = Field(min_length=1, max_length=100, pattern=r"^[^:\s]+$")
-    vendor_alert_id: str = Field(min_length=1, max_length=200)
+    integration_id: Identifier = Field(min_length=1, max_length=100, pattern=r"^[^:\s]+$")
+    vendor_alert_id: Identifier = Field(min_length=1, max_length=200)
     dedupe_key: str = Field(description="Derived: <source>:<integration_id>:<vendor_alert_id>")
-    title: str = Field(min_length=1)
+    title: FreeText = Field(min_length=1)
     severity: Severity = Severity.UNKNOWN
     confidence: int | None = Field(default=None, ge=0, le=100)
     verdict: Verdict = Verdict.UNKNOWN
@@ -135,22 +177,22 @@ class NormalizedAlert(BaseModel):
     detected_at: AwareDatetime
     # When the vendor last changed the alert (status updates); orders deliveries of the same alert.
     vendor_updated_at: AwareDatetime | None = None
-    device_hostname: str | None = None
+    device_hostname: Hostname | None = None
     device_ip: str | None = None
-    device_external_id: str | None = Field(default=None, description="The vendor's agent/device id")
-    user: str | None = None
-    file_name: str | None = None
-    file_path: str | None = None
+    device_external_id: Identifier | None = Field(default=None, description="The vendor's agent/device id")
+    user: Identifier | None = None
+    file_name: FreeText | None = None
+    file_path: FreeText | None = None
     file_sha256: Sha256 | None = None
     file_sha1: Sha1 | None = None
-    classification: str | None = None
+    classification: FreeText | None = None
     mitre_techniques: list[TechniqueId] = Field(default_factory=list)
-    description: str | None = None
-    remediation: str | None = None
-    vendor_url: str | None = None
-    vendor_tenant_id: str | None = Field(default=None, description="Vendor's customer id (S1 site, RC account)")
-    vendor_tenant_name: str | None = None
-    raw: dict[str, Any] = Field(default_factory=dict)
+    description: FreeText | None = None
+    remediation: FreeText | None = None
+    vendor_url: FreeText | None = None
+    vendor_tenant_id: Identifier | None = Field(default=None, description="Vendor's customer id (S1 site, RC account)")
+    vendor_tenant_name: FreeText | None = None
+    raw: Annotated[dict[str, Any], BeforeValidator(replace_surrogates)] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -234,6 +276,27 @@ def deduplicate(alerts: Iterable[NormalizedAlert]) -> list[NormalizedAlert]:
     for alert in alerts:
         latest[alert.dedupe_key] = alert
     return list(latest.values())
+
+
+def in_alert_window(value: datetime, now: datetime) -> bool:
+    """Whether a vendor time lies in the window of `check_alert_times`."""
+    return EARLIEST_ALERT_TIME <= value <= now + ALERT_CLOCK_LEAD
+
+
+def check_alert_times(alert: NormalizedAlert, now: datetime) -> NormalizedAlert:
+    """The alert, if its vendor times lie between 2000-01-01Z and a day after `now` (vendor clocks drift, but not
+    by days); AlertOutOfWindow naming the field and the window otherwise. Outside it the hub cannot store or
+    compute with a time (year 1 with a positive offset has no UTC time; 9999-12-31 none in local time), and a
+    time far ahead would order every later status update of the alert before it."""
+    for field, value in (("detected_at", alert.detected_at), ("vendor_updated_at", alert.vendor_updated_at)):
+        if value is not None and not in_alert_window(value, now):
+            window = f"{_iso(EARLIEST_ALERT_TIME)} up to {_iso(now + ALERT_CLOCK_LEAD)} (now + 1 day)"
+            raise AlertOutOfWindow(field, f"{value.isoformat()} is outside the accepted window {window}")
+    return alert
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def is_stale_update(stored_updated_at: datetime | None, updated_at: datetime | None) -> bool:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from domain.soc.alerts import AlertFormatError, AlertStatus, NormalizedAlert, Severity, Source, Verdict
 from domain.soc.normalize import (
     basename,
+    build_alert,
     file_hash,
     get_path,
     ip_address,
@@ -119,7 +120,7 @@ def normalize_barracuda(payload: Any, mapping: FieldMapping, integration_id: str
         value = read(path)
         return values.get(value.lower(), default) if value else default
 
-    return NormalizedAlert(
+    return build_alert(
         source=Source.BARRACUDA_XDR,
         integration_id=integration_id,
         vendor_alert_id=required_text(payload, mapping.vendor_alert_id),

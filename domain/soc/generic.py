@@ -23,12 +23,14 @@ A sender posts one JSON object per alert (signed like every inbound webhook, see
 
 Unknown keys are ignored (they stay in ``raw``); a missing or invalid known key raises ``AlertFormatError``
 naming it (``device.ip``, ``mitre_techniques.0``). Hashes and IPs are validated strictly here, because
-the sender controls the format.
+the sender controls the format; so are ids and keys (``id``, ``device.*``, ``user``, ``tenant.id``): a control
+character refuses the alert. Control characters in free text are dropped.
 """
 
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -40,8 +42,8 @@ from pydantic import (
 )
 
 from domain.soc.alerts import (
-    AlertFormatError,
     AlertStatus,
+    FreeText,
     NormalizedAlert,
     Severity,
     Sha1,
@@ -49,8 +51,9 @@ from domain.soc.alerts import (
     Source,
     TechniqueId,
     Verdict,
+    no_control_characters,
 )
-from domain.soc.normalize import require_mapping
+from domain.soc.normalize import build_alert, format_error, require_mapping
 
 
 def _severity(value: Any) -> Any:
@@ -67,7 +70,10 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
-_Text = Annotated[str, Field(min_length=1, max_length=65_536)]
+_Text = Annotated[FreeText, Field(min_length=1, max_length=65_536)]
+_Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control_characters)]
+_Key = Annotated[str, Field(min_length=1, max_length=65_536), AfterValidator(no_control_characters)]
+_Hostname = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(no_control_characters)]
 
 
 class _Part(BaseModel):
@@ -75,9 +81,9 @@ class _Part(BaseModel):
 
 
 class _Device(_Part):
-    hostname: _Text | None = None
+    hostname: _Hostname | None = None
     ip: IPvAnyAddress | None = None
-    id: _Text | None = None
+    id: _Key | None = None
 
 
 class _File(_Part):
@@ -88,14 +94,14 @@ class _File(_Part):
 
 
 class _Tenant(_Part):
-    id: _Text | None = None
+    id: _Key | None = None
     name: _Text | None = None
 
 
 class GenericAlert(_Part):
     """The generic inbound shape (see the module docstring); ``null`` counts as absent."""
 
-    id: Annotated[str, Field(min_length=1, max_length=200)]
+    id: _Id
     title: _Text
     detected_at: AwareDatetime
     updated_at: AwareDatetime | None = None
@@ -104,7 +110,7 @@ class GenericAlert(_Part):
     verdict: Annotated[Verdict, BeforeValidator(_lower)] = Verdict.UNKNOWN
     status: Annotated[AlertStatus, BeforeValidator(_lower)] = AlertStatus.NEW
     device: _Device = Field(default_factory=_Device)
-    user: _Text | None = None
+    user: _Key | None = None
     file: _File = Field(default_factory=_File)
     classification: _Text | None = None
     mitre_techniques: list[Annotated[TechniqueId, BeforeValidator(_upper)]] = Field(
@@ -126,10 +132,8 @@ def normalize_generic(payload: Any, integration_id: str) -> NormalizedAlert:
     try:
         alert = GenericAlert.model_validate(payload)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "$"
-        raise AlertFormatError(field, error["msg"]) from exc
-    return NormalizedAlert(
+        raise format_error(exc) from exc
+    return build_alert(
         source=Source.GENERIC,
         integration_id=integration_id,
         vendor_alert_id=alert.id,

@@ -7,6 +7,8 @@ The normalizers themselves live one module per vendor: ``sentinelone``, ``rocket
 * Required fields missing or unreadable raise ``AlertFormatError(field, message)`` with the vendor's dotted
   path as ``field``; optional values that are present but malformed (an IP that is no IP, a hash of the wrong
   length) are dropped to ``None`` rather than failing the whole alert: ``raw`` still has them.
+* Ids and the values incidents are keyed by (host, agent, user, vendor tenant) with a control character are
+  refused; free text loses its control characters (``NormalizedAlert``, built through ``build_alert``).
 * Times must carry a time zone (ISO-8601 with ``Z`` or an offset) or be Unix epoch numbers (seconds, or
   milliseconds above 2*10^10, as pydantic reads them); naive times are rejected: guessing the zone shifts SLAs.
 """
@@ -19,12 +21,28 @@ from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
-from domain.soc.alerts import MITRE_TECHNIQUE, AlertFormatError
+from domain.soc.alerts import MITRE_TECHNIQUE, AlertFormatError, NormalizedAlert
 
 _MISSING = object()
 _AWARE = TypeAdapter(AwareDatetime)
 _ATTACK_URL = re.compile(r"attack\.mitre\.org/techniques/(T\d{4})(?:/(\d{3}))?", re.IGNORECASE)
 _MAX_DEPTH = 8
+
+
+def format_error(exc: ValidationError) -> AlertFormatError:
+    """The first error of a pydantic validation as an AlertFormatError naming its field by dotted path."""
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "$"
+    return AlertFormatError(field, error["msg"].removeprefix("Value error, "))
+
+
+def build_alert(**fields: Any) -> NormalizedAlert:
+    """The NormalizedAlert of a normalizer's fields; a value the model refuses (an id too long or with a control
+    character) raises AlertFormatError naming the field, as a missing one does."""
+    try:
+        return NormalizedAlert(**fields)
+    except ValidationError as exc:
+        raise format_error(exc) from exc
 
 
 def get_path(payload: Any, path: str) -> Any:

@@ -17,7 +17,14 @@ Verified incident fields: ``id``, ``title``, ``status`` (``open`` | ``resolved``
 from typing import Any
 
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Source, Verdict
-from domain.soc.normalize import optional_timestamp, require_mapping, required_text, required_timestamp, text
+from domain.soc.normalize import (
+    build_alert,
+    optional_timestamp,
+    require_mapping,
+    required_text,
+    required_timestamp,
+    text,
+)
 
 _STATUS = {"open": AlertStatus.NEW, "resolved": AlertStatus.RESOLVED, "closed": AlertStatus.RESOLVED}
 
@@ -25,7 +32,7 @@ _STATUS = {"open": AlertStatus.NEW, "resolved": AlertStatus.RESOLVED, "closed": 
 def normalize_rocketcyber(incident: Any, integration_id: str) -> NormalizedAlert:
     """One item of the incidents list's ``data[]`` as a NormalizedAlert."""
     incident = require_mapping(incident, "$", "a RocketCyber incident")
-    return NormalizedAlert(
+    return build_alert(
         source=Source.ROCKETCYBER,
         integration_id=integration_id,
         vendor_alert_id=required_text(incident, "id"),

@@ -31,6 +31,7 @@ from typing import Any
 from domain.soc.alerts import AlertFormatError, AlertStatus, NormalizedAlert, Severity, Source, Verdict
 from domain.soc.normalize import (
     basename,
+    build_alert,
     file_hash,
     get_path,
     ip_address,
@@ -73,7 +74,7 @@ def normalize_sentinelone(threat: Any, integration_id: str, *, console_url: str 
     file_path = text(info.get("filePath"))
     site = detection if text(get_path(detection, "siteId")) else realtime
 
-    return NormalizedAlert(
+    return build_alert(
         source=Source.SENTINELONE,
         integration_id=integration_id,
         vendor_alert_id=threat_id,

@@ -31,6 +31,7 @@ HEADER_TIMESTAMP = "webhook-timestamp"
 HEADER_SIGNATURE = "webhook-signature"
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 SECRET_PREFIX = "whsec_"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Secret = str | bytes
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
@@ -85,6 +86,14 @@ def _unix_seconds(timestamp: datetime | int) -> int:
     return int(timestamp)
 
 
+def _when(raw_timestamp: str) -> str:
+    """A header timestamp for people: ISO-8601 where a datetime can hold it, else the raw Unix seconds."""
+    try:
+        return datetime.fromtimestamp(int(raw_timestamp), tz=UTC).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return f"Unix time {raw_timestamp}"
+
+
 def _digest(key: bytes, msg_id: str, timestamp: str, body: bytes) -> bytes:
     return hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
 
@@ -128,14 +137,15 @@ def verify(
 
     if not _TIMESTAMP.match(raw_timestamp):
         raise SignatureError(SignatureErrorCode.BAD_TIMESTAMP, f"{HEADER_TIMESTAMP} must be integer Unix seconds")
-    sent_at = datetime.fromtimestamp(int(raw_timestamp), tz=UTC)
-    if sent_at < now - tolerance:
+    # As durations since the epoch: twelve digits reach past the year 9999, which a datetime cannot hold.
+    age = (now - _EPOCH) - timedelta(seconds=int(raw_timestamp))
+    if age > tolerance:
         raise SignatureError(
-            SignatureErrorCode.STALE_TIMESTAMP, f"sent at {sent_at.isoformat()}, older than {tolerance} (replay?)"
+            SignatureErrorCode.STALE_TIMESTAMP, f"sent at {_when(raw_timestamp)}, older than {tolerance} (replay?)"
         )
-    if sent_at > now + tolerance:
+    if -age > tolerance:
         raise SignatureError(
-            SignatureErrorCode.FUTURE_TIMESTAMP, f"sent at {sent_at.isoformat()}, more than {tolerance} ahead"
+            SignatureErrorCode.FUTURE_TIMESTAMP, f"sent at {_when(raw_timestamp)}, more than {tolerance} ahead"
         )
 
     expected = [_digest(key, msg_id, raw_timestamp, body) for key in keys]

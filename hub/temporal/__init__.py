@@ -7,13 +7,15 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.processes import SEARCH_ATTRIBUTES
 
 
-async def connect(address: str, namespace: str) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+async def connect(address: str, namespace: str, runtime: Runtime | None = None) -> Client:
+    """`runtime`: the SDK runtime (e.g. with Prometheus metrics, see worker.py); None: the SDK's default one."""
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime)
 
 
 async def register_search_attributes(client: Client) -> list[str]:

@@ -41,7 +41,7 @@ from domain.processes import (
     poll_workflow_id,
 )
 from domain.soc.alerts import correlation_key
-from hub.temporal.errors import workflow_call
+from hub.temporal.errors import WorkflowRejected, WorkflowUnavailable, workflow_call
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 
@@ -100,10 +100,12 @@ async def decide_containment(client: Client, key: str, decision: ContainmentDeci
 
 
 async def incident_state(client: Client, key: str) -> IncidentState | None:
-    """The running incident's state; None once it has closed (its row and its ticket keep what happened)."""
+    """The running incident's state; None once it has closed (its row and its ticket keep what happened), or when
+    Temporal cannot be asked now: a read then answers from the row instead of failing."""
     try:
-        return await client.get_workflow_handle(incident_workflow_id(key)).query(IncidentWorkflow.state)
-    except RPCError:
+        async with workflow_call(f"incident {key}", ended="the incident is closed"):
+            return await client.get_workflow_handle(incident_workflow_id(key)).query(IncidentWorkflow.state)
+    except (WorkflowRejected, WorkflowUnavailable, RPCError):
         return None
 
 

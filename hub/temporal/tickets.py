@@ -1,11 +1,12 @@
 """Client calls of the ticket process: open a ticket (start-with-update), change it (updates), read its state and
 clock (queries), start the workflow of a ticket opened elsewhere, and add a hub note (signal)."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -34,22 +35,32 @@ from domain.processes import (
     ticket_workflow_id,
 )
 from domain.sla import SlaCarry
-from hub.temporal.errors import workflow_call
+from hub.temporal.errors import WorkflowUnavailable, cannot_connect, workflow_call
 from workflows.tickets.ticket import TicketWorkflow
 
 UPDATE_WAIT = timedelta(seconds=10)
+# Asking whether Temporal holds a workflow is one quick read; an outage must not double the caller's wait.
+DESCRIBE_WAIT = timedelta(seconds=3)
 
 
-async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta = UPDATE_WAIT) -> TicketState:
+class TicketPending(WorkflowUnavailable):
+    """Temporal holds the new ticket's running workflow, but no worker has written its row in time: the ticket is
+    durable and appears once a worker runs (API: 202). A `WorkflowUnavailable`, so callers that only retry still do."""
+
+
+async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta | None = None) -> TicketState:
     """Start `ticket-<id>` (or attach to it, if a retry already started it) and wait until its row exists.
 
     The workflow creates the row itself, so a ticket never exists without its workflow; the id is derived from
     the idempotency key, so a retried request lands on the same workflow and the same ticket. Raises
-    `WorkflowUnavailable` when Temporal does not answer in time."""
+    `TicketPending` when Temporal confirms it holds the running workflow but the row is not there in time, and
+    `WorkflowUnavailable` when Temporal cannot be reached or has not confirmed the start: then the ticket may not
+    exist, and the caller retries with the same id."""
+    workflow_id = ticket_workflow_id(ticket.ticket_id)
     start = WithStartWorkflowOperation(
         TicketWorkflow.run,
         TicketWorkflowInput(ticket=ticket),
-        id=ticket_workflow_id(ticket.ticket_id),
+        id=workflow_id,
         task_queue=TICKETS_TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         search_attributes=TypedSearchAttributes(
@@ -62,18 +73,39 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta = UPDAT
         ),
         static_summary=f"{ticket.priority.value} [{ticket.customer_number}] {ticket.title}"[:200],
     )
-    async with workflow_call(f"ticket {ticket.ticket_id}", ended="the ticket is closed"):
-        return await client.execute_update_with_start_workflow(
-            TicketWorkflow.wait_created, start_workflow_operation=start, rpc_timeout=wait
+    try:
+        async with workflow_call(f"ticket {ticket.ticket_id}", ended="the ticket is closed"):
+            return await client.execute_update_with_start_workflow(
+                TicketWorkflow.wait_created, start_workflow_operation=start, rpc_timeout=wait or UPDATE_WAIT
+            )
+    except WorkflowUnavailable as err:
+        # A timeout says nothing about the start: only Temporal's own record of the workflow makes it durable.
+        if await _running(client, workflow_id):
+            raise TicketPending(f"ticket {ticket.ticket_id} is being created") from err
+        raise WorkflowUnavailable(f"{err}, and Temporal has not confirmed that it started it") from err
+
+
+async def _running(client: Client, workflow_id: str) -> bool:
+    """Whether Temporal holds a running workflow under this id; False when it cannot say within a few seconds."""
+    try:
+        description = await asyncio.wait_for(
+            client.get_workflow_handle(workflow_id).describe(rpc_timeout=DESCRIBE_WAIT), DESCRIBE_WAIT.total_seconds()
         )
+    except (RPCError, TimeoutError):
+        return False  # not found, or no answer: either way not confirmed
+    except RuntimeError as err:
+        if not cannot_connect(err):
+            raise
+        return False
+    return description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def update_ticket(client: Client, ticket_id: UUID, update: Any, request: Any, wait: timedelta = UPDATE_WAIT):  # noqa: ANN201
+async def update_ticket(client: Client, ticket_id: UUID, update: Any, request: Any, wait: timedelta | None = None):  # noqa: ANN201
     """Run one update of the ticket's workflow (`TicketWorkflow.transition`, `.comment`, ...) and return its answer.
     Raises `WorkflowRejected` (with the workflow's reason) or `WorkflowUnavailable`."""
     handle = client.get_workflow_handle(ticket_workflow_id(ticket_id))
     async with workflow_call(f"ticket {ticket_id}", ended="ticket is closed"):
-        return await handle.execute_update(update, request, rpc_timeout=wait)
+        return await handle.execute_update(update, request, rpc_timeout=wait or UPDATE_WAIT)
 
 
 async def query_ticket(client: Client, ticket_id: UUID) -> TicketState:
@@ -81,8 +113,10 @@ async def query_ticket(client: Client, ticket_id: UUID) -> TicketState:
 
 
 async def query_sla(client: Client, ticket_id: UUID) -> SlaCarry | None:
-    """The running ticket's SLA clock; None when no SLA applies. Raises RPCError when the workflow is gone."""
-    return await client.get_workflow_handle(ticket_workflow_id(ticket_id)).query(TicketWorkflow.sla)
+    """The running ticket's SLA clock; None when no SLA applies. Raises `WorkflowRejected` when the workflow is gone,
+    `WorkflowUnavailable` when Temporal cannot be asked now (callers fall back to the recorded clock)."""
+    async with workflow_call(f"ticket {ticket_id}", ended="the ticket is closed"):
+        return await client.get_workflow_handle(ticket_workflow_id(ticket_id)).query(TicketWorkflow.sla)
 
 
 async def start_opened_ticket(client: Client, ticket: NewTicket, opened: TicketOpened, memo: dict[str, str]) -> None:

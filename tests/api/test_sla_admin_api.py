@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from hub.db import session_scope
@@ -60,6 +60,15 @@ POLICY = {
          "actions": [{"type": "page_on_call", "url": "https://oncall.example/page"}]},
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_default_definition_left(engine):
+    """The default SLA definition can be moved but not removed through the API; tests of other modules share this
+    database and expect tickets without an SLA unless they set one up."""
+    yield
+    with session_scope(engine) as s:
+        s.exec(update(SlaDefinitionRow).values(is_default=False))
 
 
 @pytest.fixture
@@ -256,9 +265,29 @@ async def test_sla_definition_lifecycle_and_single_default(api, engine, w):
     listed = (await api.get(DEFINITIONS, params={"limit": 200}, headers=w.h("msp_tech"))).json()
     assert resp.json() in listed["items"]
 
+    with nothing_written(engine):  # the default is moved, never removed
+        assert_problem(await api.delete(path, headers=w.h("msp_admin")), 409,
+                       f"SLA definition {first_id} cannot be deleted: it is the default SLA definition; "
+                       "make another one the default first")
+    resp = await api.patch(f"{DEFINITIONS}/{second['id']}", json={"is_default": True}, headers=w.h("msp_admin"))
+    assert resp.status_code == 200, resp.text
     assert (await api.delete(path, headers=w.h("msp_admin"))).status_code == 204
     assert row(engine, SlaDefinitionRow, first_id) is None
     assert audit_events(engine, first_id)[-1].action == "deleted"
+
+
+async def test_the_default_sla_definition_cannot_be_unset(api, engine, w):
+    default = await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION, "is_default": True})
+    other = await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION})
+    with nothing_written(engine):
+        body = assert_problem(await api.patch(f"{DEFINITIONS}/{default['id']}", json={"is_default": False},
+                                              headers=w.h("msp_admin")), 409,
+                              "is_default: it is the default SLA definition; make another one the default first")
+        assert body["errors"][0]["field"] == "is_default"
+        # Unsetting a flag that is not set changes nothing.
+        resp = await api.patch(f"{DEFINITIONS}/{other['id']}", json={"is_default": False}, headers=w.h("msp_admin"))
+        assert resp.status_code == 200 and resp.json() == other
+    assert row(engine, SlaDefinitionRow, uuid.UUID(default["id"])).is_default is True
 
 
 async def test_sla_definition_in_use_cannot_be_deleted(api, engine, w):

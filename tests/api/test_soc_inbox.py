@@ -1,6 +1,7 @@
 """The SOC inbox between the webhook and the incident workflows: an accepted alert is committed before the 202 and
 handed over by the dispatcher, also when Temporal was away at delivery time; claims are leased, so a dead
-dispatcher's rows are taken over; identical deliveries held at one moment go over once, status changes in order."""
+dispatcher's rows are taken over; claims take turns between customers; identical deliveries held at one moment go
+over once, status changes in order."""
 
 import asyncio
 import uuid
@@ -17,6 +18,7 @@ from domain.contracts.soc import IncidentAlert
 from domain.roles import Role
 from domain.soc.alerts import AlertStatus
 from domain.soc.sentinelone import normalize_sentinelone
+from hub.adaptive_limit import AdaptiveLimit
 from hub.config import Settings
 from hub.db import session_scope
 from models import AssetType, SocInboxItem, WebhookDelivery
@@ -115,16 +117,50 @@ def test_claims_are_leased_taken_over_when_the_lease_ends_and_given_back_on_rele
     assert rows_of(engine, tenant.id) == []
 
 
+def test_claims_take_turns_between_customers_so_one_backlog_does_not_fill_them(engine):
+    busy, busy_tenant = _items(engine, 10)
+    quiet, quiet_tenant = _items(engine, 2)
+    held = [c.id for c in soc_inbox.claim(engine, 10_000, timedelta(minutes=5))]  # other tests' rows: not ours
+    try:
+        with session_scope(engine) as s:
+            soc_inbox.put(s, busy)  # a storm of one customer, delivered first
+        with session_scope(engine) as s:
+            soc_inbox.put(s, quiet)
+        claimed = soc_inbox.claim(engine, 4, timedelta(minutes=1))
+        busy_ids = sorted(r.id for r in rows_of(engine, busy_tenant.id))
+        # Each customer's first row, then each one's second: the later customer is not behind the whole backlog.
+        assert [c.id for c in claimed] == sorted(busy_ids[:2] + [r.id for r in rows_of(engine, quiet_tenant.id)])
+        assert {c.tenant_id for c in claimed} == {busy_tenant.id, quiet_tenant.id}
+        assert soc_inbox.claim(engine, 100, timedelta(minutes=1))[0].id == busy_ids[2]  # the rest in arrival order
+    finally:
+        soc_inbox.release(engine, held)
+        soc_inbox.finish(engine, [r.id for t in (busy_tenant, quiet_tenant) for r in rows_of(engine, t.id)])
+
+
+async def test_a_customer_with_many_hand_overs_waiting_takes_turns_with_another():
+    share = soc_inbox.TenantShare(AdaptiveLimit(initial=2, maximum=2, fast_s=0, slow_s=10))
+    busy, quiet, order = uuid.uuid4(), uuid.uuid4(), []
+
+    async def hand_over(tenant: uuid.UUID, name: str) -> None:
+        async with share.slot(tenant, urgent=True, rank=1):
+            order.append(name)
+            await asyncio.sleep(0.01)
+
+    tasks = [asyncio.create_task(hand_over(busy, f"busy-{n}")) for n in range(10)]
+    await asyncio.sleep(0)  # the busy customer's hand-overs queue first
+    tasks += [asyncio.create_task(hand_over(quiet, f"quiet-{n}")) for n in range(2)]
+    await asyncio.gather(*tasks)
+    # Each customer holds its share (half of 2 slots) once both wait: the later one is not behind the whole queue.
+    assert order[:5] == ["busy-0", "busy-1", "quiet-0", "busy-2", "quiet-1"]
+    assert share.limit.in_use == 0 and not share._entered and not share._waiting
+
+
 def test_identical_deliveries_go_over_once_and_status_changes_stay_in_order(engine):
     items, _ = _items(engine, 2)
     a, b = items
     integration = a.alert.integration_id
     resolved = a.model_copy(
-        update={
-            "alert": normalize_sentinelone(
-                later(a.alert.raw, minutes=30, incidentStatus="resolved"), integration
-            )
-        }
+        update={"alert": normalize_sentinelone(later(a.alert.raw, minutes=30, incidentStatus="resolved"), integration)}
     )
     assert resolved.alert.status == AlertStatus.RESOLVED
     # The repeat of an older state after a newer one adds nothing: the incident keeps the newer vendor time.

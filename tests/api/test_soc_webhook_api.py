@@ -123,7 +123,7 @@ async def test_alert_opens_one_p1_ticket_repeats_and_correlated_alerts_do_not(ap
         ("no_headers", 401, "missing_header"),
         ("stale", 401, "stale_timestamp"),
         ("future", 401, "future_timestamp"),
-        ("not_json", 400, "malformed_json"),
+        ("not_json", 422, "malformed_json"),
         ("no_threat", 422, "bad_alert"),
     ],
 )

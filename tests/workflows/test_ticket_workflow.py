@@ -15,6 +15,7 @@ from domain.contracts.tickets import (
     CommentRequest,
     NewTicket,
     PriorityRequest,
+    SystemNote,
     SystemTransition,
     TimeEntryRequest,
     TransitionRequest,
@@ -169,6 +170,46 @@ async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client,
         )
     assert [e.kind for e in events(engine, ticket.ticket_id)] == [EventKind.CREATED]
     assert (await query_ticket(client, ticket.ticket_id)).status == TicketStatus.NEW
+
+
+async def test_a_change_the_database_refuses_fails_and_the_ticket_takes_the_next(client: Client, engine, people):
+    """Bad data that slipped past the API (here a start time whose UTC value does not exist) fails its update with
+    the database's reason instead of retrying forever and holding every later change of the ticket."""
+    tenant, tech, _ = people
+    ticket = new_ticket(tenant, tech)
+    await open_ticket(client, ticket)
+    tid = ticket.ticket_id
+    bad = TimeEntryRequest(
+        actor=tech, user_id=tech.user_id, started_at=datetime.fromisoformat("0001-01-01T00:00:00+14:00"), minutes=5
+    )
+    with pytest.raises(WorkflowRejected, match="the database refused the time_logged change") as refused:
+        await update_ticket(client, tid, TicketWorkflow.log_time, bad)
+    assert refused.value.kind == "TicketDataRefused"
+    state = await update_ticket(
+        client, tid, TicketWorkflow.change_priority, PriorityRequest(actor=tech, priority=Priority.P1)
+    )
+    assert state.priority == Priority.P1
+    assert [e.kind for e in events(engine, tid)] == [EventKind.CREATED, EventKind.PRIORITY_CHANGED]
+    with Session(engine) as s:
+        assert s.exec(select(TimeEntry).where(TimeEntry.ticket_id == tid)).all() == []
+
+
+async def test_a_hub_note_the_database_refuses_is_dropped_and_the_ticket_lives_on(client: Client, engine, people):
+    """A signal has nobody to answer: PostgreSQL refuses a NUL byte in a note; the note is dropped (logged), the
+    workflow neither fails nor retries it forever, and the next change goes through."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores NUL bytes")
+    tenant, tech, _ = people
+    ticket = new_ticket(tenant, tech)
+    await open_ticket(client, ticket)
+    handle = client.get_workflow_handle(ticket_workflow_id(ticket.ticket_id))
+    await handle.signal(TicketWorkflow.keyed_system_note, SystemNote(note_id=uuid.uuid4(), text="Alarm \x00 x"))
+    state = await update_ticket(
+        client, ticket.ticket_id, TicketWorkflow.change_priority, PriorityRequest(actor=tech, priority=Priority.P1)
+    )
+    assert state.priority == Priority.P1
+    kinds = [e.kind for e in events(engine, ticket.ticket_id)]
+    assert kinds == [EventKind.CREATED, EventKind.PRIORITY_CHANGED]
 
 
 async def test_reopen_within_window_then_autoclose_after_window(env: WorkflowEnvironment, engine, people):

@@ -6,11 +6,13 @@ escalations are the `SlaEscalation` mixin; a busy ticket continues as new with i
 """
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.contracts.tickets import (
@@ -197,7 +199,7 @@ class TicketWorkflow(SlaEscalation):
 
     async def _system_note(self, text: str, event_id: UUID | None = None) -> None:
         await self._wait_created()
-        async with self._lock:
+        async with self._lock, _refused_data_dropped("system note"):
             if self._state.status != TicketStatus.CLOSED:
                 await self._apply(
                     EventKind.COMMENTED,
@@ -212,7 +214,7 @@ class TicketWorkflow(SlaEscalation):
     async def system_transition(self, req: SystemTransition) -> None:
         """A status change by the hub itself; where the status does not allow it, the note says what was meant."""
         await self._wait_created()
-        async with self._lock:
+        async with self._lock, _refused_data_dropped("system transition"):
             if self._state.status == TicketStatus.CLOSED:
                 return
             if self._transition_error(req.to_status, Role.MSP_TECH) is not None:
@@ -394,3 +396,16 @@ class TicketWorkflow(SlaEscalation):
 
 def _str(value: UUID | None) -> str | None:
     return None if value is None else str(value)
+
+
+@asynccontextmanager
+async def _refused_data_dropped(what: str) -> AsyncIterator[None]:
+    """A signal has no caller to answer: a change whose data the database refuses (`TicketDataRefused`, never
+    healed by a retry) is logged and dropped, so the ticket neither fails nor retries it forever."""
+    try:
+        yield
+    except (ActivityError, ApplicationError) as err:
+        cause = err.cause if isinstance(err, ActivityError) else err
+        if not (isinstance(cause, ApplicationError) and cause.type == "TicketDataRefused"):
+            raise
+        workflow.logger.warning(f"{what} dropped: {cause.message}")

@@ -10,12 +10,15 @@ from sqlmodel import Session, col, select
 from api.crud import apply_patch, count_refs, ensure_unique_name, ensure_unused, get_or_404, get_or_422, patch_changes
 from api.deps import MspAdmin, MspReader, Principal, SessionDep
 from api.pagination import Page, PageDep, paginate
-from api.schemas.common import audit_event
+from api.problems import Problem, not_found
+from api.schemas.common import audit_event, field_error
 from api.schemas.sla import SlaDefinitionCreate, SlaDefinitionPublic, SlaDefinitionUpdate
 from domain.sla import SlaDefinition
 from models import Contract, EscalationPolicy, SlaDefinitionRow
 
 router = APIRouter(prefix="/sla-definitions", tags=["sla"])
+# New tickets of customers without a contract SLA get the default: it can be moved, never removed.
+KEEP_DEFAULT = "it is the default SLA definition; make another one the default first"
 
 
 def _definition_public(row: SlaDefinitionRow) -> SlaDefinitionPublic:
@@ -93,6 +96,8 @@ def update_definition(definition_id: UUID, body: SlaDefinitionUpdate, principal:
         ensure_unique_name(session, SlaDefinitionRow, changes["name"], "an SLA definition", own_id=row.id)
     if "escalation_policy_id" in changes:
         _check_policy(session, changes["escalation_policy_id"])
+    if changes.get("is_default") is False and row.is_default:
+        raise field_error("is_default", KEEP_DEFAULT, 409)
     if changes.get("is_default") is True and not row.is_default:
         _unset_other_defaults(session, principal, row.id)
     apply_patch(session, principal, None, "sla_definition", row, changes)
@@ -103,10 +108,15 @@ def update_definition(definition_id: UUID, body: SlaDefinitionUpdate, principal:
     "/{definition_id}",
     status_code=204,
     response_class=Response,
-    summary="Delete an SLA definition that no contract uses (MSP admins)",
+    summary="Delete an SLA definition that no contract uses and that is not the default (MSP admins)",
 )
 def delete_definition(definition_id: UUID, principal: MspAdmin, session: SessionDep) -> Response:
-    row = get_or_404(session, SlaDefinitionRow, definition_id, "SLA definition")
+    # Locked (PostgreSQL): a concurrent PATCH that makes this one the default is waited for and seen here.
+    row = session.get(SlaDefinitionRow, definition_id, with_for_update=True)
+    if row is None:
+        raise not_found("SLA definition", definition_id)
+    if row.is_default:
+        raise Problem(409, f"SLA definition {row.id} cannot be deleted: {KEEP_DEFAULT}")
     ensure_unused("SLA definition", row.id, contract=count_refs(session, Contract, Contract.sla_definition_id, row.id))
     session.add(
         audit_event(

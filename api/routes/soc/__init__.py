@@ -1,11 +1,12 @@
-"""The SOC slice of the API: integrations and their triage settings, the signed webhook (into the durable inbox) and
-incidents; beside them the inbox dispatcher that hands alerts to their incidents, and the poll schedules kept in step
-with integrations. The routers are included in one fixed order, which is the order paths are matched in."""
+"""The SOC slice of the API: integrations and their triage settings, the signed webhook (into the durable inbox),
+incidents and the quarantine of items that kept failing; beside them the inbox dispatcher that hands alerts to their
+incidents, and the poll schedules kept in step with integrations. The routers are included in one fixed order, which
+is the order paths are matched in."""
 
 from fastapi import APIRouter
 
-from api.routes.soc import incidents, integrations, webhooks
+from api.routes.soc import incidents, integrations, quarantine, webhooks
 
 router = APIRouter()
-for part in (integrations.router, webhooks.router, incidents.router, integrations.triage_router):
+for part in (integrations.router, webhooks.router, incidents.router, integrations.triage_router, quarantine.router):
     router.include_router(part)

@@ -1,17 +1,20 @@
-"""SOC incidents: read one, approve or reject its proposed containment, acknowledge a P1 page, and its vendor status
-and on-call paging. The incident row answers what is stored; the running incident workflow answers what is live
-(containment proposal, paging) and receives the decisions, so no transaction stays open while it works."""
+"""SOC incidents: list and read them, approve or reject a proposed containment, acknowledge a P1 page, and an
+incident's vendor status and on-call paging. The incident row answers what is stored; the running incident workflow
+answers what is live (containment proposal, paging) and receives the decisions, so no transaction stays open while
+it works."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from api.deps import CurrentUser, MspStaff, Principal, SessionDep, TemporalDep
+from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
-from api.schemas.common import Body, text
+from api.schemas.common import Body, field_error, filter_time, text
 from domain.contracts.soc import (
     ACKNOWLEDGE_ROLES,
     Acknowledgement,
@@ -19,10 +22,12 @@ from domain.contracts.soc import (
     ContainmentProposal,
     PagingState,
 )
-from domain.processes import incident_key
+from domain.processes import incident_key, incident_workflow_id
+from domain.soc.alerts import Source
+from domain.tickets import Priority
 from hub.temporal.soc import acknowledge_page, incident_state
 from hub.temporal.soc import decide_containment as send_containment_decision
-from models import SocIncident
+from models import SocAlert, SocIncident, SocIntegration, Tenant
 
 router = APIRouter(tags=["soc"])
 
@@ -34,6 +39,7 @@ class ContainmentBody(Body):
 
 class IncidentPublic(BaseModel):
     key: str
+    workflow_id: str = Field(description="incident-<key>: the id the webhook answers and the Temporal UI shows")
     tenant_id: UUID
     ticket_id: UUID | None
     status: str
@@ -48,6 +54,9 @@ class IncidentPublic(BaseModel):
     acknowledged_by: UUID | None = None
     acknowledged_at: datetime | None = None
     containment: ContainmentProposal | None = None
+    containment_note: str | None = Field(
+        default=None, description="Why no containment is proposed (or why it is no longer shown here)"
+    )
 
 
 class IncidentLifecycle(BaseModel):
@@ -78,12 +87,76 @@ def _visible_incident(session: Session, key: str, principal: Principal) -> SocIn
     return row
 
 
+def _public(row: SocIncident, **live) -> IncidentPublic:  # noqa: ANN003
+    public = IncidentPublic.model_validate(row.model_dump() | {"workflow_id": incident_workflow_id(row.key)})
+    return public.model_copy(update=live)
+
+
+@router.get(
+    "/soc/incidents",
+    response_model=Page[IncidentPublic],
+    summary="List incidents, newest alert first (MSP staff)",
+    description="Filters combine; `from`/`to` select by the time of the incident's latest alert.",
+)
+def list_incidents(
+    principal: MspStaff,
+    session: SessionDep,
+    page: PageDep,
+    tenant_id: UUID | None = None,
+    customer_number: Annotated[str | None, Query(max_length=32)] = None,
+    status: Literal["open", "closed"] | None = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+):
+    query = select(SocIncident)
+    if tenant_id is not None:
+        query = query.where(SocIncident.tenant_id == tenant_id)
+    if customer_number is not None:
+        query = query.join(Tenant, col(Tenant.id) == SocIncident.tenant_id).where(
+            Tenant.customer_number == customer_number
+        )
+    if status is not None:
+        query = query.where(SocIncident.status == status)
+    if priority:
+        query = query.where(col(SocIncident.priority).in_([p.value for p in priority]))
+    from_ = filter_time("from", from_) if from_ is not None else None
+    to = filter_time("to", to) if to is not None else None
+    if from_ is not None and to is not None and from_ >= to:
+        raise field_error("to", "must be after from")
+    if from_ is not None:
+        query = query.where(col(SocIncident.last_alert_at) >= from_)
+    if to is not None:
+        query = query.where(col(SocIncident.last_alert_at) < to)
+    query = query.order_by(col(SocIncident.last_alert_at).desc(), col(SocIncident.key))
+    return paginate(session, query, page, _public)
+
+
+def _containment_note(session: Session, row: SocIncident, live: bool) -> str | None:
+    """Why an incident shows no containment proposal: a person should not have to guess."""
+    if not live:
+        if row.status == "open":
+            return "the running incident cannot be asked now (Temporal unreachable); try again shortly"
+        return "the incident is closed; its containment decision, if any, is in the ticket's history"
+    if row.priority != Priority.P1.value:
+        return "containment is proposed for P1 incidents only"
+    alert = session.exec(select(SocAlert).where(SocAlert.incident_key == row.key)).first()
+    integration = session.get(SocIntegration, alert.integration_id) if alert is not None else None
+    if integration is None or integration.source != Source.SENTINELONE.value:
+        return "containment (disconnecting the device) is available for SentinelOne integrations only"
+    if not integration.credentials_ref:
+        return "the SentinelOne integration has no API credentials (credentials_ref): the hub cannot contain devices"
+    return "the alert names no SentinelOne agent to disconnect"
+
+
 @router.get("/soc/incidents/{key}", response_model=IncidentPublic, summary="An incident (MSP staff)")
 async def get_incident(key: str, principal: MspStaff, session: SessionDep, temporal: TemporalDep):
+    """`key` is the incident's key or its workflow id (`incident-<key>`, as the webhook answers)."""
     row = _incident(session, key)
     state = await incident_state(temporal, row.key)
-    containment = state.containment if state is not None else None  # closed: its decisions are in the ticket
-    return IncidentPublic.model_validate(row, from_attributes=True).model_copy(update={"containment": containment})
+    containment = state.containment if state is not None else None
+    note = None if containment is not None else _containment_note(session, row, state is not None)
+    return _public(row, containment=containment, containment_note=note)
 
 
 @router.post(

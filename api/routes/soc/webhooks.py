@@ -1,8 +1,11 @@
 """The signed webhook the security platforms push alerts to. It verifies, normalises and commits each alert to the
 SOC inbox together with the delivery log (the durable step), answers 202 and wakes the inbox dispatcher
-(api/routes/soc/inbox.py); every delivery, also a refused one, is logged. Database calls run in worker threads, never
-on the event loop that every delivery in flight shares."""
+(api/routes/soc/inbox.py); every delivery, also a refused one, is logged. What the hub could not carry to the end
+(a body over the limit, JSON it cannot parse, a time it cannot store, a control character in an id) is refused
+here with its reason, so no accepted alert wedges its incident. Database calls run in worker threads, never on the
+event loop that every delivery in flight shares."""
 
+import codecs
 import hashlib
 import json
 from collections.abc import Mapping
@@ -19,12 +22,20 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import NowDep, get_engine
+from api.json_guard import json_refusal
 from api.middleware import MAX_BODY_BYTES
 from api.problems import Problem, not_found
 from api.routes.soc import inbox as soc_inbox
 from domain.contracts.soc import IncidentAlert
 from domain.processes import incident_workflow_id
-from domain.soc.alerts import AlertFormatError, NormalizedAlert, Source, correlation_key
+from domain.soc.alerts import (
+    AlertFormatError,
+    AlertOutOfWindow,
+    NormalizedAlert,
+    Source,
+    check_alert_times,
+    correlation_key,
+)
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
 from domain.soc.generic import normalize_generic
 from domain.soc.rocketcyber import normalize_rocketcyber
@@ -59,7 +70,9 @@ def _delivery(
     accepted: bool,
     reason: str | None,
     webhook_id: str | None,
+    size: int | None = None,
 ) -> WebhookDelivery:
+    """`size`: of a body refused unread (over the limit); it has no hash then."""
     log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
     return WebhookDelivery(
         source=source,
@@ -67,9 +80,9 @@ def _delivery(
         accepted=accepted,
         reason=reason,
         webhook_id=(webhook_id or "")[:200] or None,
-        body_bytes=len(body),
+        body_bytes=len(body) if size is None else size,
         remote_addr=remote_addr,
-        body_sha256=hashlib.sha256(body).hexdigest() if body else None,
+        body_sha256=hashlib.sha256(body).hexdigest() if body and size is None else None,
     )
 
 
@@ -82,10 +95,11 @@ def _log(
     accepted: bool,
     reason: str | None = None,
     webhook_id: str | None = None,
+    size: int | None = None,
 ) -> None:
     """A rejected delivery, in its own transaction: it is on record although nothing else is written."""
     with session_scope(engine) as s:
-        s.add(_delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id))
+        s.add(_delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id, size))
 
 
 def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Tenant | None]:
@@ -140,19 +154,61 @@ def _accept(
     return len(news)
 
 
-def _normalize(source: Source, payload: Any, row: SocIntegration) -> list[NormalizedAlert]:
-    items = payload["data"] if isinstance(payload, dict) and isinstance(payload.get("data"), list) else [payload]
+def _normalize(source: Source, payload: Any, row: SocIntegration, now: datetime) -> list[NormalizedAlert]:
+    """The delivery's alerts, each within the hub's time window; an AlertFormatError names the field, in a list
+    under `data.<index>.`."""
+    listed = isinstance(payload, dict) and isinstance(payload.get("data"), list)
+    items = payload["data"] if listed else [payload]
     if not items or len(items) > 500:
         raise AlertFormatError("$", "expected one alert or a list of 1 to 500 alerts under 'data'")
     iid = str(row.id)
-    if source == Source.SENTINELONE:
-        return [normalize_sentinelone(i, iid) for i in items]
-    if source == Source.ROCKETCYBER:
-        return [normalize_rocketcyber(i, iid) for i in items]
-    if source == Source.BARRACUDA_XDR:
-        mapping = FieldMapping.model_validate(row.field_mapping) if row.field_mapping else DEFAULT_MAPPING
-        return [normalize_barracuda(i, mapping, iid) for i in items]
-    return [normalize_generic(i, iid) for i in items]
+    mapping = DEFAULT_MAPPING
+    if source == Source.BARRACUDA_XDR and row.field_mapping:
+        mapping = FieldMapping.model_validate(row.field_mapping)
+    alerts = []
+    for index, item in enumerate(items):
+        try:
+            if source == Source.SENTINELONE:
+                alert = normalize_sentinelone(item, iid)
+            elif source == Source.ROCKETCYBER:
+                alert = normalize_rocketcyber(item, iid)
+            elif source == Source.BARRACUDA_XDR:
+                alert = normalize_barracuda(item, mapping, iid)
+            else:
+                alert = normalize_generic(item, iid)
+            alerts.append(check_alert_times(alert, now))
+        except AlertFormatError as err:
+            if not listed:
+                raise
+            raise type(err)(f"data.{index}.{err.field}", err.message) from err
+    return alerts
+
+
+async def _read_body(request: Request) -> tuple[bytes | None, int]:
+    """The body and its size; None (and the size announced or read so far) once it passes the limit: reading stops
+    there, also for a body sent without Content-Length (chunked) or with a false one."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None, int(declared)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None, size
+        chunks.append(chunk)
+    return b"".join(chunks), size
+
+
+def _parse(body: bytes) -> Any:
+    """The JSON of a body (UTF-8, a leading byte order mark ignored); ValueError saying what is wrong and where."""
+    raw = body.removeprefix(codecs.BOM_UTF8)
+    try:
+        return json.loads(raw.decode())
+    except UnicodeDecodeError as err:
+        line, column = raw.count(b"\n", 0, err.start) + 1, err.start - raw.rfind(b"\n", 0, err.start)
+        raise ValueError(f"it is not UTF-8 (line {line} column {column}: {err.reason})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{err.msg} at line {err.lineno} column {err.colno}") from None
 
 
 @router.post(
@@ -169,14 +225,16 @@ async def receive_webhook(
     now: NowDep,
     engine: Annotated[Engine, Depends(get_engine)],
 ):
-    body = await request.body()
     kind = SOURCES.get(source)
     if kind is None:
         raise Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    body, size = await _read_body(request)
     remote = request.client.host if request.client else None
     # Database work in worker threads: on the event loop it would stall every delivery in flight.
-    checked = await run_in_threadpool(_check, engine, kind, source, integration_id, request.headers, body, now, remote)
-    row, tenant, alerts, webhook_id = checked
+    checked = await run_in_threadpool(
+        _check, engine, kind, source, integration_id, request.headers, body, size, now, remote
+    )
+    row, tenant, alerts, webhook_id, body = checked
     # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
     # dispatcher hands over once it is back.
     try:
@@ -207,19 +265,24 @@ def _check(
     source: str,
     integration_id: str,
     headers: Mapping[str, str],
-    body: bytes,
+    body: bytes | None,
+    size: int,
     now: datetime,
     remote: str | None,
-) -> tuple[SocIntegration, Tenant, list[NormalizedAlert], str]:
-    """Integration, signature, alerts; a refused delivery is logged (nothing else written) and raised as a Problem."""
+) -> tuple[SocIntegration, Tenant, list[NormalizedAlert], str, bytes]:
+    """Integration, size, signature (on the raw bytes, whatever they hold), JSON, alerts; a refused delivery is
+    logged (nothing else written) and raised as a Problem. `body` is None when it passed the limit unread."""
     try:
         iid = UUID(integration_id)
     except ValueError:
         iid = None
 
     def refuse(reason: str, problem: Problem, webhook_id: str | None = None) -> Problem:
-        _log(engine, source, iid, remote, body, False, reason, webhook_id)
+        _log(engine, source, iid, remote, body or b"", False, reason, webhook_id, None if body is not None else size)
         return problem
+
+    def unprocessable(reason: str, field: str, message: str, webhook_id: str) -> Problem:
+        return refuse(reason, Problem(422, message, errors=[{"field": field, "message": message}]), webhook_id)
 
     row, tenant = _lookup(engine, iid)
     if row is None or row.source != kind.value:
@@ -229,18 +292,24 @@ def _check(
             "inactive_integration",
             Problem(404, f"integration {integration_id} is deactivated in the hub; deliveries are refused"),
         )
-    if len(body) > MAX_BODY_BYTES:  # also a body sent without Content-Length (BodyLimit checks the header)
+    if body is None:
         raise refuse("too_large", Problem(413, f"request body exceeds {MAX_BODY_BYTES} bytes"))
     try:
         webhook_id = verify([x for x in (row.webhook_secret, row.previous_webhook_secret) if x], headers, body, now)
     except SignatureError as err:
         raise refuse(err.code.value, Problem(401, err.message, reason=err.code.value)) from None
+    # Before parsing: a deep body makes the parser recurse, a long number makes it fail; the incident could not
+    # carry either.
+    if (reason := json_refusal(body)) is not None:
+        raise unprocessable("json_limits", "body", reason, webhook_id)
     try:
-        alerts = _normalize(kind, json.loads(body), row)
-    except json.JSONDecodeError as err:
-        problem = Problem(400, f"body is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
-        raise refuse("malformed_json", problem, webhook_id) from None
+        payload = _parse(body)
+    except ValueError as err:
+        raise unprocessable("malformed_json", "body", f"the body is not valid JSON: {err}", webhook_id) from None
+    try:
+        alerts = _normalize(kind, payload, row, now)
+    except AlertOutOfWindow as err:
+        raise unprocessable("out_of_window", err.field, str(err), webhook_id) from None
     except AlertFormatError as err:
-        problem = Problem(422, str(err), errors=[{"field": err.field, "message": str(err)}])
-        raise refuse("bad_alert", problem, webhook_id) from None
-    return row, tenant, alerts, webhook_id
+        raise unprocessable("bad_alert", err.field, str(err), webhook_id) from None
+    return row, tenant, alerts, webhook_id, body

@@ -2,18 +2,20 @@
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
 from domain.processes import incident_workflow_id
 from domain.soc.alerts import (
+    AlertOutOfWindow,
     AlertStatus,
     NormalizedAlert,
     Severity,
     Source,
     Verdict,
+    check_alert_times,
     correlation_key,
     deduplicate,
     same_incident,
@@ -65,6 +67,67 @@ def test_dedupe_key_is_derived_and_survives_a_round_trip():
 def test_model_rejects_invalid_values(bad):
     with pytest.raises(ValidationError):
         make(**bad)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("vendor_alert_id", "abc\x00def"),
+        ("device_hostname", "muc-dc01\x1b"),
+        ("device_hostname", "h" * 254),
+        ("device_external_id", "agent\n7"),
+        ("user", "CONTOSO\\jdoe\x7f"),
+        ("vendor_tenant_id", "site\x85"),
+    ],
+)
+def test_ids_and_keys_with_a_control_character_are_refused_naming_the_field(field, value):
+    with pytest.raises(ValidationError) as exc:
+        make(**{field: value})
+    assert exc.value.errors()[0]["loc"] == (field,)
+
+
+def test_control_characters_are_dropped_from_free_text_and_surrogates_replaced_in_raw():
+    alert = make(
+        title="Mimi\x00katz\x1b detected\ud800",
+        description="first line\r\n\tsecond\x00 line\x9f",
+        file_path="C:\\Temp\\m\x00.exe",
+        raw={"note\udc00": ["a\ud800b", {"n": 1, "nul": "x\x00y"}]},
+    )
+    assert alert.title == "Mimikatz detected"
+    assert alert.description == "first line\r\n\tsecond line"
+    assert alert.file_path == "C:\\Temp\\m.exe"
+    # The original stays as it was but for what no encoder takes: NUL survives as a JSON escape.
+    assert alert.raw == {"note\ufffd": ["a\ufffdb", {"n": 1, "nul": "x\x00y"}]}
+    assert NormalizedAlert.model_validate_json(alert.model_dump_json()) == alert
+    with pytest.raises(ValidationError):
+        make(title="\x00\x01")  # nothing left
+
+
+def test_times_within_the_window_pass():
+    now = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
+    earliest, latest = datetime(2000, 1, 1, tzinfo=UTC), now + timedelta(days=1)
+    alert = make(detected_at=earliest, vendor_updated_at=latest)
+    assert check_alert_times(alert, now) is alert
+    plus_14 = timezone(timedelta(hours=14))
+    assert check_alert_times(make(detected_at=datetime(2000, 1, 1, 14, tzinfo=plus_14)), now)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("detected_at", datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))),
+        ("detected_at", datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("detected_at", datetime(2026, 11, 21, 8, 15, 0, 1, tzinfo=UTC)),
+        ("detected_at", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("vendor_updated_at", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_times_outside_the_window_are_refused_naming_the_field_and_the_window(field, value):
+    now = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
+    with pytest.raises(AlertOutOfWindow) as exc:
+        check_alert_times(make(**{field: value}), now)
+    assert exc.value.field == field
+    assert "2000-01-01T00:00:00Z up to 2026-11-21T08:15:00Z" in exc.value.message
 
 
 def test_severity_ids_follow_ocsf():

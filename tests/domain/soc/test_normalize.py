@@ -145,6 +145,33 @@ def test_sentinelone_bad_payload_names_the_field(s1_webhook, mutate, field):
     assert exc.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda t: t.update(id="1" * 201) or t["threatInfo"].update(threatId="1" * 201), "vendor_alert_id"),
+        (lambda t: t.update(id="17\x00") or t["threatInfo"].update(threatId="17\x00"), "vendor_alert_id"),
+        (lambda t: t["agentRealtimeInfo"].update(agentComputerName="ACME\x00WS"), "device_hostname"),
+        (lambda t: t["agentRealtimeInfo"].update(agentComputerName="a" * 254), "device_hostname"),
+    ],
+)
+def test_sentinelone_value_the_alert_cannot_hold_is_a_format_error_naming_it(s1_webhook, mutate, field):
+    """Not a bare pydantic error: the webhook answers AlertFormatError with a 422 naming the field."""
+    mutate(s1_webhook)
+    with pytest.raises(AlertFormatError) as exc:
+        normalize_sentinelone(s1_webhook, "int-s1-acme")
+    assert exc.value.field == field
+
+
+def test_free_text_of_every_vendor_loses_its_control_characters(s1_webhook, rc_page, xdr_alarm):
+    s1_webhook["threatInfo"]["threatName"] = "invoice\x00.exe"
+    rc = rc_page["data"][0] | {"title": "Suspicious\x00 PowerShell", "description": "a\x1bb"}
+    xdr_alarm["title"] = "Brute\x07 force"
+    assert normalize_sentinelone(s1_webhook, "int-s1").title == "invoice.exe"
+    rc_alert = normalize_rocketcyber(rc, "int-rc")
+    assert (rc_alert.title, rc_alert.description) == ("Suspicious PowerShell", "ab")
+    assert normalize_barracuda(xdr_alarm, DEFAULT_MAPPING, "int-xdr").title == "Brute force"
+
+
 def test_sentinelone_list_envelope_is_refused_with_a_hint(s1_page):
     with pytest.raises(AlertFormatError, match="data"):
         normalize_sentinelone(s1_page, "int-1")
@@ -354,6 +381,12 @@ def test_generic_minimal_and_numeric_forms():
         ("device.ip", "10.1.2", "device.ip"),
         ("file.sha256", "abc", "file.sha256"),
         ("mitre_techniques", ["T1003", "Credential Dumping"], "mitre_techniques.1"),
+        ("id", "evt\x0042", "id"),
+        ("device.hostname", "MUC-DC01\x00", "device.hostname"),
+        ("device.hostname", "h" * 254, "device.hostname"),
+        ("device.id", "agent\x1b77", "device.id"),
+        ("user", "CONTOSO\\admin\x00", "user"),
+        ("tenant.id", "contoso\x00", "tenant.id"),
     ],
 )
 def test_generic_bad_field_is_named(generic_alert, path, value, field):

@@ -133,3 +133,10 @@ def test_sign_verify_round_trip(body, msg_id, key, offset):
     assert verify(secret, hdrs, body, NOW) == msg_id
     with pytest.raises(SignatureError):
         verify(secret, hdrs, body + b"x", NOW)
+
+
+def test_a_timestamp_beyond_the_calendar_is_refused_not_crashed_on():
+    """Twelve digits reach the year 33658, which no datetime holds: still a refusal that names the value."""
+    with pytest.raises(SignatureError) as exc:
+        verify(SECRET, {**headers(), "webhook-timestamp": "999999999999"}, BODY, NOW)
+    assert exc.value.code is SignatureErrorCode.FUTURE_TIMESTAMP and "999999999999" in exc.value.message
