@@ -45,3 +45,11 @@ bench: install-test
 
 bench-soc: install-test
 	$(BIN)/python -m bench.soc_storm $(BENCH_ARGS)
+
+# The API fuzzer at length: schemathesis with PSA_FUZZ_EXAMPLES examples per operation (make test runs 20), on SQLite
+# and on PostgreSQL when PSA_TEST_POSTGRES_URL is set; prints its figures per role and database.
+PSA_FUZZ_EXAMPLES ?= 500
+PSA_FUZZ_DATABASES ?= sqlite postgres
+.PHONY: fuzz
+fuzz: install-test
+	PSA_FUZZ_EXAMPLES=$(PSA_FUZZ_EXAMPLES) PSA_FUZZ_DATABASES="$(PSA_FUZZ_DATABASES)" $(BIN)/pytest tests/fuzz

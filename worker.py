@@ -122,13 +122,13 @@ def metrics_runtime(address: str) -> Runtime | None:
 
 
 async def run_worker(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # first: a stop during start-up is not lost
+        loop.add_signal_handler(sig, stop.set)
     runtime = metrics_runtime(settings.worker_metrics_address)
     client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     engine = make_engine(settings.effective_database_url)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:
             workers = build_workers(client, engine, executor, settings)

@@ -1,6 +1,8 @@
 """`psa dev`: the whole hub on embedded defaults: Temporal dev server (state in a file), SQLite, worker, API.
 
-Ctrl-C (or SIGTERM) stops everything in order: API, worker, then Temporal; no process is left behind.
+A worker that dies is started again after a back-off while the API and Temporal keep running (its work waits in
+Temporal's task queues meanwhile). Ctrl-C (or SIGTERM) stops everything in order: API, worker, then Temporal; no
+process is left behind.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,11 +24,38 @@ import httpx
 from domain.processes import SEARCH_ATTRIBUTES
 from hub.config import Settings
 from hub.db import make_engine, upgrade
+from hub.logging import get_logger
 from hub.mail_sink import start_mail_sink
 from hub.seed import seed_demo, seed_demo_tickets
 from hub.temporal import connect, register_search_attributes
 
+log = get_logger("hub.dev")
 PR_SET_PDEATHSIG = 1
+# A dying worker is restarted after 1 s, doubling to 30 s while it keeps dying; a run of a minute resets the delay.
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+RESTART_RESET_AFTER = 60.0
+
+
+def restart_delay(previous: float | None, ran_for: float) -> float:
+    """Seconds to wait before starting a worker again that exited after `ran_for` seconds."""
+    if previous is None or ran_for >= RESTART_RESET_AFTER:
+        return RESTART_FIRST_DELAY
+    return min(previous * 2, RESTART_MAX_DELAY)
+
+
+def exit_text(returncode: int) -> str:
+    """`-9 (SIGKILL)` for a child killed by a signal, else the code."""
+    if returncode < 0:
+        try:
+            return f"{returncode} ({signal.Signals(-returncode).name})"
+        except ValueError:
+            pass
+    return str(returncode)
+
+
+class _Stop(Exception):
+    """Ctrl-C or SIGTERM while the hub starts: unwinds to the orderly shutdown."""
 
 
 def temporal_binary() -> str:
@@ -118,43 +148,66 @@ def run_dev(settings: Settings) -> int:
     ]
     for key in SEARCH_ATTRIBUTES:
         temporal_args += ["--search-attribute", f"{key.name}=Keyword"]
-    procs: list[subprocess.Popen] = []
-    stopping = False
+    procs: dict[str, subprocess.Popen] = {}  # stopped in reverse order of start: API, worker, Temporal
+    stop_requested = supervising = False
 
-    def shutdown(*_: object) -> None:
-        nonlocal stopping
-        if stopping:
-            return
-        stopping = True
-        print("\nStopping API, worker and Temporal ...", flush=True)
-        for proc in reversed(procs):  # API, worker, then the server
-            _stop(proc, signal.SIGINT, 25)
+    def on_signal(*_: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+        if not supervising:  # a start-up step may block for a minute: leave it now
+            raise _Stop
 
-    signal.signal(signal.SIGINT, lambda *_: shutdown())
-    signal.signal(signal.SIGTERM, lambda *_: shutdown())
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
-        procs.append(_spawn(temporal_args, data_dir / "temporal.log"))
+        procs["temporal"] = _spawn(temporal_args, data_dir / "temporal.log")
         engine = make_engine(settings.effective_database_url)
         upgrade(settings.effective_database_url)
         keys = seed_demo(engine, data_dir)
         asyncio.run(_prepare_temporal(settings, engine))
         me = [sys.executable, "-m", "hub.cli"]
         worker_env, mail_note = _mail_setup(settings, data_dir)
-        procs.append(_spawn([*me, "worker"], env=worker_env))
-        procs.append(_spawn([*me, "api"]))
+        procs["worker"] = _spawn([*me, "worker"], env=worker_env)
+        procs["api"] = _spawn([*me, "api"])
         created = asyncio.run(_demo_tickets(settings, engine))
-        _wait_for_api(settings, procs[-1], time.monotonic() + 60)
+        _wait_for_api(settings, procs["api"], time.monotonic() + 60)
         _banner(settings, keys, created, mail_note)
-        while not stopping:
-            for proc in procs:
-                if proc.poll() is not None and not stopping:
-                    print(f"process {proc.args[:3]} exited with {proc.returncode}; stopping", flush=True)
-                    shutdown()
-                    return 1
-            time.sleep(0.5)
+        supervising = True
+        return _supervise(procs, lambda: _spawn([*me, "worker"], env=worker_env), lambda: stop_requested)
+    except _Stop:
         return 0
     finally:
-        shutdown()
+        supervising, stop_requested = True, True  # a second Ctrl-C does not cut the shutdown short
+        log.info("stopping API, worker and Temporal")
+        # SIGTERM, which each of them handles like Ctrl-C: a worker still starting up lost a SIGINT and was killed
+        # only after the 25 s timeout.
+        for proc in reversed(procs.values()):
+            _stop(proc, signal.SIGTERM, 25)
+        log.info("stopped")
+
+
+def _supervise(
+    procs: dict[str, subprocess.Popen], start_worker: Callable[[], subprocess.Popen], stop: Callable[[], bool]
+) -> int:
+    """Until Ctrl-C: restart the worker when it dies; a dead API or Temporal stops the hub (exit code 1)."""
+    started, delay, restart_at = time.monotonic(), None, None
+    while not stop():
+        for name in ("temporal", "api"):
+            if procs[name].poll() is not None:
+                log.error(f"{name} exited with code {exit_text(procs[name].returncode)}; stopping")
+                return 1
+        now = time.monotonic()
+        worker = procs["worker"]
+        if restart_at is None and worker.poll() is not None:
+            delay = restart_delay(delay, now - started)
+            restart_at = now + delay
+            log.warning(f"worker exited with code {exit_text(worker.returncode)}; restarting in {delay:g} s")
+        elif restart_at is not None and now >= restart_at:
+            procs["worker"] = start_worker()
+            started, restart_at = now, None
+            log.info("worker restarted", pid=procs["worker"].pid)
+        time.sleep(0.2)
+    return 0
 
 
 def _mail_setup(settings: Settings, data_dir: Path) -> tuple[dict | None, str]:

@@ -1,5 +1,6 @@
 """The first README command end to end: `psa dev` brings up Temporal, SQLite, worker and API with demo data;
-Ctrl-C stops all of it; a second start reuses the data and seeds nothing twice."""
+Ctrl-C stops all of it; a second start reuses the data and seeds nothing twice; a killed worker comes back while the
+API keeps answering."""
 
 import json
 import os
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from hub.dev import RESTART_MAX_DELAY, RESTART_RESET_AFTER, restart_delay
 
 PSA = str(Path(sysconfig.get_path("scripts")) / "psa")
 TEMPORAL = str(Path(sysconfig.get_path("scripts")) / "temporal")
@@ -60,6 +63,22 @@ class Hub:
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         self.proc.wait(60)
+        assert json.loads(self.log.read_text().splitlines()[-1])["event"] == "stopped"
+
+    def wait_for_log(self, text: str, timeout: float = 60, count: int = 1) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.log.read_text().count(text) >= count:
+                return
+            time.sleep(0.2)
+        pytest.fail(f"{text!r} not in the log within {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes `psa dev` started (its children running `hub.cli worker`)."""
+        assert self.proc is not None
+        out = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+        rows = [line.split(None, 2) for line in out.splitlines()]
+        return [int(r[0]) for r in rows if len(r) == 3 and int(r[1]) == self.proc.pid and "hub.cli worker" in r[2]]
 
     @property
     def url(self) -> str:
@@ -140,4 +159,41 @@ def test_psa_dev_end_to_end(tmp_path: Path):
             assert http.get("/api/v1/tickets", headers=tech).json()["total"] == 5
     finally:
         second.stop()
+    assert hub_processes(data) == []
+
+
+def test_the_restart_delay_doubles_to_its_cap_and_resets_after_a_long_run():
+    delays = [restart_delay(None, 0.0)]
+    for _ in range(7):
+        delays.append(restart_delay(delays[-1], 2.0))
+    assert delays == [1, 2, 4, 8, 16, RESTART_MAX_DELAY, RESTART_MAX_DELAY, RESTART_MAX_DELAY]
+    assert restart_delay(RESTART_MAX_DELAY, RESTART_RESET_AFTER) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process-group handling is tested on Linux")
+def test_a_killed_worker_is_restarted_while_the_api_answers(tmp_path: Path):
+    data = tmp_path / "data"
+    hub = Hub(data)
+    hub.start()
+    try:
+        keys = json.loads((data / "demo-credentials.json").read_text())
+        tech = {"X-API-Key": keys["tech@msp.example"]["api_key"]}
+        [first] = hub.worker_pids()
+        os.kill(first, signal.SIGKILL)
+        hub.wait_for_log("worker exited with code -9 (SIGKILL); restarting in 1 s", timeout=10)
+        with httpx.Client(base_url=hub.url, timeout=30) as http:
+            assert http.get("/api/v1/tickets", headers=tech).status_code == 200  # no worker now, the API answers
+            hub.wait_for_log("worker restarted", timeout=10)
+            [second] = hub.worker_pids()
+            assert second != first
+            hub.wait_for_log("worker started", count=2)  # the new worker polls its task queues
+            tenants = http.get("/api/v1/tenants", headers=tech).json()["items"]
+            k1 = next(t for t in tenants if t["customer_number"] == "K10001")
+            ticket = {"tenant_id": k1["id"], "title": "Drucker offline", "priority": "P3"}
+            created = http.post("/api/v1/tickets", headers=tech, json=ticket)
+            assert created.status_code == 201, created.text  # the restarted worker ran the ticket's first activity
+    finally:
+        hub.stop()
+    assert hub.proc.returncode == 0
+    time.sleep(1)
     assert hub_processes(data) == []

@@ -191,6 +191,7 @@ def list_tickets(
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
     tenant_id: UUID | None = None,
+    customer_number: Annotated[str | None, Query(max_length=32, description="The customer's number")] = None,
     assignee_user_id: UUID | None = None,
     queue: Annotated[str | None, Query(max_length=64)] = None,
     sla_state: Annotated[list[SlaState] | None, Query(description="e.g. breached")] = None,
@@ -205,6 +206,9 @@ def list_tickets(
         query = query.where(col(Ticket.priority).in_(priority))
     if tenant_id:
         query = query.where(Ticket.tenant_id == tenant_id)
+    if customer_number:
+        customer = select(Tenant.id).where(Tenant.customer_number == customer_number)
+        query = query.where(col(Ticket.tenant_id).in_(customer))
     if assignee_user_id:
         query = query.where(Ticket.assignee_user_id == assignee_user_id)
     if queue:
@@ -355,8 +359,9 @@ async def transition(
 @router.post("/{ticket_id}/comments", response_model=TicketPublic, status_code=201, summary="Reply or add a note")
 async def comment(ticket_id: UUID, body: CommentBody, principal: Writer, session: SessionDep, temporal: TemporalDep):
     ticket = _load(session, ticket_id, principal)
-    if body.visibility == Visibility.INTERNAL and principal.role == Role.CUSTOMER_USER:
-        raise Problem(403, "customer users cannot write internal notes")
+    if body.visibility == Visibility.INTERNAL and principal.role.is_customer_side:
+        # Customer IT shares the ticket, not the MSP's internal notes: it could not read what it wrote.
+        raise Problem(403, "customer roles write public replies only; internal notes are the MSP's")
     req = CommentRequest(actor=_actor(principal), body=body.body, visibility=body.visibility)
     return await _send(session, temporal, ticket, TicketWorkflow.comment, req)
 

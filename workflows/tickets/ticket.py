@@ -188,8 +188,8 @@ class TicketWorkflow(SlaEscalation):
 
     @comment.validator
     def _validate_comment(self, req: CommentRequest) -> None:
-        if req.visibility == Visibility.INTERNAL and req.actor.role == Role.CUSTOMER_USER:
-            raise ValueError("customer users cannot write internal notes")
+        if req.visibility == Visibility.INTERNAL and req.actor.role.is_customer_side:
+            raise ValueError("customer roles write public replies only; internal notes are the MSP's")
         self._check_open()
 
     @workflow.signal
