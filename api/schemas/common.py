@@ -39,6 +39,12 @@ def text(max_length: int, min_length: int = 1) -> Any:
     ]
 
 
+# A tenant's business key, e.g. K-10042: what people use in mails, invoices and the Temporal UI.
+CustomerNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+]
+
+
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

@@ -90,9 +90,19 @@ class SlaDefinitionPublic(BaseModel):
 # --- escalation policies --------------------------------------------------------------------------------------
 
 
+# Every policy write and check takes the document under "document", as creating a policy does.
+class EscalationPolicyCheck(Body):
+    document: EscalationPolicyDocument
+
+
 class EscalationPolicyCreate(Body):
     name: DocumentName = Field(description="Unique name of the policy (its versions share it)")
     document: EscalationPolicyDocument = Field(description="Becomes version 1; activate it to use it")
+
+
+class EscalationPolicyVersionCreate(Body):
+    document: EscalationPolicyDocument = Field(description="Becomes the next version; activate it to use it")
+    reason: text(500) | None = Field(default=None, description="Why the policy changes (kept in the audit trail)")
 
 
 class PolicyValidation(BaseModel):

@@ -10,13 +10,10 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
-from api.schemas.common import Body, Name, not_null, text
+from api.schemas.common import Body, CustomerNumber, Name, not_null, text
 from domain.regions import Country, normalise_time_zone
 
 CountryCode = Country
-CustomerNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")
-]
 Subdivision = text(8)
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalise_time_zone)]
 VatId = text(32)

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import Body as _Body
-from api.schemas.common import multiline, text
+from api.schemas.common import CustomerNumber, multiline, text
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 
 Title = text(200)
@@ -18,13 +18,22 @@ TIME_ENTRY_SLACK = timedelta(minutes=5)
 
 
 class TicketCreate(_Body):
-    tenant_id: UUID | None = Field(default=None, description="Required for MSP users; customers create for their own")
+    tenant_id: UUID | None = Field(
+        default=None, description="The customer; MSP users name it here or by customer_number, customers may omit it"
+    )
+    customer_number: CustomerNumber | None = Field(default=None, description="The customer by number, e.g. K10001")
     title: Title
     description: multiline(20_000) = ""
     priority: Priority = Priority.P3
     category: Code | None = None
     queue: Code | None = None
     requester_user_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_customer_reference(self) -> "TicketCreate":
+        if self.tenant_id is not None and self.customer_number is not None:
+            raise ValueError("give tenant_id or customer_number, not both")
+        return self
 
 
 class TicketPublic(BaseModel):
@@ -100,6 +109,16 @@ class TimeEntryPublic(BaseModel):
     billable: bool
     activity_type: str
     note: str | None
+
+
+class TicketCommentPublic(BaseModel):
+    id: UUID
+    ticket_id: UUID
+    at: datetime
+    author_user_id: UUID | None = Field(description="Empty for notes the hub writes itself (SOC, SLA)")
+    author_role: str | None = Field(description="msp_admin, msp_tech, customer_it, customer_user or system")
+    visibility: Visibility
+    body: str
 
 
 class TicketEventPublic(BaseModel):

@@ -110,6 +110,8 @@ class CommentRequest(BaseModel):
     actor: Actor
     body: str = Field(min_length=1, max_length=20_000)
     visibility: Visibility = Visibility.PUBLIC
+    # Chosen by the caller (the API), so it can answer with the comment it created; the event's id.
+    comment_id: UUID | None = None
 
 
 class AssignRequest(BaseModel):
@@ -131,6 +133,8 @@ class TimeEntryRequest(BaseModel):
     billable: bool = True
     activity_type: str = Field(default="support", min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=2_000)
+    # Chosen by the caller, as `CommentRequest.comment_id`: the time entry's id and its event's.
+    entry_id: UUID | None = None
 
 
 class TicketCreation(BaseModel):

@@ -354,8 +354,23 @@ async def test_policy_schema_is_published(api, w):
 
 async def test_validate_policy(api, engine, w):
     with nothing_written(engine):
-        resp = await api.post(f"{POLICIES}/validate", json=POLICY, headers=w.h("msp_admin"))
+        resp = await api.post(f"{POLICIES}/validate", json={"document": POLICY}, headers=w.h("msp_admin"))
     assert resp.status_code == 200 and resp.json() == {"valid": True, "levels": 4}
+
+
+async def test_policy_bodies_wrap_the_document_like_create(api, engine, w):
+    """Create, validate and new versions all take {"document": ...}; a bare document says what is missing."""
+    policy = await create(api, w, POLICIES, {"name": unique("Pol"), "document": POLICY})
+    with nothing_written(engine):
+        for path in (f"{POLICIES}/validate", f"{POLICIES}/{policy['id']}/versions"):
+            assert_field(await api.post(path, json=POLICY, headers=w.h("msp_admin")), "document", "Field required")
+    resp = await api.post(
+        f"{POLICIES}/{policy['id']}/versions",
+        json={"document": POLICY, "reason": "Bereitschaft neu geregelt"},
+        headers=w.h("msp_admin"),
+    )
+    assert resp.status_code == 201 and resp.json()["version"] == 2, resp.text
+    assert audit_events(engine, uuid.UUID(policy["id"]))[-1].data["reason"] == "Bereitschaft neu geregelt"
 
 
 INVALID_POLICIES = [
@@ -379,11 +394,14 @@ INVALID_POLICIES = [
 async def test_invalid_policies_point_at_the_field(api, engine, w, document, field, fragment):
     policy = await create(api, w, POLICIES, {"name": unique("Pol"), "document": POLICY})
     with nothing_written(engine):
-        assert_field(await api.post(f"{POLICIES}/validate", json=document, headers=w.h("msp_admin")), field, fragment)
+        resp = await api.post(f"{POLICIES}/validate", json={"document": document}, headers=w.h("msp_admin"))
+        assert_field(resp, f"document.{field}", fragment)
         resp = await api.post(POLICIES, json={"name": unique("Pol"), "document": document}, headers=w.h("msp_admin"))
         assert_field(resp, f"document.{field}", fragment)
-        resp = await api.post(f"{POLICIES}/{policy['id']}/versions", json=document, headers=w.h("msp_admin"))
-        assert_field(resp, field, fragment)
+        resp = await api.post(
+            f"{POLICIES}/{policy['id']}/versions", json={"document": document}, headers=w.h("msp_admin")
+        )
+        assert_field(resp, f"document.{field}", fragment)
 
 
 async def test_policy_versions_and_activation(api, engine, w):
@@ -401,7 +419,7 @@ async def test_policy_versions_and_activation(api, engine, w):
     assert event.data == {"name": name, "version": 1, "version_id": v1["id"], "levels": 4}
 
     draft = changed(POLICY, "levels.0.trigger.percent", 50)
-    resp = await api.post(f"{POLICIES}/{pid}/versions", json=draft, headers=w.h("msp_admin"))
+    resp = await api.post(f"{POLICIES}/{pid}/versions", json={"document": draft}, headers=w.h("msp_admin"))
     assert resp.status_code == 201, resp.text
     v2 = resp.json()
     assert (v2["version"], v2["active"], v2["document"]["levels"][0]["trigger"]["percent"]) == (2, False, 50)
@@ -447,7 +465,7 @@ async def test_policy_bad_names_and_unknown_ids(api, engine, w):
         for method, path in (("GET", f"{POLICIES}/{missing}"), ("GET", f"{POLICIES}/{missing}/versions/1"),
                              ("POST", f"{POLICIES}/{missing}/versions"),
                              ("POST", f"{POLICIES}/{missing}/versions/1/activate")):
-            resp = await api.request(method, path, json=POLICY, headers=w.h("msp_admin"))
+            resp = await api.request(method, path, json={"document": POLICY}, headers=w.h("msp_admin"))
             assert_problem(resp, 404, f"escalation policy {missing} not found")
         for method, suffix in (("GET", "versions/7"), ("POST", "versions/7/activate")):
             resp = await api.request(method, f"{POLICIES}/{taken['id']}/{suffix}", headers=w.h("msp_admin"))
@@ -470,11 +488,11 @@ async def test_roles(api, engine, w):
               ("POST", DEFINITIONS, {"name": unique("Std"), "document": DEFINITION}),
               ("PATCH", f"{DEFINITIONS}/{dfn['id']}", {"is_default": True}),
               ("DELETE", f"{DEFINITIONS}/{dfn['id']}", None)]
-    admin_only = [("GET", f"{POLICIES}/schema", None), ("POST", f"{POLICIES}/validate", POLICY),
+    admin_only = [("GET", f"{POLICIES}/schema", None), ("POST", f"{POLICIES}/validate", {"document": POLICY}),
                   ("GET", POLICIES, None), ("GET", f"{POLICIES}/{pol['id']}", None),
                   ("GET", f"{POLICIES}/{pol['id']}/versions/1", None),
                   ("POST", POLICIES, {"name": unique("Pol"), "document": POLICY}),
-                  ("POST", f"{POLICIES}/{pol['id']}/versions", POLICY),
+                  ("POST", f"{POLICIES}/{pol['id']}/versions", {"document": POLICY}),
                   ("POST", f"{POLICIES}/{pol['id']}/versions/1/activate", None)]
     denied = {"msp_tech": writes + admin_only, "finance": writes + admin_only,
               "a_it": reads + writes + admin_only, "a_user": reads + writes + admin_only,

@@ -93,7 +93,8 @@ async def test_lifecycle_through_the_api(api, engine, world):
     r = await api.post(
         f"/api/v1/tickets/{tid}/comments", json={"body": "Neustart hat geholfen"}, headers=auth(world["a_user_key"])
     )
-    assert r.status_code == 201 and r.json()["status"] == "open"
+    assert r.status_code == 201 and r.json()["body"] == "Neustart hat geholfen"
+    assert (await api.get(f"/api/v1/tickets/{tid}", headers=tech)).json()["status"] == "open"
     r = await api.post(
         f"/api/v1/tickets/{tid}/comments", json={"body": "intern", "visibility": "internal"}, headers=tech
     )

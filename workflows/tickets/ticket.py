@@ -171,6 +171,7 @@ class TicketWorkflow(SlaEscalation):
                 req.visibility,
                 body=req.body,
                 data={"author_role": req.actor.role.value},
+                event_id=req.comment_id,
             )
             if req.visibility == Visibility.PUBLIC:
                 # Only the MSP's replies answer the customer; customer IT writing is the customer writing.
@@ -272,6 +273,7 @@ class TicketWorkflow(SlaEscalation):
                 body=req.note,
                 time_entry=req,
                 data={"minutes": req.minutes, "billable": req.billable},
+                event_id=req.entry_id,
             )
         return self._state
 

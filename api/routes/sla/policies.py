@@ -15,9 +15,11 @@ from api.pagination import Page, PageDep, paginate
 from api.problems import Problem
 from api.schemas.common import audit_event
 from api.schemas.sla import (
+    EscalationPolicyCheck,
     EscalationPolicyCreate,
     EscalationPolicyPublic,
     EscalationPolicySummary,
+    EscalationPolicyVersionCreate,
     EscalationPolicyVersionPublic,
     PolicyValidation,
 )
@@ -122,8 +124,8 @@ def policy_schema(principal: MspAdmin) -> dict[str, Any]:
     summary="Check a policy document without saving it",
     description="200 with the number of levels, or a 422 problem naming the offending field.",
 )
-def validate_policy(body: EscalationPolicyDocument, principal: MspAdmin):
-    return PolicyValidation(valid=True, levels=len(body.levels))
+def validate_policy(body: EscalationPolicyCheck, principal: MspAdmin):
+    return PolicyValidation(valid=True, levels=len(body.document.levels))
 
 
 @router.get("", response_model=Page[EscalationPolicySummary], summary="List escalation policies (MSP admins)")
@@ -167,12 +169,15 @@ def get_policy_version(policy_id: UUID, version: VersionNumber, principal: MspAd
     summary="Add the next version of a policy (not active yet)",
     description="Versions are immutable once written: change a policy by adding a version.",
 )
-def create_policy_version(policy_id: UUID, body: EscalationPolicyDocument, principal: MspAdmin, session: SessionDep):
+def create_policy_version(
+    policy_id: UUID, body: EscalationPolicyVersionCreate, principal: MspAdmin, session: SessionDep
+):
     policy = _load_policy(session, policy_id)
     latest = session.exec(
         select(func.max(EscalationPolicyVersion.version)).where(EscalationPolicyVersion.policy_id == policy.id)
     ).one()
-    version = _add_version(session, principal, policy, (latest or 0) + 1, body, "version_created")
+    audit = {"reason": body.reason} if body.reason else {}
+    version = _add_version(session, principal, policy, (latest or 0) + 1, body.document, "version_created", **audit)
     return _version_public(policy, version)
 
 

@@ -1,0 +1,68 @@
+"""What every ticket route shares: which tickets a caller sees, loading one, and sending a change to its workflow."""
+
+from uuid import UUID
+
+from sqlmodel import Session, or_, select
+
+from api.deps import Principal
+from api.problems import not_found
+from api.schemas.common import field_error
+from api.schemas.tickets import TicketPublic
+from domain.contracts.tickets import Actor
+from domain.roles import TICKET_AGENT_ROLES, Role
+from hub.temporal.tickets import update_ticket
+from models import Ticket, User
+
+
+def visible(query, principal: Principal):  # noqa: ANN001, ANN202
+    """Customer users see the tickets they requested or opened; customer IT sees its tenant; MSP staff all."""
+    if principal.is_msp:
+        return query
+    query = query.where(Ticket.tenant_id == principal.tenant_id)
+    if principal.role == Role.CUSTOMER_USER:
+        query = query.where(
+            or_(Ticket.requester_user_id == principal.user_id, Ticket.created_by_user_id == principal.user_id)
+        )
+    return query
+
+
+def load_ticket(session: Session, ticket_id: UUID, principal: Principal) -> Ticket:
+    ticket = session.exec(visible(select(Ticket).where(Ticket.id == ticket_id), principal)).one_or_none()
+    if ticket is None:
+        raise not_found("ticket", ticket_id)
+    return ticket
+
+
+def ticket_public(ticket: Ticket) -> TicketPublic:
+    return TicketPublic.model_validate(ticket, from_attributes=True)
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(user_id=principal.user_id, role=principal.role)
+
+
+def check_tenant_user(session: Session, user_id: UUID, tenant_id: UUID, field: str, *, agents_only: bool) -> None:
+    user = session.get(User, user_id)
+    ok = (
+        user is not None
+        and user.is_active
+        and (user.role in (Role.MSP_ADMIN, Role.MSP_TECH) if user.tenant_id is None else user.tenant_id == tenant_id)
+    )
+    if ok and agents_only:
+        ok = user.role in TICKET_AGENT_ROLES
+    if not ok:
+        kind = "technician or customer IT user" if agents_only else "user"
+        raise field_error(field, f"{user_id} is not an active {kind} of this ticket's customer")
+
+
+async def run_update(session: Session, temporal, ticket: Ticket, update, request) -> None:  # noqa: ANN001
+    """Run a workflow update; a refusal or no answer becomes a 409 or 503. Afterwards the session reads afresh."""
+    session.commit()
+    await update_ticket(temporal, ticket.id, update, request)
+    session.expire_all()
+
+
+async def send_update(session: Session, temporal, ticket: Ticket, update, request) -> TicketPublic:  # noqa: ANN001
+    """`run_update`, answered with the ticket as it changed."""
+    await run_update(session, temporal, ticket, update, request)
+    return ticket_public(session.get(Ticket, ticket.id))
