@@ -122,3 +122,12 @@ def settled_note(count: int, overall: AlertStatus) -> str:
         f"Der Hersteller meldet {'den Alarm' if count == 1 else f'alle {count} Alarme'} dieses Vorfalls als "
         f"{VENDOR_STATUS_DE[overall]}."
     )
+
+
+def unhandled_in_informational_note(alert: NormalizedAlert) -> str:
+    source = SOURCE_NAMES.get(alert.source.value, "SOC")
+    return (
+        f"Achtung: {source} meldet zu diesem Vorfall einen Alarm, der beim Hersteller nicht erledigt ist "
+        f"({alert.vendor_alert_id}, {VENDOR_STATUS_DE[alert.status]}). Das Ticket wurde nur zur Information mit "
+        "niedriger Priorität eröffnet: bitte Priorität prüfen."
+    )
