@@ -66,8 +66,9 @@ class TriageOverride(BaseModel):
     )
     priority_matrix: PriorityMatrix | None = None
     handled_threats: HandledThreats | None = Field(
-        default=None, description="Alerts the vendor already mitigated, resolved or closed as benign: none, "
-        "informational (P4 ticket, no paging, no containment) or normal"
+        default=None,
+        description="Alerts the vendor already mitigated, resolved or closed as benign: none, "
+        "informational (P4 ticket, no paging, no containment) or normal",
     )
 
 

@@ -19,10 +19,10 @@ from domain.soc.alerts import correlation_key
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.tickets import EventKind, Priority, TicketStatus
 from hub.temporal.soc import hand_over_and_wait
-from models import AssetType, SocAlert, SocIncident, Ticket, TicketEvent
+from models import SocAlert, SocIncident, Ticket, TicketEvent
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, threat, ticket_of
 from tests.conftest import auth
-from tests.factories import make_asset, make_tenant, make_user
+from tests.factories import make_tenant, make_user
 from workflows.soc.incident import IncidentWorkflow
 
 PAGER_1 = "https://pager.example.net/hooks/level-1"
@@ -61,32 +61,6 @@ def alert_row(engine, vendor_alert_id: str) -> SocAlert:
 def ticket(engine, ticket_id) -> Ticket:
     with Session(engine) as s:
         return s.get(Ticket, ticket_id)
-
-
-@pytest.fixture
-async def soc(api, engine):
-    """A customer with a workstation and a critical server, an S1 integration, and staff users."""
-    tenant = make_tenant(engine)
-    workstation, server = f"ws-{uuid.uuid4().hex[:6]}", f"dc-{uuid.uuid4().hex[:6]}"
-    make_asset(engine, tenant, hostname=workstation, asset_type=AssetType.WORKSTATION)
-    make_asset(engine, tenant, hostname=server, asset_type=AssetType.SERVER, tags=["critical"])
-    admin_user, admin = make_user(engine, Role.MSP_ADMIN)
-    tech_user, tech = make_user(engine, Role.MSP_TECH)
-    r = await api.post(
-        "/api/v1/soc/integrations",
-        headers=auth(admin),
-        json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
-    )
-    assert r.status_code == 201, r.text
-    return {
-        "tenant": tenant,
-        "workstation": workstation,
-        "server": server,
-        "integration": r.json(),
-        "admin": admin,
-        "tech": tech,
-        "tech_user": tech_user,
-    }
 
 
 async def configure(api, soc, **override) -> dict:

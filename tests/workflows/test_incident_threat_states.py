@@ -15,13 +15,7 @@ from domain.tickets import Priority
 from models import SocIncident, Ticket
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, ticket_of
 from tests.conftest import auth
-from tests.workflows.test_incident_lifecycle import (  # noqa: F401 (soc is a fixture)
-    PAGER_1,
-    configure,
-    later,
-    notes,
-    soc,
-)
+from tests.workflows.test_incident_lifecycle import PAGER_1, configure, later, notes
 from workflows.soc.incident import IncidentWorkflow
 
 STATES = Path(__file__).parent.parent / "fixtures/soc/threat_states"
@@ -88,9 +82,7 @@ async def test_a_threats_page_all_resolved_on_a_decommissioned_agent_opens_infor
         assert "Konfidenz: malicious" in t.description and "90 %" not in t.description
         assert not any("Netzwerk trennen" in n or "alarmiert" in n for n in notes(engine, t.id))
     # Recorded for reports: the incident list shows them.
-    listed = await api.get(
-        "/api/v1/soc/incidents", params={"tenant_id": str(tenant_id)}, headers=auth(soc["tech"])
-    )
+    listed = await api.get("/api/v1/soc/incidents", params={"tenant_id": str(tenant_id)}, headers=auth(soc["tech"]))
     assert listed.status_code == 200, listed.text
     assert sum(1 for i in listed.json()["items"] if i["vendor_status"] == "resolved") == 3
 
