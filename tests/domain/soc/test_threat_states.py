@@ -125,3 +125,15 @@ def test_sentinelone_note_shows_the_vendors_words_and_the_console_link():
     )
     long = ticket_title(handled.model_copy(update={"title": "x" * 300}), "CONTOSO-NB-017", handled=True)
     assert long.endswith("x auf CONTOSO-NB-017 (SentinelOne: bereits behoben)") and len(long) == 200
+
+
+def test_the_setting_comes_from_the_hub_and_an_integration_may_override_it():
+    from domain.soc.triage import TriageOverride, resolve_policy
+    from hub.config import Settings, hub_defaults
+
+    hub = hub_defaults(Settings(soc_handled_threats="normal"))
+    assert hub.handled_threats is HandledThreats.NORMAL
+    assert resolve_policy(hub, TriageOverride(handled_threats="none")).handled_threats is HandledThreats.NONE
+    assert resolve_policy(hub, TriageOverride()).handled_threats is HandledThreats.NORMAL
+    with pytest.raises(ValueError, match="handled_threats"):
+        TriageOverride.model_validate({"handled_threats": "ignore"})
