@@ -43,6 +43,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Verdict
 from domain.tickets import Priority
 
+# Vendor statuses that mean: nothing left to do about the alert's threat (stopped, closed, or closed as benign).
+HANDLED_STATUSES = frozenset({AlertStatus.MITIGATED, AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
+
+
+def is_handled(alert: NormalizedAlert) -> bool:
+    """The vendor reports the threat stopped, closed or harmless: nothing urgent is left to do."""
+    return alert.status in HANDLED_STATUSES or alert.verdict == Verdict.BENIGN
+
 
 class AssetClass(StrEnum):
     CRITICAL = "critical"
@@ -169,6 +177,9 @@ def prioritize(
 
 def reachable_priority(alert: NormalizedAlert, matrix: PriorityMatrix = DEFAULT_MATRIX) -> Priority:
     """The most urgent priority the alert can get once enriched: as if its device were a critical asset. Known
-    before enrichment, so the webhook inbox can hand over what may become a P1 first when the hub is behind."""
+    before enrichment, so the webhook inbox can hand over what may become a P1 first when the hub is behind. A threat
+    the vendor already handled is last: the default triage policy makes it an informational P4."""
+    if is_handled(alert):
+        return list(Priority)[-1]
     critical_type = next(iter(matrix.critical_asset_types), "server")
     return prioritize(alert, critical_type, list(matrix.critical_tags), matrix)

@@ -24,13 +24,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from domain.soc.alerts import AlertStatus, NormalizedAlert, Source, Verdict
-from domain.soc.priority import DEFAULT_MATRIX, PriorityMatrix, prioritize
+from domain.soc.alerts import AlertStatus, NormalizedAlert, Source
+from domain.soc.priority import DEFAULT_MATRIX, HANDLED_STATUSES, PriorityMatrix, is_handled, prioritize
 from domain.tickets import Priority
 
 MAX_ONCALL_LEVELS = 10
 # Vendor statuses that mean: nothing left to do about this alert's threat.
-SETTLED = frozenset({AlertStatus.MITIGATED, AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
+SETTLED = HANDLED_STATUSES
 # Progress of a vendor alert; a delivery that goes back (resolved -> new) is a reopen and still applied.
 _RANK = {
     AlertStatus.NEW: 0,
@@ -118,11 +118,6 @@ def incident_vendor_status(statuses: list[AlertStatus]) -> AlertStatus:
     if _RANK[lowest] == _RANK[AlertStatus.RESOLVED] and any(s == AlertStatus.RESOLVED for s in statuses):
         return AlertStatus.RESOLVED  # resolved and suppressed alerts together: the incident is resolved
     return lowest
-
-
-def is_handled(alert: NormalizedAlert) -> bool:
-    """The vendor reports the threat stopped, closed or harmless: nothing urgent is left to do."""
-    return alert.status in SETTLED or alert.verdict == Verdict.BENIGN
 
 
 def can_contain(alert: NormalizedAlert) -> bool:

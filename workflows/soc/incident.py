@@ -50,8 +50,9 @@ with workflow.unsafe.imports_passed_through():
         ticket_title,
         unhandled_in_informational_note,
     )
+    from domain.soc.priority import is_handled
     from domain.soc.summary import SUMMARIZE_START_TO_CLOSE, template_summary
-    from domain.soc.triage import HandledThreats, TriagePolicy, decide, incident_vendor_status, is_handled, is_settled
+    from domain.soc.triage import HandledThreats, TriagePolicy, decide, incident_vendor_status, is_settled
     from domain.tickets import TicketStatus
     from workflows.policies import DB_RETRY, LOCAL_DB_TIMEOUT
     from workflows.soc.incident_response import IncidentResponse

@@ -184,3 +184,9 @@ def test_reachable_priority_assumes_a_critical_device(verdict, severity, expecte
     # Never less urgent than the priority the alert gets on any real asset.
     ranks = [int(prioritize(a, *asset).value[1]) for asset in (SERVER, WORKSTATION, UNKNOWN)]
     assert int(reachable_priority(a).value[1]) <= min(ranks)
+
+
+def test_reachable_priority_puts_a_threat_the_vendor_handled_last():
+    for update in ({"status": AlertStatus.RESOLVED}, {"status": AlertStatus.MITIGATED}, {"verdict": B}):
+        assert reachable_priority(alert(M, Severity.CRITICAL, 95).model_copy(update=update)) is Priority.P4
+    assert reachable_priority(alert(M, Severity.CRITICAL, 95, status=AlertStatus.IN_PROGRESS)) is Priority.P1
