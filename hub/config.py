@@ -7,7 +7,7 @@ from pydantic import Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.soc.priority import DEFAULT_MATRIX, PriorityMatrix
-from domain.soc.triage import TriagePolicy
+from domain.soc.triage import HandledThreats, TriagePolicy
 
 
 class Settings(BaseSettings):
@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     soc_oncall_chain: list[HttpUrl] = Field(default_factory=list, max_length=10)
     # Priority matrix (JSON in PSA_SOC_PRIORITY_MATRIX, schema domain/soc/priority.py); empty: the built-in one.
     soc_priority_matrix: PriorityMatrix | None = None
+    # Alerts the vendor already mitigated, resolved or closed as benign: "informational" (a P4 ticket, no paging,
+    # no containment), "none" (recorded, no ticket) or "normal" (triaged like any other alert).
+    soc_handled_threats: HandledThreats = HandledThreats.INFORMATIONAL
     # Webhook alerts handed to their incident workflows at once by the API's inbox dispatcher (signal-with-starts).
     soc_inbox_concurrency: int = Field(default=16, ge=1, le=256)
     # A hand-over that keeps failing goes to the quarantine (GET /api/v1/soc/quarantine) after this many attempts
@@ -103,4 +106,5 @@ def hub_defaults(settings: Settings) -> TriagePolicy:
         ack_timeout_minutes=settings.soc_ack_timeout_minutes,
         oncall_chain=[str(url) for url in settings.soc_oncall_chain],
         priority_matrix=settings.soc_priority_matrix or DEFAULT_MATRIX,
+        handled_threats=settings.soc_handled_threats,
     )

@@ -225,7 +225,9 @@ async def record_incident_containment(path: Path) -> None:
         row = make_soc_integration(
             r.engine, r.tenant, credentials_ref="replay", triage_settings={"quiet_window_hours": 1}
         )
-        alert = normalize_sentinelone(_threat(), str(row.id))
+        threat = _threat()
+        threat["threatInfo"]["mitigationStatus"] = "not_mitigated"  # a mitigated one would be information only
+        alert = normalize_sentinelone(threat, str(row.id))
         workflow_id = await hand_over_and_wait(r.env.client, [_item(r, alert)])
         handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
         assert (await handle.query(IncidentWorkflow.state)).containment is not None  # proposed while handling
@@ -281,6 +283,42 @@ async def record_incident_paging(path: Path) -> None:
             await r.env.sleep(timedelta(hours=1, minutes=1))
             final = await handle.result()
         assert final.status == "closed" and final.vendor_status == "resolved" and final.paging.level == 1
+        path.write_text((await handle.fetch_history()).to_json())
+
+
+async def record_incident_handled(path: Path) -> None:
+    """A threat S1 already closed as a false positive, policy "none" for handled threats: recorded without a ticket;
+    the analyst reopens it at the console: the ticket opens then; the quiet window closes the incident."""
+    import json
+
+    from domain.contracts.soc import IncidentState
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.temporal.soc import hand_over_and_wait
+    from models import AssetType
+    from tests.factories import make_asset
+    from workflows.soc.incident import IncidentWorkflow
+
+    fp = json.loads((Path(__file__).parent / "fixtures/soc/threat_states/sentinelone_false_positive.json").read_text())
+    reopened = json.loads(json.dumps(fp))
+    reopened["threatInfo"].update(
+        analystVerdict="true_positive",
+        mitigationStatus="not_mitigated",
+        incidentStatus="unresolved",
+        updatedAt="2026-11-20T09:30:00Z",
+    )
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="contoso-ws-008", asset_type=AssetType.WORKSTATION)
+        row = make_soc_integration(
+            r.engine, r.tenant, triage_settings={"quiet_window_hours": 1, "handled_threats": "none"}
+        )
+        workflow_id = await hand_over_and_wait(r.env.client, [_item(r, normalize_sentinelone(fp, str(row.id)))])
+        handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
+        assert (await handle.query(IncidentWorkflow.state)).ticket_id is None
+        await hand_over_and_wait(r.env.client, [_item(r, normalize_sentinelone(reopened, str(row.id)))])
+        assert (await handle.query(IncidentWorkflow.state)).ticket_id is not None
+        await r.env.sleep(timedelta(hours=1, minutes=1))
+        final = await handle.result()
+        assert final.status == "closed" and final.vendor_status == "new" and final.priority == "P2", final
         path.write_text((await handle.fetch_history()).to_json())
 
 
@@ -419,6 +457,7 @@ RECORDERS = {
     "handover": (record_incident_handover, "incident_handover.json"),  # and ticket_opened_by_incident.json
     "paging": (record_incident_paging, "incident_paging.json"),
     "containment": (record_incident_containment, "incident_containment.json"),
+    "handled": (record_incident_handled, "incident_handled.json"),
     "poll": (record_soc_poll, "soc_poll.json"),
 }
 

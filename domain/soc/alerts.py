@@ -172,6 +172,9 @@ class NormalizedAlert(BaseModel):
     title: FreeText = Field(min_length=1)
     severity: Severity = Severity.UNKNOWN
     confidence: int | None = Field(default=None, ge=0, le=100)
+    # The vendor's own words where the fields above are our mapping (S1 confidenceLevel, RocketCyber severity).
+    vendor_severity: FreeText | None = Field(default=None, max_length=50)
+    vendor_confidence: FreeText | None = Field(default=None, max_length=50)
     verdict: Verdict = Verdict.UNKNOWN
     status: AlertStatus = AlertStatus.NEW
     detected_at: AwareDatetime
@@ -180,6 +183,7 @@ class NormalizedAlert(BaseModel):
     device_hostname: Hostname | None = None
     device_ip: str | None = None
     device_external_id: Identifier | None = Field(default=None, description="The vendor's agent/device id")
+    agent_decommissioned: bool = Field(default=False, description="The vendor's agent was decommissioned")
     user: Identifier | None = None
     file_name: FreeText | None = None
     file_path: FreeText | None = None
@@ -189,6 +193,7 @@ class NormalizedAlert(BaseModel):
     mitre_techniques: list[TechniqueId] = Field(default_factory=list)
     description: FreeText | None = None
     remediation: FreeText | None = None
+    event_count: int | None = Field(default=None, ge=0, description="Vendor events behind the alert")
     vendor_url: FreeText | None = None
     vendor_tenant_id: Identifier | None = Field(default=None, description="Vendor's customer id (S1 site, RC account)")
     vendor_tenant_name: FreeText | None = None

@@ -1,14 +1,19 @@
 """Ticket priority of a SOC alert from a configurable matrix: threat level x asset criticality x confidence.
 
-Inputs, besides the alert's ``verdict`` and ``severity``:
+Inputs, besides the alert's ``verdict``, ``severity`` and vendor ``status`` (a rule may name ``statuses``):
 
 * asset class: ``critical`` (the asset's type is in ``critical_asset_types``, default server, or it carries
   one of ``critical_tags``, default "critical"), ``standard`` (any other asset found in our inventory:
   workstation, laptop, printer, ...), ``unknown`` (the alert names a device we cannot find). An alert that
   names no device at all (identity or mail alerts, RocketCyber incidents) counts as ``no_device_asset``
-  (default standard): nothing is missing from our inventory there.
+  (default unknown): knowing less about the device never makes an alert more urgent than a named host that is
+  missing from our inventory.
 * confidence band: ``high`` (>= ``high_confidence``, default 80), ``medium`` (>= ``medium_confidence``,
   default 50), ``low``, or ``unknown`` (the vendor gave none).
+
+Threats the vendor already handled (mitigated, resolved, benign) are decided before the matrix by the triage
+policy (`domain.soc.triage.decide`, setting ``handled_threats``); only with ``normal`` do they reach it, and a
+custom matrix can still rank them by ``statuses``.
 
 The rules are tried in order; the first that matches gives the priority, else ``fallback`` (P4): every alert
 gets a priority, none is lost. An empty condition list matches anything. The default table:
@@ -22,19 +27,29 @@ gets a priority, none is lost. An empty condition list matches anything. The def
     | 5 | malicious  |                   | unknown            |            | P3       |
     | 6 | suspicious | high              | critical           |            | P2       |
     | 7 | suspicious |                   | critical, standard |            | P3       |
-    | 8 | suspicious |                   | unknown            |            | P4       |
-    | 9 | unknown    | high              | critical, standard |            | P3       |
+    | 8 | suspicious | high              | unknown            |            | P3       |
+    | 9 | suspicious |                   | unknown            |            | P4       |
+    |10 | unknown    | high              | critical, standard |            | P3       |
 
 Anything else (benign, informational, unknown verdicts below high severity) gets the fallback P4. An unknown
-device is one step less urgent than a standard one (rows 4, 5, 8, and 9 vs. fallback), never dropped.
+device is never more urgent than a standard one, mostly one step less (rows 4, 5, 9 and 10 vs. fallback), never
+dropped; a suspicious alert the vendor rates high or critical (a RocketCyber incident names no device) is P3.
 """
 
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.soc.alerts import NormalizedAlert, Severity, Verdict
+from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Verdict
 from domain.tickets import Priority
+
+# Vendor statuses that mean: nothing left to do about the alert's threat (stopped, closed, or closed as benign).
+HANDLED_STATUSES = frozenset({AlertStatus.MITIGATED, AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
+
+
+def is_handled(alert: NormalizedAlert) -> bool:
+    """The vendor reports the threat stopped, closed or harmless: nothing urgent is left to do."""
+    return alert.status in HANDLED_STATUSES or alert.verdict == Verdict.BENIGN
 
 
 class AssetClass(StrEnum):
@@ -61,11 +76,20 @@ class PriorityRule(_Strict):
     min_severity: Severity | None = None
     assets: list[AssetClass] = Field(default_factory=list)
     confidence: list[ConfidenceBand] = Field(default_factory=list)
+    statuses: list[AlertStatus] = Field(default_factory=list, description="The vendor's status of the alert")
     priority: Priority
 
-    def matches(self, verdict: Verdict, severity: Severity, asset: AssetClass, band: ConfidenceBand) -> bool:
+    def matches(
+        self,
+        verdict: Verdict,
+        severity: Severity,
+        asset: AssetClass,
+        band: ConfidenceBand,
+        status: AlertStatus = AlertStatus.NEW,
+    ) -> bool:
         return (
             (not self.verdicts or verdict in self.verdicts)
+            and (not self.statuses or status in self.statuses)
             and (self.min_severity is None or severity.severity_id >= self.min_severity.severity_id)
             and (not self.assets or asset in self.assets)
             and (not self.confidence or band in self.confidence)
@@ -88,6 +112,7 @@ DEFAULT_RULES: tuple[PriorityRule, ...] = (
     _rule(_M, [_UNK], Priority.P3),
     _rule(_S, [_CRIT], Priority.P2, min_severity=Severity.HIGH),
     _rule(_S, [_CRIT, _STD], Priority.P3),
+    _rule(_S, [_UNK], Priority.P3, min_severity=Severity.HIGH),
     _rule(_S, [_UNK], Priority.P4),
     _rule(_U, [_CRIT, _STD], Priority.P3, min_severity=Severity.HIGH),
 )
@@ -98,7 +123,7 @@ class PriorityMatrix(_Strict):
     fallback: Priority = Priority.P4
     critical_asset_types: list[str] = Field(default_factory=lambda: ["server"])
     critical_tags: list[str] = Field(default_factory=lambda: ["critical"])
-    no_device_asset: AssetClass = AssetClass.STANDARD
+    no_device_asset: AssetClass = AssetClass.UNKNOWN
     high_confidence: int = Field(default=80, ge=0, le=100)
     medium_confidence: int = Field(default=50, ge=0, le=100)
 
@@ -145,13 +170,16 @@ def prioritize(
     asset = asset_class(alert, asset_type, asset_tags, matrix)
     band = confidence_band(alert.confidence, matrix)
     for rule in matrix.rules:
-        if rule.matches(alert.verdict, alert.severity, asset, band):
+        if rule.matches(alert.verdict, alert.severity, asset, band, alert.status):
             return rule.priority
     return matrix.fallback
 
 
 def reachable_priority(alert: NormalizedAlert, matrix: PriorityMatrix = DEFAULT_MATRIX) -> Priority:
     """The most urgent priority the alert can get once enriched: as if its device were a critical asset. Known
-    before enrichment, so the webhook inbox can hand over what may become a P1 first when the hub is behind."""
+    before enrichment, so the webhook inbox can hand over what may become a P1 first when the hub is behind. A threat
+    the vendor already handled is last: the default triage policy makes it an informational P4."""
+    if is_handled(alert):
+        return list(Priority)[-1]
     critical_type = next(iter(matrix.critical_asset_types), "server")
     return prioritize(alert, critical_type, list(matrix.critical_tags), matrix)

@@ -2,10 +2,14 @@
 
 Verified incident fields: ``id``, ``title``, ``status`` (``open`` | ``resolved``), ``createdAt``, ``updatedAt``,
 ``resolvedAt``, ``publishedAt``; very likely: ``accountId``, ``description``, ``remediation``; unverified:
-``accountName``. Only these are read. Mapping decisions:
+``accountName``, ``severity``, ``eventCount``. Only these are read. Mapping decisions:
 
-* An incident is what the RocketCyber SOC published after reviewing the underlying events, but it says
-  nothing about how bad it is: verdict suspicious, severity and confidence unknown.
+* An incident is what the RocketCyber SOC published after reviewing the underlying events: verdict suspicious,
+  confidence unknown (RocketCyber states none).
+* severity: ``severity`` as RocketCyber states it (kept verbatim in ``vendor_severity`` for the ticket); the
+  labels informational/info, low, medium, high, critical (any case) feed the priority matrix, any other label
+  or none -> unknown.
+* event_count: ``eventCount``, a non-negative integer, else None.
 * The incident names no device, user or hash in the fields we know, so correlation falls back to the alert
   itself (each incident is its own hub incident) and the priority matrix treats it as an alert without a
   device (see `domain.soc.priority`).
@@ -16,7 +20,7 @@ Verified incident fields: ``id``, ``title``, ``status`` (``open`` | ``resolved``
 
 from typing import Any
 
-from domain.soc.alerts import AlertStatus, NormalizedAlert, Source, Verdict
+from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Source, Verdict
 from domain.soc.normalize import (
     build_alert,
     optional_timestamp,
@@ -27,17 +31,29 @@ from domain.soc.normalize import (
 )
 
 _STATUS = {"open": AlertStatus.NEW, "resolved": AlertStatus.RESOLVED, "closed": AlertStatus.RESOLVED}
+_SEVERITY = {
+    "info": Severity.INFORMATIONAL,
+    "informational": Severity.INFORMATIONAL,
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
 
 
 def normalize_rocketcyber(incident: Any, integration_id: str) -> NormalizedAlert:
     """One item of the incidents list's ``data[]`` as a NormalizedAlert."""
     incident = require_mapping(incident, "$", "a RocketCyber incident")
+    severity = text(incident.get("severity"))
     return build_alert(
         source=Source.ROCKETCYBER,
         integration_id=integration_id,
         vendor_alert_id=required_text(incident, "id"),
         title=required_text(incident, "title"),
         verdict=Verdict.SUSPICIOUS,
+        severity=_SEVERITY.get((severity or "").lower(), Severity.UNKNOWN),
+        vendor_severity=severity[:50] if severity else None,
+        event_count=_count(incident.get("eventCount")),
         status=_STATUS.get((text(incident.get("status")) or "").lower(), AlertStatus.NEW),
         detected_at=required_timestamp(incident, "createdAt"),
         vendor_updated_at=optional_timestamp(incident, "updatedAt", "resolvedAt"),
@@ -47,3 +63,7 @@ def normalize_rocketcyber(incident: Any, integration_id: str) -> NormalizedAlert
         vendor_tenant_name=text(incident.get("accountName")),
         raw=dict(incident),
     )
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

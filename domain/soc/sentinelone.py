@@ -10,12 +10,15 @@ top-level ``id``, ``indicators``, ``mitigationStatus``). Mapping decisions:
 * verdict: the analyst's verdict wins (``true_positive`` -> malicious, ``false_positive`` -> benign,
   ``suspicious``); else ``mitigationStatus == marked_as_benign`` -> benign; else ``confidenceLevel``.
 * confidence: S1 gives no score, only ``confidenceLevel``; we map malicious -> 90, suspicious -> 50,
-  ``n/a`` -> None, so the priority matrix can use the same bands for every vendor.
+  ``n/a`` -> None, so the priority matrix can use the same bands for every vendor. The ticket shows S1's own
+  word (``vendor_confidence``), never the number.
 * severity: S1 threats carry none; malicious -> high (critical for the classification Ransomware),
-  suspicious -> medium, otherwise unknown.
+  suspicious -> medium, otherwise unknown (``vendor_severity`` stays empty: the ticket says it is derived).
 * status: benign/false positive -> suppressed; ``incidentStatus`` resolved / in_progress; an unresolved
   threat that is ``mitigated`` -> mitigated; else new.
 * vendor_updated_at: ``threatInfo.updatedAt`` (orders a late poll behind a newer webhook); unreadable -> None.
+* agent_decommissioned: ``agentRealtimeInfo.agentIsDecommissioned`` is true (the agent was removed from the
+  console's inventory: its device is never proposed for containment).
 * device: ``agentRealtimeInfo.agentComputerName`` and ``agentId`` (the id the disconnect action takes),
   ``agentDetectionInfo.agentIpV4`` (else ``agentIpV6``); user: ``threatInfo.processUser``, else
   ``agentDetectionInfo.agentLastLoggedInUserName``; vendor tenant: the site (detection-time snapshot first).
@@ -81,6 +84,7 @@ def normalize_sentinelone(threat: Any, integration_id: str, *, console_url: str 
         title=text(info.get("threatName")) or classification or required_text(threat, "threatInfo.threatName"),
         severity=_severity(confidence_level, classification),
         confidence=_CONFIDENCE_SCORE.get(confidence_level),
+        vendor_confidence=confidence_level if confidence_level in _CONFIDENCE_SCORE else None,
         verdict=verdict or Verdict.UNKNOWN,
         status=_status(info, analyst, mitigation),
         detected_at=required_timestamp(threat, "threatInfo.identifiedAt", "threatInfo.createdAt"),
@@ -88,6 +92,7 @@ def normalize_sentinelone(threat: Any, integration_id: str, *, console_url: str 
         device_hostname=text(get_path(realtime, "agentComputerName")),
         device_ip=ip_address(get_path(detection, "agentIpV4")) or ip_address(get_path(detection, "agentIpV6")),
         device_external_id=text(get_path(realtime, "agentId")),
+        agent_decommissioned=_is_true(get_path(realtime, "agentIsDecommissioned")),
         user=text(info.get("processUser")) or text(get_path(detection, "agentLastLoggedInUserName")),
         file_name=basename(file_path),
         file_path=file_path,
@@ -127,3 +132,7 @@ def _status(info: Mapping[str, Any], analyst: str, mitigation: str) -> AlertStat
     if incident == "in_progress":
         return AlertStatus.IN_PROGRESS
     return AlertStatus.MITIGATED if mitigation == "mitigated" else AlertStatus.NEW
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from domain.contracts.soc import SummaryRequest
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Verdict
+from domain.soc.notes import confidence_text
 from domain.tickets import Priority
 
 # Upper bound of Settings.llm_timeout; the workflow's start_to_close for the activity must exceed it, so the
@@ -148,7 +149,7 @@ def template_summary(req: SummaryRequest) -> str:
     first = min(ordered, key=lambda a: a.detected_at)
     last = max(ordered, key=lambda a: a.detected_at)
     when = f"am {_local(first)}" if count == 1 else f"zwischen {_local(first)} und {_local(last)}"
-    confidence = f", Konfidenz {lead.confidence} %" if lead.confidence is not None else ""
+    confidence = f", Konfidenz {text}" if (text := confidence_text(lead)) else ""
     lines = [
         f"{', '.join(sources)} meldet {_threat(lead)} {where}.",
         f"Einstufung: {_VERDICT_DE[_worst_verdict(ordered)]}, Schweregrad {_SEVERITY_DE[lead.severity]}"
@@ -192,7 +193,7 @@ def _alert_lines(alert: NormalizedAlert) -> list[str]:
         ("Klassifizierung", alert.classification),
         ("Einstufung", _VERDICT_DE[alert.verdict]),
         ("Schweregrad", _SEVERITY_DE[alert.severity]),
-        ("Konfidenz", f"{alert.confidence} %" if alert.confidence is not None else None),
+        ("Konfidenz", confidence_text(alert)),
         ("Status", _STATUS_DE[alert.status]),
         ("Erkannt", _local(alert)),
         ("Datei", _file(alert)),

@@ -3,16 +3,34 @@ own `triage_settings` (a JSON column on soc_integrations, validated by `TriageOv
 
 The `soc.record_alert` activity resolves the policy and returns it with the alert, so the incident workflow
 pins it in its history and never reads configuration itself. Pure logic: no I/O, no clock.
+
+`decide` is the triage of an incident's first alert: ticket or not, priority, paging, containment.
+
+Threats the vendor already handled. An alert whose vendor status is mitigated, resolved or suppressed (false
+positive, marked benign), or whose verdict is benign, is always recorded (alert and incident rows: reports and
+the QBR count it). What else happens is the policy's ``handled_threats`` (hub: PSA_SOC_HANDLED_THREATS; per
+integration in its triage settings):
+
+* ``informational`` (default): a ticket at the lowest priority (P4) whose title and description say the vendor
+  already handled it; nobody is paged, no containment is proposed.
+* ``none``: no ticket; the incident row is written and closed.
+* ``normal``: like any other alert (the priority matrix decides, P1 pages and proposes containment).
+
+Whatever the policy, a device whose agent the vendor reports decommissioned is never proposed for containment.
+Only the first alert decides: a later alert of an open incident becomes a note on its ticket.
 """
+
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from domain.soc.alerts import AlertStatus
-from domain.soc.priority import DEFAULT_MATRIX, PriorityMatrix
+from domain.soc.alerts import AlertStatus, NormalizedAlert, Source
+from domain.soc.priority import DEFAULT_MATRIX, HANDLED_STATUSES, PriorityMatrix, is_handled, prioritize
+from domain.tickets import Priority
 
 MAX_ONCALL_LEVELS = 10
 # Vendor statuses that mean: nothing left to do about this alert's threat.
-SETTLED = frozenset({AlertStatus.MITIGATED, AlertStatus.RESOLVED, AlertStatus.SUPPRESSED})
+SETTLED = HANDLED_STATUSES
 # Progress of a vendor alert; a delivery that goes back (resolved -> new) is a reopen and still applied.
 _RANK = {
     AlertStatus.NEW: 0,
@@ -21,6 +39,18 @@ _RANK = {
     AlertStatus.RESOLVED: 3,
     AlertStatus.SUPPRESSED: 3,
 }
+
+
+class HandledThreats(StrEnum):
+    """What an alert the vendor already handled opens (see the module docstring)."""
+
+    NONE = "none"
+    INFORMATIONAL = "informational"
+    NORMAL = "normal"
+
+
+# The priority of an informational ticket: the lowest there is.
+INFORMATIONAL_PRIORITY = list(Priority)[-1]
 
 
 class TriageOverride(BaseModel):
@@ -35,6 +65,11 @@ class TriageOverride(BaseModel):
         default=None, max_length=MAX_ONCALL_LEVELS, description="Paging webhook URLs, level 1 first"
     )
     priority_matrix: PriorityMatrix | None = None
+    handled_threats: HandledThreats | None = Field(
+        default=None,
+        description="Alerts the vendor already mitigated, resolved or closed as benign: none, "
+        "informational (P4 ticket, no paging, no containment) or normal",
+    )
 
 
 class TriagePolicy(BaseModel):
@@ -45,6 +80,19 @@ class TriagePolicy(BaseModel):
     ack_timeout_minutes: int = 15
     oncall_chain: list[str] = Field(default_factory=list)
     priority_matrix: PriorityMatrix = DEFAULT_MATRIX
+    handled_threats: HandledThreats = HandledThreats.INFORMATIONAL
+
+
+class TriageDecision(BaseModel):
+    """What the first alert of an incident opens."""
+
+    model_config = ConfigDict(frozen=True)
+
+    priority: Priority
+    ticket: bool = True  # False: the incident is recorded only
+    handled: bool = False  # the vendor already handled the threat (see `is_handled`)
+    page: bool = False  # page the on-call chain
+    contain: bool = False  # propose disconnecting the device
 
 
 def resolve_policy(defaults: TriagePolicy, override: TriageOverride | None) -> TriagePolicy:
@@ -70,3 +118,27 @@ def incident_vendor_status(statuses: list[AlertStatus]) -> AlertStatus:
     if _RANK[lowest] == _RANK[AlertStatus.RESOLVED] and any(s == AlertStatus.RESOLVED for s in statuses):
         return AlertStatus.RESOLVED  # resolved and suppressed alerts together: the incident is resolved
     return lowest
+
+
+def can_contain(alert: NormalizedAlert) -> bool:
+    """Only SentinelOne agents can be disconnected (by their agent id), and never one that was decommissioned."""
+    return alert.source == Source.SENTINELONE and bool(alert.device_external_id) and not alert.agent_decommissioned
+
+
+def decide(
+    alert: NormalizedAlert, asset_type: str | None, asset_tags: list[str], policy: TriagePolicy
+) -> TriageDecision:
+    """The triage of an incident's first alert; `asset_type`/`asset_tags` as for `prioritize`."""
+    handled = is_handled(alert)
+    if handled and policy.handled_threats != HandledThreats.NORMAL:
+        return TriageDecision(
+            priority=INFORMATIONAL_PRIORITY, ticket=policy.handled_threats == HandledThreats.INFORMATIONAL, handled=True
+        )
+    priority = prioritize(alert, asset_type, asset_tags, policy.priority_matrix)
+    urgent = priority == Priority.P1
+    return TriageDecision(
+        priority=priority,
+        handled=handled,
+        page=urgent and bool(policy.oncall_chain),
+        contain=urgent and can_contain(alert),
+    )

@@ -22,8 +22,10 @@ THREAT = json.loads((Path(__file__).parent.parent / "fixtures/soc/sentinelone_th
 
 
 def threat(threat_id: str, host: str, sha256: str | None = None) -> dict:
+    """A malicious threat S1 has not mitigated yet: one the hub triages (an already mitigated one is information)."""
     t = copy.deepcopy(THREAT)
     t["id"] = t["threatInfo"]["threatId"] = threat_id
+    t["threatInfo"]["mitigationStatus"] = "not_mitigated"
     t["agentRealtimeInfo"]["agentComputerName"] = host
     if sha256:
         t["threatInfo"]["sha256"] = sha256

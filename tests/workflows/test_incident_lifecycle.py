@@ -19,10 +19,10 @@ from domain.soc.alerts import correlation_key
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.tickets import EventKind, Priority, TicketStatus
 from hub.temporal.soc import hand_over_and_wait
-from models import AssetType, SocAlert, SocIncident, Ticket, TicketEvent
+from models import SocAlert, SocIncident, Ticket, TicketEvent
 from tests.api.test_soc_webhook_api import deliver, eventually, incident, threat, ticket_of
 from tests.conftest import auth
-from tests.factories import make_asset, make_tenant, make_user
+from tests.factories import make_tenant, make_user
 from workflows.soc.incident import IncidentWorkflow
 
 PAGER_1 = "https://pager.example.net/hooks/level-1"
@@ -61,32 +61,6 @@ def alert_row(engine, vendor_alert_id: str) -> SocAlert:
 def ticket(engine, ticket_id) -> Ticket:
     with Session(engine) as s:
         return s.get(Ticket, ticket_id)
-
-
-@pytest.fixture
-async def soc(api, engine):
-    """A customer with a workstation and a critical server, an S1 integration, and staff users."""
-    tenant = make_tenant(engine)
-    workstation, server = f"ws-{uuid.uuid4().hex[:6]}", f"dc-{uuid.uuid4().hex[:6]}"
-    make_asset(engine, tenant, hostname=workstation, asset_type=AssetType.WORKSTATION)
-    make_asset(engine, tenant, hostname=server, asset_type=AssetType.SERVER, tags=["critical"])
-    admin_user, admin = make_user(engine, Role.MSP_ADMIN)
-    tech_user, tech = make_user(engine, Role.MSP_TECH)
-    r = await api.post(
-        "/api/v1/soc/integrations",
-        headers=auth(admin),
-        json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
-    )
-    assert r.status_code == 201, r.text
-    return {
-        "tenant": tenant,
-        "workstation": workstation,
-        "server": server,
-        "integration": r.json(),
-        "admin": admin,
-        "tech": tech,
-        "tech_user": tech_user,
-    }
 
 
 async def configure(api, soc, **override) -> dict:
@@ -180,6 +154,27 @@ async def test_vendor_resolution_resolves_the_ticket_when_the_integration_says_s
     # abandoned child ticket completes after its parent incident has: the 7-day auto-close in a later test would.)
     r = await api.post(f"/api/v1/tickets/{tkt.id}/transitions", json={"to_status": "closed"}, headers=auth(soc["tech"]))
     assert r.status_code == 200, r.text
+
+
+async def test_a_policy_change_says_it_leaves_open_incidents_as_they_started(api, env, engine, soc):
+    await configure(api, soc, quiet_window_hours=1)
+    host = soc["workstation"]
+    first = open_threat(new_id(), host)
+    inc, tkt = await open_incident(api, env, engine, soc, first, host)
+    changed = await configure(api, soc, auto_resolve=True)
+    assert changed["effective"]["auto_resolve"] is True
+    assert changed["applies_to"] == "new_incidents" and changed["open_incidents_unchanged"] == 1
+    # As the answer says: the open incident keeps auto-resolve off.
+    resolved = later(first, minutes=5, incidentStatus="resolved")
+    assert (await deliver(api, env, soc["integration"], resolved)).status_code == 202
+    await eventually(lambda: any("nicht eingestellt" in n for n in notes(engine, tkt.id)))
+    assert ticket(engine, tkt.id).status == TicketStatus.NEW
+    await env.sleep(timedelta(minutes=61))  # the quiet window closes the incident
+    await eventually(lambda: (i := incident(engine, host)) and i.status == "closed")
+    shown = await api.get(
+        f"/api/v1/soc/integrations/{soc['integration']['id']}/triage-settings", headers=auth(soc["tech"])
+    )
+    assert shown.json()["open_incidents_unchanged"] == 0
 
 
 # --- P1 paging and acknowledgement -----------------------------------------------------------------------------
@@ -350,7 +345,11 @@ async def test_triage_settings_api_validates_and_scopes(api, engine, soc):
     missing = f"/api/v1/soc/integrations/{uuid.uuid4()}/triage-settings"
     assert (await api.patch(missing, headers=auth(soc["admin"]), json={})).status_code == 404
 
-    set_ = await configure(api, soc, quiet_window_hours=2, oncall_chain=[PAGER_1])
+    assert got["open_incidents_unchanged"] == 0 and got["effective"]["handled_threats"] == "informational"
+    set_ = await configure(api, soc, quiet_window_hours=2, oncall_chain=[PAGER_1], handled_threats="none")
+    assert set_["effective"]["handled_threats"] == "none"
+    bad = await api.patch(base, headers=auth(soc["admin"]), json={"handled_threats": "ignore"})
+    assert bad.status_code == 422 and "handled_threats" in bad.text
     assert set_["effective"]["quiet_window_hours"] == 2 and set_["effective"]["oncall_chain"] == [PAGER_1]
     cleared = await configure(api, soc, quiet_window_hours=None)
     assert cleared["effective"]["quiet_window_hours"] == 24 and cleared["override"]["oncall_chain"] == [PAGER_1]

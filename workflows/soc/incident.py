@@ -2,10 +2,13 @@
 
 The webhook inbox and the pollers hand it their normalised alerts with update-with-start (`take_alerts`, answered
 once the run has handled them). The first alert pins the triage policy (correlation window, priority matrix,
-auto-resolve, on-call chain) and opens one ticket: a local activity writes the ticket row and SLA clock and starts the
-ticket workflow, which outlives the incident. Later alerts become internal notes on that ticket; a known alert with
-another vendor status is noted, and once the vendor reports every alert settled the ticket is resolved (policy) or
-gets a note. After a quiet window without alerts the incident closes; the next alert with its key starts a new run.
+auto-resolve, on-call chain, already handled threats) and is triaged (`domain.soc.triage.decide`): one ticket (a local
+activity writes the ticket row and SLA clock and starts the ticket workflow, which outlives the incident), or, for a
+threat the vendor already handled and the policy "none", only the incident row; a later alert that the vendor has not
+handled (or a handled one reopened at the vendor) then opens the ticket. Later alerts become internal notes on that
+ticket; a known alert with another vendor status is noted, and once the vendor reports every alert settled the ticket
+is resolved (policy) or gets a note. After a quiet window without alerts the incident closes; the next alert with
+its key starts a new run.
 Paging and containment decisions are in `incident_response.py`.
 """
 
@@ -38,11 +41,19 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts.tickets import NewTicket, SystemNote, SystemTransition
     from domain.processes import CUSTOMER_ID, PROCESS, SOC_INCIDENT_PROCESS, TICKET_PRIORITY, ticket_workflow_id
     from domain.soc.alerts import AlertStatus, NormalizedAlert
-    from domain.soc.notes import SOURCE_NAMES, alert_note, combine_notes, settled_note, status_change_note
-    from domain.soc.priority import prioritize
+    from domain.soc.notes import (
+        alert_note,
+        combine_notes,
+        informational_notice,
+        settled_note,
+        status_change_note,
+        ticket_title,
+        unhandled_in_informational_note,
+    )
+    from domain.soc.priority import is_handled
     from domain.soc.summary import SUMMARIZE_START_TO_CLOSE, template_summary
-    from domain.soc.triage import TriagePolicy, incident_vendor_status, is_settled
-    from domain.tickets import Priority, TicketStatus
+    from domain.soc.triage import HandledThreats, TriagePolicy, decide, incident_vendor_status, is_settled
+    from domain.tickets import TicketStatus
     from workflows.policies import DB_RETRY, LOCAL_DB_TIMEOUT
     from workflows.soc.incident_response import IncidentResponse
 
@@ -73,6 +84,7 @@ class IncidentWorkflow(IncidentResponse):
         self._quiet_timer: asyncio.Task | None = None  # one timer for the quiet window
         self._quiet_timer_at = None
         self._llm_summary: bool | None = None  # pinned with the policy
+        self._informational = False  # the ticket was opened as information only (the vendor had handled the threat)
 
     @workflow.update
     async def take_alerts(self, items: list[IncidentAlert]) -> None:
@@ -99,7 +111,7 @@ class IncidentWorkflow(IncidentResponse):
             while self._pending:
                 await self._handle_batch()
                 self._handled = self._arrived - len(self._pending)  # what arrived meanwhile is still pending
-            if self._state.ticket_id is None and not self._pending:
+            if self._state.tenant_id is None and not self._pending:
                 break  # only repeats of alerts an earlier incident handled: nothing to open
         self._closing = True
         if self._containment is not None:
@@ -107,7 +119,7 @@ class IncidentWorkflow(IncidentResponse):
         for task in self._background:
             await task  # paging ends acknowledged or with its last level; the summary within its timeout
         self._state.status = "closed"
-        if self._state.ticket_id is not None:
+        if self._state.tenant_id is not None:  # also an incident recorded without a ticket
             await self._record()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
@@ -182,6 +194,7 @@ class IncidentWorkflow(IncidentResponse):
                 if result.applied:  # else: an older delivery than the one we have (late poll)
                     await self._send_alert_notes(notes)  # the ticket shows what happened in order
                     await self._status_change(alert, known)
+                    await self._unhandled(item, result, policy)  # reopened at the vendor
                     changed = True
                 continue
             if not result.is_new:
@@ -198,6 +211,9 @@ class IncidentWorkflow(IncidentResponse):
                 await self._open_ticket(item, result, policy)
             else:
                 notes.append(alert_note(alert))
+                if self._informational and not is_handled(alert):
+                    await self._send_alert_notes(notes)  # the alert first, then what it means
+                    await self._unhandled(item, result, policy)
         if changed:  # the note and the incident row at once: one workflow task for both
             await asyncio.gather(self._send_alert_notes(notes), self._record())
         else:
@@ -239,11 +255,31 @@ class IncidentWorkflow(IncidentResponse):
             ),
         )
 
+    async def _unhandled(self, item: IncidentAlert, recorded: RecordedAlert, policy: TriagePolicy) -> None:
+        """An alert the vendor has not handled (new, or reopened) in an incident that has no ticket yet opens it;
+        in one whose ticket was opened as information only, a note asks for the priority to be checked."""
+        if is_handled(item.alert):
+            return
+        if self._state.ticket_id is None:
+            await self._open_ticket(item, recorded, policy)
+        elif self._informational:
+            self._informational = False  # said once
+            await self._note(unhandled_in_informational_note(item.alert))
+
     async def _open_ticket(self, item: IncidentAlert, recorded: RecordedAlert, policy: TriagePolicy) -> None:
         alert = item.alert
-        priority = prioritize(alert, recorded.asset_type, recorded.asset_tags, policy.priority_matrix)
+        decision = decide(alert, recorded.asset_type, recorded.asset_tags, policy)
+        priority = decision.priority
+        if not decision.ticket:  # handled by the vendor, policy "none": the incident row records it
+            if self._state.tenant_id is None:
+                workflow.upsert_search_attributes(
+                    [CUSTOMER_ID.value_set(item.customer_number), PROCESS.value_set(SOC_INCIDENT_PROCESS)]
+                )
+            self._state.tenant_id, self._state.priority = item.tenant_id, priority
+            return
+        self._state.tenant_id, self._state.priority = item.tenant_id, priority
+        informational = decision.handled and policy.handled_threats == HandledThreats.INFORMATIONAL
         ticket_id = workflow.uuid4()  # deterministic on replay; a new incident run gets a new ticket
-        device = recorded.asset_hostname or alert.device_hostname or "unbekanntes Gerät"
         request = SummaryRequest(
             incident_key=self._state.key,
             tenant_id=item.tenant_id,
@@ -258,11 +294,14 @@ class IncidentWorkflow(IncidentResponse):
         description = alert_note(alert)
         if inline_summary:
             description = f"Zusammenfassung:\n{template_summary(request)}\n\n{description}"
+        if informational:
+            description = f"{informational_notice(alert, policy.handled_threats.value)}\n\n{description}"
         ticket = NewTicket(
             ticket_id=ticket_id,
             tenant_id=item.tenant_id,
             customer_number=item.customer_number,
-            title=f"[{SOURCE_NAMES.get(alert.source.value, 'SOC')}] {alert.title} auf {device}"[:200],
+            # The host as the vendor spells it; our inventory's spelling only when the vendor names none.
+            title=ticket_title(alert, alert.device_hostname or recorded.asset_hostname, handled=decision.handled),
             description=description,
             priority=priority,
             category="security",
@@ -276,7 +315,7 @@ class IncidentWorkflow(IncidentResponse):
             start_to_close_timeout=LOCAL_DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        self._state.tenant_id, self._state.ticket_id, self._state.priority = item.tenant_id, ticket_id, priority
+        self._state.ticket_id, self._informational = ticket_id, informational
         workflow.upsert_search_attributes(
             [
                 CUSTOMER_ID.value_set(item.customer_number),
@@ -286,12 +325,12 @@ class IncidentWorkflow(IncidentResponse):
         )
         workflow.upsert_memo({"summary": f"{priority.value} [{item.customer_number}] {ticket.title}"})
         self._title = ticket.title
-        if priority == Priority.P1 and policy.oncall_chain:
+        if decision.page:
             self._state.paging = paging = PagingState(levels=len(policy.oncall_chain))
             self._background.append(asyncio.create_task(self._page_chain(item, policy, paging, ticket_id, priority)))
         if not inline_summary:
             self._background.append(asyncio.create_task(self._summarize(request)))
-        if priority == Priority.P1 and alert.source.value == "sentinelone" and alert.device_external_id:
+        if decision.contain:
             await self._propose_containment(alert)
 
     # --- LLM summary (or its template) -------------------------------------------------------------------------

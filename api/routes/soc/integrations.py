@@ -4,13 +4,14 @@ integration's poll schedule in step; Temporal being away never fails the write (
 
 import secrets
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api.crud import apply_patch
@@ -23,7 +24,7 @@ from domain.soc.alerts import Source
 from domain.soc.barracuda import FieldMapping
 from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
 from hub.config import hub_defaults
-from models import SocIntegration, Tenant
+from models import SocAlert, SocIncident, SocIntegration, Tenant
 
 router = APIRouter(tags=["soc"])
 # The triage-settings routes, registered after the incident routes (see api/routes/soc/__init__.py).
@@ -87,6 +88,13 @@ class TriageSettingsPublic(BaseModel):
     integration_id: UUID
     override: TriageOverride = TriageOverride()
     effective: TriagePolicy
+    # An incident pins its policy with its first alert (its workflow must replay the same decisions).
+    applies_to: Literal["new_incidents"] = Field(
+        default="new_incidents", description="The policy applies to incidents that start after a change"
+    )
+    open_incidents_unchanged: int = Field(
+        description="Open incidents of this integration that keep the policy they started with (auto-resolve too)"
+    )
 
 
 def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationPublic:  # noqa: ANN001
@@ -240,9 +248,20 @@ def revoke_previous_secret(integration_id: UUID, principal: MspAdmin, session: S
     return Response(status_code=204)
 
 
-def _settings_of(row: SocIntegration, defaults: TriagePolicy) -> TriageSettingsPublic:
+def _settings_of(session: Session, row: SocIntegration, defaults: TriagePolicy) -> TriageSettingsPublic:
     override = TriageOverride.model_validate(row.triage_settings or {})
-    return TriageSettingsPublic(integration_id=row.id, override=override, effective=resolve_policy(defaults, override))
+    of_integration = select(SocAlert.incident_key).where(SocAlert.integration_id == row.id)
+    still_open = session.exec(
+        select(func.count())
+        .select_from(SocIncident)
+        .where(SocIncident.status == "open", col(SocIncident.key).in_(of_integration))
+    ).one()
+    return TriageSettingsPublic(
+        integration_id=row.id,
+        override=override,
+        effective=resolve_policy(defaults, override),
+        open_incidents_unchanged=still_open,
+    )
 
 
 @triage_router.get(
@@ -251,14 +270,15 @@ def _settings_of(row: SocIntegration, defaults: TriagePolicy) -> TriageSettingsP
     summary="Triage settings of an integration: its overrides and the policy in force (MSP staff)",
 )
 def get_triage_settings(integration_id: UUID, principal: MspStaff, session: SessionDep, settings: SettingsDep):
-    return _settings_of(_integration(session, integration_id, principal), hub_defaults(settings))
+    return _settings_of(session, _integration(session, integration_id, principal), hub_defaults(settings))
 
 
 @triage_router.patch(
     "/soc/integrations/{integration_id}/triage-settings",
     response_model=TriageSettingsPublic,
     summary="Change an integration's triage overrides (MSP admins); null removes an override",
-    description="Applies to incidents that start afterwards; a running incident keeps the policy it started with.",
+    description="Applies to incidents that start afterwards; a running incident keeps the policy it started with "
+    "(the answer's `open_incidents_unchanged` counts them).",
 )
 def patch_triage_settings(
     integration_id: UUID, body: TriageOverride, principal: MspAdmin, session: SessionDep, settings: SettingsDep
@@ -273,4 +293,4 @@ def patch_triage_settings(
     session.add(
         audit_event(principal, row.tenant_id, "soc_integration", row.id, "triage_settings_changed", {"set": merged})
     )
-    return _settings_of(row, hub_defaults(settings))
+    return _settings_of(session, row, hub_defaults(settings))

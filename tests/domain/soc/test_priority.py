@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from domain.soc.alerts import NormalizedAlert, Severity, Source, Verdict
+from domain.soc.alerts import AlertStatus, NormalizedAlert, Severity, Source, Verdict
 from domain.soc.priority import (
     DEFAULT_MATRIX,
     AssetClass,
@@ -56,12 +56,13 @@ SERVER, WORKSTATION, UNKNOWN = ("server", []), ("workstation", []), (None, [])
         # 4/5: unknown device -> one step less urgent
         (M, Severity.CRITICAL, 95, UNKNOWN, Priority.P2),
         (M, Severity.HIGH, 90, UNKNOWN, Priority.P3),
-        # 6/7/8: suspicious
+        # 6/7/8/9: suspicious; on an unknown device P3 only when the vendor rates it high or critical
         (S, Severity.HIGH, 50, SERVER, Priority.P2),
         (S, Severity.MEDIUM, 50, SERVER, Priority.P3),
         (S, Severity.CRITICAL, 99, WORKSTATION, Priority.P3),
-        (S, Severity.HIGH, 50, UNKNOWN, Priority.P4),
-        # 9: unknown verdict, at least high severity
+        (S, Severity.HIGH, 50, UNKNOWN, Priority.P3),
+        (S, Severity.MEDIUM, 50, UNKNOWN, Priority.P4),
+        # 10: unknown verdict, at least high severity
         (U, Severity.HIGH, None, SERVER, Priority.P3),
         (U, Severity.CRITICAL, None, WORKSTATION, Priority.P3),
         (U, Severity.HIGH, None, UNKNOWN, Priority.P4),
@@ -76,11 +77,17 @@ def test_default_table(verdict, severity, confidence, asset, expected):
     assert prioritize(alert(verdict, severity, confidence), asset_type, tags) is expected
 
 
-def test_alert_without_any_device_counts_as_standard():
+def test_alert_without_any_device_never_ranks_above_a_host_missing_from_the_inventory():
     no_device = alert(S, device_hostname=None)
-    assert asset_class(no_device, None, [], DEFAULT_MATRIX) is AssetClass.STANDARD
-    assert prioritize(no_device, None, []) is Priority.P3
-    assert prioritize(no_device, None, [], PriorityMatrix(no_device_asset=AssetClass.UNKNOWN)) is Priority.P4
+    assert asset_class(no_device, None, [], DEFAULT_MATRIX) is AssetClass.UNKNOWN
+    assert prioritize(no_device, None, []) is Priority.P4
+    assert prioritize(no_device, None, [], PriorityMatrix(no_device_asset=AssetClass.STANDARD)) is Priority.P3
+    for verdict in Verdict:
+        for severity in Severity:
+            for confidence in (None, 40, 60, 95):
+                bare = prioritize(alert(verdict, severity, confidence, device_hostname=None), None, [])
+                missing = prioritize(alert(verdict, severity, confidence), None, [])
+                assert int(bare.value[1]) >= int(missing.value[1]), (verdict, severity, confidence)
 
 
 def test_vendor_examples(s1_webhook, s1_page, rc_page):
@@ -91,7 +98,14 @@ def test_vendor_examples(s1_webhook, s1_page, rc_page):
     assert prioritize(normalize_sentinelone(s1_webhook, "int-s1"), "workstation", []) is Priority.P1
     suspicious_on_server = normalize_sentinelone(s1_page["data"][1], "int-s1")  # suspicious, medium, 50
     assert prioritize(suspicious_on_server, "server", []) is Priority.P3
-    assert prioritize(normalize_rocketcyber(rc_page["data"][0], "int-rc"), None, []) is Priority.P3
+    # The page's RocketCyber incidents state no severity: suspicious, no device -> P4.
+    assert prioritize(normalize_rocketcyber(rc_page["data"][0], "int-rc"), None, []) is Priority.P4
+
+
+def test_a_rule_can_name_the_vendor_status():
+    matrix = PriorityMatrix(rules=[PriorityRule(statuses=[AlertStatus.RESOLVED], priority=Priority.P4)], fallback="P2")
+    assert prioritize(alert(M, status=AlertStatus.RESOLVED), "server", [], matrix) is Priority.P4
+    assert prioritize(alert(M, status=AlertStatus.NEW), "server", [], matrix) is Priority.P2
 
 
 def test_asset_classes_are_case_insensitive_and_configurable():
@@ -170,3 +184,9 @@ def test_reachable_priority_assumes_a_critical_device(verdict, severity, expecte
     # Never less urgent than the priority the alert gets on any real asset.
     ranks = [int(prioritize(a, *asset).value[1]) for asset in (SERVER, WORKSTATION, UNKNOWN)]
     assert int(reachable_priority(a).value[1]) <= min(ranks)
+
+
+def test_reachable_priority_puts_a_threat_the_vendor_handled_last():
+    for update in ({"status": AlertStatus.RESOLVED}, {"status": AlertStatus.MITIGATED}, {"verdict": B}):
+        assert reachable_priority(alert(M, Severity.CRITICAL, 95).model_copy(update=update)) is Priority.P4
+    assert reachable_priority(alert(M, Severity.CRITICAL, 95, status=AlertStatus.IN_PROGRESS)) is Priority.P1

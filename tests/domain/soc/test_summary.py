@@ -53,7 +53,8 @@ def test_template_says_what_where_how_severe_in_german(s1_alert):
     text = template_summary(request(s1_alert))
     assert "SentinelOne meldet Trojan „invoice_2026.exe“ auf ACME-WS-042 (Arbeitsplatz)" in text
     assert "als kritisch markiert" in text
-    assert "Einstufung: bösartig, Schweregrad hoch, Konfidenz 90 %" in text
+    # S1 states no number, only its word: the text says "malicious", never "90 %".
+    assert "Einstufung: bösartig, Schweregrad hoch, Konfidenz malicious;" in text and "90 %" not in text
     assert "Priorität P1" in text
     assert "1 Alarm am 20.11.2026 09:15" in text  # 08:15 UTC in Europe/Berlin
     assert "SHA-256 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f" in text
