@@ -41,7 +41,7 @@ every item is refused the answer is a 422 problem with the same `items`.
 
 An item is refused when it cannot be read, has a time outside the hub's window, or names a vendor site/account
 (SentinelOne `siteId`, RocketCyber `accountId`, Barracuda XDR `customerId`, generic `tenant.id`) that is not in
-the integration's `vendor_tenant_ids`: it is never filed under another customer.
+the integration's `vendor_tenant_ids` (`foreign_site`): it is never filed under another customer.
 
 Verification, per integration (`webhook_auth`; the secret is shown once on create and rotation):
 - `standard_webhooks` (default): headers `webhook-id`, `webhook-timestamp` (Unix seconds, within 5 minutes) and
