@@ -109,10 +109,19 @@ async def test_an_unmapped_site_is_refused_listed_in_the_quarantine_and_taken_on
     assert item["item"]["id"] == one["id"] and "not mapped" in item["reason"]
     assert item["id"] == problem["items"][0]["quarantine_id"]
 
+    release = f"/api/v1/soc/quarantine/{item['id']}/release"
+    still = await api.post(release, headers=auth(admin))
+    assert still.status_code == 409 and "still refused: foreign_site" in still.json()["detail"], still.text
+
+    # Once the site is mapped, the kept item is released into the inbox and reaches its incident.
     r = await api.patch(
         f"/api/v1/soc/integrations/{hook['id']}", headers=auth(admin), json={"vendor_tenant_ids": [SITE, SITE]}
     )
     assert r.status_code == 200 and r.json()["vendor_tenant_ids"] == [SITE], r.text
+    released = await api.post(release, headers=auth(admin))
+    assert released.status_code == 200 and released.json()["released_at"], released.text
+    assert await eventually(lambda: count(engine, SocAlert, SocAlert.integration_id == uuid.UUID(hook["id"])) == 1)
+    assert (await api.post(release, headers=auth(admin))).status_code == 409
     assert (await deliver(api, env, hook, one)).status_code == 202
 
 

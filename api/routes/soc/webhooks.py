@@ -213,7 +213,7 @@ def _vendor_id(raw: Any) -> str | None:
     return None
 
 
-def _normalize(
+def normalize_items(
     source: Source, payload: Any, row: SocIntegration, now: datetime
 ) -> tuple[list[tuple[int, NormalizedAlert]], list[Refusal]]:
     """Each item of the delivery, normalised and within the hub's time window and of a site mapped to the
@@ -434,7 +434,7 @@ def _check(
     except ValueError as err:
         raise unprocessable("malformed_json", "body", f"the body is not valid JSON: {err}", webhook_id) from None
     try:
-        alerts, refused = _normalize(kind, payload, row, now)
+        alerts, refused = normalize_items(kind, payload, row, now)
     except AlertFormatError as err:
         raise unprocessable("bad_alert", err.field, str(err), webhook_id) from None
     return Checked(row, tenant, alerts, refused, webhook_id, body)
