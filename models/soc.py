@@ -161,6 +161,8 @@ class SocQuarantineItem(SQLModel, table=True):
     kind: str = Field(max_length=16)  # SocQuarantineKind
     # inbox: domain.contracts.soc.IncidentAlert as JSON (what the inbox row held); poll/webhook: the item as received.
     item: dict[str, Any] = Field(sa_type=JSON)
+    # webhook: SHA-256 of the item as canonical JSON, so a redelivered refused item is held once.
+    item_sha256: str | None = Field(default=None, max_length=64, index=True)
     reason: str = Field(max_length=2000)
     attempts: int = 0  # hand-overs tried before it was set aside
     received_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # when the hub first had the item

@@ -185,3 +185,9 @@ async def test_a_batch_of_only_bad_items_is_a_422_naming_each_and_keeps_them(api
     assert "all 4 alerts were refused" in problem["detail"]
     assert len(quarantined(engine, hook["id"])) == 4
     assert count(engine, SocInboxItem, SocInboxItem.integration_id == uuid.UUID(hook["id"])) == 0
+
+    # The sender retries the 422: the items are held once, the answer names the same quarantined items.
+    again = await deliver(api, env, hook, batch)
+    assert again.status_code == 422
+    assert [o["quarantine_id"] for o in again.json()["items"]] == [o["quarantine_id"] for o in problem["items"]]
+    assert len(quarantined(engine, hook["id"])) == 4

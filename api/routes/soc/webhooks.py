@@ -12,11 +12,11 @@ import codecs
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -146,7 +146,12 @@ class Refusal:
     message: str
     item: dict[str, Any]
     vendor_alert_id: str | None = None
-    quarantine_id: UUID = field(default_factory=uuid4)
+
+    @property
+    def sha256(self) -> str:
+        """Of the item as canonical JSON: a redelivered refused item is quarantined once."""
+        canonical = json.dumps(self.item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -159,26 +164,46 @@ class Checked:
     body: bytes
 
 
-def _quarantine(row: SocIntegration, refused: list[Refusal], webhook_id: str | None) -> list[SocQuarantineItem]:
+def _quarantine(
+    session: Session, row: SocIntegration, refused: list[Refusal], webhook_id: str | None
+) -> dict[int, UUID]:
     """Refused items are kept for review under the integration (MSP staff only: the data may be another
-    customer's), with the reason; nothing else of them is stored."""
-    return [
-        SocQuarantineItem(
-            id=r.quarantine_id,
-            tenant_id=row.tenant_id,
-            integration_id=row.id,
-            kind=SocQuarantineKind.WEBHOOK,
-            item=r.item,
-            reason=(f"{r.reason}: {r.field}: {r.message}" + (f" (delivery {webhook_id})" if webhook_id else ""))[:2000],
-            received_at=soc_inbox.utcnow(),
-        )
-        for r in refused
-    ]
+    customer's), with the reason; nothing else of them is stored. An item already held and not released (the sender
+    delivered it again) is not added twice. Returns the quarantine id of each refused item, by its index."""
+    hashes = {r.sha256 for r in refused}
+    held = dict(
+        session.exec(
+            select(SocQuarantineItem.item_sha256, SocQuarantineItem.id).where(
+                SocQuarantineItem.integration_id == row.id,
+                SocQuarantineItem.kind == SocQuarantineKind.WEBHOOK.value,
+                SocQuarantineItem.released_at.is_(None),
+                SocQuarantineItem.item_sha256.in_(list(hashes)),
+            )
+        ).all()
+    )
+    ids = {}
+    for r in refused:
+        if r.sha256 not in held:
+            reason = f"{r.reason}: {r.field}: {r.message}" + (f" (delivery {webhook_id})" if webhook_id else "")
+            new = SocQuarantineItem(
+                tenant_id=row.tenant_id,
+                integration_id=row.id,
+                kind=SocQuarantineKind.WEBHOOK,
+                item=r.item,
+                item_sha256=r.sha256,
+                reason=reason[:2000],
+                received_at=soc_inbox.utcnow(),
+            )
+            session.add(new)
+            held[r.sha256] = new.id
+        ids[r.index] = held[r.sha256]
+    return ids
 
 
-def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> int:
+def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> tuple[int, dict[int, UUID]]:
     """In the transaction of a batch of deliveries (`GroupCommit`): the alerts that are news go into the inbox, the
-    refused items into the quarantine, the delivery into the log. Returns how many alerts await hand-over. A
+    refused items into the quarantine, the delivery into the log. Returns how many alerts await hand-over and the
+    quarantine ids of the refused items. A
     redelivery of an alert that is stored and unchanged needs none (half of a storm's deliveries); one still on
     its way to its incident is handed over again, and the incident drops the repeat."""
     row, tenant = checked.row, checked.tenant
@@ -190,13 +215,13 @@ def _accept(session: Session, source: str, checked: Checked, remote_addr: str | 
         if a.dedupe_key not in unchanged
     ]
     soc_inbox.put(session, news)
-    session.add_all(_quarantine(row, checked.refused, checked.webhook_id))
+    quarantined = _quarantine(session, row, checked.refused, checked.webhook_id)
     if checked.refused:
         reason = "partly_refused"
     else:
         reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
     session.add(_delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
-    return len(news)
+    return len(news), quarantined
 
 
 def _item_of(raw: Any) -> dict[str, Any]:
@@ -280,7 +305,8 @@ def _parse(body: bytes) -> Any:
         raise ValueError(f"{err.msg} at line {err.lineno} column {err.colno}") from None
 
 
-def _outcomes(checked: Checked, customer_number: str) -> list[ItemOutcome]:
+def _outcomes(checked: Checked, quarantined: dict[int, UUID]) -> list[ItemOutcome]:
+    customer_number = checked.tenant.customer_number
     accepted = [
         ItemOutcome(
             index=i,
@@ -298,7 +324,7 @@ def _outcomes(checked: Checked, customer_number: str) -> list[ItemOutcome]:
             reason=r.reason,
             field=r.field,
             message=r.message,
-            quarantine_id=r.quarantine_id,
+            quarantine_id=quarantined.get(r.index),
         )
         for r in checked.refused
     ]
@@ -336,9 +362,8 @@ async def receive_webhook(
     checked = await run_in_threadpool(
         _check, engine, kind, source, integration_id, request.headers, body, size, now, remote
     )
-    items = _outcomes(checked, checked.tenant.customer_number)
     if not checked.alerts:  # every item refused: kept for review, and the sender hears why
-        await run_in_threadpool(_refuse_all, engine, source, checked, remote)
+        items = _outcomes(checked, await run_in_threadpool(_refuse_all, engine, source, checked, remote))
         first = checked.refused[0]
         raise Problem(
             422,
@@ -351,7 +376,7 @@ async def receive_webhook(
     # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
     # dispatcher hands over once it is back.
     try:
-        handed_over = await request.app.state.soc_accepts.run(
+        handed_over, quarantined = await request.app.state.soc_accepts.run(
             partial(_accept, source=source, checked=checked, remote_addr=remote)
         )
     except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
@@ -359,6 +384,7 @@ async def receive_webhook(
         raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
     if handed_over:
         request.app.state.soc_inbox.wake()
+    items = _outcomes(checked, quarantined)
     result = DeliveryResult(
         accepted=len(checked.alerts),
         refused=len(checked.refused),
@@ -368,17 +394,18 @@ async def receive_webhook(
     return JSONResponse(result.model_dump(mode="json", exclude_none=True), status_code=202)
 
 
-def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | None) -> None:
-    """The delivery log and the quarantined items in one transaction; a 503 when the database fails (the sender
-    delivers again)."""
+def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | None) -> dict[int, UUID]:
+    """The delivery log and the quarantined items in one transaction (their ids by index); a 503 when the database
+    fails (the sender delivers again)."""
     first = checked.refused[0].reason
     try:
         with session_scope(engine) as s:
-            s.add_all(_quarantine(checked.row, checked.refused, checked.webhook_id))
+            quarantined = _quarantine(s, checked.row, checked.refused, checked.webhook_id)
             s.add(_delivery(source, checked.row.id, remote, checked.body, False, first, checked.webhook_id))
     except SQLAlchemyError as err:
         log.warning("webhook refusal not stored", source=source, integration_id=str(checked.row.id), error=repr(err))
         raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
+    return quarantined
 
 
 def _check(
