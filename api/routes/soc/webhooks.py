@@ -203,9 +203,9 @@ def _quarantine(
 def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> tuple[int, dict[int, UUID]]:
     """In the transaction of a batch of deliveries (`GroupCommit`): the alerts that are news go into the inbox, the
     refused items into the quarantine, the delivery into the log. Returns how many alerts await hand-over and the
-    quarantine ids of the refused items. A
-    redelivery of an alert that is stored and unchanged needs none (half of a storm's deliveries); one still on
-    its way to its incident is handed over again, and the incident drops the repeat."""
+    quarantine ids of the refused items. A redelivery of an alert that is stored and unchanged needs none (half of
+    a storm's deliveries); one still on its way to its incident is handed over again, and the incident drops the
+    repeat."""
     row, tenant = checked.row, checked.tenant
     alerts = [a for _, a in checked.alerts]
     unchanged = _stored_unchanged(session, row.tenant_id, alerts)
@@ -269,6 +269,10 @@ def normalize_items(
         except AlertFormatError as err:
             code = "out_of_window" if isinstance(err, AlertOutOfWindow) else "bad_alert"
             refused.append(Refusal(index, code, where + err.field, err.message, _item_of(item), _vendor_id(item)))
+            continue
+        except ValueError as err:  # a model's own check (pydantic): the item cannot be an alert either
+            message = " ".join(str(err).split())[:500]
+            refused.append(Refusal(index, "bad_alert", where + "$", message, _item_of(item), _vendor_id(item)))
             continue
         if (why := site_refusal(alert, sites)) is not None:
             field_name = where + "vendor_tenant_id"
