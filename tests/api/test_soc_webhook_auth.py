@@ -143,6 +143,10 @@ async def test_the_method_can_be_changed_and_a_bad_header_name_is_a_422(api, mak
     assert changed.status_code == 200 and changed.json()["webhook_auth_header"] == "X-Webhook-Secret", changed.text
     secret = integration["webhook_secret"]  # kept: used as is
     assert (await post(api, integration, body_of(), {"X-Webhook-Secret": secret})).status_code == 202
+    back = await api.patch(
+        path, headers=headers, json={"webhook_auth": "standard_webhooks", "webhook_auth_header": "X-A"}
+    )
+    assert back.json()["webhook_auth_header"] is None  # Standard Webhooks reads its own three headers
     bad = await api.patch(path, headers=headers, json={"webhook_auth_header": "X Secret: yes"})
     assert bad.status_code == 422 and "webhook_auth_header" in bad.text
     assert (await api.patch(path, headers=headers, json={"webhook_auth": "md5"})).status_code == 422

@@ -128,6 +128,13 @@ class TriageSettingsPublic(BaseModel):
     effective: TriagePolicy
 
 
+def _auth_header(method: WebhookAuth, configured: str | None) -> str | None:
+    """The header the method reads: the configured one where the method names one, else its fixed header."""
+    if method in DEFAULT_HEADERS:
+        return configured or DEFAULT_HEADERS[method]
+    return "Authorization" if method == WebhookAuth.BEARER else None
+
+
 def _public(row: SocIntegration, base_url: str, cls=IntegrationPublic, **extra) -> IntegrationPublic:  # noqa: ANN001
     method = WebhookAuth(row.webhook_auth)
     return cls(
@@ -138,9 +145,7 @@ def _public(row: SocIntegration, base_url: str, cls=IntegrationPublic, **extra) 
         is_active=row.is_active,
         webhook_url=webhook_url(row, base_url),
         webhook_auth=method,
-        webhook_auth_header=row.webhook_auth_header
-        or DEFAULT_HEADERS.get(method)
-        or ("Authorization" if method == WebhookAuth.BEARER else None),
+        webhook_auth_header=_auth_header(method, row.webhook_auth_header),
         vendor_tenant_ids=row.vendor_tenant_ids or [],
         field_mapping=row.field_mapping,
         credentials_ref=row.credentials_ref,
