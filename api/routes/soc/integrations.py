@@ -115,11 +115,17 @@ class IntegrationSaved(IntegrationPublic):
 
 
 class IntegrationCreated(IntegrationSaved):
-    webhook_secret: str = Field(description="Shown once: configure it as the signing secret at the platform")
+    webhook_secret: str = Field(
+        description="Shown once: configure it at the sender as the webhook_auth method says (standard_webhooks: the "
+        "signing secret; header_secret / bearer: the header's value; hmac_sha256: the HMAC key)"
+    )
 
 
 class SecretRotated(IntegrationPublic):
-    webhook_secret: str = Field(description="Shown once: the new signing secret; the old one works until revoked")
+    webhook_secret: str = Field(
+        description="Shown once: the new secret, in the form of the integration's webhook_auth method; the old one "
+        "works until revoked"
+    )
 
 
 class TriageSettingsPublic(BaseModel):
