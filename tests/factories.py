@@ -80,9 +80,8 @@ def make_asset(engine: Engine, tenant: Tenant, **fields) -> Asset:
     return asset
 
 
-def make_sla(
-    engine: Engine, tenant: Tenant, definition: dict, policy: dict | None = None, calendar: dict | None = None
-) -> Contract:
+def make_sla(engine: Engine, tenant: Tenant, definition: dict, policy: dict | None = None,
+             calendar: dict | None = None) -> Contract:
     """A contract for `tenant` carrying its own SLA definition, active escalation policy and calendar."""
     with session_scope(engine) as s:
         policy_id = None
@@ -104,14 +103,8 @@ def make_sla(
             s.flush()
             calendar_id = cal.id
         s.flush()
-        contract = Contract(
-            tenant_id=tenant.id,
-            number=unique("V"),
-            name="Managed Services",
-            start_date=date(2020, 1, 1),
-            sla_definition_id=definition_row.id,
-            calendar_id=calendar_id,
-        )
+        contract = Contract(tenant_id=tenant.id, number=unique("V"), name="Managed Services",
+                            start_date=date(2020, 1, 1), sla_definition_id=definition_row.id, calendar_id=calendar_id)
         s.add(contract)
     return contract
 

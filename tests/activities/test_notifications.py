@@ -217,9 +217,8 @@ def test_single_users_of_other_tenants_or_inactive_are_skipped(engine, smtp, cus
             UserRecipient(user_id=own.id),
         ]
     )
-    result = ActivityEnvironment().run(
-        NotificationActivities(engine, _settings(port)).notify, _request(ticket, tenant, action)
-    )
+    result = ActivityEnvironment().run(NotificationActivities(engine, _settings(port)).notify,
+                                       _request(ticket, tenant, action))
     assert result.recipients == [own.email, admin.email]
     assert sorted(handler.envelopes[0].rcpt_tos) == sorted([own.email, admin.email])
 
@@ -314,9 +313,8 @@ def test_teams_card_is_posted_once_with_idempotency_key(engine, customer):
 def test_generic_json_webhook_body(engine, customer):
     tenant, ticket = customer
     due = datetime(2026, 3, 30, 9, 55, tzinfo=UTC)
-    req = _request(
-        ticket, tenant, NotifyWebhook(url="https://ops.example.test/hook?token=x"), due_at=due, sla_state="breached"
-    )
+    req = _request(ticket, tenant, NotifyWebhook(url="https://ops.example.test/hook?token=x"), due_at=due,
+                   sla_state="breached")
     with respx.mock(assert_all_called=True) as router:
         route = router.post("https://ops.example.test/hook?token=x").mock(return_value=httpx.Response(204))
         result = ActivityEnvironment().run(NotificationActivities(engine, _settings()).notify, req)
@@ -346,13 +344,8 @@ def test_generic_json_webhook_body(engine, customer):
 
 def test_page_on_call_is_urgent(engine, customer):
     tenant, ticket = customer
-    req = _request(
-        ticket,
-        tenant,
-        PageOnCall(url="https://pager.example.test/v1/page"),
-        target=TargetKind.RESPONSE,
-        priority=Priority.P1,
-    )
+    req = _request(ticket, tenant, PageOnCall(url="https://pager.example.test/v1/page"),
+                   target=TargetKind.RESPONSE, priority=Priority.P1)
     with respx.mock(assert_all_called=True) as router:
         route = router.post("https://pager.example.test/v1/page").mock(return_value=httpx.Response(202))
         result = ActivityEnvironment().run(NotificationActivities(engine, _settings()).notify, req)

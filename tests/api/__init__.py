@@ -30,15 +30,9 @@ class World:
 
 def make_world(engine: Engine) -> World:
     a, b = make_tenant(engine), make_tenant(engine)
-    people = {
-        "msp_admin": (Role.MSP_ADMIN, None),
-        "msp_tech": (Role.MSP_TECH, None),
-        "finance": (Role.FINANCE, None),
-        "a_it": (Role.CUSTOMER_IT, a),
-        "a_user": (Role.CUSTOMER_USER, a),
-        "b_it": (Role.CUSTOMER_IT, b),
-        "b_user": (Role.CUSTOMER_USER, b),
-    }
+    people = {"msp_admin": (Role.MSP_ADMIN, None), "msp_tech": (Role.MSP_TECH, None), "finance": (Role.FINANCE, None),
+              "a_it": (Role.CUSTOMER_IT, a), "a_user": (Role.CUSTOMER_USER, a),
+              "b_it": (Role.CUSTOMER_IT, b), "b_user": (Role.CUSTOMER_USER, b)}
     made = {name: make_user(engine, role, tenant) for name, (role, tenant) in people.items()}
     return World(a=a, b=b, keys={n: k for n, (_, k) in made.items()}, users={n: u for n, (u, _) in made.items()})
 

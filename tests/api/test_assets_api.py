@@ -31,15 +31,8 @@ def asset_body(**fields) -> dict:
 
 async def test_asset_lifecycle(api, engine, w):
     site = make_site(engine, w.b)
-    body = asset_body(
-        hostname="SRV-DC01.Kunde.local.",
-        asset_type="server",
-        serial="CZ123ABC",
-        os="Windows Server",
-        warranty_end="2026-03-31",
-        tags=["backup", " kritisch ", "backup"],
-        site_id=str(site.id),
-    )
+    body = asset_body(hostname="SRV-DC01.Kunde.local.", asset_type="server", serial="CZ123ABC", os="Windows Server",
+                      warranty_end="2026-03-31", tags=["backup", " kritisch ", "backup"], site_id=str(site.id))
     resp = await api.post(ASSETS, json=body, headers=w.h("b_it"))
     assert resp.status_code == 201, resp.text
     created = resp.json()
@@ -53,9 +46,8 @@ async def test_asset_lifecycle(api, engine, w):
 
     assert (await api.get(f"{ASSETS}/{aid}", headers=w.h("b_user"))).json() == created
 
-    resp = await api.patch(
-        f"{ASSETS}/{aid}", json={"tags": [], "warranty_end": None, "os": "Windows Server 2025"}, headers=w.h("msp_tech")
-    )
+    resp = await api.patch(f"{ASSETS}/{aid}", json={"tags": [], "warranty_end": None, "os": "Windows Server 2025"},
+                           headers=w.h("msp_tech"))
     assert resp.status_code == 200 and resp.json()["tags"] == []
     assert (row(engine, Asset, aid).os, row(engine, Asset, aid).warranty_end) == ("Windows Server 2025", None)
     assert audit_events(engine, aid)[-1].data == {"tags": [], "warranty_end": None, "os": "Windows Server 2025"}
@@ -66,10 +58,10 @@ async def test_asset_lifecycle(api, engine, w):
 
 
 async def test_list_filters(api, engine, w):
-    old = make_asset(
-        engine, w.a, hostname="nas-01", asset_type="server", serial="SN-OLD", warranty_end=date(2024, 1, 2)
-    )
-    new = make_asset(engine, w.a, hostname="nb-01", asset_type="laptop", serial="SN_NEW", warranty_end=date(2030, 1, 2))
+    old = make_asset(engine, w.a, hostname="nas-01", asset_type="server",
+                     serial="SN-OLD", warranty_end=date(2024, 1, 2))
+    new = make_asset(engine, w.a, hostname="nb-01", asset_type="laptop",
+                     serial="SN_NEW", warranty_end=date(2030, 1, 2))
     make_asset(engine, w.b, hostname="nas-01", asset_type="server", warranty_end=date(2020, 1, 1))
 
     async def ids(who: str, **params) -> list[str]:
@@ -87,47 +79,38 @@ async def test_list_filters(api, engine, w):
     assert resp.json()["total"] == 2 and [a["id"] for a in resp.json()["items"]] == [str(new.id)]
 
 
-@pytest.mark.parametrize(
-    ("params", "fragment"),
-    [
-        ({"asset_type": "toaster"}, "asset_type"),
-        ({"warranty_before": "31.12.2025"}, "warranty_before"),
-        ({"tenant_id": "42"}, "tenant_id"),
-        ({"q": ""}, "q"),
-        ({"q": "\u0000"}, "q"),
-        ({"offset": -1}, "offset"),
-    ],
-)
+@pytest.mark.parametrize(("params", "fragment"), [
+    ({"asset_type": "toaster"}, "asset_type"), ({"warranty_before": "31.12.2025"}, "warranty_before"),
+    ({"tenant_id": "42"}, "tenant_id"), ({"q": ""}, "q"), ({"q": "\u0000"}, "q"), ({"offset": -1}, "offset"),
+])
 async def test_list_rejects_bad_filters(api, w, params, fragment):
     assert_problem(await api.get(ASSETS, params=params, headers=w.h("msp_admin")), 422, fragment)
 
 
-@pytest.mark.parametrize(
-    ("fields", "status", "fragment"),
-    [
-        ({"hostname": "-bad-"}, 422, "not a valid host name"),
-        ({"hostname": "a..b"}, 422, "not a valid host name"),
-        ({"hostname": "pc_01"}, 422, "not a valid host name"),
-        ({"hostname": "a" * 64}, 422, "not a valid host name"),
-        ({"hostname": ("a" * 60 + ".") * 5}, 422, "hostname"),
-        ({"hostname": 5}, 422, "hostname"),
-        ({"asset_type": "toaster"}, 422, "asset_type"),
-        ({"warranty_end": "2026-02-30"}, 422, "warranty_end"),
-        ({"tags": [f"t{i}" for i in range(21)]}, 422, "tags"),
-        ({"tags": ["x" * 33]}, 422, "tags.0"),
-        ({"tags": "backup"}, 422, "tags"),
-        ({"tags": ["nul\u0000"]}, 422, "tags.0: Value error, must not contain control characters"),
-        ({"serial": "s" * 101}, 422, "serial"),
-        ({"owner": "me"}, 422, "owner: Extra inputs are not permitted"),
-        ({"tenant_id": None}, 422, "tenant_id: required for MSP users"),
-        ({"tenant_id": "unknown"}, 422, "tenant_id: no tenant"),
-        ({"site_id": "foreign"}, 422, "site_id: "),
-        ({"hostname": "DUPLICATE"}, 409, "already exists"),
-    ],
-)
+@pytest.mark.parametrize(("fields", "status", "fragment"), [
+    ({"hostname": "-bad-"}, 422, "not a valid host name"),
+    ({"hostname": "a..b"}, 422, "not a valid host name"),
+    ({"hostname": "pc_01"}, 422, "not a valid host name"),
+    ({"hostname": "a" * 64}, 422, "not a valid host name"),
+    ({"hostname": ("a" * 60 + ".") * 5}, 422, "hostname"),
+    ({"hostname": 5}, 422, "hostname"),
+    ({"asset_type": "toaster"}, 422, "asset_type"),
+    ({"warranty_end": "2026-02-30"}, 422, "warranty_end"),
+    ({"tags": [f"t{i}" for i in range(21)]}, 422, "tags"),
+    ({"tags": ["x" * 33]}, 422, "tags.0"),
+    ({"tags": "backup"}, 422, "tags"),
+    ({"tags": ["nul\u0000"]}, 422, "tags.0: Value error, must not contain control characters"),
+    ({"serial": "s" * 101}, 422, "serial"),
+    ({"owner": "me"}, 422, "owner: Extra inputs are not permitted"),
+    ({"tenant_id": None}, 422, "tenant_id: required for MSP users"),
+    ({"tenant_id": "unknown"}, 422, "tenant_id: no tenant"),
+    ({"site_id": "foreign"}, 422, "site_id: "),
+    ({"hostname": "DUPLICATE"}, 409, "already exists"),
+])
 async def test_create_asset_rejects_bad_input(api, engine, w, fields, status, fragment):
     taken = make_asset(engine, w.a).hostname
-    replacements = {"unknown": str(uuid.uuid4()), "foreign": str(make_site(engine, w.b).id), "DUPLICATE": taken.upper()}
+    replacements = {"unknown": str(uuid.uuid4()), "foreign": str(make_site(engine, w.b).id),
+                    "DUPLICATE": taken.upper()}
     fields = {k: replacements.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}
     with nothing_written(engine):
         resp = await api.post(ASSETS, json=asset_body(tenant_id=str(w.a.id)) | fields, headers=w.h("msp_admin"))
@@ -136,13 +119,11 @@ async def test_create_asset_rejects_bad_input(api, engine, w, fields, status, fr
 
 async def test_patch_asset_rejects_bad_input(api, engine, w):
     asset, other = make_asset(engine, w.a), make_asset(engine, w.a)
-    cases = [
-        ({"hostname": None}, 422, "hostname: Value error, may not be null"),
-        ({"hostname": other.hostname}, 409, "already exists"),
-        ({"asset_type": "fridge"}, 422, "asset_type"),
-        ({"site_id": str(make_site(engine, w.b).id)}, 422, "site_id"),
-        ({"tenant_id": str(w.b.id)}, 422, "Extra inputs are not permitted"),
-    ]
+    cases = [({"hostname": None}, 422, "hostname: Value error, may not be null"),
+             ({"hostname": other.hostname}, 409, "already exists"),
+             ({"asset_type": "fridge"}, 422, "asset_type"),
+             ({"site_id": str(make_site(engine, w.b).id)}, 422, "site_id"),
+             ({"tenant_id": str(w.b.id)}, 422, "Extra inputs are not permitted")]
     with nothing_written(engine):
         for fields, status, fragment in cases:
             resp = await api.patch(f"{ASSETS}/{asset.id}", json=fields, headers=w.h("a_it"))
@@ -177,9 +158,8 @@ async def test_readers_may_not_write_assets(api, engine, w, who, role):
             assert_problem(resp, 403, f"role {role} may not do this")
 
 
-@pytest.mark.parametrize(
-    ("method", "item"), [("GET", False), ("POST", False), ("GET", True), ("PATCH", True), ("DELETE", True)]
-)
+@pytest.mark.parametrize(("method", "item"), [("GET", False), ("POST", False), ("GET", True), ("PATCH", True),
+                                              ("DELETE", True)])
 async def test_missing_or_invalid_key_is_unauthorized(api, engine, w, method, item):
     asset = make_asset(engine, w.a)
     with nothing_written(engine):

@@ -43,15 +43,13 @@ async def test_contact_lifecycle(api, engine, w):
     assert (event.entity, event.action, event.tenant_id) == ("contact", "created", w.a.id)
     assert event.data["last_name"] == body["last_name"] and event.data["site_id"] == str(site.id)
 
-    listed = (
-        await api.get(
-            CONTACTS, params={"tenant_id": str(w.a.id), "q": f"Max {body['last_name']}"}, headers=w.h("a_user")
-        )
-    ).json()
+    listed = (await api.get(CONTACTS, params={"tenant_id": str(w.a.id), "q": f"Max {body['last_name']}"},
+                            headers=w.h("a_user"))).json()
     assert [c["id"] for c in listed["items"]] == [created["id"]]
     assert (await api.get(f"{CONTACTS}/{cid}", headers=w.h("finance"))).json() == created
 
-    resp = await api.patch(f"{CONTACTS}/{cid}", json={"job_title": "IT-Leiter", "site_id": None}, headers=w.h("a_it"))
+    resp = await api.patch(f"{CONTACTS}/{cid}", json={"job_title": "IT-Leiter", "site_id": None},
+                           headers=w.h("a_it"))
     assert resp.status_code == 200 and resp.json()["job_title"] == "IT-Leiter"
     stored = row(engine, Contact, cid)
     assert (stored.job_title, stored.site_id) == ("IT-Leiter", None)
@@ -61,11 +59,8 @@ async def test_contact_lifecycle(api, engine, w):
     assert resp.status_code == 204 and resp.content == b""
     assert row(engine, Contact, cid) is None
     deleted = audit_events(engine, cid)[-1]
-    assert (deleted.action, deleted.actor_user_id, deleted.data["email"]) == (
-        "deleted",
-        w.users["msp_admin"].id,
-        created["email"],
-    )
+    assert (deleted.action, deleted.actor_user_id, deleted.data["email"]) == ("deleted", w.users["msp_admin"].id,
+                                                                             created["email"])
     assert_problem(await api.get(f"{CONTACTS}/{cid}", headers=w.h("msp_admin")), 404, f"contact {cid} not found")
 
 
@@ -77,28 +72,26 @@ async def test_customer_it_creates_for_own_tenant_only(api, engine, w):
         assert_problem(foreign, 404, f"tenant {w.a.id} not found")
 
 
-@pytest.mark.parametrize(
-    ("fields", "status", "fragment"),
-    [
-        ({"email": "not-an-email"}, 422, "email"),
-        ({"email": "a" * 250 + "@x.de"}, 422, "email"),
-        ({"first_name": "x" * 101}, 422, "first_name"),
-        ({"last_name": None}, 422, "last_name"),
-        ({"phone": "call me"}, 422, "phone"),
-        ({"job_title": "CEO\u0000"}, 422, "job_title: Value error, must not contain control characters"),
-        ({"is_primary": "maybe"}, 422, "is_primary"),
-        ({"site_id": "nope"}, 422, "site_id"),
-        ({"favourite_colour": "blue"}, 422, "favourite_colour: Extra inputs are not permitted"),
-        ({"tenant_id": None}, 422, "tenant_id: required for MSP users"),
-        ({"tenant_id": "unknown"}, 422, "tenant_id"),
-        ({"tenant_id": str(uuid.UUID(int=7))}, 422, "tenant_id: no tenant"),
-        ({"site_id": "foreign"}, 422, "site_id: "),
-        ({"email": "DUPLICATE"}, 409, "already exists"),
-    ],
-)
+@pytest.mark.parametrize(("fields", "status", "fragment"), [
+    ({"email": "not-an-email"}, 422, "email"),
+    ({"email": "a" * 250 + "@x.de"}, 422, "email"),
+    ({"first_name": "x" * 101}, 422, "first_name"),
+    ({"last_name": None}, 422, "last_name"),
+    ({"phone": "call me"}, 422, "phone"),
+    ({"job_title": "CEO\u0000"}, 422, "job_title: Value error, must not contain control characters"),
+    ({"is_primary": "maybe"}, 422, "is_primary"),
+    ({"site_id": "nope"}, 422, "site_id"),
+    ({"favourite_colour": "blue"}, 422, "favourite_colour: Extra inputs are not permitted"),
+    ({"tenant_id": None}, 422, "tenant_id: required for MSP users"),
+    ({"tenant_id": "unknown"}, 422, "tenant_id"),
+    ({"tenant_id": str(uuid.UUID(int=7))}, 422, "tenant_id: no tenant"),
+    ({"site_id": "foreign"}, 422, "site_id: "),
+    ({"email": "DUPLICATE"}, 409, "already exists"),
+])
 async def test_create_contact_rejects_bad_input(api, engine, w, fields, status, fragment):
     taken = make_contact(engine, w.a).email
-    replacements = {"unknown": str(uuid.uuid4()), "foreign": str(make_site(engine, w.b).id), "DUPLICATE": taken.upper()}
+    replacements = {"unknown": str(uuid.uuid4()), "foreign": str(make_site(engine, w.b).id),
+                    "DUPLICATE": taken.upper()}
     fields = {k: replacements.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}
     with nothing_written(engine):
         resp = await api.post(CONTACTS, json=contact_body(tenant_id=str(w.a.id)) | fields, headers=w.h("msp_admin"))
@@ -109,13 +102,11 @@ async def test_patch_contact_rejects_bad_input(api, engine, w):
     contact, other = make_contact(engine, w.a), make_contact(engine, w.a)
     foreign_site = make_site(engine, w.b)
     path = f"{CONTACTS}/{contact.id}"
-    cases = [
-        ({"email": None}, 422, "email: Value error, may not be null"),
-        ({"email": other.email}, 409, "already exists"),
-        ({"site_id": str(foreign_site.id)}, 422, "site_id"),
-        ({"tenant_id": str(w.b.id)}, 422, "tenant_id: Extra inputs are not permitted"),
-        ({"job_title": "x" * 101}, 422, "job_title"),
-    ]
+    cases = [({"email": None}, 422, "email: Value error, may not be null"),
+             ({"email": other.email}, 409, "already exists"),
+             ({"site_id": str(foreign_site.id)}, 422, "site_id"),
+             ({"tenant_id": str(w.b.id)}, 422, "tenant_id: Extra inputs are not permitted"),
+             ({"job_title": "x" * 101}, 422, "job_title")]
     with nothing_written(engine):
         for fields, status, fragment in cases:
             assert_problem(await api.patch(path, json=fields, headers=w.h("msp_tech")), status, fragment)
@@ -148,18 +139,14 @@ async def test_other_tenant_cannot_see_or_change_contacts(api, engine, w):
 async def test_readers_may_not_write_contacts(api, engine, w, who, role):
     contact = make_contact(engine, w.a)
     with nothing_written(engine):
-        for method, path in [
-            ("POST", CONTACTS),
-            ("PATCH", f"{CONTACTS}/{contact.id}"),
-            ("DELETE", f"{CONTACTS}/{contact.id}"),
-        ]:
+        for method, path in [("POST", CONTACTS), ("PATCH", f"{CONTACTS}/{contact.id}"),
+                             ("DELETE", f"{CONTACTS}/{contact.id}")]:
             resp = await api.request(method, path, json=contact_body(tenant_id=str(w.a.id)), headers=w.h(who))
             assert_problem(resp, 403, f"role {role} may not do this")
 
 
-@pytest.mark.parametrize(
-    ("method", "item"), [("GET", False), ("POST", False), ("GET", True), ("PATCH", True), ("DELETE", True)]
-)
+@pytest.mark.parametrize(("method", "item"), [("GET", False), ("POST", False), ("GET", True), ("PATCH", True),
+                                              ("DELETE", True)])
 async def test_missing_or_invalid_key_is_unauthorized(api, engine, w, method, item):
     contact = make_contact(engine, w.a)
     with nothing_written(engine):

@@ -13,7 +13,7 @@ def test_depth_at_the_limit_passes_one_deeper_is_refused():
 
 
 def test_brackets_and_digits_inside_strings_do_not_count():
-    body = json.dumps({"a": "[" * 500 + '\\"{' + "9" * 500, "b": [1, 2.5, -3e10]}).encode()
+    body = json.dumps({"a": "[" * 500 + "\\\"{" + "9" * 500, "b": [1, 2.5, -3e10]}).encode()
     assert json_refusal(body) is None
 
 

@@ -27,27 +27,15 @@ from tests.factories import unique
 CALENDARS = "/api/v1/calendars"
 DEFINITIONS = "/api/v1/sla-definitions"
 POLICIES = "/api/v1/escalation-policies"
-SLA_TABLES = (
-    BusinessCalendarRow,
-    SlaDefinitionRow,
-    EscalationPolicy,
-    EscalationPolicyVersion,
-    AuditEvent,
-    Tenant,
-    Contract,
-)
+SLA_TABLES = (BusinessCalendarRow, SlaDefinitionRow, EscalationPolicy, EscalationPolicyVersion, AuditEvent, Tenant,
+              Contract)
 
 SPEC = {
     "time_zone": "Europe/Berlin",
     "country": "DE",
     "subdivision": "de-by",
-    "hours": {
-        "mon": ["08:00-12:00", "13:00-17:00"],
-        "tue": [["08:00", "17:00"]],
-        "2": [["08:00", "17:00"]],
-        "thursday": [["08:00", "17:00"]],
-        "fri": [["08:00", "15:00"]],
-    },
+    "hours": {"mon": ["08:00-12:00", "13:00-17:00"], "tue": [["08:00", "17:00"]], "2": [["08:00", "17:00"]],
+              "thursday": [["08:00", "17:00"]], "fri": [["08:00", "15:00"]]},
     "half_day_rules": {"12-24": "12:00"},
 }
 DEFINITION = {
@@ -62,30 +50,14 @@ DEFINITION = {
 POLICY = {
     "name": "Standard-Eskalation",
     "levels": [
-        {
-            "name": "warn-75",
-            "target": "response",
-            "trigger": {"type": "percent_used", "percent": 75},
-            "actions": [{"type": "notify_email", "to": [{"role": "msp_tech"}], "business_hours_only": True}],
-        },
-        {
-            "name": "before-30",
-            "target": "resolution",
-            "trigger": {"type": "before_breach", "minutes": 30},
-            "actions": [{"type": "notify_webhook", "url": "https://hooks.example/teams", "format": "teams"}],
-        },
-        {
-            "name": "breach",
-            "target": "resolution",
-            "trigger": {"type": "on_breach"},
-            "actions": [{"type": "reassign", "queue": "eskalation"}],
-        },
-        {
-            "name": "after-60",
-            "target": "resolution",
-            "trigger": {"type": "after_breach", "minutes": 60},
-            "actions": [{"type": "page_on_call", "url": "https://oncall.example/page"}],
-        },
+        {"name": "warn-75", "target": "response", "trigger": {"type": "percent_used", "percent": 75},
+         "actions": [{"type": "notify_email", "to": [{"role": "msp_tech"}], "business_hours_only": True}]},
+        {"name": "before-30", "target": "resolution", "trigger": {"type": "before_breach", "minutes": 30},
+         "actions": [{"type": "notify_webhook", "url": "https://hooks.example/teams", "format": "teams"}]},
+        {"name": "breach", "target": "resolution", "trigger": {"type": "on_breach"},
+         "actions": [{"type": "reassign", "queue": "eskalation"}]},
+        {"name": "after-60", "target": "resolution", "trigger": {"type": "after_breach", "minutes": 60},
+         "actions": [{"type": "page_on_call", "url": "https://oncall.example/page"}]},
     ],
 }
 
@@ -144,9 +116,8 @@ def set_tenant_calendar(engine, tenant_id, calendar_id) -> None:
 
 def make_contract(engine, tenant, **fields) -> Contract:
     with session_scope(engine) as s:
-        contract = Contract(
-            tenant_id=tenant.id, number=unique("V"), name="Managed Services", start_date=date(2026, 1, 1), **fields
-        )
+        contract = Contract(tenant_id=tenant.id, number=unique("V"), name="Managed Services",
+                            start_date=date(2026, 1, 1), **fields)
         s.add(contract)
     return contract
 
@@ -166,21 +137,12 @@ async def test_calendar_lifecycle(api, engine, w):
     cid = uuid.UUID(created["id"])
     spec = created["spec"]
     assert spec["subdivision"] == "DE-BY"  # canonical form
-    assert spec["hours"] == {
-        "0": [["08:00", "12:00"], ["13:00", "17:00"]],
-        "1": [["08:00", "17:00"]],
-        "2": [["08:00", "17:00"]],
-        "3": [["08:00", "17:00"]],
-        "4": [["08:00", "15:00"]],
-    }
+    assert spec["hours"] == {"0": [["08:00", "12:00"], ["13:00", "17:00"]], "1": [["08:00", "17:00"]],
+                             "2": [["08:00", "17:00"]], "3": [["08:00", "17:00"]], "4": [["08:00", "15:00"]]}
     assert row(engine, BusinessCalendarRow, cid).spec == spec
     [event] = audit_events(engine, cid)
     assert (event.entity, event.action, event.tenant_id, event.actor_user_id) == (
-        "calendar",
-        "created",
-        None,
-        w.users["msp_admin"].id,
-    )
+        "calendar", "created", None, w.users["msp_admin"].id)
     assert event.data == {"name": name, "spec": spec}
 
     for reader in ("msp_tech", "finance"):
@@ -192,10 +154,7 @@ async def test_calendar_lifecycle(api, engine, w):
     resp = await api.patch(f"{CALENDARS}/{cid}", json={"spec": new_spec}, headers=w.h("msp_admin"))
     assert resp.status_code == 200, resp.text
     assert (resp.json()["name"], resp.json()["spec"]["time_zone"], resp.json()["spec"]["subdivision"]) == (
-        name,
-        "Europe/Vienna",
-        "AT-9",
-    )
+        name, "Europe/Vienna", "AT-9")
     assert row(engine, BusinessCalendarRow, cid).spec["country"] == "AT"
     assert set(audit_events(engine, cid)[-1].data) == {"spec"}
     # The same values again change nothing and leave no audit event.
@@ -212,11 +171,8 @@ async def test_calendar_in_use_cannot_be_deleted(api, engine, w):
     cid = (await create(api, w, CALENDARS, {"name": unique("Kal"), "spec": SPEC}))["id"]
     set_tenant_calendar(engine, w.a.id, uuid.UUID(cid))
     with nothing_written(engine):
-        assert_problem(
-            await api.delete(f"{CALENDARS}/{cid}", headers=w.h("msp_admin")),
-            409,
-            f"calendar {cid} is still used by 1 tenant",
-        )
+        assert_problem(await api.delete(f"{CALENDARS}/{cid}", headers=w.h("msp_admin")), 409,
+                       f"calendar {cid} is still used by 1 tenant")
     set_tenant_calendar(engine, w.a.id, None)
     make_contract(engine, w.b, calendar_id=uuid.UUID(cid))
     with nothing_written(engine):
@@ -224,28 +180,23 @@ async def test_calendar_in_use_cannot_be_deleted(api, engine, w):
     assert row(engine, BusinessCalendarRow, uuid.UUID(cid)) is not None
 
 
-@pytest.mark.parametrize(
-    ("spec", "field", "fragment"),
-    [
-        (changed(SPEC, "time_zone", "Europe/Munich"), "spec.time_zone", "unknown IANA time zone 'Europe/Munich'"),
-        (
-            changed(SPEC, "hours.mon", ["08:00-12:00", "11:30-17:00"]),
-            "spec.hours.mon",
-            "intervals 08:00-12:00 and 11:30-17:00 overlap",
-        ),
-        (changed(SPEC, "hours.tue", [["08:00", "25:00"]]), "spec.hours.1.0", "not a valid time of day"),
-        (changed(SPEC, "hours.2", [["17:00", "08:00"]]), "spec.hours.2.0", "start must be before end"),
-        (changed(SPEC, "hours", {"funday": [["08:00", "17:00"]]}), "spec.hours", "invalid weekday 'funday'"),
-        (changed(SPEC, "subdivision", "DE-XX"), "spec.subdivision", "unknown subdivision 'DE-XX'"),
-        (changed(SPEC, "subdivision", "AT-9"), "spec.subdivision", "does not belong to country 'DE'"),
-        (changed(SPEC, "country", "FR"), "spec.country", "Input should be 'DE', 'AT' or 'CH'"),
-        (changed(SPEC, "half_day_rules", {"02-30": "12:00"}), "spec.half_day_rules.02-30", "not a valid month-day"),
-        (changed(SPEC, "closures", ["2026-13-01"]), "spec.closures.0", "date"),
-        (changed(SPEC, "hours", {}), "spec", "calendar has no opening hours"),
-        (SPEC | {"holidays": True}, "spec.holidays", "Extra inputs are not permitted"),
-        ({k: v for k, v in SPEC.items() if k != "time_zone"}, "spec.time_zone", "Field required"),
-    ],
-)
+@pytest.mark.parametrize(("spec", "field", "fragment"), [
+    (changed(SPEC, "time_zone", "Europe/Munich"), "spec.time_zone", "unknown IANA time zone 'Europe/Munich'"),
+    (changed(SPEC, "hours.mon", ["08:00-12:00", "11:30-17:00"]), "spec.hours.mon",
+     "intervals 08:00-12:00 and 11:30-17:00 overlap"),
+    (changed(SPEC, "hours.tue", [["08:00", "25:00"]]), "spec.hours.1.0", "not a valid time of day"),
+    (changed(SPEC, "hours.2", [["17:00", "08:00"]]), "spec.hours.2.0", "start must be before end"),
+    (changed(SPEC, "hours", {"funday": [["08:00", "17:00"]]}), "spec.hours", "invalid weekday 'funday'"),
+    (changed(SPEC, "subdivision", "DE-XX"), "spec.subdivision", "unknown subdivision 'DE-XX'"),
+    (changed(SPEC, "subdivision", "AT-9"), "spec.subdivision", "does not belong to country 'DE'"),
+    (changed(SPEC, "country", "FR"), "spec.country", "Input should be 'DE', 'AT' or 'CH'"),
+    (changed(SPEC, "half_day_rules", {"02-30": "12:00"}), "spec.half_day_rules.02-30",
+     "not a valid month-day"),
+    (changed(SPEC, "closures", ["2026-13-01"]), "spec.closures.0", "date"),
+    (changed(SPEC, "hours", {}), "spec", "calendar has no opening hours"),
+    (SPEC | {"holidays": True}, "spec.holidays", "Extra inputs are not permitted"),
+    ({k: v for k, v in SPEC.items() if k != "time_zone"}, "spec.time_zone", "Field required"),
+])
 async def test_create_calendar_rejects_invalid_spec(api, engine, w, spec, field, fragment):
     with nothing_written(engine):
         resp = await api.post(CALENDARS, json={"name": unique("Kal"), "spec": spec}, headers=w.h("msp_admin"))
@@ -260,20 +211,14 @@ async def test_calendar_rejects_bad_names_and_patches(api, engine, w):
     with nothing_written(engine):
         assert_field(await api.post(CALENDARS, json={"name": "", "spec": SPEC}, headers=w.h("msp_admin")), "name")
         assert_field(await api.post(CALENDARS, json={"name": "x"}, headers=w.h("msp_admin")), "spec", "required")
-        body = assert_problem(
-            await api.post(CALENDARS, json={"name": taken["name"], "spec": SPEC}, headers=w.h("msp_admin")),
-            409,
-            "already exists",
-        )
+        body = assert_problem(await api.post(CALENDARS, json={"name": taken["name"], "spec": SPEC},
+                                             headers=w.h("msp_admin")), 409, "already exists")
         assert body["errors"][0]["field"] == "name"
-        assert_problem(
-            await api.patch(path, json={"name": taken["name"]}, headers=w.h("msp_admin")), 409, "already exists"
-        )
+        assert_problem(await api.patch(path, json={"name": taken["name"]}, headers=w.h("msp_admin")), 409,
+                       "already exists")
         assert_field(await api.patch(path, json={"spec": None}, headers=w.h("msp_admin")), "spec", "may not be null")
-        assert_field(
-            await api.patch(path, json={"spec": changed(SPEC, "time_zone", "Mars/Base")}, headers=w.h("msp_admin")),
-            "spec.time_zone",
-        )
+        assert_field(await api.patch(path, json={"spec": changed(SPEC, "time_zone", "Mars/Base")},
+                                     headers=w.h("msp_admin")), "spec.time_zone")
         assert_field(await api.patch(path, json={"id": str(missing)}, headers=w.h("msp_admin")), "id", "Extra inputs")
         for method in ("GET", "PATCH", "DELETE"):
             resp = await api.request(method, f"{CALENDARS}/{missing}", json={}, headers=w.h("msp_admin"))
@@ -287,12 +232,8 @@ async def test_calendar_rejects_bad_names_and_patches(api, engine, w):
 
 async def test_sla_definition_lifecycle_and_single_default(api, engine, w):
     policy = await create(api, w, POLICIES, {"name": unique("Pol"), "document": POLICY})
-    first = await create(
-        api,
-        w,
-        DEFINITIONS,
-        {"name": unique("Standard"), "document": DEFINITION, "escalation_policy_id": policy["id"], "is_default": True},
-    )
+    first = await create(api, w, DEFINITIONS, {"name": unique("Standard"), "document": DEFINITION,
+                                               "escalation_policy_id": policy["id"], "is_default": True})
     assert first["is_default"] and first["escalation_policy_id"] == policy["id"]
     assert first["document"]["pause_statuses"] == ["waiting_customer"]  # defaults are stored explicitly
     assert first["document"]["targets"]["P1"]["calendar"] == "24x7"
@@ -301,7 +242,8 @@ async def test_sla_definition_lifecycle_and_single_default(api, engine, w):
     assert (event.entity, event.action, event.tenant_id) == ("sla_definition", "created", None)
     assert event.data["document"]["targets"]["P3"]["resolution_minutes"] == 960
 
-    second = await create(api, w, DEFINITIONS, {"name": unique("Premium"), "document": DEFINITION, "is_default": True})
+    second = await create(api, w, DEFINITIONS, {"name": unique("Premium"), "document": DEFINITION,
+                                                "is_default": True})
     assert second["is_default"] and second["escalation_policy_id"] is None
     assert row(engine, SlaDefinitionRow, first_id).is_default is False
     assert audit_events(engine, first_id)[-1].data == {"is_default": False, "replaced_by": second["id"]}
@@ -311,9 +253,8 @@ async def test_sla_definition_lifecycle_and_single_default(api, engine, w):
 
     path = f"{DEFINITIONS}/{first_id}"
     document = changed(DEFINITION, "warning_percent", 80)
-    resp = await api.patch(
-        path, json={"document": document, "escalation_policy_id": None, "is_default": True}, headers=w.h("msp_admin")
-    )
+    resp = await api.patch(path, json={"document": document, "escalation_policy_id": None, "is_default": True},
+                           headers=w.h("msp_admin"))
     assert resp.status_code == 200, resp.text
     assert (resp.json()["document"]["warning_percent"], resp.json()["escalation_policy_id"]) == (80, None)
     assert row(engine, SlaDefinitionRow, uuid.UUID(second["id"])).is_default is False
@@ -325,12 +266,9 @@ async def test_sla_definition_lifecycle_and_single_default(api, engine, w):
     assert resp.json() in listed["items"]
 
     with nothing_written(engine):  # the default is moved, never removed
-        assert_problem(
-            await api.delete(path, headers=w.h("msp_admin")),
-            409,
-            f"SLA definition {first_id} cannot be deleted: it is the default SLA definition; "
-            "make another one the default first",
-        )
+        assert_problem(await api.delete(path, headers=w.h("msp_admin")), 409,
+                       f"SLA definition {first_id} cannot be deleted: it is the default SLA definition; "
+                       "make another one the default first")
     resp = await api.patch(f"{DEFINITIONS}/{second['id']}", json={"is_default": True}, headers=w.h("msp_admin"))
     assert resp.status_code == 200, resp.text
     assert (await api.delete(path, headers=w.h("msp_admin"))).status_code == 204
@@ -342,11 +280,9 @@ async def test_the_default_sla_definition_cannot_be_unset(api, engine, w):
     default = await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION, "is_default": True})
     other = await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION})
     with nothing_written(engine):
-        body = assert_problem(
-            await api.patch(f"{DEFINITIONS}/{default['id']}", json={"is_default": False}, headers=w.h("msp_admin")),
-            409,
-            "is_default: it is the default SLA definition; make another one the default first",
-        )
+        body = assert_problem(await api.patch(f"{DEFINITIONS}/{default['id']}", json={"is_default": False},
+                                              headers=w.h("msp_admin")), 409,
+                              "is_default: it is the default SLA definition; make another one the default first")
         assert body["errors"][0]["field"] == "is_default"
         # Unsetting a flag that is not set changes nothing.
         resp = await api.patch(f"{DEFINITIONS}/{other['id']}", json={"is_default": False}, headers=w.h("msp_admin"))
@@ -358,49 +294,30 @@ async def test_sla_definition_in_use_cannot_be_deleted(api, engine, w):
     did = (await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION}))["id"]
     make_contract(engine, w.a, sla_definition_id=uuid.UUID(did))
     with nothing_written(engine):
-        assert_problem(
-            await api.delete(f"{DEFINITIONS}/{did}", headers=w.h("msp_admin")),
-            409,
-            f"SLA definition {did} is still used by 1 contract",
-        )
+        assert_problem(await api.delete(f"{DEFINITIONS}/{did}", headers=w.h("msp_admin")), 409,
+                       f"SLA definition {did} is still used by 1 contract")
 
 
-@pytest.mark.parametrize(
-    ("fields", "field", "fragment"),
-    [
-        (
-            {"document": changed(DEFINITION, "pause_statuses", ["open"])},
-            "document.pause_statuses",
-            "only waiting statuses can pause the clock",
-        ),
-        ({"document": changed(DEFINITION, "warning_percent", 100)}, "document.warning_percent", "less than 100"),
-        (
-            {"document": changed(DEFINITION, "targets.P9", {"response_minutes": 5})},
-            "document.targets.P9",
-            "Input should be 'P1', 'P2', 'P3' or 'P4'",
-        ),
-        (
-            {"document": changed(DEFINITION, "targets.P2.calendar", "weekdays")},
-            "document.targets.P2.calendar",
-            "should match pattern",
-        ),
-        (
-            {"document": changed(DEFINITION, "targets.P3.response_minutes", 0)},
-            "document.targets.P3.response_minutes",
-            "greater than 0",
-        ),
-        ({"document": changed(DEFINITION, "name", "")}, "document.name", "at least 1 character"),
-        ({"escalation_policy_id": "UNKNOWN"}, "escalation_policy_id", "no escalation policy"),
-        ({"is_default": "maybe"}, "is_default", "valid boolean"),
-        ({"name": "x" * 101}, "name", "at most 100 characters"),
-    ],
-)
+@pytest.mark.parametrize(("fields", "field", "fragment"), [
+    ({"document": changed(DEFINITION, "pause_statuses", ["open"])}, "document.pause_statuses",
+     "only waiting statuses can pause the clock"),
+    ({"document": changed(DEFINITION, "warning_percent", 100)}, "document.warning_percent", "less than 100"),
+    ({"document": changed(DEFINITION, "targets.P9", {"response_minutes": 5})}, "document.targets.P9",
+     "Input should be 'P1', 'P2', 'P3' or 'P4'"),
+    ({"document": changed(DEFINITION, "targets.P2.calendar", "weekdays")}, "document.targets.P2.calendar",
+     "should match pattern"),
+    ({"document": changed(DEFINITION, "targets.P3.response_minutes", 0)}, "document.targets.P3.response_minutes",
+     "greater than 0"),
+    ({"document": changed(DEFINITION, "name", "")}, "document.name", "at least 1 character"),
+    ({"escalation_policy_id": "UNKNOWN"}, "escalation_policy_id", "no escalation policy"),
+    ({"is_default": "maybe"}, "is_default", "valid boolean"),
+    ({"name": "x" * 101}, "name", "at most 100 characters"),
+])
 async def test_create_sla_definition_rejects_bad_input(api, engine, w, fields, field, fragment):
     fields = {k: str(uuid.uuid4()) if v == "UNKNOWN" else v for k, v in fields.items()}
     with nothing_written(engine):
-        resp = await api.post(
-            DEFINITIONS, json={"name": unique("Std"), "document": DEFINITION} | fields, headers=w.h("msp_admin")
-        )
+        resp = await api.post(DEFINITIONS, json={"name": unique("Std"), "document": DEFINITION} | fields,
+                              headers=w.h("msp_admin"))
     assert_field(resp, field, fragment)
 
 
@@ -409,17 +326,14 @@ async def test_patch_sla_definition_rejects_bad_input(api, engine, w):
     mine = await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION})
     path, missing = f"{DEFINITIONS}/{mine['id']}", uuid.uuid4()
     with nothing_written(engine):
-        for fields, field in (
-            ({"is_default": None}, "is_default"),
-            ({"document": None}, "document"),
-            ({"name": None}, "name"),
-            ({"escalation_policy_id": str(missing)}, "escalation_policy_id"),
-            ({"document": changed(DEFINITION, "targets.P1.update_minutes", -5)}, "document.targets.P1.update_minutes"),
-        ):
+        for fields, field in (({"is_default": None}, "is_default"), ({"document": None}, "document"),
+                              ({"name": None}, "name"),
+                              ({"escalation_policy_id": str(missing)}, "escalation_policy_id"),
+                              ({"document": changed(DEFINITION, "targets.P1.update_minutes", -5)},
+                               "document.targets.P1.update_minutes")):
             assert_field(await api.patch(path, json=fields, headers=w.h("msp_admin")), field)
-        assert_problem(
-            await api.patch(path, json={"name": taken["name"]}, headers=w.h("msp_admin")), 409, "already exists"
-        )
+        assert_problem(await api.patch(path, json={"name": taken["name"]}, headers=w.h("msp_admin")), 409,
+                       "already exists")
         for method in ("GET", "PATCH", "DELETE"):
             resp = await api.request(method, f"{DEFINITIONS}/{missing}", json={}, headers=w.h("msp_admin"))
             assert_problem(resp, 404, f"SLA definition {missing} not found")
@@ -445,28 +359,19 @@ async def test_validate_policy(api, engine, w):
 
 
 INVALID_POLICIES = [
-    (
-        changed(POLICY, "levels.1.trigger", {"type": "half_time"}),
-        "levels.1.trigger",
-        "Input tag 'half_time' found using 'type' does not match",
-    ),
+    (changed(POLICY, "levels.1.trigger", {"type": "half_time"}), "levels.1.trigger",
+     "Input tag 'half_time' found using 'type' does not match"),
     (changed(POLICY, "levels.0.trigger.percent", 150), "levels.0.trigger.percent", "less than or equal to 100"),
     (changed(POLICY, "levels.2.name", "warn-75"), "levels.2.name", "duplicate level name 'warn-75'"),
     (changed(POLICY, "levels.3.actions", []), "levels.3.actions", "at least 1 item"),
     (changed(POLICY, "levels.0.actions.0.to.0.role", "boss"), "levels.0.actions.0.to.0.role", "Input should be"),
-    (
-        changed(POLICY, "levels.3.actions.0.business_hours_only", True),
-        "levels.3.actions.0.business_hours_only",
-        "Input should be False",
-    ),
+    (changed(POLICY, "levels.3.actions.0.business_hours_only", True), "levels.3.actions.0.business_hours_only",
+     "Input should be False"),
     (changed(POLICY, "levels.1.actions.0.url", "not a url"), "levels.1.actions.0.url", "valid URL"),
     (changed(POLICY, "levels.0.target", "first_reply"), "levels.0.target", "'response', 'resolution' or 'update'"),
     (changed(POLICY, "levels", []), "levels", "at least 1 item"),
-    (
-        changed(POLICY, "levels.0.conditions", {"priorities": ["P7"]}),
-        "levels.0.conditions.priorities.0",
-        "Input should be",
-    ),
+    (changed(POLICY, "levels.0.conditions", {"priorities": ["P7"]}), "levels.0.conditions.priorities.0",
+     "Input should be"),
 ]
 
 
@@ -486,18 +391,10 @@ async def test_policy_versions_and_activation(api, engine, w):
     created = await create(api, w, POLICIES, {"name": name, "document": POLICY})
     pid = uuid.UUID(created["id"])
     assert (created["name"], created["active_version_id"], created["active_version"], created["latest_version"]) == (
-        name,
-        None,
-        None,
-        1,
-    )
+        name, None, None, 1)
     [v1] = created["versions"]
     assert (v1["version"], v1["active"], v1["activated_at"], v1["document"]["name"]) == (
-        1,
-        False,
-        None,
-        "Standard-Eskalation",
-    )
+        1, False, None, "Standard-Eskalation")
     assert v1["created_by_user_id"] == str(w.users["msp_admin"].id)
     [event] = audit_events(engine, pid)
     assert (event.entity, event.action, event.tenant_id) == ("escalation_policy", "created", None)
@@ -543,29 +440,20 @@ async def test_policy_bad_names_and_unknown_ids(api, engine, w):
     taken = await create(api, w, POLICIES, {"name": unique("Pol"), "document": POLICY})
     missing = uuid.uuid4()
     with nothing_written(engine):
-        body = assert_problem(
-            await api.post(POLICIES, json={"name": taken["name"], "document": POLICY}, headers=w.h("msp_admin")),
-            409,
-            "already exists",
-        )
+        body = assert_problem(await api.post(POLICIES, json={"name": taken["name"], "document": POLICY},
+                                             headers=w.h("msp_admin")), 409, "already exists")
         assert body["errors"][0]["field"] == "name"
         assert_field(await api.post(POLICIES, json={"document": POLICY}, headers=w.h("msp_admin")), "name", "required")
-        for method, path in (
-            ("GET", f"{POLICIES}/{missing}"),
-            ("GET", f"{POLICIES}/{missing}/versions/1"),
-            ("POST", f"{POLICIES}/{missing}/versions"),
-            ("POST", f"{POLICIES}/{missing}/versions/1/activate"),
-        ):
+        for method, path in (("GET", f"{POLICIES}/{missing}"), ("GET", f"{POLICIES}/{missing}/versions/1"),
+                             ("POST", f"{POLICIES}/{missing}/versions"),
+                             ("POST", f"{POLICIES}/{missing}/versions/1/activate")):
             resp = await api.request(method, path, json=POLICY, headers=w.h("msp_admin"))
             assert_problem(resp, 404, f"escalation policy {missing} not found")
         for method, suffix in (("GET", "versions/7"), ("POST", "versions/7/activate")):
             resp = await api.request(method, f"{POLICIES}/{taken['id']}/{suffix}", headers=w.h("msp_admin"))
             assert_problem(resp, 404, "has no version 7")
-        assert_field(
-            await api.get(f"{POLICIES}/{taken['id']}/versions/0", headers=w.h("msp_admin")),
-            "path.version",
-            "greater than or equal to 1",
-        )
+        assert_field(await api.get(f"{POLICIES}/{taken['id']}/versions/0", headers=w.h("msp_admin")),
+                     "path.version", "greater than or equal to 1")
 
 
 # --- roles ------------------------------------------------------------------------------------------------------
@@ -575,37 +463,22 @@ async def test_roles(api, engine, w):
     cal = await create(api, w, CALENDARS, {"name": unique("Kal"), "spec": SPEC})
     dfn = await create(api, w, DEFINITIONS, {"name": unique("Std"), "document": DEFINITION})
     pol = await create(api, w, POLICIES, {"name": unique("Pol"), "document": POLICY})
-    reads = [
-        ("GET", CALENDARS, None),
-        ("GET", f"{CALENDARS}/{cal['id']}", None),
-        ("GET", DEFINITIONS, None),
-        ("GET", f"{DEFINITIONS}/{dfn['id']}", None),
-    ]
-    writes = [
-        ("POST", CALENDARS, {"name": unique("Kal"), "spec": SPEC}),
-        ("PATCH", f"{CALENDARS}/{cal['id']}", {"name": "x"}),
-        ("DELETE", f"{CALENDARS}/{cal['id']}", None),
-        ("POST", DEFINITIONS, {"name": unique("Std"), "document": DEFINITION}),
-        ("PATCH", f"{DEFINITIONS}/{dfn['id']}", {"is_default": True}),
-        ("DELETE", f"{DEFINITIONS}/{dfn['id']}", None),
-    ]
-    admin_only = [
-        ("GET", f"{POLICIES}/schema", None),
-        ("POST", f"{POLICIES}/validate", POLICY),
-        ("GET", POLICIES, None),
-        ("GET", f"{POLICIES}/{pol['id']}", None),
-        ("GET", f"{POLICIES}/{pol['id']}/versions/1", None),
-        ("POST", POLICIES, {"name": unique("Pol"), "document": POLICY}),
-        ("POST", f"{POLICIES}/{pol['id']}/versions", POLICY),
-        ("POST", f"{POLICIES}/{pol['id']}/versions/1/activate", None),
-    ]
-    denied = {
-        "msp_tech": writes + admin_only,
-        "finance": writes + admin_only,
-        "a_it": reads + writes + admin_only,
-        "a_user": reads + writes + admin_only,
-        "b_it": reads + writes + admin_only,
-    }
+    reads = [("GET", CALENDARS, None), ("GET", f"{CALENDARS}/{cal['id']}", None),
+             ("GET", DEFINITIONS, None), ("GET", f"{DEFINITIONS}/{dfn['id']}", None)]
+    writes = [("POST", CALENDARS, {"name": unique("Kal"), "spec": SPEC}),
+              ("PATCH", f"{CALENDARS}/{cal['id']}", {"name": "x"}), ("DELETE", f"{CALENDARS}/{cal['id']}", None),
+              ("POST", DEFINITIONS, {"name": unique("Std"), "document": DEFINITION}),
+              ("PATCH", f"{DEFINITIONS}/{dfn['id']}", {"is_default": True}),
+              ("DELETE", f"{DEFINITIONS}/{dfn['id']}", None)]
+    admin_only = [("GET", f"{POLICIES}/schema", None), ("POST", f"{POLICIES}/validate", POLICY),
+                  ("GET", POLICIES, None), ("GET", f"{POLICIES}/{pol['id']}", None),
+                  ("GET", f"{POLICIES}/{pol['id']}/versions/1", None),
+                  ("POST", POLICIES, {"name": unique("Pol"), "document": POLICY}),
+                  ("POST", f"{POLICIES}/{pol['id']}/versions", POLICY),
+                  ("POST", f"{POLICIES}/{pol['id']}/versions/1/activate", None)]
+    denied = {"msp_tech": writes + admin_only, "finance": writes + admin_only,
+              "a_it": reads + writes + admin_only, "a_user": reads + writes + admin_only,
+              "b_it": reads + writes + admin_only}
     with nothing_written(engine):
         for who, calls in denied.items():
             role = {"a_it": "customer_it", "b_it": "customer_it", "a_user": "customer_user"}.get(who, who)
@@ -618,18 +491,9 @@ async def test_roles(api, engine, w):
     assert row(engine, EscalationPolicy, uuid.UUID(pol["id"])).active_version_id is None
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", CALENDARS),
-        ("POST", CALENDARS),
-        ("GET", DEFINITIONS),
-        ("POST", DEFINITIONS),
-        ("GET", f"{POLICIES}/schema"),
-        ("POST", POLICIES),
-        ("POST", "/api/v1/sla/simulate"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), [("GET", CALENDARS), ("POST", CALENDARS), ("GET", DEFINITIONS),
+                                              ("POST", DEFINITIONS), ("GET", f"{POLICIES}/schema"),
+                                              ("POST", POLICIES), ("POST", "/api/v1/sla/simulate")])
 async def test_missing_or_invalid_key_is_unauthorized(api, engine, method, path):
     with nothing_written(engine):
         await assert_auth_required(api, method, path)

@@ -19,21 +19,15 @@ def test_sender_domain():
 
 
 def test_not_configured_is_a_clear_error():
-    msg = build_message(
-        sender="hub@msp.example", to=["a@example.com"], subject="Prüfung", body="Grüße", message_id="<x@msp.example>"
-    )
+    msg = build_message(sender="hub@msp.example", to=["a@example.com"], subject="Prüfung", body="Grüße",
+                        message_id="<x@msp.example>")
     with pytest.raises(MailNotConfigured, match="SMTP is not configured"):
         send_message(Settings(_env_file=None, smtp_host=""), msg)
 
 
 def test_message_survives_any_relay():
-    msg = build_message(
-        sender="hub@msp.example",
-        to=["a@example.com", "b@example.com"],
-        subject="Lösungszeit",
-        body="Grüße aus München",
-        message_id="<x@msp.example>",
-    )
+    msg = build_message(sender="hub@msp.example", to=["a@example.com", "b@example.com"], subject="Lösungszeit",
+                        body="Grüße aus München", message_id="<x@msp.example>")
     raw = msg.as_bytes()
     assert raw.isascii()  # quoted-printable body and encoded-word subject
     assert msg["To"] == "a@example.com, b@example.com"
