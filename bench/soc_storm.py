@@ -145,7 +145,16 @@ def _sha(text: str, n: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
-def s1_threat(threat_id: str, device: Device, threat: int, customer_name: str, at: datetime) -> dict:
+def s1_site(customer: int) -> str:
+    """Each customer is a site of the MSP's SentinelOne account; its integration maps only that site."""
+    return str(1650000000000000001 + customer)
+
+
+def rc_account(customer: int) -> int:
+    return 1_234_000 + customer
+
+
+def s1_threat(threat_id: str, device: Device, threat: int, customer: int, customer_name: str, at: datetime) -> dict:
     """A SentinelOne v2.1 threat object as a webhook body (fields as in specs/connectors.md, values invented)."""
     name, classification, confidence = THREATS[threat]
     stamp = at.isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -162,7 +171,7 @@ def s1_threat(threat_id: str, device: Device, threat: int, customer_name: str, a
         "agentRealtimeInfo": {
             "agentId": device.agent_id, "agentComputerName": device.hostname, "agentOsType": "windows",
             "agentNetworkStatus": "connected", "agentIsActive": True, "accountId": "1600000000000000001",
-            "accountName": "Bench MSP", "siteId": "1650000000000000001", "siteName": customer_name,
+            "accountName": "Bench MSP", "siteId": s1_site(customer), "siteName": customer_name,
             "groupName": "Default Group",
         },
         "agentDetectionInfo": {
@@ -216,10 +225,10 @@ def plan(n: int, customers: int, customer_names: list[str], rng: random.Random, 
         at = base + timedelta(milliseconds=i * 137)
         if inc.source == "sentinelone":
             vid = str(1798765432100000000 + i)
-            payload = s1_threat(vid, inc.device, inc.threat, customer_names[inc.customer], at)
+            payload = s1_threat(vid, inc.device, inc.threat, inc.customer, customer_names[inc.customer], at)
         else:
             vid = str(184_000 + i)
-            payload = rc_incident(int(vid), RC_TITLES[inc.index % len(RC_TITLES)], 1_234_000 + inc.customer, at)
+            payload = rc_incident(int(vid), RC_TITLES[inc.index % len(RC_TITLES)], rc_account(inc.customer), at)
         alerts.append(VendorAlert(inc.index, inc.source, vid, json.dumps(payload).encode(), f"msg_{_sha(vid, 24)}"))
         inc.alerts.append(i)
         return i
@@ -254,8 +263,9 @@ def seed_storm(engine: Engine, customers: int, devices: dict[int, list[Device]])
                                 else "Windows Server 2022", tags=["critical"] if dev.kind == AssetType.SERVER else []))
             for source in ("sentinelone", "rocketcyber"):
                 secret = "whsec_" + _sha(f"{c}{source}{uuid.uuid4()}", 40)
+                site = s1_site(c) if source == "sentinelone" else str(rc_account(c))
                 row = SocIntegration(tenant_id=cust.tenant_id, source=source, name=f"bench {source}",
-                                     webhook_secret=secret)
+                                     webhook_secret=secret, vendor_tenant_ids=[site])
                 s.add(row)
                 s.flush()
                 ids[(c, source)], secrets[row.id] = row.id, secret

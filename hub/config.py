@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # How platforms reach the hub, e.g. https://hub.example.com (behind a reverse proxy): integrations show their
+    # webhook_url absolute under it. Empty: webhook_url is the path only.
+    public_base_url: str = Field(default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     # Workflow tasks (and, separately, local activities) one worker runs at once per task queue. Each running task

@@ -27,6 +27,15 @@ class SocIntegration(SQLModel, table=True):
     # Previous secret, still accepted during a rotation.
     previous_webhook_secret: str | None = Field(default=None, max_length=200)
     field_mapping: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # The vendor's ids of this customer (SentinelOne site ids, RocketCyber account ids, Barracuda XDR customer ids,
+    # generic `tenant.id`): an alert naming another one is refused for this integration (domain/soc/sites.py).
+    vendor_tenant_ids: list[str] | None = Field(default=None, sa_type=JSON)
+    # How deliveries prove they come from the platform (domain.soc.signatures.WebhookAuth), and the header that
+    # carries the secret or the HMAC for the methods that name one.
+    webhook_auth: str = Field(
+        default="standard_webhooks", max_length=32, sa_column_kwargs={"server_default": "standard_webhooks"}
+    )
+    webhook_auth_header: str | None = Field(default=None, max_length=100)
     credentials_ref: str | None = Field(default=None, max_length=100)
     poll_cursor: str | None = Field(default=None, max_length=2000)
     # Minutes between polls (pollable sources); null: the default. Kept here so a lost schedule comes back as it was.
@@ -130,8 +139,9 @@ class SocInboxItem(SQLModel, table=True):
 
 
 class SocQuarantineKind(StrEnum):
-    """Where a quarantined item comes from. `inbox`: an accepted alert whose hand-over kept failing; `poll` and
-    `webhook` are for items a poll could not read or a webhook refused (the item as received)."""
+    """Where a quarantined item comes from. `inbox`: an accepted alert whose hand-over kept failing; `webhook`: an
+    item of a webhook delivery that was refused (unreadable, outside the time window, a site not mapped to the
+    integration's customer), as received; `poll`: an item a poll could not read."""
 
     INBOX = "inbox"
     POLL = "poll"
@@ -151,6 +161,8 @@ class SocQuarantineItem(SQLModel, table=True):
     kind: str = Field(max_length=16)  # SocQuarantineKind
     # inbox: domain.contracts.soc.IncidentAlert as JSON (what the inbox row held); poll/webhook: the item as received.
     item: dict[str, Any] = Field(sa_type=JSON)
+    # webhook: SHA-256 of the item as canonical JSON, so a redelivered refused item is held once.
+    item_sha256: str | None = Field(default=None, max_length=64, index=True)
     reason: str = Field(max_length=2000)
     attempts: int = 0  # hand-overs tried before it was set aside
     received_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # when the hub first had the item

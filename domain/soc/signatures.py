@@ -14,6 +14,18 @@ libraries also base64-decode an unprefixed string, so store base64 secrets from 
 A secret that is empty or not valid base64 after ``whsec_`` is a configuration error (``ValueError``), not a
 bad delivery.
 
+Other methods (``WebhookAuth``), for senders without Standard Webhooks: the security platforms themselves poll-only
+in public integrations, pushes come from automation tools (SentinelOne notifications/automation, SOAR tools,
+mail-to-webhook flows) that can add a fixed header or an HMAC of the body:
+
+* ``header_secret``: the secret, as is, in a named header (default ``X-Webhook-Secret``);
+* ``bearer``: ``Authorization: Bearer <secret>``;
+* ``hmac_sha256``: HMAC-SHA256 of the raw body under the secret's UTF-8 bytes, in a named header (default
+  ``X-Signature-SHA256``), hex (optionally ``sha256=``-prefixed, as GitHub does) or base64.
+
+All compare in constant time. They carry no timestamp, so a replayed delivery is not refused; it is harmless: the
+alerts it carries are de-duplicated by their vendor ids.
+
 Pure: ``now`` is passed in; no I/O.
 """
 
@@ -35,6 +47,19 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Secret = str | bytes
 _TIMESTAMP = re.compile(r"^\d{1,12}$")
+
+
+class WebhookAuth(StrEnum):
+    """How an integration's deliveries prove where they come from."""
+
+    STANDARD_WEBHOOKS = "standard_webhooks"
+    HEADER_SECRET = "header_secret"
+    BEARER = "bearer"
+    HMAC_SHA256 = "hmac_sha256"
+
+
+DEFAULT_HEADERS = {WebhookAuth.HEADER_SECRET: "X-Webhook-Secret", WebhookAuth.HMAC_SHA256: "X-Signature-SHA256"}
+_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class SignatureErrorCode(StrEnum):
@@ -160,3 +185,67 @@ def verify(
         if any(hmac.compare_digest(candidate, digest) for digest in expected):
             return msg_id
     raise SignatureError(SignatureErrorCode.BAD_SIGNATURE, "no v1 signature matches any configured secret")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    lowered = {key.lower(): value for key, value in headers.items()}
+    value = (lowered.get(name.lower()) or "").strip()
+    if not value:
+        raise SignatureError(SignatureErrorCode.MISSING_HEADER, f"header {name} is missing or empty")
+    return value
+
+
+def body_hmac(secret: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of a body under a secret's UTF-8 bytes (the ``hmac_sha256`` method)."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _verify_header_secret(secrets: Sequence[str], value: str) -> None:
+    if not any(hmac.compare_digest(value.encode(), secret.encode()) for secret in secrets):
+        raise SignatureError(SignatureErrorCode.BAD_SIGNATURE, "the secret does not match any configured secret")
+
+
+def _verify_body_hmac(secrets: Sequence[str], name: str, value: str, body: bytes) -> None:
+    value = value.removeprefix("sha256=").strip()
+    if _HEX.match(value):
+        candidate = bytes.fromhex(value)
+    else:
+        try:
+            candidate = base64.b64decode(value, validate=True)
+        except binascii.Error:
+            candidate = b""
+    if len(candidate) != hashlib.sha256().digest_size:
+        raise SignatureError(
+            SignatureErrorCode.BAD_SIGNATURE, f"header {name} must hold the HMAC-SHA256 as 64 hex digits or base64"
+        )
+    expected = [hmac.new(secret.encode(), body, hashlib.sha256).digest() for secret in secrets]
+    if not any(hmac.compare_digest(candidate, digest) for digest in expected):
+        raise SignatureError(SignatureErrorCode.BAD_SIGNATURE, "the body's HMAC matches no configured secret")
+
+
+def verify_delivery(
+    method: WebhookAuth,
+    secrets: Sequence[str],
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    header: str | None = None,
+) -> str | None:
+    """Checks a delivery by the integration's method; SignatureError when it fails. Returns the Standard Webhooks
+    message id (None for the other methods). `header`: the header of `header_secret` / `hmac_sha256`."""
+    if method == WebhookAuth.STANDARD_WEBHOOKS:
+        return verify(secrets, headers, body, now)
+    if not secrets:
+        raise ValueError("at least one webhook secret is needed")
+    if method == WebhookAuth.BEARER:
+        scheme, _, token = _header(headers, "Authorization").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise SignatureError(SignatureErrorCode.MISSING_HEADER, "header Authorization must be 'Bearer <secret>'")
+        _verify_header_secret(secrets, token.strip())
+        return None
+    name = header or DEFAULT_HEADERS[method]
+    if method == WebhookAuth.HEADER_SECRET:
+        _verify_header_secret(secrets, _header(headers, name))
+    else:
+        _verify_body_hmac(secrets, name, _header(headers, name), body)
+    return None

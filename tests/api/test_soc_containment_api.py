@@ -34,7 +34,13 @@ async def p1_incident(api, env, engine, monkeypatch):
         await api.post(
             "/api/v1/soc/integrations",
             headers=auth(admin),
-            json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1", "credentials_ref": "s1test"},
+            json={
+                "tenant_id": str(tenant.id),
+                "source": "sentinelone",
+                "name": "S1",
+                "credentials_ref": "s1test",
+                "vendor_tenant_ids": ["1650000000000000001"],
+            },
         )
     ).json()
     alert = threat(f"{uuid.uuid4().int % 10**18}", host)

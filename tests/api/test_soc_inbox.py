@@ -49,7 +49,12 @@ async def test_webhook_accepts_while_temporal_is_away_and_the_alert_reaches_its_
             r = await api.post(
                 "/api/v1/soc/integrations",
                 headers=auth(admin),
-                json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
+                json={
+                    "tenant_id": str(tenant.id),
+                    "source": "sentinelone",
+                    "name": "S1",
+                    "vendor_tenant_ids": ["1650000000000000001"],
+                },
             )
             assert r.status_code == 201, r.text
             integration = r.json()
@@ -194,7 +199,12 @@ async def test_a_delivery_the_database_cannot_store_gets_a_503_and_leaves_nothin
     r = await api.post(
         "/api/v1/soc/integrations",
         headers=auth(admin),
-        json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
+        json={
+            "tenant_id": str(tenant.id),
+            "source": "sentinelone",
+            "name": "S1",
+            "vendor_tenant_ids": ["1650000000000000001"],
+        },
     )
     integration = r.json()
     original = route._accept

@@ -17,7 +17,7 @@ from api.app import create_app
 from domain.roles import Role
 from hub.config import Settings
 from models import AuditEvent, SocIntegration, WebhookDelivery
-from tests.api.test_soc_webhook_api import deliver, threat
+from tests.api.test_soc_webhook_api import SITE, deliver, threat
 from tests.conftest import auth
 from tests.factories import make_tenant, make_user
 
@@ -29,9 +29,8 @@ async def s1(api, engine):
     """A SentinelOne integration (webhook only) of a fresh tenant, and API keys of several roles."""
     tenant = make_tenant(engine)
     _, admin = make_user(engine, Role.MSP_ADMIN)
-    r = await api.post(
-        INTEGRATIONS, headers=auth(admin), json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"}
-    )
+    body = {"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1", "vendor_tenant_ids": [SITE]}
+    r = await api.post(INTEGRATIONS, headers=auth(admin), json=body)
     assert r.status_code == 201, r.text
     assert r.json()["poll_schedule"] == {"status": "none", "schedule_id": None, "every_minutes": None, "detail": None}
     return tenant, r.json(), admin
@@ -87,7 +86,10 @@ async def test_rotation_accepts_old_and_new_secret_until_the_grace_period_ends(a
 
     actions = [(e.action, e.data) for e in audits(engine, iid)]
     assert actions == [
-        ("created", {"source": "sentinelone", "name": "S1"}),
+        (
+            "created",
+            {"source": "sentinelone", "name": "S1", "webhook_auth": "standard_webhooks", "vendor_tenant_ids": [SITE]},
+        ),
         ("secret_rotated", {"replaced_previous": False}),
         ("previous_secret_revoked", {}),
     ]

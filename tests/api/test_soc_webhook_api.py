@@ -19,6 +19,7 @@ from tests.conftest import auth
 from tests.factories import make_asset, make_tenant, make_user
 
 THREAT = json.loads((Path(__file__).parent.parent / "fixtures/soc/sentinelone_threat_webhook.json").read_text())
+SITE = THREAT["agentRealtimeInfo"]["siteId"]  # the sample threat's SentinelOne site
 
 
 def threat(threat_id: str, host: str, sha256: str | None = None) -> dict:
@@ -81,7 +82,12 @@ async def setup(api, engine):
     r = await api.post(
         "/api/v1/soc/integrations",
         headers=auth(admin),
-        json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1 Konsole"},
+        json={
+            "tenant_id": str(tenant.id),
+            "source": "sentinelone",
+            "name": "S1 Konsole",
+            "vendor_tenant_ids": [SITE],
+        },
     )
     assert r.status_code == 201, r.text
     return tenant, host, r.json(), admin
@@ -173,7 +179,12 @@ async def test_integration_of_customer_b_never_touches_customer_a(api, env, engi
     r = await api.post(
         "/api/v1/soc/integrations",
         headers=auth(admin),
-        json={"tenant_id": str(tenant_b.id), "source": "sentinelone", "name": "S1 B"},
+        json={
+            "tenant_id": str(tenant_b.id),
+            "source": "sentinelone",
+            "name": "S1 B",
+            "vendor_tenant_ids": [SITE],
+        },
     )
     integration_b = r.json()
     # B's platform reports A's host name: the tenant comes from the integration, A's asset is not matched.

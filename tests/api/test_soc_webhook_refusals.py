@@ -64,7 +64,13 @@ async def hooks(api, engine) -> dict[str, dict]:
         r = await api.post(
             "/api/v1/soc/integrations",
             headers=auth(admin),
-            json={"tenant_id": str(tenant.id), "source": source, "name": slug},
+            json={
+                "tenant_id": str(tenant.id),
+                "source": source,
+                "name": slug,
+                # The sample S1 threat's site; the other samples name no vendor tenant.
+                "vendor_tenant_ids": [THREAT["agentRealtimeInfo"]["siteId"]] if source == "sentinelone" else [],
+            },
         )
         assert r.status_code == 201, r.text
         made[slug] = r.json()
@@ -109,12 +115,18 @@ async def test_a_time_outside_the_window_is_refused_naming_the_field_and_the_win
     assert field in problem["detail"] and "2000-01-01T00:00:00Z" in problem["detail"], problem
 
 
-async def test_a_time_outside_the_window_in_a_list_names_the_item(api, env, engine, hooks):
+async def test_a_time_outside_the_window_in_a_list_names_the_item_and_refuses_it_alone(api, env, engine, hooks):
     good = alert_of("generic", "ok-1")
     bad = put(alert_of("generic", "late-1"), "detected_at", LAST)
     r = await deliver(api, env, hooks["generic"], {"data": [good, bad]})
-    problem = assert_refused(engine, hooks["generic"], r, 422, "out_of_window")
-    assert problem["errors"][0]["field"] == "data.1.detected_at"
+    assert r.status_code == 202, r.text
+    answer = r.json()
+    assert (answer["accepted"], answer["refused"]) == (1, 1)
+    accepted, refused = answer["items"]
+    assert accepted["status"] == "accepted" and accepted["vendor_alert_id"] == "ok-1"
+    assert refused["status"] == "refused" and refused["reason"] == "out_of_window"
+    assert refused["field"] == "data.1.detected_at" and refused["vendor_alert_id"] == "late-1"
+    assert last_delivery(engine, hooks["generic"]).reason == "partly_refused"
 
 
 async def test_a_signature_timestamp_beyond_the_calendar_is_a_401(api, env, engine, hooks):

@@ -22,7 +22,12 @@ async def soc(api, engine):
     r = await api.post(
         "/api/v1/soc/integrations",
         headers=auth(admin),
-        json={"tenant_id": str(tenant.id), "source": "sentinelone", "name": "S1"},
+        json={
+            "tenant_id": str(tenant.id),
+            "source": "sentinelone",
+            "name": "S1",
+            "vendor_tenant_ids": ["1650000000000000001"],
+        },
     )
     assert r.status_code == 201, r.text
     return {

@@ -2,6 +2,7 @@
 each integration's triage overrides of the hub's PSA_SOC_* defaults. A write leaves its audit event and keeps the
 integration's poll schedule in step; Temporal being away never fails the write (the schedule reports `pending`)."""
 
+import base64
 import secrets
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from api.routes.soc.webhooks import webhook_url
 from api.schemas.common import Body, audit_event, field_error, not_null, text
 from domain.soc.alerts import Source
 from domain.soc.barracuda import FieldMapping
+from domain.soc.signatures import DEFAULT_HEADERS, SECRET_PREFIX, WebhookAuth
 from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
 from hub.config import hub_defaults
 from models import SocAlert, SocIncident, SocIntegration, Tenant
@@ -31,6 +33,30 @@ router = APIRouter(tags=["soc"])
 triage_router = APIRouter(tags=["soc"])
 
 PollMinutes = Annotated[int, Field(ge=1, le=1440, description="Poll interval of the schedule in minutes")]
+VendorTenantIds = Annotated[
+    list[text(100)],
+    Field(
+        max_length=100,
+        description="The vendor's ids of this customer: SentinelOne site ids, RocketCyber account ids, Barracuda XDR "
+        "customer ids, generic tenant.id. An alert naming another id is refused and kept in the quarantine; while "
+        "the list is empty, only alerts that name no site are taken",
+    ),
+]
+AuthHeader = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+        description="header_secret / hmac_sha256: the header that carries the secret or the HMAC "
+        "(default X-Webhook-Secret / X-Signature-SHA256)",
+    ),
+]
+AUTH_DESCRIPTION = (
+    "How deliveries are verified: standard_webhooks (default; webhook-id/-timestamp/-signature headers), "
+    "header_secret (the secret in a header), bearer (Authorization: Bearer <secret>), hmac_sha256 (hex HMAC of the "
+    "raw body in a header)"
+)
 
 
 class IntegrationCreate(Body):
@@ -42,6 +68,9 @@ class IntegrationCreate(Body):
     poll_interval_minutes: PollMinutes | None = Field(
         default=None, description="SentinelOne/RocketCyber with credentials_ref: poll interval (default 5)"
     )
+    vendor_tenant_ids: VendorTenantIds = Field(default_factory=list)
+    webhook_auth: WebhookAuth = Field(default=WebhookAuth.STANDARD_WEBHOOKS, description=AUTH_DESCRIPTION)
+    webhook_auth_header: AuthHeader | None = None
 
 
 class IntegrationUpdate(Body):
@@ -54,8 +83,15 @@ class IntegrationUpdate(Body):
     poll_interval_minutes: PollMinutes | None = Field(
         default=None, description="Stored with the integration; the poll schedule follows it"
     )
+    vendor_tenant_ids: VendorTenantIds | None = Field(default=None, description="Replaces the list")
+    webhook_auth: WebhookAuth | None = Field(
+        default=None, description=AUTH_DESCRIPTION + ". The secret stays; rotate it for a fresh one of the method"
+    )
+    webhook_auth_header: AuthHeader | None = Field(default=None, description="null: the method's default header")
 
-    _required = field_validator("name", "is_active", "poll_interval_minutes")(not_null)
+    _required = field_validator("name", "is_active", "poll_interval_minutes", "vendor_tenant_ids", "webhook_auth")(
+        not_null
+    )
 
 
 class IntegrationPublic(BaseModel):
@@ -63,7 +99,10 @@ class IntegrationPublic(BaseModel):
     tenant_id: UUID
     source: str
     name: str
-    webhook_url: str
+    webhook_url: str = Field(description="Where the platform delivers to; absolute when PSA_PUBLIC_BASE_URL is set")
+    webhook_auth: WebhookAuth
+    webhook_auth_header: str | None = Field(description="The header the method reads (null: not header-based)")
+    vendor_tenant_ids: list[str] = Field(description="The vendor sites/accounts mapped to this customer")
     field_mapping: dict[str, Any] | None
     credentials_ref: str | None
     poll_interval_minutes: int | None = Field(description="Minutes between polls; null: the default (5)")
@@ -77,11 +116,17 @@ class IntegrationSaved(IntegrationPublic):
 
 
 class IntegrationCreated(IntegrationSaved):
-    webhook_secret: str = Field(description="Shown once: configure it as the signing secret at the platform")
+    webhook_secret: str = Field(
+        description="Shown once: configure it at the sender as the webhook_auth method says (standard_webhooks: the "
+        "signing secret; header_secret / bearer: the header's value; hmac_sha256: the HMAC key)"
+    )
 
 
 class SecretRotated(IntegrationPublic):
-    webhook_secret: str = Field(description="Shown once: the new signing secret; the old one works until revoked")
+    webhook_secret: str = Field(
+        description="Shown once: the new secret, in the form of the integration's webhook_auth method; the old one "
+        "works until revoked"
+    )
 
 
 class TriageSettingsPublic(BaseModel):
@@ -97,14 +142,25 @@ class TriageSettingsPublic(BaseModel):
     )
 
 
-def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationPublic:  # noqa: ANN001
+def _auth_header(method: WebhookAuth, configured: str | None) -> str | None:
+    """The header the method reads: the configured one where the method names one, else its fixed header."""
+    if method in DEFAULT_HEADERS:
+        return configured or DEFAULT_HEADERS[method]
+    return "Authorization" if method == WebhookAuth.BEARER else None
+
+
+def _public(row: SocIntegration, base_url: str, cls=IntegrationPublic, **extra) -> IntegrationPublic:  # noqa: ANN001
+    method = WebhookAuth(row.webhook_auth)
     return cls(
         id=row.id,
         tenant_id=row.tenant_id,
         source=row.source,
         name=row.name,
         is_active=row.is_active,
-        webhook_url=webhook_url(row),
+        webhook_url=webhook_url(row, base_url),
+        webhook_auth=method,
+        webhook_auth_header=_auth_header(method, row.webhook_auth_header),
+        vendor_tenant_ids=row.vendor_tenant_ids or [],
         field_mapping=row.field_mapping,
         credentials_ref=row.credentials_ref,
         poll_interval_minutes=row.poll_interval_minutes,
@@ -114,8 +170,16 @@ def _public(row: SocIntegration, cls=IntegrationPublic, **extra) -> IntegrationP
     )
 
 
-def _new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32).replace("-", "A").replace("_", "B")
+def _new_secret(method: WebhookAuth) -> str:
+    """Standard Webhooks: `whsec_` and standard, padded base64 of 32 random bytes, as the specification describes
+    (a plain base64 decoder reads it; the reference libraries too). Other methods: a URL-safe token, used as is."""
+    if method == WebhookAuth.STANDARD_WEBHOOKS:
+        return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    return secrets.token_urlsafe(32)
+
+
+def _unique(ids: list[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
 
 
 def _integration(session: Session, integration_id: UUID, principal: Principal) -> SocIntegration:
@@ -151,12 +215,12 @@ OptionalTemporal = Annotated[Client | None, Depends(_optional_temporal)]
     "reachable the integration is saved anyway and poll_schedule.status says pending (`psa soc sync-schedules`).",
 )
 async def create_integration(
-    body: IntegrationCreate, principal: MspAdmin, session: SessionDep, temporal: OptionalTemporal
+    body: IntegrationCreate, principal: MspAdmin, session: SessionDep, temporal: OptionalTemporal, settings: SettingsDep
 ):
     if session.get(Tenant, body.tenant_id) is None:
         raise field_error("tenant_id", f"no tenant {body.tenant_id}")
     _check_poll_interval(body.poll_interval_minutes, body.source.value, body.credentials_ref)
-    secret = _new_secret()
+    secret = _new_secret(body.webhook_auth)
     row = SocIntegration(
         tenant_id=body.tenant_id,
         source=body.source.value,
@@ -165,12 +229,25 @@ async def create_integration(
         field_mapping=body.field_mapping.model_dump() if body.field_mapping else None,
         credentials_ref=body.credentials_ref,
         poll_interval_minutes=body.poll_interval_minutes,
+        vendor_tenant_ids=_unique(body.vendor_tenant_ids),
+        webhook_auth=body.webhook_auth.value,
+        webhook_auth_header=body.webhook_auth_header,
     )
     session.add(row)
     session.flush()
     session.add(
         audit_event(
-            principal, row.tenant_id, "soc_integration", row.id, "created", {"source": row.source, "name": row.name}
+            principal,
+            row.tenant_id,
+            "soc_integration",
+            row.id,
+            "created",
+            {
+                "source": row.source,
+                "name": row.name,
+                "webhook_auth": row.webhook_auth,
+                "vendor_tenant_ids": row.vendor_tenant_ids,
+            },
         )
     )
     session.commit()
@@ -178,20 +255,22 @@ async def create_integration(
         schedule = await _sync_schedule(session, row, temporal)
     else:  # webhook only: a new integration has no schedule to create or pause
         schedule = PollSchedule(status=ScheduleStatus.NONE)
-    return _public(row, IntegrationCreated, webhook_secret=secret, poll_schedule=schedule)
+    return _public(row, settings.public_base_url, IntegrationCreated, webhook_secret=secret, poll_schedule=schedule)
 
 
 @router.get("/soc/integrations", response_model=Page[IntegrationPublic], summary="Integrations (MSP staff)")
-def list_integrations(principal: MspStaff, session: SessionDep, page: PageDep, tenant_id: UUID | None = None):
+def list_integrations(
+    principal: MspStaff, session: SessionDep, page: PageDep, settings: SettingsDep, tenant_id: UUID | None = None
+):
     query = select(SocIntegration).order_by(SocIntegration.created_at, SocIntegration.id)
     if tenant_id:
         query = query.where(SocIntegration.tenant_id == tenant_id)
-    return paginate(session, query, page, _public)
+    return paginate(session, query, page, lambda row: _public(row, settings.public_base_url))
 
 
 @router.get("/soc/integrations/{integration_id}", response_model=IntegrationPublic)
-def get_integration(integration_id: UUID, principal: MspStaff, session: SessionDep):
-    return _public(_integration(session, integration_id, principal))
+def get_integration(integration_id: UUID, principal: MspStaff, session: SessionDep, settings: SettingsDep):
+    return _public(_integration(session, integration_id, principal), settings.public_base_url)
 
 
 @router.patch(
@@ -200,17 +279,24 @@ def get_integration(integration_id: UUID, principal: MspStaff, session: SessionD
     summary="Change an integration (MSP admins); the poll schedule follows (paused while inactive)",
 )
 async def update_integration(
-    integration_id: UUID, body: IntegrationUpdate, principal: MspAdmin, session: SessionDep, temporal: OptionalTemporal
+    integration_id: UUID,
+    body: IntegrationUpdate,
+    principal: MspAdmin,
+    session: SessionDep,
+    temporal: OptionalTemporal,
+    settings: SettingsDep,
 ):
     row = _integration(session, integration_id, principal)
-    changes = body.model_dump(exclude_unset=True, exclude={"field_mapping"})
+    changes = body.model_dump(mode="json", exclude_unset=True, exclude={"field_mapping"})
+    if "vendor_tenant_ids" in changes:
+        changes["vendor_tenant_ids"] = _unique(changes["vendor_tenant_ids"])
     if "field_mapping" in body.model_fields_set:  # stored whole, defaults included, exactly as on create
         changes["field_mapping"] = body.field_mapping.model_dump() if body.field_mapping else None
     _check_poll_interval(body.poll_interval_minutes, row.source, changes.get("credentials_ref", row.credentials_ref))
     apply_patch(session, principal, row.tenant_id, "soc_integration", row, changes)
     session.commit()
     schedule = await _sync_schedule(session, row, temporal)
-    return _public(row, IntegrationSaved, poll_schedule=schedule)
+    return _public(row, settings.public_base_url, IntegrationSaved, poll_schedule=schedule)
 
 
 @router.post(
@@ -220,10 +306,10 @@ async def update_integration(
     description="Deliveries signed with the new or the current secret verify until "
     "`DELETE .../previous-secret`; a second rotation replaces the previous secret.",
 )
-def rotate_secret(integration_id: UUID, principal: MspAdmin, session: SessionDep):
+def rotate_secret(integration_id: UUID, principal: MspAdmin, session: SessionDep, settings: SettingsDep):
     row = _integration(session, integration_id, principal)
     replaced = row.previous_webhook_secret is not None
-    secret = _new_secret()
+    secret = _new_secret(WebhookAuth(row.webhook_auth))
     row.previous_webhook_secret, row.webhook_secret = row.webhook_secret, secret
     session.add(row)
     session.add(
@@ -231,7 +317,7 @@ def rotate_secret(integration_id: UUID, principal: MspAdmin, session: SessionDep
             principal, row.tenant_id, "soc_integration", row.id, "secret_rotated", {"replaced_previous": replaced}
         )
     )
-    return _public(row, SecretRotated, webhook_secret=secret)
+    return _public(row, settings.public_base_url, SecretRotated, webhook_secret=secret)
 
 
 @router.delete(

@@ -1,6 +1,9 @@
-"""The SOC quarantine: items set aside so that they block nobody, today inbox alerts whose hand-over kept failing
-(api/routes/soc/inbox.py). MSP staff list them with the reason and, after a fix, release one: it goes back into the
-inbox as a new row, which the dispatcher hands over; the quarantine row stays, marked released."""
+"""The SOC quarantine: items set aside so that they block nobody: inbox alerts whose hand-over kept failing
+(api/routes/soc/inbox.py), and webhook items refused at the door (unreadable, outside the time window, a site not
+mapped to the integration's customer: api/routes/soc/webhooks.py). MSP staff list them with the reason and, after a
+fix, release one: it goes back into the inbox as a new row, which the dispatcher hands over; the quarantine row
+stays, marked released. A webhook item is checked again on release, against the integration as it is now (its site
+mapping, say), and released only if it passes."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -9,29 +12,38 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import MspStaff, Principal, SessionDep, get_engine
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
 from api.routes.soc import inbox as soc_inbox
+from api.routes.soc import webhooks as soc_webhooks
 from api.schemas.common import audit_event
 from domain.contracts.soc import IncidentAlert
+from domain.soc.alerts import AlertFormatError, Source
 from hub.db import session_scope
-from models import SocQuarantineItem, SocQuarantineKind
+from models import SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant
 
 router = APIRouter(tags=["soc"])
+utcnow = soc_inbox.utcnow
 
 
 class QuarantinePublic(BaseModel):
     id: UUID
     tenant_id: UUID
     integration_id: UUID
-    kind: SocQuarantineKind = Field(description="inbox: an accepted alert whose hand-over to its incident kept failing")
+    kind: SocQuarantineKind = Field(
+        description="inbox: an accepted alert whose hand-over to its incident kept failing; webhook: an item of a "
+        "delivery that was refused (reason bad_alert, out_of_window or foreign_site)"
+    )
     workflow_id: str | None = Field(description="The incident workflow the item was meant for")
-    item: dict[str, Any] = Field(description="inbox: the alert as the inbox held it (tenant, normalised alert)")
-    reason: str = Field(description="The last failure")
+    item: dict[str, Any] = Field(
+        description="inbox: the alert as the inbox held it (tenant, normalised alert); webhook: the item as "
+        "received (a non-object item under `value`), possibly another customer's data"
+    )
+    reason: str = Field(description="The last failure; webhook: `<reason>: <field>: <why>`")
     attempts: int = Field(description="Hand-overs tried before the item was set aside")
     received_at: datetime | None = Field(description="When the hub first had the item")
     created_at: datetime = Field(description="When the item was set aside")
@@ -71,6 +83,25 @@ def list_quarantine(
     return paginate(session, query, page, _public)
 
 
+def _recheck(session: Session, row: SocQuarantineItem) -> IncidentAlert:
+    """A refused webhook item as the webhook would take it now, or a 409 saying why it is still refused."""
+    integration = session.get(SocIntegration, row.integration_id)
+    tenant = session.get(Tenant, integration.tenant_id) if integration else None
+    if integration is None or tenant is None or not integration.is_active:
+        raise Problem(409, f"quarantined item {row.id}: its integration is deactivated; activate it first")
+    try:
+        alerts, refused = soc_webhooks.normalize_items(Source(integration.source), row.item, integration, utcnow())
+    except AlertFormatError as err:
+        raise Problem(409, f"quarantined item {row.id} is still refused: {err}") from None
+    if refused:
+        first = refused[0]
+        raise Problem(
+            409, f"quarantined item {row.id} is still refused: {first.reason}: {first.field}: {first.message}"
+        )
+    ((_, alert),) = alerts
+    return IncidentAlert(alert=alert, tenant_id=integration.tenant_id, customer_number=tenant.customer_number)
+
+
 def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantinePublic:
     """In one transaction: the quarantine row marked released, a new inbox row, the audit event; a refusal writes
     nothing. The row is locked, so two releases at once put the alert back once."""
@@ -80,15 +111,18 @@ def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantineP
             raise not_found("quarantined item", item_id)
         if row.released_at is not None:
             raise Problem(409, f"quarantined item {item_id} was already released at {row.released_at.isoformat()}")
-        if row.kind != SocQuarantineKind.INBOX:
-            raise Problem(409, f"a quarantined {row.kind} item cannot be re-played; only inbox items can")
-        try:
-            alert = IncidentAlert.model_validate(row.item)
-        except ValidationError as err:
-            raise Problem(
-                409, f"quarantined item {item_id} is not a valid alert, so it cannot go back into the inbox: {err}"
-            ) from None
-        row.released_at = soc_inbox.utcnow()
+        if row.kind == SocQuarantineKind.WEBHOOK:
+            alert = _recheck(s, row)
+        elif row.kind != SocQuarantineKind.INBOX:
+            raise Problem(409, f"a quarantined {row.kind} item cannot be re-played; only inbox and webhook items can")
+        else:
+            try:
+                alert = IncidentAlert.model_validate(row.item)
+            except ValidationError as err:
+                raise Problem(
+                    409, f"quarantined item {item_id} is not a valid alert, so it cannot go back into the inbox: {err}"
+                ) from None
+        row.released_at = utcnow()
         soc_inbox.put(s, [alert])
         data = {"kind": row.kind, "workflow_id": row.workflow_id, "reason": row.reason, "attempts": row.attempts}
         s.add(audit_event(principal, row.tenant_id, "soc_quarantine", row.id, "released", data))
@@ -102,7 +136,8 @@ def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantineP
     summary="Re-play a quarantined SOC item after a fix (MSP admins and technicians)",
     description="The item goes back into the inbox as a new alert and is handed to its incident as if just "
     "delivered (the incident drops an alert it has already seen); the quarantine row stays, marked released. "
-    "409 when it was released before or cannot be re-played.",
+    "A webhook item is checked again against its integration as it is now (e.g. after its site was mapped). "
+    "409 when it was released before, is still refused (the reason), or cannot be re-played.",
 )
 async def release_item(
     item_id: UUID, principal: MspStaff, request: Request, engine: Annotated[Engine, Depends(get_engine)]

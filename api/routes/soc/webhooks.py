@@ -1,14 +1,18 @@
-"""The signed webhook the security platforms push alerts to. It verifies, normalises and commits each alert to the
-SOC inbox together with the delivery log (the durable step), answers 202 and wakes the inbox dispatcher
-(api/routes/soc/inbox.py); every delivery, also a refused one, is logged. What the hub could not carry to the end
-(a body over the limit, JSON it cannot parse, a time it cannot store, a control character in an id) is refused
-here with its reason, so no accepted alert wedges its incident. Database calls run in worker threads, never on the
-event loop that every delivery in flight shares."""
+"""The webhook security platforms and automation tools push alerts to. It verifies the delivery by the integration's
+method (domain/soc/signatures.py), normalises each item and commits the good ones to the SOC inbox, the refused ones
+to the quarantine and the delivery to the log, in one transaction (the durable step); then it answers 202 with each
+item's outcome and wakes the inbox dispatcher (api/routes/soc/inbox.py). Every delivery, also a refused one, is
+logged. What the hub could not carry to the end (a body over the limit, JSON it cannot parse) refuses the delivery;
+an item it cannot carry (a time it cannot store, a control character in an id) or that names a vendor site not
+mapped to the integration's customer (domain/soc/sites.py) is refused alone, so one bad item neither takes down
+its batch nor wedges an incident. Database calls run in worker threads, never on the event loop that every
+delivery in flight shares."""
 
 import codecs
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
@@ -26,6 +30,7 @@ from api.json_guard import json_refusal
 from api.middleware import MAX_BODY_BYTES
 from api.problems import Problem, not_found
 from api.routes.soc import inbox as soc_inbox
+from api.routes.soc.webhook_schema import DESCRIPTION, MAX_ITEMS, OPENAPI_EXTRA, DeliveryResult, ItemOutcome
 from domain.contracts.soc import IncidentAlert
 from domain.processes import incident_workflow_id
 from domain.soc.alerts import (
@@ -40,10 +45,11 @@ from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barrac
 from domain.soc.generic import normalize_generic
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
-from domain.soc.signatures import SignatureError, verify
+from domain.soc.signatures import SignatureError, WebhookAuth, verify_delivery
+from domain.soc.sites import allowed_ids, site_refusal
 from hub.db import session_scope
 from hub.logging import get_logger
-from models import SocAlert, SocIncident, SocIntegration, Tenant, WebhookDelivery
+from models import SocAlert, SocIncident, SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant, WebhookDelivery
 
 log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
@@ -56,10 +62,11 @@ SOURCES = {
 }
 
 
-def webhook_url(row: SocIntegration) -> str:
-    """Where the platform of an integration delivers to (the path of `receive_webhook`)."""
+def webhook_url(row: SocIntegration, public_base_url: str = "") -> str:
+    """Where the platform of an integration delivers to: the path of `receive_webhook`, absolute under the hub's
+    public base URL (PSA_PUBLIC_BASE_URL) when one is set."""
     slug = next(k for k, v in SOURCES.items() if v.value == row.source)
-    return f"/api/v1/webhooks/{slug}/{row.id}"
+    return f"{public_base_url.rstrip('/')}/api/v1/webhooks/{slug}/{row.id}"
 
 
 def _delivery(
@@ -128,20 +135,79 @@ def _stored_unchanged(session: Session, tenant_id: UUID, alerts: list[Normalized
     return known
 
 
-def _accept(
-    session: Session,
-    source: str,
-    row: SocIntegration,
-    tenant: Tenant,
-    alerts: list[NormalizedAlert],
-    remote_addr: str | None,
-    body: bytes,
-    webhook_id: str,
-) -> int:
+@dataclass(frozen=True)
+class Refusal:
+    """An item of a delivery that is not filed: why (`reason` a code, `message` for people), and the item as
+    received, for the quarantine."""
+
+    index: int
+    reason: str  # bad_alert, out_of_window, foreign_site
+    field: str
+    message: str
+    item: dict[str, Any]
+    vendor_alert_id: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        """Of the item as canonical JSON: a redelivered refused item is quarantined once."""
+        canonical = json.dumps(self.item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checked:
+    row: SocIntegration
+    tenant: Tenant
+    alerts: list[tuple[int, NormalizedAlert]]  # with their index in the delivery
+    refused: list[Refusal]
+    webhook_id: str | None
+    body: bytes
+
+
+def _quarantine(
+    session: Session, row: SocIntegration, refused: list[Refusal], webhook_id: str | None
+) -> dict[int, UUID]:
+    """Refused items are kept for review under the integration (MSP staff only: the data may be another
+    customer's), with the reason; nothing else of them is stored. An item already held and not released (the sender
+    delivered it again) is not added twice. Returns the quarantine id of each refused item, by its index."""
+    hashes = {r.sha256 for r in refused}
+    held = dict(
+        session.exec(
+            select(SocQuarantineItem.item_sha256, SocQuarantineItem.id).where(
+                SocQuarantineItem.integration_id == row.id,
+                SocQuarantineItem.kind == SocQuarantineKind.WEBHOOK.value,
+                SocQuarantineItem.released_at.is_(None),
+                SocQuarantineItem.item_sha256.in_(list(hashes)),
+            )
+        ).all()
+    )
+    ids = {}
+    for r in refused:
+        if r.sha256 not in held:
+            reason = f"{r.reason}: {r.field}: {r.message}" + (f" (delivery {webhook_id})" if webhook_id else "")
+            new = SocQuarantineItem(
+                tenant_id=row.tenant_id,
+                integration_id=row.id,
+                kind=SocQuarantineKind.WEBHOOK,
+                item=r.item,
+                item_sha256=r.sha256,
+                reason=reason[:2000],
+                received_at=soc_inbox.utcnow(),
+            )
+            session.add(new)
+            held[r.sha256] = new.id
+        ids[r.index] = held[r.sha256]
+    return ids
+
+
+def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> tuple[int, dict[int, UUID]]:
     """In the transaction of a batch of deliveries (`GroupCommit`): the alerts that are news go into the inbox, the
-    delivery into the log. Returns how many alerts await hand-over. A redelivery of an alert that is stored and
-    unchanged needs none (half of a storm's deliveries); one still on its way to its incident is handed over
-    again, and the incident drops the repeat."""
+    refused items into the quarantine, the delivery into the log. Returns how many alerts await hand-over and the
+    quarantine ids of the refused items. A redelivery of an alert that is stored and unchanged needs none (half of
+    a storm's deliveries); one still on its way to its incident is handed over again, and the incident drops the
+    repeat."""
+    row, tenant = checked.row, checked.tenant
+    alerts = [a for _, a in checked.alerts]
     unchanged = _stored_unchanged(session, row.tenant_id, alerts)
     news = [
         IncidentAlert(alert=a, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
@@ -149,24 +215,47 @@ def _accept(
         if a.dedupe_key not in unchanged
     ]
     soc_inbox.put(session, news)
-    reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
-    session.add(_delivery(source, row.id, remote_addr, body, True, reason, webhook_id))
-    return len(news)
+    quarantined = _quarantine(session, row, checked.refused, checked.webhook_id)
+    if checked.refused:
+        reason = "partly_refused"
+    else:
+        reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
+    session.add(_delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
+    return len(news), quarantined
 
 
-def _normalize(source: Source, payload: Any, row: SocIntegration, now: datetime) -> list[NormalizedAlert]:
-    """The delivery's alerts, each within the hub's time window; an AlertFormatError names the field, in a list
-    under `data.<index>.`."""
+def _item_of(raw: Any) -> dict[str, Any]:
+    """The item as the quarantine keeps it: an object as received, anything else wrapped."""
+    return raw if isinstance(raw, dict) else {"value": raw}
+
+
+def _vendor_id(raw: Any) -> str | None:
+    """The vendor's id of a refused item, when it has a plain one (for the answer)."""
+    if isinstance(raw, dict):
+        for key in ("id", "alarmId", "alertId"):
+            if isinstance(raw.get(key), str | int) and not isinstance(raw.get(key), bool):
+                return str(raw[key])[:200]
+    return None
+
+
+def normalize_items(
+    source: Source, payload: Any, row: SocIntegration, now: datetime
+) -> tuple[list[tuple[int, NormalizedAlert]], list[Refusal]]:
+    """Each item of the delivery, normalised and within the hub's time window and of a site mapped to the
+    integration's customer, or refused with its reason (its field under `data.<index>.` in a list). An
+    AlertFormatError only for a body that is neither one alert nor a list of 1 to 500."""
     listed = isinstance(payload, dict) and isinstance(payload.get("data"), list)
     items = payload["data"] if listed else [payload]
-    if not items or len(items) > 500:
-        raise AlertFormatError("$", "expected one alert or a list of 1 to 500 alerts under 'data'")
+    if not items or len(items) > MAX_ITEMS:
+        raise AlertFormatError("$", f"expected one alert or a list of 1 to {MAX_ITEMS} alerts under 'data'")
     iid = str(row.id)
     mapping = DEFAULT_MAPPING
     if source == Source.BARRACUDA_XDR and row.field_mapping:
         mapping = FieldMapping.model_validate(row.field_mapping)
-    alerts = []
+    sites = allowed_ids(row.vendor_tenant_ids)
+    alerts, refused = [], []
     for index, item in enumerate(items):
+        where = f"data.{index}." if listed else ""
         try:
             if source == Source.SENTINELONE:
                 alert = normalize_sentinelone(item, iid)
@@ -176,12 +265,21 @@ def _normalize(source: Source, payload: Any, row: SocIntegration, now: datetime)
                 alert = normalize_barracuda(item, mapping, iid)
             else:
                 alert = normalize_generic(item, iid)
-            alerts.append(check_alert_times(alert, now))
+            alert = check_alert_times(alert, now)
         except AlertFormatError as err:
-            if not listed:
-                raise
-            raise type(err)(f"data.{index}.{err.field}", err.message) from err
-    return alerts
+            code = "out_of_window" if isinstance(err, AlertOutOfWindow) else "bad_alert"
+            refused.append(Refusal(index, code, where + err.field, err.message, _item_of(item), _vendor_id(item)))
+            continue
+        except ValueError as err:  # a model's own check (pydantic): the item cannot be an alert either
+            message = " ".join(str(err).split())[:500]
+            refused.append(Refusal(index, "bad_alert", where + "$", message, _item_of(item), _vendor_id(item)))
+            continue
+        if (why := site_refusal(alert, sites)) is not None:
+            field_name = where + "vendor_tenant_id"
+            refused.append(Refusal(index, "foreign_site", field_name, why, _item_of(item), alert.vendor_alert_id))
+            continue
+        alerts.append((index, alert))
+    return alerts, refused
 
 
 async def _read_body(request: Request) -> tuple[bytes | None, int]:
@@ -211,12 +309,46 @@ def _parse(body: bytes) -> Any:
         raise ValueError(f"{err.msg} at line {err.lineno} column {err.colno}") from None
 
 
+def _outcomes(checked: Checked, quarantined: dict[int, UUID]) -> list[ItemOutcome]:
+    customer_number = checked.tenant.customer_number
+    accepted = [
+        ItemOutcome(
+            index=i,
+            status="accepted",
+            vendor_alert_id=a.vendor_alert_id,
+            incident=incident_workflow_id(correlation_key(a, customer_number)),
+        )
+        for i, a in checked.alerts
+    ]
+    refused = [
+        ItemOutcome(
+            index=r.index,
+            status="refused",
+            vendor_alert_id=r.vendor_alert_id,
+            reason=r.reason,
+            field=r.field,
+            message=r.message,
+            quarantine_id=quarantined.get(r.index),
+        )
+        for r in checked.refused
+    ]
+    return sorted(accepted + refused, key=lambda o: o.index)
+
+
 @router.post(
     "/webhooks/{source}/{integration_id}",
     status_code=202,
-    summary="Signed alert delivery from a security platform (Standard Webhooks signature)",
-    description="202: the alerts are stored in the hub (the SOC inbox) and reach their incidents within moments, "
-    "also when the workflow engine is briefly away; `incidents` names the incident workflow of each alert.",
+    response_model=DeliveryResult,
+    summary="Alert delivery from a security platform or automation tool (verified by the integration's method)",
+    description=DESCRIPTION,
+    openapi_extra=OPENAPI_EXTRA,
+    responses={
+        401: {"description": "Verification failed (`reason`: missing_header, bad_signature, stale_timestamp, ...)"},
+        404: {"description": "Unknown source or integration, or the integration is deactivated"},
+        413: {"description": "Body over the limit"},
+        422: {"description": "Not JSON, not one alert or a list of 1 to 500, or every item refused (`items`)"},
+        503: {"description": "The hub could not store the delivery; deliver it again later"},
+    },
 )
 async def receive_webhook(
     source: str,
@@ -234,29 +366,50 @@ async def receive_webhook(
     checked = await run_in_threadpool(
         _check, engine, kind, source, integration_id, request.headers, body, size, now, remote
     )
-    row, tenant, alerts, webhook_id, body = checked
+    if not checked.alerts:  # every item refused: kept for review, and the sender hears why
+        items = _outcomes(checked, await run_in_threadpool(_refuse_all, engine, source, checked, remote))
+        first = checked.refused[0]
+        raise Problem(
+            422,
+            f"{first.field}: {first.message}"
+            if len(checked.refused) == 1
+            else f"all {len(checked.refused)} alerts were refused; first: {first.field}: {first.message}",
+            errors=[{"field": r.field, "message": r.message} for r in checked.refused],
+            items=[o.model_dump(mode="json", exclude_none=True) for o in items],
+        )
     # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
     # dispatcher hands over once it is back.
     try:
-        handed_over = await request.app.state.soc_accepts.run(
-            partial(
-                _accept,
-                source=source,
-                row=row,
-                tenant=tenant,
-                alerts=alerts,
-                remote_addr=remote,
-                body=body,
-                webhook_id=webhook_id,
-            )
+        handed_over, quarantined = await request.app.state.soc_accepts.run(
+            partial(_accept, source=source, checked=checked, remote_addr=remote)
         )
     except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
         log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
         raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
     if handed_over:
         request.app.state.soc_inbox.wake()
-    incidents = [incident_workflow_id(correlation_key(a, tenant.customer_number)) for a in alerts]
-    return JSONResponse({"accepted": len(alerts), "incidents": incidents}, status_code=202)
+    items = _outcomes(checked, quarantined)
+    result = DeliveryResult(
+        accepted=len(checked.alerts),
+        refused=len(checked.refused),
+        incidents=[o.incident for o in items if o.incident is not None],
+        items=items,
+    )
+    return JSONResponse(result.model_dump(mode="json", exclude_none=True), status_code=202)
+
+
+def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | None) -> dict[int, UUID]:
+    """The delivery log and the quarantined items in one transaction (their ids by index); a 503 when the database
+    fails (the sender delivers again)."""
+    first = checked.refused[0].reason
+    try:
+        with session_scope(engine) as s:
+            quarantined = _quarantine(s, checked.row, checked.refused, checked.webhook_id)
+            s.add(_delivery(source, checked.row.id, remote, checked.body, False, first, checked.webhook_id))
+    except SQLAlchemyError as err:
+        log.warning("webhook refusal not stored", source=source, integration_id=str(checked.row.id), error=repr(err))
+        raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
+    return quarantined
 
 
 def _check(
@@ -269,9 +422,10 @@ def _check(
     size: int,
     now: datetime,
     remote: str | None,
-) -> tuple[SocIntegration, Tenant, list[NormalizedAlert], str, bytes]:
-    """Integration, size, signature (on the raw bytes, whatever they hold), JSON, alerts; a refused delivery is
-    logged (nothing else written) and raised as a Problem. `body` is None when it passed the limit unread."""
+) -> Checked:
+    """Integration, size, verification (on the raw bytes, whatever they hold), JSON, and each item; a refused
+    delivery is logged (nothing else written) and raised as a Problem. `body` is None when it passed the limit
+    unread. Refused items are returned, for the quarantine."""
     try:
         iid = UUID(integration_id)
     except ValueError:
@@ -281,8 +435,8 @@ def _check(
         _log(engine, source, iid, remote, body or b"", False, reason, webhook_id, None if body is not None else size)
         return problem
 
-    def unprocessable(reason: str, field: str, message: str, webhook_id: str) -> Problem:
-        return refuse(reason, Problem(422, message, errors=[{"field": field, "message": message}]), webhook_id)
+    def unprocessable(reason: str, field_name: str, message: str, webhook_id: str | None) -> Problem:
+        return refuse(reason, Problem(422, message, errors=[{"field": field_name, "message": message}]), webhook_id)
 
     row, tenant = _lookup(engine, iid)
     if row is None or row.source != kind.value:
@@ -294,10 +448,14 @@ def _check(
         )
     if body is None:
         raise refuse("too_large", Problem(413, f"request body exceeds {MAX_BODY_BYTES} bytes"))
+    method = WebhookAuth(row.webhook_auth)
+    secrets = [x for x in (row.webhook_secret, row.previous_webhook_secret) if x]
     try:
-        webhook_id = verify([x for x in (row.webhook_secret, row.previous_webhook_secret) if x], headers, body, now)
+        webhook_id = verify_delivery(method, secrets, headers, body, now, row.webhook_auth_header)
     except SignatureError as err:
         raise refuse(err.code.value, Problem(401, err.message, reason=err.code.value)) from None
+    if webhook_id is None:  # the other methods: the sender's request id, if it names one, for the log
+        webhook_id = next((headers[h] for h in ("webhook-id", "x-request-id") if headers.get(h)), None)
     # Before parsing: a deep body makes the parser recurse, a long number makes it fail; the incident could not
     # carry either.
     if (reason := json_refusal(body)) is not None:
@@ -307,9 +465,7 @@ def _check(
     except ValueError as err:
         raise unprocessable("malformed_json", "body", f"the body is not valid JSON: {err}", webhook_id) from None
     try:
-        alerts = _normalize(kind, payload, row, now)
-    except AlertOutOfWindow as err:
-        raise unprocessable("out_of_window", err.field, str(err), webhook_id) from None
+        alerts, refused = normalize_items(kind, payload, row, now)
     except AlertFormatError as err:
         raise unprocessable("bad_alert", err.field, str(err), webhook_id) from None
-    return row, tenant, alerts, webhook_id, body
+    return Checked(row, tenant, alerts, refused, webhook_id, body)
