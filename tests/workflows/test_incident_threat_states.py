@@ -150,7 +150,12 @@ async def test_rocketcyber_severity_decides_and_the_ticket_shows_description_rem
     r = await api.post(
         "/api/v1/soc/integrations",
         headers=auth(soc["admin"]),
-        json={"tenant_id": str(soc["tenant"].id), "source": "rocketcyber", "name": "RocketCyber"},
+        json={
+            "tenant_id": str(soc["tenant"].id),
+            "source": "rocketcyber",
+            "name": "RocketCyber",
+            "vendor_tenant_ids": ["1234567"],
+        },
     )
     assert r.status_code == 201, r.text
     page = load("rocketcyber_incidents_severities.json")
