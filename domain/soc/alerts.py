@@ -186,6 +186,7 @@ class NormalizedAlert(BaseModel):
     device_agent_uuid: Identifier | None = Field(
         default=None, max_length=100, description="The vendor's agent UUID (SentinelOne agentUuid), when it has one"
     )
+    device_serial: Identifier | None = Field(default=None, max_length=100, description="The device's serial number")
     user: Identifier | None = None
     file_name: FreeText | None = None
     file_path: FreeText | None = None
