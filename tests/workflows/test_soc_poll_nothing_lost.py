@@ -13,10 +13,13 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
-from domain.soc.alerts import correlation_key
+from domain.roles import Role
+from domain.soc.alerts import AlertFormatError, correlation_key
 from domain.soc.polling import OVERLAP, PollCursor
 from domain.soc.sentinelone import normalize_sentinelone
 from models import SocQuarantineItem
+from tests.conftest import auth
+from tests.factories import make_user
 from tests.workflows import test_soc_poller as base
 from tests.workflows.test_soc_poller import S1_BASE, alerts_of, cursor_of, eventually, incidents_of
 
@@ -208,3 +211,42 @@ def test_the_cursor_holds_the_overlap_in_its_column():
     cursor = start.advance(datetime(2026, 11, 20, 9, tzinfo=UTC), next_cursor="c" * 600, seen=seen)
     assert len(cursor.to_json()) <= 2000
     assert PollCursor.model_validate_json(cursor.to_json()).cursor == "c" * 600
+
+
+async def test_a_quarantined_poll_item_is_listed_and_after_the_fix_released_to_its_incident(
+    poller, api, engine, monkeypatch
+):
+    """The issue's own case: a threat whose `id` and `threatInfo.threatId` differ (as in published samples) was
+    refused by the normaliser. Polled under that rule it is quarantined; released before the fix it stays held
+    (409 with the reason); after the fix the release reads it and it reaches its incident."""
+    import domain.soc.polling as polling
+
+    row = poller.integration("sentinelone")
+    [threat] = page_of("sentinelone_threats_macos_agent.json")[:1]
+    threat["threatInfo"]["threatId"] = "1801000000000009999"
+    poller.router.get(S1_BASE + THREATS).mock(side_effect=Console([threat]))
+    fixed = polling.normalize_sentinelone
+
+    def before_the_fix(item, integration_id, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        if item.get("id") != item["threatInfo"].get("threatId"):
+            raise AlertFormatError("id", "id and threatInfo.threatId differ")
+        return fixed(item, integration_id, **kwargs)
+
+    monkeypatch.setattr(polling, "normalize_sentinelone", before_the_fix)
+    assert (await poller.run(row)).quarantined == 1
+    _, tech = make_user(engine, Role.MSP_TECH)
+    listed = await api.get("/api/v1/soc/quarantine", params={"kind": "poll"}, headers=auth(tech))
+    [held] = [i for i in listed.json()["items"] if i["integration_id"] == str(row.id)]
+    assert held["item"] == threat and "id and threatInfo.threatId differ" in held["reason"]
+
+    refused = await api.post(f"/api/v1/soc/quarantine/{held['id']}/release", headers=auth(tech))
+    assert refused.status_code == 409 and "still cannot be read" in refused.json()["detail"]
+    assert quarantined(engine, row)[0].released_at is None  # nothing written
+
+    monkeypatch.setattr(polling, "normalize_sentinelone", fixed)  # the fix is deployed
+    released = await api.post(f"/api/v1/soc/quarantine/{held['id']}/release", headers=auth(tech))
+    assert released.status_code == 200, released.text
+    assert released.json()["released_at"] is not None
+    stored = await eventually(lambda: (a := alerts_of(engine, row)) and a, timeout=20)
+    assert [(a.vendor_alert_id, a.tenant_id) for a in stored] == [(threat["id"], row.tenant_id)]
+    assert await eventually(lambda: incidents_of(engine, row.customer_number))

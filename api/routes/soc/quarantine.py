@@ -1,6 +1,8 @@
-"""The SOC quarantine: items set aside so that they block nobody, today inbox alerts whose hand-over kept failing
-(api/routes/soc/inbox.py). MSP staff list them with the reason and, after a fix, release one: it goes back into the
-inbox as a new row, which the dispatcher hands over; the quarantine row stays, marked released."""
+"""The SOC quarantine: items set aside so that they block nobody: inbox alerts whose hand-over kept failing
+(api/routes/soc/inbox.py) and polled vendor items the poller could not read (activities/soc/poll_items.py). MSP
+staff list them with the reason and, after a fix, release one: it goes back into the inbox as a new row (a poll
+item read again by the vendor's normaliser first), which the dispatcher hands over; the quarantine row stays, marked
+released."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -9,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import MspStaff, Principal, SessionDep, get_engine
@@ -18,8 +20,10 @@ from api.problems import Problem, not_found
 from api.routes.soc import inbox as soc_inbox
 from api.schemas.common import audit_event
 from domain.contracts.soc import IncidentAlert
+from domain.soc.alerts import Source
+from domain.soc.polling import read_poll_item
 from hub.db import session_scope
-from models import SocQuarantineItem, SocQuarantineKind
+from models import SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant
 
 router = APIRouter(tags=["soc"])
 
@@ -28,9 +32,14 @@ class QuarantinePublic(BaseModel):
     id: UUID
     tenant_id: UUID
     integration_id: UUID
-    kind: SocQuarantineKind = Field(description="inbox: an accepted alert whose hand-over to its incident kept failing")
+    kind: SocQuarantineKind = Field(
+        description="inbox: an accepted alert whose hand-over to its incident kept failing; poll: a polled vendor "
+        "item that could not be read"
+    )
     workflow_id: str | None = Field(description="The incident workflow the item was meant for")
-    item: dict[str, Any] = Field(description="inbox: the alert as the inbox held it (tenant, normalised alert)")
+    item: dict[str, Any] = Field(
+        description="inbox: the alert as the inbox held it (tenant, normalised alert); poll: the vendor item as polled"
+    )
     reason: str = Field(description="The last failure")
     attempts: int = Field(description="Hand-overs tried before the item was set aside")
     received_at: datetime | None = Field(description="When the hub first had the item")
@@ -80,14 +89,17 @@ def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantineP
             raise not_found("quarantined item", item_id)
         if row.released_at is not None:
             raise Problem(409, f"quarantined item {item_id} was already released at {row.released_at.isoformat()}")
-        if row.kind != SocQuarantineKind.INBOX:
-            raise Problem(409, f"a quarantined {row.kind} item cannot be re-played; only inbox items can")
-        try:
-            alert = IncidentAlert.model_validate(row.item)
-        except ValidationError as err:
-            raise Problem(
-                409, f"quarantined item {item_id} is not a valid alert, so it cannot go back into the inbox: {err}"
-            ) from None
+        if row.kind == SocQuarantineKind.POLL:
+            alert = _polled_alert(s, row)
+        elif row.kind == SocQuarantineKind.INBOX:
+            try:
+                alert = IncidentAlert.model_validate(row.item)
+            except ValidationError as err:
+                raise Problem(
+                    409, f"quarantined item {item_id} is not a valid alert, so it cannot go back into the inbox: {err}"
+                ) from None
+        else:
+            raise Problem(409, f"a quarantined {row.kind} item cannot be re-played; only inbox and poll items can")
         row.released_at = soc_inbox.utcnow()
         soc_inbox.put(s, [alert])
         data = {"kind": row.kind, "workflow_id": row.workflow_id, "reason": row.reason, "attempts": row.attempts}
@@ -96,13 +108,27 @@ def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantineP
         return _public(row)
 
 
+def _polled_alert(s: Session, row: SocQuarantineItem) -> IncidentAlert:
+    """A polled item read again, as the poller reads it (after a fix of the normaliser it reads); 409 naming what is
+    still wrong otherwise. The tenant is the integration's, as for every polled alert."""
+    integration, tenant = s.get(SocIntegration, row.integration_id), s.get(Tenant, row.tenant_id)
+    if integration is None or tenant is None or integration.tenant_id != row.tenant_id:
+        raise Problem(409, f"quarantined item {row.id}: its integration no longer belongs to its tenant")
+    try:
+        alert = read_poll_item(Source(integration.source), row.item, str(integration.id), soc_inbox.utcnow())
+    except ValueError as err:
+        raise Problem(409, f"quarantined item {row.id} still cannot be read, so it stays held: {err}") from None
+    return IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
+
+
 @router.post(
     "/soc/quarantine/{item_id}/release",
     response_model=QuarantinePublic,
     summary="Re-play a quarantined SOC item after a fix (MSP admins and technicians)",
     description="The item goes back into the inbox as a new alert and is handed to its incident as if just "
-    "delivered (the incident drops an alert it has already seen); the quarantine row stays, marked released. "
-    "409 when it was released before or cannot be re-played.",
+    "delivered (the incident drops an alert it has already seen); a polled item is read again first. The quarantine "
+    "row stays, marked released. 409 when it was released before or cannot be re-played (a polled item that still "
+    "cannot be read: the reason).",
 )
 async def release_item(
     item_id: UUID, principal: MspStaff, request: Request, engine: Annotated[Engine, Depends(get_engine)]
