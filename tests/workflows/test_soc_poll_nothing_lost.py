@@ -101,7 +101,7 @@ async def test_an_unreadable_item_is_quarantined_with_the_reason_and_the_others_
     assert {a.vendor_alert_id for a in stored} == {threats[0]["id"], threats[2]["id"]}
     # The cursor moved past it: only because it is kept. A second look quarantines it no second time.
     assert cursor_of(engine, row).high_water == _time(threats[2]["threatInfo"]["updatedAt"])
-    await poller.run(row, initial_lookback_hours=1)
+    await poller.run(row)
     assert len(quarantined(engine, row)) == 1
 
 
@@ -157,7 +157,7 @@ async def test_an_old_threat_updated_recently_is_recorded_not_a_new_incident(pol
     [old] = page_of("sentinelone_threats_old_threat_updated.json")
     poller.router.get(S1_BASE + THREATS).mock(side_effect=Console([old]))
 
-    result = await poller.run(row)  # watches from 30 days back; the threat was detected in June
+    result = await poller.run(row)  # the hub watches since November; the threat was detected in June
 
     assert (result.fetched, result.recorded, result.handed_over) == (1, 1, 0) and accounted(result) == 1
     [alert] = alerts_of(engine, row)

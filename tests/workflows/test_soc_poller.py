@@ -48,6 +48,7 @@ S1_BASE = "https://acme.sentinelone.test"
 RC_BASE = "https://api-eu.rocketcyber.test/v3"
 TOKEN = "tok-DO-NOT-LEAK-0123456789"
 RC_ACCOUNT = "1234567"
+WATCH_START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def fixture(name: str) -> dict:
@@ -87,14 +88,18 @@ class Poller:
             self.monkeypatch.setenv(env_name(ref, "TOKEN"), TOKEN)
             if source == "rocketcyber":
                 self.monkeypatch.setenv(env_name(ref, "ACCOUNT_ID"), RC_ACCOUNT)
-        row = make_soc_integration(self.engine, tenant, source=source, name="poll", credentials_ref=ref)
+        # The fixtures are from 2026-11-17..20: the hub has watched since before them (a first scan from "now minus
+        # the lookback" would make them old threats once the calendar moves on).
+        cursor = PollCursor.first(WATCH_START).to_json()
+        row = make_soc_integration(
+            self.engine, tenant, source=source, name="poll", credentials_ref=ref, poll_cursor=cursor
+        )
         return Target(row.id, source, tenant.id, tenant.customer_number, ref)
 
     async def run(self, row: "Target", **fields: Any) -> SocPollResult:
         return await self.env.client.execute_workflow(
             SocPollerWorkflow.run,
-            # The fixtures are from 2026-11-17..20: start the first scan well before them.
-            SocPollInput(integration_id=row.id, **({"initial_lookback_hours": 24 * 30} | fields)),
+            SocPollInput(integration_id=row.id, **fields),
             id=poll_workflow_id(row.source, row.customer_number),
             task_queue=self.task_queue,
             result_type=SocPollResult,
@@ -278,7 +283,7 @@ async def test_unauthorized_fails_at_once_with_a_clear_error_and_keeps_the_curso
     assert isinstance(error, ApplicationError) and error.type == "VendorAuthError" and error.non_retryable
     assert "HTTP 401" in error.message and env_name(row.credentials_ref, "TOKEN") in error.message
     assert TOKEN not in error.message
-    assert route.call_count == 1 and cursor_of(engine, row) is None
+    assert route.call_count == 1 and cursor_of(engine, row) == PollCursor.first(WATCH_START)
 
 
 async def test_missing_credentials_fail_without_calling_the_vendor(poller):
