@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, select
 
+from activities.soc.polling import env_name
 from domain.roles import Role
 from domain.soc.alerts import AlertFormatError, correlation_key
 from domain.soc.polling import OVERLAP, PollCursor
@@ -250,3 +251,26 @@ async def test_a_quarantined_poll_item_is_listed_and_after_the_fix_released_to_i
     stored = await eventually(lambda: (a := alerts_of(engine, row)) and a, timeout=20)
     assert [(a.vendor_alert_id, a.tenant_id) for a in stored] == [(threat["id"], row.tenant_id)]
     assert await eventually(lambda: incidents_of(engine, row.customer_number))
+
+
+async def test_every_polled_item_ends_as_an_alert_a_refusal_or_a_quarantined_item(poller, engine):
+    """One page with each outcome; the rows are counted, not only the activity's counters."""
+    row = poller.integration("sentinelone")
+    site = "1650000000000000001"
+    poller.monkeypatch.setenv(env_name(row.credentials_ref, "SITE_ID"), site)
+    good, unreadable, _ = page_of("sentinelone_threats_one_unreadable.json")
+    [old] = page_of("sentinelone_threats_old_threat_updated.json")
+    foreign = copy.deepcopy(page_of("sentinelone_threats_scan.json")[0])
+    foreign["agentRealtimeInfo"]["siteId"] = "1650000000000000999"  # a site the token sees, not this customer's
+    items = [good, unreadable, old, foreign]
+    route = poller.router.get(S1_BASE + THREATS).mock(side_effect=Console(items))
+
+    result = await poller.run(row)
+
+    assert all(c.request.url.params["siteIds"] == site for c in route.calls)  # the console is asked for the site
+    assert (result.handed_over, result.recorded, result.refused, result.quarantined) == (1, 1, 1, 1)
+    stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 2 and a)
+    rows = len(stored) + len(quarantined(engine, row))
+    assert result.fetched == len(items) == rows + result.refused
+    assert {a.vendor_alert_id for a in stored} == {good["id"], old["id"]}
+    assert foreign["id"] not in {a.vendor_alert_id for a in stored}
