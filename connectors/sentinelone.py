@@ -2,7 +2,7 @@
 
 Auth is a long-lived service-user token sent as `Authorization: ApiToken <token>`. Threats come back raw, exactly
 as the API returns them; mapping them to alerts is the poll activity's job. Query parameter names are the wire
-names of the v2.1 OpenAPI spec (`updatedAt__gt`, not the generated clients' `updatedAtGt`).
+names of the v2.1 OpenAPI spec (`updatedAt__gte`, not the generated clients' `updatedAtGte`).
 
 Typical use in a poll activity, one page per call so the cursor can be persisted between pages:
 
