@@ -14,8 +14,8 @@ from models import AssetType
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DNS_CHARACTERS = re.compile(r"^[A-Za-z0-9.-]+$")
 # No operating system allows these in a computer name (Windows refuses all, macOS the colon); control characters
-# and U+2028/2029 would break every list the name appears in.
-_NOT_IN_COMPUTER_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u2028\u2029]')
+# and U+2028/2029 would break every list the name appears in; a lone surrogate no database driver can encode.
+_NOT_IN_COMPUTER_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
 MAX_TAGS = 20
 AGENT_UUID = re.compile(r"^[0-9A-Za-z-]{8,100}$")
 
