@@ -14,6 +14,12 @@ other characters than A-Z and 0-9 replaced by ``_``; e.g. ref ``s1-acme`` -> ``S
 
 Missing credentials fail the activity at once (non-retryable): a retry cannot help until someone configures them.
 
+Every item of a page ends in one outcome, counted in the result: handed over to its incident; recorded on its
+alert row (an update of a threat detected before the poller started watching: no new incident); refused (another
+vendor account or site, logged with both ids); quarantined with the raw item and the reason (unreadable, or a time
+outside the hub's window); or a repeat of the scan overlap (`domain.soc.polling`). Quarantine and records are
+written (`activities/soc/poll_items.py`) before the hand-over, idempotently, in the same call.
+
 Hand-over and cursor (idempotency). The activity hands the page's alerts to ``incident-<key>``, grouped per
 incident, exactly as the webhook inbox does (update-with-start, answered once the incident has handled them; the
 tenant is always the integration's), and returns only counts. Only after all alerts of the page were handled does
