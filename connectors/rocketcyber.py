@@ -64,8 +64,9 @@ class RocketCyberClient(HttpClientOwner):
         resolved_since: datetime | None = None,
     ) -> IncidentsPage:
         """One page (1-based) of incidents; with `since` (timezone-aware) only those created from then on (inclusive?
-        undocumented); with `resolved_since` only resolved ones, resolved from then on; only for `account_id` if set
-        (else every account the key can see)."""
+        undocumented), oldest first (`sort=createdAt:asc`); with `resolved_since` only resolved ones, resolved from
+        then on, oldest resolution first; only for `account_id` if set (else every account the key can see). In
+        ascending order an incident created while we page lands behind our page instead of shifting one past it."""
         if page < 1:
             raise ValueError(f"page is 1-based, got {page}")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -75,9 +76,11 @@ class RocketCyberClient(HttpClientOwner):
             params["accountId"] = str(self.account_id)
         if since is not None:
             params["createdAt"] = iso_utc(since, timespec="milliseconds") + "|"  # open-ended range "start|"
+            params["sort"] = "createdAt:asc"
         if resolved_since is not None:
             params["status"] = "resolved"
             params["resolvedAt"] = iso_utc(resolved_since, timespec="milliseconds") + "|"
+            params["sort"] = "resolvedAt:asc"
         url = self.base_url + INCIDENTS_PATH
         headers = {"Authorization": f"Bearer {self._key}", "Accept": "application/json", "User-Agent": USER_AGENT}
         body = await request_json(

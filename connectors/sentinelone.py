@@ -2,12 +2,12 @@
 
 Auth is a long-lived service-user token sent as `Authorization: ApiToken <token>`. Threats come back raw, exactly
 as the API returns them; mapping them to alerts is the poll activity's job. Query parameter names are the wire
-names of the v2.1 OpenAPI spec (`updatedAt__gt`, not the generated clients' `updatedAtGt`).
+names of the v2.1 OpenAPI spec (`updatedAt__gte`, not the generated clients' `updatedAtGte`).
 
 Typical use in a poll activity, one page per call so the cursor can be persisted between pages:
 
     async with SentinelOneClient(url, token) as s1:
-        page = await with_backoff(lambda: s1.threats_page(cursor, updated_after=since))
+        page = await with_backoff(lambda: s1.threats_page(cursor, updated_from=since))
 """
 
 from collections.abc import AsyncIterator
@@ -56,17 +56,26 @@ class SentinelOneClient(HttpClientOwner):
         return body, describe(VENDOR, method, url)
 
     async def threats_page(
-        self, cursor: str | None, *, updated_after: datetime | None = None, limit: int = 100
+        self,
+        cursor: str | None,
+        *,
+        updated_from: datetime | None = None,
+        site_id: str | None = None,
+        limit: int = 100,
     ) -> ThreatsPage:
-        """One page of threats updated strictly after `updated_after` (timezone-aware). Pass the previous page's
-        `next_cursor` as `cursor` together with the same filter to get the next page."""
+        """One page of threats updated at or after `updated_from` (timezone-aware), oldest update first
+        (`sortBy=updatedAt&sortOrder=asc`: a threat updated while we page moves behind our position instead of
+        being skipped); only of `site_id` if given. Pass the previous page's `next_cursor` as `cursor` together
+        with the same filter to get the next page."""
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be 1..{MAX_LIMIT}, got {limit}")
-        params: dict[str, str | int] = {"limit": limit}
+        params: dict[str, str | int] = {"limit": limit, "sortBy": "updatedAt", "sortOrder": "asc"}
         if cursor:
             params["cursor"] = cursor
-        if updated_after is not None:
-            params["updatedAt__gt"] = iso_utc(updated_after)
+        if updated_from is not None:
+            params["updatedAt__gte"] = iso_utc(updated_from)
+        if site_id:
+            params["siteIds"] = site_id
         body, where = await self._call("GET", THREATS_PATH, params=params)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -87,7 +96,7 @@ class SentinelOneClient(HttpClientOwner):
     async def iter_threats(
         self,
         *,
-        updated_after: datetime | None = None,
+        updated_from: datetime | None = None,
         cursor: str | None = None,
         limit: int = 100,
         max_pages: int = 10,
@@ -97,7 +106,7 @@ class SentinelOneClient(HttpClientOwner):
         if max_pages < 1:
             raise ValueError("max_pages must be at least 1")
         for _ in range(max_pages):
-            page = await self.threats_page(cursor, updated_after=updated_after, limit=limit)
+            page = await self.threats_page(cursor, updated_from=updated_from, limit=limit)
             yield page
             if page.next_cursor is None:
                 return

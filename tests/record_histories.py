@@ -413,7 +413,13 @@ async def record_soc_poll(path: Path) -> None:
     os.environ["PSA_SOC_CREDENTIALS__REPLAYPOLL__BASE_URL"] = "https://s1.example.net"
     os.environ["PSA_SOC_CREDENTIALS__REPLAYPOLL__TOKEN"] = "token"
     async with recording() as r:
-        row = make_soc_integration(r.engine, r.tenant, credentials_ref="replaypoll")
+        from datetime import UTC, datetime
+
+        from domain.soc.polling import PollCursor
+
+        # Watching since before the fixtures' threats (2026-11-20): they are new threats, handed to their incidents.
+        watching = PollCursor.first(datetime(2026, 11, 1, tzinfo=UTC)).to_json()
+        row = make_soc_integration(r.engine, r.tenant, credentials_ref="replaypoll", poll_cursor=watching)
         with respx.mock() as mock:
             mock.get("https://s1.example.net/web/api/v2.1/threats").mock(
                 side_effect=[httpx.Response(200, json=p) for p in pages]

@@ -1,11 +1,12 @@
 """SOC activities: store each vendor alert once (with asset enrichment and its latest vendor status), resolve
 the triage policy, keep the incident record, and page on-call for P1 incidents."""
 
+import re
 from uuid import UUID
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
@@ -21,7 +22,7 @@ from domain.contracts.soc import (
     RecordedAlerts,
     SocActivity,
 )
-from domain.soc.alerts import is_stale_update
+from domain.soc.alerts import NormalizedAlert, host_key, is_stale_update
 from domain.soc.paging import page_body
 from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
 from hub.config import Settings, get_settings, hub_defaults
@@ -32,14 +33,45 @@ from models import Asset, SocAlert, SocIncident, SocIntegration
 log = get_logger(__name__)
 
 
-def _find_asset(session: Session, tenant_id, hostname: str | None) -> Asset | None:  # noqa: ANN001
-    if not hostname:
-        return None
-    short = hostname.split(".")[0].lower()
-    # Only within the alert's tenant: an asset of another customer is never matched.
-    return session.exec(
-        select(Asset).where(Asset.tenant_id == tenant_id, func.lower(Asset.hostname).in_([hostname.lower(), short]))
-    ).first()
+def _find_asset(session: Session, tenant_id: UUID, alert: NormalizedAlert) -> Asset | None:
+    """The alert's device in the tenant's inventory (never another customer's), by what identifies it best: the
+    EDR agent (UUID, then the vendor's agent id), the serial, the host name (regardless of case and of blanks vs.
+    hyphens, full or first label: "arvchristos MacBook Pro" is the asset "arvchristos-macbook-pro.local"), the IP."""
+    own = Asset.tenant_id == tenant_id
+    candidates = []
+    if alert.device_agent_uuid:
+        candidates.append(Asset.agent_uuid == alert.device_agent_uuid.strip().lower())
+    if alert.device_external_id:
+        candidates.append(Asset.agent_id == alert.device_external_id)
+    if alert.device_serial:
+        candidates.append(func.lower(Asset.serial) == alert.device_serial.strip().lower())
+    if alert.device_hostname:
+        names = _host_spellings(alert.device_hostname)
+        lowered = func.lower(Asset.hostname)
+        in_domain = [lowered.like(_escape_like(n) + ".%", escape="\\") for n in names if "." not in n]
+        candidates.append(or_(lowered.in_(names), func.replace(lowered, " ", "-").in_(names), *in_domain))
+    if alert.device_ip:
+        candidates.append(Asset.ip_address == alert.device_ip)
+    for condition in candidates:  # in order: the first kind of identity that finds one wins
+        found = session.exec(select(Asset).where(own, condition).order_by(Asset.created_at, Asset.id)).first()
+        if found is not None:
+            return found
+    return None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _host_spellings(hostname: str) -> list[str]:
+    """The lower-case spellings an asset may have for a reported host name: as reported, blanks as hyphens, and
+    the first DNS label of either (an IP stays whole)."""
+    name = hostname.strip().lower()
+    dashed = re.sub(r"\s+", "-", name)
+    spellings = [name, dashed, host_key(hostname)]
+    if not re.fullmatch(r"[\d.]+", name):
+        spellings.append(name.split(".")[0])
+    return list(dict.fromkeys(spellings))
 
 
 def _policy(settings: Settings, integration: SocIntegration | None) -> TriagePolicy:
@@ -123,7 +155,7 @@ class SocActivities:
                 existing.deliveries += 1 if req.known_status is not None else 0
                 existing.normalized = a.model_dump(mode="json", exclude={"raw"})
                 existing.raw = a.raw
-        asset = _find_asset(session, tenant_id, a.device_hostname)
+        asset = _find_asset(session, tenant_id, a)
         integration = session.get(SocIntegration, UUID(a.integration_id)) if req.with_policy else None
         return RecordedAlert(
             is_new=is_new,

@@ -14,6 +14,12 @@ other characters than A-Z and 0-9 replaced by ``_``; e.g. ref ``s1-acme`` -> ``S
 
 Missing credentials fail the activity at once (non-retryable): a retry cannot help until someone configures them.
 
+Every item of a page ends in one outcome, counted in the result: handed over to its incident; recorded on its
+alert row (an update of a threat detected before the poller started watching: no new incident); refused (another
+vendor account or site, logged with both ids); quarantined with the raw item and the reason (unreadable, or a time
+outside the hub's window); or a repeat of the scan overlap (`domain.soc.polling`). Quarantine and records are
+written (`activities/soc/poll_items.py`) before the hand-over, idempotently, in the same call.
+
 Hand-over and cursor (idempotency). The activity hands the page's alerts to ``incident-<key>``, grouped per
 incident, exactly as the webhook inbox does (update-with-start, answered once the incident has handled them; the
 tenant is always the integration's), and returns only counts. Only after all alerts of the page were handled does
@@ -37,7 +43,7 @@ import asyncio
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -50,16 +56,22 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from activities.soc.poll_items import Unreadable, known_incidents, store_page_items
 from connectors.http import VendorAuthError, VendorError
 from connectors.rocketcyber import RocketCyberClient
 from connectors.sentinelone import SentinelOneClient
 from domain.contracts.soc import IncidentAlert, PollPageRequest, PollPageResult, SocActivity
 from domain.processes import incident_workflow_id
-from domain.soc.alerts import NormalizedAlert, Source, check_alert_times, correlation_key, deduplicate, in_alert_window
+from domain.soc.alerts import NormalizedAlert, Source, correlation_key, deduplicate, in_alert_window
 from domain.soc.normalize import get_path, timestamp
-from domain.soc.polling import POLLABLE_SOURCES, PollCursor
-from domain.soc.rocketcyber import normalize_rocketcyber
-from domain.soc.sentinelone import normalize_sentinelone
+from domain.soc.polling import (
+    POLLABLE_SOURCES,
+    PollCursor,
+    is_old_threat,
+    item_version,
+    read_poll_item,
+    seen_digest,
+)
 from hub.logging import get_logger
 from hub.temporal.soc import hand_over_and_wait
 from models import SocIntegration, Tenant
@@ -134,12 +146,31 @@ class _Integration:
     is_active: bool
 
 
+# The time each scan sorts and filters by (first readable path).
+S1_TIME = ("threatInfo.updatedAt", "updatedAt", "threatInfo.createdAt")
+RC_CREATED_TIME = ("createdAt",)
+RC_RESOLVED_TIME = ("resolvedAt", "updatedAt")
+
+
 @dataclass(frozen=True)
 class _Page:
     items: list[dict[str, Any]]
     newest: datetime | None
+    time_paths: tuple[str, ...]
     next_cursor: str | None = None
     next_page: int | None = None
+
+
+@dataclass
+class _Sorted:
+    """A page's items by outcome: alerts (to hand over or record), unreadable (to quarantine), refused (another
+    vendor account's), repeats (seen in the scan overlap, or twice in the page); `seen`: digest -> time."""
+
+    alerts: list[NormalizedAlert] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    refused: int = 0
+    repeats: int = 0
+    seen: dict[str, datetime] = field(default_factory=dict)
 
 
 def _newest(items: list[dict[str, Any]], *paths: str) -> datetime | None:
@@ -192,38 +223,59 @@ class SocPollActivities:
         except VendorError as exc:
             raise vendor_failure(exc, integration.credentials_ref or "") from exc
 
-        alerts, skipped = self._normalize(integration, creds, page.items)
-        await self._hand_over(integration, alerts)
+        sorted_ = self._sort_items(integration, creds, cursor, page)
+        known = await asyncio.to_thread(known_incidents, self.engine, [a.dedupe_key for a in sorted_.alerts])
+        hand_over, record = [], []
+        for alert in sorted_.alerts:
+            if alert.dedupe_key in known:  # its incident takes the update (a closed one records it, no new ticket)
+                (hand_over if known[alert.dedupe_key] else record).append(alert)
+            elif is_old_threat(alert.detected_at, cursor.watch_start):
+                record.append(alert)
+            else:
+                hand_over.append(alert)
+        await asyncio.to_thread(
+            store_page_items,
+            self.engine,
+            tenant_id=integration.tenant_id,
+            integration_id=integration.id,
+            unreadable=sorted_.unreadable,
+            recorded=record,
+            now=datetime.now(UTC),
+        )
+        await self._hand_over(integration, hand_over)
+
         if cursor.phase == "resolved":
-            new_cursor = cursor.advance_resolved(page.newest, next_page=page.next_page)
+            new_cursor = cursor.advance_resolved(page.newest, next_page=page.next_page, seen=sorted_.seen)
             has_more = bool(page.next_page)
         else:
-            new_cursor = cursor.advance(page.newest, next_cursor=page.next_cursor, next_page=page.next_page)
+            new_cursor = cursor.advance(
+                page.newest, next_cursor=page.next_cursor, next_page=page.next_page, seen=sorted_.seen
+            )
             has_more = bool(page.next_cursor or page.next_page)
             if integration.source == Source.ROCKETCYBER and not has_more:
                 # RocketCyber filters by creation only: the resolutions since the last look follow in this run.
                 new_cursor, has_more = new_cursor.to_resolved_scan(fallback_since=cursor.since), True
         saved = await asyncio.to_thread(
-            self._save_cursor, integration.id, integration.poll_cursor, new_cursor.model_dump_json()
+            self._save_cursor, integration.id, integration.poll_cursor, new_cursor.to_json()
         )
+        counts = {
+            "fetched": len(page.items),
+            "handed_over": len(hand_over),
+            "recorded": len(record),
+            "refused": sorted_.refused,
+            "quarantined": len(sorted_.unreadable),
+            "repeats": sorted_.repeats,
+        }
         log.info(
             "soc poll page",
             integration_id=str(integration.id),
             source=integration.source.value,
             tenant_id=str(integration.tenant_id),
-            fetched=len(page.items),
-            handed_over=len(alerts),
-            skipped=skipped,
             cursor_saved=saved,
+            **counts,
         )
-        return result.model_copy(
-            update={
-                "fetched": len(page.items),
-                "handed_over": len(alerts),
-                "skipped": skipped,
-                "has_more": has_more,
-            }
-        )
+        skipped = sorted_.refused + len(sorted_.unreadable)
+        return result.model_copy(update={**counts, "skipped": skipped, "has_more": has_more})
 
     # --- steps -------------------------------------------------------------------------------------------------
 
@@ -251,10 +303,9 @@ class SocPollActivities:
 
     def _cursor(self, integration: _Integration, req: PollPageRequest) -> PollCursor:
         if integration.poll_cursor is None:
-            since = datetime.now(UTC) - timedelta(hours=req.initial_lookback_hours)
-            return PollCursor(since=since, high_water=since)
+            return PollCursor.first(datetime.now(UTC) - timedelta(hours=req.initial_lookback_hours))
         try:
-            return PollCursor.model_validate_json(integration.poll_cursor)
+            cursor = PollCursor.model_validate_json(integration.poll_cursor)
         except ValidationError as exc:
             # Fail loudly: restarting from a guess could silently skip alerts.
             raise ApplicationError(
@@ -263,14 +314,17 @@ class SocPollActivities:
                 type="BadPollCursor",
                 non_retryable=True,
             ) from None
+        # A cursor from before `watch_start`: the hub has watched at least since its scan's start.
+        return cursor if cursor.watch_start else cursor.model_copy(update={"watch_start": cursor.since})
 
     async def _fetch(self, source: Source, creds: VendorCredentials, cursor: PollCursor, size: int) -> _Page:
         async with self.client_factory() as http:
             if source == Source.SENTINELONE:
                 s1 = SentinelOneClient(creds.base_url, creds.token, client=http, timeout=VENDOR_TIMEOUT)
-                page = await s1.threats_page(cursor.cursor, updated_after=cursor.since, limit=size)
-                newest = _newest(page.items, "threatInfo.updatedAt", "updatedAt", "threatInfo.createdAt")
-                return _Page(page.items, newest, next_cursor=page.next_cursor)
+                page = await s1.threats_page(
+                    cursor.cursor, updated_from=cursor.since, site_id=creds.site_id, limit=size
+                )
+                return _Page(page.items, _newest(page.items, *S1_TIME), S1_TIME, next_cursor=page.next_cursor)
             rc = RocketCyberClient(
                 creds.base_url, creds.token, account_id=creds.account_id, client=http, timeout=VENDOR_TIMEOUT
             )
@@ -279,42 +333,51 @@ class SocPollActivities:
                     cursor.resolved_page, page_size=size, resolved_since=cursor.resolved_since
                 )
                 more = bool(page.items) and page.page < page.total_pages
-                newest = _newest(page.items, "resolvedAt", "updatedAt")
-                return _Page(page.items, newest, next_page=cursor.resolved_page + 1 if more else None)
+                next_page = cursor.resolved_page + 1 if more else None
+                return _Page(page.items, _newest(page.items, *RC_RESOLVED_TIME), RC_RESOLVED_TIME, next_page=next_page)
             page = await rc.incidents_page(cursor.page, page_size=size, since=cursor.since)
             more = bool(page.items) and page.page < page.total_pages
-            return _Page(page.items, _newest(page.items, "createdAt"), next_page=cursor.page + 1 if more else None)
+            next_page = cursor.page + 1 if more else None
+            return _Page(page.items, _newest(page.items, *RC_CREATED_TIME), RC_CREATED_TIME, next_page=next_page)
 
-    def _normalize(
-        self, integration: _Integration, creds: VendorCredentials, items: list[dict[str, Any]]
-    ) -> tuple[list[NormalizedAlert], int]:
-        """The page's alerts that belong to this integration's customer; a bad item is logged and skipped, as is one
-        with a time outside the hub's window (the webhook refuses those: the hub cannot store them)."""
-        alerts, skipped, iid, now = [], 0, str(integration.id), datetime.now(UTC)
-        for index, item in enumerate(items):
+    def _sort_items(
+        self, integration: _Integration, creds: VendorCredentials, cursor: PollCursor, page: _Page
+    ) -> _Sorted:
+        """Every item of the page ends in exactly one outcome of `_Sorted`: nothing is dropped unaccounted."""
+        out, iid, now = _Sorted(), str(integration.id), datetime.now(UTC)
+        expected = creds.site_id if integration.source == Source.SENTINELONE else creds.account_id
+        for index, item in enumerate(page.items):
+            version = item_version(item, page.time_paths)
+            digest = seen_digest(*version) if version else None
+            if digest and cursor.is_seen(digest):
+                out.repeats += 1  # handed over by the scan before, read again in the overlap
+                continue
+            if digest and version:
+                out.seen[digest] = version[1]
             try:
-                if integration.source == Source.SENTINELONE:
-                    alert = normalize_sentinelone(item, iid, console_url=creds.base_url)
-                    expected = creds.site_id
-                else:
-                    alert = normalize_rocketcyber(item, iid)
-                    expected = creds.account_id
-                check_alert_times(alert, now)
+                alert = read_poll_item(integration.source, item, iid, now, console_url=creds.base_url)
             except ValueError as exc:  # AlertFormatError (also AlertOutOfWindow) and pydantic's ValidationError
-                skipped += 1
-                log.warning("soc poll: unreadable item skipped", integration_id=iid, index=index, error=str(exc)[:300])
+                reason = f"{type(exc).__name__}: {exc}"
+                out.unreadable.append(Unreadable(item=item, reason=reason))
+                log.warning(
+                    "soc poll: unreadable item quarantined", integration_id=iid, index=index, error=reason[:300]
+                )
                 continue
             if expected and alert.vendor_tenant_id and alert.vendor_tenant_id != expected:
-                skipped += 1
+                out.refused += 1
                 log.warning(
-                    "soc poll: item of another vendor account skipped",
+                    "soc poll: item of another vendor account refused",
                     integration_id=iid,
                     vendor_alert_id=alert.vendor_alert_id,
                     vendor_tenant_id=alert.vendor_tenant_id,
+                    expected=expected,
                 )
                 continue
-            alerts.append(alert)
-        return deduplicate(alerts), skipped
+            out.alerts.append(alert)
+        unique = deduplicate(out.alerts)
+        out.repeats += len(out.alerts) - len(unique)
+        out.alerts = unique
+        return out
 
     async def _hand_over(self, integration: _Integration, alerts: list[NormalizedAlert]) -> None:
         """The webhook inbox's path (`hand_over_and_wait`), with the integration's tenant: the page's alerts grouped by

@@ -5,6 +5,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
 from api.crud import apply_patch, ensure_unique, patch_changes
@@ -23,9 +24,17 @@ def _public(asset: Asset) -> AssetPublic:
 
 
 def _check_hostname(session: Session, tenant_id: UUID, hostname: str, own_id: UUID | None = None) -> None:
-    same = (Asset.tenant_id == tenant_id, Asset.hostname == hostname)
+    # Regardless of case: "Jane MacBook Pro" and "jane macbook pro" are one device to the SOC lookup.
+    same = (Asset.tenant_id == tenant_id, func.lower(Asset.hostname) == hostname.lower())
     message = f"an asset with host name {hostname} already exists for this tenant"
     ensure_unique(session, Asset, "hostname", message, *same, own_id=own_id)
+
+
+def _check_agent(session: Session, tenant_id: UUID, agent_uuid: str | None, own_id: UUID | None = None) -> None:
+    if agent_uuid is not None:
+        same = (Asset.tenant_id == tenant_id, Asset.agent_uuid == agent_uuid)
+        message = f"another asset of this tenant has the agent UUID {agent_uuid}: one agent is one device"
+        ensure_unique(session, Asset, "agent_uuid", message, *same, own_id=own_id)
 
 
 def _load(session: Session, asset_id: UUID, principal: Principal) -> Asset:
@@ -39,7 +48,9 @@ def list_assets(
     page: PageDep,
     tenant_id: UUID | None = None,
     asset_type: AssetType | None = None,
-    q: Annotated[SearchText | None, Query(description="Part of host name or serial number")] = None,
+    q: Annotated[
+        SearchText | None, Query(description="Part of host name or serial number, or the agent UUID or id")
+    ] = None,
     warranty_before: Annotated[date | None, Query(description="Warranty ends before this day")] = None,
 ):
     query = select(Asset).order_by(Asset.hostname, Asset.id)
@@ -52,7 +63,12 @@ def list_assets(
     if q:
         pattern = contains(q)
         query = query.where(
-            or_(col(Asset.hostname).ilike(pattern, escape="\\"), col(Asset.serial).ilike(pattern, escape="\\"))
+            or_(
+                col(Asset.hostname).ilike(pattern, escape="\\"),
+                col(Asset.serial).ilike(pattern, escape="\\"),
+                Asset.agent_uuid == q.lower(),
+                Asset.agent_id == q,
+            )
         )
     if warranty_before is not None:
         query = query.where(col(Asset.warranty_end) < warranty_before)
@@ -70,6 +86,7 @@ def create_asset(body: AssetCreate, principal: MspStaffOrCustomerIt, session: Se
     require_tenant(session, tenant_id)
     check_site(session, tenant_id, body.site_id)
     _check_hostname(session, tenant_id, body.hostname)
+    _check_agent(session, tenant_id, body.agent_uuid)
     asset = Asset(tenant_id=tenant_id, **body.model_dump(exclude={"tenant_id"}))
     session.add(asset)
     session.flush()
@@ -87,6 +104,8 @@ def update_asset(asset_id: UUID, body: AssetUpdate, principal: MspStaffOrCustome
         check_site(session, asset.tenant_id, changes["site_id"])
     if "hostname" in changes:
         _check_hostname(session, asset.tenant_id, changes["hostname"], own_id=asset.id)
+    if "agent_uuid" in changes:
+        _check_agent(session, asset.tenant_id, changes["agent_uuid"], own_id=asset.id)
     apply_patch(session, principal, asset.tenant_id, "asset", asset, changes)
     return _public(asset)
 

@@ -201,15 +201,28 @@ class PollPageRequest(BaseModel):
     page_size: int = Field(default=100, ge=1, le=1000)
 
 
-class PollPageResult(BaseModel):
+class PollCounts(BaseModel):
+    """Where the fetched items went; every one ends in exactly one of the other counts (skipped excepted)."""
+
+    fetched: int = 0
+    handed_over: int = 0  # to their incident workflows
+    recorded: int = 0  # updates of old threats: on their alert rows, no new incident
+    refused: int = 0  # of another vendor account/site than the integration's (logged with the reason)
+    quarantined: int = 0  # unreadable: in the SOC quarantine with the raw item and the reason
+    repeats: int = 0  # read again in the scan overlap, or twice in one page
+    skipped: int = 0  # refused + quarantined
+
+    def add(self, other: "PollCounts") -> None:
+        for name in PollCounts.model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class PollPageResult(PollCounts):
     """Counts only: the alerts themselves went to their incident workflows inside the activity."""
 
     source: str
     tenant_id: UUID
     customer_number: str
-    fetched: int = 0
-    handed_over: int = 0
-    skipped: int = 0  # unreadable, or belonging to another vendor account/site than the integration's
     has_more: bool = False
     inactive: bool = False
 
@@ -221,13 +234,10 @@ class SocPollInput(BaseModel):
     page_size: int = Field(default=100, ge=1, le=1000)
 
 
-class SocPollResult(BaseModel):
+class SocPollResult(PollCounts):
     integration_id: UUID
     customer_number: str | None = None
     pages: int = 0
-    fetched: int = 0
-    handed_over: int = 0
-    skipped: int = 0
     has_more: bool = False  # stopped at max_pages: the next run continues from the persisted cursor
     inactive: bool = False
 

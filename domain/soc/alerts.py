@@ -10,9 +10,12 @@ that account) is part of the key. Equal keys mean one alert; a later delivery ma
 Correlation (decision). ``correlation_key(alert, tenant)`` names *what* an incident is about, never *when*:
 ``<tenant>-<subject>-<threat>-<digest>``, e.g. ``K10001-muc-dc01-275a021bbfb6-3f9c0a1d2e``, where
 
-* subject: the device (first DNS label of the hostname, case-insensitive; else the vendor's agent id; else
-  the IP), else the user for identity alerts; an alert naming neither is its own incident
-  (``<tenant>-alert-<digest of its dedupe key>``);
+* subject: the device, by the identity that is the same in every alert of it: the vendor's agent (its UUID,
+  else its agent id), else the host name (first DNS label, case-insensitive, runs of blanks as one hyphen, so
+  "Jane MacBook Pro" and "jane-macbook-pro.local" are one device), else the IP; else the user for identity
+  alerts; an alert naming neither is its own incident (``<tenant>-alert-<digest of its dedupe key>``). The agent
+  comes first because the host name is optional in vendor payloads: preferring it would split one agent into two
+  incidents whenever a payload lacks it;
 * threat: the file's SHA-256 (else SHA-1), else the classification, else the title (case-insensitive);
 * digest: a short SHA-256 over the un-slugged parts, so two hosts whose names slug alike never collide.
 
@@ -184,6 +187,10 @@ class NormalizedAlert(BaseModel):
     device_ip: str | None = None
     device_external_id: Identifier | None = Field(default=None, description="The vendor's agent/device id")
     agent_decommissioned: bool = Field(default=False, description="The vendor's agent was decommissioned")
+    device_agent_uuid: Identifier | None = Field(
+        default=None, max_length=100, description="The vendor's agent UUID (SentinelOne agentUuid), when it has one"
+    )
+    device_serial: Identifier | None = Field(default=None, max_length=100, description="The device's serial number")
     user: Identifier | None = None
     file_name: FreeText | None = None
     file_path: FreeText | None = None
@@ -217,7 +224,7 @@ class NormalizedAlert(BaseModel):
 
     @property
     def has_device(self) -> bool:
-        return bool(self.device_hostname or self.device_external_id or self.device_ip)
+        return bool(self.device_hostname or self.device_external_id or self.device_agent_uuid or self.device_ip)
 
     def to_ocsf(self) -> dict[str, Any]:
         """The alert as an OCSF Detection Finding (class 2004, activity Create); empty attributes are left out."""
@@ -319,16 +326,33 @@ def _slug(value: str, limit: int = 40) -> str:
     return _SLUG_OUT.sub("-", value.casefold()).strip("-")[:limit].strip("-") or "x"
 
 
+def host_key(hostname: str) -> str:
+    """A host name as devices report it, reduced to what names one device: case-folded, the first DNS label
+    (an IP stays whole), runs of blanks as one hyphen ("Jane MacBook Pro" -> "jane-macbook-pro")."""
+    host = re.sub(r"\s+", "-", hostname.strip().casefold())
+    return host if re.fullmatch(r"[\d.]+", host) else host.split(".")[0]
+
+
+def device_key(alert: NormalizedAlert) -> tuple[str, str] | None:
+    """(kind, value) of the device the alert is about, the same for every alert of one agent: the vendor's agent
+    UUID, else its agent id, else the host name (`host_key`), else the IP; None without a device."""
+    agent = alert.device_agent_uuid or alert.device_external_id
+    if agent:
+        return "agent", f"{alert.source.value}:{agent.strip().casefold()}"
+    if alert.device_hostname:
+        return "host", host_key(alert.device_hostname)
+    if alert.device_ip:
+        return "ip", alert.device_ip
+    return None
+
+
 def _subject(alert: NormalizedAlert) -> tuple[str, str, str] | None:
     """(kind, canonical value, readable slug) of what the alert is about, or None."""
-    if alert.device_hostname:
-        host = alert.device_hostname.strip().casefold()
-        label = host if re.fullmatch(r"[\d.]+", host) else host.split(".")[0]
-        return "host", label, _slug(label)
-    if alert.device_external_id:
-        return "agent", f"{alert.source.value}:{alert.device_external_id}", "agent-" + _slug(alert.device_external_id)
-    if alert.device_ip:
-        return "ip", alert.device_ip, "ip-" + _slug(alert.device_ip)
+    device = device_key(alert)
+    if device is not None:
+        kind, value = device
+        readable = value.split(":", 1)[1] if kind == "agent" else value
+        return kind, value, _slug(readable) if kind == "host" else f"{kind}-{_slug(readable, 24)}"
     if alert.user:
         return "user", alert.user.strip().casefold(), "user-" + _slug(alert.user)
     return None

@@ -11,7 +11,7 @@ A sender posts one JSON object per alert (signed like every inbound webhook, see
       "confidence": 85,                               0..100
       "verdict": "malicious",                         malicious | suspicious | benign | unknown
       "status": "new",                                new | in_progress | mitigated | resolved | suppressed
-      "device": {"hostname": "MUC-DC01", "ip": "10.1.2.3", "id": "agent-77"},
+      "device": {"hostname": "MUC-DC01", "ip": "10.1.2.3", "id": "agent-77", "serial": "CZ123ABC"},
       "user": "CONTOSO\\\\admin",
       "file": {"name": "m.exe", "path": "C:\\\\Temp\\\\m.exe", "sha256": "...", "sha1": "..."},
       "classification": "Credential Theft",
@@ -84,6 +84,7 @@ class _Device(_Part):
     hostname: _Hostname | None = None
     ip: IPvAnyAddress | None = None
     id: _Key | None = None
+    serial: Annotated[_Key, Field(max_length=100)] | None = None
 
 
 class _File(_Part):
@@ -147,6 +148,7 @@ def normalize_generic(payload: Any, integration_id: str) -> NormalizedAlert:
         device_hostname=alert.device.hostname,
         device_ip=str(alert.device.ip) if alert.device.ip else None,
         device_external_id=alert.device.id,
+        device_serial=alert.device.serial,
         user=alert.user,
         file_name=alert.file.name,
         file_path=alert.file.path,

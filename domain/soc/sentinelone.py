@@ -5,8 +5,9 @@ One threat object has the same shape whether the list API returns it inside ``da
 Field names follow the v2.1 threat schema (``threatInfo.*``, ``agentRealtimeInfo.*``, ``agentDetectionInfo.*``,
 top-level ``id``, ``indicators``, ``mitigationStatus``). Mapping decisions:
 
-* id: top-level ``id``, else ``threatInfo.threatId`` (both are the threat id; if they differ the payload is
-  rejected, as the dedupe key would otherwise depend on the delivery path).
+* id: top-level ``id``, else ``threatInfo.threatId``. Both are the threat id, but published samples carry
+  different values; the top-level ``id`` wins (the list API and the webhook both send the whole object, so the
+  dedupe key does not depend on the delivery path) and ``raw`` keeps the other.
 * verdict: the analyst's verdict wins (``true_positive`` -> malicious, ``false_positive`` -> benign,
   ``suspicious``); else ``mitigationStatus == marked_as_benign`` -> benign; else ``confidenceLevel``.
 * confidence: S1 gives no score, only ``confidenceLevel``; we map malicious -> 90, suspicious -> 50,
@@ -19,7 +20,9 @@ top-level ``id``, ``indicators``, ``mitigationStatus``). Mapping decisions:
 * vendor_updated_at: ``threatInfo.updatedAt`` (orders a late poll behind a newer webhook); unreadable -> None.
 * agent_decommissioned: ``agentRealtimeInfo.agentIsDecommissioned`` is true (the agent was removed from the
   console's inventory: its device is never proposed for containment).
-* device: ``agentRealtimeInfo.agentComputerName`` and ``agentId`` (the id the disconnect action takes),
+* device: ``agentRealtimeInfo.agentComputerName`` as the device reports it (macOS names have blanks), ``agentId``
+  (the id the disconnect action takes) and ``agentUuid`` (realtime, else detection snapshot: the incident's
+  device key and the inventory's first match),
   ``agentDetectionInfo.agentIpV4`` (else ``agentIpV6``); user: ``threatInfo.processUser``, else
   ``agentDetectionInfo.agentLastLoggedInUserName``; vendor tenant: the site (detection-time snapshot first).
 * MITRE techniques: collected from ``indicators`` wherever they appear (ids or attack.mitre.org links); the
@@ -93,6 +96,7 @@ def normalize_sentinelone(threat: Any, integration_id: str, *, console_url: str 
         device_ip=ip_address(get_path(detection, "agentIpV4")) or ip_address(get_path(detection, "agentIpV6")),
         device_external_id=text(get_path(realtime, "agentId")),
         agent_decommissioned=_is_true(get_path(realtime, "agentIsDecommissioned")),
+        device_agent_uuid=text(get_path(realtime, "agentUuid")) or text(get_path(detection, "agentUuid")),
         user=text(info.get("processUser")) or text(get_path(detection, "agentLastLoggedInUserName")),
         file_name=basename(file_path),
         file_path=file_path,
@@ -109,8 +113,6 @@ def normalize_sentinelone(threat: Any, integration_id: str, *, console_url: str 
 
 def _threat_id(threat: Mapping[str, Any]) -> str:
     top, inner = text(threat.get("id")), text(get_path(threat, "threatInfo.threatId"))
-    if top and inner and top != inner:
-        raise AlertFormatError("id", f"id {top!r} and threatInfo.threatId {inner!r} differ")
     if not (top or inner):
         raise AlertFormatError("id", "missing threat id (id or threatInfo.threatId)")
     return top or inner or ""

@@ -90,7 +90,11 @@ async def test_list_rejects_bad_filters(api, w, params, fragment):
 @pytest.mark.parametrize(("fields", "status", "fragment"), [
     ({"hostname": "-bad-"}, 422, "not a valid host name"),
     ({"hostname": "a..b"}, 422, "not a valid host name"),
-    ({"hostname": "pc_01"}, 422, "not a valid host name"),
+    ({"hostname": "Jane's Mac/Book"}, 422, "no computer name contains '/'"),
+    ({"hostname": "Jane\tMacBook"}, 422, "no computer name contains '\\t'"),
+    ({"hostname": "   "}, 422, "not a valid host name"),
+    ({"agent_uuid": "not a uuid!"}, 422, "agent_uuid: Value error, 'not a uuid!' is not an agent UUID"),
+    ({"ip_address": "10.1.2.300"}, 422, "ip_address: Value error, '10.1.2.300' is not an IPv4 or IPv6 address"),
     ({"hostname": "a" * 64}, 422, "not a valid host name"),
     ({"hostname": ("a" * 60 + ".") * 5}, 422, "hostname"),
     ({"hostname": 5}, 422, "hostname"),
@@ -106,15 +110,40 @@ async def test_list_rejects_bad_filters(api, w, params, fragment):
     ({"tenant_id": "unknown"}, 422, "tenant_id: no tenant"),
     ({"site_id": "foreign"}, 422, "site_id: "),
     ({"hostname": "DUPLICATE"}, 409, "already exists"),
+    ({"agent_uuid": "TAKEN-AGENT"}, 409, "agent_uuid: another asset of this tenant has the agent UUID"),
 ])
 async def test_create_asset_rejects_bad_input(api, engine, w, fields, status, fragment):
-    taken = make_asset(engine, w.a).hostname
+    taken = make_asset(engine, w.a, agent_uuid="4a1f0c2e9b7d4e11a3c5b7d9e1f30101").hostname
     replacements = {"unknown": str(uuid.uuid4()), "foreign": str(make_site(engine, w.b).id),
-                    "DUPLICATE": taken.upper()}
+                    "DUPLICATE": taken.upper(), "TAKEN-AGENT": "4A1F0C2E9B7D4E11A3C5B7D9E1F30101"}
     fields = {k: replacements.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}
     with nothing_written(engine):
         resp = await api.post(ASSETS, json=asset_body(tenant_id=str(w.a.id)) | fields, headers=w.h("msp_admin"))
     assert_problem(resp, status, fragment)
+
+
+async def test_host_names_as_devices_report_them_and_their_agent_ids(api, engine, w):
+    """A macOS computer name with blanks (or a Windows one with an underscore) is a real device's name: accepted as
+    reported; the same name in other case is the same device. The EDR agent's ids are stored for the SOC lookup."""
+    body = asset_body(hostname="  arvchristos MacBook Pro ", agent_uuid="E3A1C5D7-9B2F-4C6E-8A0B-1D3F5A7C9E21",
+                      agent_id="1700000000000000401", ip_address="10.20.30.41", tenant_id=str(w.a.id))
+    resp = await api.post(ASSETS, json=body, headers=w.h("msp_admin"))
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert (created["hostname"], created["agent_uuid"], created["agent_id"], created["ip_address"]) == (
+        "arvchristos MacBook Pro", "e3a1c5d7-9b2f-4c6e-8a0b-1d3f5a7c9e21", "1700000000000000401", "10.20.30.41")
+    assert (await api.post(ASSETS, json=asset_body(hostname="PC_01", tenant_id=str(w.a.id)),
+                           headers=w.h("msp_admin"))).json()["hostname"] == "PC_01"
+    with nothing_written(engine):
+        again = await api.post(ASSETS, json=asset_body(hostname="ARVCHRISTOS MACBOOK PRO", tenant_id=str(w.a.id)),
+                               headers=w.h("msp_admin"))
+    assert_problem(again, 409, "already exists")
+    listed = await api.get(ASSETS, params={"q": "E3A1C5D7-9B2F-4C6E-8A0B-1D3F5A7C9E21"}, headers=w.h("msp_admin"))
+    assert [a["id"] for a in listed.json()["items"]] == [created["id"]]
+    other_tenant = await api.post(ASSETS, json=body | {"tenant_id": str(w.b.id)}, headers=w.h("msp_admin"))
+    assert other_tenant.status_code == 201  # one agent UUID per tenant: another customer's inventory is its own
+    patched = await api.patch(f"{ASSETS}/{created['id']}", json={"agent_uuid": None}, headers=w.h("a_it"))
+    assert patched.status_code == 200 and patched.json()["agent_uuid"] is None
 
 
 async def test_patch_asset_rejects_bad_input(api, engine, w):

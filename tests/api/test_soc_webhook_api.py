@@ -3,6 +3,7 @@ alerts add nothing but notes; bad deliveries are refused and only logged; tenant
 
 import asyncio
 import copy
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -22,12 +23,17 @@ THREAT = json.loads((Path(__file__).parent.parent / "fixtures/soc/sentinelone_th
 SITE = THREAT["agentRealtimeInfo"]["siteId"]  # the sample threat's SentinelOne site
 
 
+def agent_of(host: str) -> str:
+    """One SentinelOne agent per device, as in a console: a numeric agent id of its own per host name."""
+    return str(1_700_000_000_000_000_000 + int(hashlib.sha256(host.casefold().encode()).hexdigest()[:12], 16))
+
+
 def threat(threat_id: str, host: str, sha256: str | None = None) -> dict:
     """A malicious threat S1 has not mitigated yet: one the hub triages (an already mitigated one is information)."""
     t = copy.deepcopy(THREAT)
     t["id"] = t["threatInfo"]["threatId"] = threat_id
     t["threatInfo"]["mitigationStatus"] = "not_mitigated"
-    t["agentRealtimeInfo"]["agentComputerName"] = host
+    t["agentRealtimeInfo"].update(agentComputerName=host, agentId=agent_of(host))
     if sha256:
         t["threatInfo"]["sha256"] = sha256
     return t
@@ -56,8 +62,15 @@ async def eventually(check, timeout: float = 20.0):  # noqa: ANN001
 
 
 def incident(engine, key_part: str) -> SocIncident | None:
+    """The incident of a device (by the host name its alerts name: the key names its agent), else by key part."""
     with Session(engine) as s:
-        return s.exec(select(SocIncident).where(SocIncident.key.contains(key_part))).first()
+        keys = s.exec(
+            select(SocAlert.incident_key).where(
+                func.lower(SocAlert.device_hostname) == key_part.lower(), SocAlert.incident_key.is_not(None)
+            )
+        ).all()
+        found = SocIncident.key.in_(keys) if keys else SocIncident.key.contains(key_part)
+        return s.exec(select(SocIncident).where(found)).first()
 
 
 def ticket_of(engine, inc: SocIncident | None) -> Ticket | None:

@@ -70,7 +70,13 @@ async def test_pages_through_until_page_equals_total_pages(http: httpx.AsyncClie
     assert [i for p in pages for i in p.items] == raw  # raw objects, untouched
     params = [dict(call.request.url.params) for call in route.calls]
     assert params == [
-        {"page": str(n), "pageSize": "2", "accountId": "1234567", "createdAt": "2026-11-17T00:00:00.000Z|"}
+        {
+            "page": str(n),
+            "pageSize": "2",
+            "accountId": "1234567",
+            "createdAt": "2026-11-17T00:00:00.000Z|",
+            "sort": "createdAt:asc",  # oldest first: an incident created while we page lands behind us
+        }
         for n in (1, 2, 3)
     ]
     for call in route.calls:
@@ -220,4 +226,5 @@ async def test_resolved_since_asks_for_resolutions_from_then_on(rc: RocketCyberC
         "pageSize": "50",
         "status": "resolved",
         "resolvedAt": "2026-11-17T00:00:00.000Z|",
+        "sort": "resolvedAt:asc",
     }

@@ -63,16 +63,18 @@ async def s1() -> AsyncIterator[SentinelOneClient]:
 async def test_pages_through_three_pages_until_next_cursor_is_null(s1: SentinelOneClient):
     with respx.mock(base_url=BASE, assert_all_called=True) as router:
         route = router.get(THREATS_PATH).mock(side_effect=[page(1), page(2), page(3)])
-        pages = [p async for p in s1.iter_threats(updated_after=SINCE, limit=2, max_pages=10)]
+        pages = [p async for p in s1.iter_threats(updated_from=SINCE, limit=2, max_pages=10)]
     assert [p.next_cursor for p in pages] == ["YWdlbnRfaWQ6NTgwMjkzODE=", "YWdlbnRfaWQ6NTgwMjkzOTk=", None]
     assert [p.total_items for p in pages] == [5, 5, 5]
     raw = [t for n in (1, 2, 3) for t in fixture(f"sentinelone_threats_page{n}.json")["data"]]
     assert [t for p in pages for t in p.items] == raw  # raw objects, untouched
     params = [dict(call.request.url.params) for call in route.calls]
+    # Sorted by update, oldest first, from the filter on (inclusive): what the vendors' own integrations send.
+    scan = {"limit": "2", "sortBy": "updatedAt", "sortOrder": "asc", "updatedAt__gte": "2026-11-20T08:00:00.000000Z"}
     assert params == [
-        {"limit": "2", "updatedAt__gt": "2026-11-20T08:00:00.000000Z"},
-        {"limit": "2", "updatedAt__gt": "2026-11-20T08:00:00.000000Z", "cursor": "YWdlbnRfaWQ6NTgwMjkzODE="},
-        {"limit": "2", "updatedAt__gt": "2026-11-20T08:00:00.000000Z", "cursor": "YWdlbnRfaWQ6NTgwMjkzOTk="},
+        scan,
+        scan | {"cursor": "YWdlbnRfaWQ6NTgwMjkzODE="},
+        scan | {"cursor": "YWdlbnRfaWQ6NTgwMjkzOTk="},
     ]
     for call in route.calls:
         assert call.request.headers["Authorization"] == f"ApiToken {TOKEN}"
@@ -84,17 +86,20 @@ async def test_max_pages_bounds_the_iterator_and_the_last_cursor_is_where_to_res
         route = router.get(THREATS_PATH).mock(side_effect=[page(1), page(2), page(3)])
         pages = [p async for p in s1.iter_threats(max_pages=2)]
     assert route.call_count == 2 and pages[-1].next_cursor == "YWdlbnRfaWQ6NTgwMjkzOTk="
-    assert dict(route.calls[0].request.url.params) == {"limit": "100"}  # no filter, no cursor
+    # No filter, no cursor; still sorted.
+    assert dict(route.calls[0].request.url.params) == {"limit": "100", "sortBy": "updatedAt", "sortOrder": "asc"}
 
 
-async def test_updated_after_is_sent_in_utc_and_must_be_aware(s1: SentinelOneClient):
+async def test_updated_from_is_sent_in_utc_and_must_be_aware_and_the_site_narrows(s1: SentinelOneClient):
     berlin = timezone(timedelta(hours=1))
     with respx.mock(base_url=BASE) as router:
         route = router.get(THREATS_PATH).mock(return_value=page(3))
-        await s1.threats_page(None, updated_after=datetime(2026, 11, 20, 9, 30, 0, 250000, tzinfo=berlin))
-    assert route.calls.last.request.url.params["updatedAt__gt"] == "2026-11-20T08:30:00.250000Z"
+        since = datetime(2026, 11, 20, 9, 30, 0, 250000, tzinfo=berlin)
+        await s1.threats_page(None, updated_from=since, site_id="1650000000000000001")
+    assert route.calls.last.request.url.params["updatedAt__gte"] == "2026-11-20T08:30:00.250000Z"
+    assert route.calls.last.request.url.params["siteIds"] == "1650000000000000001"
     with pytest.raises(ValueError, match="timezone-aware"):
-        await s1.threats_page(None, updated_after=datetime(2026, 11, 20, 8, 0))
+        await s1.threats_page(None, updated_from=datetime(2026, 11, 20, 8, 0))
     with pytest.raises(ValueError, match="limit"):
         await s1.threats_page(None, limit=1001)
 

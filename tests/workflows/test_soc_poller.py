@@ -32,7 +32,7 @@ from activities.soc.polling import SocPollActivities, env_name
 from domain.contracts.soc import SocPollInput, SocPollResult
 from domain.processes import poll_workflow_id
 from domain.soc.alerts import correlation_key
-from domain.soc.polling import PollCursor
+from domain.soc.polling import OVERLAP, PollCursor
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.temporal import register_search_attributes
@@ -48,6 +48,7 @@ S1_BASE = "https://acme.sentinelone.test"
 RC_BASE = "https://api-eu.rocketcyber.test/v3"
 TOKEN = "tok-DO-NOT-LEAK-0123456789"
 RC_ACCOUNT = "1234567"
+WATCH_START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def fixture(name: str) -> dict:
@@ -87,14 +88,18 @@ class Poller:
             self.monkeypatch.setenv(env_name(ref, "TOKEN"), TOKEN)
             if source == "rocketcyber":
                 self.monkeypatch.setenv(env_name(ref, "ACCOUNT_ID"), RC_ACCOUNT)
-        row = make_soc_integration(self.engine, tenant, source=source, name="poll", credentials_ref=ref)
+        # The fixtures are from 2026-11-17..20: the hub has watched since before them (a first scan from "now minus
+        # the lookback" would make them old threats once the calendar moves on).
+        cursor = PollCursor.first(WATCH_START).to_json()
+        row = make_soc_integration(
+            self.engine, tenant, source=source, name="poll", credentials_ref=ref, poll_cursor=cursor
+        )
         return Target(row.id, source, tenant.id, tenant.customer_number, ref)
 
     async def run(self, row: "Target", **fields: Any) -> SocPollResult:
         return await self.env.client.execute_workflow(
             SocPollerWorkflow.run,
-            # The fixtures are from 2026-11-17..20: start the first scan well before them.
-            SocPollInput(integration_id=row.id, **({"initial_lookback_hours": 24 * 30} | fields)),
+            SocPollInput(integration_id=row.id, **fields),
             id=poll_workflow_id(row.source, row.customer_number),
             task_queue=self.task_queue,
             result_type=SocPollResult,
@@ -197,15 +202,18 @@ async def test_sentinelone_pages_are_handed_over_cursor_saved_and_a_rerun_adds_n
     result = await poller.run(row)
 
     assert (result.pages, result.fetched, result.handed_over, result.skipped) == (3, 6, 5, 1)
+    assert result.quarantined == 1  # {"id": "broken"}: kept with its reason, not dropped
     assert result.customer_number == row.customer_number and not result.has_more
     sent = [r.request.url.params for r in route.calls]
     assert [p.get("cursor") for p in sent] == [None, *(p["pagination"]["nextCursor"] for p in S1_PAGES[:2])]
-    assert len({p["updatedAt__gt"] for p in sent}) == 1  # one filter for the whole scan, as the cursor needs
+    assert len({p["updatedAt__gte"] for p in sent}) == 1  # one filter for the whole scan, as the cursor needs
     assert all(r.request.headers["Authorization"] == f"ApiToken {TOKEN}" for r in route.calls)
     stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 5 and a)
     assert {a.tenant_id for a in stored} == {row.tenant_id}
     newest = datetime(2026, 11, 20, 10, 6, 10, tzinfo=UTC)  # page 3's threatInfo.updatedAt
-    assert cursor_of(engine, row) == PollCursor(since=newest, high_water=newest)
+    cursor = cursor_of(engine, row)
+    assert (cursor.since, cursor.high_water, cursor.cursor) == (newest - OVERLAP, newest, None)
+    assert len(cursor.seen) == 1  # page 3's threat: in the next scan's overlap, not handed over again
 
     # The very path of the webhook: incident-<correlation key of the customer>, one per threat here.
     threats = [t for p in S1_PAGES for t in p["data"]]
@@ -214,9 +222,11 @@ async def test_sentinelone_pages_are_handed_over_cursor_saved_and_a_rerun_adds_n
     assert {f"incident-{i.key}" for i in incidents} == set(ids)
     assert {i.tenant_id for i in incidents} == {row.tenant_id}
 
-    # The vendor returns the same threats again (e.g. the activity retried a page): nothing new anywhere.
-    assert (await poller.run(row)).handed_over == 5
-    await eventually(lambda: settled(env.client, ids, hand_overs=2))
+    # The vendor returns the same threats again (e.g. the activity retried a page): nothing new anywhere; the one
+    # in the overlap is not even handed over again.
+    again = await poller.run(row)
+    assert (again.handed_over, again.repeats, again.quarantined) == (4, 1, 1)
+    await eventually(lambda: settled(env.client, ids[:4], hand_overs=2))
     await asyncio.sleep(0.2)
     assert len(alerts_of(engine, row)) == 5 and all(a.deliveries == 1 for a in alerts_of(engine, row))
     assert [i.alert_count for i in incidents_of(engine, row.customer_number)] == [1] * 5
@@ -273,7 +283,7 @@ async def test_unauthorized_fails_at_once_with_a_clear_error_and_keeps_the_curso
     assert isinstance(error, ApplicationError) and error.type == "VendorAuthError" and error.non_retryable
     assert "HTTP 401" in error.message and env_name(row.credentials_ref, "TOKEN") in error.message
     assert TOKEN not in error.message
-    assert route.call_count == 1 and cursor_of(engine, row) is None
+    assert route.call_count == 1 and cursor_of(engine, row) == PollCursor.first(WATCH_START)
 
 
 async def test_missing_credentials_fail_without_calling_the_vendor(poller):
@@ -313,7 +323,8 @@ async def test_rocketcyber_pages_only_this_customers_account_and_tenant(poller, 
     assert incidents_of(engine, other_tenant.customer_number) == []
     newest = datetime(2026, 11, 20, 8, 15, 42, tzinfo=UTC)  # the newest createdAt of the scan
     cursor = cursor_of(engine, row)
-    assert (cursor.phase, cursor.since, cursor.high_water, cursor.page) == ("created", newest, newest, 1)
+    assert (cursor.phase, cursor.since, cursor.high_water, cursor.page) == ("created", newest - OVERLAP, newest, 1)
+    assert sent[0]["sort"] == "createdAt:asc" and sent[3]["sort"] == "resolvedAt:asc"
     assert cursor.resolved_since is not None and cursor.resolved_since < newest
 
 
@@ -345,16 +356,22 @@ async def test_rocketcyber_resolution_scan_records_the_vendors_resolution(poller
     )
     assert incident.tenant_id == row.tenant_id
     cursor = cursor_of(engine, row)
-    assert cursor.phase == "created" and cursor.resolved_since == datetime(2026, 11, 21, 10, tzinfo=UTC)
+    resolved_at = datetime(2026, 11, 21, 10, tzinfo=UTC)
+    assert cursor.phase == "created" and cursor.resolved_since == resolved_at - OVERLAP
 
 
 def test_cursor_keeps_the_scan_filter_and_moves_forward_only():
     t0, t1, t2 = (datetime(2026, 11, 20, h, tzinfo=UTC) for h in (8, 9, 10))
     start = PollCursor(since=t1, high_water=t1)
-    mid = start.advance(t2, next_cursor="c2")
+    mid = start.advance(t2, next_cursor="c2", seen={"d-new": t2, "d-old": t1})
     assert (mid.since, mid.cursor, mid.high_water) == (t1, "c2", t2)
-    assert mid.advance(t0) == PollCursor(since=t2, high_water=t2)  # an older page never moves it back
-    assert start.advance(None, next_page=2).page == 2 and start.advance(None) == start
+    done = mid.advance(t0)  # an older page never moves it back
+    assert (done.since, done.high_water, done.cursor) == (t2 - OVERLAP, t2, None)
+    assert set(done.seen) == {"d-new"}  # only what the next scan's overlap can return again
+    assert done.is_seen("d-new") and not done.is_seen("d-old")
+    assert start.advance(None, next_page=2).page == 2
+    assert start.advance(None).since == t1  # the overlap never moves the filter back
+    assert PollCursor.first(t0).watch_start == t0
 
 
 def test_resolution_scan_follows_the_creation_scan_and_keeps_its_own_high_water():
@@ -364,9 +381,9 @@ def test_resolution_scan_follows_the_creation_scan_and_keeps_its_own_high_water(
     paging = done.advance_resolved(t1, next_page=2)
     assert (paging.phase, paging.resolved_page, paging.resolved_high_water) == ("resolved", 2, t1)
     back = paging.advance_resolved(t2)
-    assert (back.phase, back.resolved_since, back.resolved_page, back.since) == ("created", t2, 1, t1)
+    assert (back.phase, back.resolved_since, back.resolved_page, back.since) == ("created", t2 - OVERLAP, 1, t1)
     # The next resolution scan starts where this one ended, not at the fallback.
-    assert back.advance(None).to_resolved_scan(fallback_since=t0).resolved_since == t2
+    assert back.advance(None).to_resolved_scan(fallback_since=t0).resolved_since == t2 - OVERLAP
 
 
 async def test_ensure_poll_schedule_creates_then_updates_on_the_dev_server():

@@ -1,11 +1,11 @@
-"""The SOC poller skips (and logs) a vendor item with a time the hub cannot store or compute with, as it skips an
+"""The SOC poller quarantines a vendor item with a time the hub cannot store or compute with, as it quarantines an
 unreadable one: the other alerts of the page reach their incidents and the cursor is not moved by that time."""
 
 import asyncio
 import copy
 from datetime import UTC, datetime
 
-from domain.soc.polling import PollCursor
+from domain.soc.polling import OVERLAP
 from tests.workflows import test_soc_poller as base
 from tests.workflows.test_soc_poller import S1_BASE, S1_PAGES, alerts_of, cursor_of, eventually, s1_pages
 
@@ -28,8 +28,9 @@ async def test_items_outside_the_time_window_are_skipped_and_leave_the_cursor_al
 
     result = await asyncio.wait_for(poller.run(row), timeout=60)
 
-    assert (result.fetched, result.handed_over, result.skipped) == (7, 5, 2)
+    assert (result.fetched, result.handed_over, result.skipped, result.quarantined) == (7, 5, 2, 2)
     newest = datetime(2026, 11, 20, 10, 6, 10, tzinfo=UTC)  # page 3's threatInfo.updatedAt, not the year 9999
-    assert cursor_of(engine, row) == PollCursor(since=newest, high_water=newest)
+    cursor = cursor_of(engine, row)
+    assert (cursor.since, cursor.high_water) == (newest - OVERLAP, newest)
     stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 5 and a)
     assert not {a.vendor_alert_id for a in stored} & {far_ahead["id"], before_utc["id"]}

@@ -1,9 +1,10 @@
 """SOC poller: `soc-poll-<source>-<tenant>`, one short run per schedule tick and integration.
 
 Each run reads pages (activity `soc.poll_page`: fetch one page from the persisted cursor, hand every alert
-to its incident workflow, then persist the cursor) until the vendor has no more pages or `max_pages` were read,
-and completes; the next tick continues from the persisted cursor. The workflow holds no cursor and does no I/O.
-The schedule that starts it is managed by `hub/temporal/soc.py`.
+to its incident workflow, record old threats' updates, quarantine unreadable items, then persist the cursor)
+until the vendor has no more pages or `max_pages` were read, and completes; the next tick continues from the
+persisted cursor. The workflow holds no cursor and does no I/O. The schedule that starts it is managed by
+`hub/temporal/soc.py`.
 """
 
 from datetime import timedelta
@@ -48,9 +49,7 @@ class SocPollerWorkflow:
                 result.inactive = True
                 break
             result.pages += 1
-            result.fetched += page.fetched
-            result.handed_over += page.handed_over
-            result.skipped += page.skipped
+            result.add(page)
             result.has_more = page.has_more
             if not page.has_more:
                 break
@@ -76,4 +75,3 @@ class SocPollerWorkflow:
                     non_retryable=True,
                 ) from err
             raise
-

@@ -1,9 +1,10 @@
 """The SOC quarantine: items set aside so that they block nobody: inbox alerts whose hand-over kept failing
-(api/routes/soc/inbox.py), and webhook items refused at the door (unreadable, outside the time window, a site not
-mapped to the integration's customer: api/routes/soc/webhooks.py). MSP staff list them with the reason and, after a
-fix, release one: it goes back into the inbox as a new row, which the dispatcher hands over; the quarantine row
-stays, marked released. A webhook item is checked again on release, against the integration as it is now (its site
-mapping, say), and released only if it passes."""
+(api/routes/soc/inbox.py), webhook items refused at the door (unreadable, outside the time window, a site not
+mapped to the integration's customer: api/routes/soc/webhooks.py) and polled vendor items the poller could not read
+(activities/soc/poll_items.py). MSP staff list them with the reason and, after a fix, release one: it goes back into
+the inbox as a new row, which the dispatcher hands over; the quarantine row stays, marked released. A webhook item is
+checked again on release, against the integration as it is now (its site mapping, say), and a poll item is read again
+by the vendor's normaliser: each is released only if it passes."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from api.routes.soc import webhooks as soc_webhooks
 from api.schemas.common import audit_event
 from domain.contracts.soc import IncidentAlert
 from domain.soc.alerts import AlertFormatError, Source
+from domain.soc.polling import read_poll_item
 from hub.db import session_scope
 from models import SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant
 
@@ -36,12 +38,13 @@ class QuarantinePublic(BaseModel):
     integration_id: UUID
     kind: SocQuarantineKind = Field(
         description="inbox: an accepted alert whose hand-over to its incident kept failing; webhook: an item of a "
-        "delivery that was refused (reason bad_alert, out_of_window or foreign_site)"
+        "delivery that was refused (reason bad_alert, out_of_window or foreign_site); poll: a polled vendor item "
+        "that could not be read"
     )
     workflow_id: str | None = Field(description="The incident workflow the item was meant for")
     item: dict[str, Any] = Field(
         description="inbox: the alert as the inbox held it (tenant, normalised alert); webhook: the item as "
-        "received (a non-object item under `value`), possibly another customer's data"
+        "received (a non-object item under `value`), possibly another customer's data; poll: the vendor item as polled"
     )
     reason: str = Field(description="The last failure; webhook: `<reason>: <field>: <why>`")
     attempts: int = Field(description="Hand-overs tried before the item was set aside")
@@ -113,15 +116,19 @@ def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantineP
             raise Problem(409, f"quarantined item {item_id} was already released at {row.released_at.isoformat()}")
         if row.kind == SocQuarantineKind.WEBHOOK:
             alert = _recheck(s, row)
-        elif row.kind != SocQuarantineKind.INBOX:
-            raise Problem(409, f"a quarantined {row.kind} item cannot be re-played; only inbox and webhook items can")
-        else:
+        elif row.kind == SocQuarantineKind.POLL:
+            alert = _polled_alert(s, row)
+        elif row.kind == SocQuarantineKind.INBOX:
             try:
                 alert = IncidentAlert.model_validate(row.item)
             except ValidationError as err:
                 raise Problem(
                     409, f"quarantined item {item_id} is not a valid alert, so it cannot go back into the inbox: {err}"
                 ) from None
+        else:
+            raise Problem(
+                409, f"a quarantined {row.kind} item cannot be re-played; only inbox, webhook and poll items can"
+            )
         row.released_at = utcnow()
         soc_inbox.put(s, [alert])
         data = {"kind": row.kind, "workflow_id": row.workflow_id, "reason": row.reason, "attempts": row.attempts}
@@ -130,14 +137,28 @@ def _release(engine: Engine, item_id: UUID, principal: Principal) -> QuarantineP
         return _public(row)
 
 
+def _polled_alert(s: Session, row: SocQuarantineItem) -> IncidentAlert:
+    """A polled item read again, as the poller reads it (after a fix of the normaliser it reads); 409 naming what is
+    still wrong otherwise. The tenant is the integration's, as for every polled alert."""
+    integration, tenant = s.get(SocIntegration, row.integration_id), s.get(Tenant, row.tenant_id)
+    if integration is None or tenant is None or integration.tenant_id != row.tenant_id:
+        raise Problem(409, f"quarantined item {row.id}: its integration no longer belongs to its tenant")
+    try:
+        alert = read_poll_item(Source(integration.source), row.item, str(integration.id), soc_inbox.utcnow())
+    except ValueError as err:
+        raise Problem(409, f"quarantined item {row.id} still cannot be read, so it stays held: {err}") from None
+    return IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
+
+
 @router.post(
     "/soc/quarantine/{item_id}/release",
     response_model=QuarantinePublic,
     summary="Re-play a quarantined SOC item after a fix (MSP admins and technicians)",
     description="The item goes back into the inbox as a new alert and is handed to its incident as if just "
     "delivered (the incident drops an alert it has already seen); the quarantine row stays, marked released. "
-    "A webhook item is checked again against its integration as it is now (e.g. after its site was mapped). "
-    "409 when it was released before, is still refused (the reason), or cannot be re-played.",
+    "A webhook item is checked again against its integration as it is now (e.g. after its site was mapped), a "
+    "polled item is read again first. 409 when it was released before, is still refused or unreadable (the "
+    "reason), or cannot be re-played.",
 )
 async def release_item(
     item_id: UUID, principal: MspStaff, request: Request, engine: Annotated[Engine, Depends(get_engine)]

@@ -18,6 +18,8 @@ from domain.soc.alerts import (
     check_alert_times,
     correlation_key,
     deduplicate,
+    device_key,
+    host_key,
     same_incident,
 )
 from domain.soc.rocketcyber import normalize_rocketcyber
@@ -252,6 +254,36 @@ def test_hosts_that_slug_alike_do_not_collide():
     one, two = make(device_hostname="MUC_DC01"), make(device_hostname="muc-dc01")
     assert correlation_key(one, "K1").rsplit("-", 1)[0] == correlation_key(two, "K1").rsplit("-", 1)[0]
     assert correlation_key(one, "K1") != correlation_key(two, "K1")
+
+
+def test_device_key_is_the_agent_for_every_alert_of_it_with_or_without_host_name():
+    uuid = "0D6E4C1A2B3F4E5D8C9B0A1F2E3D4C5B"
+    with_name = make(source=Source.SENTINELONE, device_external_id="1700000000000000001", device_agent_uuid=uuid)
+    without_name = make(
+        source=Source.SENTINELONE,
+        vendor_alert_id="a-2",
+        device_hostname=None,
+        device_external_id="1700000000000000001",
+        device_agent_uuid=uuid.lower(),
+    )
+    renamed = make(source=Source.SENTINELONE, vendor_alert_id="a-3", device_hostname="NEW-NAME", device_agent_uuid=uuid)
+    keys = {correlation_key(a, "K1") for a in (with_name, without_name, renamed)}
+    assert len(keys) == 1 and keys.pop().startswith("K1-agent-0d6e4c1a2b3f4e5d8c9b0a1f-")
+    assert device_key(with_name) == ("agent", "sentinelone:" + uuid.lower())
+    # Another agent on a host of the same name is another device.
+    other = make(source=Source.SENTINELONE, device_agent_uuid="f" * 32)
+    assert correlation_key(other, "K1") != correlation_key(with_name, "K1")
+    # Without a UUID the vendor's agent id is the agent.
+    by_id = make(device_hostname=None, device_external_id="170000001")
+    assert "-agent-170000001-" in correlation_key(by_id, "K1")
+    assert correlation_key(by_id, "K1") == correlation_key(by_id.model_copy(update={"device_hostname": "X"}), "K1")
+
+
+def test_host_names_as_devices_report_them_are_one_device():
+    names = ["arvchristos MacBook Pro", "ARVCHRISTOS  MacBook Pro ", "arvchristos-macbook-pro.local"]
+    assert {host_key(n) for n in names} == {"arvchristos-macbook-pro"}
+    assert len({correlation_key(make(device_hostname=n), "K1") for n in names}) == 1
+    assert host_key("10.1.2.3") == "10.1.2.3"
 
 
 def test_subject_falls_back_to_agent_ip_user_and_finally_the_alert_itself():

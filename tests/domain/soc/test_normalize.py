@@ -135,7 +135,6 @@ def test_sentinelone_fallbacks(s1_webhook):
         (lambda t: (t["threatInfo"].pop("identifiedAt"), t["threatInfo"].pop("createdAt")), "threatInfo.identifiedAt"),
         (lambda t: t["threatInfo"].update(identifiedAt="2026-11-20T08:15:40"), "threatInfo.identifiedAt"),
         (lambda t: (t["threatInfo"].pop("threatName"), t["threatInfo"].pop("classification")), "threatInfo.threatName"),
-        (lambda t: t["threatInfo"].update(threatId="999"), "id"),
     ],
 )
 def test_sentinelone_bad_payload_names_the_field(s1_webhook, mutate, field):
@@ -143,6 +142,26 @@ def test_sentinelone_bad_payload_names_the_field(s1_webhook, mutate, field):
     with pytest.raises(AlertFormatError) as exc:
         normalize_sentinelone(s1_webhook, "int-1")
     assert exc.value.field == field
+
+
+def test_sentinelone_id_and_threat_id_that_differ_are_read_top_level_id_first(s1_webhook):
+    # Published samples carry different values: not a reason to lose the threat.
+    s1_webhook["threatInfo"]["threatId"] = "999"
+    alert = normalize_sentinelone(s1_webhook, "int-1")
+    assert alert.vendor_alert_id == s1_webhook["id"] == "1798765432101234567"
+    assert alert.raw["threatInfo"]["threatId"] == "999"
+    s1_webhook.pop("id")
+    assert normalize_sentinelone(s1_webhook, "int-1").vendor_alert_id == "999"
+
+
+def test_sentinelone_agent_uuid_and_macos_name_with_blanks(s1_webhook):
+    s1_webhook["agentRealtimeInfo"].update(agentComputerName="arvchristos MacBook Pro", agentOsType="macos")
+    s1_webhook["agentDetectionInfo"]["agentUuid"] = "0d6e4c1a2b3f4e5d8c9b0a1f2e3d4c5b"
+    alert = normalize_sentinelone(s1_webhook, "int-1")
+    assert alert.device_hostname == "arvchristos MacBook Pro"  # as the device reports it
+    assert alert.device_agent_uuid == "0d6e4c1a2b3f4e5d8c9b0a1f2e3d4c5b"  # the detection snapshot's, no realtime one
+    s1_webhook["agentRealtimeInfo"]["agentUuid"] = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    assert normalize_sentinelone(s1_webhook, "int-1").device_agent_uuid == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
 @pytest.mark.parametrize(
