@@ -1,6 +1,7 @@
-"""The SOC quarantine: items set aside so that they block nobody, today inbox alerts whose hand-over kept failing
-(api/routes/soc/inbox.py). MSP staff list them with the reason and, after a fix, release one: it goes back into the
-inbox as a new row, which the dispatcher hands over; the quarantine row stays, marked released."""
+"""The SOC quarantine: items set aside so that they block nobody: inbox alerts whose hand-over kept failing
+(api/routes/soc/inbox.py) and SOC mails that could not be read as alerts (api/routes/soc/mail_intake.py). MSP staff
+list them with the reason and, after a fix, release an inbox item: it goes back into the inbox as a new row, which the
+dispatcher hands over; the quarantine row stays, marked released."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -28,9 +29,15 @@ class QuarantinePublic(BaseModel):
     id: UUID
     tenant_id: UUID
     integration_id: UUID
-    kind: SocQuarantineKind = Field(description="inbox: an accepted alert whose hand-over to its incident kept failing")
+    kind: SocQuarantineKind = Field(
+        description="inbox: an accepted alert whose hand-over to its incident kept failing; mail: a SOC mail that "
+        "could not be read as an alert"
+    )
     workflow_id: str | None = Field(description="The incident workflow the item was meant for")
-    item: dict[str, Any] = Field(description="inbox: the alert as the inbox held it (tenant, normalised alert)")
+    item: dict[str, Any] = Field(
+        description="inbox: the alert as the inbox held it (tenant, normalised alert); mail: its headers, text, the "
+        "fields found and the envelope"
+    )
     reason: str = Field(description="The last failure")
     attempts: int = Field(description="Hand-overs tried before the item was set aside")
     received_at: datetime | None = Field(description="When the hub first had the item")
