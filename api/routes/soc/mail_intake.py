@@ -17,6 +17,7 @@ Why SMTP and not IMAP: Exchange Online has turned off IMAP basic auth, and an SM
 """
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -134,14 +135,16 @@ def _delivery(
 
 def check_recipient(engine: Engine, address: str, peer: str | None) -> Refusal | None:
     """At RCPT: None when the address is good; a refusal is logged."""
-    with session_scope(engine) as s:
+    with Session(engine) as s:
         try:
             _recipient(s, address)
+            return None
         except Refusal as refusal:
-            parsed = read_local_part(address)
-            s.add(_delivery(parsed[0] if parsed else None, peer, b"", False, refusal.reason))
-            return refusal
-    return None
+            found = refusal
+    parsed = read_local_part(address)
+    with session_scope(engine) as s:
+        s.add(_delivery(parsed[0] if parsed else None, peer, b"", False, found.reason))
+    return found
 
 
 @dataclass(frozen=True)
@@ -328,5 +331,6 @@ class MailReceiver:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            with contextlib.suppress(TimeoutError):  # newer Pythons wait for open conversations too
+                await asyncio.wait_for(self._server.wait_closed(), 5)
             self._server = None
