@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
@@ -61,6 +62,10 @@ async def send_async(*args, **kwargs) -> tuple[int, str]:
 
 def address(row: SocIntegration, domain: str = "hub.msp.example") -> str:
     return intake.mail_address(row, domain)
+
+
+def outcomes(outcome: str) -> float:
+    return REGISTRY.get_sample_value("psa_soc_mail_deliveries_total", {"outcome": outcome}) or 0.0
 
 
 def rows(engine, model, **where) -> list:
@@ -184,6 +189,7 @@ async def test_every_mail_ends_as_an_alert_a_refusal_or_a_quarantined_item(hub, 
     tenant, row = xdr
     port, good, bad = hub.state.soc_mail.port, address(row), f"{mail_local_part(row.id, 'old')}@hub.msp.example"
     names = sorted(p.name for p in MAIL.glob("*.eml"))
+    before = {o: outcomes(o) for o in ("alert", "duplicate", "quarantined", "refused")}
     sends = [(good, name) for name in names] + [(bad, names[0]), (bad, names[1]), (good, names[0])]
     answers = [await send_async(port, rcpt, mail(name)) for rcpt, name in sends]
     accepted = [m for c, m in answers if c == 250]
@@ -196,6 +202,12 @@ async def test_every_mail_ends_as_an_alert_a_refusal_or_a_quarantined_item(hub, 
     assert len(alerts) + len(duplicates) + len(held) + len(refused) == len(sends)
     logged = rows(engine, WebhookDelivery, integration_id=row.id)
     assert sum(d.accepted for d in logged) == 6 and sum(not d.accepted for d in logged) == 2
+    assert {o: outcomes(o) - n for o, n in before.items()} == {
+        "alert": 4,
+        "duplicate": 1,
+        "quarantined": 1,
+        "refused": 2,
+    }
 
 
 async def test_database_error_answers_451_and_stores_nothing_then_the_retry_goes_through(hub, engine, xdr, monkeypatch):

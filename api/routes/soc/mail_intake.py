@@ -28,6 +28,7 @@ from uuid import UUID
 
 from aiosmtpd.smtp import SMTP
 from fastapi import APIRouter, Depends
+from prometheus_client import Counter as MetricCounter
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -49,6 +50,11 @@ log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
 SOURCE = "barracuda-xdr-mail"  # `source` of the delivery log rows
 MAX_MAIL_BYTES = 10 * 1024 * 1024  # SOC mails are text; a larger one is refused with 552 by aiosmtpd
+MAILS = MetricCounter(
+    "psa_soc_mail_deliveries", "SOC mail deliveries (per recipient) by outcome; deferred: answered 451", ["outcome"]
+)
+for _outcome in ("alert", "duplicate", "quarantined", "refused", "deferred"):
+    MAILS.labels(_outcome)
 
 
 def mail_address(row: SocIntegration, domain: str) -> str:
@@ -252,8 +258,10 @@ class _Handler:
             refusal = await asyncio.to_thread(check_recipient, engine, address, _peer(session))
         except (SQLAlchemyError, TimeoutError) as err:
             log.warning("soc mail: recipient not checked", error=repr(err))
+            MAILS.labels("deferred").inc()
             return "451 4.3.0 The hub cannot check the recipient right now; try again later"
         if refusal is not None:
+            MAILS.labels("refused").inc()
             return f"550 5.1.1 {refusal.message}"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -275,10 +283,18 @@ class _Handler:
                 self._allowed,
             )
         except Refusal as refusal:
+            MAILS.labels("refused").inc(len(envelope.rcpt_tos))
             return f"550 5.7.1 {refusal.message}"
         except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this mail is stored
             log.warning("soc mail not stored", error=repr(err))
+            MAILS.labels("deferred").inc(len(envelope.rcpt_tos))
             return "451 4.3.0 The hub could not store the mail right now; try again later"
+        for outcome, count in (
+            ("alert", stored.alerts),
+            ("duplicate", stored.duplicates),
+            ("quarantined", stored.quarantined),
+        ):
+            MAILS.labels(outcome).inc(count)
         if stored.alerts:
             self._wake()
         return stored.reply
