@@ -14,6 +14,7 @@ from api.deps import reject_unknown_query
 from api.middleware import BodyLimit, RequestLog, RequireCredentials
 from api.routes import assets, contacts, health, metrics, sla, soc, tenants, tickets
 from api.routes.soc.inbox import InboxDispatcher, InboxSettings
+from api.routes.soc.mail_intake import MailReceiver
 from hub.config import Settings, get_settings
 from hub.db import GroupCommit, make_engine
 from hub.logging import get_logger
@@ -53,7 +54,9 @@ def create_app(
         if app.state.temporal is None:
             task = asyncio.create_task(_connect_forever(app, settings))
         app.state.soc_inbox.start()  # alerts a stopped API left in the inbox go on at once
+        await app.state.soc_mail.start()  # only with PSA_SOC_MAIL_LISTEN
         yield
+        await app.state.soc_mail.stop()  # first: a mail stored after this would wait for the next start's dispatcher
         await app.state.soc_inbox.stop()
         if task:
             task.cancel()
@@ -77,6 +80,9 @@ def create_app(
         lambda: app.state.engine,
         lambda: app.state.temporal,
         InboxSettings.of(settings),
+    )
+    app.state.soc_mail = MailReceiver(
+        settings, lambda: app.state.engine, lambda: app.state.clock(), lambda: app.state.soc_inbox.wake()
     )
     problems.install(app)
 

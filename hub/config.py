@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     # whose hand-over failed has waited longer than that.
     soc_inbox_health_oldest_minutes: float = Field(default=5, gt=0, le=1440)
     soc_inbox_health_failing_minutes: float = Field(default=5, gt=0, le=1440)
+    # SOC alerts by mail (api/routes/soc/mail_intake.py): the API's SMTP receiver for the SOC mails the MSP forwards
+    # (Barracuda XDR), e.g. 0.0.0.0:2525; empty: off. The domain only completes the shown addresses
+    # (soc-<integration>-<token>@<domain>); the receiver takes any domain. Allowed senders: addresses or @domains
+    # (JSON list), matched against the envelope sender or the From header; empty: any sender.
+    soc_mail_listen: str = Field(default="", pattern=r"^(\S+:\d{1,5})?$")
+    soc_mail_domain: str = Field(default="", pattern=r"^([A-Za-z0-9.-]+)?$")
+    soc_mail_allowed_senders: list[str] = Field(default_factory=list, max_length=100)
 
     # Optional LLM summary of SOC incidents (German, for the ticket) from an OpenAI-compatible endpoint, e.g.
     # https://api.openai.com/v1 or a self-hosted vLLM/Ollama http://llm:11434/v1. Empty base URL or model: off,

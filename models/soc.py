@@ -146,6 +146,7 @@ class SocQuarantineKind(StrEnum):
     INBOX = "inbox"
     POLL = "poll"
     WEBHOOK = "webhook"
+    MAIL = "mail"  # a SOC mail that could not be read as an alert (api/routes/soc/mail_intake.py); not re-playable
 
 
 class SocQuarantineItem(SQLModel, table=True):

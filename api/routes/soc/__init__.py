@@ -5,8 +5,9 @@ is the order paths are matched in."""
 
 from fastapi import APIRouter
 
-from api.routes.soc import incidents, integrations, quarantine, webhooks
+from api.routes.soc import incidents, integrations, mail_intake, quarantine, webhooks
 
 router = APIRouter()
 for part in (integrations.router, webhooks.router, incidents.router, integrations.triage_router, quarantine.router):
     router.include_router(part)
+router.include_router(mail_intake.router)  # the mail-address route; the SMTP receiver starts with the app

@@ -1,10 +1,11 @@
 """The SOC quarantine: items set aside so that they block nobody: inbox alerts whose hand-over kept failing
 (api/routes/soc/inbox.py), webhook items refused at the door (unreadable, outside the time window, a site not
-mapped to the integration's customer: api/routes/soc/webhooks.py) and polled vendor items the poller could not read
-(activities/soc/poll_items.py). MSP staff list them with the reason and, after a fix, release one: it goes back into
-the inbox as a new row, which the dispatcher hands over; the quarantine row stays, marked released. A webhook item is
-checked again on release, against the integration as it is now (its site mapping, say), and a poll item is read again
-by the vendor's normaliser: each is released only if it passes."""
+mapped to the integration's customer: api/routes/soc/webhooks.py), polled vendor items the poller could not read
+(activities/soc/poll_items.py) and SOC mails that could not be read as alerts (api/routes/soc/mail_intake.py). MSP
+staff list them with the reason and, after a fix, release one: it goes back into the inbox as a new row, which the
+dispatcher hands over; the quarantine row stays, marked released. A webhook item is checked again on release, against
+the integration as it is now (its site mapping, say), and a poll item is read again by the vendor's normaliser: each
+is released only if it passes. A mail cannot be released (it is kept for a person to read)."""
 
 from datetime import datetime
 from typing import Annotated, Any
@@ -39,12 +40,13 @@ class QuarantinePublic(BaseModel):
     kind: SocQuarantineKind = Field(
         description="inbox: an accepted alert whose hand-over to its incident kept failing; webhook: an item of a "
         "delivery that was refused (reason bad_alert, out_of_window or foreign_site); poll: a polled vendor item "
-        "that could not be read"
+        "that could not be read; mail: a SOC mail that could not be read as an alert"
     )
     workflow_id: str | None = Field(description="The incident workflow the item was meant for")
     item: dict[str, Any] = Field(
         description="inbox: the alert as the inbox held it (tenant, normalised alert); webhook: the item as "
-        "received (a non-object item under `value`), possibly another customer's data; poll: the vendor item as polled"
+        "received (a non-object item under `value`), possibly another customer's data; poll: the vendor item as "
+        "polled; mail: its headers, text, the fields found and the envelope"
     )
     reason: str = Field(description="The last failure; webhook: `<reason>: <field>: <why>`")
     attempts: int = Field(description="Hand-overs tried before the item was set aside")
