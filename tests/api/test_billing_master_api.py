@@ -74,7 +74,8 @@ async def test_seller_refusals_change_nothing(api, engine, w, fields, fragment):
 async def test_seller_roles(api, engine, w):
     with nothing_billed(engine):
         for who in ("msp_tech", "a_it", "a_user"):
-            assert_problem(await api.put(SELLER, json=seller_body(), headers=w.h(who)), 403, "allowed roles: finance, msp_admin")
+            resp = await api.put(SELLER, json=seller_body(), headers=w.h(who))
+            assert_problem(resp, 403, "allowed roles: finance, msp_admin")
         # The seller's bank and DATEV settings are not for customers.
         for who in ("a_it", "b_user"):
             assert_problem(await api.get(SELLER, headers=w.h(who)), 403)
