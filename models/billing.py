@@ -8,12 +8,14 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
+from domain.billing.contingent import ContingentTerms
 from domain.billing.tax import TaxClass
-from domain.billing.terms import RevenueType
+from domain.billing.terms import ContingentDocument, RevenueType, TimeTerms, contingent_terms, time_rules
+from domain.billing.time_billing import TimeRules
 from models.base import created_at_field, id_field
-from models.contract import BillingCycle, LineUnit
+from models.contract import BillingCycle, Contract, LineUnit
 from models.types import Money, UtcDateTime, enum_type
 
 
@@ -130,3 +132,17 @@ class ContractItem(SQLModel, table=True):
     created_at: datetime = created_at_field()
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     billed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # set by the billing run
+
+
+def hourly_price_list(session: Session) -> dict[str, Decimal]:
+    """Net hourly prices of the active products of unit hour, by code: the rate of a time entry whose activity
+    type is that code when its contract names none."""
+    query = select(Product).where(Product.unit == LineUnit.HOUR, Product.active == True)  # noqa: E712
+    return {p.code: p.unit_price for p in session.exec(query)}
+
+
+def contract_terms(session: Session, contract: Contract) -> tuple[TimeRules, ContingentTerms | None]:
+    """The contract's time rules (with the price list's hourly rates) and hour contingent, as the run bills them."""
+    contingent = None if contract.contingent is None else ContingentDocument.model_validate(contract.contingent)
+    rules = time_rules(TimeTerms.model_validate(contract.time_terms), hourly_price_list(session))
+    return rules, contingent_terms(contingent)

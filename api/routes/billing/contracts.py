@@ -237,9 +237,11 @@ def update_line(contract_id: UUID, line_id: UUID, body: LineUpdate, principal: B
     reason = changes.pop("reason", None)
     if "end_date" in changes:
         _within(contract, line.start_date, changes["end_date"])
-    old = {name: getattr(line, name) for name, value in changes.items() if getattr(line, name) != value}
-    new = {name: changes[name] for name in old}
+    before = _line_public(line).model_dump(mode="json")  # old and new in the API's form ("2.5", not "2.500")
     apply_patch(session, principal, contract.tenant_id, "contract_line", line, changes)
+    after = _line_public(line).model_dump(mode="json")
+    old = {name: before[name] for name in changes if before[name] != after[name]}
+    new = {name: after[name] for name in old}
     if old:
         action = "line_ended" if old.keys() == {"end_date"} and new["end_date"] is not None else "line_changed"
         _history(session, principal, contract, action, old, new, reason, line_id=line.id)
