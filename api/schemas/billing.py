@@ -22,7 +22,7 @@ from models import ChartOfAccounts, InvoiceFormat, LineUnit, MandateSequence
 
 SellerCountry = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^(DE|AT|CH)$")]
 CountryAlpha2 = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=16)]
+PostalCode = text(16, 3)
 Street = text(200)
 
 
@@ -94,8 +94,8 @@ class SellerProfileIn(Body):
     postal_code: PostalCode
     city: ShortText
     country: SellerCountry
-    vat_id: str | None = Field(default=None, max_length=32, description="USt-IdNr. / UID / CHE-…")
-    tax_number: str | None = Field(default=None, max_length=32, description="Steuernummer (DE checked)")
+    vat_id: text(32) | None = Field(default=None, description="USt-IdNr. / UID / CHE-…")
+    tax_number: text(32) | None = Field(default=None, description="Steuernummer (DE checked)")
     register_entry: text(200) | None = Field(default=None, description="e.g. Amtsgericht München HRB 123456")
     iban: Iban
     bic: Bic | None = Field(default=None, description="Derived from the IBAN when the bank is known")
@@ -163,7 +163,7 @@ class CustomerBillingIn(Body):
     city: ShortText
     country: CountryAlpha2 | None = Field(default=None, description="ISO 3166-1 alpha-2; default: the tenant's")
     billing_email: Email
-    vat_id: str | None = Field(default=None, max_length=32)
+    vat_id: text(32) | None = None
     is_business: bool = True
     payment_terms_days: int | None = Field(default=None, ge=0, le=365, description="null: the seller's")
     invoice_format: InvoiceFormat = InvoiceFormat.PDF

@@ -20,7 +20,7 @@ Reason = text(500)
 # Quantities up to three places; in JSON a string without trailing zeros ("20", "2.5") on every database.
 Quantity = Annotated[
     Decimal,
-    Field(gt=0, max_digits=14, decimal_places=3),
+    Field(gt=0, lt=10**11, max_digits=14, decimal_places=3),  # NUMERIC(14, 3): 11 digits before the point
     PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str, when_used="json"),
 ]
 

@@ -24,7 +24,10 @@ Percent = Annotated[
     Field(ge=0, le=1000, max_digits=6, decimal_places=2),
     PlainSerializer(lambda v: str(money(v)), return_type=str, when_used="json"),
 ]
-ActivityType = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S.*$")]
+# Single-line text without control characters (PostgreSQL refuses NUL), as a time entry's activity type.
+ActivityType = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 # Time outside business hours is what carries a surcharge; business hours are the plain rate.
 SURCHARGE_CLASSES = frozenset({TimeClass.AFTER_HOURS, TimeClass.WEEKEND, TimeClass.HOLIDAY})
 

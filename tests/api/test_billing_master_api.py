@@ -123,6 +123,7 @@ def row_id(engine, tenant_id):  # noqa: ANN001, ANN201
     ({"sepa_iban": "DE00370400440532013000"}, "sepa_iban: Value error, not a valid IBAN"),
     ({"sepa_mandate_signed_on": None}, "sepa_mandate_id: Value error, a SEPA mandate needs"),
     ({"sepa_mandate_id": "Mandat#1"}, "sepa_mandate_id"),
+    ({"sepa_mandate_signed_on": "2999-01-01"}, "sepa_mandate_signed_on: 2999-01-01 lies in the future"),
     ({"sepa_sequence": "final"}, "sepa_sequence"),
     ({"invoice_format": "xrechnung"}, "buyer_reference: Value error, XRechnung requires"),
     ({"public_sector": True, "buyer_reference": "04011000-1234512345-07"}, "buyer_reference: Value error, a public"),

@@ -13,7 +13,7 @@ from api.routes.billing.common import value_problem
 from api.routes.billing.seller import seller_profile
 from api.routes.tenants import load_tenant
 from api.schemas.billing import CustomerBillingIn, CustomerBillingPublic, TaxCasePublic
-from api.schemas.common import apply_changes, audit_event
+from api.schemas.common import apply_changes, audit_event, field_error
 from domain.billing.tax import Party, TaxClass, TaxError, tax_case
 from models import CustomerBillingProfile
 from models.base import utcnow
@@ -58,6 +58,9 @@ def put_billing(tenant_id: UUID, body: CustomerBillingIn, principal: BillingWrit
         values = body.checked(tenant.country)
     except ValueError as err:
         raise value_problem(err) from None
+    signed = body.sepa_mandate_signed_on
+    if signed is not None and signed > now.date():  # a direct debit needs a mandate signed already
+        raise field_error("sepa_mandate_signed_on", f"{signed} lies in the future")
     profile = billing_profile(session, tenant_id)
     if profile is None:
         profile = CustomerBillingProfile(tenant_id=tenant_id, **values)
