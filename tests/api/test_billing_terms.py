@@ -8,9 +8,10 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from domain.billing.contingent import CarryOver, apply_contingent
+from domain.billing.recurring import Cycle
 from domain.billing.time_billing import TimeClass, WorkedTime, bill_time, surcharge_amounts
 from domain.business_calendar import BusinessCalendar
-from models import Contract, Tenant
+from models import BillingCycle, Contract, Tenant
 from models.billing import contract_terms
 from models.sla_context import tenant_calendar
 from tests.api import make_world
@@ -61,3 +62,9 @@ async def test_stored_terms_bill_time_and_contingent(api, engine):
     # The contingent covers support only: 30 of its 60 minutes used, 30 carried (the cap).
     use = apply_contingent([support, saturday], contingent)
     assert (use.covered, use.used_minutes, use.carried_out_minutes) == ({support.entry_id: 30}, 30, 30)
+
+
+def test_stored_cycles_are_the_billing_cycles():
+    """Contract lines store models.BillingCycle; the run bills with domain Cycle: the same values, or a line the API
+    accepted could not be billed."""
+    assert [c.value for c in BillingCycle] == [c.value for c in Cycle]
