@@ -2,11 +2,16 @@
 refusals that write nothing, roles and tenant scoping."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import Session
 
+from domain.calendar_spec import CalendarSpec
+from domain.sla import LoadSlaContext
 from hub.db import session_scope
-from models import Contract, ContractHistory, ContractLine, SlaDefinitionRow
+from models import BusinessCalendarRow, Contract, ContractHistory, ContractLine, SlaDefinitionRow
+from models.sla_context import resolve_context
 from tests.api import assert_problem, audit_events, make_world, row
 from tests.api.billing_support import CONTRACTS, PRODUCTS, nothing_billed, product_body
 from tests.factories import unique
@@ -243,3 +248,23 @@ async def test_contract_roles_and_tenant_scoping(api, engine, w, product):
         assert_problem(await api.get(f"{path}/history", headers=w.h("a_it")), 403)
         missing = uuid.uuid4()
         assert_problem(await api.get(f"{CONTRACTS}/{missing}", headers=w.h("finance")), 404, f"contract {missing}")
+
+
+async def test_contract_gives_the_customer_its_own_sla(api, engine, w, product):
+    """A contract made over the API is what the ticket clock resolves: its SLA definition and calendar, not the
+    default, while it is in force."""
+    definition_id = sla_definition(engine)
+    spec = CalendarSpec.twenty_four_seven("Europe/Berlin").model_dump(mode="json")
+    with session_scope(engine) as s:
+        calendar = BusinessCalendarRow(name=unique("cal"), spec=spec)
+        s.add(calendar)
+    body = contract_body(w.a, product, sla_definition_id=str(definition_id), calendar_id=str(calendar.id),
+                         end_date="2026-12-31")
+    await create(api, w, body)
+    with Session(engine) as s:
+        inside = resolve_context(s, LoadSlaContext(tenant_id=w.a.id, customer_number=w.a.customer_number,
+                                                   at=datetime(2026, 6, 1, 9, tzinfo=UTC)))
+        after = resolve_context(s, LoadSlaContext(tenant_id=w.a.id, customer_number=w.a.customer_number,
+                                                  at=datetime(2027, 1, 4, 9, tzinfo=UTC)))
+    assert inside.definition_id == definition_id and inside.calendar.always_open
+    assert after is None or after.definition_id != definition_id
