@@ -191,3 +191,39 @@ async def test_product_roles(api, engine, w):
                        422, "name")
         missing = uuid.uuid4()
         assert_problem(await api.get(f"{PRODUCTS}/{missing}", headers=w.h("finance")), 404, f"product {missing}")
+
+
+async def test_patch_seller_and_customer_profile(api, engine, w):
+    await api.put(SELLER, json=seller_body(), headers=w.h("msp_admin"))
+    # A new IBAN brings its own bank's BIC; the other fields stay.
+    resp = await api.patch(SELLER, json={"iban": "AT61 1904 3002 3457 3201", "bic": "BKAUATWW",
+                                         "payment_terms_days": 10}, headers=w.h("finance"))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["iban"], body["bic"], body["payment_terms_days"], body["legal_name"]) == (
+        "AT611904300234573201", "BKAUATWW", 10, "Muster IT-Service GmbH")
+    resp = await api.patch(SELLER, json={"iban": "DE89370400440532013000"}, headers=w.h("finance"))
+    assert resp.json()["bic"] == "COBADEFFXXX"
+    before = (await api.get(SELLER, headers=w.h("finance"))).json()
+    with nothing_billed(engine):
+        for change, fragment in (({"legal_name": None}, "legal_name"), ({"vat_id": "DE123456789"}, "vat_id"),
+                                 ({"payment_terms_days": 999}, "payment_terms_days"), ({"colour": 1}, "colour")):
+            assert_problem(await api.patch(SELLER, json=change, headers=w.h("finance")), 422, fragment)
+        assert_problem(await api.patch(SELLER, json={"legal_name": "X"}, headers=w.h("msp_tech")), 403)
+    assert (await api.get(SELLER, headers=w.h("finance"))).json() == before
+
+    path = billing_path(w.a)
+    assert_problem(await api.patch(path, json={"city": "Augsburg"}, headers=w.h("finance")), 404, "no billing profile")
+    await api.put(path, json=customer_body(), headers=w.h("finance"))
+    resp = await api.patch(path, json={"city": "Augsburg", "postal_code": "86150"}, headers=w.h("finance"))
+    assert resp.status_code == 200 and (resp.json()["city"], resp.json()["sepa_mandate_id"]) == ("Augsburg",
+                                                                                                 "MANDAT-K1-001")
+    assert audit_events(engine, row_id(engine, w.a.id))[-1].data == {"city": "Augsburg", "postal_code": "86150"}
+    with nothing_billed(engine):
+        cases = (({"sepa_iban": None}, "sepa_mandate_id: Value error, a SEPA mandate needs"),
+                 ({"country": "AT"}, "vat_id: 'DE136695976' is not a valid VAT id of AT"),
+                 ({"invoice_format": "xrechnung"}, "buyer_reference"))
+        for change, fragment in cases:
+            assert_problem(await api.patch(path, json=change, headers=w.h("msp_admin")), 422, fragment)
+        assert_problem(await api.patch(path, json={"city": "X"}, headers=w.h("a_it")), 403)
+        assert_problem(await api.patch(billing_path(w.a), json={"city": "X"}, headers=w.h("b_it")), 403)

@@ -7,15 +7,15 @@ from uuid import UUID
 from fastapi import APIRouter
 from sqlmodel import Session, select
 
-from api.deps import BillingWriter, CurrentUser, NowDep, SessionDep
+from api.deps import BillingWriter, CurrentUser, NowDep, Principal, SessionDep
 from api.problems import Problem
-from api.routes.billing.common import value_problem
+from api.routes.billing.common import merged, partial, value_problem
 from api.routes.billing.seller import seller_profile
 from api.routes.tenants import load_tenant
 from api.schemas.billing import CustomerBillingIn, CustomerBillingPublic, TaxCasePublic
 from api.schemas.common import apply_changes, audit_event, field_error
 from domain.billing.tax import Party, TaxClass, TaxError, tax_case
-from models import CustomerBillingProfile
+from models import CustomerBillingProfile, Tenant
 from models.base import utcnow
 
 router = APIRouter(prefix="/tenants/{tenant_id}/billing", tags=["billing"])
@@ -54,6 +54,35 @@ def get_billing(tenant_id: UUID, principal: CurrentUser, session: SessionDep, no
 @router.put("", response_model=CustomerBillingPublic, summary="Create or replace the billing profile (admins, finance)")
 def put_billing(tenant_id: UUID, body: CustomerBillingIn, principal: BillingWriter, session: SessionDep, now: NowDep):
     tenant = load_tenant(session, tenant_id, principal)
+    return _store(session, principal, tenant, body, now)
+
+
+CustomerBillingPatch = partial(CustomerBillingIn, "CustomerBillingPatch")
+
+
+@router.patch(
+    "", response_model=CustomerBillingPublic, summary="Change fields of the billing profile (admins, finance)"
+)
+def patch_billing(
+    tenant_id: UUID,
+    body: CustomerBillingPatch,  # type: ignore[valid-type]
+    principal: BillingWriter,
+    session: SessionDep,
+    now: NowDep,
+):
+    tenant = load_tenant(session, tenant_id, principal)
+    profile = billing_profile(session, tenant_id)
+    if profile is None:
+        raise Problem(404, f"tenant {tenant_id} has no billing profile yet; create it with PUT")
+    fields = set(CustomerBillingIn.model_fields)
+    stored = {k: v for k, v in profile.model_dump(mode="json").items() if k in fields}
+    return _store(session, principal, tenant, merged(CustomerBillingIn, stored, body), now)
+
+
+def _store(
+    session: Session, principal: Principal, tenant: Tenant, body: CustomerBillingIn, now: NowDep
+) -> CustomerBillingPublic:
+    tenant_id = tenant.id
     try:
         values = body.checked(tenant.country)
     except ValueError as err:
