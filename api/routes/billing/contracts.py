@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import Session, col, or_, select
 
 from api.crud import apply_patch, ensure_unique, get_or_422, patch_changes
-from api.deps import BillingWriter, CurrentUser, MspReader, Principal, SessionDep, get_scoped
+from api.deps import BillingWriter, CurrentUser, Principal, SessionDep, get_scoped
 from api.pagination import Page, PageDep, paginate
 from api.problems import not_found
 from api.routes.billing.products import product_by_code
@@ -20,21 +20,16 @@ from api.schemas.billing_contracts import (
     ContractCreate,
     ContractPublic,
     ContractUpdate,
-    HistoryPublic,
-    ItemCreate,
-    ItemPublic,
     LineCreate,
     LinePublic,
     LineUpdate,
 )
 from api.schemas.common import SearchText, audit_event, contains, field_error, jsonable
-from domain.billing.tax import TaxClass
 from models import (
     BillingCycle,
     BusinessCalendarRow,
     Contract,
     ContractHistory,
-    ContractItem,
     ContractLine,
     SlaDefinitionRow,
     Tenant,
@@ -44,7 +39,7 @@ router = APIRouter(prefix="/contracts", tags=["contracts"])
 TERMS = ("time_terms", "contingent", "auto_approve")
 
 
-def _load(session: Session, contract_id: UUID, principal: Principal) -> Contract:
+def load_contract(session: Session, contract_id: UUID, principal: Principal) -> Contract:
     return get_scoped(session, Contract, contract_id, principal, "contract")
 
 
@@ -59,7 +54,7 @@ def _public(session: Session, contract: Contract) -> ContractPublic:
     return ContractPublic.model_validate(data)
 
 
-def _history(
+def record_history(
     session: Session,
     principal: Principal,
     contract: Contract,
@@ -152,7 +147,7 @@ def list_contracts(
 
 @router.get("/{contract_id}", response_model=ContractPublic, summary="One contract with its lines and terms")
 def get_contract(contract_id: UUID, principal: CurrentUser, session: SessionDep):
-    return _public(session, _load(session, contract_id, principal))
+    return _public(session, load_contract(session, contract_id, principal))
 
 
 @router.post("", status_code=201, response_model=ContractPublic, summary="Create a contract (admins, finance)")
@@ -180,7 +175,7 @@ def create_contract(body: ContractCreate, principal: BillingWriter, session: Ses
         _new_line(session, contract, line, prefix=f"lines.{i}.")
     public = _public(session, contract)
     data = public.model_dump(mode="json", exclude={"id", "tenant_id", "created_at"})
-    _history(session, principal, contract, "created", {}, data, body.reason)
+    record_history(session, principal, contract, "created", {}, data, body.reason)
     session.add(audit_event(principal, contract.tenant_id, "contract", contract.id, "created", data))
     session.flush()
     return public
@@ -188,7 +183,7 @@ def create_contract(body: ContractCreate, principal: BillingWriter, session: Ses
 
 @router.patch("/{contract_id}", response_model=ContractPublic, summary="Change a contract (admins, finance)")
 def update_contract(contract_id: UUID, body: ContractUpdate, principal: BillingWriter, session: SessionDep):
-    contract = _load(session, contract_id, principal)
+    contract = load_contract(session, contract_id, principal)
     changes = patch_changes(body, "time_terms")
     reason = changes.pop("reason", None)
     if changes.get("contingent") is not None:
@@ -204,18 +199,20 @@ def update_contract(contract_id: UUID, body: ContractUpdate, principal: BillingW
     for action, names in (("updated", old.keys() - set(TERMS)), ("terms_changed", old.keys() & set(TERMS))):
         if names:
             pick = sorted(names)
-            _history(session, principal, contract, action, {n: old[n] for n in pick}, {n: new[n] for n in pick}, reason)
+            record_history(
+                session, principal, contract, action, {n: old[n] for n in pick}, {n: new[n] for n in pick}, reason
+            )
     session.flush()
     return _public(session, contract)
 
 
 @router.post("/{contract_id}/lines", status_code=201, response_model=LinePublic, summary="Add a line (admins, finance)")
 def add_line(contract_id: UUID, body: LineCreate, principal: BillingWriter, session: SessionDep):
-    contract = _load(session, contract_id, principal)
+    contract = load_contract(session, contract_id, principal)
     line = _new_line(session, contract, body)
     public = _line_public(line)
     data = public.model_dump(mode="json", exclude={"id"})
-    _history(session, principal, contract, "line_added", {}, data, body.reason, line_id=line.id)
+    record_history(session, principal, contract, "line_added", {}, data, body.reason, line_id=line.id)
     session.add(audit_event(principal, contract.tenant_id, "contract_line", line.id, "created", data))
     session.flush()
     return public
@@ -229,7 +226,7 @@ def add_line(contract_id: UUID, body: LineCreate, principal: BillingWriter, sess
     "deleted, a billing run may have used them).",
 )
 def update_line(contract_id: UUID, line_id: UUID, body: LineUpdate, principal: BillingWriter, session: SessionDep):
-    contract = _load(session, contract_id, principal)
+    contract = load_contract(session, contract_id, principal)
     line = session.get(ContractLine, line_id)
     if line is None or line.contract_id != contract.id:
         raise not_found("contract line", line_id)
@@ -244,63 +241,6 @@ def update_line(contract_id: UUID, line_id: UUID, body: LineUpdate, principal: B
     new = {name: after[name] for name in old}
     if old:
         action = "line_ended" if old.keys() == {"end_date"} and new["end_date"] is not None else "line_changed"
-        _history(session, principal, contract, action, old, new, reason, line_id=line.id)
+        record_history(session, principal, contract, action, old, new, reason, line_id=line.id)
         session.flush()
     return _line_public(line)
-
-
-@router.get("/{contract_id}/items", response_model=Page[ItemPublic], summary="One-off items and credits")
-def list_items(contract_id: UUID, principal: CurrentUser, session: SessionDep, page: PageDep):
-    _load(session, contract_id, principal)
-    query = select(ContractItem).where(ContractItem.contract_id == contract_id)
-    query = query.order_by(ContractItem.service_date, ContractItem.created_at, ContractItem.id)
-    return paginate(session, query, page, lambda i: ItemPublic.model_validate(i, from_attributes=True))
-
-
-@router.post(
-    "/{contract_id}/items",
-    status_code=201,
-    response_model=ItemPublic,
-    summary="Add a one-off item or a credit (admins, finance)",
-)
-def add_item(contract_id: UUID, body: ItemCreate, principal: BillingWriter, session: SessionDep):
-    contract = _load(session, contract_id, principal)
-    product = product_by_code(session, body.product_code) if body.product_code else None
-    day = body.service_date
-    if day < contract.start_date or (contract.end_date is not None and day > contract.end_date):
-        raise field_error(
-            "service_date", f"{day} lies outside the contract ({contract.start_date} to {contract.end_date or 'open'})"
-        )
-    description = body.description or (product.name if product else None)
-    if description is None:
-        raise field_error("description", "required without a product_code")
-    unit_price = body.unit_price if body.unit_price is not None else (product.unit_price if product else None)
-    if unit_price is None:
-        raise field_error("unit_price", "required without a product_code")
-    item = ContractItem(
-        contract_id=contract.id,
-        kind=body.kind,
-        product_code=product.code if product else None,
-        description=description,
-        quantity=body.quantity,
-        unit_price=unit_price,
-        service_date=body.service_date,
-        tax_class=body.tax_class or (product.tax_class if product else TaxClass.STANDARD),
-        created_by_user_id=principal.user_id,
-    )
-    session.add(item)
-    session.flush()
-    public = ItemPublic.model_validate(item, from_attributes=True)
-    data = public.model_dump(mode="json", exclude={"id", "contract_id", "created_at", "billed_at"})
-    _history(session, principal, contract, "item_added", {}, data, body.reason, item_id=item.id)
-    session.add(audit_event(principal, contract.tenant_id, "contract_item", item.id, "created", data))
-    session.flush()
-    return public
-
-
-@router.get("/{contract_id}/history", response_model=Page[HistoryPublic], summary="Every change of a contract")
-def list_history(contract_id: UUID, principal: MspReader, session: SessionDep, page: PageDep):
-    _load(session, contract_id, principal)
-    query = select(ContractHistory).where(ContractHistory.contract_id == contract_id)
-    query = query.order_by(ContractHistory.changed_at, ContractHistory.id)
-    return paginate(session, query, page, lambda h: HistoryPublic.model_validate(h, from_attributes=True))
