@@ -47,11 +47,17 @@ def _line_public(line: ContractLine) -> LinePublic:
     return LinePublic.model_validate(line, from_attributes=True)
 
 
+def _publics(session: Session, contracts: list[Contract]) -> list[ContractPublic]:
+    """The contracts with their lines, read in one query."""
+    lines: dict[UUID, list[LinePublic]] = {c.id: [] for c in contracts}
+    query = select(ContractLine).where(col(ContractLine.contract_id).in_(list(lines)))
+    for line in session.exec(query.order_by(ContractLine.start_date, ContractLine.product_code, ContractLine.id)):
+        lines[line.contract_id].append(_line_public(line))
+    return [ContractPublic.model_validate(c.model_dump() | {"lines": lines[c.id]}) for c in contracts]
+
+
 def _public(session: Session, contract: Contract) -> ContractPublic:
-    query = select(ContractLine).where(ContractLine.contract_id == contract.id)
-    lines = session.exec(query.order_by(ContractLine.start_date, ContractLine.product_code, ContractLine.id)).all()
-    data = contract.model_dump() | {"lines": [_line_public(line) for line in lines]}
-    return ContractPublic.model_validate(data)
+    return _publics(session, [contract])[0]
 
 
 def record_history(
@@ -142,7 +148,9 @@ def list_contracts(
         query = query.where(
             or_(col(Contract.number).ilike(pattern, escape="\\"), col(Contract.name).ilike(pattern, escape="\\"))
         )
-    return paginate(session, query, page, lambda c: _public(session, c))
+    result = paginate(session, query, page, lambda c: c)
+    result["items"] = _publics(session, result["items"])
+    return result
 
 
 @router.get("/{contract_id}", response_model=ContractPublic, summary="One contract with its lines and terms")
