@@ -112,6 +112,8 @@ MspAdmin = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN))]
 MspStaff = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH))]
 MspReader = Annotated[Principal, Depends(require_roles(*MSP_ROLES))]
 MspStaffOrCustomerIt = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT))]
+# Billing master data (seller, customer billing profiles, price list, contracts) is written by admins and finance.
+BillingWriter = Annotated[Principal, Depends(require_roles(Role.MSP_ADMIN, Role.FINANCE))]
 
 
 T = TypeVar("T")

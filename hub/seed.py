@@ -1,4 +1,5 @@
-"""Demo data: three DACH customers with sites, people, assets, licences and a contract. Idempotent."""
+"""Demo data: three DACH customers with sites, people, assets, licences and a contract with billing data (seller,
+price list, billing profiles and terms: hub/seed_billing.py). Idempotent."""
 
 import json
 import os
@@ -12,6 +13,7 @@ from sqlmodel import Session, select
 from domain.roles import Role
 from hub.db import session_scope
 from hub.security import generate_api_key, hash_api_key, key_lookup_prefix
+from hub.seed_billing import seed_billing
 from models import (
     ApiKey,
     Asset,
@@ -254,6 +256,7 @@ def seed_demo(engine: Engine, data_dir: Path) -> dict:
         _add_sla_defaults(session)
         for spec in TENANTS:
             _add_tenant(session, spec, new_keys)
+        seed_billing(session)
     if new_keys:
         keys |= new_keys
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,16 @@
 
 from models.asset import Asset, AssetType, Licence
 from models.audit import AuditEvent
+from models.billing import (
+    ChartOfAccounts,
+    ContractItem,
+    CustomerBillingProfile,
+    InvoiceFormat,
+    ItemKind,
+    MandateSequence,
+    Product,
+    SellerProfile,
+)
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.sla import (
     BusinessCalendarRow,
@@ -25,6 +35,14 @@ from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
+    "ChartOfAccounts",
+    "ContractItem",
+    "CustomerBillingProfile",
+    "InvoiceFormat",
+    "ItemKind",
+    "MandateSequence",
+    "Product",
+    "SellerProfile",
     "ApiKey",
     "BusinessCalendarRow",
     "EscalationPolicy",

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, false
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -41,6 +41,11 @@ class Contract(SQLModel, table=True):
     currency: str = Field(default="EUR", max_length=3)
     sla_definition_id: uuid.UUID | None = Field(default=None, foreign_key="sla_definitions.id", ondelete="SET NULL")
     calendar_id: uuid.UUID | None = Field(default=None, foreign_key="business_calendars.id", ondelete="SET NULL")
+    # Billing terms as documents of domain.billing.terms (TimeTerms, ContingentDocument); the run maps them with
+    # its time_rules() and contingent_terms(). {} means the TimeTerms defaults; no contingent: null.
+    time_terms: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": "{}"})
+    contingent: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    auto_approve: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # drafts go out unreviewed
     created_at: datetime = created_at_field()
 
 
@@ -66,6 +71,6 @@ class ContractHistory(SQLModel, table=True):
     contract_id: uuid.UUID = Field(foreign_key="contracts.id", index=True, ondelete="CASCADE")
     changed_at: datetime = created_at_field()
     changed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    action: str = Field(max_length=32)  # created, line_added, quantity_changed, price_changed, ended
+    action: str = Field(max_length=32)  # created, updated, terms_changed, line_added, line_changed, item_added
     change: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,11 @@
+"""Billing master data as one router: the MSP as seller, customers' billing profiles, the price list and contracts
+(lines, terms, one-off items and credits, history). MSP admins and finance write; MSP staff read; customers read
+their own contracts and billing profile, never the seller's bank or DATEV settings."""
+
+from fastapi import APIRouter
+
+from api.routes.billing import contract_items, contracts, customers, products, seller
+
+router = APIRouter()
+for _module in (seller, customers, products, contracts, contract_items):
+    router.include_router(_module.router)
