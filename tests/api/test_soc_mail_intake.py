@@ -182,7 +182,7 @@ async def test_unreadable_mail_is_answered_250_and_kept_in_the_quarantine(hub, e
         (item,) = listed.json()["items"]
         assert item["id"] == str(held.id) and item["reason"] == held.reason
         released = await api.post(f"/api/v1/soc/quarantine/{held.id}/release", headers=auth(admin))
-        assert released.status_code == 409 and "only inbox items" in released.json()["detail"]
+        assert released.status_code == 409 and "mail item cannot be re-played" in released.json()["detail"]
 
 
 async def test_every_mail_ends_as_an_alert_a_refusal_or_a_quarantined_item(hub, engine, xdr):
