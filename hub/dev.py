@@ -168,7 +168,7 @@ def run_dev(settings: Settings) -> int:
         me = [sys.executable, "-m", "hub.cli"]
         worker_env, mail_note = _mail_setup(settings, data_dir)
         procs["worker"] = _spawn([*me, "worker"], env=worker_env)
-        procs["api"] = _spawn([*me, "api"])
+        procs["api"] = _spawn([*me, "api"], env=_api_env(settings))
         created = asyncio.run(_demo_tickets(settings, engine))
         _wait_for_api(settings, procs["api"], time.monotonic() + 60)
         _banner(settings, keys, created, mail_note)
@@ -220,6 +220,14 @@ def _mail_setup(settings: Settings, data_dir: Path) -> tuple[dict | None, str]:
     start_mail_sink(data_dir / "mail", port)  # a daemon thread: ends with this process
     env = os.environ | {"PSA_SMTP_HOST": "127.0.0.1", "PSA_SMTP_PORT": str(port), "PSA_SMTP_STARTTLS": "false"}
     return env, f"{data_dir / 'mail'} (local sink; set PSA_SMTP_HOST to send real mail)"
+
+
+def _api_env(settings: Settings) -> dict[str, str] | None:
+    """On one machine the API's own address is where senders reach it: webhook URLs come out absolute."""
+    if settings.public_base_url:
+        return None
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host
+    return os.environ | {"PSA_PUBLIC_BASE_URL": f"http://{host}:{settings.api_port}"}
 
 
 def _wait_for_api(settings: Settings, proc: subprocess.Popen, deadline: float) -> None:

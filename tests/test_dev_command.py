@@ -10,6 +10,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -118,6 +119,22 @@ def test_psa_dev_end_to_end(tmp_path: Path):
             assert http.get(f"/api/v1/tickets/{tid}", headers=other_customer).status_code == 404
             sla = http.get(f"/api/v1/tickets/{tid}/sla", headers=tech).json()  # the seeded default SLA applies
             assert sla["state"] == "ok" and {c["kind"] for c in sla["clocks"]} >= {"response", "resolution"}
+            # The README's SOC walk: an integration's webhook_url is absolute and takes an alert with its secret.
+            admin = {"X-API-Key": keys["admin@msp.example"]["api_key"]}
+            body = {"tenant_id": k1["id"], "source": "generic", "name": "Test-SOC", "webhook_auth": "header_secret"}
+            integration = http.post("/api/v1/soc/integrations", headers=admin, json=body).json()
+            assert integration["webhook_url"].startswith(f"{hub.url}/api/v1/webhooks/generic/"), integration
+            alert = {"id": "evt-1", "title": "Mimikatz detected", "detected_at": datetime.now(UTC).isoformat(),
+                     "severity": "critical", "verdict": "malicious", "device": {"hostname": "MUC-DC01"}}  # fmt: skip
+            secret = {"X-Webhook-Secret": integration["webhook_secret"]}
+            delivered = http.post(integration["webhook_url"], json=alert, headers=secret)
+            assert delivered.status_code == 202 and delivered.json()["accepted"] == 1, delivered.text
+            for _ in range(40):
+                incidents = http.get("/api/v1/soc/incidents?customer_number=K10001", headers=tech).json()["items"]
+                if incidents and incidents[0]["ticket_id"]:
+                    break
+                time.sleep(0.25)
+            assert [i["title"] for i in incidents] == ["Mimikatz detected"] and incidents[0]["priority"] == "P1"
         query = "CustomerId='K10001' AND TicketPriority='P1' AND TicketStatus='new' AND SlaState='ok'"
         for _ in range(40):  # visibility is eventually consistent
             listed = subprocess.run(
@@ -156,7 +173,7 @@ def test_psa_dev_end_to_end(tmp_path: Path):
         with httpx.Client(base_url=second.url, timeout=30) as http:
             tenants = http.get("/api/v1/tenants", headers=tech).json()
             assert tenants["total"] == 3
-            assert http.get("/api/v1/tickets", headers=tech).json()["total"] == 5
+            assert http.get("/api/v1/tickets", headers=tech).json()["total"] == 6  # 4 demo, 1 opened, 1 by SOC
     finally:
         second.stop()
     assert hub_processes(data) == []
