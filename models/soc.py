@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
+from domain.soc.alerts import NormalizedAlert
 from models.base import created_at_field, id_field
 from models.types import UtcDateTime
 
@@ -71,6 +72,30 @@ class SocAlert(SQLModel, table=True):
     vendor_updated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     normalized: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+    @classmethod
+    def of(
+        cls, a: NormalizedAlert, tenant_id: uuid.UUID, incident_key: str | None, run_id: str | None = None
+    ) -> "SocAlert":
+        """The row of a first delivery of `a` (an incident's, or one recorded without an incident)."""
+        return cls(
+            dedupe_key=a.dedupe_key,
+            tenant_id=tenant_id,
+            integration_id=uuid.UUID(a.integration_id),
+            run_id=run_id,
+            source=a.source.value,
+            vendor_alert_id=a.vendor_alert_id,
+            incident_key=incident_key,
+            title=a.title[:500],
+            severity=a.severity.value,
+            verdict=a.verdict.value,
+            device_hostname=a.device_hostname,
+            detected_at=a.detected_at,
+            vendor_status=a.status.value,
+            vendor_updated_at=a.vendor_updated_at,
+            normalized=a.model_dump(mode="json", exclude={"raw"}),
+            raw=a.raw,
+        )
 
 
 class SocIncident(SQLModel, table=True):

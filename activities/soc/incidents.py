@@ -123,26 +123,7 @@ class SocActivities:
         # an alert stored by an earlier run (e.g. polled again much later) is a repeat, not a new threat.
         is_new = existing is None or existing.run_id == run_id
         if existing is None:
-            session.add(
-                SocAlert(
-                    dedupe_key=a.dedupe_key,
-                    tenant_id=tenant_id,
-                    integration_id=UUID(a.integration_id),
-                    run_id=run_id,
-                    source=a.source.value,
-                    vendor_alert_id=a.vendor_alert_id,
-                    incident_key=req.incident_key,
-                    title=a.title[:500],
-                    severity=a.severity.value,
-                    verdict=a.verdict.value,
-                    device_hostname=a.device_hostname,
-                    detected_at=a.detected_at,
-                    vendor_status=a.status.value,
-                    vendor_updated_at=a.vendor_updated_at,
-                    normalized=a.model_dump(mode="json", exclude={"raw"}),
-                    raw=a.raw,
-                )
-            )
+            session.add(SocAlert.of(a, tenant_id, req.incident_key, run_id))
         else:
             if existing.run_id != run_id and req.known_status is None:
                 existing.deliveries += 1

@@ -97,25 +97,8 @@ def _store(
 def _record(s: Session, tenant_id: UUID, a: NormalizedAlert) -> None:
     row = s.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
     if row is None:
-        s.add(
-            SocAlert(
-                dedupe_key=a.dedupe_key,
-                tenant_id=tenant_id,
-                integration_id=UUID(a.integration_id),
-                source=a.source.value,
-                vendor_alert_id=a.vendor_alert_id,
-                incident_key=None,  # no incident: an old threat's update, not a new emergency
-                title=a.title[:500],
-                severity=a.severity.value,
-                verdict=a.verdict.value,
-                device_hostname=a.device_hostname,
-                detected_at=a.detected_at,
-                vendor_status=a.status.value,
-                vendor_updated_at=a.vendor_updated_at,
-                normalized=a.model_dump(mode="json", exclude={"raw"}),
-                raw=a.raw,
-            )
-        )
+        # No incident: an old threat's update, not a new emergency.
+        s.add(SocAlert.of(a, tenant_id, incident_key=None))
         s.flush()
         return
     if is_stale_update(row.vendor_updated_at, a.vendor_updated_at):
