@@ -109,9 +109,20 @@ def make_sla(engine: Engine, tenant: Tenant, definition: dict, policy: dict | No
     return contract
 
 
+# The vendor site/account of the test fixtures (tests/fixtures/soc, tests/fixtures/vendors).
+SAMPLE_VENDOR_TENANTS = {"sentinelone": ["1650000000000000001"], "rocketcyber": ["1600000000000000001"]}
+
+
 def make_soc_integration(engine: Engine, tenant: Tenant, **fields) -> SocIntegration:
-    """A SentinelOne integration of the tenant, written directly (the API route would also sync a poll schedule)."""
-    values = {"source": "sentinelone", "name": "S1", "webhook_secret": "whsec_x"} | fields
+    """A SentinelOne integration of the tenant, written directly (the API route would also sync a poll schedule);
+    mapped to the fixtures' vendor site/account unless `vendor_tenant_ids` says otherwise."""
+    source = fields.get("source", "sentinelone")
+    values = {
+        "source": "sentinelone",
+        "name": "S1",
+        "webhook_secret": "whsec_x",
+        "vendor_tenant_ids": SAMPLE_VENDOR_TENANTS.get(source, []),
+    } | fields
     with session_scope(engine) as s:
         row = SocIntegration(tenant_id=tenant.id, **values)
         s.add(row)

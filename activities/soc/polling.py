@@ -15,8 +15,9 @@ other characters than A-Z and 0-9 replaced by ``_``; e.g. ref ``s1-acme`` -> ``S
 Missing credentials fail the activity at once (non-retryable): a retry cannot help until someone configures them.
 
 Every item of a page ends in one outcome, counted in the result: handed over to its incident; recorded on its
-alert row (an update of a threat detected before the poller started watching: no new incident); refused (another
-vendor account or site, logged with both ids); quarantined with the raw item and the reason (unreadable, or a time
+alert row (an update of a threat detected before the poller started watching: no new incident); refused (a site or
+account not mapped to the integration's customer, `domain.soc.sites`: kept in the quarantine with reason
+``foreign_site`` for review, never handed over); quarantined with the raw item and the reason (unreadable, or a time
 outside the hub's window); or a repeat of the scan overlap (`domain.soc.polling`). Quarantine and records are
 written (`activities/soc/poll_items.py`) before the hand-over, idempotently, in the same call.
 
@@ -72,6 +73,7 @@ from domain.soc.polling import (
     read_poll_item,
     seen_digest,
 )
+from domain.soc.sites import allowed_ids, site_refusal
 from hub.logging import get_logger
 from hub.temporal.soc import hand_over_and_wait
 from models import SocIntegration, Tenant
@@ -144,6 +146,7 @@ class _Integration:
     credentials_ref: str | None
     poll_cursor: str | None
     is_active: bool
+    vendor_tenant_ids: frozenset[str] = frozenset()
 
 
 # The time each scan sorts and filters by (first readable path).
@@ -163,12 +166,13 @@ class _Page:
 
 @dataclass
 class _Sorted:
-    """A page's items by outcome: alerts (to hand over or record), unreadable (to quarantine), refused (another
-    vendor account's), repeats (seen in the scan overlap, or twice in the page); `seen`: digest -> time."""
+    """A page's items by outcome: alerts (to hand over or record), unreadable (to quarantine), refused (a site or
+    account not mapped to the integration's customer: kept in the quarantine for review too), repeats (seen in the
+    scan overlap, or twice in the page); `seen`: digest -> time."""
 
     alerts: list[NormalizedAlert] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
-    refused: int = 0
+    refused: list[Unreadable] = field(default_factory=list)
     repeats: int = 0
     seen: dict[str, datetime] = field(default_factory=dict)
 
@@ -238,7 +242,7 @@ class SocPollActivities:
             self.engine,
             tenant_id=integration.tenant_id,
             integration_id=integration.id,
-            unreadable=sorted_.unreadable,
+            unreadable=sorted_.unreadable + sorted_.refused,
             recorded=record,
             now=datetime.now(UTC),
         )
@@ -262,7 +266,7 @@ class SocPollActivities:
             "fetched": len(page.items),
             "handed_over": len(hand_over),
             "recorded": len(record),
-            "refused": sorted_.refused,
+            "refused": len(sorted_.refused),
             "quarantined": len(sorted_.unreadable),
             "repeats": sorted_.repeats,
         }
@@ -274,7 +278,7 @@ class SocPollActivities:
             cursor_saved=saved,
             **counts,
         )
-        skipped = sorted_.refused + len(sorted_.unreadable)
+        skipped = len(sorted_.refused) + len(sorted_.unreadable)
         return result.model_copy(update={**counts, "skipped": skipped, "has_more": has_more})
 
     # --- steps -------------------------------------------------------------------------------------------------
@@ -299,6 +303,7 @@ class SocPollActivities:
                 credentials_ref=row.credentials_ref,
                 poll_cursor=row.poll_cursor,
                 is_active=row.is_active,
+                vendor_tenant_ids=allowed_ids(row.vendor_tenant_ids),
             )
 
     def _cursor(self, integration: _Integration, req: PollPageRequest) -> PollCursor:
@@ -345,7 +350,10 @@ class SocPollActivities:
     ) -> _Sorted:
         """Every item of the page ends in exactly one outcome of `_Sorted`: nothing is dropped unaccounted."""
         out, iid, now = _Sorted(), str(integration.id), datetime.now(UTC)
+        # The customer's sites/accounts: the integration's mapping, and the one its credentials name (the scan asks
+        # the vendor for that one only); the same rule as the webhook's (domain.soc.sites).
         expected = creds.site_id if integration.source == Source.SENTINELONE else creds.account_id
+        allowed = integration.vendor_tenant_ids | ({expected} if expected else frozenset())
         for index, item in enumerate(page.items):
             version = item_version(item, page.time_paths)
             digest = seen_digest(*version) if version else None
@@ -363,14 +371,13 @@ class SocPollActivities:
                     "soc poll: unreadable item quarantined", integration_id=iid, index=index, error=reason[:300]
                 )
                 continue
-            if expected and alert.vendor_tenant_id and alert.vendor_tenant_id != expected:
-                out.refused += 1
+            if (refusal := site_refusal(alert, allowed)) is not None:
+                out.refused.append(Unreadable(item=item, reason=f"foreign_site: {refusal}"))
                 log.warning(
-                    "soc poll: item of another vendor account refused",
+                    "soc poll: item of a site not mapped to the customer refused and quarantined",
                     integration_id=iid,
                     vendor_alert_id=alert.vendor_alert_id,
                     vendor_tenant_id=alert.vendor_tenant_id,
-                    expected=expected,
                 )
                 continue
             out.alerts.append(alert)

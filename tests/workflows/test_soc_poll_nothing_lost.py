@@ -18,7 +18,7 @@ from domain.roles import Role
 from domain.soc.alerts import AlertFormatError, correlation_key
 from domain.soc.polling import OVERLAP, PollCursor
 from domain.soc.sentinelone import normalize_sentinelone
-from models import SocQuarantineItem
+from models import SocIntegration, SocQuarantineItem
 from tests.conftest import auth
 from tests.factories import make_user
 from tests.workflows import test_soc_poller as base
@@ -270,7 +270,41 @@ async def test_every_polled_item_ends_as_an_alert_a_refusal_or_a_quarantined_ite
     assert all(c.request.url.params["siteIds"] == site for c in route.calls)  # the console is asked for the site
     assert (result.handed_over, result.recorded, result.refused, result.quarantined) == (1, 1, 1, 1)
     stored = await eventually(lambda: len(a := alerts_of(engine, row)) == 2 and a)
-    rows = len(stored) + len(quarantined(engine, row))
-    assert result.fetched == len(items) == rows + result.refused
+    held = quarantined(engine, row)  # the unreadable item, and the refused one kept for review
+    rows = len(stored) + len(held)
+    assert result.fetched == len(items) == rows
     assert {a.vendor_alert_id for a in stored} == {good["id"], old["id"]}
     assert foreign["id"] not in {a.vendor_alert_id for a in stored}
+    [refused] = [h for h in held if h.reason.startswith("foreign_site: ")]
+    assert refused.item["id"] == foreign["id"] and "1650000000000000999" in refused.reason
+
+
+async def test_a_site_not_mapped_to_the_customer_is_held_until_it_is_mapped(poller, engine, api):
+    """No SITE_ID filter and a mapping without the item's site: the poller refuses and keeps the item; released
+    before the mapping it stays held; mapped, it goes to the customer's incident."""
+    row = poller.integration("sentinelone")
+    with Session(engine) as s:
+        integration = s.get(SocIntegration, row.id)
+        integration.vendor_tenant_ids = ["1650000000000000777"]
+        s.add(integration)
+        s.commit()
+    [item] = page_of("sentinelone_threats_scan.json")[:1]
+    poller.router.get(S1_BASE + THREATS).mock(side_effect=Console([item]))
+
+    result = await poller.run(row)
+
+    assert (result.handed_over, result.refused, result.quarantined) == (0, 1, 0)
+    [held] = quarantined(engine, row)
+    assert alerts_of(engine, row) == [] and "not mapped to this integration's customer" in held.reason
+    admin = make_user(engine, Role.MSP_ADMIN)[1]
+    release = f"/api/v1/soc/quarantine/{held.id}/release"
+    still = await api.post(release, headers=auth(admin))
+    assert still.status_code == 409 and "foreign_site" in still.json()["detail"], still.text
+    mapped = await api.patch(
+        f"/api/v1/soc/integrations/{row.id}",
+        json={"vendor_tenant_ids": ["1650000000000000777", "1650000000000000001"]},
+        headers=auth(admin),
+    )
+    assert mapped.status_code == 200, mapped.text
+    released = await api.post(release, headers=auth(admin))
+    assert released.status_code == 200, released.text

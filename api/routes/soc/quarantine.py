@@ -26,6 +26,7 @@ from api.schemas.common import audit_event
 from domain.contracts.soc import IncidentAlert
 from domain.soc.alerts import AlertFormatError, Source
 from domain.soc.polling import read_poll_item
+from domain.soc.sites import allowed_ids, site_refusal
 from hub.db import session_scope
 from models import SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant
 
@@ -149,6 +150,9 @@ def _polled_alert(s: Session, row: SocQuarantineItem) -> IncidentAlert:
         alert = read_poll_item(Source(integration.source), row.item, str(integration.id), soc_inbox.utcnow())
     except ValueError as err:
         raise Problem(409, f"quarantined item {row.id} still cannot be read, so it stays held: {err}") from None
+    # A site the poller refused goes out only once it is mapped to this customer (as for webhook items).
+    if (refusal := site_refusal(alert, allowed_ids(integration.vendor_tenant_ids))) is not None:
+        raise Problem(409, f"quarantined item {row.id} is still refused: foreign_site: {refusal}")
     return IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
 
 
