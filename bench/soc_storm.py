@@ -244,6 +244,35 @@ def plan(n: int, customers: int, customer_names: list[str], rng: random.Random, 
     return Plan(incidents, alerts, deliveries, dict(devices), correlated, duplicates)
 
 
+def steady(work: Plan, rng: random.Random) -> None:
+    """Reorder the plan for a sustained load: every 10th delivery opens a new incident (so a paced run starts
+    incidents at a tenth of its rate, evenly), the others are the plan's correlated alerts and redeliveries in random
+    order, each drawn from those of incidents already opened (while there are such)."""
+    first = {inc.alerts[0] for inc in work.incidents}  # the alert that opens each incident
+    openers = sorted(first)
+    by_incident: dict[int, list[int]] = defaultdict(list)  # the other deliveries, by incident
+    for x, c in Counter(work.deliveries).items():
+        by_incident[work.alerts[x].incident] += [x] * (c - 1 if x in first else c)
+    rng.shuffle(openers)
+    pool: list[int] = []
+    order: list[int] = []
+    k = 0  # next opener
+    for position in range(len(work.deliveries)):
+        if position % 10 == 0 and k < len(openers):
+            order.append(openers[k])
+            pool += by_incident.pop(work.alerts[openers[k]].incident, [])
+            k += 1
+            continue
+        if not pool:  # nothing of an opened incident left: one of the next incident to open (it opens a little early)
+            ahead = next((work.alerts[x].incident for x in openers[k:] if by_incident.get(work.alerts[x].incident)),
+                         None)
+            pool.append(by_incident[ahead].pop() if ahead is not None else next(
+                y for ys in by_incident.values() for y in ys))
+        order.append(pool.pop(rng.randrange(len(pool))))
+    assert sorted(order) == sorted(work.deliveries)
+    work.deliveries[:] = order
+
+
 @dataclass
 class Integrations:
     ids: dict[tuple[int, str], uuid.UUID]
@@ -425,6 +454,8 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
                                                       hub.worker, hub.api)
     base_url, server_metrics, worker_metrics_address, sampler = (hub.base_url, hub.server_metrics,
                                                                  hub.worker_metrics_address, hub.sampler)
+    if args.steady:
+        steady(work, rng)
     sampling = asyncio.create_task(sampler.run())
     n = len(work.deliveries)
     log(f"plan: {n} deliveries, {len(work.incidents)} incidents, {len(work.alerts)} distinct vendor alerts "
@@ -593,7 +624,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
 
     result = {
         "parameters": {
-            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "tag": args.tag,
+            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "tag": args.tag, "steady": args.steady,
             "customers": args.customers, "seed": args.seed,
             "database": make_url(db_url).get_backend_name(), "incidents_planned": len(work.incidents),
             "incidents_sentinelone": sum(1 for i in work.incidents if i.source == "sentinelone"),
@@ -920,6 +951,8 @@ def _options(r: dict) -> str:
     out = " --quick" if p["alerts"] == QUICK["alerts"] and p["customers"] == QUICK["customers"] else ""
     if p.get("rate"):
         out += f" --rate {p['rate']:g}"
+    if p.get("steady"):
+        out += " --steady"
     if p["concurrency"] != 16:
         out += f" --concurrency {p['concurrency']}"
     if p.get("tag"):
@@ -948,7 +981,10 @@ def markdown(r: dict, previous: str, suffix: str) -> str:
         f"{p['concurrency']} requests in flight, "
         + (f"paced at {p['rate']:g} deliveries/s (open loop), " if p.get("rate") else "as fast as it can, ")
         + "one alert per request, Standard Webhooks signature) sends "
-        f"{p['alerts']} deliveries in shuffled order: {p['incidents_planned']} incidents "
+        f"{p['alerts']} deliveries "
+        + ("in steady order (every 10th delivery opens a new incident, the others are correlated alerts and "
+           "redeliveries of incidents already opened, in random order): " if p.get("steady") else "in shuffled order: ")
+        + f"{p['incidents_planned']} incidents "
         f"({p['incidents_sentinelone']} SentinelOne device x threat pairs, {p['incidents_on_unknown_devices']} of them "
         f"on devices the hub does not know, {p['incidents_on_servers']} on servers; {p['incidents_rocketcyber']} "
         f"RocketCyber incidents, which name no device), {p['correlated_alerts']} correlated SentinelOne threats (new "
@@ -1111,6 +1147,9 @@ def main() -> int:
                         help="instead of the storm: N deliveries of each kind (new incident, correlated alert, "
                              "unchanged redelivery) in three measured phases, CPU per delivery by process; writes "
                              "SOC_STORM-kinds.md (paced at --rate, default 10/s)")
+    parser.add_argument("--steady", action="store_true",
+                        help="sustained load: every 10th delivery opens a new incident (with --rate R: R/10 new "
+                             "incidents per second, evenly) instead of the shuffle, which opens most incidents early")
     parser.add_argument("--render", action="store_true", help="only rewrite the .md from the .json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args()
