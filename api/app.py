@@ -94,6 +94,9 @@ def create_app(
     app.add_middleware(RequireCredentials, exempt_prefixes=webhooks)
     app.add_middleware(RequestLog)
 
+    # Paths are matched in order and most requests of an alert storm are webhook deliveries: their route first
+    # (its paths, /api/v1/webhooks/..., are no other route's).
+    app.include_router(soc.webhook_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
     for module in (tenants, contacts, assets, tickets, sla, soc, billing):

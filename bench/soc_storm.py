@@ -1,7 +1,8 @@
 """Alert storm: N signed vendor alerts pushed to the real webhook as fast as the client can, 90 % repeats.
 
-    python -m bench.soc_storm [--quick] [--alerts N] [--concurrency C] [--rate R] [--tag T] [--customers K]
-                              [--database-url URL] [--keep]
+    python -m bench.soc_storm [--quick] [--alerts N] [--concurrency C] [--rate R] [--steady] [--tag T]
+                              [--customers K] [--database-url URL] [--keep]
+    python -m bench.soc_storm --kinds N [--rate R]      # CPU-ms per delivery by kind: SOC_STORM-kinds.md
 
 Starts the real dev server (SQLite file, hub search attributes), a fresh hub database (customers with a 24x7 SLA
 contract, their assets, one SentinelOne and one RocketCyber integration each), the hub worker and the API (uvicorn)
@@ -15,6 +16,10 @@ Webhooks headers) and sent with httpx at `--concurrency` requests in flight, in 
 Measures: deliveries accepted (202), accepted vendor alerts traceable afterwards (a soc_alerts row with an
 incident key, the same key for all alerts of one planned incident), incidents and tickets against the expected
 count, webhook answer latency (client side), alert-to-ticket and alert-to-note latency, CPU per process.
+
+--steady orders the plan for a sustained load (every 10th delivery opens a new incident, so `--rate 40` starts 4 per
+second evenly). --kinds N runs three measured phases instead of the storm, one kind each (new incident, correlated
+alert, unchanged redelivery), and reports API, worker and server CPU-ms per delivery (`run_kinds`).
 
 Writes bench/SOC_STORM.md and bench/soc_storm.json (--quick: SOC_STORM-quick.md, soc_storm-quick.json; --tag T:
 SOC_STORM-T.md, soc_storm-T.json).
@@ -55,6 +60,7 @@ from bench.sla_bench import (
     log,
     pct,
     per_start,
+    proc_cpu,
     proc_status,
     scrape,
     seed,
@@ -155,14 +161,16 @@ def rc_account(customer: int) -> int:
 
 
 def s1_threat(threat_id: str, device: Device, threat: int, customer: int, customer_name: str, at: datetime) -> dict:
-    """A SentinelOne v2.1 threat object as a webhook body (fields as in specs/connectors.md, values invented)."""
+    """A SentinelOne v2.1 threat object as a webhook body (fields as in specs/connectors.md, values invented). Not
+    mitigated: a threat the vendor handled is an informational P4 under the default triage policy
+    (domain/soc/triage.py), and the storm is of threats that need work."""
     name, classification, confidence = THREATS[threat]
     stamp = at.isoformat(timespec="microseconds").replace("+00:00", "Z")
     return {
         "id": threat_id,
         "threatInfo": {
             "threatId": threat_id, "threatName": name, "classification": classification,
-            "classificationSource": "Cloud", "confidenceLevel": confidence, "mitigationStatus": "mitigated",
+            "classificationSource": "Cloud", "confidenceLevel": confidence, "mitigationStatus": "not_mitigated",
             "incidentStatus": "unresolved", "analystVerdict": "undefined", "sha1": _sha("sha1" + name, 40),
             "sha256": _sha(name, 64), "filePath": f"\\Device\\HarddiskVolume3\\Users\\jdoe\\Downloads\\{name}",
             "initiatedBy": "agent_policy", "detectionType": "static", "createdAt": stamp, "updatedAt": stamp,
@@ -178,7 +186,7 @@ def s1_threat(threat_id: str, device: Device, threat: int, customer: int, custom
             "agentIpV4": device.ip, "externalIp": "203.0.113.7", "agentLastLoggedInUserName": "BENCH\\jdoe",
             "agentVersion": "23.4.2.14", "siteName": customer_name, "accountName": "Bench MSP",
         },
-        "mitigationStatus": [{"action": "kill", "status": "success", "mitigationStartedAt": stamp,
+        "mitigationStatus": [{"action": "kill", "status": "failed", "mitigationStartedAt": stamp,
                               "mitigationEndedAt": stamp}],
     }
 
@@ -241,6 +249,35 @@ def plan(n: int, customers: int, customer_names: list[str], rng: random.Random, 
     deliveries += [rng.randrange(len(alerts)) for _ in range(duplicates)]
     rng.shuffle(deliveries)
     return Plan(incidents, alerts, deliveries, dict(devices), correlated, duplicates)
+
+
+def steady(work: Plan, rng: random.Random) -> None:
+    """Reorder the plan for a sustained load: every 10th delivery opens a new incident (so a paced run starts
+    incidents at a tenth of its rate, evenly), the others are the plan's correlated alerts and redeliveries in random
+    order, each drawn from those of incidents already opened (while there are such)."""
+    first = {inc.alerts[0] for inc in work.incidents}  # the alert that opens each incident
+    openers = sorted(first)
+    by_incident: dict[int, list[int]] = defaultdict(list)  # the other deliveries, by incident
+    for x, c in Counter(work.deliveries).items():
+        by_incident[work.alerts[x].incident] += [x] * (c - 1 if x in first else c)
+    rng.shuffle(openers)
+    pool: list[int] = []
+    order: list[int] = []
+    k = 0  # next opener
+    for position in range(len(work.deliveries)):
+        if position % 10 == 0 and k < len(openers):
+            order.append(openers[k])
+            pool += by_incident.pop(work.alerts[openers[k]].incident, [])
+            k += 1
+            continue
+        if not pool:  # nothing of an opened incident left: one of the next incident to open (it opens a little early)
+            ahead = next((work.alerts[x].incident for x in openers[k:] if by_incident.get(work.alerts[x].incident)),
+                         None)
+            pool.append(by_incident[ahead].pop() if ahead is not None else next(
+                y for ys in by_incident.values() for y in ys))
+        order.append(pool.pop(rng.randrange(len(pool))))
+    assert sorted(order) == sorted(work.deliveries)
+    work.deliveries[:] = order
 
 
 @dataclass
@@ -340,8 +377,26 @@ def db_state(engine: Engine) -> dict:
 # --- the run -----------------------------------------------------------------------------------------------------
 
 
-async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str) -> dict:
-    rng = random.Random(args.seed)
+@dataclass
+class Hub:
+    """The processes of a run, started, with the seeded database and the planned workload."""
+
+    engine: Engine
+    work: Plan
+    integrations: Integrations
+    client: object  # temporalio Client, for the reference
+    server: object
+    worker: object
+    api: object
+    base_url: str
+    server_metrics: str
+    worker_metrics_address: str
+    sampler: Sampler
+
+
+async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str, rng: random.Random,
+                    n: int) -> Hub:
+    """Dev server, fresh hub database seeded for a plan of n deliveries, worker and API, healthy."""
     port, metrics_port, api_port = free_port(), free_port(), free_port()
     address = f"127.0.0.1:{port}"
     worker_metrics_address = f"127.0.0.1:{free_port()}"
@@ -354,7 +409,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     server = procs.spawn("server", server_args)
     engine = make_engine(db_url)
     names = [f"Bench Kunde {c} GmbH" for c in range(args.customers)]
-    work = plan(args.alerts, args.customers, names, rng)
+    work = plan(n, args.customers, names, rng)
     custs, integrations = seed_storm(engine, args.customers, work.devices)
     deadline = time.monotonic() + 60
     while True:
@@ -395,8 +450,20 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
                 raise RuntimeError("the API did not become healthy")
             await asyncio.sleep(0.3)
     sampler = Sampler({"server": server.pid, "worker": worker.pid, "api": api.pid, "bench_client": os.getpid()})
+    return Hub(engine, work, integrations, client, server, worker, api, base_url, f"127.0.0.1:{metrics_port}",
+               worker_metrics_address, sampler)
+
+
+async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str) -> dict:
+    rng = random.Random(args.seed)
+    hub = await start_hub(args, tmp, procs, db_url, rng, args.alerts)
+    engine, work, integrations, client, worker, api = (hub.engine, hub.work, hub.integrations, hub.client,
+                                                      hub.worker, hub.api)
+    base_url, server_metrics, worker_metrics_address, sampler = (hub.base_url, hub.server_metrics,
+                                                                 hub.worker_metrics_address, hub.sampler)
+    if args.steady:
+        steady(work, rng)
     sampling = asyncio.create_task(sampler.run())
-    server_metrics = f"127.0.0.1:{metrics_port}"
     n = len(work.deliveries)
     log(f"plan: {n} deliveries, {len(work.incidents)} incidents, {len(work.alerts)} distinct vendor alerts "
         f"({work.correlated} correlated), {work.duplicates} redeliveries; concurrency {args.concurrency}")
@@ -564,7 +631,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
 
     result = {
         "parameters": {
-            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "tag": args.tag,
+            "alerts": n, "concurrency": args.concurrency, "rate": args.rate, "tag": args.tag, "steady": args.steady,
             "customers": args.customers, "seed": args.seed,
             "database": make_url(db_url).get_backend_name(), "incidents_planned": len(work.incidents),
             "incidents_sentinelone": sum(1 for i in work.incidents if i.source == "sentinelone"),
@@ -625,6 +692,172 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
                            for s in range(horizon)],
     }
     return result
+
+
+# --- cost per delivery by kind -------------------------------------------------------------------------------------
+
+KINDS = ("new_incident", "correlated_alert", "unchanged_redelivery")
+HUB = ("api", "worker", "server")
+
+
+def _hub_cpu(sampler: Sampler) -> dict[str, float]:
+    return {k: proc_cpu(sampler.pids[k]) for k in HUB}
+
+
+async def _settle(sampler: Sampler, idle: dict[str, float], limit: float = 30.0) -> None:
+    """Until the hub's processes are back at their idle CPU rate (a second within 20 ms of it), at most `limit` s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        a = _hub_cpu(sampler)
+        await asyncio.sleep(1)
+        b = _hub_cpu(sampler)
+        if sum(b[k] - a[k] - idle[k] for k in HUB) < 0.02:
+            return
+
+
+async def run_kinds(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str) -> dict:
+    """Three measured phases of `--kinds` N deliveries each, one kind per phase, in this order: new incidents (the
+    alert that opens each of N planned incidents), correlated alerts (N new SentinelOne vendor ids on the device and
+    file hash of an incident of the first phase) and unchanged redeliveries (N alerts of the first two phases sent
+    again: same body, same message id). Each phase is paced (`--rate`, default 10/s) and runs until the hub has
+    done its work (inbox empty, every alert stored, every ticket and note written) and its processes are back at
+    their idle CPU rate; its CPU per process, less the idle rate times the phase's wall time, over N."""
+    rng = random.Random(args.seed)
+    n = args.kinds
+    hub = await start_hub(args, tmp, procs, db_url, rng, 10 * n)  # plan(10 N): N incidents, 3.6 N correlated
+    work, sampler = hub.work, hub.sampler
+    n_inc = len(work.incidents)
+    openers = list(range(n_inc))  # plan(): alert j opens incident j
+    correlated = list(range(n_inc, n_inc + work.correlated))[:n]
+    rng.shuffle(openers)
+    phases = {"new_incident": openers, "correlated_alert": correlated,
+              "unchanged_redelivery": rng.sample(openers + correlated, n)}
+    expect = {"new_incident": {"soc_alerts": n, "tickets": n, "incidents_with_ticket": n, "alert_notes": 0},
+              "correlated_alert": {"soc_alerts": 2 * n, "tickets": n, "alert_notes": n},
+              "unchanged_redelivery": {"soc_alerts": 2 * n, "tickets": n, "alert_notes": n}}
+    rate = args.rate or 10.0
+    await asyncio.sleep(3)
+    idle_a = _hub_cpu(sampler) | {"t": time.time()}
+    await asyncio.sleep(10)
+    idle_b = _hub_cpu(sampler) | {"t": time.time()}
+    idle = {k: (idle_b[k] - idle_a[k]) / (idle_b["t"] - idle_a["t"]) for k in HUB}
+    log(f"kinds: {n} deliveries per kind at {rate:g}/s; idle CPU rate {idle}")
+    out: dict = {}
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    async with httpx.AsyncClient(base_url=hub.base_url, limits=limits, timeout=60) as http:
+        for kind, alerts in phases.items():
+            latency, status = [0.0] * n, [0] * n
+
+            async def deliver(i: int, alerts: list = alerts, latency: list = latency, status: list = status) -> None:
+                a = work.alerts[alerts[i]]
+                iid = hub.integrations.ids[(work.incidents[a.incident].customer, a.source)]
+                headers = signed_headers(hub.integrations.secrets[iid], a.msg_id, int(time.time()), a.body)
+                t0 = time.perf_counter()
+                r = await http.post(f"/api/v1/webhooks/{a.source}/{iid}", content=a.body,
+                                    headers=headers | {"content-type": "application/json"})
+                latency[i], status[i] = time.perf_counter() - t0, r.status_code
+
+            sampler.snapshot(f"{kind}_start")
+            t0 = time.time()
+            sent = await paced(n, rate, args.concurrency, deliver)
+            deadline = time.time() + args.drain_timeout
+            while True:
+                state = await asyncio.to_thread(db_state, hub.engine)
+                done = all(state[k] >= v for k, v in expect[kind].items()) and state["inbox_pending"] == 0
+                if done or time.time() > deadline:
+                    break
+                procs.check()
+                await asyncio.sleep(0.5)
+            drained_s = time.time() - sent["t1"]
+            await _settle(sampler, idle)
+            sampler.snapshot(f"{kind}_end")
+            cpu = sampler.cpu_between(f"{kind}_start", f"{kind}_end")
+            wall = cpu["wall_s"]
+            out[kind] = {
+                "n": n, "rate": rate, "t0": t0, "t1": time.time(), "sent_s": sent["duration_s"],
+                "drained": done, "drained_s_after_sending": round(drained_s, 1), "state": state,
+                "statuses": {str(k): v for k, v in Counter(status).items()},
+                "webhook_latency_s": stats(latency, 4), "cpu_s": cpu,
+                "cpu_ms_per_delivery": {k: round(cpu[k] / n * 1000, 2) for k in (*HUB, "bench_client")},
+                "cpu_ms_per_delivery_net_of_idle": {k: round((cpu[k] - idle[k] * wall) / n * 1000, 2) for k in HUB},
+            }
+            log(f"  {kind}: {out[kind]['cpu_ms_per_delivery_net_of_idle']} CPU-ms per delivery (net of idle), "
+                f"statuses {out[kind]['statuses']}, drained {done} {drained_s:.1f} s after sending, wall {wall} s")
+    return {"parameters": {"kinds": n, "rate": rate, "concurrency": args.concurrency, "customers": args.customers,
+                           "seed": args.seed, "database": make_url(db_url).get_backend_name(),
+                           "api_log_level": args.api_log_level, "worker_log_level": args.worker_log_level},
+            "idle_cpu_ms_per_s": {k: round(v * 1000, 1) for k, v in idle.items()}, "kinds": out,
+            "memory_mb": {"worker_vmhwm": round(proc_status(hub.worker.pid, "VmHWM") / 1024, 1),
+                          "api_vmhwm": round(proc_status(hub.api.pid, "VmHWM") / 1024, 1)}}
+
+
+KIND_LABELS = {"new_incident": "new incident", "correlated_alert": "correlated alert",
+               "unchanged_redelivery": "unchanged redelivery"}
+
+
+def markdown_kinds(r: dict, previous: str, suffix: str) -> str:
+    e, p, k = r["environment"], r["parameters"], r["kinds"]
+    rows = []
+    for kind, v in k.items():
+        net, raw, lat = v["cpu_ms_per_delivery_net_of_idle"], v["cpu_ms_per_delivery"], v["webhook_latency_s"]
+        steps = v.get("api_steps_ms", {})
+        step = " / ".join(f"{steps[s]['p50']}" if steps.get(s, {}).get("p50") is not None else "-"
+                          for s in ("lookup", "accept"))
+        rows.append(f"| {KIND_LABELS[kind]} | {net['api']} | {net['worker']} | {net['server']} | "
+                    f"{raw['api']} / {raw['worker']} / {raw['server']} | {raw['bench_client']} | "
+                    f"{lat['p50'] * 1000:.1f} / {lat['p99'] * 1000:.1f} | {step} | {v['statuses']} | "
+                    f"{v['drained_s_after_sending']} | {v['cpu_s']['wall_s']} |")
+    redelivery_api = k.get("unchanged_redelivery", {}).get("cpu_ms_per_delivery_net_of_idle", {}).get("api")
+    lines = [
+        "# SOC alert storm: CPU per delivery by kind",
+        "",
+        f"Generated by `python -m bench.soc_storm --kinds {p['kinds']} --rate {p['rate']:g}"
+        f"{' --tag ' + suffix.lstrip('-') if suffix != '-kinds' else ''}` on {e['date']}.",
+        "",
+        f"Machine: {e['nproc']} cores ({e['cpu']}), {e['ram_gb']} GB RAM; Python {e['python']}, temporalio "
+        f"{e['temporalio']}, {e['temporal_cli']}; load average at start {e['load_avg_at_start']}. The cores are "
+        "shared with other work: figures are noisy, compare back-to-back runs.",
+        "",
+        f"Code under test: a snapshot of the tree taken at the start (newest file {r['code']['newest_mtime']}; "
+        "sha256: " + ", ".join(f"`{a}` {b}" for a, b in r["code"]["sha256"].items()) + ").",
+        "",
+        f"Setup as in the storm ([SOC_STORM.md](SOC_STORM.md)): dev server (state in a file), hub worker and API in "
+        f"their own processes, database {p['database']}, {p['customers']} customers with their assets and "
+        f"integrations; {p['concurrency']} requests in flight at most, paced at {p['rate']:g} deliveries/s.",
+        "",
+        "| kind | API CPU-ms | worker CPU-ms | server CPU-ms | raw API / worker / server | client | "
+        "webhook ms p50 / p99 | API lookup / accept ms p50 | answers | drained s after sending | phase wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Target: an unchanged redelivery costs the API < 3 CPU-ms: {redelivery_api} CPU-ms, "
+        + ("**PASS**." if redelivery_api is not None and redelivery_api < 3 else "**FAIL**."),
+        "",
+        f"Idle CPU rate of the hub's processes before the first phase (ms per s): {r['idle_cpu_ms_per_s']}. "
+        f"Memory: worker VmHWM {r['memory_mb']['worker_vmhwm']} MB, API VmHWM {r['memory_mb']['api_vmhwm']} MB.",
+        "",
+        f"**Definitions.** Three measured phases of {p['kinds']} deliveries each, one kind per phase, in this order, "
+        "on one hub: *new incident*: the alert that opens a planned incident (a SentinelOne device x threat pair or a "
+        "RocketCyber incident, as in the storm's plan; the hub creates the incident and its ticket); *correlated "
+        "alert*: a new SentinelOne vendor id on the device and file hash of an incident of the first phase (a note on "
+        "its ticket); *unchanged redelivery*: an alert of the first two phases sent again, same body and message id, "
+        "while it is stored and its incident open (the hub logs the delivery, nothing is handed over). A phase "
+        "starts with a CPU snapshot of each process (/proc/<pid>/stat, user + system), sends its deliveries paced "
+        "(open loop), waits until the hub has done the phase's work (inbox empty; alert rows, tickets and notes as "
+        "expected) and then until the hub's processes are back at their idle rate (a second within 20 ms of it, at "
+        "most 30 s), and ends with a second snapshot. *CPU-ms per delivery*: the phase's CPU seconds of the process, "
+        "less its idle rate (measured over 10 s before the first phase) times the phase's wall time, over the "
+        "phase's deliveries; *raw*: without the idle correction. The API's share includes HTTP, verification, "
+        "normalisation, the transaction and, for news, the inbox dispatcher's hand-over; the worker's and server's "
+        "what the incident and ticket workflows do with it. *Webhook ms*: client-side answer time. *API lookup / "
+        "accept*: wall ms of the route's steps in the phase (wrapped in `bench.harness`).",
+        "",
+        f"Raw numbers: `soc_storm{suffix}.json` next to this file.",
+        "",
+        ANALYSIS_MARKER,
+    ]
+    kept = previous.split(ANALYSIS_MARKER, 1)[1] if ANALYSIS_MARKER in previous else "\n"
+    return "\n".join(lines) + kept
 
 
 def verdicts(r: dict) -> dict:
@@ -714,6 +947,15 @@ def table(r: dict) -> str:
 
 
 ANALYSIS_MARKER = "<!-- analysis: kept across runs -->"
+SUMMARY = ("<!-- summary: kept across runs -->", "<!-- /summary -->")
+
+
+def _summary(previous: str) -> list[str]:
+    """The hand-written summary at the top of a report (between the SUMMARY markers), kept when it is rewritten."""
+    start, end = SUMMARY
+    if start not in previous or end not in previous:
+        return []
+    return [start + previous.split(start, 1)[1].split(end, 1)[0] + end, ""]
 
 
 def _cpu(c: dict) -> str:
@@ -725,6 +967,8 @@ def _options(r: dict) -> str:
     out = " --quick" if p["alerts"] == QUICK["alerts"] and p["customers"] == QUICK["customers"] else ""
     if p.get("rate"):
         out += f" --rate {p['rate']:g}"
+    if p.get("steady"):
+        out += " --steady"
     if p["concurrency"] != 16:
         out += f" --concurrency {p['concurrency']}"
     if p.get("tag"):
@@ -738,6 +982,7 @@ def markdown(r: dict, previous: str, suffix: str) -> str:
     lines = [
         "# SOC alert storm: signed webhooks into incidents and tickets",
         "",
+        *_summary(previous),
         f"Generated by `make bench` (`python -m bench.soc_storm{_options(r)}`) on {e['date']}.",
         "",
         f"Machine: {e['nproc']} cores ({e['cpu']}), {e['ram_gb']} GB RAM; Python {e['python']}, temporalio "
@@ -753,7 +998,10 @@ def markdown(r: dict, previous: str, suffix: str) -> str:
         f"{p['concurrency']} requests in flight, "
         + (f"paced at {p['rate']:g} deliveries/s (open loop), " if p.get("rate") else "as fast as it can, ")
         + "one alert per request, Standard Webhooks signature) sends "
-        f"{p['alerts']} deliveries in shuffled order: {p['incidents_planned']} incidents "
+        f"{p['alerts']} deliveries "
+        + ("in steady order (every 10th delivery opens a new incident, the others are correlated alerts and "
+           "redeliveries of incidents already opened, in random order): " if p.get("steady") else "in shuffled order: ")
+        + f"{p['incidents_planned']} incidents "
         f"({p['incidents_sentinelone']} SentinelOne device x threat pairs, {p['incidents_on_unknown_devices']} of them "
         f"on devices the hub does not know, {p['incidents_on_servers']} on servers; {p['incidents_rocketcyber']} "
         f"RocketCyber incidents, which name no device), {p['correlated_alerts']} correlated SentinelOne threats (new "
@@ -912,13 +1160,23 @@ def main() -> int:
     parser.add_argument("--worker-log-level", default="INFO")
     parser.add_argument("--profile-api", action="store_true", help="sample the API's Python threads")
     parser.add_argument("--profile-worker", action="store_true", help="sample the worker's Python threads")
+    parser.add_argument("--kinds", type=int, default=0,
+                        help="instead of the storm: N deliveries of each kind (new incident, correlated alert, "
+                             "unchanged redelivery) in three measured phases, CPU per delivery by process; writes "
+                             "SOC_STORM-kinds.md (paced at --rate, default 10/s)")
+    parser.add_argument("--steady", action="store_true",
+                        help="sustained load: every 10th delivery opens a new incident (with --rate R: R/10 new "
+                             "incidents per second, evenly) instead of the shuffle, which opens most incidents early")
     parser.add_argument("--render", action="store_true", help="only rewrite the .md from the .json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args()
+    if args.kinds and not args.tag:
+        args.tag = "kinds"
     suffix = ("-quick" if args.quick else "") + (f"-{args.tag}" if args.tag else "")
     md_path, json_path = HERE / f"SOC_STORM{suffix}.md", HERE / f"soc_storm{suffix}.json"
+    render = markdown_kinds if args.kinds else markdown
     if args.render:
-        md_path.write_text(markdown(json.loads(json_path.read_text()), md_path.read_text(), suffix))
+        md_path.write_text(render(json.loads(json_path.read_text()), md_path.read_text(), suffix))
         return 0
     run_from_snapshot("bench.soc_storm", "soc-storm-")
     defaults = QUICK if args.quick else FULL
@@ -934,9 +1192,21 @@ def main() -> int:
         env = environment()
         with fresh_database(args.database_url, tmp) as db_url:
             try:
-                result = asyncio.run(run(args, tmp, procs, db_url))
+                result = asyncio.run((run_kinds if args.kinds else run)(args, tmp, procs, db_url))
             finally:
                 procs.stop_all()
+        if args.kinds:
+            if (tmp / "api-steps.json").exists():
+                spans = json.loads((tmp / "api-steps.json").read_text())
+                for v in result["kinds"].values():
+                    v["api_steps_ms"] = {k: stats([d * 1000 for t, d in s if v["t0"] <= t < v["t1"]], 1)
+                                         for k, s in spans.items()}
+            result = {"environment": env, "code": code_version()} | result
+            json_path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+            md_path.write_text(markdown_kinds(result, md_path.read_text() if md_path.exists() else "", suffix))
+            log(f"wrote {md_path} and {json_path}")
+            ok = True
+            return 0
         if (tmp / "api-steps.json").exists():
             spans, split = json.loads((tmp / "api-steps.json").read_text()), result["probe_t0"]
             # By when they ended: the storm and its drain, then the probe's deliveries one at a time.

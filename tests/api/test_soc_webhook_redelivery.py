@@ -17,7 +17,7 @@ import api.routes.soc.webhooks as route
 from domain.roles import Role
 from domain.soc.sentinelone import normalize_sentinelone
 from hub.db import session_scope
-from models import AssetType, SocAlert, SocInboxItem, SocIncident, Ticket, WebhookDelivery
+from models import AssetType, SocAlert, SocInboxItem, SocIncident, SocIntegration, Ticket, WebhookDelivery
 from tests.api.test_soc_webhook_api import count, deliver, eventually, incident, ticket_of
 from tests.conftest import auth
 from tests.factories import make_asset, make_soc_integration, make_tenant, make_user
@@ -254,3 +254,21 @@ def inbox_rows(engine, tenant_id, failed: bool = False) -> list[SocInboxItem]:
         if failed:
             query = query.where(SocInboxItem.last_error.is_not(None))
         return list(s.exec(query).all())
+
+
+async def test_the_cached_integration_lookup_follows_a_change_at_once(api, env, engine, setup):
+    """The route keeps the integration briefly per process; a write through this process's sessions clears it, so a
+    rotated secret or a deactivation applies to the next delivery, not after the cache's lifetime."""
+    _, host, integration, _ = setup
+    iid = uuid.UUID(integration["id"])
+    assert (await deliver(api, env, integration, open_threat(new_id(), host))).status_code == 202
+    assert iid in route._lookups
+    with session_scope(engine) as s:
+        s.get(SocIntegration, iid).webhook_secret = "whsec_" + "B" * 43
+    stale = await deliver(api, env, integration, open_threat(new_id(), host))
+    assert stale.status_code == 401 and last_delivery(engine, integration).reason == "bad_signature"
+    fresh = await deliver(api, env, integration, open_threat(new_id(), host), secret="whsec_" + "B" * 43)
+    assert fresh.status_code == 202, fresh.text
+    with session_scope(engine) as s:
+        s.get(SocIntegration, iid).is_active = False
+    assert (await deliver(api, env, integration, open_threat(new_id(), host))).status_code == 404

@@ -11,6 +11,7 @@ delivery in flight shares."""
 import codecs
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +21,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
@@ -109,10 +111,45 @@ def _log(
         s.add(_delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id, size))
 
 
+# The integration and its tenant, kept briefly per process by integration id (so never across tenants): a storm
+# looks them up once in a while, not once a delivery. A write to either through a session of this process clears
+# them (`_forget`); one by another process (another API worker) is seen within LOOKUP_TTL_S.
+LOOKUP_TTL_S = 2.0
+_lookups: dict[UUID, tuple[float, SocIntegration, Tenant]] = {}
+_lookup_generation = [0]
+
+
+def forget_lookups() -> None:
+    _lookup_generation[0] += 1
+    _lookups.clear()
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_on_flush(session: OrmSession, _context: object) -> None:
+    if any(isinstance(o, SocIntegration | Tenant) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info["soc_lookup_stale"] = True
+        forget_lookups()
+
+
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_on_end(session: OrmSession, *_args: object) -> None:
+    if session.info.pop("soc_lookup_stale", False):  # a lookup between the flush and the commit read the old row
+        forget_lookups()
+
+
 def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Tenant | None]:
+    if iid is None:
+        return None, None
+    now = time.monotonic()
+    if (hit := _lookups.get(iid)) is not None and now - hit[0] < LOOKUP_TTL_S:
+        return hit[1], hit[2]
+    generation = _lookup_generation[0]
     with Session(engine, expire_on_commit=False) as s:
-        row = s.get(SocIntegration, iid) if iid else None
+        row = s.get(SocIntegration, iid)
         tenant = s.get(Tenant, row.tenant_id) if row else None
+    if row is not None and tenant is not None and generation == _lookup_generation[0]:
+        _lookups[iid] = (now, row, tenant)
     return row, tenant
 
 
@@ -170,6 +207,8 @@ def _quarantine(
     """Refused items are kept for review under the integration (MSP staff only: the data may be another
     customer's), with the reason; nothing else of them is stored. An item already held and not released (the sender
     delivered it again) is not added twice. Returns the quarantine id of each refused item, by its index."""
+    if not refused:
+        return {}
     hashes = {r.sha256 for r in refused}
     held = dict(
         session.exec(
