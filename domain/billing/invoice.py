@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from domain.billing.money import ZERO, money, percent_of
 from domain.billing.tax import TaxCase, TaxClass, VatCategory
+from domain.billing.terms import RevenueType
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class InvoiceLine:
     source: LineSource
     period_start: date | None = None
     period_end: date | None = None
+    revenue_type: RevenueType = RevenueType.OTHER  # which revenue account DATEV/BMD book it to
 
     def __post_init__(self) -> None:
         if self.net_amount != money(self.net_amount):
