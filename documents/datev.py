@@ -72,7 +72,8 @@ class DatevSettings:
     revenue_accounts: Mapping[MappingKey, str] = field(default_factory=dict)
     # (VAT category, rate) -> account when a revenue type has no mapping; None: the chart's CHART_DEFAULT_ACCOUNTS.
     default_accounts: Mapping[RateKey, str] | None = None
-    # BU-Schlüssel of a revenue account that is not an Automatikkonto; accounts not listed get no key.
+    # BU-Schlüssel of a revenue account that is not an Automatikkonto. Accounts not listed get no key, so a mapped
+    # account must be an Automatikkonto (or untaxed): on a plain account DATEV would book the gross without the VAT.
     bu_keys: Mapping[str, str] = field(default_factory=dict)
     description: str = "Ausgangsrechnungen"  # header Bezeichnung, at most 30 characters
 
@@ -99,6 +100,10 @@ class DatevSettings:
                 raise ValueError(f"account {account} is an Automatikkonto in {self.chart}: no BU key (REW00305)")
         if len(self.description) > 30:
             raise ValueError("description: DATEV allows 30 characters")
+        try:
+            self.description.encode("cp1252")
+        except UnicodeEncodeError:
+            raise ValueError("description: only characters cp1252 holds") from None
 
     @property
     def skr(self) -> str:
@@ -183,6 +188,8 @@ def revenue_bookings(doc: InvoiceDocument, account_for: Callable[[RevenueType, V
         for line in lines:
             account = account_for(line.revenue_type, group)
             net_per_account[account] = net_per_account.get(account, ZERO) + line.net_amount
+        if not net_per_account:
+            continue
         tax = {account: percent_of(net, group.rate) for account, net in net_per_account.items()}
         largest = max(net_per_account, key=lambda a: abs(net_per_account[a]))
         tax[largest] += group.tax_amount - sum(tax.values(), ZERO)

@@ -17,9 +17,17 @@ from documents.datev import (
     revenue_accounts_from_rows,
 )
 from domain.billing.document import Buyer
-from domain.billing.tax import VatCategory
+from domain.billing.invoice import InvoiceLine, LineSource
+from domain.billing.tax import TaxClass, VatCategory
 from domain.billing.terms import RevenueType
-from tests.billing_documents import credit_note, german_invoice, reverse_charge_invoice, swiss_invoice
+from tests.billing_documents import (
+    GERMAN_SELLER,
+    _document,
+    credit_note,
+    german_invoice,
+    reverse_charge_invoice,
+    swiss_invoice,
+)
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 CREATED = datetime(2026, 12, 3, 14, 4, 40, 439000)
@@ -222,3 +230,21 @@ def test_settings_are_checked():
         settings(revenue_accounts={(RevenueType.LABOUR, VatCategory.STANDARD, Decimal("19")): "84000"})
     with pytest.raises(ValueError, match="default_accounts"):
         settings(account_length=5)
+
+
+def test_tax_rounding_remainder_goes_to_one_account():
+    # Two revenue accounts of 0.02 each at 19 %: 0.0038 rounds to 0.00 per account, but the group's tax is
+    # 0.04 x 19 % = 0.0076 -> 0.01. The cent goes to the first of the equally large accounts.
+    lines = tuple(
+        InvoiceLine(f"Line {n}", Decimal(1), "C62", Decimal("0.02"), Decimal("0.02"), TaxClass.STANDARD,
+                    LineSource("one_off", (str(n),)), revenue_type=kind)
+        for n, kind in enumerate((RevenueType.MANAGED_SERVICES, RevenueType.LABOUR))
+    )  # fmt: skip
+    doc = _document(GERMAN_SELLER, german_invoice().buyer, None, "RE-2026-000150", lines=lines)
+    assert doc.amount_due == Decimal("0.05")
+    mapping = {(RevenueType.MANAGED_SERVICES, VatCategory.STANDARD, Decimal("19")): "8401"}
+    _, _, rows = parse(render([doc], settings=settings(revenue_accounts=mapping)))
+    assert {row["Gegenkonto (ohne BU-Schlüssel)"]: amount(row) for row in rows} == {
+        "8401": Decimal("0.03"),
+        "8400": Decimal("0.02"),
+    }
