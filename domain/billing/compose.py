@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from domain.billing.contingent import ContingentTerms, apply_contingent
@@ -43,7 +44,15 @@ from domain.billing.money import ZERO, money
 from domain.billing.recurring import BillingMonth, Cycle, RecurringCharge, recurring_charge
 from domain.billing.tax import TaxClass
 from domain.billing.terms import RevenueType
-from domain.billing.time_billing import BilledTime, BillingRuleError, TimeClass, TimeRules, WorkedTime, bill_time
+from domain.billing.time_billing import (
+    BilledTime,
+    BillingRuleError,
+    TimeClass,
+    TimeRules,
+    WorkedTime,
+    bill_time,
+    surcharge_amounts,
+)
 from domain.business_calendar import BusinessCalendar
 
 PIECE, HOUR, MONTH = "C62", "HUR", "MON"
@@ -244,6 +253,20 @@ class _Kind(IntEnum):
 _CLASS_ORDER = {c: i for i, c in enumerate(TimeClass)}
 
 
+class _Key(NamedTuple):
+    """What one time line groups: an activity type's covered, overage or plain hours at one price, or the hours of
+    one time class with one surcharge."""
+
+    activity: str
+    kind: _Kind
+    price: Decimal  # per hour
+    time_class: TimeClass | None = None  # surcharges only
+    percent: Decimal | None = None  # surcharges only
+
+    def order(self) -> tuple:
+        return self.activity, self.kind, _CLASS_ORDER[self.time_class] if self.time_class else -1, self.price
+
+
 @dataclass
 class _Group:
     """The entries of one time line as they are added: minutes, the sum of the per-entry amounts, ids, dates."""
@@ -286,37 +309,28 @@ def _time_lines(period: CustomerPeriod, problems: list[str]) -> tuple[list[Invoi
     billed = _billed_entries(period, problems)
     terms, rules = period.contingent, period.time_rules
     use = apply_contingent([b for b, _ in billed], terms, period.carried_in_minutes) if terms else None
-    # key: (activity type, kind, time class or None, unit price, surcharge percent or None)
-    groups: dict[tuple[str, _Kind, TimeClass | None, Decimal, Decimal | None], _Group] = {}
-
-    def group(*key) -> _Group:  # noqa: ANN002
-        return groups.setdefault(key, _Group())
-
+    groups: dict[_Key, _Group] = {}
     overage_minutes = 0
     for entry, day in billed:
-        kind_type, entry_id = entry.activity_type, entry.entry_id
+        activity, entry_id = entry.activity_type, entry.entry_id
         covered = use.covered.get(entry_id, 0) if use else 0
         rest = entry.billed_minutes - covered
         if covered:
-            group(kind_type, _Kind.COVERED, None, ZERO, None).add(covered, ZERO, entry_id, day)
-        if rest and terms is not None and terms.covers(kind_type):
+            groups.setdefault(_Key(activity, _Kind.COVERED, ZERO), _Group()).add(covered, ZERO, entry_id, day)
+        if rest and terms is not None and terms.covers(activity):
             rate = entry.rate if terms.overage_rate is None else terms.overage_rate
             overage_minutes += rest
-            group(kind_type, _Kind.OVERAGE, None, rate, None).add(rest, _amount(rate, rest), entry_id, day)
+            key = _Key(activity, _Kind.OVERAGE, rate)
+            groups.setdefault(key, _Group()).add(rest, _amount(rate, rest), entry_id, day)
         elif rest:
-            group(kind_type, _Kind.PLAIN, None, entry.rate, None).add(rest, entry.base_amount(rest), entry_id, day)
-        # The surcharge of each class, rounded per entry and class as `surcharge_amounts` does.
-        for time_class, minutes in entry.minutes_by_class.items():
-            percent = rules.surcharges.get(time_class, Decimal(0))
-            if percent:
-                amount = money(entry.rate * Decimal(minutes) / Decimal(60) * percent / Decimal(100))
-                group(kind_type, _Kind.SURCHARGE, time_class, entry.rate, percent).add(minutes, amount, entry_id, day)
+            key = _Key(activity, _Kind.PLAIN, entry.rate)
+            groups.setdefault(key, _Group()).add(rest, entry.base_amount(rest), entry_id, day)
+        # Surcharges on all billed minutes (covered ones too) at the activity's rate, per entry and class.
+        for time_class, amount in surcharge_amounts(entry, rules).items():
+            key = _Key(activity, _Kind.SURCHARGE, entry.rate, time_class, rules.surcharges[time_class])
+            groups.setdefault(key, _Group()).add(entry.minutes_by_class[time_class], amount, entry_id, day)
 
-    def order(item: tuple[tuple[str, _Kind, TimeClass | None, Decimal, Decimal | None], _Group]) -> tuple:
-        (activity, kind, time_class, price, percent), _ = item
-        return activity, kind, _CLASS_ORDER[time_class] if time_class else -1, price, percent or ZERO
-
-    lines = [_time_line(period, key, g) for key, g in sorted(groups.items(), key=order)]
+    lines = [_time_line(period, key, groups[key]) for key in sorted(groups, key=_Key.order)]
     summary = None
     if terms is not None and use is not None:
         summary = ContingentSummary(
@@ -331,10 +345,8 @@ def _amount(rate: Decimal, minutes: int) -> Decimal:
     return money(rate * Decimal(minutes) / Decimal(60))
 
 
-def _time_line(
-    period: CustomerPeriod, key: tuple[str, _Kind, TimeClass | None, Decimal, Decimal | None], g: _Group
-) -> InvoiceLine:
-    activity, kind, time_class, price, percent = key
+def _time_line(period: CustomerPeriod, key: _Key, g: _Group) -> InvoiceLine:
+    activity, kind, price, time_class, percent = key
     product = period.products.get(activity)
     name = product.name if product else activity
     if time_class is not None and percent is not None:  # a surcharge
