@@ -17,11 +17,13 @@ from domain.billing.invoice import invoice_totals
 from domain.billing.recurring import BillingMonth
 from domain.billing.tax import Party, TaxClass, tax_case
 from domain.billing.terms import RevenueType
+from domain.calendar_spec import CalendarSpec
 from domain.roles import Role
 from domain.tickets import Priority, TicketStatus
 from hub.db import session_scope
 from models import (
     BillingCycle,
+    BusinessCalendarRow,
     Contract,
     ContractItem,
     ContractLine,
@@ -259,3 +261,31 @@ def test_load_period_writes_nothing_and_refuses_an_unknown_tenant(engine, months
         assert not s.new and not s.dirty and not s.deleted
     with Session(engine) as s, pytest.raises(UnknownTenant):
         load_period(s, uuid.uuid4(), OCTOBER, carried_in_minutes=0)
+
+
+def test_the_contracts_calendar_sets_the_months_bounds_and_the_time_classes(engine):
+    # A 24/7 calendar in Tokyo on the contract: the month runs from 1 October 00:00 Tokyo time, and no minute of it
+    # is after hours.
+    user, _ = make_user(engine, Role.MSP_TECH)
+    tenant = make_tenant(engine)
+    support = unique("support")
+    with session_scope(engine) as s:
+        calendar = BusinessCalendarRow(
+            name=unique("tokyo"), spec=CalendarSpec.twenty_four_seven("Asia/Tokyo").model_dump(mode="json")
+        )
+        s.add(calendar)
+        s.flush()
+        terms = {"round_up_minutes": 15, "rates": {support: "100.00"}, "surcharges": {"after_hours": "50.00"}}
+        contract = _contract(s, tenant, date(2026, 1, 1), time_terms=terms, calendar_id=calendar.id)
+        ticket = _ticket(s, tenant)
+        inside = _entry(s, ticket, user.id, datetime(2026, 9, 30, 16, 0, tzinfo=UTC), 60, support)  # 1.10. 01:00 JST
+        _entry(s, ticket, user.id, datetime(2026, 9, 30, 14, 30, tzinfo=UTC), 60, support)  # 30.09. 23:30 JST
+        _entry(s, ticket, user.id, datetime(2026, 10, 31, 15, 30, tzinfo=UTC), 60, support)  # 1.11. 00:30 JST
+    with Session(engine) as s:
+        period = load_period(s, tenant.id, OCTOBER, carried_in_minutes=0)
+    assert period.calendar.spec.time_zone == "Asia/Tokyo" and contract.calendar_id == calendar.id
+    assert [e.worked.entry_id for e in period.time] == [inside]
+    draft = compose_draft(period)
+    assert [(line.description, line.quantity, line.net_amount) for line in draft.lines] == [
+        (support, Decimal("1.00"), Decimal("100.00"))  # no product of that code: its code names it
+    ]
