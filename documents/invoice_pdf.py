@@ -22,6 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Frame,
+    KeepTogether,
     NextPageTemplate,
     PageBreak,
     PageTemplate,
@@ -231,11 +232,9 @@ class _Renderer:
             Spacer(0, 3 * mm),
             self.line_table(),
             Spacer(0, 3 * mm),
-            self.totals_table(),
-            Spacer(0, 5 * mm),
+            # The VAT breakdown and the legal notes that explain it are read together: never split over a page.
+            KeepTogether([self.totals_table(), Spacer(0, 5 * mm), *(_p(note) for note in self.tax_notes())]),
         ]
-        for note in self.tax_notes():
-            story.append(_p(note))
         for note in doc.notes:
             story.append(_p(note))
         story += [Spacer(0, 3 * mm), _p(self.payment_text())]
