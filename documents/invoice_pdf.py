@@ -7,6 +7,7 @@ The output is deterministic (reportlab's invariant mode, the issue date as creat
 stored once and a re-render must give the same bytes.
 """
 
+import hashlib
 import io
 from collections.abc import Callable
 from datetime import date
@@ -370,12 +371,19 @@ class _Renderer:
 
 
 def _canvas_maker(issue_date: date) -> Callable[..., Canvas]:
-    """A canvas whose PDF dates (CreationDate, ModDate) are the issue date: the same invoice gives the same bytes."""
+    """A canvas whose PDF dates (CreationDate, ModDate) are the issue date and whose file ID is seeded with it: the
+    same invoice gives the same bytes on any machine."""
     stamp = f"D:{issue_date:%Y%m%d}000000+00'00'"
 
     def make(*args, **kwargs) -> Canvas:  # noqa: ANN002, ANN003
         canvas = Canvas(*args, **kwargs)
         canvas.setDateFormatter(lambda *_: stamp)
+        # reportlab seeds the file ID's digest with its timestamp, which SOURCE_DATE_EPOCH in the environment changes
+        # even in invariant mode; nothing has been added to the digest yet, so it is replaced by one seeded with the
+        # issue date (the ID then still covers the whole content).
+        signature = hashlib.md5(b"a reportlab document", usedforsecurity=False)
+        signature.update(stamp.encode())
+        canvas._doc.signature = signature
         return canvas
 
     return make

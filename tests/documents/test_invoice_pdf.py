@@ -180,6 +180,14 @@ def test_same_document_same_bytes(name):
     assert render_invoice_pdf(samples.ALL[name]()) == render_invoice_pdf(samples.ALL[name]())
 
 
+def test_bytes_do_not_depend_on_the_environment(monkeypatch):
+    """reportlab reads SOURCE_DATE_EPOCH even in invariant mode; the stored invoice must not change with it."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    unset = render_invoice_pdf(samples.german_invoice())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert render_invoice_pdf(samples.german_invoice()) == unset
+
+
 def test_pdf_dates_are_the_issue_date():
     reader = PdfReader(io.BytesIO(_pdf("german")))
     assert reader.metadata.creation_date.replace(tzinfo=None) == datetime(2026, 11, 2)
