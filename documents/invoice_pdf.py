@@ -9,6 +9,7 @@ stored once and a re-render must give the same bytes.
 
 import hashlib
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -58,6 +59,10 @@ LATER_PAGE_BODY_TOP = 25 * mm
 
 FONT = "Helvetica"  # a standard font in WinAnsi encoding: covers ä ö ü ß € – and needs no embedded font file
 BOLD = "Helvetica-Bold"
+
+# A German public buyer's routing id (Leitweg-ID, KoSIT): coarse address, optional fine address, check digits. Any
+# other buyer reference (an order number) is printed as the customer's reference.
+_LEITWEG_ID = re.compile(r"^\d{2,12}(-[A-Za-z0-9]{1,30})?-\d{2}$")
 
 _BODY = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=12.5)
 _SMALL = ParagraphStyle("small", fontName=FONT, fontSize=7.5, leading=9.5)
@@ -163,8 +168,9 @@ class _Renderer:
             (t["customer_number"], doc.buyer.customer_number),
             (t["period"], _period(doc.period_start, doc.period_end)),
         ]
-        if doc.buyer.buyer_reference:
-            rows.append((t["buyer_reference"], doc.buyer.buyer_reference))
+        reference = doc.buyer.buyer_reference
+        if reference:
+            rows.append((t["leitweg_id"] if _LEITWEG_ID.match(reference) else t["buyer_reference"], reference))
         if doc.buyer.vat_id:
             rows.append((t["your_vat_id"], doc.buyer.vat_id))
         if doc.seller.vat_id:

@@ -160,6 +160,26 @@ def test_public_sector_invoice_in_english_with_the_leitweg_id():
     assert "Rechnung" not in text and "Zahlbar" not in text
 
 
+def test_other_buyer_reference_is_no_leitweg_id():
+    german_public = " ".join(_pages_of(render_invoice_pdf(replace(samples.public_sector_invoice(), language="de"))))
+    assert "Leitweg-ID 09162000-12345-67" in german_public
+    doc = samples.german_invoice()
+    doc = replace(doc, buyer=replace(doc.buyer, buyer_reference="PO 4711/2026"))
+    text = " ".join(_pages_of(render_invoice_pdf(doc)))
+    assert "Ihre Referenz PO 4711/2026" in text and "Leitweg" not in text
+
+
+def test_small_business_note():
+    seller = Party("DE", samples.GERMAN_SELLER.vat_id, small_business=True)
+    doc = samples.austrian_invoice()
+    doc = replace(doc, seller=samples.GERMAN_SELLER, buyer=samples.german_invoice().buyer)
+    buyer = Party("DE")
+    totals = invoice_totals(doc.lines, lambda c: tax_case(seller, buyer, c, samples.OCTOBER_END))
+    text = " ".join(_pages_of(render_invoice_pdf(replace(doc, totals=totals))))
+    assert "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet." in text
+    assert "Gesamtbetrag 460,82 €" in text
+
+
 def test_credit_note_names_the_corrected_invoice():
     text = _text("credit_note")
     assert "Gutschrift / Rechnungskorrektur GS-2026-000004" in text
