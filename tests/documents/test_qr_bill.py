@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from documents import qr_bill as qr_bill_module
+from documents.invoice_pdf import render_invoice_pdf
 from documents.qr_bill import format_slip_amount, qr_bill_applies, qr_payload
 from domain.billing.document import DocumentKind
 from tests import billing_documents as samples
@@ -48,3 +50,19 @@ def test_when_the_slip_applies():
 def test_slip_amount_format():
     assert format_slip_amount(Decimal("497.05")) == "497.05"
     assert format_slip_amount(Decimal("1234567.5")) == "1 234 567.50"
+
+
+def test_the_slip_encodes_the_payload_with_error_correction_m(monkeypatch):
+    drawn = []
+    real_widget = qr_bill_module.QrCodeWidget
+
+    def spy(value, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        drawn.append((value, kwargs["barLevel"], kwargs["barBorder"]))
+        return real_widget(value, **kwargs)
+
+    monkeypatch.setattr(qr_bill_module, "QrCodeWidget", spy)
+    doc = samples.swiss_invoice()
+    render_invoice_pdf(doc)
+    assert drawn == [(qr_payload(doc), "M", 0)]
+    render_invoice_pdf(samples.german_invoice())
+    assert len(drawn) == 1  # no slip, no code
