@@ -189,6 +189,13 @@ def test_credit_note_names_the_corrected_invoice():
     assert "Zahlbar bis" not in text and "Lastschrift" not in text and "Gesamtbetrag" not in text
 
 
+def test_credit_note_of_a_direct_debit_customer_is_refunded_to_the_account():
+    doc = replace(samples.credit_note(), direct_debit=samples.german_invoice().direct_debit)
+    text = " ".join(_pages_of(render_invoice_pdf(doc)))
+    assert "Den Betrag von 130,90 € erstatten wir bis 16.11.2026 auf Ihr Konto DE02 XXXX XXXX XXXX XX20 51." in text
+    assert "eingezogen" not in text
+
+
 def test_english_credit_note_title():
     doc = replace(samples.credit_note(), language="en")
     text = " ".join(_pages_of(render_invoice_pdf(doc)))
