@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from enum import StrEnum
 
-from drafthorse.models.accounting import ApplicableTradeTax
+from drafthorse.models.accounting import ApplicableTradeTax, TradeAllowanceCharge
 from drafthorse.models.document import Document
 from drafthorse.models.note import IncludedNote
 from drafthorse.models.party import TaxRegistration, TradeParty
@@ -19,7 +19,7 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 
 from domain.billing.document import InvoiceDocument, PostalAddress
-from domain.billing.invoice import InvoiceLine, VatGroup
+from domain.billing.invoice import InvoiceLine, VatGroup, line_amount
 from domain.billing.tax import TaxClass, VatCategory
 
 CENT = Decimal("0.01")
@@ -61,7 +61,7 @@ def render_cii(doc: InvoiceDocument, profile: CiiProfile) -> bytes:
 
     group_of = _group_per_line(doc)
     for index, line in enumerate(doc.lines, start=1):
-        invoice.trade.items.add(_line_item(index, line, group_of[index - 1]))
+        invoice.trade.items.add(_line_item(index, line, group_of[index - 1], doc.language))
 
     agreement = invoice.trade.agreement
     buyer_reference = _buyer_reference(doc, profile)
@@ -125,7 +125,7 @@ def _group_per_line(doc: InvoiceDocument) -> list[VatGroup]:
     return mapping
 
 
-def _line_item(index: int, line: InvoiceLine, group: VatGroup) -> LineItem:
+def _line_item(index: int, line: InvoiceLine, group: VatGroup, language: str) -> LineItem:
     item = LineItem()
     item.document.line_id = str(index)  # BT-126
     item.product.name = line.description  # BT-153
@@ -138,8 +138,27 @@ def _line_item(index: int, line: InvoiceLine, group: VatGroup) -> LineItem:
     if line.period_start and line.period_end:  # BG-26
         item.settlement.period.start = line.period_start
         item.settlement.period.end = line.period_end
+    adjustment = _pro_rata_adjustment(line, language)
+    if adjustment is not None:
+        item.settlement.allowance_charge.add(adjustment)
     item.settlement.monetary_summation.total_amount = _amount(line.net_amount)  # BT-131
     return item
+
+
+def _pro_rata_adjustment(line: InvoiceLine, language: str) -> TradeAllowanceCharge | None:
+    """A pro-rata line (part of a month) bills less than quantity x price. Receivers check BT-131 = BT-129 x BT-146
+    + line charges - line allowances (Peppol's PEPPOL-EN16931-R120, many ERP imports), so the difference goes in
+    as a line allowance (BG-27) with its reason, or a line charge (BG-28) should a line ever bill more."""
+    difference = line_amount(line.quantity, line.unit_price) - line.net_amount
+    if not difference:
+        return None
+    adjustment = TradeAllowanceCharge()
+    adjustment.indicator = difference < 0  # ChargeIndicator: true for a charge
+    adjustment.actual_amount = _amount(abs(difference))  # BT-136 / BT-141
+    adjustment.reason = (  # BT-139 / BT-144 (BR-42 / BR-44: a reason or a code)
+        "Pro rata for the service period" if language == "en" else "Anteilige Berechnung für den Leistungszeitraum"
+    )
+    return adjustment
 
 
 def _buyer_reference(doc: InvoiceDocument, profile: CiiProfile) -> str | None:

@@ -214,6 +214,41 @@ def test_line_period_and_unit_code() -> None:
     assert text(second, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity") == "1.5"
 
 
+def _line_sums(root: etree._Element) -> list[tuple[Decimal, Decimal]]:
+    """(quantity x net price + line charges - line allowances, net amount BT-131) of each line."""
+    sums = []
+    for line in root.xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NS):
+        computed = Decimal(text(line, ".//ram:BilledQuantity")) * Decimal(text(line, ".//ram:ChargeAmount"))
+        for adjustment in line.xpath(".//ram:SpecifiedTradeAllowanceCharge", namespaces=NS):
+            amount = Decimal(text(adjustment, "ram:ActualAmount"))
+            assert text(adjustment, "ram:Reason")  # BR-42 / BR-44
+            computed += amount if text(adjustment, "ram:ChargeIndicator/udt:Indicator") == "true" else -amount
+        sums.append((computed.quantize(Decimal("0.01")), Decimal(text(line, ".//ram:LineTotalAmount"))))
+    return sums
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_line_net_amount_is_quantity_times_price_with_line_allowances(name: str) -> None:
+    """PEPPOL-EN16931-R120, which receivers check though the CEN rules do not: the pro-rata workstation line
+    (23 x 14.90 = 342.70, billed 165.82) carries the difference as a line allowance."""
+    root = parse(render_cii(ALL[name](), CiiProfile.XRECHNUNG))
+    for computed, net in _line_sums(root):
+        assert computed == net
+
+
+def test_a_line_billing_more_than_quantity_times_price_carries_a_charge(failed_rules) -> None:  # noqa: ANN001
+    surcharge = dataclasses.replace(month_lines()[2], net_amount=Decimal("137.50"))  # 110.00 + 25 %
+    seller_party = Party("DE", GERMAN_SELLER.vat_id)
+    totals = invoice_totals([surcharge], lambda tax_class: tax_case(seller_party, Party("DE"), tax_class, OCTOBER_END))
+    doc = dataclasses.replace(german_invoice(), lines=(surcharge,), totals=totals)
+    xml = render_cii(doc, CiiProfile.XRECHNUNG)
+    assert fatal(failed_rules(xml)) == []
+    root = parse(xml)
+    assert text(root, "//ram:SpecifiedTradeAllowanceCharge/ram:ChargeIndicator/udt:Indicator") == "true"
+    assert text(root, "//ram:SpecifiedTradeAllowanceCharge/ram:ActualAmount") == "27.50"
+    assert _line_sums(root) == [(Decimal("137.50"), Decimal("137.50"))]
+
+
 def test_notes_are_bt22() -> None:
     doc = dataclasses.replace(ALL["german"](), notes=("Vielen Dank für Ihren Auftrag.",))
     root = parse(render_cii(doc, CiiProfile.XRECHNUNG))
