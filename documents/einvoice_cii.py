@@ -16,6 +16,7 @@ from drafthorse.models.document import Document
 from drafthorse.models.note import IncludedNote
 from drafthorse.models.party import TaxRegistration, TradeParty
 from drafthorse.models.payment import PaymentMeans, PaymentTerms
+from drafthorse.models.trade import TradeSettlement
 from drafthorse.models.tradelines import LineItem
 
 from domain.billing.document import InvoiceDocument, PostalAddress
@@ -47,7 +48,10 @@ TAX_NUMBER_SCHEME = "FC"
 
 def render_cii(doc: InvoiceDocument, profile: CiiProfile) -> bytes:
     """The CII XML (UTF-8) of `doc` in `profile`. Raises ValueError when the document cannot be a valid e-invoice
-    of that profile (a line without a VAT group, no buyer reference for XRechnung)."""
+    of that profile (lines that do not add up to the VAT breakdown; for XRechnung, an incomplete seller contact or
+    no buyer reference), so the issuing activity reports it instead of a receiver's validator."""
+    if profile == CiiProfile.XRECHNUNG:
+        _check_xrechnung_contact(doc)
     invoice = Document()
     invoice.context.guideline_parameter.id = profile.value
     if profile == CiiProfile.XRECHNUNG:
@@ -74,6 +78,23 @@ def render_cii(doc: InvoiceDocument, profile: CiiProfile) -> bytes:
 
     _settlement(invoice.trade.settlement, doc)
     return invoice.serialize(schema=XSD)
+
+
+def _check_xrechnung_contact(doc: InvoiceDocument) -> None:
+    """BR-DE-2, 5, 6, 7: XRechnung wants the seller contact's name, phone and e-mail; the e-mail is also the seller's
+    electronic address (BT-34), which XRechnung 3 requires."""
+    seller = doc.seller
+    missing = [
+        name
+        for name, value in (
+            ("contact name", seller.contact_name),
+            ("contact phone", seller.contact_phone),
+            ("contact e-mail", seller.contact_email),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValueError(f"{doc.number}: XRechnung needs the seller's {', '.join(missing)} (BG-6, BR-DE-2)")
 
 
 def _amount(value: Decimal) -> Decimal:
@@ -212,7 +233,7 @@ def _buyer(party: TradeParty, doc: InvoiceDocument, *, with_vat_id: bool) -> Non
         party.tax_registrations.add(TaxRegistration(id=(VAT_SCHEME, buyer.vat_id)))  # BT-48
 
 
-def _settlement(settlement, doc: InvoiceDocument) -> None:  # noqa: ANN001 (drafthorse's TradeSettlement)
+def _settlement(settlement: TradeSettlement, doc: InvoiceDocument) -> None:
     totals = doc.totals
     debit = doc.direct_debit
     if debit:

@@ -346,6 +346,34 @@ def test_not_subject_to_vat_drops_the_vat_ids_and_passes(profile: CiiProfile, fa
     assert texts(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReason") == [doc.totals.groups[0].note_en]
 
 
+def test_xrechnung_refuses_a_seller_without_full_contact() -> None:
+    doc = german_invoice()
+    no_phone = dataclasses.replace(doc, seller=dataclasses.replace(doc.seller, contact_phone=None))
+    with pytest.raises(ValueError, match="contact phone"):
+        render_cii(no_phone, CiiProfile.XRECHNUNG)
+    assert texts(parse(render_cii(no_phone, CiiProfile.EN16931)), "//ram:TelephoneUniversalCommunication") == []
+
+
+@pytest.mark.parametrize("profile", list(CiiProfile))
+def test_small_business_without_vat_id_is_exempt_with_its_note(profile: CiiProfile, failed_rules) -> None:  # noqa: ANN001
+    """A Kleinunternehmer (§ 19 UStG): category E, no VAT id, the tax number identifies it (BR-E-02, BR-DE-16)."""
+    seller = dataclasses.replace(GERMAN_SELLER, vat_id=None)
+    lines = month_lines()
+    seller_party = Party("DE", None, small_business=True)
+    totals = invoice_totals(lines, lambda tax_class: tax_case(seller_party, Party("DE"), tax_class, OCTOBER_END))
+    doc = dataclasses.replace(german_invoice(), seller=seller, totals=totals)
+    xml = render_cii(doc, profile)
+    errors = fatal(failed_rules(xml))
+    assert errors == [], "\n".join(errors)
+    root = parse(xml)
+    assert texts(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:CategoryCode") == ["E"]
+    assert texts(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReason") == [
+        "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
+    ]
+    assert texts(root, f"{SELLER}/ram:SpecifiedTaxRegistration/ram:ID/@schemeID") == ["FC"]
+    assert Decimal(text(root, f"{SUMMATION}/ram:DuePayableAmount")) == Decimal("460.82")
+
+
 # ZUGFeRD / Factur-X
 
 
