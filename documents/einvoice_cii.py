@@ -1,10 +1,10 @@
 """The EN 16931 e-invoice of an issued invoice in UN/CEFACT CII syntax: XRechnung 3.0 (the German CIUS, for public
 customers and anyone who asks for it) or the plain EN 16931 profile that ZUGFeRD/Factur-X embeds in the PDF.
 
-Built with drafthorse and checked against the Factur-X EN 16931 XSD on the way out; only elements of that profile are
-set, so both profiles pass it (XRechnung CII is a subset of the same CII schema). The business rules (BR-…, BR-CO-…)
-hold because the document's totals are EN 16931's own (domain.billing.invoice), not because this module computes
-anything: it maps, it does not calculate.
+Built with drafthorse and checked against the Factur-X EN 16931 XSD on the way out: both profiles use only elements
+of the EN 16931 model, so one schema fits both. The business rules (BR-…, BR-CO-…) hold because the document's totals
+are EN 16931's own (domain.billing.invoice): this module maps them and recomputes nothing; its one figure of its own
+is the line allowance that explains a pro-rata line.
 """
 
 from collections import defaultdict
@@ -55,7 +55,7 @@ def render_cii(doc: InvoiceDocument, profile: CiiProfile) -> bytes:
     invoice = Document()
     invoice.context.guideline_parameter.id = profile.value
     if profile == CiiProfile.XRECHNUNG:
-        invoice.context.business_parameter.id = PEPPOL_BILLING_PROCESS  # BT-23, expected by XRechnung 3.0 receivers
+        invoice.context.business_parameter.id = PEPPOL_BILLING_PROCESS  # BT-23: Peppol billing, as XRechnung 3 names it
 
     invoice.header.id = doc.number  # BT-1
     invoice.header.type_code = doc.kind.value  # BT-3
@@ -208,13 +208,13 @@ def _seller(party: TradeParty, doc: InvoiceDocument, *, with_vat_id: bool) -> No
     if seller.register_entry:
         # BT-30: with BT-31 the way a receiver identifies the seller (BR-CO-26), the only one when BR-O-02 drops it.
         party.legal_organization.id = seller.register_entry
-    if seller.contact_name or seller.contact_phone or seller.contact_email:  # BG-6 (BR-DE-2, 5, 6, 7)
-        if seller.contact_name:
-            party.contact.person_name = seller.contact_name  # BT-41
-        if seller.contact_phone:
-            party.contact.telephone.number = seller.contact_phone  # BT-42
-        if seller.contact_email:
-            party.contact.email.address = seller.contact_email  # BT-43
+    # BG-6 (BR-DE-2, 5, 6, 7); drafthorse leaves out an empty contact.
+    if seller.contact_name:
+        party.contact.person_name = seller.contact_name  # BT-41
+    if seller.contact_phone:
+        party.contact.telephone.number = seller.contact_phone  # BT-42
+    if seller.contact_email:
+        party.contact.email.address = seller.contact_email  # BT-43
     if seller.contact_email:
         party.electronic_address.uri_ID = (EMAIL_SCHEME, seller.contact_email)  # BT-34, mandatory in XRechnung 3
     if with_vat_id and seller.vat_id:
