@@ -16,6 +16,9 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.billing.drafts import BillingDraftActivities
+from activities.billing.issue import BillingIssueActivities
+from activities.billing.outputs import BillingOutputActivities
 from activities.soc.containment import SocContainActivities
 from activities.soc.incidents import SocActivities
 from activities.soc.polling import SocPollActivities
@@ -24,11 +27,14 @@ from activities.soc.tickets import SocTicketActivities
 from activities.tickets.notifications import NotificationActivities
 from activities.tickets.sla import SlaActivities, advance_clock
 from activities.tickets.ticket import TicketActivities
-from domain.processes import SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
+from domain.processes import BILLING_TASK_QUEUE, SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
+from hub.temporal.billing import ensure_billing_schedule
+from workflows.billing.invoice import InvoiceWorkflow
+from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
@@ -50,6 +56,8 @@ def registrations(
     poll = SocPollActivities(engine, client)
     summary = SocSummaryActivities(settings)
     soc_tickets = SocTicketActivities(engine, client)
+    drafts, issue = BillingDraftActivities(engine), BillingIssueActivities(engine)
+    outputs = BillingOutputActivities(engine, settings)
     return {
         TICKETS_TASK_QUEUE: (
             [TicketWorkflow, SlaRepinBatchWorkflow],
@@ -74,6 +82,20 @@ def registrations(
                 summary.summarize,
                 soc_tickets.open_ticket,
                 soc_tickets.note_ticket,
+            ],
+        ),
+        BILLING_TASK_QUEUE: (
+            [BillingRunWorkflow, InvoiceWorkflow, BillingScheduleTickWorkflow],
+            [
+                drafts.list_customers,
+                drafts.compose_draft,
+                drafts.adjust_draft,
+                drafts.set_draft_status,
+                drafts.draft_credit_note,
+                issue.issue,
+                outputs.render,
+                outputs.send,
+                outputs.remind,
             ],
         ),
     }
@@ -128,6 +150,10 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     runtime = metrics_runtime(settings.worker_metrics_address)
     client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
+    try:
+        await ensure_billing_schedule(client)  # idempotent; the monthly run exists wherever a worker runs
+    except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
+        log.warning("billing schedule not ensured", error=str(err))
     engine = make_engine(settings.effective_database_url)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:

@@ -25,14 +25,30 @@ TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
 TICKET_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
 SLA_STATE = SearchAttributeKey.for_keyword("SlaState")
 PROCESS = SearchAttributeKey.for_keyword("Process")
+BILLING_PERIOD = SearchAttributeKey.for_keyword("BillingPeriod")  # 2026-11, on the run and each invoice
+BILLING_PROGRESS = SearchAttributeKey.for_keyword("BillingProgress")  # "12/40 done, 3 to approve, 1 failed"
+INVOICE_STATUS = SearchAttributeKey.for_keyword("InvoiceStatus")  # draft, failed, issued, ... of one invoice
 
-SEARCH_ATTRIBUTES = (CUSTOMER_ID, TICKET_PRIORITY, TICKET_STATUS, TICKET_NUMBER, SLA_STATE, PROCESS)
+SEARCH_ATTRIBUTES = (
+    CUSTOMER_ID,
+    TICKET_PRIORITY,
+    TICKET_STATUS,
+    TICKET_NUMBER,
+    SLA_STATE,
+    PROCESS,
+    BILLING_PERIOD,
+    BILLING_PROGRESS,
+    INVOICE_STATUS,
+)
 
 # Values of the `Process` search attribute.
 TICKET_PROCESS = "ticket"
 SOC_INCIDENT_PROCESS = "soc"
 SOC_POLL_PROCESS = "soc-poll"
 SLA_REPIN_PROCESS = "sla-repin"
+BILLING_PROCESS = "billing"
+INVOICE_PROCESS = "invoice"
+BILLING_SCHEDULE_ID = "billing-monthly"
 
 INCIDENT_PREFIX = "incident-"
 
@@ -63,3 +79,22 @@ def poll_workflow_id(source: str, tenant: str) -> str:
 def repin_batch_workflow_id(tenant_id: UUID | None, requested_at: datetime) -> str:
     scope = str(tenant_id) if tenant_id else "all"
     return f"sla-repin-{scope}-{requested_at.strftime('%Y%m%dT%H%M%S')}"
+
+
+def billing_workflow_id(month: str) -> str:
+    return f"billing-{month}"
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+    if not slug:
+        raise ValueError(f"{text!r} gives an empty workflow id part")
+    return slug
+
+
+def invoice_workflow_id(customer_number: str, month: str) -> str:
+    return f"invoice-{_slug(customer_number)}-{month}"
+
+
+def credit_note_workflow_id(invoice_number: str, draft_id: UUID) -> str:
+    return f"credit-{_slug(invoice_number)}-{str(draft_id)[:8]}"

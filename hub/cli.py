@@ -13,9 +13,11 @@ app = typer.Typer(help="MSP Automation Hub", no_args_is_help=True, add_completio
 db_app = typer.Typer(help="Database commands", no_args_is_help=True)
 temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
 soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
+billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
+app.add_typer(billing_app, name="billing")
 
 
 def _setup():  # noqa: ANN202
@@ -76,16 +78,19 @@ def seed() -> None:
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the hub's search attributes on the configured namespace (idempotent)."""
+    """Register the hub's search attributes and create the monthly billing schedule (idempotent)."""
     from hub.temporal import connect, register_search_attributes
+    from hub.temporal.billing import ensure_billing_schedule
 
     settings = _setup()
 
-    async def run() -> list[str]:
-        return await register_search_attributes(await connect(settings.temporal_address, settings.temporal_namespace))
+    async def run() -> tuple[list[str], str]:
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        return await register_search_attributes(client), await ensure_billing_schedule(client)
 
-    added = asyncio.run(run())
+    added, schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+    typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
 
 
 @soc_app.command("sync-schedules")
@@ -127,6 +132,21 @@ def soc_sync_schedules() -> None:
         typer.echo(" | ".join(parts))
     typer.echo(f"{len(results)} integration(s), {len(failed)} not synced")
     _exit_now(1 if failed else 0)
+
+
+@billing_app.command("run")
+def billing_run(
+    month: str = typer.Argument(..., help="The month billed, YYYY-MM (e.g. 2026-11)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Compose and show the drafts; never approve or issue"),
+    customer: list[str] = typer.Option(None, "--customer", help="Only this customer number (repeatable)"),
+) -> None:
+    """Start (or follow) the billing run of a month and show its progress until every draft is composed.
+
+    Exit code 0: all composed; 1: some drafts have problems (listed); 2: Temporal not reachable or bad input."""
+    from hub.billing_cli import follow_run
+
+    _setup()
+    _exit_now(follow_run(month, dry_run=dry_run, customers=customer or None))
 
 
 def _exit_now(code: int) -> None:

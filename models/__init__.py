@@ -13,6 +13,7 @@ from models.billing import (
     SellerProfile,
 )
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
+from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.sla import (
     BusinessCalendarRow,
     EscalationPolicy,
@@ -35,6 +36,9 @@ from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
+    "Invoice",
+    "InvoiceFile",
+    "InvoiceNumberCounter",
     "ChartOfAccounts",
     "ContractItem",
     "CustomerBillingProfile",

@@ -61,6 +61,10 @@ class SellerProfile(SQLModel, table=True):
     bank_name: str | None = Field(default=None, max_length=100)
     sepa_creditor_id: str | None = Field(default=None, max_length=35)
     invoice_number_prefix: str = Field(max_length=20)
+    credit_note_prefix: str = Field(default="GS", max_length=20)
+    contact_name: str | None = Field(default=None, max_length=100)  # on e-invoices (XRechnung BG-6)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    contact_email: str | None = Field(default=None, max_length=254)
     invoice_number_digits: int
     payment_terms_days: int
     datev_consultant_number: int | None = None
@@ -88,6 +92,7 @@ class CustomerBillingProfile(SQLModel, table=True):
     is_business: bool = True
     payment_terms_days: int | None = None  # None: the seller's
     invoice_format: InvoiceFormat = Field(sa_type=enum_type(InvoiceFormat, 16))
+    language: str = Field(default="de", max_length=2, sa_column_kwargs={"server_default": "de"})  # de or en
     public_sector: bool = False
     buyer_reference: str | None = Field(default=None, max_length=100)  # BT-10; the Leitweg-ID for public customers
     sepa_mandate_id: str | None = Field(default=None, max_length=35)
@@ -132,6 +137,7 @@ class ContractItem(SQLModel, table=True):
     created_at: datetime = created_at_field()
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     billed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # set by the billing run
+    invoice_id: uuid.UUID | None = Field(default=None, foreign_key="invoices.id", ondelete="RESTRICT")
 
 
 def hourly_price_list(session: Session) -> dict[str, Decimal]:

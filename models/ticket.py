@@ -65,6 +65,7 @@ class TimeEntry(SQLModel, table=True):
     activity_type: str = Field(max_length=64)
     note: str | None = Field(default=None, max_length=2000)
     created_at: datetime = created_at_field()
+    invoice_id: uuid.UUID | None = Field(default=None, foreign_key="invoices.id", ondelete="RESTRICT")  # billed on
 
 
 class TicketNumberCounter(SQLModel, table=True):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -456,6 +456,74 @@ async def record_sla_repin(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_billing_run(path: Path) -> None:
+    """A month's run over two customers: one draft adjusted and approved (issued, rendered, mailed), one rejected;
+    then a credit note for a line of the issued invoice (`invoice_issued.json`, `credit_note.json` beside it)."""
+    from datetime import date
+
+    from domain.contracts.billing import (
+        AdjustLineRequest,
+        ApproveRequest,
+        BillingRunInput,
+        RejectRequest,
+        RunProgress,
+    )
+    from domain.processes import billing_workflow_id
+    from hub.temporal import billing as billing_client
+    from models import Invoice
+    from tests.billing_setup import billing_customer, set_seller
+
+    month = "2031-06"
+    async with recording() as r:
+        set_seller(r.engine, "RP")
+        a = billing_customer(r.engine, start=date(2031, 6, 10), seats=3, seat_price="30.00")
+        b = billing_customer(r.engine, start=date(2031, 6, 1), seats=1, seat_price="10.00")
+        finance = Actor(user_id=r.tech.user_id, role=Role.FINANCE)
+        client = r.env.client
+        await billing_client.start_run(client, BillingRunInput(
+            month=month, customer_numbers=[a.tenant.customer_number, b.tenant.customer_number]))  # fmt: skip
+        rows = {}
+        for _ in range(300):
+            with Session(r.engine) as s:
+                rows = {x.customer_number: x for x in s.exec(select(Invoice).where(Invoice.period == month))}
+            if len(rows) == 2 and all(x.status == "draft" for x in rows.values()):
+                break
+            await asyncio.sleep(0.1)
+        draft_a, draft_b = rows[a.tenant.customer_number], rows[b.tenant.customer_number]
+        await billing_client.adjust_line(client, draft_a.workflow_id, AdjustLineRequest(
+            actor=finance, line_index=0, quantity=2, reason="ein Gerät weniger"))  # fmt: skip
+        await billing_client.approve(client, draft_a.workflow_id, ApproveRequest(actor=finance))
+        await billing_client.reject(client, draft_b.workflow_id, RejectRequest(actor=finance, reason="falsch"))
+        run = client.get_workflow_handle(billing_workflow_id(month), result_type=RunProgress)
+        result = await run.result()
+        assert result.issued == 1 and result.rejected == 1, result
+        path.write_text((await run.fetch_history()).to_json())
+        invoice = client.get_workflow_handle(draft_a.workflow_id)
+        await invoice.result()
+        (path.parent / "invoice_issued.json").write_text((await invoice.fetch_history()).to_json())
+        with Session(r.engine) as s:
+            issued = s.get(Invoice, draft_a.id)
+        inp = billing_client.new_credit_note_input(uuid.uuid4(), issued.tenant_id, issued.customer_number, month,
+                                                   issued.id, [0], "Gutschrift", r.tech.user_id)  # fmt: skip
+        credit = client.get_workflow_handle(await billing_client.start_credit_note(client, inp, issued.number))
+        await credit.result()
+        (path.parent / "credit_note.json").write_text((await credit.fetch_history()).to_json())
+
+
+async def record_billing_tick(path: Path) -> None:
+    """The schedule's tick on 1 December: starts the run of November (nobody to bill in this database)."""
+    from domain.contracts.billing import ScheduleTickInput
+    from domain.processes import BILLING_TASK_QUEUE
+    from workflows.billing.run import BillingScheduleTickWorkflow
+
+    async with recording() as r:
+        handle = await r.env.client.start_workflow(
+            BillingScheduleTickWorkflow.run, ScheduleTickInput(), id="billing-monthly-replay",
+            task_queue=BILLING_TASK_QUEUE)  # fmt: skip
+        assert (await handle.result()).startswith("billing-"), "tick did not start a run"
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 RECORDERS = {
     "ticket": (record_ticket_lifecycle, "ticket_lifecycle.json"),
     "sla": (record_ticket_with_sla, "ticket_sla.json"),
@@ -465,6 +533,8 @@ RECORDERS = {
     "containment": (record_incident_containment, "incident_containment.json"),
     "handled": (record_incident_handled, "incident_handled.json"),
     "poll": (record_soc_poll, "soc_poll.json"),
+    "billing": (record_billing_run, "billing_run.json"),  # and invoice_issued.json, credit_note.json
+    "tick": (record_billing_tick, "billing_tick.json"),
 }
 
 if __name__ == "__main__":

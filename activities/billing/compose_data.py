@@ -84,6 +84,7 @@ def load_period(session: Session, tenant_id: UUID, month: BillingMonth, carried_
         select(TimeEntry, Ticket.number)
         .join(Ticket, col(Ticket.id) == col(TimeEntry.ticket_id))
         .where(TimeEntry.tenant_id == tenant_id, TimeEntry.billable == True)  # noqa: E712
+        .where(col(TimeEntry.invoice_id).is_(None))  # billed on an issued invoice: never twice
         .where(col(TimeEntry.started_at) >= start, col(TimeEntry.started_at) < end)
     ).all()
 

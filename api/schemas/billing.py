@@ -3,7 +3,7 @@ price list. Money is a `Decimal` with two places, written as a string in JSON ("
 number. Bank data is checked with schwifty, tax ids with python-stdnum."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -103,6 +103,10 @@ class SellerProfileIn(Body):
     sepa_creditor_id: CreditorId | None = None
     invoice_number_prefix: InvoicePrefix = "RE"
     invoice_number_digits: int = Field(default=5, ge=3, le=10)
+    credit_note_prefix: InvoicePrefix = Field(default="GS", description="Series of credit notes (Gutschriften)")
+    contact_name: ShortText | None = Field(default=None, description="Billing contact on e-invoices (XRechnung)")
+    contact_phone: text(40) | None = None
+    contact_email: Email | None = None
     payment_terms_days: int = Field(default=14, ge=0, le=365)
     datev_consultant_number: int | None = Field(default=None, ge=1001, le=9_999_999, description="Beraternummer")
     datev_client_number: int | None = Field(default=None, ge=1, le=99_999, description="Mandantennummer")
@@ -167,6 +171,7 @@ class CustomerBillingIn(Body):
     is_business: bool = True
     payment_terms_days: int | None = Field(default=None, ge=0, le=365, description="null: the seller's")
     invoice_format: InvoiceFormat = InvoiceFormat.PDF
+    language: Literal["de", "en"] = Field(default="de", description="Language of the invoice documents")
     public_sector: bool = False
     buyer_reference: text(100) | None = Field(default=None, description="BT-10; the Leitweg-ID for authorities")
     sepa_mandate_id: MandateId | None = None

@@ -13,6 +13,8 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from tests.record_histories import RECORDERS
 from worker import workflow_runner
+from workflows.billing.invoice import InvoiceWorkflow
+from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
@@ -20,7 +22,15 @@ from workflows.tickets.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 ALL = sorted(HISTORIES.glob("*.json"))
-WORKFLOWS = [TicketWorkflow, SlaRepinBatchWorkflow, IncidentWorkflow, SocPollerWorkflow]
+WORKFLOWS = [
+    TicketWorkflow,
+    SlaRepinBatchWorkflow,
+    IncidentWorkflow,
+    SocPollerWorkflow,
+    BillingRunWorkflow,
+    InvoiceWorkflow,
+    BillingScheduleTickWorkflow,
+]
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -43,7 +53,8 @@ def has(events, field: str) -> bool:  # noqa: ANN001
 
 
 def test_every_recorder_has_its_history():
-    files = {file for _, file in RECORDERS.values()} | {"ticket_opened_by_incident.json"}
+    extra = {"ticket_opened_by_incident.json", "invoice_issued.json", "credit_note.json"}
+    files = {file for _, file in RECORDERS.values()} | extra
     assert {p.name for p in ALL} == files, "record: python -m tests.record_histories"
 
 

@@ -4,8 +4,8 @@ their own contracts and billing profile, never the seller's bank or DATEV settin
 
 from fastapi import APIRouter
 
-from api.routes.billing import contract_items, contracts, customers, products, seller
+from api.routes.billing import contract_items, contracts, customers, exports, invoices, products, runs, seller
 
 router = APIRouter()
-for _module in (seller, customers, products, contracts, contract_items):
+for _module in (seller, customers, products, contracts, contract_items, runs, invoices, exports):
     router.include_router(_module.router)

@@ -1,0 +1,143 @@
+"""After the number: the rendered files of an issued invoice (written once, from the frozen document), the mail to
+the customer's billing address with them, and the reminder to finance about a draft that waits."""
+
+import hashlib
+from email.message import EmailMessage
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from connectors.mail import MailError, MailNotConfigured, build_message, message_id_for, send_message, sender_domain
+from documents.einvoice_cii import CiiProfile, render_cii
+from documents.invoice_pdf import render_invoice_pdf
+from documents.zugferd import embed_in_pdf
+from domain.billing.document import InvoiceDocument
+from domain.billing.stored import document_from_dict
+from domain.contracts.billing import BillingActivity, DraftRef, DraftStatus, Reminder
+from hub.config import Settings
+from hub.db import session_scope
+from hub.logging import get_logger
+from models import Invoice, InvoiceFile, SellerProfile
+from models.base import utcnow
+from models.billing import InvoiceFormat
+
+log = get_logger(__name__)
+PDF, XML = "application/pdf", "application/xml"
+
+
+def render_files(doc: InvoiceDocument, invoice_format: str) -> list[tuple[str, str, str, bytes]]:
+    """(kind, filename, media type, content) of an issued document in the customer's format: the PDF always
+    (ZUGFeRD: with the EN 16931 XML inside), the CII XML for XRechnung and ZUGFeRD."""
+    pdf = render_invoice_pdf(doc)
+    files = []
+    if invoice_format == InvoiceFormat.XRECHNUNG:
+        files.append(("xml", f"{doc.number}.xml", XML, render_cii(doc, CiiProfile.XRECHNUNG)))
+    elif invoice_format == InvoiceFormat.ZUGFERD:
+        xml = render_cii(doc, CiiProfile.EN16931)
+        pdf = embed_in_pdf(pdf, xml)
+        files.append(("xml", f"{doc.number}.xml", XML, xml))
+    files.insert(0, ("pdf", f"{doc.number}.pdf", PDF, pdf))
+    return files
+
+
+def _issued(session: Session, draft_id) -> Invoice:  # noqa: ANN001
+    row = session.get(Invoice, draft_id)
+    if row is None or row.status != DraftStatus.ISSUED:
+        raise ApplicationError(f"invoice {draft_id} is not issued", type="WrongState", non_retryable=True)
+    return row
+
+
+class BillingOutputActivities:
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine = engine
+        self.settings = settings
+
+    @activity.defn(name=BillingActivity.RENDER)
+    def render(self, req: DraftRef) -> None:
+        with session_scope(self.engine) as session:
+            row = _issued(session, req.draft_id)
+            have = set(session.exec(select(InvoiceFile.kind).where(InvoiceFile.invoice_id == row.id)))
+            if "pdf" in have:
+                return  # written once: an issued invoice's files never change
+            doc = document_from_dict(row.document)
+            for kind, filename, media_type, content in render_files(doc, row.document.get("invoice_format", "pdf")):
+                session.add(InvoiceFile(invoice_id=row.id, kind=kind, filename=filename, media_type=media_type,
+                                        content=content, sha256=hashlib.sha256(content).hexdigest()))  # fmt: skip
+
+    @activity.defn(name=BillingActivity.SEND)
+    def send(self, req: DraftRef) -> None:
+        with session_scope(self.engine) as session:
+            row = _issued(session, req.draft_id)
+            if row.sent_at is not None:
+                return
+            doc = document_from_dict(row.document)
+            files = session.exec(select(InvoiceFile).where(InvoiceFile.invoice_id == row.id)).all()
+        msg = invoice_mail(self.settings, doc, files)
+        try:
+            send_message(self.settings, msg)
+        except MailNotConfigured:
+            log.warning("invoice not mailed: PSA_SMTP_HOST is empty", number=doc.number)
+            return  # the invoice stays downloadable; mailing is not what makes it valid
+        except MailError as err:
+            raise ApplicationError(str(err), type="MailError") from err  # retried: the server may come back
+        with session_scope(self.engine) as session:
+            row = session.get(Invoice, req.draft_id)
+            row.sent_at = utcnow()
+            session.add(row)
+        log.info("invoice mailed", number=doc.number, to=doc.buyer.email)
+
+    @activity.defn(name=BillingActivity.REMIND)
+    def remind(self, req: Reminder) -> None:
+        with session_scope(self.engine) as session:
+            row = session.get(Invoice, req.draft_id)
+            seller = session.get(SellerProfile, 1)
+            if row is None or row.status not in (DraftStatus.DRAFT, DraftStatus.FAILED):
+                return
+            to = seller.contact_email if seller else None
+            subject = f"Rechnungsentwurf {row.customer_number} {row.period} wartet seit {req.waiting_days} Tagen"
+            body = (
+                f"Der Rechnungsentwurf für {row.customer_number} ({row.period}, {row.gross_total} {row.currency}) "
+                f"ist {row.status.value} und wartet seit {req.waiting_days} Tagen auf Freigabe.\n"
+                + "".join(f"- {p}\n" for p in row.problems)
+            )
+        log.warning("invoice draft waiting", draft_id=str(req.draft_id), days=req.waiting_days)
+        if not to:
+            return
+        key = f"invoice-reminder-{req.draft_id}-{req.waiting_days}"
+        msg = build_message(sender=self.settings.smtp_from, to=[to], subject=subject, body=body,
+                            message_id=message_id_for(key, sender_domain(self.settings.smtp_from)))  # fmt: skip
+        try:
+            send_message(self.settings, msg)
+        except MailNotConfigured:
+            return
+        except MailError as err:
+            raise ApplicationError(str(err), type="MailError") from err
+
+
+def invoice_mail(settings: Settings, doc: InvoiceDocument, files: list[InvoiceFile]) -> EmailMessage:
+    credit = doc.is_credit_note
+    if doc.language == "en":
+        title = "Credit note" if credit else "Invoice"
+        body = (
+            f"Dear Sir or Madam,\n\nplease find attached our {title.lower()} {doc.number}.\n\n"
+            f"{doc.seller.address.name}\n"
+        )
+    else:
+        title = "Gutschrift" if credit else "Rechnung"
+        body = (
+            f"Guten Tag,\n\nanbei erhalten Sie unsere {title} {doc.number}.\n\n"
+            f"Mit freundlichen Grüßen\n{doc.seller.address.name}\n"
+        )
+    msg = build_message(
+        sender=settings.smtp_from,
+        to=[doc.buyer.email],
+        subject=f"{title} {doc.number}",
+        body=body,
+        message_id=message_id_for(f"invoice-{doc.number}", sender_domain(settings.smtp_from)),
+    )
+    for f in files:
+        maintype, subtype = f.media_type.split("/", 1)
+        msg.add_attachment(f.content, maintype=maintype, subtype=subtype, filename=f.filename)
+    return msg

@@ -1,0 +1,117 @@
+"""The month's files for the accountant and the bank, built from the issued (immutable) invoices and credit notes of
+the month they were issued in: the DATEV Buchungsstapel, the BMD booking import (Austria) and the SEPA direct debit
+file of the invoices paid by mandate. Finance and MSP admins only; every download leaves an audit event."""
+
+import hashlib
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from sqlmodel import Session, select
+
+from api.deps import BillingWriter, SessionDep
+from api.problems import Problem
+from api.routes.billing.runs import month_or_422
+from api.schemas.common import audit_event
+from documents.bmd import BmdSettings, render_bmd
+from documents.datev import DatevSettings, datev_filename, render_buchungsstapel, revenue_accounts_from_rows
+from documents.sepa import render_pain008
+from domain.billing.document import InvoiceDocument
+from domain.billing.recurring import BillingMonth
+from domain.billing.stored import document_from_dict
+from domain.contracts.billing import DraftStatus
+from models import Invoice, SellerProfile
+from models.base import utcnow
+
+router = APIRouter(prefix="/billing/exports", tags=["billing exports"])
+MonthQuery = Annotated[str, Query(description="YYYY-MM: the month the documents were issued in")]
+
+
+def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
+    rows = session.exec(
+        select(Invoice)
+        .where(
+            Invoice.status == DraftStatus.ISSUED, Invoice.issue_date >= month.first, Invoice.issue_date <= month.last
+        )
+        .order_by(Invoice.number)
+    ).all()
+    return [document_from_dict(row.document) for row in rows]
+
+
+def _seller(session: Session) -> SellerProfile:
+    seller = session.get(SellerProfile, 1)
+    if seller is None:
+        raise Problem(409, "the MSP's invoicing data is missing: set it with PUT /api/v1/billing/seller")
+    return seller
+
+
+def _file(session: Session, principal, content: bytes, filename: str, media_type: str, kind: str) -> Response:  # noqa: ANN001
+    digest = hashlib.sha256(content).hexdigest()
+    session.add(audit_event(principal, None, "billing_export", principal.user_id, "downloaded",
+                            {"kind": kind, "filename": filename, "sha256": digest}))  # fmt: skip
+    session.commit()
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def _unprocessable(err: ValueError) -> Problem:
+    return Problem(422, str(err))
+
+
+@router.get("/datev", summary="DATEV Buchungsstapel (EXTF 700) of a month's issued documents",
+            responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
+def datev_export(month: MonthQuery, principal: BillingWriter, session: SessionDep):
+    billing_month = BillingMonth.parse(month_or_422(month))
+    seller = _seller(session)
+    if seller.datev_consultant_number is None or seller.datev_client_number is None:
+        raise Problem(409, "DATEV consultant and client number are missing in the seller profile")
+    try:
+        settings = DatevSettings(
+            consultant_number=seller.datev_consultant_number,
+            client_number=seller.datev_client_number,
+            fiscal_year_start=date(billing_month.year, 1, 1),
+            chart=seller.chart_of_accounts.value,
+            revenue_accounts=revenue_accounts_from_rows(seller.account_mapping),
+        )
+        content = render_buchungsstapel(_issued(session, billing_month), settings, billing_month.first,
+                                        billing_month.last, utcnow().replace(tzinfo=None))  # fmt: skip
+    except ValueError as err:
+        raise _unprocessable(err) from None
+    return _file(session, principal, content, datev_filename(billing_month.first), "text/csv; charset=windows-1252",
+                 "datev")  # fmt: skip
+
+
+@router.get("/bmd", summary="BMD booking import of a month's issued documents (Austria)",
+            responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
+def bmd_export(month: MonthQuery, principal: BillingWriter, session: SessionDep):
+    billing_month = BillingMonth.parse(month_or_422(month))
+    seller = _seller(session)
+    try:
+        settings = BmdSettings(default_accounts={}, revenue_accounts=revenue_accounts_from_rows(seller.account_mapping))
+        content = render_bmd(_issued(session, billing_month), settings)
+    except ValueError as err:
+        raise _unprocessable(err) from None
+    return _file(session, principal, content, f"BMD_Buchungen_{billing_month}.csv", "text/csv; charset=windows-1252",
+                 "bmd")  # fmt: skip
+
+
+@router.get("/sepa", summary="SEPA direct debit (pain.008) of a month's invoices paid by mandate",
+            responses={200: {"content": {"application/xml": {}}}})  # fmt: skip
+def sepa_export(
+    month: MonthQuery,
+    collection_date: Annotated[date, Query(description="The day the bank collects (after today)")],
+    principal: BillingWriter,
+    session: SessionDep,
+):
+    billing_month = BillingMonth.parse(month_or_422(month))
+    docs = [d for d in _issued(session, billing_month) if d.direct_debit is not None and not d.is_credit_note]
+    if not docs:
+        raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit")
+    created = datetime.now().astimezone()
+    message_id = f"MSPHUB-{billing_month}-{created:%Y%m%d%H%M%S}"
+    try:
+        content = render_pain008(docs, collection_date, message_id, created)
+    except ValueError as err:
+        raise _unprocessable(err) from None
+    return _file(session, principal, content, f"SEPA_Lastschriften_{billing_month}.xml", "application/xml", "sepa")

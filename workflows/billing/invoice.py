@@ -1,0 +1,223 @@
+"""One customer's invoice of a month, `invoice-<customer>-<YYYY-MM>` (or a credit note `credit-<number>-<id>`): compose
+the draft, wait for finance (approve, adjust a line, reject, recompose after a fix) or approve by contract, remind
+while it waits, then issue (the number is drawn with the issue), render the outputs and mail them.
+
+Every step is an idempotent activity keyed by the draft id, so a worker killed at any point resumes to exactly one
+issued invoice: an issued draft is never composed, numbered, rendered or mailed a second time."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.contracts.billing import (
+        FINANCE_ROLES,
+        AdjustDraft,
+        AdjustLineRequest,
+        ApproveRequest,
+        BillingActivity,
+        ComposeDraft,
+        DraftCreditNote,
+        DraftRef,
+        DraftStatus,
+        DraftSummary,
+        InvoiceInput,
+        InvoiceKind,
+        InvoiceOutcome,
+        InvoiceState,
+        IssueInvoice,
+        RecomposeRequest,
+        RejectRequest,
+        Reminder,
+        SetDraftStatus,
+        local_day,
+    )
+    from domain.contracts.tickets import Actor
+    from domain.processes import BILLING_PERIOD, CUSTOMER_ID, INVOICE_PROCESS, INVOICE_STATUS, PROCESS
+    from workflows.policies import DB_RETRY
+
+# Composing and rendering read much; bad data is reported on the draft, so a retry only heals the transient.
+WORK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=20
+)
+WORK_TIMEOUT = timedelta(minutes=5)
+REMINDER_AFTER = timedelta(days=3)
+OPEN = (DraftStatus.DRAFT, DraftStatus.FAILED)
+
+
+@workflow.defn(name="Invoice")
+class InvoiceWorkflow:
+    def __init__(self) -> None:
+        self._inp: InvoiceInput | None = None
+        self._draft: DraftSummary | None = None
+        self._decision: tuple[DraftStatus, Actor, str | None] | None = None
+        self._recompose: Actor | None = None
+        self._reminders = 0
+        self._adjusting = False
+        self._waiting_since = None
+
+    @workflow.run
+    async def run(self, inp: InvoiceInput) -> InvoiceOutcome:
+        self._inp = inp
+        workflow.upsert_search_attributes(
+            [
+                PROCESS.value_set(INVOICE_PROCESS),
+                CUSTOMER_ID.value_set(inp.customer_number),
+                BILLING_PERIOD.value_set(inp.month),
+            ]
+        )
+        await self._compose()
+        while True:
+            draft = self._draft
+            if draft.status in (DraftStatus.NOTHING, DraftStatus.REJECTED) or inp.dry_run:
+                return await self._finish()
+            if draft.status in (DraftStatus.ISSUED, DraftStatus.APPROVED):
+                break
+            if draft.status == DraftStatus.DRAFT and (draft.auto_approve or inp.kind == InvoiceKind.CREDIT_NOTE):
+                await self._set_status(
+                    DraftStatus.APPROVED, None, "approved by contract" if draft.auto_approve else None
+                )
+                break
+            await self._tell_parent()
+            await self._wait_for_decision()
+            if self._recompose is not None:
+                self._recompose = None
+                await self._compose()
+                continue
+            status, actor, reason = self._decision
+            await self._set_status(status, actor, reason)
+            self._decision = None  # after the write: the update that asked answers with the recorded state
+        await self._issue()
+        return await self._finish()
+
+    async def _compose(self) -> None:
+        inp = self._inp
+        if inp.kind == InvoiceKind.CREDIT_NOTE:
+            req = DraftCreditNote(draft_id=inp.draft_id, invoice_id=inp.credit_of, line_indexes=inp.credit_line_indexes,
+                                  reason=inp.reason or "", requested_by=inp.requested_by)  # fmt: skip
+            self._draft = await self._activity(BillingActivity.DRAFT_CREDIT_NOTE, req)
+        else:
+            req = ComposeDraft(draft_id=inp.draft_id, tenant_id=inp.tenant_id, month=inp.month)
+            self._draft = await self._activity(BillingActivity.COMPOSE_DRAFT, req)
+        self._show_status()
+
+    async def _wait_for_decision(self) -> None:
+        self._waiting_since = local_day(workflow.now())
+        while True:
+            decided = await workflow.wait_condition(
+                lambda: self._decision is not None or self._recompose is not None, timeout=REMINDER_AFTER
+            )
+            if decided is not False:
+                return
+            self._reminders += 1
+            days = (local_day(workflow.now()) - self._waiting_since).days
+            await self._activity(BillingActivity.REMIND, Reminder(draft_id=self._inp.draft_id, waiting_days=days))
+
+    async def _set_status(self, status: DraftStatus, actor: Actor | None, reason: str | None) -> None:
+        req = SetDraftStatus(draft_id=self._inp.draft_id, status=status, actor=actor, reason=reason)
+        self._draft = await self._activity(BillingActivity.SET_DRAFT_STATUS, req)
+        self._show_status()
+
+    async def _issue(self) -> None:
+        ref = DraftRef(draft_id=self._inp.draft_id)
+        if self._draft.status != DraftStatus.ISSUED:
+            issue_date = local_day(workflow.now())
+            req = IssueInvoice(draft_id=self._inp.draft_id, issue_date=issue_date)
+            self._draft = await self._activity(BillingActivity.ISSUE, req)
+            self._show_status()
+        await self._activity(BillingActivity.RENDER, ref, result_type=None)
+        await self._activity(BillingActivity.SEND, ref, result_type=None)
+
+    async def _finish(self) -> InvoiceOutcome:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._tell_parent()
+        return self._outcome()
+
+    def _outcome(self) -> InvoiceOutcome:
+        return InvoiceOutcome(customer_number=self._inp.customer_number, draft_id=self._inp.draft_id,
+                              status=self._draft.status, number=self._draft.number)  # fmt: skip
+
+    async def _tell_parent(self) -> None:
+        if self._inp.parent_workflow_id:
+            parent = workflow.get_external_workflow_handle(self._inp.parent_workflow_id)
+            try:
+                await parent.signal("invoice_changed", self._outcome())
+            except FailureError:
+                pass  # the run was closed (terminated by hand): this invoice goes on without it
+
+    def _show_status(self) -> None:
+        workflow.upsert_search_attributes([INVOICE_STATUS.value_set(self._draft.status.value)])
+
+    async def _activity(self, name: str, arg, result_type=DraftSummary):  # noqa: ANN001, ANN202
+        return await workflow.execute_activity(name, arg, result_type=result_type, start_to_close_timeout=WORK_TIMEOUT,
+                                               retry_policy=WORK_RETRY if name != BillingActivity.SET_DRAFT_STATUS else DB_RETRY)  # noqa: E501 # fmt: skip
+
+    # --- what finance does (the API's updates) ---
+
+    @workflow.query
+    def state(self) -> InvoiceState:
+        return InvoiceState(draft=self._draft, waiting_since=self._waiting_since, reminders_sent=self._reminders)
+
+    def _require(self, actor: Actor, statuses: tuple[DraftStatus, ...], what: str) -> None:
+        if actor.role not in FINANCE_ROLES:
+            raise ApplicationError(f"only finance or an MSP admin may {what}", type="Forbidden", non_retryable=True)
+        if self._draft is None or self._decision is not None or self._recompose is not None or self._adjusting:
+            raise ApplicationError(f"the invoice is busy; {what} again in a moment", type="Busy", non_retryable=True)
+        if self._draft.status not in statuses:
+            raise ApplicationError(
+                f"cannot {what}: the invoice is {self._draft.status.value}", type="WrongState", non_retryable=True
+            )
+
+    @workflow.update
+    async def approve(self, req: ApproveRequest) -> DraftSummary:
+        self._decision = (DraftStatus.APPROVED, req.actor, None)
+        await workflow.wait_condition(lambda: self._decision is None)
+        return self._draft
+
+    @approve.validator
+    def _approve_ok(self, req: ApproveRequest) -> None:
+        self._require(req.actor, (DraftStatus.DRAFT,), "approve")
+        if self._inp.dry_run:
+            raise ApplicationError("a dry run is never approved", type="WrongState", non_retryable=True)
+
+    @workflow.update
+    async def reject(self, req: RejectRequest) -> DraftSummary:
+        self._decision = (DraftStatus.REJECTED, req.actor, req.reason)
+        await workflow.wait_condition(lambda: self._decision is None)
+        return self._draft
+
+    @reject.validator
+    def _reject_ok(self, req: RejectRequest) -> None:
+        self._require(req.actor, OPEN, "reject")
+
+    @workflow.update
+    async def adjust_line(self, req: AdjustLineRequest) -> DraftSummary:
+        self._adjusting = True
+        try:
+            req_ = AdjustDraft(draft_id=self._inp.draft_id, request=req)
+            self._draft = await self._activity(BillingActivity.ADJUST_DRAFT, req_)
+        finally:
+            self._adjusting = False
+        return self._draft
+
+    @adjust_line.validator
+    def _adjust_ok(self, req: AdjustLineRequest) -> None:
+        self._require(req.actor, (DraftStatus.DRAFT,), "adjust a line")
+        if req.line_index >= self._draft.line_count:
+            raise ApplicationError(
+                f"line_index {req.line_index}: the draft has {self._draft.line_count} lines",
+                type="BadRequest",
+                non_retryable=True,
+            )
+
+    @workflow.update
+    async def recompose(self, req: RecomposeRequest) -> None:
+        self._recompose = req.actor
+
+    @recompose.validator
+    def _recompose_ok(self, req: RecomposeRequest) -> None:
+        self._require(req.actor, OPEN, "recompose")
+        if self._inp.kind == InvoiceKind.CREDIT_NOTE:
+            raise ApplicationError("a credit note is not recomposed", type="WrongState", non_retryable=True)
