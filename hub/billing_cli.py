@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from domain.contracts.billing import BillingRunInput, InvoiceKind, RunProgress, parse_month
-from hub.config import get_settings
+from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.temporal import connect, register_search_attributes
 from hub.temporal.billing import run_progress, start_run
@@ -23,8 +23,9 @@ def _composed(p: RunProgress) -> int:
     return p.drafted + p.issued + p.failed + p.rejected + p.nothing
 
 
-async def _follow(month: str, dry_run: bool, customers: list[str] | None, console: Console) -> RunProgress:
-    settings = get_settings()
+async def _follow(
+    settings: Settings, month: str, dry_run: bool, customers: list[str] | None, console: Console
+) -> RunProgress:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     await register_search_attributes(client)
     workflow_id = await start_run(client, BillingRunInput(month=month, dry_run=dry_run, customer_numbers=customers))
@@ -41,22 +42,26 @@ async def _follow(month: str, dry_run: bool, customers: list[str] | None, consol
             await asyncio.sleep(POLL_SECONDS)
 
 
-def follow_run(month: str, *, dry_run: bool, customers: list[str] | None) -> int:
-    console = Console()
+def follow_run(
+    month: str, *, dry_run: bool, customers: list[str] | None, settings: Settings | None = None,
+    console: Console | None = None,
+) -> int:  # fmt: skip
+    settings = settings or get_settings()
+    console = console or Console()
     try:
         month = parse_month(month)
     except ValueError as err:
         console.print(f"[red]{err}[/red]")
         return 2
     try:
-        progress = asyncio.run(_follow(month, dry_run, customers, console))
+        progress = asyncio.run(_follow(settings, month, dry_run, customers, console))
     except (WorkflowUnavailable, RuntimeError) as err:
         console.print(f"[red]Temporal is not reachable: {err}[/red]")
         return 2
     except WorkflowRejected as err:
         console.print(f"[red]{err}[/red]")
         return 2
-    engine = make_engine(get_settings().effective_database_url)
+    engine = make_engine(settings.effective_database_url)
     try:
         with Session(engine) as session:
             rows = session.exec(

@@ -135,6 +135,19 @@ def test_psa_dev_end_to_end(tmp_path: Path):
                     break
                 time.sleep(0.25)
             assert [i["title"] for i in incidents] == ["Mimikatz detected"] and incidents[0]["priority"] == "P1"
+            # The README's billing dry run: November's drafts of the demo customers, nothing issued.
+            finance = {"X-API-Key": keys["finance@msp.example"]["api_key"]}
+            started_run = http.post("/api/v1/billing/runs", headers=finance, json={"month": "2026-11", "dry_run": True})
+            assert started_run.status_code == 202, started_run.text
+            for _ in range(80):
+                run = http.get("/api/v1/billing/runs/2026-11", headers=finance).json()
+                if run.get("finished"):
+                    break
+                time.sleep(0.25)
+            assert run["finished"] and run["total"] >= 1 and run["issued"] == 0, run
+            drafts = http.get("/api/v1/invoices?period=2026-11", headers=finance).json()["items"]
+            assert drafts and all(d["number"] is None for d in drafts), drafts
+            assert any(d["customer_number"] == "K10001" and d["status"] == "draft" for d in drafts), drafts
         query = "CustomerId='K10001' AND TicketPriority='P1' AND TicketStatus='new' AND SlaState='ok'"
         for _ in range(40):  # visibility is eventually consistent
             listed = subprocess.run(

@@ -174,3 +174,26 @@ async def test_run_refuses_bad_input_and_unknown_roles(api, engine):
     assert r.status_code == 403
     r = await api.get("/api/v1/billing/runs/2031-07", headers=auth(finance))
     assert r.status_code == 404
+
+
+async def test_psa_billing_run_follows_a_dry_run_and_lists_the_drafts(client, engine):
+    """`psa billing run 2031-08 --dry-run --customer K…`: its own Temporal connection (another thread, as the CLI is
+    another process), the progress until every draft is composed, then the table of drafts."""
+    import io
+
+    from rich.console import Console
+
+    from hub.billing_cli import follow_run
+    from hub.config import Settings
+
+    set_seller(engine, new_series())
+    good = billing_customer(engine, start=date(2031, 8, 1), seats=3, seat_price="20.00")
+    settings = Settings(temporal_address=client.service_client.config.target_host, database_url=engine.url.render_as_string(hide_password=False))
+    out = io.StringIO()
+    code = await asyncio.to_thread(follow_run, "2031-08", dry_run=True, customers=[good.tenant.customer_number],
+                                   settings=settings, console=Console(file=out, width=200))  # fmt: skip
+    text = out.getvalue()
+    assert code == 0, text
+    assert "billing-2031-08 (dry run)" in text and good.tenant.customer_number in text
+    assert "60.00" in text and "71.40 EUR" in text  # 3 x 20.00 net, + 19 %
+    assert follow_run("2031-99", dry_run=True, customers=None, settings=settings, console=Console(file=out)) == 2
