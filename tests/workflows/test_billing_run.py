@@ -188,7 +188,8 @@ async def test_psa_billing_run_follows_a_dry_run_and_lists_the_drafts(client, en
 
     set_seller(engine, new_series())
     good = billing_customer(engine, start=date(2031, 8, 1), seats=3, seat_price="20.00")
-    settings = Settings(temporal_address=client.service_client.config.target_host, database_url=engine.url.render_as_string(hide_password=False))
+    database_url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(temporal_address=client.service_client.config.target_host, database_url=database_url)
     out = io.StringIO()
     code = await asyncio.to_thread(follow_run, "2031-08", dry_run=True, customers=[good.tenant.customer_number],
                                    settings=settings, console=Console(file=out, width=200))  # fmt: skip
