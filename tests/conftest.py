@@ -83,7 +83,13 @@ class SmtpInbox:
 
     def about(self, *texts: str) -> list[EmailMessage]:
         """Messages that mention all of `texts` in subject or body."""
-        return [m for m in self.messages if all(t in str(m["Subject"]) + m.get_content() for t in texts)]
+        return [m for m in self.messages if all(t in str(m["Subject"]) + self.text(m) for t in texts)]
+
+    @staticmethod
+    def text(msg: EmailMessage) -> str:
+        """The plain-text body, also of a message with attachments (invoices)."""
+        body = msg.get_body(preferencelist=("plain",))
+        return body.get_content() if body is not None else ""
 
 
 @pytest.fixture(scope="session")

@@ -198,3 +198,43 @@ async def test_psa_billing_run_follows_a_dry_run_and_lists_the_drafts(client, en
     assert "billing-2031-08 (dry run)" in text and good.tenant.customer_number in text
     assert "60.00" in text and "71.40 EUR" in text  # 3 x 20.00 net, + 19 %
     assert follow_run("2031-99", dry_run=True, customers=None, settings=settings, console=Console(file=out)) == 2
+
+
+async def test_a_draft_gone_stale_is_composed_again_instead_of_billing_twice(api, client, engine):
+    """A time entry of a waiting draft gets billed elsewhere (here: marked by hand as billed by another invoice);
+    the approval's issue notices, the draft is composed again without it and waits for finance once more."""
+    import uuid as _uuid
+
+    from domain.contracts.billing import DraftStatus, InvoiceKind
+
+    month = "2031-09"
+    set_seller(engine, new_series())
+    c = billing_customer(engine, start=date(2031, 9, 1), seats=1, seat_price="100.00",
+                         entries=((datetime(2031, 9, 2, 10, 0, tzinfo=BERLIN), 60, "remote"),))  # fmt: skip
+    _, finance = make_user(engine, Role.FINANCE)
+    number = c.tenant.customer_number
+    await api.post("/api/v1/billing/runs", json={"month": month, "customer_numbers": [number]}, headers=auth(finance))
+    await composed(client, month, 1)
+    draft = invoices_of(engine, (c,))[number]
+    assert draft.gross_total == Decimal("249.90")  # (100.00 + 110.00) x 1.19
+    with session_scope(engine) as s:
+        other = Invoice(id=_uuid.uuid4(), tenant_id=c.tenant.id, customer_number=number, kind=InvoiceKind.INVOICE,
+                        period="2031-08", workflow_id="by-hand", status=DraftStatus.ISSUED)  # fmt: skip
+        s.add(other)
+        s.flush()
+        s.get(TimeEntry, c.entries[0].id).invoice_id = other.id
+    r = await api.post(f"/api/v1/invoices/{draft.id}/approve", headers=auth(finance))
+    assert r.status_code == 200, r.text
+    for _ in range(100):
+        with Session(engine) as s:
+            row = s.get(Invoice, draft.id)
+        if row.status == "draft" and row.gross_total == Decimal("119.00"):
+            break
+        await asyncio.sleep(0.1)
+    assert (row.status, row.number, row.gross_total) == ("draft", None, Decimal("119.00")), row  # the hour is gone
+    r = await api.post(f"/api/v1/invoices/{draft.id}/approve", headers=auth(finance))
+    assert r.status_code == 200, r.text
+    done = await client.get_workflow_handle(billing_workflow_id(month), result_type=RunProgress).result()
+    with Session(engine) as s:
+        row = s.get(Invoice, draft.id)
+    assert done.issued == 1 and (row.status, row.gross_total) == ("issued", Decimal("119.00"))

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.contracts.billing import (
@@ -73,24 +73,22 @@ class InvoiceWorkflow:
             draft = self._draft
             if draft.status in (DraftStatus.NOTHING, DraftStatus.REJECTED) or inp.dry_run:
                 return await self._finish()
-            if draft.status in (DraftStatus.ISSUED, DraftStatus.APPROVED):
-                break
             if draft.status == DraftStatus.DRAFT and (draft.auto_approve or inp.kind == InvoiceKind.CREDIT_NOTE):
-                await self._set_status(
-                    DraftStatus.APPROVED, None, "approved by contract" if draft.auto_approve else None
-                )
-                break
-            await self._tell_parent()
-            await self._wait_for_decision()
-            if self._recompose is not None:
-                self._recompose = None
-                await self._compose()
+                reason = "approved by contract" if draft.auto_approve else None
+                await self._set_status(DraftStatus.APPROVED, None, reason)
+            elif draft.status not in (DraftStatus.ISSUED, DraftStatus.APPROVED):
+                await self._tell_parent()
+                await self._wait_for_decision()
+                if self._recompose is not None:
+                    self._recompose = None
+                    await self._compose()
+                    continue
+                status, actor, reason = self._decision
+                await self._set_status(status, actor, reason)
+                self._decision = None  # after the write: the update that asked answers with the recorded state
                 continue
-            status, actor, reason = self._decision
-            await self._set_status(status, actor, reason)
-            self._decision = None  # after the write: the update that asked answers with the recorded state
-        await self._issue()
-        return await self._finish()
+            if await self._issue():
+                return await self._finish()
 
     async def _compose(self) -> None:
         inp = self._inp
@@ -120,15 +118,24 @@ class InvoiceWorkflow:
         self._draft = await self._activity(BillingActivity.SET_DRAFT_STATUS, req)
         self._show_status()
 
-    async def _issue(self) -> None:
+    async def _issue(self) -> bool:
+        """Issue, render and mail; False when the draft went stale (a time entry or item it bills was billed
+        meanwhile): it is composed again and waits for finance once more."""
         ref = DraftRef(draft_id=self._inp.draft_id)
         if self._draft.status != DraftStatus.ISSUED:
             issue_date = local_day(workflow.now())
             req = IssueInvoice(draft_id=self._inp.draft_id, issue_date=issue_date)
-            self._draft = await self._activity(BillingActivity.ISSUE, req)
+            try:
+                self._draft = await self._activity(BillingActivity.ISSUE, req)
+            except ActivityError as err:
+                if not (isinstance(err.cause, ApplicationError) and err.cause.type == "StaleDraft"):
+                    raise
+                await self._compose()
+                return False
             self._show_status()
         await self._activity(BillingActivity.RENDER, ref, result_type=None)
         await self._activity(BillingActivity.SEND, ref, result_type=None)
+        return True
 
     async def _finish(self) -> InvoiceOutcome:
         await workflow.wait_condition(workflow.all_handlers_finished)
