@@ -28,7 +28,9 @@ async def _follow(
 ) -> RunProgress:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     await register_search_attributes(client)
-    workflow_id = await start_run(client, BillingRunInput(month=month, dry_run=dry_run, customer_numbers=customers))
+    inp = BillingRunInput(month=month, dry_run=dry_run, customer_numbers=customers,
+                          reminder_days=settings.billing_reminder_days)  # fmt: skip
+    workflow_id = await start_run(client, inp)
     console.print(f"billing run [bold]{workflow_id}[/bold]{' (dry run)' if dry_run else ''}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     worker_metrics_address: str = Field(default="", pattern=r"^(\S+:\d{1,5})?$")
     # Days after resolution in which the customer may reopen; afterwards the ticket closes.
     ticket_reopen_days: int = Field(default=7, ge=0, le=365)
+    # Days a waiting invoice draft goes between reminder mails to finance (the seller's contact address).
+    billing_reminder_days: int = Field(default=3, ge=1, le=60)
 
     # Outgoing mail for escalations (empty host: mail actions fail and are retried, visibly, in Temporal).
     smtp_host: str = ""

@@ -70,6 +70,7 @@ class BillingRunInput(BaseModel):
     dry_run: bool = False  # compose and show, never approve or issue
     customer_numbers: list[str] | None = None  # None: every customer with a billing profile
     started_by: UUID | None = None
+    reminder_days: int = 3  # PSA_BILLING_REMINDER_DAYS of whoever started the run
 
     _month = field_validator("month")(classmethod(lambda cls, v: parse_month(v)))
 
@@ -98,6 +99,7 @@ class InvoiceInput(BaseModel):
     credit_line_indexes: list[int] | None = None  # None: the whole invoice
     reason: str | None = None
     requested_by: UUID | None = None
+    reminder_days: int = 3
 
 
 class ComposeDraft(BaseModel):

@@ -238,3 +238,26 @@ async def test_a_draft_gone_stale_is_composed_again_instead_of_billing_twice(api
     with Session(engine) as s:
         row = s.get(Invoice, draft.id)
     assert done.issued == 1 and (row.status, row.gross_total) == ("issued", Decimal("119.00"))
+
+
+async def test_a_waiting_draft_reminds_finance_every_few_days(api, env, client, engine, smtp):
+    from datetime import timedelta
+
+    from hub.temporal.billing import invoice_state
+
+    month = "2031-10"
+    set_seller(engine, new_series())
+    c = billing_customer(engine, start=date(2031, 10, 1), seats=1, seat_price="10.00")
+    _, finance = make_user(engine, Role.FINANCE)
+    number = c.tenant.customer_number
+    await api.post("/api/v1/billing/runs", json={"month": month, "customer_numbers": [number]}, headers=auth(finance))
+    await composed(client, month, 1)
+    draft = invoices_of(engine, (c,))[number]
+    await env.sleep(timedelta(days=3, hours=1))  # PSA_BILLING_REMINDER_DAYS: 3
+    state = await invoice_state(client, draft.workflow_id)
+    assert state.reminders_sent == 1 and state.draft.status == "draft"
+    inbox, _ = smtp
+    [mail] = inbox.about(f"Rechnungsentwurf {number} {month} wartet seit 3 Tagen")
+    assert mail["To"] == "rechnung@muster-it.example"
+    r = await api.post(f"/api/v1/invoices/{draft.id}/reject", json={"reason": "Kunde gekündigt"}, headers=auth(finance))
+    assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["reason"] == "Kunde gekündigt"

@@ -43,7 +43,6 @@ WORK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=20
 )
 WORK_TIMEOUT = timedelta(minutes=5)
-REMINDER_AFTER = timedelta(days=3)
 OPEN = (DraftStatus.DRAFT, DraftStatus.FAILED)
 
 
@@ -104,12 +103,15 @@ class InvoiceWorkflow:
     async def _wait_for_decision(self) -> None:
         self._waiting_since = local_day(workflow.now())
         while True:
-            decided = await workflow.wait_condition(
-                lambda: self._decision is not None or self._recompose is not None, timeout=REMINDER_AFTER
-            )
-            if decided is not False:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._decision is not None or self._recompose is not None,
+                    timeout=timedelta(days=self._inp.reminder_days),
+                    timeout_summary="reminder",
+                )
                 return
-            self._reminders += 1
+            except TimeoutError:  # asyncio.TimeoutError is TimeoutError since Python 3.11
+                self._reminders += 1
             days = (local_day(workflow.now()) - self._waiting_since).days
             await self._activity(BillingActivity.REMIND, Reminder(draft_id=self._inp.draft_id, waiting_days=days))
 

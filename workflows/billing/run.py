@@ -94,6 +94,7 @@ class BillingRunWorkflow:
             dry_run=inp.dry_run,
             parent_workflow_id=workflow.info().workflow_id,
             requested_by=inp.started_by,
+            reminder_days=inp.reminder_days,
         )
         return await workflow.start_child_workflow(
             InvoiceWorkflow.run,

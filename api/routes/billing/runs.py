@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import select
 
-from api.deps import BillingWriter, SessionDep, TemporalDep
+from api.deps import BillingWriter, SessionDep, SettingsDep, TemporalDep
 from api.problems import Problem
 from api.schemas.invoices import ApproveAllResult, RunRequest, RunStarted, RunStatus
 from domain.contracts.billing import ApproveRequest, BillingRunInput, DraftStatus, InvoiceKind, parse_month
@@ -26,9 +26,11 @@ def month_or_422(month: str) -> str:
 
 
 @router.post("", status_code=202, response_model=RunStarted, summary="Start the billing run of a month")
-async def start_run(body: RunRequest, principal: BillingWriter, client: TemporalDep, request: Request):
+async def start_run(
+    body: RunRequest, principal: BillingWriter, client: TemporalDep, settings: SettingsDep, request: Request
+):
     inp = BillingRunInput(month=body.month, dry_run=body.dry_run, customer_numbers=body.customer_numbers,
-                          started_by=principal.user_id)  # fmt: skip
+                          started_by=principal.user_id, reminder_days=settings.billing_reminder_days)  # fmt: skip
     workflow_id = await billing_client.start_run(client, inp)
     url = str(request.url_for("run_status", month=body.month))
     started = RunStarted(month=body.month, workflow_id=workflow_id, progress_url=url)
