@@ -261,3 +261,24 @@ async def test_a_waiting_draft_reminds_finance_every_few_days(api, env, client, 
     assert mail["To"] == "rechnung@muster-it.example"
     r = await api.post(f"/api/v1/invoices/{draft.id}/reject", json={"reason": "Kunde gekündigt"}, headers=auth(finance))
     assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["reason"] == "Kunde gekündigt"
+
+
+async def test_approve_all_drafts_of_a_month_at_once(api, client, engine):
+    month = "2031-11"
+    prefix = new_series()
+    set_seller(engine, prefix)
+    customers = [billing_customer(engine, start=date(2031, 11, 1), seats=n + 1, seat_price="10.00") for n in range(3)]
+    _, finance = make_user(engine, Role.FINANCE)
+    numbers = [c.tenant.customer_number for c in customers]
+    await api.post("/api/v1/billing/runs", json={"month": month, "customer_numbers": numbers}, headers=auth(finance))
+    await composed(client, month, 3)
+    r = await api.post(f"/api/v1/billing/runs/{month}/approve", headers=auth(finance))
+    assert r.status_code == 200, r.text
+    # every waiting draft of the month is approved, also other customers' (this database is shared by the tests)
+    assert set(numbers) <= set(r.json()["approved"]) and r.json()["refused"] == []
+    done = await client.get_workflow_handle(billing_workflow_id(month), result_type=RunProgress).result()
+    assert done.issued == 3
+    rows = invoices_of(engine, customers)
+    assert sorted(rows[n].number[-5:] for n in numbers) == ["00001", "00002", "00003"]
+    r = await api.get(f"/api/v1/billing/runs/{month}", headers=auth(finance))
+    assert (r.json()["issued"], r.json()["finished"], r.json()["temporal_status"]) == (3, True, "completed")
