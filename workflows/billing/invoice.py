@@ -42,7 +42,10 @@ with workflow.unsafe.imports_passed_through():
 WORK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=20
 )
-WORK_TIMEOUT = timedelta(minutes=5)
+# Also how long an attempt lost with a killed worker holds its invoice up before it is retried (the server cannot tell
+# a dead worker from a slow one): each step takes well under a second, the SMTP conversation PSA_NOTIFY_TIMEOUT per
+# operation (10 s by default).
+WORK_TIMEOUT = timedelta(seconds=30)
 OPEN = (DraftStatus.DRAFT, DraftStatus.FAILED)
 
 
