@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.schemas.common import Body, CustomerNumber, text
 from domain.contracts.billing import DraftStatus, InvoiceKind, parse_month
 
-Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="YYYY-MM")]
+# [0-9], not \d: the pattern engine's \d matches any Unicode digit, which int() then reads ("２０３３-０１" -> 2033-01)
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-11"], description="YYYY-MM")]
 
 
 class RunRequest(Body):
