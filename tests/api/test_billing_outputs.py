@@ -368,3 +368,53 @@ async def test_bad_bodies_are_422(api, client, engine):
     # the draft is still as composed and can be rejected
     r = await api.post(f"{base}/reject", json={"reason": "Test beendet"}, headers=auth(finance))
     assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
+
+
+async def test_foreign_currency_invoice_is_left_out_of_the_exports_and_named(api, client, engine):
+    """A CHF contract's invoice issued in the same month must not block the month's EUR exports: DATEV, BMD and SEPA
+    take EUR only, so a refusal could never be fixed. It is left out and named in X-Left-Out."""
+    month = "2033-04"
+    prefix = new_series()
+    mapping = [{"revenue_type": t.value, "vat_category": c.value, "rate": rate, "account": "4000"}
+               for t in RevenueType for c, rate in ((VatCategory.STANDARD, "19"), (VatCategory.STANDARD, "7"),
+                                                    (VatCategory.REVERSE_CHARGE, "0"),
+                                                    (VatCategory.NOT_SUBJECT, "0"))]  # fmt: skip
+    set_seller(engine, prefix, datev_consultant_number=29098, datev_client_number=55003, account_mapping=mapping)
+    start = date(2033, 4, 1)
+    euro = billing_customer(engine, start=start, mandate=True, auto_approve=True)
+    swiss = billing_customer(engine, start=start, country="CH", subdivision="CH-BE", vat_id="CHE-116.281.710 MWST",
+                             mandate=True, auto_approve=True)  # fmt: skip
+    with session_scope(engine) as s:
+        contract = s.get(type(swiss.contract), swiss.contract.id)
+        contract.currency = "CHF"
+        s.add(contract)
+    _, finance = make_user(engine, Role.FINANCE)
+    done = await run_month(api, client, finance, month, (euro, swiss))
+    assert (done.issued, done.failed) == (2, 0), done
+    rows = rows_of(engine, (euro, swiss))
+    eur, chf = rows[euro.tenant.customer_number], rows[swiss.tenant.customer_number]
+    assert (eur.currency, chf.currency) == ("EUR", "CHF")
+    issue_month = f"{eur.issue_date:%Y-%m}"
+    assert f"{chf.issue_date:%Y-%m}" == issue_month
+
+    r = await api.get(f"{EXPORTS}/datev", params={"month": issue_month}, headers=auth(finance))
+    assert r.status_code == 200, r.text
+    assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
+    _, bookings = parse_datev(r.content)
+    numbers = {b["Belegfeld 1"] for b in bookings}
+    assert eur.number in numbers and chf.number not in numbers
+
+    r = await api.get(f"{EXPORTS}/bmd", params={"month": issue_month}, headers=auth(finance))
+    assert r.status_code == 200, r.text
+    assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
+    numbers = {row["belegnr"] for row in parse_bmd(r.content)}
+    assert eur.number in numbers and chf.number not in numbers
+
+    collection = str(date.today() + timedelta(days=5))
+    r = await api.get(f"{EXPORTS}/sepa", params={"month": issue_month, "collection_date": collection},
+                      headers=auth(finance))  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
+    ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN)
+            for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
+    assert eur.number in ends and chf.number not in ends

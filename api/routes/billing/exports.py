@@ -38,6 +38,14 @@ def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
     return [document_from_dict(row.document) for row in rows]
 
 
+def _in_euro(docs: list[InvoiceDocument]) -> tuple[list[InvoiceDocument], list[str]]:
+    """The EUR documents, and the others named with their currency. DATEV, BMD and SEPA take EUR only; a foreign
+    currency document (a CHF contract) can never enter these files, so refusing the month for it would block every
+    export of that month for good. It is left out, and the response names it (X-Left-Out) to be booked by hand."""
+    kept = [d for d in docs if d.currency == "EUR"]
+    return kept, [f"{d.number} ({d.currency})" for d in docs if d.currency != "EUR"]
+
+
 def _seller(session: Session) -> SellerProfile:
     seller = session.get(SellerProfile, 1)
     if seller is None:
@@ -45,14 +53,16 @@ def _seller(session: Session) -> SellerProfile:
     return seller
 
 
-def _file(session: Session, principal, content: bytes, filename: str, media_type: str, kind: str) -> Response:  # noqa: ANN001
+def _file(session: Session, principal, content: bytes, filename: str, media_type: str, kind: str,  # noqa: ANN001
+          left_out: list[str]) -> Response:  # fmt: skip
     digest = hashlib.sha256(content).hexdigest()
     session.add(audit_event(principal, None, "billing_export", principal.user_id, "downloaded",
-                            {"kind": kind, "filename": filename, "sha256": digest}))  # fmt: skip
+                            {"kind": kind, "filename": filename, "sha256": digest, "left_out": left_out}))  # fmt: skip
     session.commit()
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if left_out:
+        headers["X-Left-Out"] = ", ".join(left_out)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def _unprocessable(err: ValueError) -> Problem:
@@ -74,12 +84,13 @@ def datev_export(month: MonthQuery, principal: BillingWriter, session: SessionDe
             chart=seller.chart_of_accounts.value,
             revenue_accounts=revenue_accounts_from_rows(seller.account_mapping),
         )
-        content = render_buchungsstapel(_issued(session, billing_month), settings, billing_month.first,
-                                        billing_month.last, utcnow().replace(tzinfo=None))  # fmt: skip
+        docs, left_out = _in_euro(_issued(session, billing_month))
+        content = render_buchungsstapel(docs, settings, billing_month.first, billing_month.last,
+                                        utcnow().replace(tzinfo=None))  # fmt: skip
     except ValueError as err:
         raise _unprocessable(err) from None
     return _file(session, principal, content, datev_filename(billing_month.first), "text/csv; charset=windows-1252",
-                 "datev")  # fmt: skip
+                 "datev", left_out)  # fmt: skip
 
 
 @router.get("/bmd", summary="BMD booking import of a month's issued documents (Austria)",
@@ -89,11 +100,12 @@ def bmd_export(month: MonthQuery, principal: BillingWriter, session: SessionDep)
     seller = _seller(session)
     try:
         settings = BmdSettings(default_accounts={}, revenue_accounts=revenue_accounts_from_rows(seller.account_mapping))
-        content = render_bmd(_issued(session, billing_month), settings)
+        docs, left_out = _in_euro(_issued(session, billing_month))
+        content = render_bmd(docs, settings)
     except ValueError as err:
         raise _unprocessable(err) from None
     return _file(session, principal, content, f"BMD_Buchungen_{billing_month}.csv", "text/csv; charset=windows-1252",
-                 "bmd")  # fmt: skip
+                 "bmd", left_out)  # fmt: skip
 
 
 @router.get("/sepa", summary="SEPA direct debit (pain.008) of a month's invoices paid by mandate",
@@ -105,13 +117,16 @@ def sepa_export(
     session: SessionDep,
 ):
     billing_month = BillingMonth.parse(month_or_422(month))
-    docs = [d for d in _issued(session, billing_month) if d.direct_debit is not None and not d.is_credit_note]
+    docs, left_out = _in_euro([d for d in _issued(session, billing_month)
+                               if d.direct_debit is not None and not d.is_credit_note])  # fmt: skip
     if not docs:
-        raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit")
+        others = f" in EUR (left out: {', '.join(left_out)})" if left_out else ""
+        raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit{others}")
     created = datetime.now().astimezone()
     message_id = f"MSPHUB-{billing_month}-{created:%Y%m%d%H%M%S}"
     try:
         content = render_pain008(docs, collection_date, message_id, created)
     except ValueError as err:
         raise _unprocessable(err) from None
-    return _file(session, principal, content, f"SEPA_Lastschriften_{billing_month}.xml", "application/xml", "sepa")
+    return _file(session, principal, content, f"SEPA_Lastschriften_{billing_month}.xml", "application/xml", "sepa",
+                 left_out)  # fmt: skip
