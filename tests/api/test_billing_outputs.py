@@ -10,9 +10,10 @@ import csv
 import io
 import sys
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sepaxml
@@ -40,6 +41,7 @@ CII = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
        "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}  # fmt: skip
 PAIN = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
 EXPORTS = "/api/v1/billing/exports"
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture(scope="module")
@@ -418,3 +420,36 @@ async def test_foreign_currency_invoice_is_left_out_of_the_exports_and_named(api
     ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN)
             for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
     assert eur.number in ends and chf.number not in ends
+
+
+async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, client, engine):
+    month = "2033-05"
+    prefix = new_series()
+    set_seller(engine, prefix)
+    c = billing_customer(engine, start=date(2033, 5, 1), auto_approve=True,
+                         entries=((datetime(2033, 5, 5, 9, 0, tzinfo=BERLIN), 60, "remote"),))  # fmt: skip
+    _, finance = make_user(engine, Role.FINANCE)
+    done = await run_month(api, client, finance, month, (c,))
+    assert done.issued == 1, done
+    row = rows_of(engine, (c,))[c.tenant.customer_number]
+    assert len(row.lines) == 2
+    base = f"/api/v1/invoices/{row.id}"
+
+    # an issued invoice is final: finance's draft decisions answer 409, never 500
+    for method, path, body in (("POST", f"{base}/approve", None), ("POST", f"{base}/reject", {"reason": "zu spät"}),
+                               ("PATCH", f"{base}/lines/0", {"quantity": "1", "reason": "zu spät"}),
+                               ("POST", f"{base}/recompose", None)):  # fmt: skip
+        r = await api.request(method, path, json=body, headers=auth(finance))
+        assert r.status_code == 409, (method, path, r.status_code, r.text)
+
+    # an empty selection would credit nothing; the same line twice would credit it twice
+    for indexes in ([], [1, 1]):
+        r = await api.post(f"{base}/credit-notes", json={"line_indexes": indexes, "reason": "falsch"},
+                           headers=auth(finance))  # fmt: skip
+        assert r.status_code == 422 and "line_indexes" in r.text, (indexes, r.status_code, r.text)
+    r = await api.post(f"{base}/credit-notes", json={"line_indexes": [1], "reason": "Stunde war Kulanz"},
+                       headers=auth(finance))  # fmt: skip
+    assert r.status_code == 202, r.text
+    await client.get_workflow_handle(r.json()["workflow_id"]).result()
+    note = (await api.get(r.headers["location"], headers=auth(finance))).json()
+    assert (note["status"], note["gross_total"]) == ("issued", "130.90")  # 110.00 + 19 %
