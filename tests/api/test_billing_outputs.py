@@ -10,6 +10,7 @@ import csv
 import io
 import sys
 import tempfile
+import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -143,6 +144,9 @@ async def test_four_formats_files_and_exports(api, client, engine, en16931):
         assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
         text = pdf_text(r.content)
         assert row.number in text and german(row.gross_total) in text, (row.number, text[:500])
+        if row is by["austria"]:  # § 14a UStG: the note and both VAT ids on a reverse-charge invoice
+            assert "Steuerschuldnerschaft des Leistungsempfängers" in text and "ATU13585627" in text, text
+            assert "DE136695976" in text
 
     # XRechnung: EN 16931 without a fatal rule, the Leitweg-ID as BT-10
     r = await api.get(f"/api/v1/invoices/{by['public'].id}/xml", headers=auth(finance))
@@ -372,9 +376,10 @@ async def test_bad_bodies_are_422(api, client, engine):
     assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
 
 
-async def test_foreign_currency_invoice_is_left_out_of_the_exports_and_named(api, client, engine):
-    """A CHF contract's invoice issued in the same month must not block the month's EUR exports: DATEV, BMD and SEPA
-    take EUR only, so a refusal could never be fixed. It is left out and named in X-Left-Out."""
+async def test_documents_no_export_can_take_are_left_out_and_named(api, client, engine):
+    """An issued document that a file can never take must not block the month's export: a CHF contract's invoice
+    (DATEV, BMD and SEPA take EUR only) or a customer number without digits (no DATEV/BMD customer account, and the
+    issued document keeps that number). It is left out and named in X-Left-Out; the rest of the month is exported."""
     month = "2033-04"
     prefix = new_series()
     mapping = [{"revenue_type": t.value, "vat_category": c.value, "rate": rate, "account": "4000"}
@@ -386,15 +391,22 @@ async def test_foreign_currency_invoice_is_left_out_of_the_exports_and_named(api
     euro = billing_customer(engine, start=start, mandate=True, auto_approve=True)
     swiss = billing_customer(engine, start=start, country="CH", subdivision="CH-BE", vat_id="CHE-116.281.710 MWST",
                              mandate=True, auto_approve=True)  # fmt: skip
+    lettered = billing_customer(engine, start=start, auto_approve=True)
     with session_scope(engine) as s:
         contract = s.get(type(swiss.contract), swiss.contract.id)
         contract.currency = "CHF"
         s.add(contract)
+        tenant = s.get(type(lettered.tenant), lettered.tenant.id)
+        tenant.customer_number = "KD-" + "".join(chr(65 + int(c, 16)) for c in uuid.uuid4().hex[:8])
+        s.add(tenant)
+        lettered.tenant.customer_number = tenant.customer_number
     _, finance = make_user(engine, Role.FINANCE)
-    done = await run_month(api, client, finance, month, (euro, swiss))
-    assert (done.issued, done.failed) == (2, 0), done
-    rows = rows_of(engine, (euro, swiss))
+    done = await run_month(api, client, finance, month, (euro, swiss, lettered))
+    assert (done.issued, done.failed) == (3, 0), done
+    rows = rows_of(engine, (euro, swiss, lettered))
     eur, chf = rows[euro.tenant.customer_number], rows[swiss.tenant.customer_number]
+    no_account = rows[lettered.tenant.customer_number]
+    assert no_account.currency == "EUR"
     assert (eur.currency, chf.currency) == ("EUR", "CHF")
     issue_month = f"{eur.issue_date:%Y-%m}"
     assert f"{chf.issue_date:%Y-%m}" == issue_month
@@ -402,15 +414,17 @@ async def test_foreign_currency_invoice_is_left_out_of_the_exports_and_named(api
     r = await api.get(f"{EXPORTS}/datev", params={"month": issue_month}, headers=auth(finance))
     assert r.status_code == 200, r.text
     assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
+    assert f"{no_account.number} (no customer account for {no_account.customer_number})" in r.headers["x-left-out"]
     _, bookings = parse_datev(r.content)
     numbers = {b["Belegfeld 1"] for b in bookings}
-    assert eur.number in numbers and chf.number not in numbers
+    assert eur.number in numbers and not numbers & {chf.number, no_account.number}
 
     r = await api.get(f"{EXPORTS}/bmd", params={"month": issue_month}, headers=auth(finance))
     assert r.status_code == 200, r.text
     assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
+    assert f"{no_account.number} (no customer account" in r.headers["x-left-out"]
     numbers = {row["belegnr"] for row in parse_bmd(r.content)}
-    assert eur.number in numbers and chf.number not in numbers
+    assert eur.number in numbers and not numbers & {chf.number, no_account.number}
 
     collection = str(date.today() + timedelta(days=5))
     r = await api.get(f"{EXPORTS}/sepa", params={"month": issue_month, "collection_date": collection},

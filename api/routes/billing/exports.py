@@ -3,6 +3,7 @@ the month they were issued in: the DATEV Buchungsstapel, the BMD booking import 
 file of the invoices paid by mandate. Finance and MSP admins only; every download leaves an audit event."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -13,8 +14,14 @@ from api.deps import BillingWriter, SessionDep
 from api.problems import Problem
 from api.routes.billing.runs import month_or_422
 from api.schemas.common import audit_event
-from documents.bmd import BmdSettings, render_bmd
-from documents.datev import DatevSettings, datev_filename, render_buchungsstapel, revenue_accounts_from_rows
+from documents.bmd import BmdSettings, default_customer_account, render_bmd
+from documents.datev import (
+    DatevSettings,
+    datev_filename,
+    default_debtor_account,
+    render_buchungsstapel,
+    revenue_accounts_from_rows,
+)
 from documents.sepa import render_pain008
 from domain.billing.document import InvoiceDocument
 from domain.billing.recurring import BillingMonth
@@ -38,12 +45,27 @@ def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
     return [document_from_dict(row.document) for row in rows]
 
 
-def _in_euro(docs: list[InvoiceDocument]) -> tuple[list[InvoiceDocument], list[str]]:
-    """The EUR documents, and the others named with their currency. DATEV, BMD and SEPA take EUR only; a foreign
-    currency document (a CHF contract) can never enter these files, so refusing the month for it would block every
-    export of that month for good. It is left out, and the response names it (X-Left-Out) to be booked by hand."""
-    kept = [d for d in docs if d.currency == "EUR"]
-    return kept, [f"{d.number} ({d.currency})" for d in docs if d.currency != "EUR"]
+def _exportable(
+    docs: list[InvoiceDocument], account: Callable[[str], str] | None = None
+) -> tuple[list[InvoiceDocument], list[str]]:
+    """The documents the file can take, and the others named with the reason. An issued document is frozen, so
+    what keeps it out of DATEV, BMD or SEPA can never be fixed: a foreign currency (these formats take EUR only), or
+    a customer number that gives no customer account (`account` raises; there is no account mapping, and renaming
+    the tenant does not change an issued document). Refusing the month for it would block that month's export for
+    good; it is left out and the response names it (X-Left-Out) to be booked by hand."""
+    kept, left_out = [], []
+    for doc in docs:
+        if doc.currency != "EUR":
+            left_out.append(f"{doc.number} ({doc.currency})")
+            continue
+        try:
+            if account is not None:
+                account(doc.buyer.customer_number)
+        except ValueError:
+            left_out.append(f"{doc.number} (no customer account for {doc.buyer.customer_number})")
+            continue
+        kept.append(doc)
+    return kept, left_out
 
 
 def _seller(session: Session) -> SellerProfile:
@@ -84,7 +106,7 @@ def datev_export(month: MonthQuery, principal: BillingWriter, session: SessionDe
             chart=seller.chart_of_accounts.value,
             revenue_accounts=revenue_accounts_from_rows(seller.account_mapping),
         )
-        docs, left_out = _in_euro(_issued(session, billing_month))
+        docs, left_out = _exportable(_issued(session, billing_month), default_debtor_account)
         content = render_buchungsstapel(docs, settings, billing_month.first, billing_month.last,
                                         utcnow().replace(tzinfo=None))  # fmt: skip
     except ValueError as err:
@@ -100,7 +122,7 @@ def bmd_export(month: MonthQuery, principal: BillingWriter, session: SessionDep)
     seller = _seller(session)
     try:
         settings = BmdSettings(default_accounts={}, revenue_accounts=revenue_accounts_from_rows(seller.account_mapping))
-        docs, left_out = _in_euro(_issued(session, billing_month))
+        docs, left_out = _exportable(_issued(session, billing_month), default_customer_account)
         content = render_bmd(docs, settings)
     except ValueError as err:
         raise _unprocessable(err) from None
@@ -117,7 +139,7 @@ def sepa_export(
     session: SessionDep,
 ):
     billing_month = BillingMonth.parse(month_or_422(month))
-    docs, left_out = _in_euro([d for d in _issued(session, billing_month)
+    docs, left_out = _exportable([d for d in _issued(session, billing_month)
                                if d.direct_debit is not None and not d.is_credit_note])  # fmt: skip
     if not docs:
         others = f" in EUR (left out: {', '.join(left_out)})" if left_out else ""
