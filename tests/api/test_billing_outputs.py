@@ -474,3 +474,38 @@ async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, clien
     await client.get_workflow_handle(r.json()["workflow_id"]).result()
     note = (await api.get(r.headers["location"], headers=auth(finance))).json()
     assert (note["status"], note["gross_total"]) == ("issued", "130.90")  # 110.00 + 19 %
+
+
+@pytest.mark.parametrize("invoice_format", [InvoiceFormat.XRECHNUNG, InvoiceFormat.ZUGFERD])
+async def test_credit_note_of_an_einvoice_customer_is_an_einvoice_too(api, client, engine, en16931, invoice_format):
+    """The receiver's system that took the XRechnung/ZUGFeRD invoice must get the credit note in the same format:
+    type code 381 with the credited invoice as BT-25, valid EN 16931."""
+    month = "2033-06" if invoice_format == InvoiceFormat.XRECHNUNG else "2033-07"
+    set_seller(engine, new_series())
+    c = billing_customer(engine, start=date.fromisoformat(f"{month}-01"), invoice_format=invoice_format,
+                         auto_approve=True)  # fmt: skip
+    with session_scope(engine) as s:
+        profile = s.exec(select(CustomerBillingProfile).where(CustomerBillingProfile.tenant_id == c.tenant.id)).one()
+        profile.buyer_reference = "991-01234-56"
+        s.add(profile)
+    _, finance = make_user(engine, Role.FINANCE)
+    done = await run_month(api, client, finance, month, (c,))
+    assert done.issued == 1, done
+    invoice = rows_of(engine, (c,))[c.tenant.customer_number]
+    r = await api.post(f"/api/v1/invoices/{invoice.id}/credit-notes", json={"reason": "Vertrag storniert"},
+                       headers=auth(finance))  # fmt: skip
+    assert r.status_code == 202, r.text
+    await client.get_workflow_handle(r.json()["workflow_id"]).result()
+    note = (await api.get(r.headers["location"], headers=auth(finance))).json()
+    assert note["status"] == "issued" and sorted(note["files"]) == ["pdf", "xml"], note
+    xml = await api.get(f"/api/v1/invoices/{note['id']}/xml", headers=auth(finance))
+    assert xml.status_code == 200, xml.text
+    fatal = [f"{x['id']}: {x['text']}" for x in en16931(xml.content) if x["flag"] == "fatal"]
+    assert fatal == [], fatal
+    root = etree.fromstring(xml.content)
+    assert root.xpath("//rsm:ExchangedDocument/ram:TypeCode/text()", namespaces=CII) == ["381"]
+    assert root.xpath("//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()", namespaces=CII) == [
+        invoice.number]  # fmt: skip
+    if invoice_format == InvoiceFormat.ZUGFERD:
+        pdf = await api.get(f"/api/v1/invoices/{note['id']}/pdf", headers=auth(finance))
+        assert get_facturx_xml_from_pdf(io.BytesIO(pdf.content), check_xsd=True)[1] == xml.content
