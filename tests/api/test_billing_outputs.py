@@ -446,15 +446,24 @@ async def test_documents_no_export_can_take_are_left_out_and_named(api, client, 
 async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, client, engine):
     month = "2033-05"
     prefix = new_series()
-    set_seller(engine, prefix)
-    c = billing_customer(engine, start=date(2033, 5, 1), auto_approve=True,
+    set_seller(engine, prefix, datev_consultant_number=29098, datev_client_number=55003)
+    c = billing_customer(engine, start=date(2033, 5, 1), auto_approve=True, mandate=True,
                          entries=((datetime(2033, 5, 5, 9, 0, tzinfo=BERLIN), 60, "remote"),))  # fmt: skip
     _, finance = make_user(engine, Role.FINANCE)
     done = await run_month(api, client, finance, month, (c,))
     assert done.issued == 1, done
     row = rows_of(engine, (c,))[c.tenant.customer_number]
     assert len(row.lines) == 2
+    # 23 x 14.90 + 1 h x 110.00 = 452.70 net, 19 % = 86.01, 538.71 gross
+    assert row.gross_total == Decimal("538.71")
     base = f"/api/v1/invoices/{row.id}"
+    issue_month = f"{row.issue_date:%Y-%m}"
+    sepa = {"month": issue_month, "collection_date": str(date.today() + timedelta(days=5))}
+    r = await api.get(f"{EXPORTS}/sepa", params=sepa, headers=auth(finance))
+    assert r.status_code == 200, r.text
+    amounts = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN): t.findtext("p:InstdAmt", namespaces=PAIN)
+               for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
+    assert amounts[row.number] == "538.71"
 
     # an issued invoice is final: finance's draft decisions answer 409, never 500
     for method, path, body in (("POST", f"{base}/approve", None), ("POST", f"{base}/reject", {"reason": "zu spät"}),
@@ -474,6 +483,24 @@ async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, clien
     await client.get_workflow_handle(r.json()["workflow_id"]).result()
     note = (await api.get(r.headers["location"], headers=auth(finance))).json()
     assert (note["status"], note["gross_total"]) == ("issued", "130.90")  # 110.00 + 19 %
+
+    # DATEV: the credit note credits the customer (H) with its gross
+    r = await api.get(f"{EXPORTS}/datev", params={"month": issue_month}, headers=auth(finance))
+    assert r.status_code == 200, r.text
+    _, bookings = parse_datev(r.content)
+    [credit] = [b for b in bookings if b["Belegfeld 1"] == note["number"]]
+    assert (credit["Soll/Haben-Kennzeichen"], dec(credit["Umsatz (ohne Soll/Haben-Kz)"])) == ("H", Decimal("130.90"))
+
+    # SEPA after the credit: collecting 538.71 would take the credited 130.90 too; the invoice is left out, named
+    r = await api.get(f"{EXPORTS}/sepa", params=sepa, headers=auth(finance))
+    named = f"{row.number} (credited by {note['number']})"
+    if r.status_code == 200:  # other tests' mandate invoices of the same issue month are still collected
+        assert named in r.headers["x-left-out"]
+        ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN)
+                for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
+        assert row.number not in ends
+    else:
+        assert r.status_code == 404 and named in r.json()["detail"], r.text
 
 
 @pytest.mark.parametrize("invoice_format", [InvoiceFormat.XRECHNUNG, InvoiceFormat.ZUGFERD])

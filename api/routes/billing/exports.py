@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import BillingWriter, SessionDep
 from api.problems import Problem
@@ -66,6 +66,20 @@ def _exportable(
             continue
         kept.append(doc)
     return kept, left_out
+
+
+def _credited(session: Session, numbers: list[str]) -> dict[str, str]:
+    """Invoice number -> the numbers of its issued credit notes, for the invoices among `numbers` that have one."""
+    originals = dict(session.exec(select(Invoice.id, Invoice.number).where(col(Invoice.number).in_(numbers))).all())
+    notes = session.exec(
+        select(Invoice.credit_of_id, Invoice.number)
+        .where(col(Invoice.credit_of_id).in_(originals), Invoice.status == DraftStatus.ISSUED)
+        .order_by(Invoice.number)
+    ).all()
+    credited: dict[str, list[str]] = {}
+    for original_id, number in notes:
+        credited.setdefault(originals[original_id], []).append(number)
+    return {invoice: ", ".join(found) for invoice, found in credited.items()}
 
 
 def _seller(session: Session) -> SellerProfile:
@@ -141,8 +155,13 @@ def sepa_export(
     billing_month = BillingMonth.parse(month_or_422(month))
     docs, left_out = _exportable([d for d in _issued(session, billing_month)
                                if d.direct_debit is not None and not d.is_credit_note])  # fmt: skip
+    # An invoice credited since it was issued would be collected in full: the customer's account is debited for
+    # what was credited. It is left out and named, so finance collects what is still due by hand.
+    credited = _credited(session, [d.number for d in docs])
+    left_out += [f"{d.number} (credited by {credited[d.number]})" for d in docs if d.number in credited]
+    docs = [d for d in docs if d.number not in credited]
     if not docs:
-        others = f" in EUR (left out: {', '.join(left_out)})" if left_out else ""
+        others = f" to collect (left out: {', '.join(left_out)})" if left_out else ""
         raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit{others}")
     created = datetime.now().astimezone()
     message_id = f"MSPHUB-{billing_month}-{created:%Y%m%d%H%M%S}"
