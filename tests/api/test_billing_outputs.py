@@ -287,6 +287,11 @@ async def test_roles_and_tenant_scoping(api, client, engine):
     assert r.status_code == 200 and r.json()["items"] == []
     r = await api.post(f"/api/v1/invoices/{inv_a.id}/credit-notes", json={"reason": "bitte"}, headers=auth(customer_a))
     assert r.status_code == 403
+    for path in (f"/api/v1/billing/runs/{month}", f"{EXPORTS}/datev?month={month}",
+                 f"{EXPORTS}/sepa?month={month}&collection_date=2099-01-02"):  # fmt: skip
+        assert (await api.get(path, headers=auth(customer_a))).status_code == 403, path
+    r = await api.post(f"/api/v1/invoices/{draft.id}/approve", headers=auth(customer_c))
+    assert r.status_code == 403
 
     # finance sees all three
     r = await api.get("/api/v1/invoices", params={"period": month, "limit": 100}, headers=auth(finance))
