@@ -97,7 +97,8 @@ def _file(session: Session, principal, content: bytes, filename: str, media_type
     session.commit()
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if left_out:
-        headers["X-Left-Out"] = ", ".join(left_out)
+        # ASCII: a header value is latin-1 at most, and an imported customer number may hold anything
+        headers["X-Left-Out"] = ", ".join(left_out).encode("ascii", "replace").decode()
     return Response(content, media_type=media_type, headers=headers)
 
 
