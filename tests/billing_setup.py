@@ -1,6 +1,7 @@
 """Billing fixtures straight into the database: the seller with a number series of its own per test (so a test can
 assert gapless numbers), customers with a billing profile, a contract, lines, time entries and items."""
 
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +28,11 @@ from models import (
 )
 from models.billing import ChartOfAccounts, MandateSequence
 from tests.factories import make_tenant, make_user
+
+# Customer numbers whose digits are a DATEV debtor account (10000-69999): the exports of an issue month take every
+# test's invoices, and a number without one (make_tenant's "K-<hex>") makes the DATEV export refuse the month.
+# The database is fresh per session, and the seed uses K1000x.
+_CUSTOMER_NUMBERS = itertools.count(50001)
 
 
 def new_series() -> str:
@@ -93,7 +99,8 @@ def billing_customer(
     entries: tuple[tuple[datetime, int, str], ...] = (),
     items: tuple[tuple[ItemKind, str, str, date], ...] = (),
 ) -> Customer:
-    tenant = make_tenant(engine, country=country, subdivision=subdivision,
+    tenant = make_tenant(engine, customer_number=f"K{next(_CUSTOMER_NUMBERS)}", country=country,
+                         subdivision=subdivision,
                          time_zone="Europe/Vienna" if country == "AT" else "Europe/Berlin")  # fmt: skip
     tech, _ = make_user(engine, Role.MSP_TECH)
     with session_scope(engine) as s:

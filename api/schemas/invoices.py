@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.schemas.common import Body, CustomerNumber, text
 from domain.contracts.billing import DraftStatus, InvoiceKind, parse_month
 
-Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="YYYY-MM")]
+# [0-9], not \d: the pattern engine's \d matches any Unicode digit, which int() then reads ("２０３３-０１" -> 2033-01)
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-11"], description="YYYY-MM")]
 
 
 class RunRequest(Body):
@@ -101,10 +102,19 @@ class AdjustBody(Body):
 
 
 class CreditNoteBody(Body):
+    # At least one line: an empty list was accepted (202) and the credit-note workflow then failed on "nothing left
+    # to credit"; a line twice is a client error, not a double credit (the activity would quietly merge it).
     line_indexes: list[Annotated[int, Field(ge=0)]] | None = Field(
-        default=None, max_length=1000, description="Lines of the invoice to credit; null: all"
+        default=None, min_length=1, max_length=1000, description="Lines of the invoice to credit; null: all"
     )
     reason: text(500, 3)
+
+    @field_validator("line_indexes")
+    @classmethod
+    def _once_each(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each line at most once")
+        return value
 
 
 class CreditNoteStarted(BaseModel):

@@ -3,18 +3,25 @@ the month they were issued in: the DATEV Buchungsstapel, the BMD booking import 
 file of the invoices paid by mandate. Finance and MSP admins only; every download leaves an audit event."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import BillingWriter, SessionDep
 from api.problems import Problem
 from api.routes.billing.runs import month_or_422
 from api.schemas.common import audit_event
-from documents.bmd import BmdSettings, render_bmd
-from documents.datev import DatevSettings, datev_filename, render_buchungsstapel, revenue_accounts_from_rows
+from documents.bmd import BmdSettings, default_customer_account, render_bmd
+from documents.datev import (
+    DatevSettings,
+    datev_filename,
+    default_debtor_account,
+    render_buchungsstapel,
+    revenue_accounts_from_rows,
+)
 from documents.sepa import render_pain008
 from domain.billing.document import InvoiceDocument
 from domain.billing.recurring import BillingMonth
@@ -38,6 +45,43 @@ def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
     return [document_from_dict(row.document) for row in rows]
 
 
+def _exportable(
+    docs: list[InvoiceDocument], account: Callable[[str], str] | None = None
+) -> tuple[list[InvoiceDocument], list[str]]:
+    """The documents the file can take, and the others named with the reason. An issued document is frozen, so
+    what keeps it out of DATEV, BMD or SEPA can never be fixed: a foreign currency (these formats take EUR only), or
+    a customer number that gives no customer account (`account` raises; there is no account mapping, and renaming
+    the tenant does not change an issued document). Refusing the month for it would block that month's export for
+    good; it is left out and the response names it (X-Left-Out) to be booked by hand."""
+    kept, left_out = [], []
+    for doc in docs:
+        if doc.currency != "EUR":
+            left_out.append(f"{doc.number} ({doc.currency})")
+            continue
+        try:
+            if account is not None:
+                account(doc.buyer.customer_number)
+        except ValueError:
+            left_out.append(f"{doc.number} (no customer account for {doc.buyer.customer_number})")
+            continue
+        kept.append(doc)
+    return kept, left_out
+
+
+def _credited(session: Session, numbers: list[str]) -> dict[str, str]:
+    """Invoice number -> the numbers of its issued credit notes, for the invoices among `numbers` that have one."""
+    originals = dict(session.exec(select(Invoice.id, Invoice.number).where(col(Invoice.number).in_(numbers))).all())
+    notes = session.exec(
+        select(Invoice.credit_of_id, Invoice.number)
+        .where(col(Invoice.credit_of_id).in_(originals), Invoice.status == DraftStatus.ISSUED)
+        .order_by(Invoice.number)
+    ).all()
+    credited: dict[str, list[str]] = {}
+    for original_id, number in notes:
+        credited.setdefault(originals[original_id], []).append(number)
+    return {invoice: ", ".join(found) for invoice, found in credited.items()}
+
+
 def _seller(session: Session) -> SellerProfile:
     seller = session.get(SellerProfile, 1)
     if seller is None:
@@ -45,14 +89,17 @@ def _seller(session: Session) -> SellerProfile:
     return seller
 
 
-def _file(session: Session, principal, content: bytes, filename: str, media_type: str, kind: str) -> Response:  # noqa: ANN001
+def _file(session: Session, principal, content: bytes, filename: str, media_type: str, kind: str,  # noqa: ANN001
+          left_out: list[str]) -> Response:  # fmt: skip
     digest = hashlib.sha256(content).hexdigest()
     session.add(audit_event(principal, None, "billing_export", principal.user_id, "downloaded",
-                            {"kind": kind, "filename": filename, "sha256": digest}))  # fmt: skip
+                            {"kind": kind, "filename": filename, "sha256": digest, "left_out": left_out}))  # fmt: skip
     session.commit()
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if left_out:
+        # ASCII: a header value is latin-1 at most, and an imported customer number may hold anything
+        headers["X-Left-Out"] = ", ".join(left_out).encode("ascii", "replace").decode()
+    return Response(content, media_type=media_type, headers=headers)
 
 
 def _unprocessable(err: ValueError) -> Problem:
@@ -74,12 +121,13 @@ def datev_export(month: MonthQuery, principal: BillingWriter, session: SessionDe
             chart=seller.chart_of_accounts.value,
             revenue_accounts=revenue_accounts_from_rows(seller.account_mapping),
         )
-        content = render_buchungsstapel(_issued(session, billing_month), settings, billing_month.first,
-                                        billing_month.last, utcnow().replace(tzinfo=None))  # fmt: skip
+        docs, left_out = _exportable(_issued(session, billing_month), default_debtor_account)
+        content = render_buchungsstapel(docs, settings, billing_month.first, billing_month.last,
+                                        utcnow().replace(tzinfo=None))  # fmt: skip
     except ValueError as err:
         raise _unprocessable(err) from None
     return _file(session, principal, content, datev_filename(billing_month.first), "text/csv; charset=windows-1252",
-                 "datev")  # fmt: skip
+                 "datev", left_out)  # fmt: skip
 
 
 @router.get("/bmd", summary="BMD booking import of a month's issued documents (Austria)",
@@ -89,11 +137,12 @@ def bmd_export(month: MonthQuery, principal: BillingWriter, session: SessionDep)
     seller = _seller(session)
     try:
         settings = BmdSettings(default_accounts={}, revenue_accounts=revenue_accounts_from_rows(seller.account_mapping))
-        content = render_bmd(_issued(session, billing_month), settings)
+        docs, left_out = _exportable(_issued(session, billing_month), default_customer_account)
+        content = render_bmd(docs, settings)
     except ValueError as err:
         raise _unprocessable(err) from None
     return _file(session, principal, content, f"BMD_Buchungen_{billing_month}.csv", "text/csv; charset=windows-1252",
-                 "bmd")  # fmt: skip
+                 "bmd", left_out)  # fmt: skip
 
 
 @router.get("/sepa", summary="SEPA direct debit (pain.008) of a month's invoices paid by mandate",
@@ -105,13 +154,21 @@ def sepa_export(
     session: SessionDep,
 ):
     billing_month = BillingMonth.parse(month_or_422(month))
-    docs = [d for d in _issued(session, billing_month) if d.direct_debit is not None and not d.is_credit_note]
+    docs, left_out = _exportable([d for d in _issued(session, billing_month)
+                               if d.direct_debit is not None and not d.is_credit_note])  # fmt: skip
+    # An invoice credited since it was issued would be collected in full: the customer's account is debited for
+    # what was credited. It is left out and named, so finance collects what is still due by hand.
+    credited = _credited(session, [d.number for d in docs])
+    left_out += [f"{d.number} (credited by {credited[d.number]})" for d in docs if d.number in credited]
+    docs = [d for d in docs if d.number not in credited]
     if not docs:
-        raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit")
+        others = f" to collect (left out: {', '.join(left_out)})" if left_out else ""
+        raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit{others}")
     created = datetime.now().astimezone()
     message_id = f"MSPHUB-{billing_month}-{created:%Y%m%d%H%M%S}"
     try:
         content = render_pain008(docs, collection_date, message_id, created)
     except ValueError as err:
         raise _unprocessable(err) from None
-    return _file(session, principal, content, f"SEPA_Lastschriften_{billing_month}.xml", "application/xml", "sepa")
+    return _file(session, principal, content, f"SEPA_Lastschriften_{billing_month}.xml", "application/xml", "sepa",
+                 left_out)  # fmt: skip

@@ -160,7 +160,13 @@ async def adjust_invoice_line(
     session: SessionDep,
     client: TemporalDep,
 ):
-    row = _draft(session, invoice_id, principal)
+    row = load_invoice(session, invoice_id, principal)
+    if row.status == DraftStatus.DRAFT and line_index >= len(row.lines):
+        # A line that does not exist is a bad request (422, as for credit notes), not a conflict with the draft's
+        # state: the workflow's refusal would come back as 409.
+        raise Problem(422, f"line_index: draft {row.id} has no line {line_index} (it has {len(row.lines)})",
+                      errors=[{"field": "line_index", "message": f"no line {line_index}"}])  # fmt: skip
+    session.rollback()  # the update goes through the workflow: no read transaction held meanwhile
     req = AdjustLineRequest(actor=_actor(principal), line_index=line_index, **body.model_dump())
     await billing_client.adjust_line(client, row.workflow_id, req)
     session.refresh(row)

@@ -1,6 +1,8 @@
 """The monthly billing run: start it (or attach to the open run of the month), watch its progress, approve every
 waiting draft of a month at once. Finance and MSP admins only."""
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import select
@@ -18,8 +20,15 @@ from models import Invoice
 router = APIRouter(prefix="/billing/runs", tags=["billing runs"])
 
 
+# ASCII digits only: int() also reads full-width or Arabic-Indic digits and "2033-1", so without this the routes
+# took months the documented YYYY-MM (and the body's pattern) refuse, and "２０３３-０１" started the 2033-01 run.
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
 def month_or_422(month: str) -> str:
     try:
+        if not _MONTH.fullmatch(month):
+            raise ValueError(f"{month!r} is not a billing month; expected YYYY-MM, e.g. 2026-11")
         return parse_month(month)
     except ValueError as err:
         raise Problem(422, f"month: {err}", errors=[{"field": "month", "message": str(err)}]) from None
