@@ -59,6 +59,9 @@ def set_seller(engine: Engine, prefix: str, **fields) -> SellerProfile:
         "payment_terms_days": 14,
         "chart_of_accounts": ChartOfAccounts.SKR03,
         "account_mapping": [],
+        "datev_consultant_number": None,  # the seller is one row: every test states what it needs
+        "datev_client_number": None,
+        "logo_svg": None,
         "contact_name": "Buchhaltung",
         "contact_phone": "+49 89 1234567",
         "contact_email": "rechnung@muster-it.example",
