@@ -49,6 +49,12 @@ def _issued(session: Session, draft_id) -> Invoice:  # noqa: ANN001
     return row
 
 
+def _has_pdf(session: Session, invoice_id) -> bool:  # noqa: ANN001
+    return session.exec(
+        select(InvoiceFile.kind).where(InvoiceFile.invoice_id == invoice_id, InvoiceFile.kind == "pdf")
+    ).first() is not None
+
+
 class BillingOutputActivities:
     def __init__(self, engine: Engine, settings: Settings):
         self.engine = engine
@@ -56,14 +62,19 @@ class BillingOutputActivities:
 
     @activity.defn(name=BillingActivity.RENDER)
     def render(self, req: DraftRef) -> None:
-        with session_scope(self.engine) as session:
+        # Rendered outside session_scope: on SQLite it holds the worker's one write lock, and every other activity
+        # would wait for the PDF (the issued document is frozen, so reading it without the lock is safe).
+        with Session(self.engine) as session:
             row = _issued(session, req.draft_id)
-            have = set(session.exec(select(InvoiceFile.kind).where(InvoiceFile.invoice_id == row.id)))
-            if "pdf" in have:
+            if _has_pdf(session, row.id):
                 return  # written once: an issued invoice's files never change
-            doc = document_from_dict(row.document)
-            for kind, filename, media_type, content in render_files(doc, row.document.get("invoice_format", "pdf")):
-                session.add(InvoiceFile(invoice_id=row.id, kind=kind, filename=filename, media_type=media_type,
+            doc, invoice_format = document_from_dict(row.document), row.document.get("invoice_format", "pdf")
+        files = render_files(doc, invoice_format)
+        with session_scope(self.engine) as session:
+            if _has_pdf(session, req.draft_id):
+                return  # a concurrent attempt wrote them meanwhile
+            for kind, filename, media_type, content in files:
+                session.add(InvoiceFile(invoice_id=req.draft_id, kind=kind, filename=filename, media_type=media_type,
                                         content=content, sha256=hashlib.sha256(content).hexdigest()))  # fmt: skip
 
     @activity.defn(name=BillingActivity.SEND)
