@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from uuid import UUID
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from domain.soc.alerts import Source
 
@@ -98,3 +98,14 @@ def invoice_workflow_id(customer_number: str, month: str) -> str:
 
 def credit_note_workflow_id(invoice_number: str, draft_id: UUID) -> str:
     return f"credit-{_slug(invoice_number)}-{str(draft_id)[:8]}"
+
+
+def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
+    """What an invoice workflow carries from its start (no upsert needed): found by customer and month at once."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(PROCESS, INVOICE_PROCESS),
+            SearchAttributePair(CUSTOMER_ID, customer_number),
+            SearchAttributePair(BILLING_PERIOD, month),
+        ]
+    )

@@ -25,8 +25,7 @@ class BillingActivity:
     ADJUST_DRAFT = "billing.adjust_draft"
     SET_DRAFT_STATUS = "billing.set_draft_status"
     ISSUE = "billing.issue"
-    RENDER = "billing.render"
-    SEND = "billing.send"
+    DELIVER = "billing.deliver"  # render the files once, then mail them once
     REMIND = "billing.remind"
     DRAFT_CREDIT_NOTE = "billing.draft_credit_note"
 

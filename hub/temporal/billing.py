@@ -39,6 +39,7 @@ from domain.processes import (
     BILLING_TASK_QUEUE,
     billing_workflow_id,
     credit_note_workflow_id,
+    invoice_search_attributes,
 )
 from hub.temporal.errors import WorkflowRejected, workflow_call
 from workflows.billing.invoice import InvoiceWorkflow
@@ -126,6 +127,7 @@ async def start_credit_note(client: Client, inp: InvoiceInput, invoice_number: s
             id=workflow_id,
             task_queue=BILLING_TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=invoice_search_attributes(inp.customer_number, inp.month),
         )
     return workflow_id
 

@@ -35,8 +35,7 @@ with workflow.unsafe.imports_passed_through():
         local_day,
     )
     from domain.contracts.tickets import Actor
-    from domain.processes import BILLING_PERIOD, CUSTOMER_ID, INVOICE_PROCESS, INVOICE_STATUS, PROCESS
-    from workflows.policies import DB_RETRY
+    from domain.processes import INVOICE_STATUS
 
 # Composing and rendering read much; bad data is reported on the draft, so a retry only heals the transient.
 WORK_RETRY = RetryPolicy(
@@ -47,6 +46,22 @@ WORK_RETRY = RetryPolicy(
 # operation (10 s by default).
 WORK_TIMEOUT = timedelta(seconds=30)
 OPEN = (DraftStatus.DRAFT, DraftStatus.FAILED)
+# Database steps run as local activities in the worker's process: no round trip through the server per step, which
+# is most of a run's cost per invoice (bench/BILLING.md). Issue, rendering and mail stay activities of their own:
+# the issue's refusal of a stale draft must reach the workflow as it is, the others are slower and retried on their
+# own schedule.
+LOCAL = frozenset(
+    {
+        BillingActivity.COMPOSE_DRAFT,
+        BillingActivity.DRAFT_CREDIT_NOTE,
+        BillingActivity.SET_DRAFT_STATUS,
+        BillingActivity.ADJUST_DRAFT,
+    }
+)
+# Statuses worth a search-attribute update: what a person looks for. `approved` lasts a moment (issue follows).
+SHOWN = frozenset(
+    {DraftStatus.DRAFT, DraftStatus.FAILED, DraftStatus.ISSUED, DraftStatus.REJECTED, DraftStatus.NOTHING}
+)
 
 
 @workflow.defn(name="Invoice")
@@ -58,18 +73,12 @@ class InvoiceWorkflow:
         self._recompose: Actor | None = None
         self._reminders = 0
         self._adjusting = False
+        self._shown: DraftStatus | None = None
         self._waiting_since = None
 
     @workflow.run
     async def run(self, inp: InvoiceInput) -> InvoiceOutcome:
-        self._inp = inp
-        workflow.upsert_search_attributes(
-            [
-                PROCESS.value_set(INVOICE_PROCESS),
-                CUSTOMER_ID.value_set(inp.customer_number),
-                BILLING_PERIOD.value_set(inp.month),
-            ]
-        )
+        self._inp = inp  # Process, CustomerId and BillingPeriod come with the start (invoice_search_attributes)
         await self._compose()
         while True:
             draft = self._draft
@@ -138,14 +147,12 @@ class InvoiceWorkflow:
                 await self._compose()
                 return False
             self._show_status()
-        await self._activity(BillingActivity.RENDER, ref, result_type=None)
-        await self._activity(BillingActivity.SEND, ref, result_type=None)
+        await self._activity(BillingActivity.DELIVER, ref, result_type=None)
         return True
 
     async def _finish(self) -> InvoiceOutcome:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._tell_parent()
-        return self._outcome()
+        return self._outcome()  # the run reads the result: no signal needed for the end
 
     def _outcome(self) -> InvoiceOutcome:
         return InvoiceOutcome(customer_number=self._inp.customer_number, draft_id=self._inp.draft_id,
@@ -160,11 +167,23 @@ class InvoiceWorkflow:
                 pass  # the run was closed (terminated by hand): this invoice goes on without it
 
     def _show_status(self) -> None:
-        workflow.upsert_search_attributes([INVOICE_STATUS.value_set(self._draft.status.value)])
+        status = self._draft.status
+        if status not in SHOWN or status == self._shown:
+            return
+        auto = self._draft.auto_approve or self._inp.kind == InvoiceKind.CREDIT_NOTE
+        if status == DraftStatus.DRAFT and auto and not self._inp.dry_run:
+            return  # approved and issued at once: nobody waits on this state
+        self._shown = status
+        workflow.upsert_search_attributes([INVOICE_STATUS.value_set(status.value)])
 
     async def _activity(self, name: str, arg, result_type=DraftSummary):  # noqa: ANN001, ANN202
-        return await workflow.execute_activity(name, arg, result_type=result_type, start_to_close_timeout=WORK_TIMEOUT,
-                                               retry_policy=WORK_RETRY if name != BillingActivity.SET_DRAFT_STATUS else DB_RETRY)  # noqa: E501 # fmt: skip
+        if name in LOCAL:
+            return await workflow.execute_local_activity(
+                name, arg, result_type=result_type, start_to_close_timeout=WORK_TIMEOUT, retry_policy=WORK_RETRY
+            )
+        return await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=WORK_TIMEOUT, retry_policy=WORK_RETRY
+        )
 
     # --- what finance does (the API's updates) ---
 

@@ -6,6 +6,7 @@ customer's draft carries its problem and does not hold up the others.
 And `BillingScheduleTick`, what the Temporal Schedule starts on the 1st at 03:00 Europe/Berlin: it starts the run of
 the month before (a run of that month already started by hand is left as it is)."""
 
+import asyncio
 import uuid
 
 from temporalio import workflow
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         BILLING_TASK_QUEUE,
         PROCESS,
         billing_workflow_id,
+        invoice_search_attributes,
         invoice_workflow_id,
     )
     from workflows.billing.invoice import InvoiceWorkflow
@@ -69,17 +71,13 @@ class BillingRunWorkflow:
         )
         self._progress.total = len(customers)
         self._show_progress(force=True)
-        children = []
+        waits = []
         for customer in customers:
             await workflow.wait_condition(lambda: len(self._composing) < MAX_COMPOSING)
             self._composing.add(customer.customer_number)
-            children.append(await self._start(inp, customer))
-        for customer, child in zip(customers, children, strict=True):
-            try:
-                outcome: InvoiceOutcome = await child
-            except ChildWorkflowError:
-                outcome = None  # its failure is in its own history; the others go on
-            self._record(customer.customer_number, outcome.status if outcome else DraftStatus.FAILED)
+            child = await self._start(inp, customer)
+            waits.append(asyncio.create_task(self._outcome(customer.customer_number, child)))
+        await asyncio.gather(*waits)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._progress.finished = True
         self._show_progress(force=True)
@@ -102,7 +100,16 @@ class BillingRunWorkflow:
             id=invoice_workflow_id(customer.customer_number, inp.month),
             task_queue=BILLING_TASK_QUEUE,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            search_attributes=invoice_search_attributes(customer.customer_number, inp.month),
         )
+
+    async def _outcome(self, customer_number: str, child) -> None:  # noqa: ANN001
+        """A child's end frees its slot at once; a child that waits for finance says so by signal before."""
+        try:
+            outcome: InvoiceOutcome = await child
+        except ChildWorkflowError:
+            outcome = None  # its failure is in its own history; the others go on
+        self._record(customer_number, outcome.status if outcome else DraftStatus.FAILED)
 
     @workflow.signal
     def invoice_changed(self, outcome: InvoiceOutcome) -> None:
