@@ -155,10 +155,12 @@ class BillingDraftActivities:
     @activity.defn(name=BillingActivity.COMPOSE_DRAFT)
     def compose_draft(self, req: ComposeDraft) -> DraftSummary:
         month = BillingMonth.parse(req.month)
-        with session_scope(self.engine) as session:
-            row = session.get(Invoice, req.draft_id)
-            if row is not None and row.status == DraftStatus.ISSUED:
-                return summary_of(row)
+        # Read and compose in one read transaction (one snapshot), without the SQLite write lock that session_scope
+        # holds for the worker: composing is the CPU-heavy part and other activities need not wait for it.
+        with Session(self.engine, expire_on_commit=False) as session:
+            existing = session.get(Invoice, req.draft_id)
+            if existing is not None and existing.status == DraftStatus.ISSUED:
+                return summary_of(existing)
             tenant = session.get(Tenant, req.tenant_id)
             if tenant is None:
                 raise _bad(f"tenant {req.tenant_id} does not exist", "UnknownCustomer")
@@ -194,11 +196,15 @@ class BillingDraftActivities:
                 .where((col(Contract.end_date).is_(None)) | (col(Contract.end_date) >= month.first))
                 .order_by(col(Contract.start_date).desc())
             ).first()
-            lines = [line_to_dict(line) for line in composition.lines]
-            if not lines and not problems:
-                status = DraftStatus.NOTHING
-            else:
-                status = DraftStatus.FAILED if problems else DraftStatus.DRAFT
+        lines = [line_to_dict(line) for line in composition.lines]
+        if not lines and not problems:
+            status = DraftStatus.NOTHING
+        else:
+            status = DraftStatus.FAILED if problems else DraftStatus.DRAFT
+        with session_scope(self.engine) as session:
+            row = session.get(Invoice, req.draft_id)
+            if row is not None and row.status == DraftStatus.ISSUED:
+                return summary_of(row)  # issued by another attempt meanwhile: it stays as it is
             if row is None:
                 row = Invoice(
                     id=req.draft_id,
