@@ -8,8 +8,6 @@ pick this test's documents by number."""
 
 import csv
 import io
-import sys
-import tempfile
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -35,9 +33,9 @@ from models import CustomerBillingProfile, Invoice
 from models.billing import InvoiceFormat
 from tests.billing_setup import billing_customer, new_series, set_seller
 from tests.conftest import auth
+from tests.en16931 import failed_rules_checker
 from tests.factories import make_user
 
-VALIDATORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "validators"
 CII = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
        "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}  # fmt: skip
 PAIN = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
@@ -48,21 +46,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 @pytest.fixture(scope="module")
 def en16931():  # noqa: ANN201
     """Failed EN 16931 rules of an XML document (CEN Schematron in ../shared/validators; missing: the test fails)."""
-    if not (VALIDATORS / "en16931_cii.py").is_file():
-        pytest.fail(f"EN 16931 validator not found at {VALIDATORS.resolve()}")
-    sys.path.insert(0, str(VALIDATORS))
-    try:
-        from en16931_cii import failed_rules
-    finally:
-        sys.path.remove(str(VALIDATORS))
-
-    def run(xml: bytes) -> list[dict]:
-        with tempfile.NamedTemporaryFile(suffix=".xml") as file:
-            file.write(xml)
-            file.flush()
-            return failed_rules(file.name)
-
-    return run
+    return failed_rules_checker()
 
 
 def german(amount: Decimal) -> str:

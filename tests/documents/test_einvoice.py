@@ -7,12 +7,9 @@ for its key values, and the XRechnung CIUS fields the Schematron does not check 
 
 import dataclasses
 import io
-import sys
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from facturx import get_facturx_xml_from_pdf
@@ -26,8 +23,7 @@ from domain.billing.document import Buyer, InvoiceDocument, PostalAddress
 from domain.billing.invoice import invoice_totals
 from domain.billing.tax import Party, tax_case
 from tests.billing_documents import ALL, GERMAN_SELLER, OCTOBER_END, german_invoice, month_lines
-
-VALIDATORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "validators"
+from tests.en16931 import failed_rules_checker
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -50,21 +46,7 @@ CASE_IDS = [f"{name}-{profile.name}" for name, profile in CASES]
 def failed_rules() -> Callable[[bytes], list[dict]]:
     """All failed EN 16931 rules of an XML document. A missing validators folder fails the test: CI has it, and an
     e-invoice test that silently skips its validation proves nothing."""
-    if not (VALIDATORS / "en16931_cii.py").is_file():
-        pytest.fail(f"EN 16931 validator not found at {VALIDATORS.resolve()} (expected ../shared/validators)")
-    sys.path.insert(0, str(VALIDATORS))
-    try:
-        from en16931_cii import failed_rules as validate
-    finally:
-        sys.path.remove(str(VALIDATORS))
-
-    def run(xml: bytes) -> list[dict]:
-        with tempfile.NamedTemporaryFile(suffix=".xml") as file:
-            file.write(xml)
-            file.flush()
-            return validate(file.name)
-
-    return run
+    return failed_rules_checker()
 
 
 def fatal(rules: list[dict]) -> list[str]:
