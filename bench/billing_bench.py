@@ -309,14 +309,22 @@ async def temporal_run(args: argparse.Namespace, tmp: Path, procs: Processes, db
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
-    worker = procs.spawn("worker", [sys.executable, "-m", "bench.run_worker"], env=clean_env(
-        PSA_TEMPORAL_ADDRESS=address, PSA_TEMPORAL_NAMESPACE="default", PSA_DATABASE_URL=db_url,
-        PSA_DATA_DIR=str(tmp), PSA_LOG_LEVEL="INFO", PSA_LOG_FORMAT="json", PSA_SMTP_HOST="",
-        **({"BENCH_PROFILE": str(tmp / "worker-profile.txt")} if args.profile_worker else {})))  # fmt: skip
-    await procs.wait_for_line("worker", "worker started")
+    workers = []
+    for n in range(args.workers):  # more processes: each its own core and GIL (production may run several)
+        name = "worker" if n == 0 else f"worker{n + 1}"
+        workers.append(procs.spawn(name, [sys.executable, "-m", "bench.run_worker"], env=clean_env(
+            PSA_TEMPORAL_ADDRESS=address, PSA_TEMPORAL_NAMESPACE="default", PSA_DATABASE_URL=db_url,
+            PSA_DATA_DIR=str(tmp), PSA_LOG_LEVEL="INFO", PSA_LOG_FORMAT="json", PSA_SMTP_HOST="",
+            **({"BENCH_PROFILE": str(tmp / f"{name}-profile.txt")} if args.profile_worker else {}))))  # fmt: skip
+        await procs.wait_for_line(name, "worker started")
+    worker = workers[0]
     memory = Memory({"worker": worker.pid, "server": server.pid})
     sampling = asyncio.create_task(memory.run())
-    cpu0 = {"worker": proc_cpu(worker.pid), "server": proc_cpu(server.pid), "machine": machine_busy()}
+
+    def workers_cpu() -> float:
+        return sum(proc_cpu(w.pid) for w in workers)
+
+    cpu0 = {"worker": workers_cpu(), "server": proc_cpu(server.pid), "machine": machine_busy()}
     progress_log = []
     try:
         t0 = time.perf_counter()
@@ -338,7 +346,7 @@ async def temporal_run(args: argparse.Namespace, tmp: Path, procs: Processes, db
         result = await client.get_workflow_handle(workflow_id, result_type=RunProgress).result()
         wall = time.perf_counter() - t0
         polling.cancel()
-        cpu = {"worker": round(proc_cpu(worker.pid) - cpu0["worker"], 1),
+        cpu = {"worker": round(workers_cpu() - cpu0["worker"], 1),
                "server": round(proc_cpu(server.pid) - cpu0["server"], 1),
                "machine_busy": round(machine_busy() - cpu0["machine"], 1)}  # fmt: skip
         peak = {name: proc_status(pid, "VmHWM") for name, pid in memory.pids.items()}
@@ -482,6 +490,7 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=None)
     parser.add_argument("--month", default=None, help="YYYY-MM (default: the month before, as the schedule)")
     parser.add_argument("--profile-worker", action="store_true", help="sample the worker's Python threads")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (CPU figures: all of them)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args()
     run_from_snapshot("bench.billing_bench", "billing-bench-")
