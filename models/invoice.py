@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, LargeBinary
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from domain.contracts.billing import DraftStatus, InvoiceKind
 from models.base import created_at_field, id_field
@@ -76,3 +76,11 @@ class InvoiceFile(SQLModel, table=True):
     content: bytes = Field(sa_type=LargeBinary)
     sha256: str = Field(max_length=64)
     created_at: datetime = created_at_field()
+
+
+def credited_lines(session: Session, invoice: Invoice) -> set[int]:
+    """Lines of `invoice` that a credit note (not rejected) already covers: a line is credited once."""
+    notes = session.exec(
+        select(Invoice).where(Invoice.credit_of_id == invoice.id, Invoice.status != DraftStatus.REJECTED)
+    ).all()
+    return {i for note in notes for i in (note.document or {}).get("credited_lines", [])}

@@ -40,6 +40,7 @@ from hub.db import session_scope
 from hub.logging import get_logger
 from models import AuditEvent, Contract, CustomerBillingProfile, Invoice, SellerProfile, Tenant, TimeEntry
 from models.base import utcnow
+from models.invoice import credited_lines
 
 log = get_logger(__name__)
 ALLOWED = {
@@ -63,7 +64,7 @@ def summary_of(row: Invoice, auto_approve: bool = False) -> DraftSummary:
     )
 
 
-def _bad(message: str, kind: str = "BillingDataError") -> ApplicationError:
+def refuse(message: str, kind: str = "BillingDataError") -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
@@ -149,7 +150,7 @@ class BillingDraftActivities:
         found = {number for _, number in rows}
         missing = sorted(set(req.customer_numbers or ()) - found)
         if missing:
-            raise _bad(f"no customer with a billing profile: {', '.join(missing)}", "UnknownCustomer")
+            raise refuse(f"no customer with a billing profile: {', '.join(missing)}", "UnknownCustomer")
         return [CustomerRef(tenant_id=tid, customer_number=number) for tid, number in rows]
 
     @activity.defn(name=BillingActivity.COMPOSE_DRAFT)
@@ -163,7 +164,7 @@ class BillingDraftActivities:
                 return summary_of(existing)
             tenant = session.get(Tenant, req.tenant_id)
             if tenant is None:
-                raise _bad(f"tenant {req.tenant_id} does not exist", "UnknownCustomer")
+                raise refuse(f"tenant {req.tenant_id} does not exist", "UnknownCustomer")
             profile = session.exec(
                 select(CustomerBillingProfile).where(CustomerBillingProfile.tenant_id == tenant.id)
             ).one_or_none()
@@ -235,11 +236,12 @@ class BillingDraftActivities:
     @activity.defn(name=BillingActivity.SET_DRAFT_STATUS)
     def set_draft_status(self, req: SetDraftStatus) -> DraftSummary:
         with session_scope(self.engine) as session:
-            row = _locked(session, req.draft_id)
+            row = locked_draft(session, req.draft_id)
             if row.status == req.status:
                 return summary_of(row)  # a retry after the commit
             if row.status not in ALLOWED.get(req.status, ()):
-                raise _bad(f"invoice {row.id} is {row.status.value}; it cannot become {req.status.value}", "WrongState")
+                message = f"invoice {row.id} is {row.status.value}; it cannot become {req.status.value}"
+                raise refuse(message, "WrongState")
             actor = req.actor.user_id if req.actor else None
             row.status = req.status
             row.reason = req.reason
@@ -254,11 +256,11 @@ class BillingDraftActivities:
     def adjust_draft(self, req: AdjustDraft) -> DraftSummary:
         change = req.request
         with session_scope(self.engine) as session:
-            row = _locked(session, req.draft_id)
+            row = locked_draft(session, req.draft_id)
             if row.status != DraftStatus.DRAFT:
-                raise _bad(f"only a draft can be adjusted; invoice {row.id} is {row.status.value}", "WrongState")
+                raise refuse(f"only a draft can be adjusted; invoice {row.id} is {row.status.value}", "WrongState")
             if change.line_index >= len(row.lines):
-                raise _bad(f"line_index {change.line_index}: the draft has {len(row.lines)} lines", "BadRequest")
+                raise refuse(f"line_index {change.line_index}: the draft has {len(row.lines)} lines", "BadRequest")
             old = dict(row.lines[change.line_index])
             new = dict(old)
             if change.remove:
@@ -291,7 +293,8 @@ class BillingDraftActivities:
                 return summary_of(existing)
             original = session.get(Invoice, req.invoice_id)
             if original is None or original.kind != InvoiceKind.INVOICE or original.status != DraftStatus.ISSUED:
-                raise _bad(f"invoice {req.invoice_id} is not an issued invoice; only those are credited", "WrongState")
+                message = f"invoice {req.invoice_id} is not an issued invoice; only those are credited"
+                raise refuse(message, "WrongState")
             indexes = credit_indexes(session, original, req.line_indexes)
             lines = [{k: v for k, v in original.lines[i].items() if k != "removed"} for i in indexes]
             row = Invoice(
@@ -322,26 +325,21 @@ def credit_indexes(session: Session, original: Invoice, wanted: list[int] | None
     indexes = billable if wanted is None else sorted(set(wanted))
     unknown = [i for i in indexes if i not in billable]
     if unknown:
-        raise _bad(f"invoice {original.number} has no line {unknown[0]} (lines 0-{len(original.lines) - 1})",
+        raise refuse(f"invoice {original.number} has no line {unknown[0]} (lines 0-{len(original.lines) - 1})",
                    "BadRequest")  # fmt: skip
-    credited: set[int] = set()
-    others = session.exec(
-        select(Invoice).where(Invoice.credit_of_id == original.id, Invoice.status != DraftStatus.REJECTED)
-    )
-    for note in others:
-        credited.update((note.document or {}).get("credited_lines", []))
+    credited = credited_lines(session, original)
     again = [i for i in indexes if i in credited]
     if again:
-        raise _bad(f"line {again[0]} of {original.number} is already credited", "AlreadyCredited")
+        raise refuse(f"line {again[0]} of {original.number} is already credited", "AlreadyCredited")
     if not indexes:
-        raise _bad(f"nothing left to credit on {original.number}", "AlreadyCredited")
+        raise refuse(f"nothing left to credit on {original.number}", "AlreadyCredited")
     return indexes
 
 
-def _locked(session: Session, draft_id: UUID) -> Invoice:
+def locked_draft(session: Session, draft_id: UUID) -> Invoice:
     row = session.exec(select(Invoice).where(Invoice.id == draft_id).with_for_update()).one_or_none()
     if row is None:
-        raise _bad(f"invoice draft {draft_id} does not exist", "NotFound")
+        raise refuse(f"invoice draft {draft_id} does not exist", "NotFound")
     return row
 
 

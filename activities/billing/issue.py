@@ -10,9 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from activities.billing.drafts import _locked, summary_of
+from activities.billing.drafts import locked_draft, refuse, summary_of
 from domain.billing.document import (
     Buyer,
     DirectDebit,
@@ -60,10 +59,6 @@ def format_number(prefix: str, fiscal_year: int, sequence: int, digits: int) -> 
     return f"{prefix}-{body}" if prefix else body
 
 
-def _bad(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
 class BillingIssueActivities:
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -71,17 +66,17 @@ class BillingIssueActivities:
     @activity.defn(name=BillingActivity.ISSUE)
     def issue(self, req: IssueInvoice) -> DraftSummary:
         with session_scope(self.engine) as session:
-            row = _locked(session, req.draft_id)
+            row = locked_draft(session, req.draft_id)
             if row.status == DraftStatus.ISSUED:
                 return summary_of(row)
             if row.status != DraftStatus.APPROVED:
-                raise _bad(f"invoice {row.id} is {row.status.value}; only an approved draft is issued", "WrongState")
+                raise refuse(f"invoice {row.id} is {row.status.value}; only an approved draft is issued", "WrongState")
             seller = session.get(SellerProfile, 1)
             profile = session.exec(
                 select(CustomerBillingProfile).where(CustomerBillingProfile.tenant_id == row.tenant_id)
             ).one_or_none()
             if seller is None or profile is None:
-                raise _bad("the seller profile or the customer's billing profile is missing", "BillingDataError")
+                raise refuse("the seller profile or the customer's billing profile is missing", "BillingDataError")
             credit = row.kind == InvoiceKind.CREDIT_NOTE
             prefix = seller.credit_note_prefix if credit else seller.invoice_number_prefix
             fiscal_year = req.issue_date.year
@@ -187,7 +182,7 @@ class BillingIssueActivities:
                 .execution_options(synchronize_session=False)
             ).rowcount
             if done != len(entry_ids):
-                raise _bad("some time entries of this draft were billed meanwhile: recompose it", "StaleDraft")
+                raise refuse("some time entries of this draft were billed meanwhile: recompose it", "StaleDraft")
         if item_ids:
             done = session.execute(
                 update(ContractItem)
@@ -196,4 +191,4 @@ class BillingIssueActivities:
                 .execution_options(synchronize_session=False)
             ).rowcount
             if done != len(item_ids):
-                raise _bad("some items of this draft were billed meanwhile: recompose it", "StaleDraft")
+                raise refuse("some items of this draft were billed meanwhile: recompose it", "StaleDraft")

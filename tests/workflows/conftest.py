@@ -1,12 +1,15 @@
-"""Fixtures of the SOC incident workflow tests."""
+"""Fixtures of the workflow tests: SOC incidents, and a dev server for the schedule tests."""
 
 import uuid
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from domain.roles import Role
+from hub.temporal import register_search_attributes
 from models import AssetType
-from tests.conftest import auth
+from tests.conftest import auth, binary
 from tests.factories import make_asset, make_tenant, make_user
 
 
@@ -39,3 +42,17 @@ async def soc(api, engine):
         "tech": tech,
         "tech_user": tech_user,
     }
+
+
+@pytest.fixture(scope="module")
+async def dev_server():
+    """A real Temporal dev server for the module (the time-skipping server has no schedules); starting it is the
+    slow part."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter
+    )
+    try:
+        await register_search_attributes(env.client)
+        yield env
+    finally:
+        await env.shutdown()

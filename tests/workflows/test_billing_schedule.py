@@ -7,26 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import ScheduleActionStartWorkflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domain.contracts.billing import month_before
 from domain.processes import BILLING_SCHEDULE_ID
-from hub.temporal import register_search_attributes
 from hub.temporal.billing import billing_schedule_exists, ensure_billing_schedule
-from tests.conftest import binary
-
-
-@pytest.fixture(scope="module")
-async def dev_server():
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter
-    )
-    try:
-        await register_search_attributes(env.client)
-        yield env
-    finally:
-        await env.shutdown()
 
 
 async def test_schedule_is_created_once_and_fires_on_the_first_at_three(dev_server):

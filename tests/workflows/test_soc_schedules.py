@@ -14,33 +14,18 @@ import httpx
 import pytest
 from sqlmodel import Session
 from temporalio.client import Client, ScheduleActionStartWorkflow
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from domain.contracts.soc import SocPollInput
 from domain.roles import Role
 from hub.config import Settings
-from hub.temporal import register_search_attributes
 from models import SocIntegration
-from tests.conftest import auth, binary
+from tests.conftest import auth
 from tests.factories import make_tenant, make_user
 
 INTEGRATIONS = "/api/v1/soc/integrations"
 PSA = str(Path(sysconfig.get_path("scripts")) / "psa")
-
-
-@pytest.fixture(scope="module")
-async def dev_server():
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"), data_converter=pydantic_data_converter
-    )
-    try:
-        await register_search_attributes(env.client)
-        yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

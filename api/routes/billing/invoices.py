@@ -34,6 +34,7 @@ from domain.contracts.billing import (
 from domain.contracts.tickets import Actor
 from hub.temporal import billing as billing_client
 from models import Invoice, InvoiceFile
+from models.invoice import credited_lines
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 
@@ -199,7 +200,7 @@ async def credit_invoice(
                       errors=[{"field": "line_indexes", "message": f"no line {bad[0]}"}])  # fmt: skip
     wanted = body.line_indexes if body.line_indexes is not None else [i for i, x in enumerate(row.lines)
                                                                       if not x.get("removed")]  # fmt: skip
-    credited = _credited_lines(session, row)
+    credited = credited_lines(session, row)
     if again := sorted(set(wanted) & credited):
         raise Problem(409, f"line {again[0]} of {row.number} is already credited")
     session.rollback()
@@ -211,10 +212,3 @@ async def credit_invoice(
     started = CreditNoteStarted(id=draft_id, workflow_id=workflow_id, credit_of=row.number)
     return JSONResponse(started.model_dump(mode="json"), status_code=202, headers={"Location": url})
 
-
-def _credited_lines(session: Session, row: Invoice) -> set[int]:
-    """Lines of `row` that a credit note (not rejected) already covers: a line is credited once."""
-    notes = session.exec(
-        select(Invoice).where(Invoice.credit_of_id == row.id, Invoice.status != DraftStatus.REJECTED)
-    ).all()
-    return {i for note in notes for i in (note.document or {}).get("credited_lines", [])}
