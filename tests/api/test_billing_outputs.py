@@ -45,7 +45,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 @pytest.fixture(scope="module")
 def en16931():  # noqa: ANN201
-    """Failed EN 16931 rules of an XML document (CEN Schematron in ../shared/validators; missing: the test fails)."""
+    """Failed EN 16931 rules of an XML document (the CEN Schematron, tests/en16931.py)."""
     return failed_rules_checker()
 
 
