@@ -105,6 +105,7 @@ def load_period(session: Session, tenant_id: UUID, month: BillingMonth, carried_
             WorkedEntry(WorkedTime(e.id, e.started_at, e.minutes, e.activity_type), number) for e, number in entries
         ),
         products={code: ProductInfo(p.name, p.revenue_type, p.tax_class) for code, p in products.items()},
+        auto_approve=terms_contract.auto_approve,
     )
 
 

@@ -38,7 +38,7 @@ from domain.contracts.billing import (
 from domain.processes import credit_note_workflow_id, invoice_workflow_id
 from hub.db import session_scope
 from hub.logging import get_logger
-from models import AuditEvent, Contract, CustomerBillingProfile, Invoice, SellerProfile, Tenant, TimeEntry
+from models import AuditEvent, CustomerBillingProfile, Invoice, SellerProfile, Tenant, TimeEntry
 from models.base import utcnow
 from models.invoice import credited_lines
 
@@ -191,12 +191,6 @@ class BillingDraftActivities:
                     cases = tax_cases(seller, profile, month.last)
                 except TaxError as err:
                     problems.append(str(err))
-            contract = session.exec(
-                select(Contract)
-                .where(Contract.tenant_id == tenant.id, Contract.start_date <= month.last)
-                .where((col(Contract.end_date).is_(None)) | (col(Contract.end_date) >= month.first))
-                .order_by(col(Contract.start_date).desc())
-            ).first()
         lines = [line_to_dict(line) for line in composition.lines]
         if not lines and not problems:
             status = DraftStatus.NOTHING
@@ -218,7 +212,7 @@ class BillingDraftActivities:
                     status=status,
                 )
             row.status = status
-            row.currency = contract.currency if contract else "EUR"
+            row.currency = period.currency
             row.lines = lines
             row.problems = problems
             row.contingent = asdict(composition.contingent) if composition.contingent else None
@@ -231,7 +225,7 @@ class BillingDraftActivities:
             session.flush()
             log.info("draft composed", draft_id=str(row.id), customer=row.customer_number, status=status.value,
                      lines=len(lines), problems=len(problems))  # fmt: skip
-            return summary_of(row, auto_approve=bool(contract and contract.auto_approve))
+            return summary_of(row, auto_approve=period.auto_approve)
 
     @activity.defn(name=BillingActivity.SET_DRAFT_STATUS)
     def set_draft_status(self, req: SetDraftStatus) -> DraftSummary:

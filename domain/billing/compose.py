@@ -152,6 +152,7 @@ class CustomerPeriod:
     items: tuple[Item, ...] = ()
     time: tuple[WorkedEntry, ...] = ()
     products: Mapping[str, ProductInfo] = field(default_factory=dict)  # price list by code, as far as used
+    auto_approve: bool = False  # the terms contract issues its drafts without finance's approval
 
     def __post_init__(self) -> None:
         if self.carried_in_minutes < 0:

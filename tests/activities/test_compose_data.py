@@ -289,3 +289,23 @@ def test_the_contracts_calendar_sets_the_months_bounds_and_the_time_classes(engi
     assert [(line.description, line.quantity, line.net_amount) for line in draft.lines] == [
         (support, Decimal("1.00"), Decimal("100.00"))  # no product of that code: its code names it
     ]
+
+
+def test_the_contract_in_force_at_month_end_decides_currency_and_auto_approval(engine):
+    # A project contract that starts later but ends mid-month must not decide how the month is invoiced: the framework
+    # contract in force on the 31st does (its currency, its review by finance), as it prices the month's time.
+    tenant = make_tenant(engine)
+    with session_scope(engine) as s:
+        _contract(s, tenant, date(2025, 1, 1), currency="CHF", auto_approve=False)
+        _contract(s, tenant, date(2026, 10, 10), date(2026, 10, 20), currency="EUR", auto_approve=True)
+    with Session(engine) as s:
+        period = load_period(s, tenant.id, OCTOBER, carried_in_minutes=0)
+    assert (period.currency, period.auto_approve) == ("CHF", False)
+    # Once the framework contract has ended before the month, the project contract is the one in force.
+    with session_scope(engine) as s:
+        other = make_tenant(engine)
+        _contract(s, other, date(2025, 1, 1), date(2026, 9, 30), currency="CHF")
+        _contract(s, other, date(2026, 10, 1), currency="EUR", auto_approve=True)
+    with Session(engine) as s:
+        period = load_period(s, other.id, OCTOBER, carried_in_minutes=0)
+    assert (period.currency, period.auto_approve) == ("EUR", True)
