@@ -13,6 +13,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from stdnum.at import uid as at_uid
+from stdnum.ch import vat as ch_vat
+from stdnum.de import vat as de_vat
 
 __all__ = [
     "COUNTRIES",
@@ -114,6 +117,10 @@ def default_time_zone(country: str) -> str:
     return DEFAULT_TIME_ZONES[normalise_country(country)]
 
 
+# python-stdnum's check-digit tests of the three VAT ids (the format is checked by _VAT_PATTERNS first)
+_CHECK_DIGIT = {"DE": de_vat.is_valid, "AT": at_uid.is_valid, "CH": ch_vat.is_valid}
+
+
 def normalise_vat_id(country: str, vat_id: str) -> str:
     """Check a VAT id against the country's format; spaces are dropped, CH ids get the canonical punctuation."""
     code = normalise_country(country)
@@ -122,6 +129,8 @@ def normalise_vat_id(country: str, vat_id: str) -> str:
     match = pattern.match(compact)
     if match is None:
         raise RegionError("vat_id", f"{vat_id!r} is not a valid {code} VAT id; expected {example}")
+    if not _CHECK_DIGIT[code](compact):
+        raise RegionError("vat_id", f"{vat_id!r} is not a valid {code} VAT id: its check digit is wrong")
     if code == "CH":
         a, b, c, suffix = match.groups()
         return f"CHE-{a}.{b}.{c}" + (f" {suffix}" if suffix else "")

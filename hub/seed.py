@@ -43,7 +43,7 @@ TENANTS = [
         "country": "DE",
         "subdivision": "DE-BY",
         "time_zone": "Europe/Berlin",
-        "vat_id": "DE123456789",
+        "vat_id": "DE812345673",
         "site": ("Werk München", "Landsberger Str. 100", "80339", "München"),
         "contact": ("Anna", "Huber", "anna.huber@mueller-maschinenbau.example"),
         "hosts": [
@@ -59,7 +59,7 @@ TENANTS = [
         "country": "AT",
         "subdivision": "AT-7",
         "time_zone": "Europe/Vienna",
-        "vat_id": "ATU12345678",
+        "vat_id": "ATU13585627",
         "site": ("Hotel Innsbruck", "Maria-Theresien-Straße 1", "6020", "Innsbruck"),
         "contact": ("Lukas", "Gruber", "it@alpenblick.example"),
         "hosts": [
@@ -73,7 +73,7 @@ TENANTS = [
         "country": "CH",
         "subdivision": "CH-ZH",
         "time_zone": "Europe/Zurich",
-        "vat_id": "CHE-123.456.789 MWST",
+        "vat_id": "CHE-116.281.710 MWST",
         "site": ("Büro Zürich", "Bahnhofstrasse 10", "8001", "Zürich"),
         "contact": ("Martina", "Keller", "martina.keller@treuhand-zh.example"),
         "hosts": [("ZRH-NB001", AssetType.LAPTOP, "macOS 15"), ("ZRH-NB002", AssetType.LAPTOP, "Windows 11 Pro")],

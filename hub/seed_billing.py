@@ -72,7 +72,7 @@ PROFILES = {
         "city": "München",
         "country": "DE",
         "billing_email": "rechnung@mueller-maschinenbau.example",
-        "vat_id": "DE136695976",
+        "vat_id": "DE812345673",
         "invoice_format": InvoiceFormat.ZUGFERD,
         "sepa_mandate_id": "K10001-2026-01",
         "sepa_iban": "DE89370400440532013000",

@@ -40,7 +40,7 @@ class TenantCreate(TenantBase, Body):
     country: CountryCode
     subdivision: Subdivision | None = Field(default=None, description="ISO 3166-2, e.g. DE-BY, AT-9, CH-ZH")
     time_zone: TimeZone | None = Field(default=None, description="IANA zone; defaults to the country's capital")
-    vat_id: VatId | None = Field(default=None, description="DE123456789, ATU12345678 or CHE-123.456.789 MWST")
+    vat_id: VatId | None = Field(default=None, description="DE812345673, ATU13585627 or CHE-116.281.710 MWST")
 
 
 class TenantUpdate(Body):

@@ -29,16 +29,16 @@ def tenant_body(**fields) -> dict:
 
 
 async def test_create_list_get_patch_tenant(api, engine, w):
-    body = tenant_body(country="AT", subdivision="at-9", vat_id="ATU 1234 5678")
+    body = tenant_body(country="AT", subdivision="at-9", vat_id="ATU 1358 5627")
     resp = await api.post(TENANTS, json=body, headers=w.h("msp_admin"))
     assert resp.status_code == 201, resp.text
     created = resp.json()
-    assert (created["subdivision"], created["vat_id"], created["time_zone"]) == ("AT-9", "ATU12345678", "Europe/Vienna")
+    assert (created["subdivision"], created["vat_id"], created["time_zone"]) == ("AT-9", "ATU13585627", "Europe/Vienna")
     stored = row(engine, Tenant, uuid.UUID(created["id"]))
     assert (stored.name, stored.customer_number, stored.subdivision) == (body["name"], body["customer_number"], "AT-9")
     [event] = audit_events(engine, created["id"])
     assert (event.action, event.entity, event.tenant_id) == ("created", "tenant", stored.id)
-    assert event.actor_user_id == w.users["msp_admin"].id and event.data["vat_id"] == "ATU12345678"
+    assert event.actor_user_id == w.users["msp_admin"].id and event.data["vat_id"] == "ATU13585627"
 
     listed = (
         await api.get(TENANTS, params={"q": body["customer_number"].lower(), "country": "AT"}, headers=w.h("finance"))
@@ -55,20 +55,20 @@ async def test_create_list_get_patch_tenant(api, engine, w):
         json={
             "country": "CH",
             "subdivision": "CH-ZH",
-            "vat_id": "CHE 123.456.789 mwst",
+            "vat_id": "CHE 116.281.710 mwst",
             "time_zone": "Europe/Zurich",
             "name": body["name"],
         },
     )
     assert resp.status_code == 200, resp.text
-    assert (resp.json()["country"], resp.json()["vat_id"]) == ("CH", "CHE-123.456.789 MWST")
+    assert (resp.json()["country"], resp.json()["vat_id"]) == ("CH", "CHE-116.281.710 MWST")
     assert row(engine, Tenant, stored.id).subdivision == "CH-ZH"
     update = audit_events(engine, created["id"])[-1]
     assert update.action == "updated"
     assert update.data == {
         "country": "CH",
         "subdivision": "CH-ZH",
-        "vat_id": "CHE-123.456.789 MWST",
+        "vat_id": "CHE-116.281.710 MWST",
         "time_zone": "Europe/Zurich",
     }  # the unchanged name is not recorded
 
@@ -85,6 +85,7 @@ async def test_create_list_get_patch_tenant(api, engine, w):
         ({"subdivision": "AT-9"}, "does not belong to country DE"),
         ({"subdivision": "DE-Augsburg"}, "subdivision"),
         ({"vat_id": "DE12345678"}, "not a valid DE VAT id"),
+        ({"vat_id": "DE123456789"}, "its check digit is wrong"),
         ({"vat_id": "ATU12345678"}, "not a valid DE VAT id"),
         ({"country": "CH", "subdivision": None, "vat_id": "CHE-123.456.78"}, "not a valid CH VAT id"),
         ({"time_zone": "Europe/Atlantis"}, "unknown IANA time zone"),
@@ -247,7 +248,7 @@ def test_region_helpers():
     assert holidays_subdivision("AT-9") == ("AT", "9")
     assert "CH-GE" in subdivisions("CH") and "DE-SN" in subdivisions("DE")
     assert all(len(code) <= 8 for country in ("DE", "AT", "CH") for code in subdivisions(country))
-    assert normalise_vat_id("CH", "CHE123456789IVA") == "CHE-123.456.789 IVA"
+    assert normalise_vat_id("CH", "CHE116281710IVA") == "CHE-116.281.710 IVA"
     with pytest.raises(RegionError) as err:
         holidays_subdivision("BY")
     assert err.value.field == "subdivision"
