@@ -30,8 +30,11 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# Two processes by default (these machines have two cores; each process starts its own Temporal test server and
+# databases); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
