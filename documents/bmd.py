@@ -104,7 +104,10 @@ def render_bmd(
         if not _ACCOUNT.match(konto):
             raise ValueError(f"BMD account {konto!r} of {number} must be 1-10 digits")
         if owners.setdefault(konto, number) != number:
-            raise ValueError(f"customers {owners[konto]} and {number} would share BMD account {konto}")
+            raise ValueError(
+                f"customers {owners[konto]} and {number} would share BMD account {konto}: "
+                "give one of them its own account"
+            )
         # BMD has no quoting rule we could verify: a ";" in the text would shift every column after it.
         text = check_text(doc.buyer.address.name, doc, "the customer name", settings.encoding).replace(";", ",")
         day = f"{doc.issue_date:%d.%m.%Y}"

@@ -356,7 +356,10 @@ def render_buchungsstapel(
         debtor = debtor_account_for(doc, debtor_accounts, settings.account_length)
         other = customers.setdefault(debtor, doc.buyer.customer_number)
         if other != doc.buyer.customer_number:
-            raise ValueError(f"customers {other} and {doc.buyer.customer_number} would share debtor account {debtor}")
+            raise ValueError(
+                f"customers {other} and {doc.buyer.customer_number} would share debtor account {debtor}: "
+                "give one of them its own debtor account"
+            )
         text = Text(check_text(doc.buyer.address.name, doc, "the customer name")[:60])
         for booking in revenue_bookings(doc, account_for):
             # An invoice debits the customer; a credit note, or a group that is a net credit, credits it.

@@ -99,6 +99,8 @@ class CustomerBillingProfile(SQLModel, table=True):
     sepa_mandate_signed_on: date | None = None
     sepa_iban: str | None = Field(default=None, max_length=34)
     sepa_sequence: MandateSequence | None = Field(default=None, sa_type=enum_type(MandateSequence, 16))
+    # The Personenkonto in DATEV or BMD; None: the digits of the customer number (documents/datev.py, bmd.py)
+    debtor_account: str | None = Field(default=None, max_length=10, unique=True)
     updated_at: datetime = created_at_field()
 
 

@@ -178,6 +178,12 @@ class CustomerBillingIn(Body):
     sepa_mandate_signed_on: date | None = None
     sepa_iban: Iban | None = None
     sepa_sequence: MandateSequence | None = None
+    debtor_account: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]{0,9}$",
+        description="The customer's account (Personenkonto) in DATEV (account length + 1 digits, e.g. 10001) or BMD; "
+        "null: the digits of the customer number. Unique among customers.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

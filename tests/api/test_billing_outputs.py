@@ -88,6 +88,13 @@ def parse_bmd(data: bytes) -> list[dict[str, str]]:
     return [dict(zip(headings, row, strict=True)) for row in rows]
 
 
+# Every revenue type and tax case booked to revenue account 4000: what BMD needs (it has no default accounts).
+ONE_ACCOUNT = [{"revenue_type": t.value, "vat_category": c.value, "rate": rate, "account": "4000"}
+               for t in RevenueType for c, rate in ((VatCategory.STANDARD, "19"), (VatCategory.STANDARD, "7"),
+                                                    (VatCategory.REVERSE_CHARGE, "0"),
+                                                    (VatCategory.NOT_SUBJECT, "0"))]  # fmt: skip
+
+
 def dec(value: str) -> Decimal:
     return Decimal(value.replace(",", "."))
 
@@ -378,11 +385,7 @@ async def test_documents_no_export_can_take_are_left_out_and_named(api, client, 
     issued document keeps that number). It is left out and named in X-Left-Out; the rest of the month is exported."""
     month = "2033-04"
     prefix = new_series()
-    mapping = [{"revenue_type": t.value, "vat_category": c.value, "rate": rate, "account": "4000"}
-               for t in RevenueType for c, rate in ((VatCategory.STANDARD, "19"), (VatCategory.STANDARD, "7"),
-                                                    (VatCategory.REVERSE_CHARGE, "0"),
-                                                    (VatCategory.NOT_SUBJECT, "0"))]  # fmt: skip
-    set_seller(engine, prefix, datev_consultant_number=29098, datev_client_number=55003, account_mapping=mapping)
+    set_seller(engine, prefix, datev_consultant_number=29098, datev_client_number=55003, account_mapping=ONE_ACCOUNT)
     start = date(2033, 4, 1)
     euro = billing_customer(engine, start=start, mandate=True, auto_approve=True)
     swiss = billing_customer(engine, start=start, country="CH", subdivision="CH-BE", vat_id="CHE-116.281.710 MWST",
@@ -410,7 +413,8 @@ async def test_documents_no_export_can_take_are_left_out_and_named(api, client, 
     r = await api.get(f"{EXPORTS}/datev", params={"month": issue_month}, headers=auth(finance))
     assert r.status_code == 200, r.text
     assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
-    assert f"{no_account.number} (no customer account for {no_account.customer_number})" in r.headers["x-left-out"]
+    assert (f"{no_account.number} (no customer account for {no_account.customer_number}: set debtor_account in its "
+            "billing profile)") in r.headers["x-left-out"]  # fmt: skip
     _, bookings = parse_datev(r.content)
     numbers = {b["Belegfeld 1"] for b in bookings}
     assert eur.number in numbers and not numbers & {chf.number, no_account.number}
@@ -422,6 +426,17 @@ async def test_documents_no_export_can_take_are_left_out_and_named(api, client, 
     numbers = {row["belegnr"] for row in parse_bmd(r.content)}
     assert eur.number in numbers and not numbers & {chf.number, no_account.number}
 
+    # Its billing profile names its account: the issued invoice is booked to it from now on.
+    r = await api.patch(f"/api/v1/tenants/{lettered.tenant.id}/billing", json={"debtor_account": "69001"},
+                        headers=auth(finance))  # fmt: skip
+    assert r.status_code == 200 and r.json()["debtor_account"] == "69001", r.text
+    r = await api.get(f"{EXPORTS}/datev", params={"month": issue_month}, headers=auth(finance))
+    assert no_account.number not in r.headers["x-left-out"]
+    _, bookings = parse_datev(r.content)
+    assert {b["Konto"] for b in bookings if b["Belegfeld 1"] == no_account.number} == {"69001"}
+    r = await api.get(f"{EXPORTS}/bmd", params={"month": issue_month}, headers=auth(finance))
+    assert {row["konto"] for row in parse_bmd(r.content) if row["belegnr"] == no_account.number} == {"69001"}
+
     collection = str(date.today() + timedelta(days=5))
     r = await api.get(f"{EXPORTS}/sepa", params={"month": issue_month, "collection_date": collection},
                       headers=auth(finance))  # fmt: skip
@@ -430,6 +445,51 @@ async def test_documents_no_export_can_take_are_left_out_and_named(api, client, 
     ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN)
             for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
     assert eur.number in ends and chf.number not in ends
+
+
+async def test_two_customers_on_one_debtor_account_are_refused_until_one_has_its_own(api, client, engine):
+    """K10815 and A10815 would both be debtor 10815 by their digits: DATEV and BMD would merge their open items.
+    The export refuses the month naming both and the fix; a debtor account in one billing profile (unique, digits
+    only) resolves it."""
+    month = "2033-06"
+    set_seller(engine, new_series(), datev_consultant_number=29098, datev_client_number=55003,
+               account_mapping=ONE_ACCOUNT)  # fmt: skip
+    start = date(2033, 6, 1)
+    first = billing_customer(engine, start=start, auto_approve=True)
+    second = billing_customer(engine, start=start, auto_approve=True)
+    with session_scope(engine) as s:
+        tenant = s.get(type(second.tenant), second.tenant.id)
+        tenant.customer_number = "A" + first.tenant.customer_number[1:]
+        s.add(tenant)
+        second.tenant.customer_number = tenant.customer_number
+    _, finance = make_user(engine, Role.FINANCE)
+    done = await run_month(api, client, finance, month, (first, second))
+    assert (done.issued, done.failed) == (2, 0), done
+    rows = rows_of(engine, (first, second))
+    issue_month = f"{rows[first.tenant.customer_number].issue_date:%Y-%m}"
+    digits = first.tenant.customer_number[1:]
+    for kind in ("datev", "bmd"):
+        r = await api.get(f"{EXPORTS}/{kind}", params={"month": issue_month}, headers=auth(finance))
+        assert r.status_code == 422, (kind, r.text)
+        assert f"would share {'debtor' if kind == 'datev' else 'BMD'} account {digits}" in r.json()["detail"]
+        assert "give one of them its own" in r.json()["detail"]
+
+    billing = f"/api/v1/tenants/{second.tenant.id}/billing"
+    for bad in ("1234a", "0815", "12345678901", ""):
+        r = await api.patch(billing, json={"debtor_account": bad}, headers=auth(finance))
+        assert r.status_code == 422 and "debtor_account" in r.text, (bad, r.text)
+    r = await api.patch(billing, json={"debtor_account": "69815"}, headers=auth(finance))
+    assert r.status_code == 200, r.text
+    r = await api.patch(f"/api/v1/tenants/{first.tenant.id}/billing", json={"debtor_account": "69815"},
+                        headers=auth(finance))  # fmt: skip
+    assert r.status_code == 409 and "debtor account 69815 is another customer's" in r.text, r.text
+
+    r = await api.get(f"{EXPORTS}/datev", params={"month": issue_month}, headers=auth(finance))
+    assert r.status_code == 200, r.text
+    _, bookings = parse_datev(r.content)
+    by_number = {b["Belegfeld 1"]: b["Konto"] for b in bookings}
+    assert by_number[rows[first.tenant.customer_number].number] == digits
+    assert by_number[rows[second.tenant.customer_number].number] == "69815"
 
 
 async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, client, engine):

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from sqlmodel import Session, select
 
+from api.crud import ensure_unique
 from api.deps import BillingWriter, CurrentUser, NowDep, Principal, SessionDep
 from api.problems import Problem
 from api.routes.billing.common import merged, partial, value_problem
@@ -91,6 +92,12 @@ def _store(
     if signed is not None and signed > now.date():  # a direct debit needs a mandate signed already
         raise field_error("sepa_mandate_signed_on", f"{signed} lies in the future")
     profile = billing_profile(session, tenant_id)
+    if values["debtor_account"] is not None:
+        account = values["debtor_account"]
+        taken = f"debtor account {account} is another customer's"
+        own = profile.id if profile else None
+        ensure_unique(session, CustomerBillingProfile, "debtor_account", taken,
+                      CustomerBillingProfile.debtor_account == account, own_id=own)  # fmt: skip
     if profile is None:
         profile = CustomerBillingProfile(tenant_id=tenant_id, **values)
         session.add(profile)

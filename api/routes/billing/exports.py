@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session, col, select
@@ -27,7 +28,7 @@ from domain.billing.document import InvoiceDocument
 from domain.billing.recurring import BillingMonth
 from domain.billing.stored import document_from_dict
 from domain.contracts.billing import DraftStatus
-from models import Invoice, SellerProfile
+from models import CustomerBillingProfile, Invoice, SellerProfile
 from models.base import utcnow
 
 router = APIRouter(prefix="/billing/exports", tags=["billing exports"])
@@ -35,6 +36,10 @@ MonthQuery = Annotated[str, Query(description="YYYY-MM: the month the documents 
 
 
 def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
+    return [document for document, _ in _issued_with_tenants(session, month)]
+
+
+def _issued_with_tenants(session: Session, month: BillingMonth) -> list[tuple[InvoiceDocument, UUID]]:
     rows = session.exec(
         select(Invoice)
         .where(
@@ -42,7 +47,27 @@ def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
         )
         .order_by(Invoice.number)
     ).all()
-    return [document_from_dict(row.document) for row in rows]
+    return [(document_from_dict(row.document), row.tenant_id) for row in rows]
+
+
+def _booked(
+    session: Session, month: BillingMonth, default: Callable[[str], str]
+) -> tuple[list[InvoiceDocument], list[str], dict[str, str]]:
+    """The month's documents a DATEV or BMD file can take, those left out, and the customer accounts set in the
+    billing profiles (customer number as on the document -> account); the others get `default`."""
+    issued = _issued_with_tenants(session, month)
+    tenants = {tenant_id for _, tenant_id in issued}
+    set_by_tenant = dict(
+        session.exec(
+            select(CustomerBillingProfile.tenant_id, CustomerBillingProfile.debtor_account).where(
+                col(CustomerBillingProfile.tenant_id).in_(tenants),
+                col(CustomerBillingProfile.debtor_account).is_not(None),
+            )
+        ).all()
+    )
+    accounts = {doc.buyer.customer_number: set_by_tenant[t] for doc, t in issued if t in set_by_tenant}
+    docs, left_out = _exportable([doc for doc, _ in issued], lambda number: accounts.get(number) or default(number))
+    return docs, left_out, accounts
 
 
 def _exportable(
@@ -62,7 +87,10 @@ def _exportable(
             if account is not None:
                 account(doc.buyer.customer_number)
         except ValueError:
-            left_out.append(f"{doc.number} (no customer account for {doc.buyer.customer_number})")
+            number = doc.buyer.customer_number
+            left_out.append(
+                f"{doc.number} (no customer account for {number}: set debtor_account in its billing profile)"
+            )
             continue
         kept.append(doc)
     return kept, left_out
@@ -121,9 +149,9 @@ def datev_export(month: MonthQuery, principal: BillingWriter, session: SessionDe
             chart=seller.chart_of_accounts.value,
             revenue_accounts=revenue_accounts_from_rows(seller.account_mapping),
         )
-        docs, left_out = _exportable(_issued(session, billing_month), default_debtor_account)
+        docs, left_out, accounts = _booked(session, billing_month, default_debtor_account)
         content = render_buchungsstapel(docs, settings, billing_month.first, billing_month.last,
-                                        utcnow().replace(tzinfo=None))  # fmt: skip
+                                        utcnow().replace(tzinfo=None), accounts)  # fmt: skip
     except ValueError as err:
         raise _unprocessable(err) from None
     return _file(session, principal, content, datev_filename(billing_month.first), "text/csv; charset=windows-1252",
@@ -137,8 +165,8 @@ def bmd_export(month: MonthQuery, principal: BillingWriter, session: SessionDep)
     seller = _seller(session)
     try:
         settings = BmdSettings(default_accounts={}, revenue_accounts=revenue_accounts_from_rows(seller.account_mapping))
-        docs, left_out = _exportable(_issued(session, billing_month), default_customer_account)
-        content = render_bmd(docs, settings)
+        docs, left_out, accounts = _booked(session, billing_month, default_customer_account)
+        content = render_bmd(docs, settings, accounts)
     except ValueError as err:
         raise _unprocessable(err) from None
     return _file(session, principal, content, f"BMD_Buchungen_{billing_month}.csv", "text/csv; charset=windows-1252",
