@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import sepaxml
 import xmlschema
@@ -40,6 +41,7 @@ CII = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
        "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}  # fmt: skip
 PAIN = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
 EXPORTS = "/api/v1/billing/exports"
+COLLECTIONS = "/api/v1/billing/sepa-collections"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -63,6 +65,24 @@ def rows_of(engine, customers) -> dict[str, Invoice]:  # noqa: ANN001
     with Session(engine) as s:
         rows = s.exec(select(Invoice).where(Invoice.customer_number.in_(numbers))).all()  # type: ignore[union-attr]
     return {r.customer_number: r for r in rows if r.kind == "invoice"}
+
+
+async def collect(api, finance: str, month: str, days_ahead: int = 5) -> tuple[httpx.Response, bytes | None]:  # noqa: ANN001
+    """POST a SEPA collection of `month`; with its pain.008 file when one was created."""
+    body = {"month": month, "collection_date": str(date.today() + timedelta(days=days_ahead))}
+    r = await api.post(COLLECTIONS, json=body, headers=auth(finance))
+    if r.status_code != 201:
+        return r, None
+    file = await api.get(f"{COLLECTIONS}/{r.json()['id']}/file", headers=auth(finance))
+    assert file.status_code == 200 and file.headers["content-type"].startswith("application/xml"), file.text
+    return r, file.content
+
+
+def end_to_end_ids(pain008: bytes) -> dict[str, str]:
+    """End-to-end id (the invoice number) -> sequence type of each transaction."""
+    root = etree.fromstring(pain008)
+    return {tx.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN): info.findtext("p:PmtTpInf/p:SeqTp", namespaces=PAIN)
+            for info in root.iterfind(".//p:PmtInf", PAIN) for tx in info.iterfind("p:DrctDbtTxInf", PAIN)}  # fmt: skip
 
 
 async def run_month(api, client, finance: str, month: str, customers) -> RunProgress:  # noqa: ANN001
@@ -207,24 +227,22 @@ async def test_four_formats_files_and_exports(api, client, engine, en16931):
     assert gross == {n: r.gross_total for n, r in ours.items()}
 
     # SEPA: a file the bank's schema accepts, with the mandate invoice and its gross
-    today = date.today()
-    r = await api.get(f"{EXPORTS}/sepa", params={"month": issue_month, "collection_date": str(today + timedelta(5))},
-                      headers=auth(finance))  # fmt: skip
-    assert r.status_code == 200, r.text
-    xmlschema.XMLSchema(str(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")).validate(r.text)
-    root = etree.fromstring(r.content)
+    r, pain008 = await collect(api, finance, issue_month)
+    assert r.status_code == 201, r.text
+    xmlschema.XMLSchema(str(Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")).validate(
+        pain008.decode()
+    )
+    root = etree.fromstring(pain008)
     [tx] = [t for t in root.iterfind(".//p:DrctDbtTxInf", PAIN)
             if t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN) == by["sepa"].number]  # fmt: skip
     assert tx.findtext("p:InstdAmt", namespaces=PAIN) == "407.81"
     assert tx.findtext("p:DrctDbtTx/p:MndtRltdInf/p:MndtId", namespaces=PAIN) == f"M-{sepa.tenant.customer_number}"
     ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN) for t in root.iterfind(".//p:DrctDbtTxInf", PAIN)}
     assert not ends & {by[n].number for n in ("austria", "public", "zugferd")}  # paid by transfer
-    for bad in (today, today - timedelta(days=3)):
-        r = await api.get(f"{EXPORTS}/sepa", params={"month": issue_month, "collection_date": str(bad)},
-                          headers=auth(finance))  # fmt: skip
-        assert r.status_code == 422 and "collection date" in r.json()["detail"], r.text
-    r = await api.get(f"{EXPORTS}/sepa", params={"month": "2019-02", "collection_date": str(today + timedelta(5))},
-                      headers=auth(finance))  # fmt: skip
+    for bad in (0, -3):
+        r, _ = await collect(api, finance, issue_month, days_ahead=bad)
+        assert r.status_code == 422 and "collection_date" in r.json()["detail"], r.text
+    r, _ = await collect(api, finance, "2019-02")
     assert r.status_code == 404 and "direct debit" in r.json()["detail"], r.text
 
 
@@ -257,10 +275,11 @@ async def test_roles_and_tenant_scoping(api, client, engine):
     inv_a, inv_b, draft = (rows[n] for n in numbers)
 
     for path in (f"/api/v1/billing/runs/{month}", f"{EXPORTS}/datev?month={month}", f"{EXPORTS}/bmd?month={month}",
-                 f"{EXPORTS}/sepa?month={month}&collection_date=2099-01-02"):  # fmt: skip
+                 f"{COLLECTIONS}?month={month}"):  # fmt: skip
         assert (await api.get(path, headers=auth(tech))).status_code == 403, path
     for path in (f"/api/v1/billing/runs/{month}/approve", f"/api/v1/invoices/{draft.id}/approve"):
         assert (await api.post(path, headers=auth(tech))).status_code == 403, path
+    assert (await collect(api, tech, month))[0].status_code == 403
 
     # a customer user of tenant A: its own issued invoice and PDF; B's and its own drafts do not exist for it
     _, customer_a = make_user(engine, Role.CUSTOMER_USER, a.tenant)
@@ -278,9 +297,9 @@ async def test_roles_and_tenant_scoping(api, client, engine):
     assert r.status_code == 200 and r.json()["items"] == []
     r = await api.post(f"/api/v1/invoices/{inv_a.id}/credit-notes", json={"reason": "bitte"}, headers=auth(customer_a))
     assert r.status_code == 403
-    for path in (f"/api/v1/billing/runs/{month}", f"{EXPORTS}/datev?month={month}",
-                 f"{EXPORTS}/sepa?month={month}&collection_date=2099-01-02"):  # fmt: skip
+    for path in (f"/api/v1/billing/runs/{month}", f"{EXPORTS}/datev?month={month}", f"{COLLECTIONS}?month={month}"):
         assert (await api.get(path, headers=auth(customer_a))).status_code == 403, path
+    assert (await collect(api, customer_a, month))[0].status_code == 403
     r = await api.post(f"/api/v1/invoices/{draft.id}/approve", headers=auth(customer_c))
     assert r.status_code == 403
 
@@ -320,7 +339,8 @@ async def test_bad_months_are_422_on_every_billing_route(api, engine, month):
         ("GET", "/api/v1/invoices", {"params": {"period": month}}),
         ("GET", f"{EXPORTS}/datev", {"params": {"month": month}}),
         ("GET", f"{EXPORTS}/bmd", {"params": {"month": month}}),
-        ("GET", f"{EXPORTS}/sepa", {"params": {"month": month, "collection_date": "2099-01-02"}}),
+        ("POST", COLLECTIONS, {"json": {"month": month, "collection_date": "2099-01-02"}}),
+        ("GET", COLLECTIONS, {"params": {"month": month}}),
     ]
     for method, path, kwargs in calls:
         r = await api.request(method, path, headers=auth(finance), **kwargs)
@@ -370,7 +390,7 @@ async def test_bad_bodies_are_422(api, client, engine):
                        (f"{base}/credit-notes", {"reason": "falsch", "line_indexes": [-1]})):  # fmt: skip
         r = await api.post(path, json=body, headers=auth(finance))
         assert r.status_code == 422, (path, body, r.status_code, r.text)
-    r = await api.get(f"{EXPORTS}/sepa", params={"month": month, "collection_date": "morgen"}, headers=auth(finance))
+    r = await api.post(COLLECTIONS, json={"month": month, "collection_date": "morgen"}, headers=auth(finance))
     assert r.status_code == 422 and "collection_date" in r.text
     r = await api.get("/api/v1/invoices/not-a-uuid", headers=auth(finance))
     assert r.status_code == 422
@@ -437,24 +457,64 @@ async def test_documents_no_export_can_take_are_left_out_and_named(api, client, 
     r = await api.get(f"{EXPORTS}/bmd", params={"month": issue_month}, headers=auth(finance))
     assert {row["konto"] for row in parse_bmd(r.content) if row["belegnr"] == no_account.number} == {"69001"}
 
-    collection = str(date.today() + timedelta(days=5))
-    r = await api.get(f"{EXPORTS}/sepa", params={"month": issue_month, "collection_date": collection},
-                      headers=auth(finance))  # fmt: skip
-    assert r.status_code == 200, r.text
-    assert f"{chf.number} (CHF)" in r.headers["x-left-out"]
-    ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN)
-            for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
+    r, pain008 = await collect(api, finance, issue_month)
+    assert r.status_code == 201, r.text
+    assert f"{chf.number} (CHF)" in r.json()["left_out"]
+    ends = end_to_end_ids(pain008)
     assert eur.number in ends and chf.number not in ends
+
+
+async def test_an_invoice_is_collected_once_and_a_mandate_first_then_recurring(api, client, engine):
+    """Two invoices on one new mandate (September and October, both issued today) go into one collection: the first
+    as FRST, the second as RCUR; the profile moves on to RCUR. A second collection of the month leaves both out
+    (a second upload would debit the customer twice); the stored file downloads as it was created."""
+    set_seller(engine, new_series())
+    customer = billing_customer(engine, start=date(2033, 9, 1), mandate=True, auto_approve=True)
+    _, finance = make_user(engine, Role.FINANCE)
+    numbers = []
+    for month in ("2033-09", "2033-10"):
+        done = await run_month(api, client, finance, month, (customer,))
+        assert done.issued == 1, done
+        with Session(engine) as s:
+            numbers.append(s.exec(select(Invoice.number).where(Invoice.tenant_id == customer.tenant.id,
+                                                              Invoice.period == month)).one())  # fmt: skip
+    with Session(engine) as s:
+        issue_date = s.exec(select(Invoice.issue_date).where(Invoice.number == numbers[0])).one()
+    issue_month = f"{issue_date:%Y-%m}"
+    first, second = sorted(numbers)
+
+    r, pain008 = await collect(api, finance, issue_month)
+    assert r.status_code == 201, r.text
+    collection = r.json()
+    mine = {i["invoice_number"]: i["sequence"] for i in collection["items"] if i["invoice_number"] in numbers}
+    assert mine == {first: "FRST", second: "RCUR"}
+    assert {n: end_to_end_ids(pain008)[n] for n in numbers} == mine
+    assert collection["transactions"] == len(collection["items"]) and collection["message_id"].startswith("MSPHUB-")
+    profile = await api.get(f"/api/v1/tenants/{customer.tenant.id}/billing", headers=auth(finance))
+    assert profile.json()["sepa_sequence"] == "recurring"
+
+    r, again = await collect(api, finance, issue_month)
+    collected = [f"{n} (collected in {collection['message_id']})" for n in (first, second)]
+    if r.status_code == 201:  # other tests' mandate invoices of this issue month, not collected yet
+        assert set(collected) <= set(r.json()["left_out"]) and not set(numbers) & set(end_to_end_ids(again))
+    else:
+        assert r.status_code == 404 and all(c in r.json()["detail"] for c in collected), r.text
+
+    listed = await api.get(COLLECTIONS, params={"month": issue_month}, headers=auth(finance))
+    assert collection["id"] in {c["id"] for c in listed.json()}
+    file = await api.get(f"{COLLECTIONS}/{collection['id']}/file", headers=auth(finance))
+    assert file.content == pain008
+    assert (await api.get(f"{COLLECTIONS}/{uuid.uuid4()}/file", headers=auth(finance))).status_code == 404
 
 
 async def test_two_customers_on_one_debtor_account_are_refused_until_one_has_its_own(api, client, engine):
     """K10815 and A10815 would both be debtor 10815 by their digits: DATEV and BMD would merge their open items.
     The export refuses the month naming both and the fix; a debtor account in one billing profile (unique, digits
     only) resolves it."""
-    month = "2033-06"
+    month = "2033-08"
     set_seller(engine, new_series(), datev_consultant_number=29098, datev_client_number=55003,
                account_mapping=ONE_ACCOUNT)  # fmt: skip
-    start = date(2033, 6, 1)
+    start = date(2033, 8, 1)
     first = billing_customer(engine, start=start, auto_approve=True)
     second = billing_customer(engine, start=start, auto_approve=True)
     with session_scope(engine) as s:
@@ -507,12 +567,6 @@ async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, clien
     assert row.gross_total == Decimal("538.71")
     base = f"/api/v1/invoices/{row.id}"
     issue_month = f"{row.issue_date:%Y-%m}"
-    sepa = {"month": issue_month, "collection_date": str(date.today() + timedelta(days=5))}
-    r = await api.get(f"{EXPORTS}/sepa", params=sepa, headers=auth(finance))
-    assert r.status_code == 200, r.text
-    amounts = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN): t.findtext("p:InstdAmt", namespaces=PAIN)
-               for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
-    assert amounts[row.number] == "538.71"
 
     # an issued invoice is final: finance's draft decisions answer 409, never 500
     for method, path, body in (("POST", f"{base}/approve", None), ("POST", f"{base}/reject", {"reason": "zu spät"}),
@@ -541,13 +595,10 @@ async def test_decisions_on_an_issued_invoice_and_odd_credit_requests(api, clien
     assert (credit["Soll/Haben-Kennzeichen"], dec(credit["Umsatz (ohne Soll/Haben-Kz)"])) == ("H", Decimal("130.90"))
 
     # SEPA after the credit: collecting 538.71 would take the credited 130.90 too; the invoice is left out, named
-    r = await api.get(f"{EXPORTS}/sepa", params=sepa, headers=auth(finance))
+    r, pain008 = await collect(api, finance, issue_month)
     named = f"{row.number} (credited by {note['number']})"
-    if r.status_code == 200:  # other tests' mandate invoices of the same issue month are still collected
-        assert named in r.headers["x-left-out"]
-        ends = {t.findtext("p:PmtId/p:EndToEndId", namespaces=PAIN)
-                for t in etree.fromstring(r.content).iterfind(".//p:DrctDbtTxInf", PAIN)}  # fmt: skip
-        assert row.number not in ends
+    if r.status_code == 201:  # other tests' mandate invoices of the same issue month are still collected
+        assert named in r.json()["left_out"] and row.number not in end_to_end_ids(pain008)
     else:
         assert r.status_code == 404 and named in r.json()["detail"], r.text
 

@@ -4,8 +4,18 @@ their own contracts and billing profile, never the seller's bank or DATEV settin
 
 from fastapi import APIRouter
 
-from api.routes.billing import contract_items, contracts, customers, exports, invoices, products, runs, seller
+from api.routes.billing import (
+    contract_items,
+    contracts,
+    customers,
+    exports,
+    invoices,
+    products,
+    runs,
+    seller,
+    sepa_collections,
+)
 
 router = APIRouter()
-for _module in (seller, customers, products, contracts, contract_items, runs, invoices, exports):
+for _module in (seller, customers, products, contracts, contract_items, runs, invoices, exports, sepa_collections):
     router.include_router(_module.router)

@@ -1,10 +1,11 @@
 """The month's files for the accountant and the bank, built from the issued (immutable) invoices and credit notes of
-the month they were issued in: the DATEV Buchungsstapel, the BMD booking import (Austria) and the SEPA direct debit
-file of the invoices paid by mandate. Finance and MSP admins only; every download leaves an audit event."""
+the month they were issued in: the DATEV Buchungsstapel and the BMD booking import (Austria); the SEPA direct debit
+files are collections of their own (sepa_collections.py). Finance and MSP admins only; every download leaves an
+audit event."""
 
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -23,7 +24,6 @@ from documents.datev import (
     render_buchungsstapel,
     revenue_accounts_from_rows,
 )
-from documents.sepa import render_pain008
 from domain.billing.document import InvoiceDocument
 from domain.billing.recurring import BillingMonth
 from domain.billing.stored import document_from_dict
@@ -96,20 +96,6 @@ def _exportable(
     return kept, left_out
 
 
-def _credited(session: Session, numbers: list[str]) -> dict[str, str]:
-    """Invoice number -> the numbers of its issued credit notes, for the invoices among `numbers` that have one."""
-    originals = dict(session.exec(select(Invoice.id, Invoice.number).where(col(Invoice.number).in_(numbers))).all())
-    notes = session.exec(
-        select(Invoice.credit_of_id, Invoice.number)
-        .where(col(Invoice.credit_of_id).in_(originals), Invoice.status == DraftStatus.ISSUED)
-        .order_by(Invoice.number)
-    ).all()
-    credited: dict[str, list[str]] = {}
-    for original_id, number in notes:
-        credited.setdefault(originals[original_id], []).append(number)
-    return {invoice: ", ".join(found) for invoice, found in credited.items()}
-
-
 def _seller(session: Session) -> SellerProfile:
     seller = session.get(SellerProfile, 1)
     if seller is None:
@@ -171,32 +157,3 @@ def bmd_export(month: MonthQuery, principal: BillingWriter, session: SessionDep)
         raise _unprocessable(err) from None
     return _file(session, principal, content, f"BMD_Buchungen_{billing_month}.csv", "text/csv; charset=windows-1252",
                  "bmd", left_out)  # fmt: skip
-
-
-@router.get("/sepa", summary="SEPA direct debit (pain.008) of a month's invoices paid by mandate",
-            responses={200: {"content": {"application/xml": {}}}})  # fmt: skip
-def sepa_export(
-    month: MonthQuery,
-    collection_date: Annotated[date, Query(description="The day the bank collects (after today)")],
-    principal: BillingWriter,
-    session: SessionDep,
-):
-    billing_month = BillingMonth.parse(month_or_422(month))
-    docs, left_out = _exportable([d for d in _issued(session, billing_month)
-                               if d.direct_debit is not None and not d.is_credit_note])  # fmt: skip
-    # An invoice credited since it was issued would be collected in full: the customer's account is debited for
-    # what was credited. It is left out and named, so finance collects what is still due by hand.
-    credited = _credited(session, [d.number for d in docs])
-    left_out += [f"{d.number} (credited by {credited[d.number]})" for d in docs if d.number in credited]
-    docs = [d for d in docs if d.number not in credited]
-    if not docs:
-        others = f" to collect (left out: {', '.join(left_out)})" if left_out else ""
-        raise Problem(404, f"no invoice issued in {billing_month} is paid by SEPA direct debit{others}")
-    created = datetime.now().astimezone()
-    message_id = f"MSPHUB-{billing_month}-{created:%Y%m%d%H%M%S}"
-    try:
-        content = render_pain008(docs, collection_date, message_id, created)
-    except ValueError as err:
-        raise _unprocessable(err) from None
-    return _file(session, principal, content, f"SEPA_Lastschriften_{billing_month}.xml", "application/xml", "sepa",
-                 left_out)  # fmt: skip
