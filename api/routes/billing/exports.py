@@ -66,11 +66,11 @@ def _booked(
         ).all()
     )
     accounts = {doc.buyer.customer_number: set_by_tenant[t] for doc, t in issued if t in set_by_tenant}
-    docs, left_out = _exportable([doc for doc, _ in issued], lambda number: accounts.get(number) or default(number))
+    docs, left_out = exportable([doc for doc, _ in issued], lambda number: accounts.get(number) or default(number))
     return docs, left_out, accounts
 
 
-def _exportable(
+def exportable(
     docs: list[InvoiceDocument], account: Callable[[str], str] | None = None
 ) -> tuple[list[InvoiceDocument], list[str]]:
     """The documents the file can take, and the others named with the reason. An issued document is frozen, so

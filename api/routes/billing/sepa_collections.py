@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import BillingWriter, SessionDep
 from api.problems import Problem
-from api.routes.billing.exports import _exportable
+from api.routes.billing.exports import exportable
 from api.routes.billing.runs import month_or_422
 from api.schemas.common import audit_event, field_error
 from api.schemas.sepa import SepaCollectionCreate, SepaCollectionItemPublic, SepaCollectionPublic
@@ -67,7 +67,7 @@ def _to_collect(session: Session, month: BillingMonth) -> tuple[list[tuple[Invoi
     )
     left_out = [f"{row.number} (collected in {done[row.id]})" for row, _ in pairs if row.id in done]
     pairs = [(row, doc) for row, doc in pairs if row.id not in done]
-    kept, refused = _exportable([doc for _, doc in pairs])
+    kept, refused = exportable([doc for _, doc in pairs])
     left_out += refused
     credited = _credited(session, [doc.number for doc in kept])
     left_out += [f"{number} (credited by {notes})" for number, notes in credited.items()]
