@@ -21,6 +21,8 @@ class Tenant(SQLModel, table=True):
     vat_id: str | None = Field(default=None, max_length=32)
     # Business hours for the SLA; empty: Mon-Fri 08-17 with the holidays of country/subdivision.
     calendar_id: uuid.UUID | None = Field(default=None, foreign_key="business_calendars.id", ondelete="SET NULL")
+    # Co-managed IT: the customer's own IT staff (role customer_it) work tickets with the MSP.
+    co_managed: bool = False
     created_at: datetime = created_at_field()
 
 
