@@ -28,6 +28,9 @@ class TicketCreate(_Body):
     category: Code | None = None
     queue: Code | None = None
     requester_user_id: UUID | None = None
+    co_managed: bool | None = Field(
+        default=None, description="Share with the customer's IT (MSP staff only); empty: the customer's default"
+    )
 
     @model_validator(mode="after")
     def _one_customer_reference(self) -> "TicketCreate":
@@ -46,6 +49,7 @@ class TicketPublic(BaseModel):
     priority: Priority
     category: str | None
     queue: str | None
+    co_managed: bool = Field(description="Shared with the customer's IT (customer_it)")
     sla_state: str | None = Field(description="ok, warning, breached, paused; empty when no SLA applies")
     requester_user_id: UUID | None
     assignee_user_id: UUID | None
@@ -74,6 +78,20 @@ class CommentBody(_Body):
 
 class AssignBody(_Body):
     assignee_user_id: UUID | None
+
+
+class CoManagedBody(_Body):
+    co_managed: bool
+    reason: multiline(2_000) | None = None
+
+
+class CoManagementSettings(_Body):
+    """A customer's co-management: its IT staff (customer_it) work the shared tickets with the MSP."""
+
+    enabled: bool
+    categories: list[Code] | None = Field(
+        default=None, max_length=100, description="New tickets of these categories are shared; empty: every ticket"
+    )
 
 
 class PriorityBody(_Body):

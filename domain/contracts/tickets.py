@@ -69,6 +69,7 @@ class NewTicket(BaseModel):
     queue: str | None = None
     requester_user_id: UUID | None = None
     created_by_user_id: UUID | None = None  # None: opened by the hub itself (e.g. a SOC incident)
+    co_managed: bool | None = None  # None: the tenant's default for the category
     idempotency_key: str | None = None
     idempotency_fingerprint: str | None = None
     reopen_days: int = 7
@@ -117,6 +118,14 @@ class CommentRequest(BaseModel):
 class AssignRequest(BaseModel):
     actor: Actor
     assignee_user_id: UUID | None
+
+
+class CoManagedRequest(BaseModel):
+    """Share the ticket with the customer's IT, or stop sharing it."""
+
+    actor: Actor
+    co_managed: bool
+    reason: str | None = Field(default=None, max_length=2_000)
 
 
 class PriorityRequest(BaseModel):
@@ -168,6 +177,7 @@ class TicketChange(BaseModel):
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     time_entry: TimeEntryRequest | None = None
+    co_managed: bool | None = None  # None: unchanged
 
 
 class TicketWorkflowInput(BaseModel):

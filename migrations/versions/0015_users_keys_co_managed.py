@@ -23,10 +23,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("expires_at", models.types.UtcDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.add_column(sa.Column("co_managed", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("co_managed_categories", sa.JSON(), nullable=True))
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("co_managed", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("co_managed")
     with op.batch_alter_table("tenants", schema=None) as batch_op:
+        batch_op.drop_column("co_managed_categories")
         batch_op.drop_column("co_managed")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_column("expires_at")

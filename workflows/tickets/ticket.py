@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.contracts.tickets import (
         AssignRequest,
+        CoManagedRequest,
         CommentRequest,
         PriorityRequest,
         SystemNote,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionError,
         Visibility,
         check_transition,
+        comment_refusal,
         reopen_deadline,
     )
     from workflows.policies import DB_TIMEOUT, LOCAL_DB_TIMEOUT
@@ -189,8 +191,9 @@ class TicketWorkflow(SlaEscalation):
 
     @comment.validator
     def _validate_comment(self, req: CommentRequest) -> None:
-        if req.visibility == Visibility.INTERNAL and req.actor.role.is_customer_side:
-            raise ValueError("customer roles write public replies only; internal notes are the MSP's")
+        # Whether customer IT may share this ticket is the API's check (it reads the ticket); here the role's.
+        if (refusal := comment_refusal(req.actor.role, req.visibility, co_managed_access=True)) is not None:
+            raise ValueError(refusal)
         self._check_open()
 
     @workflow.signal
@@ -247,6 +250,28 @@ class TicketWorkflow(SlaEscalation):
 
     @assign.validator
     def _validate_assign(self, req: AssignRequest) -> None:
+        self._check_open()
+
+    @workflow.update
+    async def set_co_managed(self, req: CoManagedRequest) -> TicketState:
+        """Share the ticket with the customer's IT or stop sharing it; the event says who and why."""
+        await self._wait_created()
+        async with self._lock:
+            self._check_open()
+            await self._apply(
+                EventKind.CO_MANAGED_CHANGED,
+                req.actor.user_id,
+                Visibility.CO_MANAGED,
+                body=req.reason,
+                co_managed=req.co_managed,
+                data={"to": req.co_managed},
+            )
+        return self._state
+
+    @set_co_managed.validator
+    def _validate_co_managed(self, req: CoManagedRequest) -> None:
+        if not req.actor.role.is_msp:
+            raise ValueError("only MSP staff decide what the customer's IT shares")
         self._check_open()
 
     @workflow.update
@@ -368,6 +393,7 @@ class TicketWorkflow(SlaEscalation):
             resolved_at=fields.get("resolved_at", s.resolved_at),
             closed_at=fields.get("closed_at", s.closed_at),
             time_entry=fields.get("time_entry"),
+            co_managed=fields.get("co_managed"),
         )
         await workflow.execute_local_activity(
             TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=TICKET_DB_RETRY

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, and_, col, or_, select, true
 
 from api.deps import Principal
 from api.problems import not_found
@@ -10,20 +10,40 @@ from api.schemas.common import field_error
 from api.schemas.tickets import TicketPublic
 from domain.contracts.tickets import Actor
 from domain.roles import TICKET_AGENT_ROLES, Role
+from domain.tickets import Visibility, readable_visibilities
 from hub.temporal.tickets import update_ticket
-from models import Ticket, User
+from models import Tenant, Ticket, User
+
+
+def _co_managed_here():  # noqa: ANN202
+    """Tickets shared with the customer's IT: the ticket is co-managed and its customer still has co-management."""
+    enabled = select(Tenant.id).where(Tenant.co_managed == true())
+    return and_(Ticket.co_managed == true(), col(Ticket.tenant_id).in_(enabled))
 
 
 def visible(query, principal: Principal):  # noqa: ANN001, ANN202
-    """Customer users see the tickets they requested or opened; customer IT sees its tenant; MSP staff all."""
+    """MSP staff see all tickets. Customer users see the tickets they requested or opened; customer IT those and
+    its tenant's co-managed tickets. Never another tenant's."""
     if principal.is_msp:
         return query
     query = query.where(Ticket.tenant_id == principal.tenant_id)
-    if principal.role == Role.CUSTOMER_USER:
-        query = query.where(
-            or_(Ticket.requester_user_id == principal.user_id, Ticket.created_by_user_id == principal.user_id)
-        )
-    return query
+    own = or_(Ticket.requester_user_id == principal.user_id, Ticket.created_by_user_id == principal.user_id)
+    if principal.role == Role.CUSTOMER_IT:
+        return query.where(or_(own, _co_managed_here()))
+    return query.where(own)
+
+
+def co_managed_access(session: Session, ticket: Ticket, principal: Principal) -> bool:
+    """Customer IT on a ticket shared with it: reads and writes co-managed notes there."""
+    if principal.role != Role.CUSTOMER_IT or not ticket.co_managed:
+        return False
+    tenant = session.get(Tenant, ticket.tenant_id)
+    return tenant is not None and tenant.co_managed
+
+
+def readable(session: Session, ticket: Ticket, principal: Principal) -> frozenset[Visibility]:
+    """The comment and event visibilities the caller reads on this (visible) ticket."""
+    return readable_visibilities(principal.role, co_managed_access(session, ticket, principal))
 
 
 def load_ticket(session: Session, ticket_id: UUID, principal: Principal) -> Ticket:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from api.deps import (
     CurrentUser,
+    MspStaff,
     MspStaffOrCustomerIt,
     Principal,
     SessionDep,
@@ -27,6 +28,7 @@ from api.routes.tickets.access import actor, check_tenant_user, load_ticket, sen
 from api.schemas.common import SearchText, contains, field_error, filter_time
 from api.schemas.tickets import (
     AssignBody,
+    CoManagedBody,
     PriorityBody,
     TicketAccepted,
     TicketCreate,
@@ -35,6 +37,7 @@ from api.schemas.tickets import (
 )
 from domain.contracts.tickets import (
     AssignRequest,
+    CoManagedRequest,
     NewTicket,
     PriorityRequest,
     TransitionRequest,
@@ -94,6 +97,8 @@ async def create_ticket(
 ):
     tenant = _ticket_tenant(session, principal, body)
     tenant_id = tenant.id
+    if body.co_managed is not None and not principal.is_msp:
+        raise Problem(403, "co_managed: only MSP staff decide what the customer's IT shares")
     requester = body.requester_user_id or (principal.user_id if not principal.is_msp else None)
     if requester is not None:
         check_tenant_user(session, requester, tenant_id, "requester_user_id", agents_only=False)
@@ -118,6 +123,7 @@ async def create_ticket(
         category=body.category,
         requester_user_id=requester,
         created_by_user_id=principal.user_id,
+        co_managed=body.co_managed,
         idempotency_key=idempotency_key,
         idempotency_fingerprint=fingerprint,
         reopen_days=settings.ticket_reopen_days,
@@ -209,6 +215,21 @@ async def assign(
         check_tenant_user(session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True)
     req = AssignRequest(actor=actor(principal), assignee_user_id=body.assignee_user_id)
     return await send_update(session, temporal, ticket, TicketWorkflow.assign, req)
+
+
+@router.put(
+    "/{ticket_id}/co-managed",
+    response_model=TicketPublic,
+    summary="Share the ticket with the customer's IT, or stop sharing it (MSP staff)",
+)
+async def set_co_managed(
+    ticket_id: UUID, body: CoManagedBody, principal: MspStaff, session: SessionDep, temporal: TemporalDep
+):
+    ticket = load_ticket(session, ticket_id, principal)
+    if ticket.co_managed == body.co_managed:
+        return ticket_public(ticket)
+    req = CoManagedRequest(actor=actor(principal), co_managed=body.co_managed, reason=body.reason)
+    return await send_update(session, temporal, ticket, TicketWorkflow.set_co_managed, req)
 
 
 @router.put("/{ticket_id}/priority", response_model=TicketPublic, summary="Change the priority")
