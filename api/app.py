@@ -20,6 +20,7 @@ from api.routes import (
     health,
     keys,
     metrics,
+    queues,
     sla,
     soc,
     tenants,
@@ -112,6 +113,6 @@ def create_app(
     app.include_router(soc.webhook_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for module in (tenants, contacts, assets, tickets, sla, soc, billing, users, keys, co_management):
+    for module in (tenants, contacts, assets, tickets, sla, soc, billing, users, keys, co_management, queues):
         app.include_router(module.router, prefix="/api/v1")
     return app

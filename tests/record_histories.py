@@ -24,9 +24,11 @@ from temporalio.testing import WorkflowEnvironment
 from domain.contracts.tickets import (
     Actor,
     AssignRequest,
+    CoManagedRequest,
     CommentRequest,
     NewTicket,
     PriorityRequest,
+    QueueRequest,
     RepinSlaRequest,
     TimeEntryRequest,
     TransitionRequest,
@@ -126,6 +128,8 @@ async def record_ticket_lifecycle(path: Path) -> None:
         started = datetime.now(UTC) - timedelta(hours=1)
         for update, req in [
             (TicketWorkflow.assign, AssignRequest(actor=tech, assignee_user_id=tech.user_id)),
+            (TicketWorkflow.change_queue, QueueRequest(actor=tech, queue="servicedesk")),
+            (TicketWorkflow.set_co_managed, CoManagedRequest(actor=tech, co_managed=True, reason="Kunden-IT")),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS)),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER)),
             (TicketWorkflow.comment, CommentRequest(actor=cust, body="Modell M404")),

@@ -14,10 +14,13 @@ from domain.processes import (
     CUSTOMER_ID,
     PROCESS,
     SLA_STATE,
+    TICKET_ASSIGNEE,
     TICKET_NUMBER,
     TICKET_PRIORITY,
     TICKET_PROCESS,
+    TICKET_QUEUE,
     TICKET_STATUS,
+    UNASSIGNED,
 )
 from domain.roles import Role
 from domain.sla import ClockSet, SlaCarry, SlaPlan, SlaState, TargetKind
@@ -118,6 +121,13 @@ class CommentRequest(BaseModel):
 class AssignRequest(BaseModel):
     actor: Actor
     assignee_user_id: UUID | None
+
+
+class QueueRequest(BaseModel):
+    """Move the ticket to a queue (None: out of every queue); the queue holds it, unassigned, until someone takes it."""
+
+    actor: Actor
+    queue: str | None = Field(default=None, max_length=64)
 
 
 class CoManagedRequest(BaseModel):
@@ -307,7 +317,10 @@ def ticket_listing(s: TicketState, sla: SlaCarry | None) -> tuple[list[SearchAtt
         TICKET_STATUS.value_set(s.status.value),
         TICKET_NUMBER.value_set(s.number or ""),
         PROCESS.value_set(TICKET_PROCESS),
+        TICKET_ASSIGNEE.value_set([str(s.assignee_user_id) if s.assignee_user_id else UNASSIGNED]),
     ]
+    if s.queue is not None:
+        attributes.append(TICKET_QUEUE.value_set(s.queue))
     sla_state = sla.plan.state if sla is not None and sla.plan is not None else None
     if sla_state is not None and sla_state != SlaState.NONE:
         attributes.append(SLA_STATE.value_set(sla_state.value))

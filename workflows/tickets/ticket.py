@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         CoManagedRequest,
         CommentRequest,
         PriorityRequest,
+        QueueRequest,
         SystemNote,
         SystemTransition,
         TicketActivity,
@@ -250,6 +251,27 @@ class TicketWorkflow(SlaEscalation):
 
     @assign.validator
     def _validate_assign(self, req: AssignRequest) -> None:
+        self._check_open()
+
+    @workflow.update
+    async def change_queue(self, req: QueueRequest) -> TicketState:
+        """To another queue: the queue holds the ticket until someone takes it (the person is unassigned)."""
+        await self._wait_created()
+        async with self._lock:
+            self._check_open()
+            if req.queue != self._state.queue:
+                await self._apply(
+                    EventKind.QUEUE_CHANGED,
+                    req.actor.user_id,
+                    Visibility.CO_MANAGED,
+                    queue=req.queue,
+                    assignee_user_id=None,
+                    data={"from": self._state.queue, "to": req.queue, "assignee": _str(self._state.assignee_user_id)},
+                )
+        return self._state
+
+    @change_queue.validator
+    def _validate_queue(self, req: QueueRequest) -> None:
         self._check_open()
 
     @workflow.update

@@ -12,7 +12,7 @@ from domain.contracts.tickets import Actor
 from domain.roles import TICKET_AGENT_ROLES, Role
 from domain.tickets import Visibility, readable_visibilities
 from hub.temporal.tickets import update_ticket
-from models import Tenant, Ticket, User
+from models import Queue, Tenant, Ticket, User
 
 
 def _co_managed_here():  # noqa: ANN202
@@ -51,6 +51,15 @@ def load_ticket(session: Session, ticket_id: UUID, principal: Principal) -> Tick
     if ticket is None:
         raise not_found("ticket", ticket_id)
     return ticket
+
+
+def check_ticket_queue(session: Session, name: str | None, tenant_id: UUID, field: str = "queue") -> None:
+    """A ticket's queue exists and takes this customer's tickets (an MSP queue, or the customer's own)."""
+    if name is None:
+        return
+    queue = session.exec(select(Queue).where(Queue.name == name)).one_or_none()
+    if queue is None or queue.tenant_id not in (None, tenant_id):
+        raise field_error(field, f"no queue {name!r} for this ticket's customer")
 
 
 def ticket_public(ticket: Ticket) -> TicketPublic:

@@ -24,8 +24,17 @@ from api.deps import (
 )
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem
-from api.routes.tickets.access import actor, check_tenant_user, load_ticket, send_update, ticket_public, visible
+from api.routes.tickets.access import (
+    actor,
+    check_tenant_user,
+    check_ticket_queue,
+    load_ticket,
+    send_update,
+    ticket_public,
+    visible,
+)
 from api.schemas.common import SearchText, contains, field_error, filter_time
+from api.schemas.queues import TicketQueueBody
 from api.schemas.tickets import (
     AssignBody,
     CoManagedBody,
@@ -40,6 +49,7 @@ from domain.contracts.tickets import (
     CoManagedRequest,
     NewTicket,
     PriorityRequest,
+    QueueRequest,
     TransitionRequest,
 )
 from domain.roles import Role
@@ -99,6 +109,7 @@ async def create_ticket(
     tenant_id = tenant.id
     if body.co_managed is not None and not principal.is_msp:
         raise Problem(403, "co_managed: only MSP staff decide what the customer's IT shares")
+    check_ticket_queue(session, body.queue, tenant_id)
     requester = body.requester_user_id or (principal.user_id if not principal.is_msp else None)
     if requester is not None:
         check_tenant_user(session, requester, tenant_id, "requester_user_id", agents_only=False)
@@ -121,6 +132,7 @@ async def create_ticket(
         description=body.description,
         priority=body.priority,
         category=body.category,
+        queue=body.queue,
         requester_user_id=requester,
         created_by_user_id=principal.user_id,
         co_managed=body.co_managed,
@@ -215,6 +227,16 @@ async def assign(
         check_tenant_user(session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True)
     req = AssignRequest(actor=actor(principal), assignee_user_id=body.assignee_user_id)
     return await send_update(session, temporal, ticket, TicketWorkflow.assign, req)
+
+
+@router.put("/{ticket_id}/queue", response_model=TicketPublic, summary="Move to a queue (the queue holds it)")
+async def change_queue(
+    ticket_id: UUID, body: TicketQueueBody, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
+):
+    ticket = load_ticket(session, ticket_id, principal)
+    check_ticket_queue(session, body.queue, ticket.tenant_id)
+    req = QueueRequest(actor=actor(principal), queue=body.queue)
+    return await send_update(session, temporal, ticket, TicketWorkflow.change_queue, req)
 
 
 @router.put(

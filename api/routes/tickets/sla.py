@@ -83,7 +83,9 @@ async def repin_sla(
 ) -> SlaRepinPublic:
     ticket = load_ticket(session, ticket_id, principal)
     session.commit()
-    result = await update_ticket(temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=actor(principal)))
+    result = await update_ticket(
+        temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=actor(principal))
+    )
     # The answer carries the clock the workflow holds now: no second round trip to ask for it.
     return SlaRepinPublic(changed=result.changed, reason=result.reason, sla=_live_sla(ticket_id, result.carry, now))
 
