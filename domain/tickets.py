@@ -42,6 +42,8 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     SLA_REPINNED = "sla_repinned"
     CO_MANAGED_CHANGED = "co_managed_changed"
+    HANDED_BACK_TO_CUSTOMER = "handed_back_to_customer"  # the customer's IT holds it: the MSP's SLA clocks pause
+    ESCALATED_TO_MSP = "escalated_to_msp"  # the MSP is responsible again: its clocks run
 
 
 _ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {

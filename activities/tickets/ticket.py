@@ -207,6 +207,8 @@ class TicketActivities:
             ticket.updated_at = change.at
             if change.co_managed is not None:
                 ticket.co_managed = change.co_managed
+            if change.customer_it_holds is not None:
+                ticket.customer_it_holds = change.customer_it_holds
             if change.time_entry is not None:
                 te = change.time_entry
                 session.add(

@@ -50,6 +50,7 @@ class TicketPublic(BaseModel):
     category: str | None
     queue: str | None
     co_managed: bool = Field(description="Shared with the customer's IT (customer_it)")
+    customer_it_holds: bool = Field(description="Handed back to the customer's IT: the MSP's SLA clocks pause")
     sla_state: str | None = Field(description="ok, warning, breached, paused; empty when no SLA applies")
     requester_user_id: UUID | None
     assignee_user_id: UUID | None
@@ -78,6 +79,10 @@ class CommentBody(_Body):
 
 class AssignBody(_Body):
     assignee_user_id: UUID | None
+
+
+class HandOverBody(_Body):
+    reason: multiline(2_000, min_length=1)
 
 
 class CoManagedBody(_Body):
@@ -157,6 +162,9 @@ class SlaClockPublic(BaseModel):
     business_minutes_used: int
     business_minutes_remaining: int = Field(description="Negative once breached")
     paused_minutes: int
+    customer_it_minutes: int = Field(
+        default=0, description="Of paused_minutes: while the customer's IT held the ticket (not the MSP's time)"
+    )
     stopped_at: datetime | None
     met: bool | None
 

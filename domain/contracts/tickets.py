@@ -54,6 +54,7 @@ class TicketState(BaseModel):
     priority: Priority
     assignee_user_id: UUID | None = None
     queue: str | None = None
+    customer_it_holds: bool = False  # handed back to the customer's IT; the MSP's SLA clocks pause
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
@@ -130,6 +131,13 @@ class QueueRequest(BaseModel):
     queue: str | None = Field(default=None, max_length=64)
 
 
+class HandOverRequest(BaseModel):
+    """`escalate_to_msp` or `hand_back_to_customer` (the customer's IT): who holds a co-managed ticket, and why."""
+
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
 class CoManagedRequest(BaseModel):
     """Share the ticket with the customer's IT, or stop sharing it."""
 
@@ -188,6 +196,7 @@ class TicketChange(BaseModel):
     closed_at: AwareDatetime | None = None
     time_entry: TimeEntryRequest | None = None
     co_managed: bool | None = None  # None: unchanged
+    customer_it_holds: bool | None = None  # None: unchanged
 
 
 class TicketWorkflowInput(BaseModel):

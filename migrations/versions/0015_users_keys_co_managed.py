@@ -1,5 +1,5 @@
 """users and keys for real installations, co-managed IT: key expiry, co-management per customer and per ticket,
-queues and their members
+queues and their members, hand-over between customer IT and MSP (paused SLA time)
 
 Revision ID: 0015
 Revises: 0014
@@ -59,6 +59,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("co_managed_categories", sa.JSON(), nullable=True))
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.add_column(sa.Column("co_managed", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("customer_it_holds", sa.Boolean(), server_default=sa.false(), nullable=False))
+    with op.batch_alter_table("ticket_sla", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("customer_it_seconds", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
@@ -67,7 +70,10 @@ def downgrade() -> None:
     op.drop_table("queue_members")
     op.drop_index(op.f("ix_queues_tenant_id"), table_name="queues")
     op.drop_table("queues")
+    with op.batch_alter_table("ticket_sla", schema=None) as batch_op:
+        batch_op.drop_column("customer_it_seconds")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("customer_it_holds")
         batch_op.drop_column("co_managed")
     with op.batch_alter_table("tenants", schema=None) as batch_op:
         batch_op.drop_column("co_managed_categories")

@@ -2,7 +2,8 @@
 
 Every change arrives as an Update (validated first, so an invalid one never reaches history), is written by an
 idempotent local activity, and only then changes the workflow's state and search attributes. The SLA clock and its
-escalations are the `SlaEscalation` mixin; a busy ticket continues as new with its state and clock.
+escalations are the `SlaEscalation` mixin, queues, sharing and hand-over with the customer's IT the `CoManagedIt`
+mixin; a busy ticket continues as new with its state and clock.
 """
 
 import asyncio
@@ -17,10 +18,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain.contracts.tickets import (
         AssignRequest,
-        CoManagedRequest,
         CommentRequest,
         PriorityRequest,
-        QueueRequest,
         SystemNote,
         SystemTransition,
         TicketActivity,
@@ -47,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         reopen_deadline,
     )
     from workflows.policies import DB_TIMEOUT, LOCAL_DB_TIMEOUT
+    from workflows.tickets.co_managed import CoManagedIt
     from workflows.tickets.sla_escalation import TICKET_DB_RETRY, SlaEscalation
 
 # Far below Temporal's 51,200-event limit; a busy ticket carries its state into a fresh run.
@@ -54,7 +54,7 @@ CONTINUE_AS_NEW_AFTER_EVENTS = 5_000
 
 
 @workflow.defn(name="TicketLifecycle")
-class TicketWorkflow(SlaEscalation):
+class TicketWorkflow(SlaEscalation, CoManagedIt):
     @workflow.init
     def __init__(self, inp: TicketWorkflowInput) -> None:
         t = inp.ticket
@@ -254,49 +254,6 @@ class TicketWorkflow(SlaEscalation):
         self._check_open()
 
     @workflow.update
-    async def change_queue(self, req: QueueRequest) -> TicketState:
-        """To another queue: the queue holds the ticket until someone takes it (the person is unassigned)."""
-        await self._wait_created()
-        async with self._lock:
-            self._check_open()
-            if req.queue != self._state.queue:
-                await self._apply(
-                    EventKind.QUEUE_CHANGED,
-                    req.actor.user_id,
-                    Visibility.CO_MANAGED,
-                    queue=req.queue,
-                    assignee_user_id=None,
-                    data={"from": self._state.queue, "to": req.queue, "assignee": _str(self._state.assignee_user_id)},
-                )
-        return self._state
-
-    @change_queue.validator
-    def _validate_queue(self, req: QueueRequest) -> None:
-        self._check_open()
-
-    @workflow.update
-    async def set_co_managed(self, req: CoManagedRequest) -> TicketState:
-        """Share the ticket with the customer's IT or stop sharing it; the event says who and why."""
-        await self._wait_created()
-        async with self._lock:
-            self._check_open()
-            await self._apply(
-                EventKind.CO_MANAGED_CHANGED,
-                req.actor.user_id,
-                Visibility.CO_MANAGED,
-                body=req.reason,
-                co_managed=req.co_managed,
-                data={"to": req.co_managed},
-            )
-        return self._state
-
-    @set_co_managed.validator
-    def _validate_co_managed(self, req: CoManagedRequest) -> None:
-        if not req.actor.role.is_msp:
-            raise ValueError("only MSP staff decide what the customer's IT shares")
-        self._check_open()
-
-    @workflow.update
     async def change_priority(self, req: PriorityRequest) -> TicketState:
         await self._wait_created()
         async with self._lock:
@@ -416,11 +373,14 @@ class TicketWorkflow(SlaEscalation):
             closed_at=fields.get("closed_at", s.closed_at),
             time_entry=fields.get("time_entry"),
             co_managed=fields.get("co_managed"),
+            customer_it_holds=fields.get("customer_it_holds"),
         )
         await workflow.execute_local_activity(
             TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=TICKET_DB_RETRY
         )
         s.status, s.priority, s.assignee_user_id = change.status, change.priority, change.assignee_user_id
+        if change.customer_it_holds is not None:
+            s.customer_it_holds = change.customer_it_holds
         s.queue, s.resolved_at, s.closed_at, s.updated_at = (
             change.queue,
             change.resolved_at,
