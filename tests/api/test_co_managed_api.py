@@ -4,30 +4,17 @@ replies; no tenant sees another's, and disabling co-management or un-sharing a t
 
 import pytest
 
-from domain.roles import Role
 from tests.api import assert_problem, audit_events
-from tests.conftest import auth
-from tests.factories import make_tenant, make_user
+from tests.api.co_managed_support import people
+from tests.factories import make_tenant
 
 TICKETS = "/api/v1/tickets"
 
 
 @pytest.fixture
 def w(engine):
-    a, b, c = make_tenant(engine), make_tenant(engine), make_tenant(engine)
-    w = {"a": a, "b": b, "c": c}
-    for name, role, tenant in [
-        ("admin", Role.MSP_ADMIN, None),
-        ("tech", Role.MSP_TECH, None),
-        ("a_it", Role.CUSTOMER_IT, a),
-        ("a_user", Role.CUSTOMER_USER, a),
-        ("a_user2", Role.CUSTOMER_USER, a),
-        ("b_it", Role.CUSTOMER_IT, b),
-        ("c_it", Role.CUSTOMER_IT, c),
-    ]:
-        user, key = make_user(engine, role, tenant)
-        w[name], w[name + "_h"] = user, auth(key)
-    return w
+    tenants = {"a": make_tenant(engine), "b": make_tenant(engine), "c": make_tenant(engine)}
+    return people(engine, tenants, "admin tech a_it a_user a_user2 b_it c_it")
 
 
 async def co_manage(api, w, tenant, enabled=True, categories=None):

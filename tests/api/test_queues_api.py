@@ -5,28 +5,18 @@ import uuid
 
 import pytest
 
-from domain.roles import Role
 from tests.api import assert_problem, audit_events
-from tests.conftest import auth
-from tests.factories import make_tenant, make_user
+from tests.api.co_managed_support import people
+from tests.factories import make_tenant
 
 QUEUES, TICKETS = "/api/v1/queues", "/api/v1/tickets"
 
 
 @pytest.fixture
 def w(engine):
-    a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
-    w = {"a": a, "b": b, "tag": uuid.uuid4().hex[:8]}
-    for name, role, tenant in [
-        ("admin", Role.MSP_ADMIN, None),
-        ("tech", Role.MSP_TECH, None),
-        ("a_it", Role.CUSTOMER_IT, a),
-        ("a_user", Role.CUSTOMER_USER, a),
-        ("b_it", Role.CUSTOMER_IT, b),
-    ]:
-        user, key = make_user(engine, role, tenant)
-        w[name], w[name + "_h"] = user, auth(key)
-    return w
+    tenants = {"a": make_tenant(engine, co_managed=True), "b": make_tenant(engine, co_managed=True)}
+    w = people(engine, tenants, "admin tech a_it a_user b_it")
+    return w | {"tag": uuid.uuid4().hex[:8]}
 
 
 async def make_queue(api, w, name, tenant=None) -> dict:

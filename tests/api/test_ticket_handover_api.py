@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from domain.roles import Role
 from tests.api import assert_problem
-from tests.conftest import auth
-from tests.factories import make_sla, make_tenant, make_user
+from tests.api.co_managed_support import people
+from tests.factories import make_sla, make_tenant
 
 TICKETS = "/api/v1/tickets"
 # 24x7, so the time-skipping server's clock (any weekday, any hour) gives exact minutes.
@@ -23,16 +22,7 @@ DEFINITION = {
 def w(engine):
     a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
     make_sla(engine, a, DEFINITION)
-    w = {"a": a}
-    for name, role, tenant in [
-        ("tech", Role.MSP_TECH, None),
-        ("a_it", Role.CUSTOMER_IT, a),
-        ("a_user", Role.CUSTOMER_USER, a),
-        ("b_it", Role.CUSTOMER_IT, b),
-    ]:
-        w[name], key = make_user(engine, role, tenant)
-        w[name + "_h"] = auth(key)
-    return w
+    return people(engine, {"a": a, "b": b}, "tech a_it a_user b_it")
 
 
 async def post(api, w, who, tid, action, reason="x"):

@@ -1,10 +1,12 @@
 """Hand-over of a co-managed ticket between the customer's IT and the MSP, with a reason: `hand-back-to-customer`
 pauses the MSP's SLA clocks while the customer's IT holds it, `escalate-to-msp` makes the MSP responsible again."""
 
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import APIRouter
 from sqlmodel import Session
+from temporalio.client import Client
 
 from api.deps import MspStaffOrCustomerIt, Principal, SessionDep, TemporalDep
 from api.problems import Problem
@@ -30,6 +32,19 @@ def _co_managed_ticket(session: Session, ticket_id: UUID, principal: Principal) 
     return ticket
 
 
+async def _hand_over(
+    session: Session,
+    temporal: Client,
+    ticket_id: UUID,
+    principal: Principal,
+    body: HandOverBody,
+    update: Callable,
+) -> TicketPublic:
+    ticket = _co_managed_ticket(session, ticket_id, principal)
+    req = HandOverRequest(actor=actor(principal), reason=body.reason)
+    return await send_update(session, temporal, ticket, update, req)
+
+
 @router.post(
     "/{ticket_id}/hand-back-to-customer",
     response_model=TicketPublic,
@@ -38,9 +53,7 @@ def _co_managed_ticket(session: Session, ticket_id: UUID, principal: Principal) 
 async def hand_back_to_customer(
     ticket_id: UUID, body: HandOverBody, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
 ):
-    ticket = _co_managed_ticket(session, ticket_id, principal)
-    req = HandOverRequest(actor=actor(principal), reason=body.reason)
-    return await send_update(session, temporal, ticket, TicketWorkflow.hand_back_to_customer, req)
+    return await _hand_over(session, temporal, ticket_id, principal, body, TicketWorkflow.hand_back_to_customer)
 
 
 @router.post(
@@ -51,6 +64,4 @@ async def hand_back_to_customer(
 async def escalate_to_msp(
     ticket_id: UUID, body: HandOverBody, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
 ):
-    ticket = _co_managed_ticket(session, ticket_id, principal)
-    req = HandOverRequest(actor=actor(principal), reason=body.reason)
-    return await send_update(session, temporal, ticket, TicketWorkflow.escalate_to_msp, req)
+    return await _hand_over(session, temporal, ticket_id, principal, body, TicketWorkflow.escalate_to_msp)
