@@ -4,12 +4,15 @@ tickets are shared by default. MSP admins change it (audited); whoever sees the 
 from uuid import UUID
 
 from fastapi import APIRouter
+from sqlalchemy import func
+from sqlmodel import select, true
 
 from api.deps import CurrentUser, MspAdmin, SessionDep
+from api.problems import Problem
 from api.routes.tenants import load_tenant
 from api.schemas.common import audit_event
 from api.schemas.tickets import CoManagementSettings
-from models import Tenant
+from models import Tenant, Ticket
 
 router = APIRouter(prefix="/tenants", tags=["co-managed IT"])
 
@@ -30,6 +33,12 @@ def get_co_management(tenant_id: UUID, principal: CurrentUser, session: SessionD
 )
 def put_co_management(tenant_id: UUID, body: CoManagementSettings, principal: MspAdmin, session: SessionDep):
     tenant = load_tenant(session, tenant_id, principal)
+    if not body.enabled and tenant.co_managed:
+        held = session.exec(
+            select(func.count()).where(Ticket.tenant_id == tenant.id, Ticket.customer_it_holds == true())
+        ).one()
+        if held:
+            raise Problem(409, f"the customer's IT holds {held} open ticket(s): escalate them to the MSP first")
     before = _settings(tenant)
     categories = sorted(set(body.categories)) if body.categories is not None else None
     tenant.co_managed, tenant.co_managed_categories = body.enabled, categories

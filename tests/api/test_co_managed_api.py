@@ -105,6 +105,12 @@ async def test_each_role_sees_exactly_its_share(api, engine, w):
             assert_problem(await api.get(f"{TICKETS}/{ticket['id']}{path}", headers=w[who + "_h"]), 404, "not found")
         assert_problem(await comment(api, ticket["id"], w[who + "_h"], "x"), 404, "not found")
 
+    # Customer IT works only what it sees: the MSP-only ticket cannot be assigned to it.
+    resp = await api.put(
+        f"{TICKETS}/{msp_only['id']}/assignee", json={"assignee_user_id": str(w["a_it"].id)}, headers=w["tech_h"]
+    )
+    assert_problem(resp, 422, "assignee_user_id", "share it first")
+
     # Only MSP staff share or un-share; un-shared, the ticket and its co-managed notes are gone for customer IT.
     path = f"{TICKETS}/{tid}/co-managed"
     assert_problem(await api.put(path, json={"co_managed": False}, headers=w["a_it_h"]), 403, "msp_tech")

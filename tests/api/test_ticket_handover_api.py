@@ -22,7 +22,7 @@ DEFINITION = {
 def w(engine):
     a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
     make_sla(engine, a, DEFINITION)
-    return people(engine, {"a": a, "b": b}, "tech a_it a_user b_it")
+    return people(engine, {"a": a, "b": b}, "admin tech a_it a_user b_it")
 
 
 async def post(api, w, who, tid, action, reason="x"):
@@ -79,3 +79,15 @@ async def test_hand_over_refusals(api, w):
     assert_problem(await post(api, w, "tech", shared, "escalate-to-msp"), 409, "holds the ticket already")
     resp = await api.post(f"{TICKETS}/{shared}/escalate-to-msp", json={"reason": ""}, headers=w["tech_h"])
     assert_problem(resp, 422, "reason")
+
+    # Held by the customer's IT, its customer's co-management cannot be switched off; un-sharing the ticket gives it
+    # back to the MSP.
+    assert (await post(api, w, "a_it", shared, "hand-back-to-customer")).json()["customer_it_holds"] is True
+    settings = f"/api/v1/tenants/{w['a'].id}/co-management"
+    resp = await api.put(settings, json={"enabled": False}, headers=w["admin_h"])
+    assert_problem(resp, 409, "holds 1 open ticket")
+    resp = await api.put(f"{TICKETS}/{shared}/co-managed", json={"co_managed": False}, headers=w["tech_h"])
+    assert (resp.json()["co_managed"], resp.json()["customer_it_holds"]) == (False, False)
+    kinds = [e["kind"] for e in (await api.get(f"{TICKETS}/{shared}/events", headers=w["tech_h"])).json()["items"]]
+    assert kinds[-3:] == ["handed_back_to_customer", "co_managed_changed", "escalated_to_msp"]
+    assert (await api.put(settings, json={"enabled": False}, headers=w["admin_h"])).status_code == 200

@@ -108,6 +108,10 @@ class CoManagedIt:
                 co_managed=req.co_managed,
                 data={"to": req.co_managed},
             )
+            if not req.co_managed and self._state.customer_it_holds:
+                # The customer's IT can no longer see it: the MSP takes it back, and its clocks run on.
+                back = HandOverRequest(actor=req.actor, reason="Nicht mehr mit der Kunden-IT geteilt.")
+                await self._hand_over(back, to_customer=False)
         return self._state
 
     @set_co_managed.validator

@@ -70,7 +70,11 @@ def actor(principal: Principal) -> Actor:
     return Actor(user_id=principal.user_id, role=principal.role)
 
 
-def check_tenant_user(session: Session, user_id: UUID, tenant_id: UUID, field: str, *, agents_only: bool) -> None:
+def check_tenant_user(
+    session: Session, user_id: UUID, tenant_id: UUID, field: str, *, agents_only: bool, ticket_id: UUID | None = None
+) -> None:
+    """An active user of the ticket's customer (or MSP staff); `agents_only`: who works tickets, and customer IT
+    only on a ticket `ticket_id` it sees."""
     user = session.get(User, user_id)
     ok = (
         user is not None
@@ -79,6 +83,10 @@ def check_tenant_user(session: Session, user_id: UUID, tenant_id: UUID, field: s
     )
     if ok and agents_only:
         ok = user.role in TICKET_AGENT_ROLES
+    if ok and agents_only and ticket_id is not None and user.role == Role.CUSTOMER_IT:
+        them = Principal(user_id=user.id, role=user.role, tenant_id=user.tenant_id, display_name=user.display_name)
+        if session.exec(visible(select(Ticket.id).where(Ticket.id == ticket_id), them)).first() is None:
+            raise field_error(field, f"{user_id} is customer IT and does not see this ticket: share it first")
     if not ok:
         kind = "technician or customer IT user" if agents_only else "user"
         raise field_error(field, f"{user_id} is not an active {kind} of this ticket's customer")

@@ -224,7 +224,9 @@ async def assign(
 ):
     ticket = load_ticket(session, ticket_id, principal)
     if body.assignee_user_id is not None:
-        check_tenant_user(session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True)
+        check_tenant_user(
+            session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True, ticket_id=ticket.id
+        )
     req = AssignRequest(actor=actor(principal), assignee_user_id=body.assignee_user_id)
     return await send_update(session, temporal, ticket, TicketWorkflow.assign, req)
 
