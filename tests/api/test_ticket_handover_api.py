@@ -83,6 +83,9 @@ async def test_hand_over_refusals(api, w):
     # Held by the customer's IT, its customer's co-management cannot be switched off; un-sharing the ticket gives it
     # back to the MSP.
     assert (await post(api, w, "a_it", shared, "hand-back-to-customer")).json()["customer_it_holds"] is True
+    params = {"customer_it_holds": "true", "tenant_id": str(w["a"].id)}
+    held = (await api.get(TICKETS, params=params, headers=w["tech_h"])).json()["items"]
+    assert [t["id"] for t in held] == [shared]
     settings = f"/api/v1/tenants/{w['a'].id}/co-management"
     resp = await api.put(settings, json={"enabled": False}, headers=w["admin_h"])
     assert_problem(resp, 409, "holds 1 open ticket")

@@ -171,6 +171,7 @@ def list_tickets(
     customer_number: Annotated[str | None, Query(max_length=32, description="The customer's number")] = None,
     assignee_user_id: UUID | None = None,
     queue: Annotated[str | None, Query(max_length=64)] = None,
+    customer_it_holds: Annotated[bool | None, Query(description="Held by the customer's IT (true) or the MSP")] = None,
     sla_state: Annotated[list[SlaState] | None, Query(description="e.g. breached")] = None,
     q: Annotated[SearchText | None, Query(description="Text in title or ticket number")] = None,
     created_from: datetime | None = None,
@@ -190,6 +191,8 @@ def list_tickets(
         query = query.where(Ticket.assignee_user_id == assignee_user_id)
     if queue:
         query = query.where(Ticket.queue == queue)
+    if customer_it_holds is not None:
+        query = query.where(Ticket.customer_it_holds == customer_it_holds)
     if sla_state:
         query = query.where(col(Ticket.sla_state).in_([s.value for s in sla_state]))
     if q:
