@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from temporalio.client import Client
 from api.problems import MISSING_API_KEY, Problem, not_found
 from domain.roles import MSP_ROLES, Role
 from hub.config import Settings
-from hub.security import hash_api_key
+from hub.security import hash_api_key, key_refusal
 from models import ApiKey, User
 
 
@@ -86,9 +86,12 @@ def get_principal(
     row = session.exec(
         select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_hash == hash_api_key(key))
     ).one_or_none()
-    if row is None or row[0].revoked_at is not None or not row[1].is_active:
+    if row is None:
         raise Problem(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
-    user = row[1]
+    key_row, user = row
+    # Wall-clock time: an expiry is a real-world date, not workflow time.
+    if (refusal := key_refusal(key_row, user, datetime.now(UTC))) is not None:
+        raise Problem(401, refusal, headers={"WWW-Authenticate": "Bearer"})
     return Principal(user_id=user.id, role=user.role, tenant_id=user.tenant_id, display_name=user.display_name)
 
 

@@ -28,6 +28,11 @@ PROCESS = SearchAttributeKey.for_keyword("Process")
 BILLING_PERIOD = SearchAttributeKey.for_keyword("BillingPeriod")  # 2026-11, on the run and each invoice
 BILLING_PROGRESS = SearchAttributeKey.for_keyword("BillingProgress")  # "12/40 done, 3 to approve, 1 failed"
 INVOICE_STATUS = SearchAttributeKey.for_keyword("InvoiceStatus")  # draft, failed, issued, ... of one invoice
+TICKET_QUEUE = SearchAttributeKey.for_keyword("TicketQueue")  # servicedesk, soc, a customer's shared queue
+# The assignee's user id, or UNASSIGNED (the queue holds it). A keyword list: SQL visibility stores (the dev
+# server's SQLite too) have ten Keyword slots, which the hub nearly fills.
+TICKET_ASSIGNEE = SearchAttributeKey.for_keyword_list("TicketAssignee")
+UNASSIGNED = "unassigned"
 
 SEARCH_ATTRIBUTES = (
     CUSTOMER_ID,
@@ -39,6 +44,8 @@ SEARCH_ATTRIBUTES = (
     BILLING_PERIOD,
     BILLING_PROGRESS,
     INVOICE_STATUS,
+    TICKET_QUEUE,
+    TICKET_ASSIGNEE,
 )
 
 # Values of the `Process` search attribute.

@@ -23,3 +23,12 @@ MSP_ROLES = frozenset(r for r in Role if r.is_msp)
 CUSTOMER_ROLES = frozenset(r for r in Role if not r.is_msp)
 # Who may work tickets (transition, assign, log time, internal notes).
 TICKET_AGENT_ROLES = frozenset({Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT})
+
+
+def role_tenant_error(role: Role, has_tenant: bool) -> str | None:
+    """Why a user of `role` may not have (or lack) a tenant; None if the pair fits (the users table checks it too)."""
+    if role.is_msp and has_tenant:
+        return f"role {role.value} works across customers and belongs to no tenant"
+    if role.is_customer_side and not has_tenant:
+        return f"role {role.value} belongs to exactly one customer: give its tenant"
+    return None

@@ -4,6 +4,10 @@ Pure and deterministic given its inputs. The ticket workflow runs it inside a lo
 (due instants, escalation instants) is recorded in history and a replay gives the same answer even after the
 holiday data or a calendar changes. Modelled on iTop's stopwatch: each clock accumulates business seconds
 while running; a pause adds nothing; a priority change swaps the target but keeps the time already used.
+
+The clocks measure the MSP: they pause while the ticket waits on the customer, and while the customer's own IT
+holds a co-managed ticket (`hand_back_to_customer` until `escalate_to_msp`); that time is kept apart
+(`customer_it_seconds`, part of `paused_seconds`), so the outcome shows what the MSP was responsible for.
 """
 
 from datetime import datetime, timedelta
@@ -95,6 +99,7 @@ class Clock(BaseModel):
     target_minutes: int | None
     used_seconds: int = 0
     paused_seconds: int = 0
+    customer_it_seconds: int = 0  # of paused_seconds: while the customer's IT held the ticket
     running_since: AwareDatetime | None = None
     paused_since: AwareDatetime | None = None
     stopped_at: AwareDatetime | None = None
@@ -113,6 +118,7 @@ class SlaEventKind(StrEnum):
     AGENT_PUBLIC_REPLY = "agent_public_reply"
     CUSTOMER_PUBLIC_REPLY = "customer_public_reply"
     QUEUE_CHANGED = "queue_changed"
+    RESPONSIBILITY_CHANGED = "responsibility_changed"  # handed to the customer's IT, or escalated back to the MSP
 
 
 class SlaEvent(BaseModel):
@@ -121,6 +127,7 @@ class SlaEvent(BaseModel):
     status: TicketStatus | None = None
     priority: Priority | None = None
     queue: str | None = None
+    customer_it_holds: bool | None = None  # RESPONSIBILITY_CHANGED: True handed to customer IT, False to the MSP
 
 
 class ClockSet(BaseModel):
@@ -132,6 +139,12 @@ class ClockSet(BaseModel):
     clocks: dict[TargetKind, Clock] = Field(default_factory=dict)
     first_response_at: AwareDatetime | None = None
     fired: list[str] = Field(default_factory=list)
+    customer_it_holds: bool = False  # the customer's IT is responsible: the MSP's clocks pause
+
+
+def is_paused(ctx: SlaContext, cs: ClockSet) -> bool:
+    """The MSP's clocks pause while the ticket waits on the customer or the customer's IT holds it."""
+    return cs.status in ctx.definition.pause_statuses or cs.customer_it_holds
 
 
 class ScheduledAction(BaseModel):
@@ -151,6 +164,7 @@ class ClockView(BaseModel):
     paused_seconds: int
     running_since: AwareDatetime | None
     stopped_at: AwareDatetime | None
+    customer_it_seconds: int = 0
 
 
 class SlaPlan(BaseModel):
@@ -194,6 +208,7 @@ class Outcome(BaseModel):
     used_minutes: int
     diff_minutes: int  # target minus used: negative when missed
     paused_minutes: int
+    customer_it_minutes: int = 0  # of paused_minutes: held by the customer's IT, not counted against the MSP
 
 
 @lru_cache(maxsize=256)
@@ -208,12 +223,15 @@ def calendar_for(ctx: SlaContext, priority: Priority) -> BusinessCalendar:
     return _calendar(ctx.calendar.model_dump_json())
 
 
-def _accumulate(clock: Clock, cal: BusinessCalendar, until: datetime) -> None:
+def _accumulate(clock: Clock, cal: BusinessCalendar, until: datetime, customer_it_holds: bool = False) -> None:
     if clock.running_since is not None and until > clock.running_since:
         clock.used_seconds += cal.business_seconds_between(clock.running_since, until)
         clock.running_since = until
     if clock.paused_since is not None and until > clock.paused_since:
-        clock.paused_seconds += cal.business_seconds_between(clock.paused_since, until)
+        paused = cal.business_seconds_between(clock.paused_since, until)
+        clock.paused_seconds += paused
+        if customer_it_holds:
+            clock.customer_it_seconds += paused
         clock.paused_since = until
 
 
@@ -231,9 +249,8 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
     cs = cs.model_copy(deep=True)
     cal = calendar_for(ctx, cs.priority)
     for clock in cs.clocks.values():
-        _accumulate(clock, cal, ev.at)
-    pauses = set(ctx.definition.pause_statuses)
-    was_paused = cs.status in pauses
+        _accumulate(clock, cal, ev.at, cs.customer_it_holds)
+    was_paused = is_paused(ctx, cs)
 
     if ev.kind == SlaEventKind.CREATED:
         cs.priority, cs.status, cs.queue = ev.priority or cs.priority, ev.status or cs.status, ev.queue
@@ -242,13 +259,17 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
             minutes = targets.minutes(kind) if targets else None
             clock = Clock(kind=kind, target_minutes=minutes)
             if kind != TargetKind.UPDATE:  # the update clock starts with the customer's next message
-                _run(clock, ev.at, cs.status in pauses)
+                _run(clock, ev.at, is_paused(ctx, cs))
             cs.clocks[kind] = clock
     elif ev.kind == SlaEventKind.PRIORITY_CHANGED and ev.priority is not None:
         cs.priority = ev.priority
         _retarget(cs, ctx.definition)
     elif ev.kind == SlaEventKind.QUEUE_CHANGED:
         cs.queue = ev.queue
+    elif ev.kind == SlaEventKind.RESPONSIBILITY_CHANGED and ev.customer_it_holds is not None:
+        cs.customer_it_holds = ev.customer_it_holds
+        if (now_paused := is_paused(ctx, cs)) != was_paused:
+            _switch_running(cs, ev.at, now_paused)
     elif ev.kind == SlaEventKind.STATUS_CHANGED and ev.status is not None:
         old, new = cs.status, ev.status
         cs.status = new
@@ -260,11 +281,11 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
             if cs.first_response_at is None:
                 cs.first_response_at = ev.at
         elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and resolution is not None:
-            _run(resolution, ev.at, new in pauses)  # reopened: the resolution clock goes on where it stopped
+            _run(resolution, ev.at, is_paused(ctx, cs))  # reopened: the resolution clock goes on where it stopped
         else:
             if new == TicketStatus.IN_PROGRESS and ctx.definition.first_response_on_in_progress:
                 _first_response(cs, ev.at)
-            now_paused = new in pauses
+            now_paused = is_paused(ctx, cs)
             if now_paused != was_paused:
                 _switch_running(cs, ev.at, now_paused)
     elif ev.kind == SlaEventKind.AGENT_PUBLIC_REPLY:
@@ -284,7 +305,7 @@ def apply_event(ctx: SlaContext, cs: ClockSet, ev: SlaEvent) -> ClockSet:
             update.cycle += 1
             update.used_seconds = update.paused_seconds = 0
             update.due_at = None
-            _run(update, ev.at, cs.status in pauses)
+            _run(update, ev.at, is_paused(ctx, cs))
     return cs
 
 
@@ -336,7 +357,7 @@ def plan(ctx: SlaContext, cs: ClockSet, now: datetime) -> tuple[ClockSet, SlaPla
     for clock in cs.clocks.values():
         if clock.target_minutes is None:
             continue
-        _accumulate(clock, cal, now)
+        _accumulate(clock, cal, now, cs.customer_it_holds)
         target = clock.target_minutes * 60
         running = clock.running_since is not None
         if running and clock.used_seconds < target:
@@ -361,6 +382,7 @@ def plan(ctx: SlaContext, cs: ClockSet, now: datetime) -> tuple[ClockSet, SlaPla
                 paused_seconds=clock.paused_seconds,
                 running_since=clock.running_since,
                 stopped_at=clock.stopped_at,
+                customer_it_seconds=clock.customer_it_seconds,
             )
         )
         if running and ctx.policy is not None:
@@ -405,7 +427,7 @@ def _overall(states: list[str], cs: ClockSet, ctx: SlaContext) -> SlaState:
         return SlaState.MISSED if "missed" in states or "breached" in states else SlaState.MET
     if "breached" in states:
         return SlaState.BREACHED
-    if cs.status in ctx.definition.pause_statuses:
+    if is_paused(ctx, cs):
         return SlaState.PAUSED
     if "warning" in states:
         return SlaState.WARNING
@@ -421,10 +443,10 @@ def repin(old: SlaContext, new: SlaContext, cs: ClockSet, at: datetime) -> Clock
     cs = cs.model_copy(deep=True)
     cal = calendar_for(old, cs.priority)
     for clock in cs.clocks.values():
-        _accumulate(clock, cal, at)
+        _accumulate(clock, cal, at, cs.customer_it_holds)
     _retarget(cs, new.definition)
-    now_paused = cs.status in new.definition.pause_statuses
-    if (cs.status in old.definition.pause_statuses) != now_paused:
+    now_paused = is_paused(new, cs)
+    if is_paused(old, cs) != now_paused:
         _switch_running(cs, at, now_paused)
     return cs
 
@@ -455,6 +477,7 @@ def outcomes(cs: ClockSet) -> list[Outcome]:
                 used_minutes=used,
                 diff_minutes=clock.target_minutes - used,
                 paused_minutes=clock.paused_seconds // 60,
+                customer_it_minutes=clock.customer_it_seconds // 60,
             )
         )
     return result

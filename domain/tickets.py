@@ -26,8 +26,9 @@ class Priority(StrEnum):
 
 
 class Visibility(StrEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
+    PUBLIC = "public"  # everyone who sees the ticket
+    INTERNAL = "internal"  # the MSP only
+    CO_MANAGED = "co_managed"  # the MSP and the customer's IT (co-managed tickets), not the customer's users
 
 
 class EventKind(StrEnum):
@@ -40,6 +41,9 @@ class EventKind(StrEnum):
     QUEUE_CHANGED = "queue_changed"
     ESCALATED = "escalated"
     SLA_REPINNED = "sla_repinned"
+    CO_MANAGED_CHANGED = "co_managed_changed"
+    HANDED_BACK_TO_CUSTOMER = "handed_back_to_customer"  # the customer's IT holds it: the MSP's SLA clocks pause
+    ESCALATED_TO_MSP = "escalated_to_msp"  # the MSP is responsible again: its clocks run
 
 
 _ALLOWED: dict[TicketStatus, frozenset[TicketStatus]] = {
@@ -90,6 +94,32 @@ def check_transition(
 
 def reopen_deadline(resolved_at: datetime, reopen_days: int) -> datetime:
     return resolved_at + timedelta(days=reopen_days)
+
+
+def default_co_managed(enabled: bool, categories: list[str] | None, category: str | None) -> bool:
+    """Whether a new ticket is shared with the customer's IT: never without co-management; with it, every ticket
+    (no category list) or those of the listed categories."""
+    if not enabled:
+        return False
+    return categories is None or (category is not None and category in categories)
+
+
+def readable_visibilities(role: Role, co_managed_access: bool) -> frozenset[Visibility]:
+    """What a role reads on a ticket it sees; `co_managed_access`: customer IT on a co-managed ticket."""
+    if role.is_msp:
+        return frozenset(Visibility)
+    if role == Role.CUSTOMER_IT and co_managed_access:
+        return frozenset({Visibility.PUBLIC, Visibility.CO_MANAGED})
+    return frozenset({Visibility.PUBLIC})
+
+
+def comment_refusal(role: Role, visibility: Visibility, co_managed_access: bool) -> str | None:
+    """Why `role` may not write a comment of `visibility`: nobody writes what they could not read."""
+    if visibility in readable_visibilities(role, co_managed_access):
+        return None
+    if visibility == Visibility.INTERNAL:
+        return "customer roles write public replies only; internal notes are the MSP's"
+    return "co-managed notes are for the MSP and the customer's IT on co-managed tickets"
 
 
 def format_ticket_number(year: int, sequence: int) -> str:

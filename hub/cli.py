@@ -8,6 +8,7 @@ import typer
 
 from hub.config import get_settings
 from hub.logging import configure_logging
+from hub.users_cli import keys_app, users_app
 
 app = typer.Typer(help="MSP Automation Hub", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database commands", no_args_is_help=True)
@@ -18,6 +19,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
 app.add_typer(billing_app, name="billing")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 
 def _setup():  # noqa: ANN202

@@ -36,6 +36,8 @@ PR_SET_PDEATHSIG = 1
 RESTART_FIRST_DELAY = 1.0
 RESTART_MAX_DELAY = 30.0
 RESTART_RESET_AFTER = 60.0
+# The dev server's names of the value types of `SEARCH_ATTRIBUTES` (IndexedValueType numbers).
+_SEARCH_ATTRIBUTE_TYPES = {2: "Keyword", 7: "KeywordList"}
 
 
 def restart_delay(previous: float | None, ran_for: float) -> float:
@@ -149,7 +151,7 @@ def run_dev(settings: Settings) -> int:
         "warn",
     ]
     for key in SEARCH_ATTRIBUTES:
-        temporal_args += ["--search-attribute", f"{key.name}=Keyword"]
+        temporal_args += ["--search-attribute", f"{key.name}={_SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type]}"]
     procs: dict[str, subprocess.Popen] = {}  # stopped in reverse order of start: API, worker, Temporal
     stop_requested = supervising = False
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from domain.roles import Role
 from hub.db import session_scope
@@ -27,6 +27,8 @@ from models import (
     EscalationPolicyVersion,
     Licence,
     LineUnit,
+    Queue,
+    QueueMember,
     Site,
     SlaDefinitionRow,
     Tenant,
@@ -44,6 +46,7 @@ TENANTS = [
         "subdivision": "DE-BY",
         "time_zone": "Europe/Berlin",
         "vat_id": "DE812345673",
+        "co_managed": True,  # its own IT works tickets with the MSP (co-managed IT)
         "site": ("Werk München", "Landsberger Str. 100", "80339", "München"),
         "contact": ("Anna", "Huber", "anna.huber@mueller-maschinenbau.example"),
         "hosts": [
@@ -102,7 +105,8 @@ def _add_tenant(session: Session, spec: dict, keys: dict) -> None:
     if session.exec(select(Tenant).where(Tenant.customer_number == spec["customer_number"])).first() is not None:
         return
     tenant = Tenant(
-        **{k: spec[k] for k in ("name", "customer_number", "country", "subdivision", "time_zone", "vat_id")}
+        **{k: spec[k] for k in ("name", "customer_number", "country", "subdivision", "time_zone", "vat_id")},
+        co_managed=spec.get("co_managed", False),
     )
     session.add(tenant)
     session.flush()
@@ -244,6 +248,26 @@ def _add_sla_defaults(session: Session) -> None:
     )
 
 
+# MSP queues, and one shared with K10001's IT: (name, display name, customer number or None, member e-mails).
+QUEUES = [
+    ("servicedesk", "Servicedesk", None, ["tech@msp.example"]),
+    ("soc", "SOC", None, ["tech@msp.example"]),
+    ("k10001-it", "Müller Maschinenbau IT", "K10001", ["tech@msp.example", "it@mueller-maschinenbau.example"]),
+]
+
+
+def _add_queues(session: Session) -> None:
+    for name, display_name, number, members in QUEUES:
+        if session.exec(select(Queue).where(Queue.name == name)).first() is not None:
+            continue
+        tenant = session.exec(select(Tenant).where(Tenant.customer_number == number)).first() if number else None
+        queue = Queue(name=name, display_name=display_name, tenant_id=tenant.id if tenant else None)
+        session.add(queue)
+        session.flush()
+        for user in session.exec(select(User).where(col(User.email).in_(members))):
+            session.add(QueueMember(queue_id=queue.id, user_id=user.id))
+
+
 def seed_demo(engine: Engine, data_dir: Path) -> dict:
     """Create the demo data where missing; return the demo credentials (API keys are shown only once,
     so they are kept in data_dir/demo-credentials.json, readable by the owner only)."""
@@ -256,6 +280,7 @@ def seed_demo(engine: Engine, data_dir: Path) -> dict:
         _add_sla_defaults(session)
         for spec in TENANTS:
             _add_tenant(session, spec, new_keys)
+        _add_queues(session)
         seed_billing(session)
     if new_keys:
         keys |= new_keys
@@ -301,6 +326,7 @@ async def seed_demo_tickets(client, engine: Engine, reopen_days: int = 7) -> int
                 title=title,
                 priority=Priority(prio),
                 description="Demo-Ticket",
+                queue="servicedesk",
                 created_by_user_id=tech.id,
                 reopen_days=reopen_days,
             ),

@@ -14,6 +14,7 @@ from models.billing import (
 )
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
+from models.queue import Queue, QueueMember
 from models.sepa_collection import SepaCollection, SepaCollectionItem
 from models.sla import (
     BusinessCalendarRow,
@@ -37,6 +38,8 @@ from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
+    "Queue",
+    "QueueMember",
     "Invoice",
     "InvoiceFile",
     "InvoiceNumberCounter",

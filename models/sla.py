@@ -85,6 +85,7 @@ class TicketSla(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     used_seconds: int = 0
     paused_seconds: int = 0
+    customer_it_seconds: int = 0  # of paused_seconds: while the customer's IT held the ticket (co-managed IT)
     running_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     met: bool | None = None

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, func, text
+from sqlalchemy import JSON, Index, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -21,6 +21,10 @@ class Tenant(SQLModel, table=True):
     vat_id: str | None = Field(default=None, max_length=32)
     # Business hours for the SLA; empty: Mon-Fri 08-17 with the holidays of country/subdivision.
     calendar_id: uuid.UUID | None = Field(default=None, foreign_key="business_calendars.id", ondelete="SET NULL")
+    # Co-managed IT: the customer's own IT staff (role customer_it) work tickets with the MSP.
+    co_managed: bool = False
+    # Which new tickets are co-managed by default: None every category, else the listed ones.
+    co_managed_categories: list[str] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = created_at_field()
 
 

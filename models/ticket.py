@@ -25,6 +25,10 @@ class Ticket(SQLModel, table=True):
     priority: Priority = Field(sa_type=enum_type(Priority), index=True)
     category: str | None = Field(default=None, max_length=64)
     queue: str | None = Field(default=None, max_length=64, index=True)
+    # Shared with the customer's IT (customer_it); defaulted at opening from the tenant's co-management.
+    co_managed: bool = False
+    # The customer's IT holds the ticket (handed back to it): the MSP's SLA clocks pause meanwhile.
+    customer_it_holds: bool = False
     sla_state: str | None = Field(default=None, max_length=16, index=True)
     requester_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     assignee_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")

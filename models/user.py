@@ -42,3 +42,5 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = created_at_field()
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Refused from this instant on (e.g. a contractor's key); None: valid until revoked.
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

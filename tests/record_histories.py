@@ -24,9 +24,12 @@ from temporalio.testing import WorkflowEnvironment
 from domain.contracts.tickets import (
     Actor,
     AssignRequest,
+    CoManagedRequest,
     CommentRequest,
+    HandOverRequest,
     NewTicket,
     PriorityRequest,
+    QueueRequest,
     RepinSlaRequest,
     TimeEntryRequest,
     TransitionRequest,
@@ -126,6 +129,10 @@ async def record_ticket_lifecycle(path: Path) -> None:
         started = datetime.now(UTC) - timedelta(hours=1)
         for update, req in [
             (TicketWorkflow.assign, AssignRequest(actor=tech, assignee_user_id=tech.user_id)),
+            (TicketWorkflow.change_queue, QueueRequest(actor=tech, queue="servicedesk")),
+            (TicketWorkflow.set_co_managed, CoManagedRequest(actor=tech, co_managed=True, reason="Kunden-IT")),
+            (TicketWorkflow.hand_back_to_customer, HandOverRequest(actor=tech, reason="Kunden-IT übernimmt")),
+            (TicketWorkflow.escalate_to_msp, HandOverRequest(actor=tech, reason="Zurück an den MSP")),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.IN_PROGRESS)),
             (TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.WAITING_CUSTOMER)),
             (TicketWorkflow.comment, CommentRequest(actor=cust, body="Modell M404")),
@@ -175,6 +182,9 @@ async def record_ticket_with_sla(path: Path) -> None:
     async with recording((SLA_DEFINITION, SLA_POLICY)) as r:
         c, tech, cust = r.env.client, r.tech, r.customer
         tid = await r.open("Replay: VPN", reopen_days=1)
+        # Handed to the customer's IT and straight back: the clock pauses and runs on (no time passes).
+        await update_ticket(c, tid, TicketWorkflow.hand_back_to_customer, HandOverRequest(actor=tech, reason="IT"))
+        await update_ticket(c, tid, TicketWorkflow.escalate_to_msp, HandOverRequest(actor=tech, reason="MSP"))
         await r.env.sleep(timedelta(minutes=150))  # the 50 % response level mails the technicians
         await update_ticket(c, tid, TicketWorkflow.repin_sla, RepinSlaRequest(actor=tech))  # nothing to re-pin
         await update_ticket(c, tid, TicketWorkflow.comment, CommentRequest(actor=tech, body="Welcher Client?"))

@@ -43,7 +43,6 @@ class SlaActivities:
             workflow_id=activity.info().workflow_id,
         )
 
-
     @activity.defn(name=SlaActivity.LIST_REPIN_CANDIDATES)
     def list_repin_candidates(self, req: RepinCandidates) -> list[UUID]:
         """One page of open tickets with an SLA clock, in id order (the batch's cursor)."""
@@ -131,6 +130,7 @@ def write_sla(session: Session, req: RecordSla) -> None:
         )
         row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
         row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
+        row.customer_it_seconds = view.customer_it_seconds
         row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
         row.met = (view.state == "met") if stopped else None
         row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None

@@ -13,10 +13,10 @@ from temporalio.exceptions import ApplicationError
 from activities.tickets.sla import write_sla
 from domain.contracts.tickets import RecordSla, TicketActivity, TicketChange, TicketCreation, TicketOpened, TicketRecord
 from domain.sla import AdvanceRequest, ClockSet, LoadSlaContext, SlaCarry, SlaEvent, SlaEventKind, advance
-from domain.tickets import EventKind, TicketStatus, Visibility, format_ticket_number
+from domain.tickets import EventKind, TicketStatus, Visibility, default_co_managed, format_ticket_number
 from hub.db import session_scope
 from hub.logging import get_logger
-from models import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
+from models import Tenant, Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.sla_context import resolve_context
 
 log = get_logger(__name__)
@@ -45,6 +45,12 @@ def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
     existing = session.get(Ticket, t.ticket_id)
     if existing is not None:
         return TicketRecord(number=existing.number, created_at=existing.created_at)
+    co_managed = t.co_managed
+    if co_managed is None:
+        tenant = session.get(Tenant, t.tenant_id)
+        co_managed = tenant is not None and default_co_managed(
+            tenant.co_managed, tenant.co_managed_categories, t.category
+        )
     year = req.at.astimezone(NUMBERING_TZ).year
     number = format_ticket_number(year, _next_sequence(session, year))
     session.add(
@@ -58,6 +64,7 @@ def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
             priority=t.priority,
             category=t.category,
             queue=t.queue,
+            co_managed=co_managed,
             requester_user_id=t.requester_user_id,
             created_by_user_id=t.created_by_user_id,
             idempotency_key=t.idempotency_key,
@@ -198,6 +205,10 @@ class TicketActivities:
             ticket.resolved_at = change.resolved_at
             ticket.closed_at = change.closed_at
             ticket.updated_at = change.at
+            if change.co_managed is not None:
+                ticket.co_managed = change.co_managed
+            if change.customer_it_holds is not None:
+                ticket.customer_it_holds = change.customer_it_holds
             if change.time_entry is not None:
                 te = change.time_entry
                 session.add(

@@ -28,6 +28,9 @@ class TicketCreate(_Body):
     category: Code | None = None
     queue: Code | None = None
     requester_user_id: UUID | None = None
+    co_managed: bool | None = Field(
+        default=None, description="Share with the customer's IT (MSP staff only); empty: the customer's default"
+    )
 
     @model_validator(mode="after")
     def _one_customer_reference(self) -> "TicketCreate":
@@ -46,6 +49,8 @@ class TicketPublic(BaseModel):
     priority: Priority
     category: str | None
     queue: str | None
+    co_managed: bool = Field(description="Shared with the customer's IT (customer_it)")
+    customer_it_holds: bool = Field(description="Handed back to the customer's IT: the MSP's SLA clocks pause")
     sla_state: str | None = Field(description="ok, warning, breached, paused; empty when no SLA applies")
     requester_user_id: UUID | None
     assignee_user_id: UUID | None
@@ -74,6 +79,24 @@ class CommentBody(_Body):
 
 class AssignBody(_Body):
     assignee_user_id: UUID | None
+
+
+class HandOverBody(_Body):
+    reason: multiline(2_000, min_length=1)
+
+
+class CoManagedBody(_Body):
+    co_managed: bool
+    reason: multiline(2_000) | None = None
+
+
+class CoManagementSettings(_Body):
+    """A customer's co-management: its IT staff (customer_it) work the shared tickets with the MSP."""
+
+    enabled: bool
+    categories: list[Code] | None = Field(
+        default=None, max_length=100, description="New tickets of these categories are shared; empty: every ticket"
+    )
 
 
 class PriorityBody(_Body):
@@ -139,6 +162,9 @@ class SlaClockPublic(BaseModel):
     business_minutes_used: int
     business_minutes_remaining: int = Field(description="Negative once breached")
     paused_minutes: int
+    customer_it_minutes: int = Field(
+        default=0, description="Of paused_minutes: while the customer's IT held the ticket (not the MSP's time)"
+    )
     stopped_at: datetime | None
     met: bool | None
 

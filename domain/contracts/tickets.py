@@ -14,10 +14,13 @@ from domain.processes import (
     CUSTOMER_ID,
     PROCESS,
     SLA_STATE,
+    TICKET_ASSIGNEE,
     TICKET_NUMBER,
     TICKET_PRIORITY,
     TICKET_PROCESS,
+    TICKET_QUEUE,
     TICKET_STATUS,
+    UNASSIGNED,
 )
 from domain.roles import Role
 from domain.sla import ClockSet, SlaCarry, SlaPlan, SlaState, TargetKind
@@ -51,6 +54,7 @@ class TicketState(BaseModel):
     priority: Priority
     assignee_user_id: UUID | None = None
     queue: str | None = None
+    customer_it_holds: bool = False  # handed back to the customer's IT; the MSP's SLA clocks pause
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
@@ -69,6 +73,7 @@ class NewTicket(BaseModel):
     queue: str | None = None
     requester_user_id: UUID | None = None
     created_by_user_id: UUID | None = None  # None: opened by the hub itself (e.g. a SOC incident)
+    co_managed: bool | None = None  # None: the tenant's default for the category
     idempotency_key: str | None = None
     idempotency_fingerprint: str | None = None
     reopen_days: int = 7
@@ -117,6 +122,28 @@ class CommentRequest(BaseModel):
 class AssignRequest(BaseModel):
     actor: Actor
     assignee_user_id: UUID | None
+
+
+class QueueRequest(BaseModel):
+    """Move the ticket to a queue (None: out of every queue); the queue holds it, unassigned, until someone takes it."""
+
+    actor: Actor
+    queue: str | None = Field(default=None, max_length=64)
+
+
+class HandOverRequest(BaseModel):
+    """`escalate_to_msp` or `hand_back_to_customer` (the customer's IT): who holds a co-managed ticket, and why."""
+
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class CoManagedRequest(BaseModel):
+    """Share the ticket with the customer's IT, or stop sharing it."""
+
+    actor: Actor
+    co_managed: bool
+    reason: str | None = Field(default=None, max_length=2_000)
 
 
 class PriorityRequest(BaseModel):
@@ -168,6 +195,8 @@ class TicketChange(BaseModel):
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     time_entry: TimeEntryRequest | None = None
+    co_managed: bool | None = None  # None: unchanged
+    customer_it_holds: bool | None = None  # None: unchanged
 
 
 class TicketWorkflowInput(BaseModel):
@@ -297,7 +326,10 @@ def ticket_listing(s: TicketState, sla: SlaCarry | None) -> tuple[list[SearchAtt
         TICKET_STATUS.value_set(s.status.value),
         TICKET_NUMBER.value_set(s.number or ""),
         PROCESS.value_set(TICKET_PROCESS),
+        TICKET_ASSIGNEE.value_set([str(s.assignee_user_id) if s.assignee_user_id else UNASSIGNED]),
     ]
+    if s.queue is not None:
+        attributes.append(TICKET_QUEUE.value_set(s.queue))
     sla_state = sla.plan.state if sla is not None and sla.plan is not None else None
     if sla_state is not None and sla_state != SlaState.NONE:
         attributes.append(SLA_STATE.value_set(sla_state.value))

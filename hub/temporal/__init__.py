@@ -34,7 +34,9 @@ async def register_search_attributes(client: Client) -> list[str]:
         if err.status != RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server cannot list
             raise
         existing = set()
-    missing = {k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in SEARCH_ATTRIBUTES if k.name not in existing}
+    missing = {
+        k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in SEARCH_ATTRIBUTES if k.name not in existing
+    }
     if missing:
         try:
             await client.operator_service.add_search_attributes(

@@ -28,10 +28,13 @@ from domain.contracts.tickets import (
 from domain.processes import (
     CUSTOMER_ID,
     PROCESS,
+    TICKET_ASSIGNEE,
     TICKET_PRIORITY,
     TICKET_PROCESS,
+    TICKET_QUEUE,
     TICKET_STATUS,
     TICKETS_TASK_QUEUE,
+    UNASSIGNED,
     ticket_workflow_id,
 )
 from domain.sla import SlaCarry
@@ -69,6 +72,8 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta | None 
                 SearchAttributePair(TICKET_PRIORITY, ticket.priority.value),
                 SearchAttributePair(TICKET_STATUS, "new"),
                 SearchAttributePair(PROCESS, TICKET_PROCESS),
+                SearchAttributePair(TICKET_ASSIGNEE, [UNASSIGNED]),
+                *([SearchAttributePair(TICKET_QUEUE, ticket.queue)] if ticket.queue else []),
             ]
         ),
         static_summary=f"{ticket.priority.value} [{ticket.customer_number}] {ticket.title}"[:200],

@@ -11,7 +11,7 @@ from tests.factories import make_tenant, make_user
 
 @pytest.fixture
 def world(engine):
-    a, b = make_tenant(engine), make_tenant(engine)
+    a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
     w = {"a": a}
     for name, role, tenant in [
         ("tech", Role.MSP_TECH, None),

@@ -17,8 +17,8 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def world(engine):
-    """Two customers, each with a customer user and customer IT, plus MSP staff."""
-    a, b = make_tenant(engine), make_tenant(engine)
+    """Two co-managed customers, each with a customer user and customer IT, plus MSP staff."""
+    a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
     w = {"a": a, "b": b}
     for name, role, tenant in [
         ("tech", Role.MSP_TECH, None),
@@ -163,7 +163,7 @@ async def test_other_tenant_gets_404_everywhere(api, engine, world):
     assert count(engine, TicketEvent) == before
 
 
-async def test_customer_user_sees_only_own_tickets_customer_it_sees_tenant(api, world):
+async def test_customer_user_sees_only_own_tickets_customer_it_sees_co_managed_tenant(api, world):
     mine = (await create(api, world["a_user_key"])).json()["id"]
     theirs = (await create(api, world["a_user2_key"])).json()["id"]
     assert_problem(await api.get(f"/api/v1/tickets/{theirs}", headers=auth(world["a_user_key"])), 404, "not found")

@@ -2,7 +2,8 @@
 
 Every change arrives as an Update (validated first, so an invalid one never reaches history), is written by an
 idempotent local activity, and only then changes the workflow's state and search attributes. The SLA clock and its
-escalations are the `SlaEscalation` mixin; a busy ticket continues as new with its state and clock.
+escalations are the `SlaEscalation` mixin, queues, sharing and hand-over with the customer's IT the `CoManagedIt`
+mixin; a busy ticket continues as new with its state and clock.
 """
 
 import asyncio
@@ -41,9 +42,11 @@ with workflow.unsafe.imports_passed_through():
         TransitionError,
         Visibility,
         check_transition,
+        comment_refusal,
         reopen_deadline,
     )
     from workflows.policies import DB_TIMEOUT, LOCAL_DB_TIMEOUT
+    from workflows.tickets.co_managed import CoManagedIt
     from workflows.tickets.sla_escalation import TICKET_DB_RETRY, SlaEscalation
 
 # Far below Temporal's 51,200-event limit; a busy ticket carries its state into a fresh run.
@@ -51,7 +54,7 @@ CONTINUE_AS_NEW_AFTER_EVENTS = 5_000
 
 
 @workflow.defn(name="TicketLifecycle")
-class TicketWorkflow(SlaEscalation):
+class TicketWorkflow(SlaEscalation, CoManagedIt):
     @workflow.init
     def __init__(self, inp: TicketWorkflowInput) -> None:
         t = inp.ticket
@@ -189,8 +192,9 @@ class TicketWorkflow(SlaEscalation):
 
     @comment.validator
     def _validate_comment(self, req: CommentRequest) -> None:
-        if req.visibility == Visibility.INTERNAL and req.actor.role.is_customer_side:
-            raise ValueError("customer roles write public replies only; internal notes are the MSP's")
+        # Whether customer IT may share this ticket is the API's check (it reads the ticket); here the role's.
+        if (refusal := comment_refusal(req.actor.role, req.visibility, co_managed_access=True)) is not None:
+            raise ValueError(refusal)
         self._check_open()
 
     @workflow.signal
@@ -368,11 +372,15 @@ class TicketWorkflow(SlaEscalation):
             resolved_at=fields.get("resolved_at", s.resolved_at),
             closed_at=fields.get("closed_at", s.closed_at),
             time_entry=fields.get("time_entry"),
+            co_managed=fields.get("co_managed"),
+            customer_it_holds=fields.get("customer_it_holds"),
         )
         await workflow.execute_local_activity(
             TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=TICKET_DB_RETRY
         )
         s.status, s.priority, s.assignee_user_id = change.status, change.priority, change.assignee_user_id
+        if change.customer_it_holds is not None:
+            s.customer_it_holds = change.customer_it_holds
         s.queue, s.resolved_at, s.closed_at, s.updated_at = (
             change.queue,
             change.resolved_at,

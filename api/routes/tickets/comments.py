@@ -1,4 +1,5 @@
-"""Replies and internal notes of a ticket, and its whole history (events); customer roles see public ones only."""
+"""Replies and notes of a ticket, and its whole history (events), by visibility: MSP staff read all, customer IT
+public and co-managed ones on co-managed tickets, customers public ones (`access.readable`)."""
 
 import uuid
 from typing import Annotated
@@ -10,12 +11,12 @@ from sqlmodel import Session, col, select
 from api.deps import CurrentUser, Principal, SessionDep, TemporalDep, require_roles
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
-from api.routes.tickets.access import actor, load_ticket, run_update
+from api.routes.tickets.access import actor, co_managed_access, load_ticket, readable, run_update
 from api.schemas.tickets import CommentBody, TicketCommentPublic, TicketEventPublic
 from domain.contracts.tickets import CommentRequest
 from domain.roles import Role
-from domain.tickets import EventKind, Visibility
-from models import TicketEvent
+from domain.tickets import EventKind, Visibility, comment_refusal
+from models import Ticket, TicketEvent
 from workflows.tickets.ticket import TicketWorkflow
 
 router = APIRouter()
@@ -24,11 +25,11 @@ WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER)
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 
 
-def _events(ticket_id: UUID, principal: Principal):  # noqa: ANN202
-    """The ticket's events the caller may read: customer roles see public ones only."""
-    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
-    if principal.role.is_customer_side:
-        query = query.where(TicketEvent.visibility == Visibility.PUBLIC)
+def _events(ticket: Ticket, readable: frozenset[Visibility]):  # noqa: ANN202
+    """The ticket's events the caller may read (`access.readable`)."""
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if readable != frozenset(Visibility):
+        query = query.where(col(TicketEvent.visibility).in_(sorted(readable)))
     return query
 
 
@@ -44,8 +45,8 @@ def _comment_public(event: TicketEvent) -> TicketCommentPublic:
     )
 
 
-def _load_comment(session: Session, ticket_id: UUID, comment_id: UUID, principal: Principal) -> TicketEvent:
-    query = _events(ticket_id, principal).where(
+def _load_comment(session: Session, ticket: Ticket, comment_id: UUID, principal: Principal) -> TicketEvent:
+    query = _events(ticket, readable(session, ticket, principal)).where(
         TicketEvent.id == comment_id, TicketEvent.kind == EventKind.COMMENTED
     )
     event = session.exec(query).one_or_none()
@@ -62,8 +63,8 @@ def list_events(
     page: PageDep,
     kind: Annotated[list[EventKind] | None, Query()] = None,
 ):
-    load_ticket(session, ticket_id, principal)
-    query = _events(ticket_id, principal)
+    ticket = load_ticket(session, ticket_id, principal)
+    query = _events(ticket, readable(session, ticket, principal))
     if kind:
         query = query.where(col(TicketEvent.kind).in_(kind))
     query = query.order_by(col(TicketEvent.at), col(TicketEvent.id))
@@ -80,10 +81,10 @@ def list_comments(
     principal: CurrentUser,
     session: SessionDep,
     page: PageDep,
-    visibility: Annotated[Visibility | None, Query(description="public or internal")] = None,
+    visibility: Annotated[Visibility | None, Query(description="public, co_managed or internal")] = None,
 ):
-    load_ticket(session, ticket_id, principal)
-    query = _events(ticket_id, principal).where(TicketEvent.kind == EventKind.COMMENTED)
+    ticket = load_ticket(session, ticket_id, principal)
+    query = _events(ticket, readable(session, ticket, principal)).where(TicketEvent.kind == EventKind.COMMENTED)
     if visibility is not None:
         query = query.where(TicketEvent.visibility == visibility)
     query = query.order_by(col(TicketEvent.at), col(TicketEvent.id))
@@ -92,8 +93,8 @@ def list_comments(
 
 @router.get("/{ticket_id}/comments/{comment_id}", response_model=TicketCommentPublic, summary="One reply or note")
 def get_comment(ticket_id: UUID, comment_id: UUID, principal: CurrentUser, session: SessionDep):
-    load_ticket(session, ticket_id, principal)
-    return _comment_public(_load_comment(session, ticket_id, comment_id, principal))
+    ticket = load_ticket(session, ticket_id, principal)
+    return _comment_public(_load_comment(session, ticket, comment_id, principal))
 
 
 @router.post(
@@ -111,11 +112,11 @@ async def comment(
     response: Response,
 ):
     ticket = load_ticket(session, ticket_id, principal)
-    if body.visibility == Visibility.INTERNAL and principal.role.is_customer_side:
-        # Customer IT shares the ticket, not the MSP's internal notes: it could not read what it wrote.
-        raise Problem(403, "customer roles write public replies only; internal notes are the MSP's")
+    # Nobody writes what they could not read (customer IT shares the ticket, not the MSP's internal notes).
+    if refusal := comment_refusal(principal.role, body.visibility, co_managed_access(session, ticket, principal)):
+        raise Problem(403, refusal)
     comment_id = uuid.uuid4()
     req = CommentRequest(actor=actor(principal), body=body.body, visibility=body.visibility, comment_id=comment_id)
     await run_update(session, temporal, ticket, TicketWorkflow.comment, req)
     response.headers["Location"] = f"/api/v1/tickets/{ticket_id}/comments/{comment_id}"
-    return _comment_public(_load_comment(session, ticket_id, comment_id, principal))
+    return _comment_public(_load_comment(session, ticket, comment_id, principal))

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from api.deps import (
     CurrentUser,
+    MspStaff,
     MspStaffOrCustomerIt,
     Principal,
     SessionDep,
@@ -23,10 +24,20 @@ from api.deps import (
 )
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem
-from api.routes.tickets.access import actor, check_tenant_user, load_ticket, send_update, ticket_public, visible
+from api.routes.tickets.access import (
+    actor,
+    check_tenant_user,
+    check_ticket_queue,
+    load_ticket,
+    send_update,
+    ticket_public,
+    visible,
+)
 from api.schemas.common import SearchText, contains, field_error, filter_time
+from api.schemas.queues import TicketQueueBody
 from api.schemas.tickets import (
     AssignBody,
+    CoManagedBody,
     PriorityBody,
     TicketAccepted,
     TicketCreate,
@@ -35,8 +46,10 @@ from api.schemas.tickets import (
 )
 from domain.contracts.tickets import (
     AssignRequest,
+    CoManagedRequest,
     NewTicket,
     PriorityRequest,
+    QueueRequest,
     TransitionRequest,
 )
 from domain.roles import Role
@@ -94,6 +107,9 @@ async def create_ticket(
 ):
     tenant = _ticket_tenant(session, principal, body)
     tenant_id = tenant.id
+    if body.co_managed is not None and not principal.is_msp:
+        raise Problem(403, "co_managed: only MSP staff decide what the customer's IT shares")
+    check_ticket_queue(session, body.queue, tenant_id)
     requester = body.requester_user_id or (principal.user_id if not principal.is_msp else None)
     if requester is not None:
         check_tenant_user(session, requester, tenant_id, "requester_user_id", agents_only=False)
@@ -116,8 +132,10 @@ async def create_ticket(
         description=body.description,
         priority=body.priority,
         category=body.category,
+        queue=body.queue,
         requester_user_id=requester,
         created_by_user_id=principal.user_id,
+        co_managed=body.co_managed,
         idempotency_key=idempotency_key,
         idempotency_fingerprint=fingerprint,
         reopen_days=settings.ticket_reopen_days,
@@ -153,6 +171,7 @@ def list_tickets(
     customer_number: Annotated[str | None, Query(max_length=32, description="The customer's number")] = None,
     assignee_user_id: UUID | None = None,
     queue: Annotated[str | None, Query(max_length=64)] = None,
+    customer_it_holds: Annotated[bool | None, Query(description="Held by the customer's IT (true) or the MSP")] = None,
     sla_state: Annotated[list[SlaState] | None, Query(description="e.g. breached")] = None,
     q: Annotated[SearchText | None, Query(description="Text in title or ticket number")] = None,
     created_from: datetime | None = None,
@@ -172,6 +191,8 @@ def list_tickets(
         query = query.where(Ticket.assignee_user_id == assignee_user_id)
     if queue:
         query = query.where(Ticket.queue == queue)
+    if customer_it_holds is not None:
+        query = query.where(Ticket.customer_it_holds == customer_it_holds)
     if sla_state:
         query = query.where(col(Ticket.sla_state).in_([s.value for s in sla_state]))
     if q:
@@ -206,9 +227,36 @@ async def assign(
 ):
     ticket = load_ticket(session, ticket_id, principal)
     if body.assignee_user_id is not None:
-        check_tenant_user(session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True)
+        check_tenant_user(
+            session, body.assignee_user_id, ticket.tenant_id, "assignee_user_id", agents_only=True, ticket_id=ticket.id
+        )
     req = AssignRequest(actor=actor(principal), assignee_user_id=body.assignee_user_id)
     return await send_update(session, temporal, ticket, TicketWorkflow.assign, req)
+
+
+@router.put("/{ticket_id}/queue", response_model=TicketPublic, summary="Move to a queue (the queue holds it)")
+async def change_queue(
+    ticket_id: UUID, body: TicketQueueBody, principal: MspStaffOrCustomerIt, session: SessionDep, temporal: TemporalDep
+):
+    ticket = load_ticket(session, ticket_id, principal)
+    check_ticket_queue(session, body.queue, ticket.tenant_id)
+    req = QueueRequest(actor=actor(principal), queue=body.queue)
+    return await send_update(session, temporal, ticket, TicketWorkflow.change_queue, req)
+
+
+@router.put(
+    "/{ticket_id}/co-managed",
+    response_model=TicketPublic,
+    summary="Share the ticket with the customer's IT, or stop sharing it (MSP staff)",
+)
+async def set_co_managed(
+    ticket_id: UUID, body: CoManagedBody, principal: MspStaff, session: SessionDep, temporal: TemporalDep
+):
+    ticket = load_ticket(session, ticket_id, principal)
+    if ticket.co_managed == body.co_managed:
+        return ticket_public(ticket)
+    req = CoManagedRequest(actor=actor(principal), co_managed=body.co_managed, reason=body.reason)
+    return await send_update(session, temporal, ticket, TicketWorkflow.set_co_managed, req)
 
 
 @router.put("/{ticket_id}/priority", response_model=TicketPublic, summary="Change the priority")

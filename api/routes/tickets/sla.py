@@ -56,7 +56,16 @@ async def get_sla(ticket_id: UUID, principal: CurrentUser, session: SessionDep, 
         return _live_sla(ticket_id, carry, now)
     rows = session.exec(select(TicketSla).where(TicketSla.ticket_id == ticket_id)).all()
     clocks = [
-        _clock_public(r.kind, r.target_minutes, r.state, r.due_at, r.used_seconds, r.paused_seconds, r.stopped_at)
+        _clock_public(
+            r.kind,
+            r.target_minutes,
+            r.state,
+            r.due_at,
+            r.used_seconds,
+            r.paused_seconds,
+            r.stopped_at,
+            r.customer_it_seconds,
+        )
         for r in rows
     ]
     return TicketSlaPublic(
@@ -83,9 +92,7 @@ async def repin_sla(
 ) -> SlaRepinPublic:
     ticket = load_ticket(session, ticket_id, principal)
     session.commit()
-    result = await update_ticket(
-        temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=actor(principal))
-    )
+    result = await update_ticket(temporal, ticket.id, TicketWorkflow.repin_sla, RepinSlaRequest(actor=actor(principal)))
     # The answer carries the clock the workflow holds now: no second round trip to ask for it.
     return SlaRepinPublic(changed=result.changed, reason=result.reason, sla=_live_sla(ticket_id, result.carry, now))
 
@@ -94,7 +101,16 @@ def _live_sla(ticket_id: UUID, carry: SlaCarry, now: datetime) -> TicketSlaPubli
     """The running clock as of `now`, computed from what the workflow holds."""
     _, live = sla_plan(carry.context, carry.clocks, now)
     clocks = [
-        _clock_public(v.kind.value, v.target_minutes, v.state, v.due_at, v.used_seconds, v.paused_seconds, v.stopped_at)
+        _clock_public(
+            v.kind.value,
+            v.target_minutes,
+            v.state,
+            v.due_at,
+            v.used_seconds,
+            v.paused_seconds,
+            v.stopped_at,
+            v.customer_it_seconds,
+        )
         for v in live.clocks
     ]
     return TicketSlaPublic(
@@ -108,7 +124,16 @@ def _live_sla(ticket_id: UUID, carry: SlaCarry, now: datetime) -> TicketSlaPubli
     )
 
 
-def _clock_public(kind: str, target: int, state: str, due_at, used: int, paused: int, stopped_at) -> SlaClockPublic:  # noqa: ANN001
+def _clock_public(
+    kind: str,
+    target: int,
+    state: str,
+    due_at,
+    used: int,
+    paused: int,
+    stopped_at,  # noqa: ANN001
+    customer_it: int = 0,
+) -> SlaClockPublic:
     stopped = stopped_at is not None
     return SlaClockPublic(
         kind=kind,
@@ -118,6 +143,7 @@ def _clock_public(kind: str, target: int, state: str, due_at, used: int, paused:
         business_minutes_used=used // 60,
         business_minutes_remaining=target - used // 60,
         paused_minutes=paused // 60,
+        customer_it_minutes=customer_it // 60,
         stopped_at=stopped_at,
         met=(used <= target * 60) if stopped else None,
     )
