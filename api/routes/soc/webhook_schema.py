@@ -14,6 +14,11 @@ class ItemOutcome(BaseModel):
     status: Literal["accepted", "refused"]
     vendor_alert_id: str | None = Field(default=None, description="The vendor's id of the alert, when readable")
     incident: str | None = Field(default=None, description="accepted: the incident workflow the alert goes to")
+    recorded: bool | None = Field(
+        default=None,
+        description="accepted: recorded on its alert without an incident: an update of a threat the vendor detected "
+        "before the integration was created, or of one recorded that way before (no ticket, no page)",
+    )
     reason: str | None = Field(
         default=None,
         description="refused: bad_alert, out_of_window, or foreign_site (a site or account not mapped "
