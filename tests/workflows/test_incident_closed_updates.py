@@ -1,15 +1,20 @@
-"""A new vendor status of an alert whose incident has closed (issue #12): recorded on the alert and the incident, noted
-on that incident's ticket (kept in its history when the ticket is closed too), never a new incident or ticket; through
-the webhook and through the poller."""
+"""SOC intake of issue #12 through the webhook and the poller: a new vendor status of an alert whose incident has
+closed (recorded on the alert and the incident, noted on that incident's ticket, kept in its history when the ticket
+is closed too, never a new incident or ticket); an old threat's update by webhook (recorded like the poller does);
+a RocketCyber incident on several devices."""
 
+import json
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from domain.tickets import EventKind, TicketStatus
-from models import SocIncident, Ticket, TicketEvent
+from models import AssetType, SocIncident, Tenant, Ticket, TicketEvent
 from tests.conftest import auth
+from tests.factories import make_asset
+from tests.workflows import test_soc_poller as base
 from tests.workflows.test_incident_lifecycle import (
     alert_row,
     configure,
@@ -23,8 +28,10 @@ from tests.workflows.test_incident_lifecycle import (
     open_threat,
     ticket,
 )
-from tests.workflows.test_soc_poll_nothing_lost import THREATS, Console, page_of, poller  # noqa: F401 - fixture
-from tests.workflows.test_soc_poller import S1_BASE, alerts_of, incidents_of
+from tests.workflows.test_soc_poll_nothing_lost import POLLING, THREATS, Console, page_of
+from tests.workflows.test_soc_poller import RC_BASE, RC_EMPTY, S1_BASE, alerts_of, incidents_of
+
+poller = base.poller  # a worker with the poller on a private task queue, vendor HTTP through respx
 
 
 def tickets_of(engine, tenant_id) -> int:  # noqa: ANN001
@@ -62,7 +69,7 @@ async def test_webhook_update_after_incident_and_ticket_closed_is_kept_on_the_cl
     assert tickets_of(engine, soc["tenant"].id) == 1  # no new emergency
 
 
-async def test_polled_update_after_the_incident_closed_is_noted_on_its_open_ticket(poller, env, engine):  # noqa: F811
+async def test_polled_update_after_the_incident_closed_is_noted_on_its_open_ticket(poller, env, engine):
     row = poller.integration("sentinelone")
     console = Console(page_of("sentinelone_threats_scan.json")[:1])
     poller.router.get(S1_BASE + THREATS).mock(side_effect=console)
@@ -111,3 +118,34 @@ async def test_webhook_update_of_an_old_threat_is_recorded_like_the_poller_does_
     with Session(engine) as s:
         assert not s.exec(select(SocIncident).where(SocIncident.tenant_id == soc["tenant"].id)).all()
     assert tickets_of(engine, soc["tenant"].id) == 0
+
+
+async def test_polled_rocketcyber_incident_on_three_devices_knows_each_and_its_ticket_lists_them(poller, engine):
+    row = poller.integration("rocketcyber")
+    with Session(engine) as s:
+        tenant = s.get(Tenant, row.tenant_id)
+    make_asset(engine, tenant, hostname="contoso-fs01.contoso.local", asset_type=AssetType.SERVER)
+    page = json.loads((POLLING / "rocketcyber_incidents_devices.json").read_text())
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("status") == "resolved":
+            return httpx.Response(200, json=RC_EMPTY)
+        return httpx.Response(200, json=page)
+
+    poller.router.get(RC_BASE + "/incidents").mock(side_effect=respond)
+    result = await poller.run(row)
+
+    assert (result.fetched, result.handed_over) == (2, 2)
+    incidents = await eventually(
+        lambda: (i := incidents_of(engine, row.customer_number)) and len(i) == 2 and all(x.ticket_id for x in i) and i
+    )
+    by_devices = {len(i.device_keys): i for i in incidents}
+    ransomware = by_devices[3]
+    assert ransomware.device_keys == ["host:contoso-fs01", "host:contoso-ws-017", "host:contoso-ws-023"]
+    assert by_devices[1].device_keys == ["host:contoso-ws-011"]
+    assert ransomware.asset_id is not None  # the first device is in the inventory
+    tkt = ticket(engine, ransomware.ticket_id)
+    assert tkt.title == "[RocketCyber] Ransomware Behavior Detected auf CONTOSO-FS01" and tkt.queue == "soc"
+    assert "Betroffene Geräte: CONTOSO-FS01, CONTOSO-WS-017, CONTOSO-WS-023" in tkt.description
+    assert "Ereignisse: 3" in tkt.description  # no eventCount: the events RocketCyber lists
+    assert "Ereignisse: 1" in ticket(engine, by_devices[1].ticket_id).description
