@@ -176,7 +176,8 @@ async def test_rocketcyber_severity_decides_and_the_ticket_shows_description_rem
     assert "Beschreibung: Mass file renames with the extension .lockbit" in critical
     assert "Empfehlung des Herstellers: Disconnect the affected devices" in critical
     # The incident knows every device of the ransomware incident, one key each; the others name one or none.
-    devices = sorted((i.device_keys or []) for i in incidents_of(engine, tenant_id))
+    rows = await eventually(lambda: (i := incidents_of(engine, tenant_id)) and len(i) == 4 and i)  # written after
+    devices = sorted((i.device_keys or []) for i in rows)
     assert devices == [
         [],
         ["host:contoso-ws-011"],

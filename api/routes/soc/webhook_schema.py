@@ -32,7 +32,10 @@ class ItemOutcome(BaseModel):
 
 
 class DeliveryResult(BaseModel):
-    accepted: int = Field(description="Alerts stored in the hub (the SOC inbox), on their way to their incidents")
+    accepted: int = Field(
+        description="Alerts stored in the hub: in the SOC inbox on their way to their incidents, or recorded on their "
+        "alert rows without an incident (`items[].recorded`)"
+    )
     refused: int = Field(default=0, description="Items refused and kept in the quarantine, each with its reason")
     incidents: list[str] = Field(description="The incident workflow of each accepted alert, in delivery order")
     items: list[ItemOutcome] = Field(description="Every item of the delivery, in order: accepted or refused")
