@@ -7,9 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
-from domain.soc.alerts import NormalizedAlert
+from domain.soc.alerts import NormalizedAlert, is_stale_update
 from models.base import created_at_field, id_field
 from models.types import UtcDateTime
 
@@ -120,6 +120,8 @@ class SocIncident(SQLModel, table=True):
     paged_level: int | None = None
     acknowledged_by: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Every device its alerts name, by device key (`domain.soc.alerts.device_keys`: agent, host or IP).
+    device_keys: list[str] | None = Field(default=None, sa_type=JSON)
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -194,3 +196,23 @@ class SocQuarantineItem(SQLModel, table=True):
     received_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # when the hub first had the item
     workflow_id: str | None = Field(default=None, max_length=220)  # the incident it was meant for, when known
     released_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+def record_without_incident(session: Session, tenant_id: uuid.UUID, a: NormalizedAlert) -> None:
+    """An alert that goes to no incident (`domain.soc.intake.Route.RECORD`): its row, or the newer vendor status
+    on its row; a stale or repeated delivery changes nothing. Shared by the poller and the webhook."""
+    row = session.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
+    if row is None:
+        session.add(SocAlert.of(a, tenant_id, incident_key=None))
+        session.flush()
+        return
+    if is_stale_update(row.vendor_updated_at, a.vendor_updated_at):
+        return
+    if row.vendor_updated_at == a.vendor_updated_at and row.vendor_status == a.status.value:
+        return  # the same version again (a retried page, a redelivery)
+    row.deliveries += 1
+    row.vendor_status = a.status.value
+    row.vendor_updated_at = a.vendor_updated_at or row.vendor_updated_at
+    row.normalized = a.model_dump(mode="json", exclude={"raw"})
+    row.raw = a.raw
+    session.add(row)

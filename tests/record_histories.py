@@ -332,6 +332,37 @@ async def record_incident_handled(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_incident_closed_update(path: Path) -> None:
+    """A new vendor status of an alert whose incident has closed: a run of its own records it, notes it on the closed
+    incident's ticket and ends without an incident, ticket or page."""
+    import json
+
+    from domain.contracts.soc import IncidentState
+    from domain.soc.sentinelone import normalize_sentinelone
+    from hub.temporal.soc import hand_over_and_wait
+    from models import AssetType, SocIncident
+    from tests.factories import make_asset
+
+    threat = _threat()
+    threat["threatInfo"]["mitigationStatus"] = "not_mitigated"
+    resolved = json.loads(json.dumps(threat))
+    resolved["threatInfo"].update(incidentStatus="resolved", updatedAt="2026-11-20T12:00:00Z")
+    async with recording() as r:
+        make_asset(r.engine, r.tenant, hostname="acme-ws-042", asset_type=AssetType.WORKSTATION)
+        row = make_soc_integration(r.engine, r.tenant, triage_settings={"quiet_window_hours": 1})
+        workflow_id = await hand_over_and_wait(r.env.client, [_item(r, normalize_sentinelone(threat, str(row.id)))])
+        await r.env.sleep(timedelta(hours=1, minutes=1))
+        first = await r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState).result()
+        assert first.status == "closed" and first.ticket_id is not None
+        await hand_over_and_wait(r.env.client, [_item(r, normalize_sentinelone(resolved, str(row.id)))])
+        handle = r.env.client.get_workflow_handle(workflow_id, result_type=IncidentState)
+        final = await handle.result()
+        assert final.ticket_id is None and final.alert_count == 0, final
+        with Session(r.engine) as s:
+            assert s.get(SocIncident, workflow_id.removeprefix("incident-")).vendor_status == "resolved"
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 def _five_deliveries(r: Recording) -> list:
     """A workstation, an S1 integration with a one-hour window, and five normalised deliveries for one incident: a
     first alert, its repeat, two correlated alerts, the first one resolved at the vendor."""
@@ -542,6 +573,7 @@ RECORDERS = {
     "paging": (record_incident_paging, "incident_paging.json"),
     "containment": (record_incident_containment, "incident_containment.json"),
     "handled": (record_incident_handled, "incident_handled.json"),
+    "closed_update": (record_incident_closed_update, "incident_closed_update.json"),
     "poll": (record_soc_poll, "soc_poll.json"),
     "billing": (record_billing_run, "billing_run.json"),  # and invoice_issued.json, credit_note.json
     "tick": (record_billing_tick, "billing_tick.json"),

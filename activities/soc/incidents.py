@@ -2,6 +2,7 @@
 the triage policy, keep the incident record, and page on-call for P1 incidents."""
 
 import re
+from datetime import UTC, datetime
 from uuid import UUID
 
 import httpx
@@ -14,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from connectors.webhooks import WebhookError, post_json, redact_url
 from domain.contracts.soc import (
+    EarlierIncident,
     IncidentRecord,
     PageRequest,
     RecordAlert,
@@ -22,9 +24,15 @@ from domain.contracts.soc import (
     RecordedAlerts,
     SocActivity,
 )
-from domain.soc.alerts import NormalizedAlert, host_key, is_stale_update
+from domain.soc.alerts import AlertStatus, NormalizedAlert, host_key, is_stale_update
 from domain.soc.paging import page_body
-from domain.soc.triage import TriageOverride, TriagePolicy, resolve_policy
+from domain.soc.triage import (
+    TriageOverride,
+    TriagePolicy,
+    incident_vendor_status,
+    is_settled,
+    resolve_policy,
+)
 from hub.config import Settings, get_settings, hub_defaults
 from hub.db import session_scope
 from hub.logging import get_logger
@@ -89,6 +97,39 @@ def _own(integration: SocIntegration | None, tenant_id: UUID) -> SocIntegration 
     return integration if integration is not None and integration.tenant_id == tenant_id else None
 
 
+def _closed_incident_update(session: Session, alert: SocAlert, before: AlertStatus) -> EarlierIncident | None:
+    """A new vendor status of an alert whose incident run has closed: the incident row takes the vendor status of
+    its alerts now (resolved only when all are), and the run that got the update learns where to note it. None
+    while another run of the key holds the row (it is open): that run's alerts are its own business."""
+    row = session.get(SocIncident, alert.incident_key)
+    if row is None or row.status != "closed":
+        return None
+    session.flush()  # this update's status is among the statuses read next
+    statuses = [
+        AlertStatus(s)
+        for s in session.exec(
+            select(SocAlert.vendor_status).where(
+                SocAlert.incident_key == alert.incident_key, SocAlert.run_id == alert.run_id
+            )
+        ).all()
+    ]
+    overall = incident_vendor_status(statuses)
+    settled_before = row.vendor_resolved_at is not None
+    row.vendor_status = overall.value
+    if not is_settled(overall):
+        row.vendor_resolved_at = None
+    elif not settled_before:
+        row.vendor_resolved_at = datetime.now(UTC)
+    session.add(row)
+    return EarlierIncident(
+        ticket_id=row.ticket_id,
+        before=before,
+        alert_count=len(statuses),
+        overall=overall,
+        now_settled=is_settled(overall) and not settled_before,
+    )
+
+
 class SocActivities:
     def __init__(self, engine: Engine, settings: Settings | None = None):
         self.engine = engine
@@ -117,7 +158,7 @@ class SocActivities:
 
     def _store(self, session: Session, req: RecordAlert, run_id: str) -> RecordedAlert:
         a, tenant_id = req.item.alert, req.item.tenant_id
-        applied = True
+        applied, earlier = True, None
         existing = session.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
         # New to this incident run, also when this activity is a retry of the run's own first write;
         # an alert stored by an earlier run (e.g. polled again much later) is a repeat, not a new threat.
@@ -131,11 +172,14 @@ class SocActivities:
             # this activity finds the status already stored and changes nothing.
             applied = not is_stale_update(existing.vendor_updated_at, a.vendor_updated_at)
             if applied and existing.vendor_status != a.status.value:
+                before = AlertStatus(existing.vendor_status)
                 existing.vendor_status = a.status.value
                 existing.vendor_updated_at = a.vendor_updated_at or existing.vendor_updated_at
                 existing.deliveries += 1 if req.known_status is not None else 0
                 existing.normalized = a.model_dump(mode="json", exclude={"raw"})
                 existing.raw = a.raw
+                if existing.run_id != run_id and existing.incident_key is not None:
+                    earlier = _closed_incident_update(session, existing, before)
         asset = _find_asset(session, tenant_id, a)
         integration = session.get(SocIntegration, UUID(a.integration_id)) if req.with_policy else None
         return RecordedAlert(
@@ -148,6 +192,7 @@ class SocActivities:
             # Only the alert's own tenant's integration can set its policy.
             policy=_policy(self.settings, _own(integration, tenant_id)) if req.with_policy else None,
             llm_summary=self.settings.llm_configured if req.with_policy else None,
+            earlier=earlier,
         )
 
     @staticmethod
@@ -179,6 +224,7 @@ class SocActivities:
             row.ticket_id, row.asset_id, row.status = rec.ticket_id, rec.asset_id, rec.status
             row.priority, row.alert_count, row.last_alert_at = rec.priority.value, rec.alert_count, rec.last_alert_at
             row.resolved_at = rec.resolved_at
+            row.device_keys = rec.device_keys
             row.vendor_status, row.vendor_resolved_at = rec.vendor_status, rec.vendor_resolved_at
             row.paged_level, row.acknowledged_by, row.acknowledged_at = (
                 rec.paged_level,

@@ -6,8 +6,9 @@
   version twice; a released row is re-read by the quarantine route (`domain.soc.polling.read_poll_item`);
 * which of the page's alerts the hub already has, and under which incident;
 * an update of a threat the hub does not know, detected before the poller started watching
-  (`domain.soc.polling.is_old_threat`), or of one recorded that way before, is recorded on its alert row
-  (status, vendor time, payload) instead of opening a new incident with its ticket and its page at 3 a.m.
+  (`domain.soc.intake`), or of one recorded that way before, is recorded on its alert row (status, vendor
+  time, payload; `models.soc.record_without_incident`) instead of opening a new incident with its ticket and its
+  page at 3 a.m.
 """
 
 import hashlib
@@ -22,9 +23,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from domain.soc.alerts import NormalizedAlert, is_stale_update, replace_surrogates
+from domain.soc.alerts import NormalizedAlert, replace_surrogates
 from hub.db import session_scope
 from models import SocAlert, SocQuarantineItem, SocQuarantineKind
+from models.soc import record_without_incident
 
 _QUARANTINE_NS = uuid.UUID("6f1c8e7a-3b52-4c0e-9d11-0a7b5e2c9f41")
 
@@ -91,23 +93,4 @@ def _store(
                     )
                 )
         for alert in recorded:
-            _record(s, tenant_id, alert)
-
-
-def _record(s: Session, tenant_id: UUID, a: NormalizedAlert) -> None:
-    row = s.exec(select(SocAlert).where(SocAlert.dedupe_key == a.dedupe_key)).first()
-    if row is None:
-        # No incident: an old threat's update, not a new emergency.
-        s.add(SocAlert.of(a, tenant_id, incident_key=None))
-        s.flush()
-        return
-    if is_stale_update(row.vendor_updated_at, a.vendor_updated_at):
-        return
-    if row.vendor_updated_at == a.vendor_updated_at and row.vendor_status == a.status.value:
-        return  # the same version again (a retried page)
-    row.deliveries += 1
-    row.vendor_status = a.status.value
-    row.vendor_updated_at = a.vendor_updated_at or row.vendor_updated_at
-    row.normalized = a.model_dump(mode="json", exclude={"raw"})
-    row.raw = a.raw
-    s.add(row)
+            record_without_incident(s, tenant_id, alert)

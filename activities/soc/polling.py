@@ -64,11 +64,11 @@ from connectors.sentinelone import SentinelOneClient
 from domain.contracts.soc import IncidentAlert, PollPageRequest, PollPageResult, SocActivity
 from domain.processes import incident_workflow_id
 from domain.soc.alerts import NormalizedAlert, Source, correlation_key, deduplicate, in_alert_window
+from domain.soc.intake import Route, route
 from domain.soc.normalize import get_path, timestamp
 from domain.soc.polling import (
     POLLABLE_SOURCES,
     PollCursor,
-    is_old_threat,
     item_version,
     read_poll_item,
     seen_digest,
@@ -230,13 +230,9 @@ class SocPollActivities:
         sorted_ = self._sort_items(integration, creds, cursor, page)
         known = await asyncio.to_thread(known_incidents, self.engine, [a.dedupe_key for a in sorted_.alerts])
         hand_over, record = [], []
-        for alert in sorted_.alerts:
-            if alert.dedupe_key in known:  # its incident takes the update (a closed one records it, no new ticket)
-                (hand_over if known[alert.dedupe_key] else record).append(alert)
-            elif is_old_threat(alert.detected_at, cursor.watch_start):
-                record.append(alert)
-            else:
-                hand_over.append(alert)
+        for alert in sorted_.alerts:  # the webhook's decision too (domain.soc.intake)
+            way = route(alert, alert.dedupe_key in known, known.get(alert.dedupe_key), cursor.watch_start)
+            (hand_over if way == Route.HAND_OVER else record).append(alert)
         await asyncio.to_thread(
             store_page_items,
             self.engine,

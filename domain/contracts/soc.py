@@ -88,6 +88,18 @@ class RecordAlert(BaseModel):
     with_policy: bool = True
 
 
+class EarlierIncident(BaseModel):
+    """A new vendor status of an alert that an earlier, closed incident run handled: where the note goes and what the
+    vendor status of that incident's alerts is now. Recorded on the alert and the incident row by the activity;
+    never a new incident."""
+
+    ticket_id: UUID | None  # None: that incident opened no ticket (handled threat, policy "none")
+    before: AlertStatus
+    alert_count: int  # alerts of that incident
+    overall: AlertStatus  # their vendor status after this update (`domain.soc.triage.incident_vendor_status`)
+    now_settled: bool = False  # this update settled the last of them
+
+
 class RecordedAlert(BaseModel):
     is_new: bool
     asset_id: UUID | None = None
@@ -100,6 +112,8 @@ class RecordedAlert(BaseModel):
     policy: TriagePolicy | None = None
     # With the policy: whether an LLM writes the summary (else the template, at once); None before it was reported.
     llm_summary: bool | None = None
+    # Not new, from an earlier incident run that has closed, with another vendor status now.
+    earlier: EarlierIncident | None = None
 
 
 class RecordAlerts(BaseModel):
@@ -146,6 +160,7 @@ class IncidentRecord(BaseModel):
     paged_level: int | None = None
     acknowledged_by: UUID | None = None
     acknowledged_at: AwareDatetime | None = None
+    device_keys: list[str] = []
 
 
 class PagingState(BaseModel):
@@ -192,6 +207,8 @@ class IncidentState(BaseModel):
     vendor_status: AlertStatus | None = None  # of the whole incident: resolved only when every alert is
     vendor_resolved_at: AwareDatetime | None = None
     paging: PagingState | None = None
+    # Every device its alerts name (`domain.soc.alerts.device_keys`), in the order they came.
+    devices: list[str] = []
 
 
 class PollPageRequest(BaseModel):

@@ -184,6 +184,9 @@ class NormalizedAlert(BaseModel):
     # When the vendor last changed the alert (status updates); orders deliveries of the same alert.
     vendor_updated_at: AwareDatetime | None = None
     device_hostname: Hostname | None = None
+    # Every device the vendor names for the alert (RocketCyber `affectedDevices`), as the vendor spells them; the
+    # first is `device_hostname`. Empty for vendors that name one device.
+    affected_devices: list[Hostname] = Field(default_factory=list, max_length=500)
     device_ip: str | None = None
     device_external_id: Identifier | None = Field(default=None, description="The vendor's agent/device id")
     agent_decommissioned: bool = Field(default=False, description="The vendor's agent was decommissioned")
@@ -344,6 +347,16 @@ def device_key(alert: NormalizedAlert) -> tuple[str, str] | None:
     if alert.device_ip:
         return "ip", alert.device_ip
     return None
+
+
+def device_keys(alert: NormalizedAlert) -> list[str]:
+    """`<kind>:<value>` of every device the alert names (`device_key` of its own device, then the host key of each
+    further affected device), without repeats, in the vendor's order."""
+    keys = []
+    if (own := device_key(alert)) is not None:
+        keys.append(f"{own[0]}:{own[1]}")
+    keys.extend(f"host:{host_key(name)}" for name in alert.affected_devices)
+    return list(dict.fromkeys(keys))
 
 
 def _subject(alert: NormalizedAlert) -> tuple[str, str, str] | None:

@@ -4,7 +4,9 @@ Severity and confidence appear as the vendor states them; where the hub derived 
 carry no severity), the note says so.
 """
 
+from domain.contracts.soc import EarlierIncident
 from domain.soc.alerts import AlertStatus, NormalizedAlert, Source, Verdict
+from domain.soc.triage import is_settled
 
 # The ticket workflow cuts a system note there: a combined note of many alerts is split before it.
 NOTE_LIMIT = 20_000
@@ -65,7 +67,8 @@ def alert_note(alert: NormalizedAlert) -> str:
         f"Erkannt: {alert.detected_at.isoformat()}",
     ]
     for label, value in (
-        ("Gerät", alert.device_hostname),
+        ("Gerät", alert.device_hostname if len(alert.affected_devices) < 2 else None),
+        ("Betroffene Geräte", ", ".join(alert.affected_devices) if len(alert.affected_devices) > 1 else None),
         ("IP", alert.device_ip),
         ("Agent", "außer Betrieb genommen (decommissioned)" if alert.agent_decommissioned else None),
         ("Benutzer", alert.user),
@@ -122,6 +125,17 @@ def settled_note(count: int, overall: AlertStatus) -> str:
         f"Der Hersteller meldet {'den Alarm' if count == 1 else f'alle {count} Alarme'} dieses Vorfalls als "
         f"{VENDOR_STATUS_DE[overall]}."
     )
+
+
+def earlier_incident_note(alert: NormalizedAlert, earlier: EarlierIncident) -> str:
+    """A new vendor status of an alert whose incident has closed: on that incident's ticket, which stays as it is
+    (a person decides whether the news changes anything)."""
+    text = f"{status_change_note(alert, earlier.before)} Der Vorfall war bereits abgeschlossen."
+    if earlier.now_settled:
+        text += f" {settled_note(earlier.alert_count, earlier.overall)} Bitte prüfen, ob das Ticket gelöst werden kann."
+    elif not is_settled(earlier.overall):
+        text += " Der Hersteller meldet die Bedrohung nicht mehr als erledigt: bitte prüfen."
+    return text
 
 
 def unhandled_in_informational_note(alert: NormalizedAlert) -> str:

@@ -16,7 +16,7 @@ moves behind our position and is read later in the same scan, or in the next; an
   moment late, or several items of the same second, are read again rather than missed); ``seen`` holds the items
   already handed over in that overlap (a digest of id and time), which the next scan skips;
 * ``watch_start``: where the very first scan started. An item detected before it that the hub does not know is
-  an old threat updated now (`is_old_threat`): it is recorded, not opened as a new incident.
+  an old threat updated now (`domain.soc.intake`): it is recorded, not opened as a new incident.
 
 RocketCyber filters by creation time only, so an incident resolved later would never be seen again. After each
 creation scan a second scan (``phase`` "resolved") asks for incidents resolved since ``resolved_since``
@@ -76,11 +76,6 @@ def item_version(item: Any, time_paths: tuple[str, ...]) -> tuple[str, datetime]
 def seen_digest(item_id: str, at: datetime) -> str:
     """Short digest of one version of an item: its vendor id and the time the scan sorts by."""
     return hashlib.sha256(f"{item_id}\x1f{at.isoformat()}".encode()).hexdigest()[:10]
-
-
-def is_old_threat(detected_at: datetime, watch_start: datetime | None) -> bool:
-    """An item detected before the hub started watching (and unknown to it): an update of an old threat."""
-    return watch_start is not None and detected_at < watch_start
 
 
 def _keep_seen(seen: dict[str, int], since: datetime | None) -> dict[str, int]:

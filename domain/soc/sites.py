@@ -39,9 +39,13 @@ def site_refusal(alert: NormalizedAlert, allowed: frozenset[str]) -> str | None:
     if site in allowed:
         return None
     if not allowed:
+        # Every integration created before the site mapping existed is in this state after an upgrade: say what to do.
         return (
-            f"{what} {site}{name} is not mapped to this integration's customer: no {what} is mapped yet; "
-            "add it to the integration's vendor_tenant_ids if it is this customer's"
+            f"{what} {site}{name} is not mapped to this integration's customer: the integration lists no "
+            f"vendor_tenant_ids yet (integrations created before the site mapping have none). If the {what} is this "
+            f"customer's, add it with PATCH /api/v1/soc/integrations/{alert.integration_id} "
+            f'{{"vendor_tenant_ids": ["{site}"]}} and release the quarantined alerts '
+            "(POST /api/v1/soc/quarantine/{id}/release); until then its alerts are kept in the quarantine"
         )
     return (
         f"{what} {site}{name} is not mapped to this integration's customer (mapped: {', '.join(sorted(allowed))}); "

@@ -90,7 +90,7 @@ async def test_a_note_sent_twice_is_one_note_and_an_ended_ticket_takes_none(env,
     assert len(noted()) == 1 and written[0].id == note.note.note_id
     assert written[0].visibility == Visibility.INTERNAL and written[0].data["author_role"] == "system"
 
-    # Resolved, then closed after its reopen window: the workflow ends; a late note is dropped, not an error.
+    # Resolved, then closed after its reopen window: the workflow ends; a late note is kept in its history (once).
     actor = Actor(user_id=tech.id, role=Role.MSP_TECH)
     for status in (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED):
         await handle.execute_update(TicketWorkflow.transition, TransitionRequest(actor=actor, to_status=status))
@@ -98,4 +98,11 @@ async def test_a_note_sent_twice_is_one_note_and_an_ended_ticket_takes_none(env,
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     late = TicketNote(ticket_id=ticket.ticket_id, note=SystemNote(note_id=uuid.uuid4(), text="Alarm sentinelone 3"))
     await _env().run(acts.note_ticket, late)
-    assert len(noted()) == 1
+    await _env().run(acts.note_ticket, late)
+    kept = {e.id: e.data for e in noted()}
+    assert kept == {
+        note.note.note_id: {"author_role": "system"},
+        late.note.note_id: {"author_role": "system", "after_close": True},
+    }
+    with Session(engine) as s:
+        assert s.get(Ticket, ticket.ticket_id).status == TicketStatus.CLOSED

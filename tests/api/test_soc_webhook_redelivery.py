@@ -111,7 +111,7 @@ async def test_unchanged_redelivery_is_answered_without_signal_and_logged_as_dup
 async def test_redelivery_racing_the_first_is_dropped_by_the_incident(api, env, engine, setup, monkeypatch):
     tenant, host, integration, _ = setup
     # Not stored yet when the redelivery is checked (the incident has not recorded the first delivery): signalled.
-    monkeypatch.setattr(route, "_stored_unchanged", lambda session, tenant_id, alerts: set())
+    monkeypatch.setattr(route, "_stored", lambda session, tenant_id, alerts: (set(), {}))
     first = open_threat(new_id(), host)
     answers = await asyncio.gather(*(deliver(api, env, integration, first) for _ in range(3)))
     assert [a.status_code for a in answers] == [202, 202, 202]
@@ -153,7 +153,7 @@ def _row(tenant_id, alert, incident_key: str, status: str, updated_at: datetime 
     )
 
 
-def test_stored_unchanged_compares_status_and_time_within_the_tenant_and_open_incidents(engine):
+def test_stored_compares_status_and_time_within_the_tenant_and_open_incidents(engine):
     tenant, other = make_tenant(engine), make_tenant(engine)
     row = make_soc_integration(engine, tenant)
     integration = str(row.id)
@@ -188,8 +188,12 @@ def test_stored_unchanged_compares_status_and_time_within_the_tenant_and_open_in
     # Same status, delivery not newer than stored: a duplicate. Newer, another status, a closed incident (a new
     # run counts the repeat), another tenant's row, an alert never stored: handed to the incident.
     with Session(engine) as s:
-        assert route._stored_unchanged(s, tenant.id, alerts) == {same.dedupe_key, older.dedupe_key}
-        assert route._stored_unchanged(s, other.id, alerts) == {foreign.dedupe_key}
+        unchanged, known = route._stored(s, tenant.id, alerts)
+        assert unchanged == {same.dedupe_key, older.dedupe_key}
+        assert known == {a.dedupe_key: "open-1" for a in (same, older, newer, changed)} | {
+            closed.dedupe_key: closed_key
+        }
+        assert route._stored(s, other.id, alerts) == ({foreign.dedupe_key}, {foreign.dedupe_key: "open-1"})
 
 
 async def test_database_calls_of_the_route_run_off_the_event_loop(api, env, engine, setup, monkeypatch):

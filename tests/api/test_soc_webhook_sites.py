@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from domain.roles import Role
-from models import SocAlert, SocInboxItem, SocQuarantineItem, Ticket, WebhookDelivery
+from hub.db import session_scope
+from models import SocAlert, SocInboxItem, SocIntegration, SocQuarantineItem, Ticket, WebhookDelivery
 from tests.api.test_soc_webhook_api import SITE, count, deliver, eventually, threat
 from tests.api.test_soc_webhook_redelivery import last_delivery
 from tests.conftest import auth
@@ -191,3 +192,41 @@ async def test_a_batch_of_only_bad_items_is_a_422_naming_each_and_keeps_them(api
     assert again.status_code == 422
     assert [o["quarantine_id"] for o in again.json()["items"]] == [o["quarantine_id"] for o in problem["items"]]
     assert len(quarantined(engine, hook["id"])) == 4
+
+
+async def test_after_an_upgrade_an_integration_without_sites_refuses_with_what_to_do_and_releases_once_mapped(
+    api, env, engine, admin
+):
+    """An integration created before the site mapping (no vendor_tenant_ids, as the migration leaves it): its S1
+    alerts are refused to the quarantine, and the refusal says how to map the site and release them."""
+    tenant = make_tenant(engine)
+    hook = await integration(api, admin, tenant, "sentinelone", [])
+    with session_scope(engine) as s:
+        s.get(SocIntegration, uuid.UUID(hook["id"])).vendor_tenant_ids = None  # as an upgraded row has it
+    alert = threat(f"9{uuid.uuid4().int % 10**17:017d}", "contoso-ws-042")
+
+    r = await deliver(api, env, hook, alert)
+
+    assert r.status_code == 422, r.text
+    [item] = r.json()["items"]
+    assert item["reason"] == "foreign_site" and item["field"] == "vendor_tenant_id"
+    message = item["message"]
+    assert f"SentinelOne site {SITE}" in message and "lists no vendor_tenant_ids yet" in message
+    assert f'PATCH /api/v1/soc/integrations/{hook["id"]} {{"vendor_tenant_ids": ["{SITE}"]}}' in message
+    assert "POST /api/v1/soc/quarantine/{id}/release" in message and r.json()["detail"].endswith(message)
+    [held] = quarantined(engine, hook["id"])
+    assert str(held.id) == item["quarantine_id"] and "lists no vendor_tenant_ids yet" in held.reason
+
+    # Doing what it says: the site mapped, the alert released, it reaches its incident under this customer.
+    patched = await api.patch(
+        f"/api/v1/soc/integrations/{hook['id']}", headers=auth(admin), json={"vendor_tenant_ids": [SITE]}
+    )
+    assert patched.status_code == 200, patched.text
+    released = await api.post(f"/api/v1/soc/quarantine/{held.id}/release", headers=auth(admin))
+    assert released.status_code == 200, released.text
+    stored = await eventually(
+        lambda: count(
+            engine, SocAlert, SocAlert.integration_id == uuid.UUID(hook["id"]), SocAlert.tenant_id == tenant.id
+        )
+    )
+    assert stored == 1

@@ -164,13 +164,23 @@ async def test_rocketcyber_severity_decides_and_the_ticket_shows_description_rem
     tickets = await eventually(lambda: (t := tickets_of(engine, tenant_id)) and len(t) == 4 and t)
     by_title = {t.title: t for t in tickets}
     assert {title: t.priority for title, t in by_title.items()} == {
-        "[RocketCyber] Ransomware Behavior Detected": Priority.P3,
-        "[RocketCyber] Suspicious PowerShell Execution": Priority.P3,
+        "[RocketCyber] Ransomware Behavior Detected auf FIN-FS-01": Priority.P3,
+        "[RocketCyber] Suspicious PowerShell Execution auf CONTOSO-WS-042": Priority.P3,
         "[RocketCyber] Office 365 Login From Unusual Country": Priority.P4,
-        "[RocketCyber] Windows Defender Disabled (RocketCyber: bereits behoben)": Priority.P4,
+        "[RocketCyber] Windows Defender Disabled auf CONTOSO-WS-011 (RocketCyber: bereits behoben)": Priority.P4,
     }
-    critical = by_title["[RocketCyber] Ransomware Behavior Detected"].description
+    critical = by_title["[RocketCyber] Ransomware Behavior Detected auf FIN-FS-01"].description
     assert "Schweregrad: Critical, Einstufung: suspicious" in critical
+    assert "Betroffene Geräte: FIN-FS-01, CONTOSO-WS-017, CONTOSO-WS-023" in critical
     assert "Ereignisse: 412" in critical
     assert "Beschreibung: Mass file renames with the extension .lockbit" in critical
     assert "Empfehlung des Herstellers: Disconnect the affected devices" in critical
+    # The incident knows every device of the ransomware incident, one key each; the others name one or none.
+    rows = await eventually(lambda: (i := incidents_of(engine, tenant_id)) and len(i) == 4 and i)  # written after
+    devices = sorted((i.device_keys or []) for i in rows)
+    assert devices == [
+        [],
+        ["host:contoso-ws-011"],
+        ["host:contoso-ws-042"],
+        ["host:fin-fs-01", "host:contoso-ws-017", "host:contoso-ws-023"],
+    ]

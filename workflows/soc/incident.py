@@ -8,7 +8,9 @@ threat the vendor already handled and the policy "none", only the incident row; 
 handled (or a handled one reopened at the vendor) then opens the ticket. Later alerts become internal notes on that
 ticket; a known alert with another vendor status is noted, and once the vendor reports every alert settled the ticket
 is resolved (policy) or gets a note. After a quiet window without alerts the incident closes; the next alert with
-its key starts a new run.
+its key starts a new run. A new vendor status of an alert of a closed run reaches a new run too: the activity records
+it on the alert and the closed incident's row, the run notes it on that incident's ticket (kept there also when the
+ticket is closed), and ends without an incident of its own.
 Paging and containment decisions are in `incident_response.py`.
 """
 
@@ -40,10 +42,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.contracts.tickets import NewTicket, SystemNote, SystemTransition
     from domain.processes import CUSTOMER_ID, PROCESS, SOC_INCIDENT_PROCESS, TICKET_PRIORITY, ticket_workflow_id
-    from domain.soc.alerts import AlertStatus, NormalizedAlert
+    from domain.soc.alerts import AlertStatus, NormalizedAlert, device_keys
     from domain.soc.notes import (
         alert_note,
         combine_notes,
+        earlier_incident_note,
         informational_notice,
         settled_note,
         status_change_note,
@@ -198,6 +201,8 @@ class IncidentWorkflow(IncidentResponse):
                     changed = True
                 continue
             if not result.is_new:
+                if result.earlier is not None and result.earlier.ticket_id is not None:
+                    await self._note(earlier_incident_note(alert, result.earlier), result.earlier.ticket_id)
                 continue
             changed = True
             self._statuses[alert.dedupe_key] = alert.status
@@ -205,6 +210,7 @@ class IncidentWorkflow(IncidentResponse):
             self._first_at = self._first_at or now
             self._last_at = now
             self._state.alert_count += 1
+            self._state.devices = list(dict.fromkeys([*self._state.devices, *device_keys(alert)]))
             self._state.vendor_status = incident_vendor_status(list(self._statuses.values()))
             self._asset_id, self._alert_title = result.asset_id or self._asset_id, alert.title
             if self._state.ticket_id is None:
@@ -350,13 +356,15 @@ class IncidentWorkflow(IncidentResponse):
         prefix = "Zusammenfassung (KI)" if result.source == "llm" else "Zusammenfassung"
         await self._note(f"{prefix}:\n{result.text}")
 
-    async def _note(self, text: str) -> None:
-        if self._state.ticket_id is None:
+    async def _note(self, text: str, ticket_id: uuid.UUID | None = None) -> None:
+        """On this incident's ticket, or on `ticket_id` (an earlier incident's, for an update of one of its alerts)."""
+        ticket_id = ticket_id or self._state.ticket_id
+        if ticket_id is None:
             return
         # Under an id chosen here: a retried local activity still makes one note.
         await workflow.execute_local_activity(
             SocActivity.NOTE_TICKET,
-            TicketNote(ticket_id=self._state.ticket_id, note=SystemNote(note_id=workflow.uuid4(), text=text)),
+            TicketNote(ticket_id=ticket_id, note=SystemNote(note_id=workflow.uuid4(), text=text)),
             start_to_close_timeout=LOCAL_DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
@@ -386,6 +394,7 @@ class IncidentWorkflow(IncidentResponse):
             paged_level=paging.level if paging is not None and paging.level else None,
             acknowledged_by=paging.acknowledged_by if paging is not None else None,
             acknowledged_at=paging.acknowledged_at if paging is not None else None,
+            device_keys=s.devices,
         )
         await workflow.execute_local_activity(
             SocActivity.RECORD_INCIDENT, record, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=DB_RETRY

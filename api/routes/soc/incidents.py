@@ -50,6 +50,11 @@ class IncidentPublic(BaseModel):
     last_alert_at: datetime
     vendor_status: str | None = Field(default=None, description="The vendor's view: new ... resolved, over all alerts")
     vendor_resolved_at: datetime | None = None
+    device_keys: list[str] = Field(
+        default_factory=list,
+        description="Every device its alerts name: `agent:<vendor>:<agent id>`, `host:<host name>` or `ip:<address>` "
+        "(a RocketCyber incident names each affected device)",
+    )
     paged_level: int | None = Field(default=None, description="P1: the on-call level paged last")
     acknowledged_by: UUID | None = None
     acknowledged_at: datetime | None = None
@@ -88,7 +93,8 @@ def _visible_incident(session: Session, key: str, principal: Principal) -> SocIn
 
 
 def _public(row: SocIncident, **live) -> IncidentPublic:  # noqa: ANN003
-    public = IncidentPublic.model_validate(row.model_dump() | {"workflow_id": incident_workflow_id(row.key)})
+    extra = {"workflow_id": incident_workflow_id(row.key), "device_keys": row.device_keys or []}
+    public = IncidentPublic.model_validate(row.model_dump() | extra)
     return public.model_copy(update=live)
 
 

@@ -40,11 +40,13 @@ from api.routes.soc import inbox as soc_inbox
 from domain.contracts.soc import IncidentAlert
 from domain.soc.alerts import AlertFormatError, Source
 from domain.soc.barracuda_mail import ReadMail, normalize_barracuda_mail, read_mail
+from domain.soc.intake import Route, route
 from domain.soc.mail_address import mail_local_part, read_local_part, token_matches
 from hub.config import Settings
 from hub.db import session_scope
 from hub.logging import get_logger
 from models import SocAlert, SocInboxItem, SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant, WebhookDelivery
+from models.soc import record_without_incident
 
 log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
@@ -204,6 +206,10 @@ def store_mail(
             if _known(s, alert.dedupe_key):
                 s.add(_delivery(row.id, peer, content, True, "duplicate", mail.message_id))
                 duplicates += 1
+                continue
+            if route(alert, False, None, row.created_at) == Route.RECORD:  # the webhook's and the poller's rule
+                record_without_incident(s, row.tenant_id, alert)
+                s.add(_delivery(row.id, peer, content, True, "recorded", mail.message_id))
                 continue
             soc_inbox.put(
                 s, [IncidentAlert(alert=alert, tenant_id=row.tenant_id, customer_number=tenant.customer_number)]

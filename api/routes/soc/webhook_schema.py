@@ -14,6 +14,11 @@ class ItemOutcome(BaseModel):
     status: Literal["accepted", "refused"]
     vendor_alert_id: str | None = Field(default=None, description="The vendor's id of the alert, when readable")
     incident: str | None = Field(default=None, description="accepted: the incident workflow the alert goes to")
+    recorded: bool | None = Field(
+        default=None,
+        description="accepted: recorded on its alert without an incident: an update of a threat the vendor detected "
+        "before the integration was created, or of one recorded that way before (no ticket, no page)",
+    )
     reason: str | None = Field(
         default=None,
         description="refused: bad_alert, out_of_window, or foreign_site (a site or account not mapped "
@@ -27,7 +32,10 @@ class ItemOutcome(BaseModel):
 
 
 class DeliveryResult(BaseModel):
-    accepted: int = Field(description="Alerts stored in the hub (the SOC inbox), on their way to their incidents")
+    accepted: int = Field(
+        description="Alerts stored in the hub: in the SOC inbox on their way to their incidents, or recorded on their "
+        "alert rows without an incident (`items[].recorded`)"
+    )
     refused: int = Field(default=0, description="Items refused and kept in the quarantine, each with its reason")
     incidents: list[str] = Field(description="The incident workflow of each accepted alert, in delivery order")
     items: list[ItemOutcome] = Field(description="Every item of the delivery, in order: accepted or refused")

@@ -45,6 +45,7 @@ from domain.soc.alerts import (
 )
 from domain.soc.barracuda import DEFAULT_MAPPING, FieldMapping, normalize_barracuda
 from domain.soc.generic import normalize_generic
+from domain.soc.intake import Route, route
 from domain.soc.rocketcyber import normalize_rocketcyber
 from domain.soc.sentinelone import normalize_sentinelone
 from domain.soc.signatures import SignatureError, WebhookAuth, verify_delivery
@@ -52,6 +53,7 @@ from domain.soc.sites import allowed_ids, site_refusal
 from hub.db import session_scope
 from hub.logging import get_logger
 from models import SocAlert, SocIncident, SocIntegration, SocQuarantineItem, SocQuarantineKind, Tenant, WebhookDelivery
+from models.soc import record_without_incident
 
 log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
@@ -153,23 +155,31 @@ def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Te
     return row, tenant
 
 
-def _stored_unchanged(session: Session, tenant_id: UUID, alerts: list[NormalizedAlert]) -> set[str]:
-    """Dedupe keys of the alerts that `soc_alerts` already holds with the same vendor status and no older vendor
-    time: their incident recorded and handled them, so a redelivery changes nothing and needs no signal. An alert
-    whose incident has closed is not among them: a new incident run counts the repeat, as before."""
+def _stored(session: Session, tenant_id: UUID, alerts: list[NormalizedAlert]) -> tuple[set[str], dict[str, str | None]]:
+    """What `soc_alerts` holds of the alerts: the dedupe keys of those stored with the same vendor status and no
+    older vendor time whose incident is open or that were recorded without one (a redelivery changes nothing and
+    needs no signal; an alert whose incident has closed is not among them: a new run records a repeat), and the
+    incident key of each stored one (None: recorded without an incident)."""
     by_key = {a.dedupe_key: a for a in alerts}
     rows = session.exec(
-        select(SocAlert.dedupe_key, SocAlert.vendor_status, SocAlert.vendor_updated_at, SocIncident.status)
+        select(
+            SocAlert.dedupe_key,
+            SocAlert.vendor_status,
+            SocAlert.vendor_updated_at,
+            SocAlert.incident_key,
+            SocIncident.status,
+        )
         .join(SocIncident, SocIncident.key == SocAlert.incident_key, isouter=True)
         .where(SocAlert.tenant_id == tenant_id, SocAlert.dedupe_key.in_(list(by_key)))
     ).all()
-    known = set()
-    for key, status, stored_at, incident_status in rows:
+    unchanged, known = set(), {}
+    for key, status, stored_at, incident_key, incident_status in rows:
         alert = by_key[key]
+        known[key] = incident_key
         newer = alert.vendor_updated_at is not None and (stored_at is None or alert.vendor_updated_at > stored_at)
         if status == alert.status.value and not newer and incident_status != "closed":
-            known.add(key)
-    return known
+            unchanged.add(key)
+    return unchanged, known
 
 
 @dataclass(frozen=True)
@@ -239,28 +249,41 @@ def _quarantine(
     return ids
 
 
-def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> tuple[int, dict[int, UUID]]:
-    """In the transaction of a batch of deliveries (`GroupCommit`): the alerts that are news go into the inbox, the
-    refused items into the quarantine, the delivery into the log. Returns how many alerts await hand-over and the
-    quarantine ids of the refused items. A redelivery of an alert that is stored and unchanged needs none (half of
-    a storm's deliveries); one still on its way to its incident is handed over again, and the incident drops the
-    repeat."""
+@dataclass(frozen=True)
+class Accepted:
+    handed_over: int  # alerts put into the inbox for their incidents
+    quarantined: dict[int, UUID]  # quarantine id of each refused item, by index
+    recorded: frozenset[str]  # dedupe keys recorded on their alert rows without an incident (domain.soc.intake)
+
+
+def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> Accepted:
+    """In the transaction of a batch of deliveries (`GroupCommit`): the alerts that are news go into the inbox, or,
+    where the poller's rule says so (an old threat's update, `domain.soc.intake`), onto their alert rows; the
+    refused items into the quarantine, the delivery into the log. A redelivery of an alert that is stored and
+    unchanged needs none (half of a storm's deliveries); one still on its way to its incident is handed over again,
+    and the incident drops the repeat."""
     row, tenant = checked.row, checked.tenant
     alerts = [a for _, a in checked.alerts]
-    unchanged = _stored_unchanged(session, row.tenant_id, alerts)
-    news = [
-        IncidentAlert(alert=a, tenant_id=row.tenant_id, customer_number=tenant.customer_number)
-        for a in alerts
-        if a.dedupe_key not in unchanged
-    ]
+    unchanged, known = _stored(session, row.tenant_id, alerts)
+    news, recorded = [], set()
+    for a in alerts:
+        if a.dedupe_key in unchanged:
+            continue
+        if route(a, a.dedupe_key in known, known.get(a.dedupe_key), row.created_at) == Route.RECORD:
+            record_without_incident(session, row.tenant_id, a)
+            recorded.add(a.dedupe_key)
+        else:
+            news.append(IncidentAlert(alert=a, tenant_id=row.tenant_id, customer_number=tenant.customer_number))
     soc_inbox.put(session, news)
     quarantined = _quarantine(session, row, checked.refused, checked.webhook_id)
     if checked.refused:
         reason = "partly_refused"
+    elif recorded:
+        reason = "recorded"
     else:
         reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
     session.add(_delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
-    return len(news), quarantined
+    return Accepted(len(news), quarantined, frozenset(recorded))
 
 
 def _item_of(raw: Any) -> dict[str, Any]:
@@ -348,10 +371,14 @@ def _parse(body: bytes) -> Any:
         raise ValueError(f"{err.msg} at line {err.lineno} column {err.colno}") from None
 
 
-def _outcomes(checked: Checked, quarantined: dict[int, UUID]) -> list[ItemOutcome]:
+def _outcomes(
+    checked: Checked, quarantined: dict[int, UUID], recorded: frozenset[str] = frozenset()
+) -> list[ItemOutcome]:
     customer_number = checked.tenant.customer_number
     accepted = [
-        ItemOutcome(
+        ItemOutcome(index=i, status="accepted", vendor_alert_id=a.vendor_alert_id, recorded=True)
+        if a.dedupe_key in recorded
+        else ItemOutcome(
             index=i,
             status="accepted",
             vendor_alert_id=a.vendor_alert_id,
@@ -419,15 +446,15 @@ async def receive_webhook(
     # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
     # dispatcher hands over once it is back.
     try:
-        handed_over, quarantined = await request.app.state.soc_accepts.run(
+        accepted = await request.app.state.soc_accepts.run(
             partial(_accept, source=source, checked=checked, remote_addr=remote)
         )
     except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
         log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
         raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
-    if handed_over:
+    if accepted.handed_over:
         request.app.state.soc_inbox.wake()
-    items = _outcomes(checked, quarantined)
+    items = _outcomes(checked, accepted.quarantined, accepted.recorded)
     result = DeliveryResult(
         accepted=len(checked.alerts),
         refused=len(checked.refused),

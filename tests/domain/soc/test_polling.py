@@ -1,11 +1,11 @@
-"""Pure parts of the SOC poller: reading one polled item, its version for the overlap's dedupe, old threats."""
+"""Pure parts of the SOC poller: reading one polled item, its version for the overlap's dedupe."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.soc.alerts import AlertFormatError, AlertOutOfWindow, Source
-from domain.soc.polling import is_old_threat, item_version, read_poll_item, seen_digest
+from domain.soc.polling import item_version, read_poll_item, seen_digest
 from tests.domain.soc.conftest import load
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
@@ -35,10 +35,3 @@ def test_an_items_version_is_its_id_and_the_time_the_scan_sorts_by(s1_webhook):
     naive = dict(s1_webhook, threatInfo=dict(s1_webhook["threatInfo"], updatedAt="2026-11-21T08:00:00"))
     assert item_version(naive, S1_TIME) is None  # unreadable: never skipped as a repeat
     assert item_version({"threatInfo": {"updatedAt": "2026-11-21T08:00:00Z"}}, S1_TIME) is None
-
-
-def test_an_old_threat_was_detected_before_the_hub_started_watching():
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    assert is_old_threat(start - timedelta(seconds=1), start)
-    assert not is_old_threat(start, start)
-    assert not is_old_threat(datetime(2020, 1, 1, tzinfo=UTC), None)  # unknown start: nothing is old

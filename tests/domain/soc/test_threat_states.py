@@ -4,7 +4,7 @@ Fixtures: tests/fixtures/soc/threat_states/, shaped like the vendors' API answer
 
 import pytest
 
-from domain.soc.alerts import AlertStatus, Severity, Verdict
+from domain.soc.alerts import AlertStatus, Severity, Verdict, device_keys
 from domain.soc.notes import alert_note, ticket_title
 from domain.soc.priority import prioritize
 from domain.soc.rocketcyber import normalize_rocketcyber
@@ -85,7 +85,14 @@ def test_rocketcyber_severity_event_count_and_texts_as_the_vendor_states_them():
     assert [a.vendor_severity for a in alerts] == ["Critical", "High", "Medium", "Low"]
     assert [a.severity for a in alerts] == [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
     assert [a.event_count for a in alerts] == [412, 7, 2, 1]
-    # No device named: the vendor's severity decides between P3 and P4; the resolved one is informational.
+    assert [a.affected_devices for a in alerts] == [
+        ["FIN-FS-01", "CONTOSO-WS-017", "CONTOSO-WS-023"],
+        ["CONTOSO-WS-042"],
+        [],
+        ["CONTOSO-WS-011"],
+    ]
+    assert [a.device_hostname for a in alerts] == ["FIN-FS-01", "CONTOSO-WS-042", None, "CONTOSO-WS-011"]
+    # No device in the inventory: the vendor's severity decides between P3 and P4; the resolved one is informational.
     decisions = [decide(a, None, [], policy()) for a in alerts]
     assert [d.priority for d in decisions] == [Priority.P3, Priority.P3, Priority.P4, Priority.P4]
     assert [d.handled for d in decisions] == [False, False, False, True]
@@ -93,11 +100,15 @@ def test_rocketcyber_severity_event_count_and_texts_as_the_vendor_states_them():
 
     note = alert_note(alerts[0])
     assert "Schweregrad: Critical, Einstufung: suspicious\n" in note
-    assert "Ereignisse: 412" in note
+    assert "Ereignisse: 412" in note and "\nGerät:" not in note
+    assert "Betroffene Geräte: FIN-FS-01, CONTOSO-WS-017, CONTOSO-WS-023" in note
     assert "Beschreibung: Mass file renames" in note
     assert "Empfehlung des Herstellers: Disconnect the affected devices" in note
     assert "Status bei RocketCyber: offen" in note
-    assert ticket_title(alerts[0], None) == "[RocketCyber] Ransomware Behavior Detected"
+    assert (
+        ticket_title(alerts[0], alerts[0].device_hostname) == "[RocketCyber] Ransomware Behavior Detected auf FIN-FS-01"
+    )
+    assert "Gerät: CONTOSO-WS-042" in alert_note(alerts[1]) and "Betroffene" not in alert_note(alerts[1])
 
 
 def test_rocketcyber_unknown_or_odd_severity_labels_do_not_refuse_the_incident():
@@ -137,3 +148,19 @@ def test_the_setting_comes_from_the_hub_and_an_integration_may_override_it():
     assert resolve_policy(hub, TriageOverride()).handled_threats is HandledThreats.NORMAL
     with pytest.raises(ValueError, match="handled_threats"):
         TriageOverride.model_validate({"handled_threats": "ignore"})
+
+
+def test_rocketcyber_devices_as_client_libraries_show_them_and_events_count_when_no_count_is_given():
+    incident = load("threat_states/rocketcyber_incidents_severities.json")["data"][0]
+    odd = {
+        **incident,
+        "affectedDevices": ["FIN-FS-01", {"hostname": "Jane MacBook Pro"}, "fin-fs-01", "", 7, "bad\x00name"],
+        "eventCount": None,
+        "events": [{"id": 1}, {"id": 2}],
+    }
+    alert = normalize_rocketcyber(odd, "int-rc")
+    assert alert.affected_devices == ["FIN-FS-01", "Jane MacBook Pro"] and alert.event_count == 2
+    assert device_keys(alert) == ["host:fin-fs-01", "host:jane-macbook-pro"]
+    # A count instead of names (an older guess of the field): no device, nothing refused.
+    counted = normalize_rocketcyber({**incident, "affectedDevices": 3}, "int-rc")
+    assert counted.affected_devices == [] and counted.device_hostname is None and device_keys(counted) == []
