@@ -4,7 +4,7 @@ of them, their tags (for filtering) and their links to tickets."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.kb import ArticleLanguage
@@ -13,18 +13,24 @@ from models.base import id_field
 from models.types import UtcDateTime, enum_type
 
 
-class KbArticle(SQLModel, table=True):
+class KbContent(SQLModel):
+    """What an edit changes, and each version keeps."""
+
+    title: str = Field(max_length=200)
+    body: str = Field(sa_type=Text)  # Markdown
+    visibility: Visibility = Field(sa_type=enum_type(Visibility))
+    language: ArticleLanguage = Field(sa_type=enum_type(ArticleLanguage, length=8))
+    category: str | None = Field(default=None, max_length=64)
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class KbArticle(KbContent, table=True):
     __tablename__ = "kb_articles"
+    __table_args__ = (Index(None, "visibility"), Index(None, "category"))
 
     id: uuid.UUID = id_field()
     # None: MSP-wide (every customer's readers, by visibility); else one customer's article.
     tenant_id: uuid.UUID | None = Field(default=None, foreign_key="tenants.id", index=True, ondelete="CASCADE")
-    visibility: Visibility = Field(sa_type=enum_type(Visibility), index=True)
-    language: ArticleLanguage = Field(sa_type=enum_type(ArticleLanguage, length=8))
-    category: str | None = Field(default=None, max_length=64, index=True)
-    tags: list[str] = Field(default_factory=list, sa_type=JSON)
-    title: str = Field(max_length=200)
-    body: str = Field(sa_type=Text)  # Markdown
     version: int  # the current one; every edit adds a KbArticleVersion
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     created_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
@@ -32,7 +38,7 @@ class KbArticle(SQLModel, table=True):
     updated_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 
 
-class KbArticleVersion(SQLModel, table=True):
+class KbArticleVersion(KbContent, table=True):
     """One state of an article as it was saved: who saved it and when."""
 
     __tablename__ = "kb_article_versions"
@@ -41,12 +47,6 @@ class KbArticleVersion(SQLModel, table=True):
     id: uuid.UUID = id_field()
     article_id: uuid.UUID = Field(foreign_key="kb_articles.id", index=True, ondelete="CASCADE")
     version: int
-    visibility: Visibility = Field(sa_type=enum_type(Visibility))
-    language: ArticleLanguage = Field(sa_type=enum_type(ArticleLanguage, length=8))
-    category: str | None = Field(default=None, max_length=64)
-    tags: list[str] = Field(default_factory=list, sa_type=JSON)
-    title: str = Field(max_length=200)
-    body: str = Field(sa_type=Text)
     edited_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     edited_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 

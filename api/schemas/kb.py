@@ -51,14 +51,17 @@ class ArticleUpdate(Body):
     _required = field_validator("title", "body", "visibility", "tags", "language")(not_null)
 
 
-class ArticleSummary(BaseModel):
-    id: UUID
-    tenant_id: UUID | None
+class ArticleFields(BaseModel):
     visibility: Visibility
     language: ArticleLanguage
     category: str | None
     tags: list[str]
     title: str
+
+
+class ArticleSummary(ArticleFields):
+    id: UUID
+    tenant_id: UUID | None
     version: int
     updated_at: datetime
     updated_by_user_id: UUID | None
@@ -70,14 +73,9 @@ class ArticlePublic(ArticleSummary):
     created_by_user_id: UUID | None
 
 
-class ArticleVersionPublic(BaseModel):
+class ArticleVersionPublic(ArticleFields):
     article_id: UUID
     version: int
-    visibility: Visibility
-    language: ArticleLanguage
-    category: str | None
-    tags: list[str]
-    title: str
     body: str
     edited_at: datetime
     edited_by_user_id: UUID | None
