@@ -2,7 +2,11 @@
 tenant (a customer's user never finds an internal article or another customer's)."""
 
 import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
 
+from models import KbArticle
+from models.kb_search import PG_INDEX, _postgres
 from tests.api.co_managed_support import people
 from tests.api.kb_support import KB, found, word, write
 from tests.factories import make_tenant
@@ -17,6 +21,7 @@ def w(engine):
 async def test_a_customer_user_finds_only_public_articles_of_its_own_customer_or_msp_wide(api, engine, w):
     key = word()
     a, b = str(w["a"].id), str(w["b"].id)
+    made = {}
     for title, tenant, visibility in [
         ("A öffentlich", a, "public"),
         ("A geteilt", a, "co_managed"),
@@ -26,27 +31,24 @@ async def test_a_customer_user_finds_only_public_articles_of_its_own_customer_or
         ("MSP geteilt", None, "co_managed"),
         ("MSP intern", None, "internal"),
     ]:
-        await write(
-            api, w["tech_h"], title=title, body=f"VPN {key} einrichten", tenant_id=tenant, visibility=visibility
-        )
+        body = f"VPN {key} einrichten"
+        made[title] = await write(api, w["tech_h"], title=title, body=body, tenant_id=tenant, visibility=visibility)
 
-    def titles(hits):
-        return sorted(hits)
-
-    assert titles(await found(api, w["a_user_h"], key)) == ["A öffentlich", "MSP öffentlich"]
-    assert titles(await found(api, w["a_it_h"], key)) == ["A geteilt", "A öffentlich", "MSP geteilt", "MSP öffentlich"]
-    assert titles(await found(api, w["b_user_h"], key)) == ["B öffentlich", "MSP öffentlich"]
+    assert sorted(await found(api, w["a_user_h"], key)) == ["A öffentlich", "MSP öffentlich"]
+    assert sorted(await found(api, w["a_it_h"], key)) == ["A geteilt", "A öffentlich", "MSP geteilt", "MSP öffentlich"]
+    assert sorted(await found(api, w["b_user_h"], key)) == ["B öffentlich", "MSP öffentlich"]
     assert len(await found(api, w["tech_h"], key)) == 7
     # Filters narrow within the scope, never widen it.
     assert await found(api, w["a_user_h"], key, tenant_id=b) == []
     # The article itself is as invisible as in the search: 404, not 403.
-    [intern] = [
-        x
-        for x in (await api.get(f"{KB}/articles", params={"tenant_id": a}, headers=w["tech_h"])).json()["items"]
-        if x["title"] == "A intern"
-    ]
-    resp = await api.get(f"{KB}/articles/{intern['id']}", headers=w["a_user_h"])
-    assert resp.status_code == 404, resp.text
+    for title, who in [
+        ("A intern", "a_user"),
+        ("A geteilt", "a_user"),
+        ("A öffentlich", "b_it"),
+        ("MSP intern", "a_it"),
+    ]:
+        resp = await api.get(f"{KB}/articles/{made[title]['id']}", headers=w[who + "_h"])
+        assert resp.status_code == 404, (title, who, resp.text)
 
 
 async def test_customer_it_without_co_management_finds_public_articles_only(api, engine, w):
@@ -103,6 +105,24 @@ async def test_german_umlauts_sharp_s_and_stemming(api, engine, w, database_url)
         assert await found(api, h, "Druckern") == ["Neue Druckern"]
 
 
+async def test_the_index_follows_every_edit_and_deletion(api, w):
+    old, new, tag = word(), word(), word()
+    art = await write(api, w["tech_h"], title="Sync", body=f"alt {old}", tenant_id=str(w["a"].id), visibility="public")
+    assert await found(api, w["a_user_h"], old) == ["Sync"]
+    path = f"{KB}/articles/{art['id']}"
+    resp = await api.patch(path, json={"body": f"neu {new}", "tags": [tag]}, headers=w["tech_h"])
+    assert resp.status_code == 200, resp.text
+    assert await found(api, w["a_user_h"], old) == []
+    assert await found(api, w["a_user_h"], new) == ["Sync"]
+    assert await found(api, w["a_user_h"], tag) == ["Sync"]  # tags are searched as words
+    # Hidden by a change of visibility: at once out of the customer's results, still in the MSP's.
+    await api.patch(path, json={"visibility": "internal"}, headers=w["tech_h"])
+    assert await found(api, w["a_user_h"], new) == []
+    assert await found(api, w["tech_h"], new) == ["Sync"]
+    assert (await api.delete(path, headers=w["tech_h"])).status_code == 204
+    assert await found(api, w["tech_h"], new) == []
+
+
 async def test_query_syntax_is_never_passed_to_the_backend(api, w):
     for q in ['"', "a OR", "NEAR(x y)", "x:*", "!(&|", "-- ;"]:
         resp = await api.get(f"{KB}/search", params={"q": q}, headers=w["a_user_h"])
@@ -115,11 +135,6 @@ async def test_query_syntax_is_never_passed_to_the_backend(api, w):
 async def test_postgres_search_uses_the_gin_index(engine, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
-    from sqlalchemy import text
-    from sqlmodel import Session, select
-
-    from models import KbArticle
-    from models.kb_search import PG_INDEX, _postgres
 
     matches, _, _ = _postgres(["drucker"], True)
     query = select(KbArticle.id).where(matches)
