@@ -43,7 +43,7 @@ def is_search_object(name: str | None) -> bool:
     return bool(name) and (name.startswith(FTS_TABLE) or name == PG_INDEX)
 
 
-def _postgres(terms: Sequence[str], match_all: bool) -> tuple[ColumnElement, ColumnElement, None]:
+def postgres_match(terms: Sequence[str], match_all: bool) -> tuple[ColumnElement, ColumnElement, None]:
     text = (" " if match_all else " or ").join(terms)  # websearch syntax: words are ANDed, `or` between them ORs
     query = sa.func.websearch_to_tsquery(sa.literal_column("'german'::regconfig"), text).op("||")(
         sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), text)
@@ -52,7 +52,7 @@ def _postgres(terms: Sequence[str], match_all: bool) -> tuple[ColumnElement, Col
     return document.op("@@")(query), sa.func.ts_rank(document, query), None
 
 
-def _sqlite(terms: Sequence[str], match_all: bool) -> tuple[ColumnElement, ColumnElement, sa.TableClause]:
+def sqlite_match(terms: Sequence[str], match_all: bool) -> tuple[ColumnElement, ColumnElement, sa.TableClause]:
     fts = sa.table(FTS_TABLE, sa.column("article_id"))
     match = (" " if match_all else " OR ").join(f'"{t}"*' for t in terms)
     matches = sa.literal_column(FTS_TABLE).op("MATCH")(sa.bindparam("kb_match", match))
@@ -74,7 +74,8 @@ def search_articles(
     if not terms:
         return []
     dialect = session.get_bind().dialect.name
-    matches, score, fts = _postgres(terms, match_all) if dialect == "postgresql" else _sqlite(terms, match_all)
+    backend = postgres_match if dialect == "postgresql" else sqlite_match
+    matches, score, fts = backend(terms, match_all)
     query = select(KbArticle, score.label("score"))
     if fts is not None:
         query = query.join(fts, fts.c.article_id == KbArticle.id)

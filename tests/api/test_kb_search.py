@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from models import KbArticle
-from models.kb_search import PG_INDEX, _postgres
+from models.kb_search import PG_INDEX, postgres_match
 from tests.api.co_managed_support import people
 from tests.api.kb_support import KB, found, word, write
 from tests.factories import make_tenant
@@ -105,6 +105,28 @@ async def test_german_umlauts_sharp_s_and_stemming(api, engine, w, database_url)
         assert await found(api, h, "Druckern") == ["Neue Druckern"]
 
 
+async def test_english_articles_are_stemmed_in_english(api, engine, w):
+    c = make_tenant(engine)
+    them = people(engine, {"c": c}, "c_user")
+    cid = str(c.id)
+    await write(
+        api,
+        w["tech_h"],
+        title="Installing printers",
+        body="Connect the printers.",
+        tenant_id=cid,
+        visibility="public",
+        language="en",
+    )
+    await write(
+        api, w["tech_h"], title="Drucker installieren", body="Treiber laden.", tenant_id=cid, visibility="public"
+    )
+    h = them["c_user_h"]
+    assert await found(api, h, "printer installation") == ["Installing printers"]
+    assert await found(api, h, "install printer") == ["Installing printers"]
+    assert await found(api, h, "connected") == ["Installing printers"]
+
+
 async def test_the_index_follows_every_edit_and_deletion(api, w):
     old, new, tag = word(), word(), word()
     art = await write(api, w["tech_h"], title="Sync", body=f"alt {old}", tenant_id=str(w["a"].id), visibility="public")
@@ -136,7 +158,7 @@ async def test_postgres_search_uses_the_gin_index(engine, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
 
-    matches, _, _ = _postgres(["drucker"], True)
+    matches, _, _ = postgres_match(["drucker"], True)
     query = select(KbArticle.id).where(matches)
     with Session(engine) as s:
         s.exec(text("SET LOCAL enable_seqscan = off"))
