@@ -186,3 +186,39 @@ async def test_links_both_ways_scoped_and_suggestions(api, engine, w):
     assert (await api.delete(link, headers=w["a_it_h"])).status_code == 204
     assert_problem(await api.delete(link, headers=w["a_it_h"]), 404, "link")
     assert await ids(f"{KB}/tickets/{tid}/articles", w["a_user_h"]) == [msp_wide["id"]]
+
+
+async def test_every_kb_route_hides_another_customers_article_and_ticket(api, w):
+    """Tenant A's public article and A's ticket, asked for by B's IT and by A's own user on an internal article:
+    404 where the caller may call the route at all, 403 (by role) where it may not."""
+    a = str(w["a"].id)
+    public = await write(api, w["tech_h"], title="A öffentlich", tenant_id=a, visibility="public")
+    internal = await write(api, w["tech_h"], title="A intern", tenant_id=a, visibility="internal")
+    tid = (await open_ticket(api, w["a_user_h"]))["id"]
+
+    def routes(aid):
+        art = f"{KB}/articles/{aid}"
+        return [
+            ("GET", art, None),
+            ("PATCH", art, {"title": "übernommen"}),
+            ("DELETE", art, None),
+            ("GET", f"{art}/versions", None),
+            ("GET", f"{art}/versions/1", None),
+            ("GET", f"{art}/tickets", None),
+            ("PUT", f"{art}/tickets/{tid}", None),
+            ("DELETE", f"{art}/tickets/{tid}", None),
+            ("GET", f"{KB}/tickets/{tid}/articles", None),
+            ("GET", f"{KB}/tickets/{tid}/suggestions", None),
+        ]
+
+    b_it = [404, 404, 403, 404, 404, 404, 404, 404, 404, 404]
+    a_user_internal = [404, 403, 403, 404, 404, 404, 403, 403, 200, 200]
+    for who, aid, expected in [("b_it", public["id"], b_it), ("a_user", internal["id"], a_user_internal)]:
+        got = []
+        for method, path, body in routes(aid):
+            resp = await api.request(method, path, json=body, headers=w[who + "_h"])
+            got.append(resp.status_code)
+        assert got == expected, who
+    # The ticket's own routes answered 200 to its user, but without the internal article.
+    resp = await api.get(f"{KB}/tickets/{tid}/suggestions", params={"limit": 20}, headers=w["a_user_h"])
+    assert internal["id"] not in {s["article"]["id"] for s in resp.json()}
