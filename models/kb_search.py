@@ -24,17 +24,15 @@ PG_INDEX = "ix_kb_articles_search"
 
 
 def _pg_document(table: str) -> str:
-    """The indexed expression; the migration builds its index from the same text (unqualified columns)."""
-    col = (lambda name: f"{table}.{name}") if table else (lambda name: name)
-    config = f"CASE WHEN {col('language')} = 'en' THEN 'english'::regconfig ELSE 'german'::regconfig END"
+    """The indexed expression: the migration's index is built from the same text (its columns unqualified);
+    tests/api/test_kb_search.py proves the planner uses the index for it."""
+    config = f"CASE WHEN {table}.language = 'en' THEN 'english'::regconfig ELSE 'german'::regconfig END"
     return (
-        f"setweight(to_tsvector({config}, {col('title')}), 'A') || "
-        f"setweight(to_tsvector({config}, {col('tags')}), 'B') || "
-        f"setweight(to_tsvector({config}, {col('body')}), 'D')"
+        f"setweight(to_tsvector({config}, {table}.title), 'A') || "
+        f"setweight(to_tsvector({config}, {table}.tags), 'B') || "
+        f"setweight(to_tsvector({config}, {table}.body), 'D')"
     )
 
-
-PG_DOCUMENT_INDEXED = _pg_document("")
 
 
 def is_search_object(name: str | None) -> bool:

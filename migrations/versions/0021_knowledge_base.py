@@ -19,7 +19,7 @@ down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Must stay the expression `models/kb_search.py` queries (PG_DOCUMENT_INDEXED), or the index is not used.
+# Must stay the expression `models/kb_search.py` queries (`_pg_document`), or the index is not used.
 _CONFIG = "CASE WHEN language = 'en' THEN 'english'::regconfig ELSE 'german'::regconfig END"
 PG_DOCUMENT = (
     f"setweight(to_tsvector({_CONFIG}, title), 'A') || "
