@@ -5,9 +5,15 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on the metadata)
+from models.kb_search import is_search_object
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Autogenerate leaves the knowledge base's search objects (FTS5 tables, GIN index) alone: no table has them."""
+    return not is_search_object(name)
 
 
 def run_migrations_offline() -> None:
@@ -25,7 +31,7 @@ def run_migrations_online() -> None:
     with connectable.connect() if hasattr(connectable, "connect") else connectable as connection:
         # Batch mode lets SQLite alter tables by copying them.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -14,6 +14,7 @@ from models.billing import (
 )
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
+from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
 from models.queue import Queue, QueueMember
 from models.sepa_collection import SepaCollection, SepaCollectionItem
 from models.sla import (
@@ -38,6 +39,10 @@ from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
+    "KbArticle",
+    "KbArticleTag",
+    "KbArticleVersion",
+    "KbTicketLink",
     "Queue",
     "QueueMember",
     "Invoice",
