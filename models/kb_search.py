@@ -1,10 +1,10 @@
 """Full-text search over knowledge base articles, one interface over two backends:
 
 - PostgreSQL: a tsvector of title (weight A), tags (B) and body (D), stemmed with the `german` or `english` text
-  search configuration by the article's language, GIN-indexed by the expression (migration 0021); a search is
+  search configuration by the article's language, GIN-indexed by the expression (migration 0019); a search is
   matched in both configurations and ranked by `ts_rank`.
 - SQLite: an FTS5 table `kb_articles_fts` (tokenizer `porter unicode61 remove_diacritics 2`) kept in sync with
-  `kb_articles` by triggers (migration 0021, SQLite only); ranked by bm25 with the same column weights. Porter
+  `kb_articles` by triggers (migration 0019, SQLite only); ranked by bm25 with the same column weights. Porter
   stems English only, so every word is searched as a prefix (`Drucker` finds `Druckers` and `Druckern`), and the
   triggers index `ß` as `ss` like the search words (`Grösse` finds `Größe`), as PostgreSQL's German stemmer does.
 

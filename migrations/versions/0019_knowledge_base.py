@@ -1,8 +1,8 @@
 """knowledge base: articles with versions, tags and links to tickets; full-text search (PostgreSQL: GIN index on
 a German/English tsvector; SQLite: an FTS5 table kept in sync by triggers)
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03 08:30:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import models.types
 
-revision: str = "0021"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
