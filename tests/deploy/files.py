@@ -4,6 +4,7 @@ so what is checked and what is started is what an admin gets."""
 
 import re
 import shlex
+import signal
 import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,16 @@ def interpolate(value: str, env: dict[str, str]) -> str:
 
     parts = value.split("$$")
     return "$".join(_INTERPOLATION.sub(one, part) for part in parts)
+
+
+def image_env() -> dict[str, str]:
+    """The ENV of docker/Dockerfile (its `ENV KEY=value \\` style), what every container of the image starts with."""
+    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            found |= dict(pair.split("=", 1) for pair in shlex.split(line[4:]))
+    return found
 
 
 def env_example() -> dict[str, str]:
@@ -221,3 +232,84 @@ def resolve_psa(args: list[str]) -> "typer.core.TyperCommand":
     except Exception as err:  # the vendored click's UsageError and its subclasses
         raise NotAPsaCommand(f"`{ctx.command_path} {' '.join(rest)}`: {err}") from err
     return command
+
+
+# --- how the units and the compose services start the hub --------------------------------------------------------
+
+
+@dataclass
+class Launch:
+    """A process as systemd or compose starts it, and how they stop it."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None
+    stop_signal: signal.Signals
+    stop_timeout: float
+    ok_exit_codes: frozenset[int]
+
+    def on_this_machine(self, venv_bin: str, path: str, work_dir: Path, **settings: str) -> "Launch":
+        """The same command line and environment with only what must differ on a test machine: the virtualenv (the
+        units' /opt/psa/venv/bin, the image's `psa` on PATH), the working directory, and the given PSA_* settings
+        (addresses, ports, paths), each of which the file must set itself."""
+        argv = [a.replace(UNIT_VENV_BIN, venv_bin) for a in self.argv]
+        if argv[0] == "psa":
+            argv[0] = f"{venv_bin}/psa"
+        env = self.env | {"PATH": f"{venv_bin}:{path}", "HOME": str(work_dir)}
+        for key, value in settings.items():
+            assert key in self.env, f"{self.name} does not set {key}: nothing to replace"
+            env[key] = value
+        return Launch(self.name, argv, env, str(work_dir), self.stop_signal, self.stop_timeout, self.ok_exit_codes)
+
+
+def _seconds(value: str) -> float:
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|min)?", value).groups()
+    return float(number) * {"ms": 0.001, "s": 1, None: 1, "m": 60, "min": 60}[unit]
+
+
+def unit_launch(name: str) -> Launch:
+    """ExecStart, EnvironmentFile (the one install.sh writes), Environment=, WorkingDirectory, KillSignal,
+    TimeoutStopSec and SuccessExitStatus of a unit."""
+    unit = unit_named(name)
+    env: dict[str, str] = {}
+    for env_file in unit.values("Service", "EnvironmentFile"):
+        assert env_file.lstrip("-") == UNIT_ENV_FILE, f"{name}: an env file install.sh does not write"
+        env |= install_env_file()
+    for assignment in unit.values("Service", "Environment"):
+        env |= dict(pair.split("=", 1) for pair in shlex.split(assignment))
+    kill = unit.values("Service", "KillSignal")
+    # systemd takes an exit 0, the codes of SuccessExitStatus= and death by SIGHUP, SIGINT, SIGTERM or SIGPIPE for
+    # a clean stop (a signal death shows as its negative number here).
+    codes = {0, -signal.SIGHUP, -signal.SIGINT, -signal.SIGTERM, -signal.SIGPIPE}
+    codes |= {int(c) for s in unit.values("Service", "SuccessExitStatus") for c in s.split() if c.isdigit()}
+    timeout = unit.values("Service", "TimeoutStopSec")
+    return Launch(
+        name,
+        exec_argv(unit.value("Service", "ExecStart")),
+        env,
+        unit.value("Service", "WorkingDirectory"),
+        signal.Signals[kill[0]] if kill else signal.SIGTERM,
+        _seconds(timeout[0]) if timeout else 90.0,
+        frozenset(codes),
+    )
+
+
+def compose_launch(service: str) -> Launch:
+    """A hub service's command, with the image's ENV and the service's environment (docker/.env.example's values);
+    compose stops it with `stop_signal` (SIGTERM) and kills it after `stop_grace_period` (10 s)."""
+    compose = load_compose()
+    svc = hub_services(compose)[service]
+    example = env_example()
+    env = image_env() | {k: interpolate(str(v), example) for k, v in svc.get("environment", {}).items()}
+    argv = [interpolate(a, example) for a in service_command(svc)]
+    stop = signal.Signals[svc.get("stop_signal", "SIGTERM")]
+    return Launch(
+        f"compose {service}",
+        argv,
+        env,
+        None,
+        stop,
+        _seconds(svc.get("stop_grace_period", "10s")),
+        frozenset({0, -stop}),  # ended by its stop signal within the grace period: stopped, not killed
+    )

@@ -12,10 +12,10 @@ from jsonschema import Draft202012Validator
 from hub.config import Settings
 from tests.deploy.files import (
     COMPOSE_FILE,
-    DOCKERFILES,
     NotAPsaCommand,
     env_example,
     hub_services,
+    image_env,
     interpolate,
     load_compose,
     psa_invocations,
@@ -59,10 +59,7 @@ def test_the_hub_services_are_the_ones_the_readme_lists():
 
 def hub_environment() -> dict[str, str]:
     """The PSA_* variables of the hub's services (with docker/.env.example's values) and of the image."""
-    found: dict[str, str] = {}
-    for dockerfile in DOCKERFILES:
-        # ENV lines of the form `KEY=value \` (the Dockerfile's only style).
-        found |= dict(re.findall(r"\b(PSA_[A-Z0-9_]+)=(\S+)", dockerfile.read_text()))
+    found = {k: v for k, v in image_env().items() if k.startswith("PSA_")}
     example = env_example()
     for name, svc in hub_services(load_compose()).items():
         env = svc.get("environment", {})
