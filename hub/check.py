@@ -82,9 +82,14 @@ def _database(engine: Engine, url: str) -> Iterator[Item]:
         yield Item("database reachable", False, _error(err), "check PSA_DATABASE_URL and that the database server runs")
         return
     yield Item("database reachable", True, engine.dialect.name)
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    heads = set(scripts.get_heads())
+    unknown = sorted(rev for rev in current if rev not in {s.revision for s in scripts.walk_revisions()})
     if current == heads:
         yield Item("database migrated", True, f"at head {', '.join(sorted(heads))}")
+    elif unknown:
+        detail = f"at {', '.join(unknown)}, which this version of the hub does not know (its head: {', '.join(heads)})"
+        yield Item("database migrated", False, detail, "run the hub version that migrated it, or a newer one")
     else:
         at = f"at {', '.join(sorted(current))}" if current else "no migration applied"
         yield Item("database migrated", False, f"{at}, head is {', '.join(sorted(heads))}", "run `psa db upgrade`")
@@ -107,7 +112,7 @@ async def _temporal(settings: Settings, engine: Engine | None) -> list[Item]:
     # A pause someone set on the billing schedule is kept by `psa temporal setup`: shown, not failed.
     items.append(await _schedule(client, BILLING_SCHEDULE_ID, "monthly billing run", "run `psa temporal setup`"))
     if engine is None:
-        items.append(Item("SOC poll schedules", False, "not checked: the database is not reachable", ""))
+        items.append(Item("SOC poll schedules", False, "not checked: the database is not ready (see above)"))
     else:
         for target in await asyncio.to_thread(poll_targets, engine):
             if target.pollable:

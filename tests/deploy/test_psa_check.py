@@ -7,12 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlmodel import Session
 
 from api.routes.soc.schedules import sync_all
 from hub.check import check, load_settings
 from hub.config import Settings
-from hub.db import make_engine, upgrade
+from hub.db import alembic_config, make_engine, upgrade
 from hub.temporal import connect, register_search_attributes
 from hub.temporal.billing import ensure_billing_schedule
 from models import SocIntegration
@@ -61,6 +63,7 @@ async def test_psa_check_names_what_is_missing_until_the_installation_is_ready(
     missing = [line for line in out if line.startswith("FAIL search attributes: missing: CustomerId")]
     assert missing and missing[0].endswith("-> run `psa temporal setup`")
     assert "FAIL schedule billing-monthly: missing (monthly billing run) -> run `psa temporal setup`" in out
+    assert "FAIL SOC poll schedules: not checked: the database is not ready (see above)" in out
     assert out[-1].endswith("failed") and not out[-1].startswith("0 ok")
 
     # Migrated, with a SentinelOne integration that polls: its schedule is missing too.
@@ -88,6 +91,17 @@ async def test_psa_check_names_what_is_missing_until_the_installation_is_ready(
             f"ok   namespace {namespace}", "ok   search attributes", "ok   schedule billing-monthly", f"ok   {poll}",
         ]  # fmt: skip
         assert out[-1] == "8 ok, 0 failed"
+
+        # A database migrated by a newer hub: this one does not know its revision.
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_a_newer_hub'"))
+        found = lines(await asyncio.to_thread(check, settings))
+        assert found["database migrated"].startswith(
+            "FAIL database migrated: at 9999_from_a_newer_hub, which this version of the hub does not know"
+        )
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
 
         # Deactivated in the database only: the schedule should now be paused.
         with Session(engine) as s:
