@@ -31,10 +31,11 @@ pytestmark = [
 class Started:
     def __init__(self, launch: Launch, log: Path):
         self.launch, self.log = launch, log
-        self.proc = subprocess.Popen(
-            launch.argv, env=launch.env, cwd=launch.cwd, stdout=open(log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
-            start_new_session=True,
-        )  # fmt: skip
+        with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                launch.argv, env=launch.env, cwd=launch.cwd, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
 
     def text(self) -> str:
         return self.log.read_text()
