@@ -2,6 +2,7 @@
 writes, and the `psa` commands they run. The deploy tests and the launch test read the files through these helpers,
 so what is checked and what is started is what an admin gets."""
 
+import json
 import re
 import shlex
 import signal
@@ -85,6 +86,13 @@ def image_env() -> dict[str, str]:
         if line.startswith("ENV "):
             found |= dict(pair.split("=", 1) for pair in shlex.split(line[4:]))
     return found
+
+
+def image_healthcheck() -> list[str]:
+    """The argv of the image's HEALTHCHECK (exec form: a JSON array after CMD)."""
+    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
+    [line] = [line for line in text.splitlines() if line.startswith("HEALTHCHECK ")]
+    return json.loads(line.split(" CMD ", 1)[1])
 
 
 def env_example() -> dict[str, str]:

@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import EventType
 from domain.roles import Role
 from hub.db import make_engine
 from tests.conftest import empty_database
-from tests.deploy.files import Launch, compose_launch, tool, unit_launch
+from tests.deploy.files import Launch, compose_launch, image_healthcheck, tool, unit_launch
 from tests.factories import make_tenant, make_user
 from tests.test_dev_command import free_port
 
@@ -112,8 +112,14 @@ async def test_the_compose_services_and_the_systemd_units_run_the_hub(bare_dev_s
             compose_ticket = run_pair(
                 processes["compose-api"], processes["compose-worker"], compose_port, key, str(tenant.id)
             )
+            # The image's HEALTHCHECK, run as Docker runs it: in the API's container, with its environment.
+            api = processes["compose-api"].launch
+            probe = subprocess.run(image_healthcheck(), env=api.env, cwd=api.cwd, capture_output=True, timeout=10)
+            assert probe.returncode == 0, probe.stderr
             for name in ("compose-api", "compose-worker"):
                 assert processes[name].stop() in processes[name].launch.ok_exit_codes, processes[name].text()[-2000:]
+            probe = subprocess.run(image_healthcheck(), env=api.env, cwd=api.cwd, capture_output=True, timeout=10)
+            assert probe.returncode == 1, probe.stderr  # unhealthy once the API is gone
 
             # systemd: psa-setup (one-shot), then psa-worker@1 and psa-api.
             start(unit_launch("psa-setup.service"), unit_port, "unit-setup").finish()
@@ -130,16 +136,17 @@ async def test_the_compose_services_and_the_systemd_units_run_the_hub(bare_dev_s
                     proc.proc.kill()
                     proc.proc.wait()
 
-    # Each ticket's workflow ran on the worker of its pair (the SDK's identity is <pid>@<host>).
-    for ticket, worker in (
-        (compose_ticket, processes["compose-worker"]),
-        (unit_ticket, processes["psa-worker@.service"]),
-    ):
-        handle = client.get_workflow_handle(f"ticket-{ticket}")
-        identities = {
-            e.workflow_task_completed_event_attributes.identity
-            async for e in handle.fetch_history_events()
-            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-        }
-        assert identities and {i.split("@")[0] for i in identities} == {str(worker.proc.pid)}, identities
+    # Each ticket's workflow ran on the worker of its pair, up to the update that told the API the row exists (the
+    # SDK's identity is <pid>@<host>). Later tasks of the compose ticket may run on the units' worker: one task queue.
+    pairs = ((compose_ticket, processes["compose-worker"]), (unit_ticket, processes["psa-worker@.service"]))
+    for ticket, worker in pairs:
+        identities = set()
+        async for event in client.get_workflow_handle(f"ticket-{ticket}").fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                identities.add(event.workflow_task_completed_event_attributes.identity.split("@")[0])
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+                break
+        else:
+            pytest.fail(f"ticket-{ticket}: no completed update in its history")
+        assert identities == {str(worker.proc.pid)}, identities
     assert uuid.UUID(compose_ticket) != uuid.UUID(unit_ticket)
