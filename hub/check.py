@@ -4,7 +4,7 @@ namespace, search attributes, schedules), each failure with what to do about it.
 import asyncio
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.soc.polling import ENV_PREFIX as CREDENTIALS_ENV_PREFIX
 from api.routes.soc.schedules import poll_targets
 from domain.processes import BILLING_SCHEDULE_ID, SEARCH_ATTRIBUTES
 from hub.config import Settings
@@ -40,10 +41,23 @@ class Item:
         return f"{status} {self.name}: {self.detail}" + (f" -> {self.fix}" if self.fix and not self.ok else "")
 
 
+def not_settings(names: Iterable[str]) -> list[str]:
+    """The PSA_* names among `names` that the hub reads nowhere (a typo is silently ignored by the settings): neither a
+    field of `Settings` nor a SOC integration's credentials (read by the poll activity)."""
+    return sorted(
+        name
+        for name in names
+        if name.startswith("PSA_")
+        and name.removeprefix("PSA_").lower() not in Settings.model_fields
+        and not name.startswith(CREDENTIALS_ENV_PREFIX)
+    )
+
+
 def load_settings(env_file: Path = Path(".env")) -> tuple[Settings | None, Item]:
     """The settings as every `psa` command reads them, and where they came from."""
     variables = sorted(k for k in os.environ if k.startswith("PSA_"))
     source = f"{len(variables)} PSA_* environment variable(s)"
+    unknown = not_settings(variables)
     source += f" and {env_file.resolve()}" if env_file.is_file() else f" (no {env_file} in {Path.cwd()})"
     try:
         settings = Settings()
@@ -53,6 +67,8 @@ def load_settings(env_file: Path = Path(".env")) -> tuple[Settings | None, Item]
     url = make_url(settings.effective_database_url).render_as_string(hide_password=True)
     temporal = f"Temporal {settings.temporal_address} namespace {settings.temporal_namespace}"
     detail = f"from {source}; database {url}, {temporal}"
+    if unknown:
+        detail += f"; ignored, no such setting: {', '.join(unknown)}"
     return settings, Item("configuration", True, detail)
 
 

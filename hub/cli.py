@@ -40,6 +40,7 @@ def worker() -> None:
     from worker import run_worker
 
     asyncio.run(run_worker(_setup()))
+    _exit_now(0)  # a stopped worker otherwise aborted at exit now and then (SIGABRT: a failed unit, compose code 134)
 
 
 @app.command()
@@ -112,6 +113,7 @@ def temporal_setup() -> None:
     added, schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
+    _exit_now(0)
 
 
 @soc_app.command("sync-schedules")

@@ -124,3 +124,14 @@ def test_a_setting_the_hub_refuses_is_named(monkeypatch, tmp_path):
     assert settings is None and not item.ok
     assert f"and {tmp_path / '.env'}" in item.detail
     assert "PSA_LOG_FORMAT: String should match pattern" in item.detail and "PSA_API_PORT: " in item.detail
+
+
+def test_a_misspelt_setting_is_named(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("PSA_")]:  # e.g. PSA_TEST_POSTGRES_URL of the test run
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PSA_TEMPORAL_ADRESS", "temporal:7233")
+    monkeypatch.setenv("PSA_SOC_CREDENTIALS__S1__TOKEN", "x")
+    settings, item = load_settings()
+    assert item.ok and settings.temporal_address == "localhost:7233"
+    assert item.detail.endswith("; ignored, no such setting: PSA_TEMPORAL_ADRESS")
