@@ -43,6 +43,7 @@ def worker() -> None:
     from worker import run_worker
 
     asyncio.run(run_worker(_setup()))
+    _exit_now(0)  # a stopped worker otherwise aborted at exit now and then (SIGABRT: a failed unit, compose code 134)
 
 
 @app.command()
@@ -79,6 +80,27 @@ def seed() -> None:
     typer.echo(f"demo data ready; {len(keys)} demo API keys in {settings.data_dir / CREDENTIALS_FILE}")
 
 
+@app.command()
+def check() -> None:
+    """Check the installation: configuration, database reachable and migrated, Temporal, namespace, search attributes
+    and schedules; one line each, and what to do about a failure.
+
+    Exit code 0: all fine; 1: something failed (listed)."""
+    from hub.check import check as run_checks
+    from hub.check import load_settings
+
+    settings, loaded = load_settings()
+    items = [loaded]
+    if settings is not None:
+        configure_logging(settings.log_level, settings.log_format)
+        items += run_checks(settings)
+    for item in items:
+        typer.echo(item.line())
+    failed = [item for item in items if not item.ok]
+    typer.echo(f"{len(items) - len(failed)} ok, {len(failed)} failed")
+    _exit_now(1 if failed else 0)
+
+
 @temporal_app.command("setup")
 def temporal_setup() -> None:
     """Register the hub's search attributes and create the monthly billing schedule (idempotent)."""
@@ -94,6 +116,7 @@ def temporal_setup() -> None:
     added, schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
+    _exit_now(0)
 
 
 @soc_app.command("sync-schedules")

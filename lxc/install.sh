@@ -163,9 +163,10 @@ cat > /usr/local/bin/psa <<'WRAPPER'
 #!/bin/sh
 # Runs the hub's CLI with /etc/psa/psa.env as user psa (installed by lxc/install.sh).
 set -a
+# shellcheck source=/dev/null  # written by install.sh on the machine, not part of the source tree
 . /etc/psa/psa.env
 set +a
-cd /var/lib/psa
+cd /var/lib/psa || exit 1
 if [ "$(id -u)" = 0 ]; then
     exec runuser -u psa -- /opt/psa/venv/bin/psa "$@"
 fi

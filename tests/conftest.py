@@ -8,7 +8,7 @@ import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,12 +39,12 @@ def binary(name: str) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
-        upgrade(url)
-        yield url
+@contextmanager
+def empty_database(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty (unmigrated) database: a SQLite file in `directory`, or a PostgreSQL database on
+    PSA_TEST_POSTGRES_URL's server, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'hub.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip("PSA_TEST_POSTGRES_URL not set")
@@ -53,13 +53,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        yield url
+        yield admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with empty_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -158,11 +158,15 @@ async def _apply(client: Client, target: PollTarget, every: timedelta | None) ->
 
 async def sync_all(engine: Engine, client: Client) -> list[tuple[PollTarget, PollSchedule]]:
     """Every integration's schedule from the database (idempotent): after a restore or a missed API call."""
+    return [(t, await sync_poll_schedule(client, t)) for t in poll_targets(engine)]
+
+
+def poll_targets(engine: Engine) -> list[PollTarget]:
+    """Every SOC integration as what its schedule depends on (also read by `psa check`)."""
     with Session(engine) as s:
         rows = s.exec(
             select(SocIntegration, Tenant)
             .join(Tenant, Tenant.id == SocIntegration.tenant_id)
             .order_by(SocIntegration.created_at, SocIntegration.id)
         ).all()
-        targets = [PollTarget.of(row, tenant) for row, tenant in rows]
-    return [(t, await sync_poll_schedule(client, t)) for t in targets]
+        return [PollTarget.of(row, tenant) for row, tenant in rows]
