@@ -86,8 +86,8 @@ def _bullets(lines: Sequence[str]) -> list[Paragraph]:
 def render_qbr_pdf(kpis: KpiSet) -> bytes:
     out = io.BytesIO()
     title = f"{TITLE} {quarter_label(kpis.quarter)}"
-    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=title, author=kpis.customer_name, invariant=1,
-                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)  # fmt: skip
+    margins = {"leftMargin": 15 * mm, "rightMargin": 15 * mm, "topMargin": 15 * mm, "bottomMargin": 15 * mm}
+    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=title, author=kpis.customer_name, invariant=1, **margins)
     months = [month_label(m.month) for m in kpis.months]
     tickets = _chart(VerticalBarChart(), months, [[float(m.opened) for m in kpis.months],
                      [float(m.closed) for m in kpis.months]], ("Eröffnet", "Gelöst"))  # fmt: skip

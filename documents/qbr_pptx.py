@@ -104,7 +104,8 @@ def render_qbr_pptx(kpis: KpiSet) -> bytes:
     security = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in SECURITY_KEYS]
     security += [("Vorfälle " + s, c, v) for s, c, v in breakdown_rows(kpis, "incidents_by_severity")]
     _table(prs, SECTIONS["security"], PERFORMANCE_HEADER[:3], security)
-    _table(prs, SECTIONS["hours"], PERFORMANCE_HEADER[:3], [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in HOURS_KEYS])
+    hours = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in HOURS_KEYS]
+    _table(prs, SECTIONS["hours"], PERFORMANCE_HEADER[:3], hours)
     _bullets(prs, SECTIONS["recommendations"], recommendations(kpis))
     _table(prs, SECTIONS["decisions"], DECISIONS_HEADER, [("", "", "", "offen")] * DECISION_ROWS)
     out = io.BytesIO()

@@ -28,6 +28,8 @@ PROCESS = SearchAttributeKey.for_keyword("Process")
 BILLING_PERIOD = SearchAttributeKey.for_keyword("BillingPeriod")  # 2026-11, on the run and each invoice
 BILLING_PROGRESS = SearchAttributeKey.for_keyword("BillingProgress")  # "12/40 done, 3 to approve, 1 failed"
 INVOICE_STATUS = SearchAttributeKey.for_keyword("InvoiceStatus")  # draft, failed, issued, ... of one invoice
+QBR_QUARTER = SearchAttributeKey.for_keyword("QbrQuarter")  # 2026-Q4, on the quarterly run and each customer's QBR
+QBR_PROGRESS = SearchAttributeKey.for_keyword("QbrProgress")  # "12/40 done, 1 failed"
 
 SEARCH_ATTRIBUTES = (
     CUSTOMER_ID,
@@ -39,6 +41,8 @@ SEARCH_ATTRIBUTES = (
     BILLING_PERIOD,
     BILLING_PROGRESS,
     INVOICE_STATUS,
+    QBR_QUARTER,
+    QBR_PROGRESS,
 )
 
 # Values of the `Process` search attribute.
@@ -49,6 +53,9 @@ SLA_REPIN_PROCESS = "sla-repin"
 BILLING_PROCESS = "billing"
 INVOICE_PROCESS = "invoice"
 BILLING_SCHEDULE_ID = "billing-monthly"
+QBR_PROCESS = "qbr"
+QBR_RUN_PROCESS = "qbr-run"
+QBR_SCHEDULE_ID = "qbr-quarterly"
 
 INCIDENT_PREFIX = "incident-"
 
@@ -107,5 +114,25 @@ def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAt
             SearchAttributePair(PROCESS, INVOICE_PROCESS),
             SearchAttributePair(CUSTOMER_ID, customer_number),
             SearchAttributePair(BILLING_PERIOD, month),
+        ]
+    )
+
+
+def qbr_workflow_id(customer_number: str, quarter: str) -> str:
+    """`qbr-<customer>-<YYYY>-Q<n>`; `quarter` canonical (domain.qbr.quarter.parse_quarter)."""
+    return f"qbr-{_slug(customer_number)}-{quarter}"
+
+
+def qbr_run_workflow_id(quarter: str) -> str:
+    return f"qbr-run-{quarter}"
+
+
+def qbr_search_attributes(customer_number: str, quarter: str) -> TypedSearchAttributes:
+    """What a customer's QBR carries from its start: found by customer and quarter at once."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(PROCESS, QBR_PROCESS),
+            SearchAttributePair(CUSTOMER_ID, customer_number),
+            SearchAttributePair(QBR_QUARTER, quarter),
         ]
     )

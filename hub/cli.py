@@ -78,19 +78,22 @@ def seed() -> None:
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the hub's search attributes and create the monthly billing schedule (idempotent)."""
+    """Register the hub's search attributes and create the monthly billing and quarterly QBR schedules (idempotent)."""
     from hub.temporal import connect, register_search_attributes
     from hub.temporal.billing import ensure_billing_schedule
+    from hub.temporal.qbr import ensure_qbr_schedule
 
     settings = _setup()
 
-    async def run() -> tuple[list[str], str]:
+    async def run() -> tuple[list[str], str, str]:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        return await register_search_attributes(client), await ensure_billing_schedule(client)
+        added = await register_search_attributes(client)
+        return added, await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
 
-    added, schedule = asyncio.run(run())
+    added, schedule, qbr_schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
+    typer.echo(f"schedule {qbr_schedule}: the QBR run on the first working day of each quarter, 06:00 Europe/Berlin")
 
 
 @soc_app.command("sync-schedules")

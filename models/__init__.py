@@ -14,6 +14,7 @@ from models.billing import (
 )
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
+from models.qbr import QbrFile
 from models.sla import (
     BusinessCalendarRow,
     EscalationPolicy,
@@ -39,6 +40,7 @@ __all__ = [
     "Invoice",
     "InvoiceFile",
     "InvoiceNumberCounter",
+    "QbrFile",
     "ChartOfAccounts",
     "ContractItem",
     "CustomerBillingProfile",

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from domain.contracts.qbr import QbrFacts
+from domain.qbr.facts import QbrFacts
 from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
 from domain.qbr.quarter import Quarter
 
@@ -154,9 +154,9 @@ def monthly_contract_value(p: Period) -> Measure:
     recurring line runs then."""
     day = p.last_day
     lines = [
-        line
-        for line in p.facts.contract_lines
-        if line.billing_cycle in CYCLE_MONTHS and line.start_date <= day and (line.end_date is None or line.end_date >= day)
+        ln
+        for ln in p.facts.contract_lines
+        if ln.billing_cycle in CYCLE_MONTHS and ln.start_date <= day and (ln.end_date is None or ln.end_date >= day)
     ]
     if not lines:
         return NA
@@ -202,8 +202,9 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     KpiDefinition("hours_used", "Geleistete Stunden", "h", "Zeiterfassung", "none", hours_used),
     KpiDefinition("contingent_hours", "Stundenkontingent", "h", "Verträge", "none", contingent_hours),
     KpiDefinition("contingent_use", "Kontingent-Auslastung", "%", "Zeiterfassung, Verträge", "none", contingent_use),
-    KpiDefinition("monthly_contract_value", "Monatlicher Vertragswert", "EUR", "Verträge", "none",
-                  monthly_contract_value),  # fmt: skip
+    KpiDefinition(
+        "monthly_contract_value", "Monatlicher Vertragswert", "EUR", "Verträge", "none", monthly_contract_value
+    ),  # fmt: skip
     KpiDefinition("device_coverage", "Geräteabdeckung (EDR)", "%", "Inventar", "higher", device_coverage),
     KpiDefinition("warranty_coverage", "Garantieabdeckung", "%", "Inventar", "higher", warranty_coverage),
 )
@@ -306,8 +307,15 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
         raise ValueError(f"{previous.quarter} is not the quarter before {current.quarter}")
     now, before = Period.of(current), Period.of(previous)
     kpis = [
-        Kpi(key=d.key, label=d.label, unit=d.unit, source=d.source, better=d.better,
-            current=d.compute(now), previous=d.compute(before))  # fmt: skip
+        Kpi(
+            key=d.key,
+            label=d.label,
+            unit=d.unit,
+            source=d.source,
+            better=d.better,
+            current=d.compute(now),
+            previous=d.compute(before),
+        )  # fmt: skip
         for d in DEFINITIONS
     ]
     cur, prev = _breakdowns(now), _breakdowns(before)

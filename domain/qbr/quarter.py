@@ -1,9 +1,10 @@
 """Calendar quarters as the QBR reports them: `2026-Q4`, its previous quarter (Q1 → the previous year's Q4) and its
 bounds as instants in the customer's time zone (a quarter starts at local midnight, not at UTC midnight)."""
 
+import calendar
+from collections.abc import Callable
 import re
 from dataclasses import dataclass
-import calendar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -73,3 +74,17 @@ class Quarter:
 def quarter_before(at: datetime, zone: str) -> Quarter:
     """The quarter a run started at `at` reports on: the one before the quarter `at` falls in, in `zone`."""
     return Quarter.of(at.astimezone(ZoneInfo(zone)).date()).previous()
+
+
+def parse_quarter(text: str) -> str:
+    """'2026Q4' or '2026-Q4' as the canonical '2026-Q4'; ValueError otherwise."""
+    return str(Quarter.parse(text))
+
+
+def first_working_day(quarter: Quarter, is_holiday: Callable[[date], bool]) -> date:
+    """The quarter's first Monday-to-Friday day that is no public holiday (1 January 2026 is a holiday, so Q1 2026
+    starts working on Friday 2 January)."""
+    day = quarter.first_day
+    while day.weekday() >= 5 or is_holiday(day):
+        day += timedelta(days=1)
+    return day

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from domain.contracts.qbr import (
+from domain.qbr.facts import (
     ContingentFact,
     ContractLineFact,
     DeviceFact,

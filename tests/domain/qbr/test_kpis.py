@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.contracts.qbr import QbrFacts
+from domain.qbr.facts import QbrFacts
 from domain.qbr.kpis import DEFINITIONS, compute_kpis
 from domain.qbr.measure import NA
 from domain.qbr.recommendations import executive_summary, recommendations

@@ -2,8 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.contracts.qbr import parse_quarter
-from domain.qbr.quarter import Quarter, quarter_before
+from domain.qbr.quarter import Quarter, parse_quarter, quarter_before
 
 
 @pytest.mark.parametrize("text", ["2026-Q1", "2026Q1", "2026-q1", " 2026-Q1 "])
