@@ -1,5 +1,5 @@
 """The QBR as PDF (reportlab): the same sections and figures as the PowerPoint deck, A4 landscape, the trends as
-reportlab charts (vector drawings, not images). Deterministic (invariant mode): the same KPIs give the same bytes.
+reportlab bar charts (vector drawings, not images). Deterministic (invariant mode): the same KPIs give the same bytes.
 Pure: a KpiSet in, bytes out."""
 
 import io
@@ -8,7 +8,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -60,15 +59,15 @@ def _legend(names: Sequence[str], x: float, y: float) -> Legend:
     return legend
 
 
-def _chart(chart, months: list[str], series: list[list[float | None]], names: Sequence[str]) -> Drawing:  # noqa: ANN001
+def _chart(
+    chart: VerticalBarChart, months: list[str], series: list[list[float | None]], names: Sequence[str]
+) -> Drawing:
     drawing = Drawing(250 * mm, 70 * mm)
     chart.x, chart.y, chart.width, chart.height = 15 * mm, 12 * mm, 180 * mm, 52 * mm
     chart.data = series
     chart.categoryAxis.categoryNames = months
     for i, colour in enumerate(SERIES_COLOURS[: len(series)]):
-        (chart.bars if isinstance(chart, VerticalBarChart) else chart.lines)[i].fillColor = colour
-        if not isinstance(chart, VerticalBarChart):
-            chart.lines[i].strokeColor = colour
+        chart.bars[i].fillColor = colour
     chart.valueAxis.valueMin = 0
     drawing.add(chart)
     drawing.add(_legend(names, 205 * mm, 60 * mm))
@@ -91,7 +90,8 @@ def render_qbr_pdf(kpis: KpiSet) -> bytes:
     months = [month_label(m.month) for m in kpis.months]
     tickets = _chart(VerticalBarChart(), months, [[float(m.opened) for m in kpis.months],
                      [float(m.closed) for m in kpis.months]], ("Eröffnet", "Gelöst"))  # fmt: skip
-    sla_chart = HorizontalLineChart()
+    # Bars, not lines: a month without a stopped clock is a gap, and a line of one point cannot be drawn.
+    sla_chart = VerticalBarChart()
     sla_chart.valueAxis.valueMax = 100
     sla = _chart(sla_chart, months, [[chart_value(m.sla_response) for m in kpis.months],
                  [chart_value(m.sla_resolution) for m in kpis.months]], ("Reaktion (%)", "Lösung (%)"))  # fmt: skip

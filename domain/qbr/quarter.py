@@ -2,8 +2,8 @@
 bounds as instants in the customer's time zone (a quarter starts at local midnight, not at UTC midnight)."""
 
 import calendar
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -88,3 +88,10 @@ def first_working_day(quarter: Quarter, is_holiday: Callable[[date], bool]) -> d
     while day.weekday() >= 5 or is_holiday(day):
         day += timedelta(days=1)
     return day
+
+
+def quarter_due(today: date, is_holiday: Callable[[date], bool]) -> Quarter | None:
+    """The quarter whose QBRs a schedule tick on `today` (a local day) starts: the one before, on the first working
+    day of a quarter; None on any other day."""
+    quarter = Quarter.of(today)
+    return quarter.previous() if today == first_working_day(quarter, is_holiday) else None

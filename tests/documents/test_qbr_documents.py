@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from documents.qbr_pdf import render_qbr_pdf
 from documents.qbr_pptx import render_qbr_pptx
+from domain.qbr.facts import QbrFacts
 from domain.qbr.kpis import compute_kpis
 from tests.domain.qbr.facts import current, previous
 
@@ -69,3 +70,14 @@ def test_pdf_has_the_same_figures_and_a_page_with_ink(kpis):
                      "Im Quartal 2026-Q4 wurden 4 Tickets eröffnet"):  # fmt: skip
         assert expected in text, expected
     assert len(reader.pages) >= 4
+
+
+def test_a_customer_without_sources_gets_k_a_in_both_documents():
+    empty = compute_kpis(QbrFacts(quarter="2026-Q1", time_zone="Europe/Vienna"),
+                         QbrFacts(quarter="2025-Q4", time_zone="Europe/Vienna"), "K2", "Leer AG")  # fmt: skip
+    rows = {r[0]: r[1:3] for r in _table(_slides(render_qbr_pptx(empty))["Service-Performance"])}
+    assert rows["Tickets eröffnet"] == ["0", "0"]  # the hub's own data: a real zero
+    assert rows["SLA-Erfüllung Reaktion"] == ["k. A.", "k. A."]
+    assert rows["Monatlicher Vertragswert"] == ["k. A.", "k. A."]
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_qbr_pdf(empty))).pages)
+    assert "SLA-Erfüllung Reaktion\nk. A.\nk. A." in text and "Keine Auffälligkeiten" in text

@@ -1,5 +1,5 @@
 """The quarterly QBR run `qbr-run-<YYYY>-Q<n>`: one child `qbr-<customer>-<YYYY>-Q<n>` per customer with a contract
-in the quarter, at most `MAX_PARALLEL` at once; progress as a query and in the search attribute `QbrProgress`. A
+in the quarter, at most `MAX_PARALLEL` at once; progress as a query and in the memo `summary`. A
 customer whose deck fails is counted and does not hold up the others.
 
 And `QbrScheduleTick`, what the Temporal Schedule starts on the first seven days of January, April, July and
@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts.qbr import CustomerRef, QbrActivity, QbrInput, QbrRunInput, QbrRunProgress, QbrTickInput
     from domain.processes import (
         PROCESS,
-        QBR_PROGRESS,
         QBR_QUARTER,
         QBR_RUN_PROCESS,
         REPORTS_TASK_QUEUE,
@@ -28,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         qbr_search_attributes,
         qbr_workflow_id,
     )
-    from domain.qbr.quarter import Quarter, first_working_day
+    from domain.qbr.quarter import quarter_due
     from workflows.policies import DB_RETRY, DB_TIMEOUT
     from workflows.qbr.review import QbrWorkflow
 
@@ -84,7 +83,7 @@ class QbrRunWorkflow:
         self._show()
 
     def _show(self) -> None:
-        workflow.upsert_search_attributes([QBR_PROGRESS.value_set(self._progress.label())])
+        workflow.upsert_memo({"summary": f"QBR run {self._progress.quarter}: {self._progress.label()}"})
 
     @workflow.query
     def progress(self) -> QbrRunProgress:
@@ -98,9 +97,13 @@ class QbrScheduleTickWorkflow:
         today = local_day(workflow.now(), inp.timezone)
         calendar = BusinessCalendar(CalendarSpec(time_zone=inp.timezone, country=inp.country,
                                                  subdivision=inp.subdivision, always_open=True))  # fmt: skip
-        if today != first_working_day(Quarter.of(today), calendar.is_holiday):
+        # The holidays package looks up its translations through gettext/locale (restricted in the sandbox); the
+        # dates themselves are fixed data, so the answer is the same on a replay.
+        with workflow.unsafe.sandbox_unrestricted():
+            due = quarter_due(today, calendar.is_holiday)
+        if due is None:
             return f"{today} is not the first working day of its quarter"
-        quarter = str(Quarter.of(today).previous())
+        quarter = str(due)
         try:
             await workflow.start_child_workflow(
                 QbrRunWorkflow.run,

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.qbr.quarter import Quarter, parse_quarter, quarter_before
+from domain.qbr.quarter import Quarter, parse_quarter, quarter_before, quarter_due
 
 
 @pytest.mark.parametrize("text", ["2026-Q1", "2026Q1", "2026-q1", " 2026-Q1 "])
@@ -34,3 +34,25 @@ def test_quarter_before_uses_the_local_day():
     new_year_berlin = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January in Berlin
     assert quarter_before(new_year_berlin, "Europe/Berlin") == Quarter(2025, 4)
     assert quarter_before(new_year_berlin, "UTC") == Quarter(2025, 3)
+
+
+def _german_holidays(day: date) -> bool:
+    from domain.business_calendar import BusinessCalendar
+    from domain.calendar_spec import CalendarSpec
+
+    return BusinessCalendar(CalendarSpec(time_zone="Europe/Berlin", country="DE", always_open=True)).is_holiday(day)
+
+
+@pytest.mark.parametrize(
+    ("today", "due"),
+    [
+        (date(2026, 1, 1), None),  # Neujahr
+        (date(2026, 1, 2), Quarter(2025, 4)),  # Friday: the first working day of Q1 2026
+        (date(2026, 1, 5), None),
+        (date(2026, 10, 1), Quarter(2026, 3)),  # Thursday
+        (date(2027, 4, 1), Quarter(2027, 1)),  # Thursday after Easter Monday
+        (date(2026, 11, 2), None),  # not a quarter's first month
+    ],
+)
+def test_the_tick_runs_on_the_first_working_day_of_a_quarter(today, due):
+    assert quarter_due(today, _german_holidays) == due
