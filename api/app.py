@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api import problems
 from api.deps import reject_unknown_query
 from api.middleware import BodyLimit, RequestLog, RequireCredentials
-from api.routes import assets, billing, contacts, health, metrics, sla, soc, tenants, tickets
+from api.routes import assets, billing, contacts, health, metrics, qbr, sla, soc, tenants, tickets
 from api.routes.soc.inbox import InboxDispatcher, InboxSettings
 from api.routes.soc.mail_intake import MailReceiver
 from hub.config import Settings, get_settings
@@ -99,6 +99,6 @@ def create_app(
     app.include_router(soc.webhook_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for module in (tenants, contacts, assets, tickets, sla, soc, billing):
+    for module in (tenants, contacts, assets, tickets, sla, soc, billing, qbr):
         app.include_router(module.router, prefix="/api/v1")
     return app
