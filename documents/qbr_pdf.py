@@ -16,17 +16,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from documents.qbr_texts import (
-    DECISION_ROWS,
-    DECISIONS_HEADER,
-    HOURS_KEYS,
-    PERFORMANCE_HEADER,
     SECTIONS,
-    SECURITY_KEYS,
     TITLE,
-    breakdown_rows,
-    chart_value,
-    kpi_row,
-    month_label,
+    chart_series,
+    decisions_table,
+    detail_tables,
+    performance_table,
     quarter_label,
     subtitle,
 )
@@ -59,9 +54,8 @@ def _legend(names: Sequence[str], x: float, y: float) -> Legend:
     return legend
 
 
-def _chart(
-    chart: VerticalBarChart, months: list[str], series: list[list[float | None]], names: Sequence[str]
-) -> Drawing:
+def _chart(chart: VerticalBarChart, months: list[str], named_series: dict[str, list[float | None]]) -> Drawing:
+    series, names = list(named_series.values()), list(named_series)
     drawing = Drawing(250 * mm, 70 * mm)
     chart.x, chart.y, chart.width, chart.height = 15 * mm, 12 * mm, 180 * mm, 52 * mm
     chart.data = series
@@ -87,19 +81,15 @@ def render_qbr_pdf(kpis: KpiSet) -> bytes:
     title = f"{TITLE} {quarter_label(kpis.quarter)}"
     margins = {"leftMargin": 15 * mm, "rightMargin": 15 * mm, "topMargin": 15 * mm, "bottomMargin": 15 * mm}
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=title, author=kpis.customer_name, invariant=1, **margins)
-    months = [month_label(m.month) for m in kpis.months]
-    tickets = _chart(VerticalBarChart(), months, [[float(m.opened) for m in kpis.months],
-                     [float(m.closed) for m in kpis.months]], ("Eröffnet", "Gelöst"))  # fmt: skip
+    months, ticket_series, sla_series = chart_series(kpis)
+    tickets = _chart(VerticalBarChart(), months, ticket_series)
     # Bars, not lines: a month without a stopped clock is a gap, and a line of one point cannot be drawn.
     sla_chart = VerticalBarChart()
     sla_chart.valueAxis.valueMax = 100
-    sla = _chart(sla_chart, months, [[chart_value(m.sla_response) for m in kpis.months],
-                 [chart_value(m.sla_resolution) for m in kpis.months]], ("Reaktion (%)", "Lösung (%)"))  # fmt: skip
-    breakdown = [("Priorität " + p, c, v) for p, c, v in breakdown_rows(kpis, "opened_by_priority")]
-    breakdown += breakdown_rows(kpis, "opened_by_category")
-    breakdown += [(f"Top {i}: {name}", str(n), "") for i, (name, n) in enumerate(kpis.top_categories, start=1)]
-    security = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in SECURITY_KEYS]
-    security += [("Vorfälle " + s, c, v) for s, c, v in breakdown_rows(kpis, "incidents_by_severity")]
+    sla = _chart(sla_chart, months, sla_series)
+    details = []
+    for title_text, table in detail_tables(kpis):
+        details += [_heading(title_text), _table(*table)]
     story = [
         Paragraph(escape(title), STYLES["Title"]),
         Paragraph(escape(subtitle(kpis)), STYLES["Heading2"]),
@@ -108,24 +98,19 @@ def render_qbr_pdf(kpis: KpiSet) -> bytes:
         *_bullets(executive_summary(kpis)),
         PageBreak(),
         _heading(SECTIONS["performance"]),
-        _table(PERFORMANCE_HEADER, [kpi_row(k, kpis.currency) for k in kpis.kpis]),
+        _table(*performance_table(kpis)),
         PageBreak(),
         _heading(SECTIONS["tickets"]),
         tickets,
         _heading(SECTIONS["sla"]),
         sla,
         PageBreak(),
-        _heading(SECTIONS["breakdown"]),
-        _table(("Eröffnete Tickets", "Aktuell", "Vorquartal"), breakdown),
-        _heading(SECTIONS["security"]),
-        _table(PERFORMANCE_HEADER[:3], security),
-        _heading(SECTIONS["hours"]),
-        _table(PERFORMANCE_HEADER[:3], [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in HOURS_KEYS]),
+        *details,
         PageBreak(),
         _heading(SECTIONS["recommendations"]),
         *_bullets(recommendations(kpis)),
         _heading(SECTIONS["decisions"]),
-        _table(DECISIONS_HEADER, [("", "", "", "offen")] * DECISION_ROWS),
+        _table(*decisions_table()),
     ]
     doc.build(story)
     return out.getvalue()

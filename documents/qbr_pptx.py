@@ -12,17 +12,12 @@ from pptx.slide import Slide
 from pptx.util import Cm, Pt
 
 from documents.qbr_texts import (
-    DECISION_ROWS,
-    DECISIONS_HEADER,
-    HOURS_KEYS,
-    PERFORMANCE_HEADER,
     SECTIONS,
-    SECURITY_KEYS,
     TITLE,
-    breakdown_rows,
-    chart_value,
-    kpi_row,
-    month_label,
+    chart_series,
+    decisions_table,
+    detail_tables,
+    performance_table,
     quarter_label,
     subtitle,
 )
@@ -77,37 +72,28 @@ def _chart(prs: Presentation, title: str, kind, data: CategoryChartData, axis_ma
         chart.value_axis.minimum_scale = 0
 
 
+def _data(months: list[str], series: dict[str, list[float | None]], number_format: str) -> CategoryChartData:
+    data = CategoryChartData(number_format=number_format)
+    data.categories = months
+    for name, values in series.items():
+        data.add_series(name, values)
+    return data
+
+
 def render_qbr_pptx(kpis: KpiSet) -> bytes:
     prs = Presentation()
     prs.slide_width, prs.slide_height = Cm(33.867), Cm(19.05)  # 16:9
     title = _slide(prs, TITLE_LAYOUT, f"{TITLE} {quarter_label(kpis.quarter)}")
     title.placeholders[1].text = subtitle(kpis)
     _bullets(prs, SECTIONS["summary"], executive_summary(kpis))
-    _table(prs, SECTIONS["performance"], PERFORMANCE_HEADER, [kpi_row(k, kpis.currency) for k in kpis.kpis])
-
-    months = [month_label(m.month) for m in kpis.months]
-    tickets = CategoryChartData(number_format="0")
-    tickets.categories = months
-    tickets.add_series("Eröffnet", [m.opened for m in kpis.months])
-    tickets.add_series("Gelöst", [m.closed for m in kpis.months])
-    _chart(prs, SECTIONS["tickets"], XL_CHART_TYPE.COLUMN_CLUSTERED, tickets)
-    sla = CategoryChartData(number_format='0.0" %"')
-    sla.categories = months
-    sla.add_series("Reaktion (%)", [chart_value(m.sla_response) for m in kpis.months])
-    sla.add_series("Lösung (%)", [chart_value(m.sla_resolution) for m in kpis.months])
-    _chart(prs, SECTIONS["sla"], XL_CHART_TYPE.LINE_MARKERS, sla, axis_max=100)
-
-    rows = [("Priorität " + p, c, v) for p, c, v in breakdown_rows(kpis, "opened_by_priority")]
-    rows += breakdown_rows(kpis, "opened_by_category")
-    rows += [(f"Top {i}: {name}", str(count), "") for i, (name, count) in enumerate(kpis.top_categories, start=1)]
-    _table(prs, SECTIONS["breakdown"], ("Eröffnete Tickets", "Aktuell", "Vorquartal"), rows)
-    security = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in SECURITY_KEYS]
-    security += [("Vorfälle " + s, c, v) for s, c, v in breakdown_rows(kpis, "incidents_by_severity")]
-    _table(prs, SECTIONS["security"], PERFORMANCE_HEADER[:3], security)
-    hours = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in HOURS_KEYS]
-    _table(prs, SECTIONS["hours"], PERFORMANCE_HEADER[:3], hours)
+    _table(prs, SECTIONS["performance"], *performance_table(kpis))
+    months, tickets, sla = chart_series(kpis)
+    _chart(prs, SECTIONS["tickets"], XL_CHART_TYPE.COLUMN_CLUSTERED, _data(months, tickets, "0"))
+    _chart(prs, SECTIONS["sla"], XL_CHART_TYPE.LINE_MARKERS, _data(months, sla, '0.0" %"'), axis_max=100)
+    for heading, table in detail_tables(kpis):
+        _table(prs, heading, *table)
     _bullets(prs, SECTIONS["recommendations"], recommendations(kpis))
-    _table(prs, SECTIONS["decisions"], DECISIONS_HEADER, [("", "", "", "offen")] * DECISION_ROWS)
+    _table(prs, SECTIONS["decisions"], *decisions_table())
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()

@@ -1,6 +1,7 @@
 """What both QBR documents (PowerPoint and PDF) say and how they write a KPI value: German texts, "k. A." for an
 unknown value, decimal comma. One place, so the deck and the PDF show the same figures."""
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from documents.invoice_texts import format_money, format_number
@@ -68,3 +69,38 @@ def breakdown_rows(kpis: KpiSet, key: str) -> list[tuple[str, str, str]]:
 
 def percent(value: Decimal) -> str:
     return f"{format_number(value)} %"
+
+
+Table = tuple[Sequence[str], list[Sequence[str]]]
+
+
+def performance_table(kpis: KpiSet) -> Table:
+    return PERFORMANCE_HEADER, [kpi_row(k, kpis.currency) for k in kpis.kpis]
+
+
+def detail_tables(kpis: KpiSet) -> list[tuple[str, Table]]:
+    """The table sections after the charts, in the deck's order: (section title, (header, rows))."""
+    breakdown = [("Priorität " + p, c, v) for p, c, v in breakdown_rows(kpis, "opened_by_priority")]
+    breakdown += breakdown_rows(kpis, "opened_by_category")
+    breakdown += [(f"Top {i}: {name}", str(n), "") for i, (name, n) in enumerate(kpis.top_categories, start=1)]
+    security = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in SECURITY_KEYS]
+    security += [("Vorfälle " + s, c, v) for s, c, v in breakdown_rows(kpis, "incidents_by_severity")]
+    hours = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in HOURS_KEYS]
+    return [
+        (SECTIONS["breakdown"], (("Eröffnete Tickets", "Aktuell", "Vorquartal"), breakdown)),
+        (SECTIONS["security"], (PERFORMANCE_HEADER[:3], security)),
+        (SECTIONS["hours"], (PERFORMANCE_HEADER[:3], hours)),
+    ]
+
+
+def decisions_table() -> Table:
+    return DECISIONS_HEADER, [("", "", "", "offen")] * DECISION_ROWS
+
+
+def chart_series(kpis: KpiSet) -> tuple[list[str], dict[str, list[float | None]], dict[str, list[float | None]]]:
+    """Month labels, ticket series and SLA series (percent; None where no clock stopped) for both documents."""
+    months = [month_label(m.month) for m in kpis.months]
+    tickets = {"Eröffnet": [float(m.opened) for m in kpis.months], "Gelöst": [float(m.closed) for m in kpis.months]}
+    sla = {"Reaktion (%)": [chart_value(m.sla_response) for m in kpis.months],
+           "Lösung (%)": [chart_value(m.sla_resolution) for m in kpis.months]}  # fmt: skip
+    return months, tickets, sla

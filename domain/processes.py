@@ -107,15 +107,22 @@ def credit_note_workflow_id(invoice_number: str, draft_id: UUID) -> str:
     return f"credit-{_slug(invoice_number)}-{str(draft_id)[:8]}"
 
 
-def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
-    """What an invoice workflow carries from its start (no upsert needed): found by customer and month at once."""
+def _customer_period_attributes(
+    process: str, customer_number: str, period: SearchAttributeKey[str], value: str
+) -> TypedSearchAttributes:
+    """What a per-customer workflow of a period carries from its start (no upsert needed): found by customer and
+    period at once."""
     return TypedSearchAttributes(
         [
-            SearchAttributePair(PROCESS, INVOICE_PROCESS),
+            SearchAttributePair(PROCESS, process),
             SearchAttributePair(CUSTOMER_ID, customer_number),
-            SearchAttributePair(BILLING_PERIOD, month),
+            SearchAttributePair(period, value),
         ]
     )
+
+
+def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
+    return _customer_period_attributes(INVOICE_PROCESS, customer_number, BILLING_PERIOD, month)
 
 
 def qbr_workflow_id(customer_number: str, quarter: str) -> str:
@@ -128,11 +135,4 @@ def qbr_run_workflow_id(quarter: str) -> str:
 
 
 def qbr_search_attributes(customer_number: str, quarter: str) -> TypedSearchAttributes:
-    """What a customer's QBR carries from its start: found by customer and quarter at once."""
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(PROCESS, QBR_PROCESS),
-            SearchAttributePair(CUSTOMER_ID, customer_number),
-            SearchAttributePair(QBR_QUARTER, quarter),
-        ]
-    )
+    return _customer_period_attributes(QBR_PROCESS, customer_number, QBR_QUARTER, quarter)

@@ -5,15 +5,11 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-    WorkflowExecutionStatus,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -26,51 +22,44 @@ from domain.processes import (
     qbr_workflow_id,
 )
 from hub.temporal.errors import workflow_call
+from hub.temporal.runs import batch_progress, ensure_schedule
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
 
 
-async def start_qbr(client: Client, inp: QbrInput) -> str:
-    """Start `qbr-<customer>-<YYYY>-Q<n>`, or attach to the build of that quarter still running. A build that has
-    ended is started again: it finds its stored files and writes nothing twice. Returns the workflow id."""
-    workflow_id = qbr_workflow_id(inp.customer_number, inp.quarter)
-    async with workflow_call(f"QBR {workflow_id}", ended="the QBR build has ended"):
+async def _start(client: Client, run, inp, workflow_id: str, **options) -> str:  # noqa: ANN001
+    """Start `workflow_id`, or attach to its run still open; one that has ended is started again (a build finds its
+    stored files and writes nothing twice)."""
+    async with workflow_call(workflow_id, ended=f"{workflow_id} has ended"):
         await client.start_workflow(
-            QbrWorkflow.run,
+            run,
             inp,
             id=workflow_id,
             task_queue=REPORTS_TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            search_attributes=qbr_search_attributes(inp.customer_number, inp.quarter),
+            **options,
         )
     return workflow_id
+
+
+async def start_qbr(client: Client, inp: QbrInput) -> str:
+    """Build one customer's deck: `qbr-<customer>-<YYYY>-Q<n>`. Returns the workflow id."""
+    search_attributes = qbr_search_attributes(inp.customer_number, inp.quarter)
+    return await _start(client, QbrWorkflow.run, inp, qbr_workflow_id(inp.customer_number, inp.quarter),
+                        search_attributes=search_attributes)  # fmt: skip
 
 
 async def start_qbr_run(client: Client, inp: QbrRunInput) -> str:
-    workflow_id = qbr_run_workflow_id(inp.quarter)
-    async with workflow_call(f"QBR run {inp.quarter}", ended="the QBR run has ended"):
-        await client.start_workflow(
-            QbrRunWorkflow.run,
-            inp,
-            id=workflow_id,
-            task_queue=REPORTS_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )
-    return workflow_id
+    """The run of a quarter for all (or the named) customers: `qbr-run-<YYYY>-Q<n>`."""
+    return await _start(client, QbrRunWorkflow.run, inp, qbr_run_workflow_id(inp.quarter))
 
 
 async def qbr_run_progress(client: Client, quarter: str) -> tuple[QbrRunProgress, str]:
     """The run's progress (query; its result once ended) and its Temporal status name."""
-    handle = client.get_workflow_handle(qbr_run_workflow_id(quarter), result_type=QbrRunProgress)
-    async with workflow_call(f"QBR run {quarter}", ended=f"no QBR run for {quarter}"):
-        description = await handle.describe()
-        if description.status == WorkflowExecutionStatus.RUNNING:
-            return await handle.query(QbrRunWorkflow.progress), "running"
-        if description.status == WorkflowExecutionStatus.COMPLETED:
-            return await handle.result(), "completed"
-        return QbrRunProgress(quarter=quarter), description.status.name.lower()
+    workflow_id, empty = qbr_run_workflow_id(quarter), QbrRunProgress(quarter=quarter)
+    what, ended = f"QBR run {quarter}", f"no QBR run for {quarter}"
+    return await batch_progress(client, workflow_id, QbrRunWorkflow.progress, QbrRunProgress, empty, what, ended)
 
 
 def qbr_schedule() -> Schedule:
@@ -103,18 +92,4 @@ def qbr_schedule() -> Schedule:
 async def ensure_qbr_schedule(client: Client, *, paused: bool = False) -> str:
     """Create the schedule `qbr-quarterly`, or bring an existing one to this shape keeping a pause someone set
     (idempotent: `psa temporal setup`, `psa dev` and worker start call it)."""
-    schedule = qbr_schedule()
-    if paused:
-        schedule.state.paused = True
-    try:
-        await client.create_schedule(QBR_SCHEDULE_ID, schedule)
-        return QBR_SCHEDULE_ID
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def updater(current: ScheduleUpdateInput) -> ScheduleUpdate:
-        schedule.state = current.description.schedule.state
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(QBR_SCHEDULE_ID).update(updater)
-    return QBR_SCHEDULE_ID
+    return await ensure_schedule(client, QBR_SCHEDULE_ID, qbr_schedule(), paused=paused)
