@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.qbr.review import QbrWorkflow
 
 MAX_PARALLEL = 4  # decks render on the worker's CPU: a few at a time keep the other queues responsive
+PROGRESS_EVERY = 10  # upsert the memo every N finished customers (and at start and end): fewer history events
 
 
 @workflow.defn(name="QbrRun")
@@ -52,10 +53,10 @@ class QbrRunWorkflow:
             retry_policy=DB_RETRY,
         )
         self._progress.total = len(customers)
-        self._show()
+        self._show(force=True)
         await asyncio.gather(*(self._review(inp.quarter, c) for c in customers))
         self._progress.finished = True
-        self._show()
+        self._show(force=True)
         return self._progress
 
     async def _review(self, quarter: str, customer: CustomerRef) -> None:
@@ -82,7 +83,9 @@ class QbrRunWorkflow:
             self._running -= 1
         self._show()
 
-    def _show(self) -> None:
+    def _show(self, force: bool = False) -> None:
+        if not force and (self._progress.done + self._progress.failed) % PROGRESS_EVERY:
+            return
         workflow.upsert_memo({"summary": f"QBR run {self._progress.quarter}: {self._progress.label()}"})
 
     @workflow.query
