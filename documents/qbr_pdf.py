@@ -110,7 +110,7 @@ def render_qbr_pdf(kpis: KpiSet) -> bytes:
         _heading(SECTIONS["recommendations"]),
         *_bullets(recommendations(kpis)),
         _heading(SECTIONS["decisions"]),
-        _table(*decisions_table()),
+        _table(*decisions_table(kpis)),
     ]
     doc.build(story)
     return out.getvalue()

@@ -93,7 +93,7 @@ def render_qbr_pptx(kpis: KpiSet) -> bytes:
     for heading, table in detail_tables(kpis):
         _table(prs, heading, *table)
     _bullets(prs, SECTIONS["recommendations"], recommendations(kpis))
-    _table(prs, SECTIONS["decisions"], *decisions_table())
+    _table(prs, SECTIONS["decisions"], *decisions_table(kpis))
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()

@@ -8,6 +8,7 @@ from documents.invoice_texts import format_money, format_number
 from domain.qbr.kpis import Kpi, KpiSet
 from domain.qbr.measure import Measure, NotAvailable
 from domain.qbr.quarter import Quarter
+from domain.qbr.vcio import STATUS_LABEL, VcioKind, of_kind, top_risks
 
 TITLE = "Quarterly Business Review"
 SECTIONS = {
@@ -18,6 +19,8 @@ SECTIONS = {
     "breakdown": "Tickets nach Priorität und Kategorie",
     "security": "Sicherheit",
     "hours": "Stunden und Vertrag",
+    "risks": "Top-3-Risiken",
+    "roadmap": "Roadmap",
     "recommendations": "Empfehlungen",
     "decisions": "Entscheidungen und nächste Schritte",
 }
@@ -86,15 +89,35 @@ def detail_tables(kpis: KpiSet) -> list[tuple[str, Table]]:
     security = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in SECURITY_KEYS]
     security += [("Vorfälle " + s, c, v) for s, c, v in breakdown_rows(kpis, "incidents_by_severity")]
     hours = [kpi_row(kpis.kpi(k), kpis.currency)[:3] for k in HOURS_KEYS]
+    risks = [(r.title, str(r.likelihood or "–"), str(r.impact or "–"), str(r.risk_score), r.owner or "")
+             for r in top_risks(kpis.vcio)] or [("Keine offenen Risiken erfasst", "", "", "", "")]  # fmt: skip
+    cost = kpis.currency
+    roadmap = [
+        (e.title, e.quarter or "", _cost(e.estimated_cost, cost), STATUS_LABEL[e.status], e.owner or "")
+        for e in of_kind(kpis.vcio, VcioKind.ROADMAP)
+    ] or [("Keine Roadmap-Einträge erfasst", "", "", "", "")]
     return [
         (SECTIONS["breakdown"], (("Eröffnete Tickets", "Aktuell", "Vorquartal"), breakdown)),
         (SECTIONS["security"], (PERFORMANCE_HEADER[:3], security)),
         (SECTIONS["hours"], (PERFORMANCE_HEADER[:3], hours)),
+        (
+            SECTIONS["risks"],
+            (("Risiko", "Wahrscheinlichkeit (1–5)", "Auswirkung (1–5)", "Wert", "Verantwortlich"), risks),
+        ),
+        (SECTIONS["roadmap"], (("Vorhaben", "Quartal", "Geschätzte Kosten", "Status", "Verantwortlich"), roadmap)),
     ]
 
 
-def decisions_table() -> Table:
-    return DECISIONS_HEADER, [("", "", "", "offen")] * DECISION_ROWS
+def _cost(value: Decimal | None, currency: str) -> str:
+    return format_money(value, currency) if value is not None else ""
+
+
+def decisions_table(kpis: KpiSet) -> Table:
+    """The decisions and next steps entered (open and done, so the last QBR's are shown with their state), then
+    empty rows to fill in during the meeting."""
+    entered = [(e.title, e.owner or "", e.due_date.strftime("%d.%m.%Y") if e.due_date else "", STATUS_LABEL[e.status])
+               for e in of_kind(kpis.vcio, VcioKind.DECISION)]  # fmt: skip
+    return DECISIONS_HEADER, entered + [("", "", "", "offen")] * DECISION_ROWS
 
 
 def chart_series(kpis: KpiSet) -> tuple[list[str], dict[str, list[float | None]], dict[str, list[float | None]]]:

@@ -14,7 +14,7 @@ from models.billing import (
 )
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
-from models.qbr import QbrFile
+from models.qbr import QbrFile, VcioItem
 from models.sla import (
     BusinessCalendarRow,
     EscalationPolicy,
@@ -41,6 +41,7 @@ __all__ = [
     "InvoiceFile",
     "InvoiceNumberCounter",
     "QbrFile",
+    "VcioItem",
     "ChartOfAccounts",
     "ContractItem",
     "CustomerBillingProfile",

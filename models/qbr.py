@@ -1,13 +1,16 @@
-"""Rendered QBR decks: one PowerPoint and one PDF per customer and quarter, written once by the QBR workflow's
-activity (a re-run finds them and writes nothing)."""
+"""vCIO planning entries, and the rendered QBR decks: one PowerPoint and one PDF per customer and quarter, written
+once by the QBR workflow's activity (a re-run finds them and writes nothing)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import LargeBinary
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field
+from domain.qbr.vcio import VcioKind, VcioStatus
+from models.base import created_at_field, id_field
+from models.types import Money, enum_type
 
 
 class QbrFile(SQLModel, table=True):
@@ -24,3 +27,24 @@ class QbrFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     size: int
     created_at: datetime = created_at_field()
+
+
+class VcioItem(SQLModel, table=True):
+    """A roadmap item, risk or decision / next step of a customer, entered by the MSP's vCIO, read by the customer
+    and shown in the QBR (domain/qbr/vcio.py)."""
+
+    __tablename__ = "vcio_items"
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    kind: VcioKind = Field(sa_type=enum_type(VcioKind))
+    title: str = Field(max_length=200)
+    status: VcioStatus = Field(sa_type=enum_type(VcioStatus))
+    owner: str | None = Field(default=None, max_length=100)
+    due_date: date | None = None
+    quarter: str | None = Field(default=None, max_length=7)
+    estimated_cost: Decimal | None = Field(default=None, sa_type=Money(14, 2))
+    likelihood: int | None = None
+    impact: int | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

@@ -7,7 +7,7 @@ What a quarter holds:
 * stopped response and resolution SLA clocks with their outcome (met or not) stopped in it;
 * SOC incidents whose first alert lies in it, with the highest severity of their alerts; whether the tenant has a
   SOC integration at all (without one: "k. A.", not 0 incidents);
-* the asset inventory (a snapshot of now, asked for only for the reported quarter);
+* the asset inventory and the vCIO entries (snapshots of now, asked for only for the reported quarter);
 * lines and hour contingents of contracts overlapping it; billable time entries started in it."""
 
 from collections import defaultdict
@@ -31,6 +31,7 @@ from domain.qbr.facts import (
 )
 from domain.qbr.kpis import SLA_KINDS
 from domain.qbr.quarter import Quarter
+from domain.qbr.vcio import VcioEntry
 from domain.soc.alerts import Severity
 from domain.tickets import EventKind, TicketStatus
 from models import (
@@ -45,6 +46,7 @@ from models import (
     TicketEvent,
     TicketSla,
     TimeEntry,
+    VcioItem,
 )
 
 DONE = {TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value}
@@ -108,7 +110,12 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         ):  # fmt: skip
             rank = SEVERITY_ORDER.index(Severity(severity)) if severity in Severity.__members__.values() else 0
             severities[key] = max(severities.get(key, 0), rank)
-    devices = session.exec(select(Asset).where(Asset.tenant_id == tid)).all() if req.with_devices else []
+    devices = session.exec(select(Asset).where(Asset.tenant_id == tid)).all() if req.with_snapshot else []
+    vcio = (
+        session.exec(select(VcioItem).where(VcioItem.tenant_id == tid).order_by(col(VcioItem.created_at))).all()
+        if req.with_snapshot
+        else []
+    )
     contracts = session.exec(
         select(Contract).where(Contract.tenant_id == tid, col(Contract.start_date) <= quarter.last_day)
         .where(or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= quarter.first_day))
@@ -136,7 +143,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
             )  # fmt: skip
             for i in incidents
         ],
-        devices_source=req.with_devices,
+        devices_source=req.with_snapshot,
         devices=[
             DeviceFact(
                 asset_type=a.asset_type.value, managed=bool(a.agent_uuid or a.agent_id), warranty_end=a.warranty_end
@@ -163,6 +170,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
             if c.contingent
         ],
         billable_minutes=int(minutes),
+        vcio=[VcioEntry.model_validate(row, from_attributes=True) for row in vcio],
     )
 
 

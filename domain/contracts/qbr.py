@@ -23,7 +23,7 @@ class QbrActivity:
 class LoadFacts(BaseModel):
     tenant_id: UUID
     quarter: str
-    with_devices: bool = False
+    with_snapshot: bool = False  # the asset inventory and vCIO entries as they stand now (the reported quarter)
 
 
 class CustomerRef(BaseModel):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, field_validator
 
 from domain.qbr.quarter import parse_quarter
+from domain.qbr.vcio import VcioEntry
 
 
 class TicketFact(BaseModel):
@@ -66,5 +67,6 @@ class QbrFacts(BaseModel):
     contract_lines: list[ContractLineFact] = []
     contingents: list[ContingentFact] = []
     billable_minutes: int = 0
+    vcio: list[VcioEntry] = []  # roadmap, risks, decisions as they stand now (only the reported quarter has them)
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))

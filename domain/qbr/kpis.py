@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from domain.qbr.facts import QbrFacts
 from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
 from domain.qbr.quarter import Quarter
+from domain.qbr.vcio import VcioEntry
 
 SLA_KINDS = ("response", "resolution")
 TOP_CATEGORIES = 3
@@ -248,6 +249,7 @@ class KpiSet(BaseModel):
     breakdowns: list[Breakdown]
     top_categories: list[tuple[str, int]]
     months: list[MonthPoint]  # the previous quarter's three months, then the current quarter's
+    vcio: list[VcioEntry] = []
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -332,4 +334,5 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
         breakdowns=breakdowns,
         top_categories=top,
         months=_months(before) + _months(now),
+        vcio=current.vcio,
     )

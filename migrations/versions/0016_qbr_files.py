@@ -1,4 +1,5 @@
-"""qbr_files: the rendered QBR decks (PowerPoint, PDF) per customer and quarter
+"""qbr_files: the rendered QBR decks (PowerPoint, PDF) per customer and quarter; vcio_items: roadmap, risks and
+decisions of a customer
 
 Revision ID: 0016
 Revises: 0014
@@ -38,7 +39,36 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "quarter", "kind", name=op.f("pk_qbr_files")),
     )
+    op.create_table(
+        "vcio_items",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "kind", sa.Enum("roadmap", "risk", "decision", name="vciokind", native_enum=False, length=32), nullable=False
+        ),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("open", "planned", "in_progress", "done", name="vciostatus", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column("quarter", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=True),
+        sa.Column("estimated_cost", models.types.Money(14, 2), nullable=True),
+        sa.Column("likelihood", sa.Integer(), nullable=True),
+        sa.Column("impact", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_vcio_items_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vcio_items")),
+    )
+    op.create_index(op.f("ix_vcio_items_tenant_id"), "vcio_items", ["tenant_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_vcio_items_tenant_id"), table_name="vcio_items")
+    op.drop_table("vcio_items")
     op.drop_table("qbr_files")

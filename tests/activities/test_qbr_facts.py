@@ -21,7 +21,7 @@ def seeded(engine):
 def kpis(engine, seeded):
     tenant = seeded.tenant
     with Session(engine) as session:
-        current = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q4", with_devices=True))
+        current = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q4", with_snapshot=True))
         previous = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q3"))
     return compute_kpis(current, previous, tenant.customer_number, tenant.name)
 

@@ -94,3 +94,53 @@ async def test_quarterly_run_through_the_api(api, client, world):
     mine = (await api.get(DECKS, params={"quarter": "2026-Q3"}, headers=auth(keys["customer"]))).json()
     assert {d["kind"] for d in mine} == {"pdf", "pptx"}
     assert (await api.get(f"{RUNS}/2026-Q3", headers=auth(keys["customer"]))).status_code == 403
+
+
+VCIO = "/api/v1/qbr/vcio"
+
+
+async def test_vcio_entries_are_tenant_scoped_and_shown_in_the_deck(api, client, world):
+    seeded, keys = world
+    tenant, tech = seeded.tenant, auth(keys["tech"])
+    base = {"tenant_id": str(tenant.id)}
+    risks = [("Kein Offline-Backup", 4, 5), ("Veraltete Firewall", 3, 4), ("Phishing", 5, 3), ("Druckerausfall", 1, 1)]
+    for title, likelihood, impact in risks:
+        body = base | {"kind": "risk", "title": title, "likelihood": likelihood, "impact": impact, "owner": "vCIO"}
+        assert (await api.post(VCIO, json=body, headers=tech)).status_code == 201
+    roadmap = base | {"kind": "roadmap", "title": "Firewall ersetzen", "quarter": "2027Q1", "estimated_cost": "4800.00"}
+    assert (await api.post(VCIO, json=roadmap, headers=tech)).json()["quarter"] == "2027-Q1"
+    decision = base | {"kind": "decision", "title": "Backup-Konzept freigeben", "owner": "Frau Muster",
+                       "due_date": "2027-01-31"}  # fmt: skip
+    decision_id = (await api.post(VCIO, json=decision, headers=tech)).json()["id"]
+    done = await api.patch(f"{VCIO}/{decision_id}", json={"status": "done"}, headers=tech)
+    assert done.status_code == 200 and done.json()["status"] == "done"
+
+    for bad in ({"kind": "risk", "title": "x", "likelihood": 6, "impact": 1},
+                {"kind": "risk", "title": "ohne Auswirkung", "likelihood": 2},
+                {"kind": "roadmap", "title": "x", "quarter": "2027-Q5"},
+                {"kind": "roadmap", "title": "x", "estimated_cost": "-1"}):  # fmt: skip
+        assert (await api.post(VCIO, json=base | bad, headers=tech)).status_code == 422, bad
+    unknown = await api.post(VCIO, json={"tenant_id": str(uuid.uuid4()), "kind": "risk", "title": "x",
+                                         "likelihood": 1, "impact": 1}, headers=tech)  # fmt: skip
+    assert unknown.status_code == 422 and "tenant_id" in unknown.text
+    assert (await api.patch(f"{VCIO}/{decision_id}", json={"title": None}, headers=tech)).status_code == 422
+    customer, stranger = auth(keys["customer"]), auth(keys["stranger"])
+    assert (await api.post(VCIO, json=decision, headers=customer)).status_code == 403
+    assert len((await api.get(VCIO, headers=customer)).json()) == 6
+    assert (await api.get(VCIO, params={"tenant_id": str(tenant.id)}, headers=stranger)).json() == []
+    assert (await api.patch(f"{VCIO}/{decision_id}", json={"status": "open"}, headers=stranger)).status_code == 403
+
+    r = await api.post(BUILDS, json={"tenant_id": str(tenant.id), "quarter": "2026-Q2"}, headers=auth(keys["finance"]))
+    await client.get_workflow_handle(r.json()["workflow_id"]).result()
+    pptx = await api.get(f"{DECKS}/{tenant.id}/2026-Q2/pptx", headers=customer)
+    slides = {s.shapes.title.text: s for s in Presentation(io.BytesIO(pptx.content)).slides}
+
+    def rows(title: str) -> list[list[str]]:
+        table = next(s for s in slides[title].shapes if s.has_table).table
+        return [[c.text for c in row.cells] for row in table.rows][1:]
+
+    assert [r[0] for r in rows("Top-3-Risiken")] == ["Kein Offline-Backup", "Phishing", "Veraltete Firewall"]
+    assert rows("Top-3-Risiken")[0][1:4] == ["4", "5", "20"]
+    assert rows("Roadmap") == [["Firewall ersetzen", "2027-Q1", "4.800,00 €", "offen", ""]]
+    assert rows("Entscheidungen und nächste Schritte")[0] == ["Backup-Konzept freigeben", "Frau Muster", "31.01.2027",
+                                                              "erledigt"]  # fmt: skip

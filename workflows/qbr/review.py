@@ -37,7 +37,7 @@ class QbrWorkflow:
     async def run(self, inp: QbrInput) -> QbrResult:
         quarter = Quarter.parse(inp.quarter)
         current, previous = await asyncio.gather(
-            self._load(LoadFacts(tenant_id=inp.tenant_id, quarter=str(quarter), with_devices=True)),
+            self._load(LoadFacts(tenant_id=inp.tenant_id, quarter=str(quarter), with_snapshot=True)),
             self._load(LoadFacts(tenant_id=inp.tenant_id, quarter=str(quarter.previous()))),
         )
         kpis = compute_kpis(current, previous, inp.customer_number, inp.customer_name)

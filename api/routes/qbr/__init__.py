@@ -3,8 +3,8 @@ everyone downloads the decks they may see (customers: their own tenant's only)."
 
 from fastapi import APIRouter
 
-from api.routes.qbr import builds, decks
+from api.routes.qbr import builds, decks, vcio
 
 router = APIRouter()
-for _module in (builds, decks):
+for _module in (builds, decks, vcio):
     router.include_router(_module.router)
