@@ -3,6 +3,7 @@ cells; pypdf finds the same figures in the PDF."""
 
 import io
 
+import pypdfium2 as pdfium
 import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
@@ -81,3 +82,11 @@ def test_a_customer_without_sources_gets_k_a_in_both_documents():
     assert rows["Monatlicher Vertragswert"] == ["k. A.", "k. A."]
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_qbr_pdf(empty))).pages)
     assert "SLA-Erfüllung Reaktion\nk. A.\nk. A." in text and "Keine Auffälligkeiten" in text
+
+
+def test_the_chart_page_of_the_pdf_has_ink(kpis):
+    pdf = pdfium.PdfDocument(render_qbr_pdf(kpis))
+    page = next(p for p in pdf if "Ticket-Entwicklung" in p.get_textpage().get_text_range())
+    image = page.render(scale=0.5).to_pil().convert("L")
+    dark = sum(image.histogram()[:200])
+    assert dark > image.width * image.height // 20  # two bar charts with axes: more than 5 % of the page is ink
