@@ -14,10 +14,12 @@ db_app = typer.Typer(help="Database commands", no_args_is_help=True)
 temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
 soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
+qbr_app = typer.Typer(help="Quarterly business review commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
 app.add_typer(billing_app, name="billing")
+app.add_typer(qbr_app, name="qbr")
 
 
 def _setup():  # noqa: ANN202
@@ -150,6 +152,20 @@ def billing_run(
 
     _setup()
     _exit_now(follow_run(month, dry_run=dry_run, customers=customer or None))
+
+
+@qbr_app.command("run")
+def qbr_run(
+    quarter: str = typer.Argument(..., help="The quarter reported, YYYY-Qn or YYYYQn (e.g. 2026Q4)"),
+    customer: list[str] = typer.Option(None, "--customer", help="Only this customer number (repeatable)"),
+) -> None:
+    """Build the QBR decks of a quarter for every customer (or attach to the run) and show the progress.
+
+    Exit code 0: every deck built; 1: some failed; 2: Temporal not reachable or bad input."""
+    from hub.qbr_cli import follow_qbr_run
+
+    _setup()
+    _exit_now(follow_qbr_run(quarter, customers=customer or None))
 
 
 def _exit_now(code: int) -> None:

@@ -2,6 +2,7 @@
 deck once however often it runs, carries its search attributes and memo; the quarterly run builds every customer's;
 the tick does nothing on a day that is not a quarter's first working day; the schedule is created idempotently."""
 
+import asyncio
 import io
 from zoneinfo import ZoneInfo
 
@@ -94,3 +95,25 @@ async def test_schedule_is_created_once(dev_server):
     await handle.pause(note="Pause")
     await ensure_qbr_schedule(client)
     assert (await handle.describe()).schedule.state.paused
+
+
+async def test_psa_qbr_run_follows_the_run_and_lists_the_decks(client, engine, seeded):
+    """`psa qbr run 2026Q1 --customer K…`: its own Temporal connection (another thread, as the CLI is another process),
+    the progress until every deck is built, then the table of stored decks."""
+    import io
+
+    from rich.console import Console
+
+    from hub.config import Settings
+    from hub.qbr_cli import follow_qbr_run
+
+    settings = Settings(temporal_address=client.service_client.config.target_host,
+                        database_url=engine.url.render_as_string(hide_password=False))  # fmt: skip
+    out = io.StringIO()
+    number = seeded.tenant.customer_number
+    code = await asyncio.to_thread(follow_qbr_run, "2026Q1", customers=[number], settings=settings,
+                                   console=Console(file=out, width=200))  # fmt: skip
+    text = out.getvalue()
+    assert code == 0, text
+    assert "qbr-run-2026-Q1" in text and f"QBR-{number}-2026-Q1.pptx" in text and f"QBR-{number}-2026-Q1.pdf" in text
+    assert follow_qbr_run("2026-Q5", customers=None, settings=settings, console=Console(file=out)) == 2
