@@ -28,9 +28,10 @@ PROCESS = SearchAttributeKey.for_keyword("Process")
 BILLING_PERIOD = SearchAttributeKey.for_keyword("BillingPeriod")  # 2026-11, on the run and each invoice
 BILLING_PROGRESS = SearchAttributeKey.for_keyword("BillingProgress")  # "12/40 done, 3 to approve, 1 failed"
 INVOICE_STATUS = SearchAttributeKey.for_keyword("InvoiceStatus")  # draft, failed, issued, ... of one invoice
-# 2026-Q4, on the quarterly run and each customer's QBR. The run's progress is in its memo, not an attribute: the
-# dev server's SQLite visibility allows 10 keyword attributes and this is the 10th.
-QBR_QUARTER = SearchAttributeKey.for_keyword("QbrQuarter")
+# The period a report covers: 2026-Q4 on the quarterly QBR run and each customer's QBR. A keyword list with one
+# value (`ReportPeriod = "2026-Q4"` finds it): SQL visibility stores (the dev server's SQLite too) have ten Keyword
+# slots, which the hub fills, and three for keyword lists. The QBR run's progress is in its memo for the same reason.
+REPORT_PERIOD = SearchAttributeKey.for_keyword_list("ReportPeriod")
 
 SEARCH_ATTRIBUTES = (
     CUSTOMER_ID,
@@ -42,7 +43,7 @@ SEARCH_ATTRIBUTES = (
     BILLING_PERIOD,
     BILLING_PROGRESS,
     INVOICE_STATUS,
-    QBR_QUARTER,
+    REPORT_PERIOD,
 )
 
 # Values of the `Process` search attribute.
@@ -108,21 +109,17 @@ def credit_note_workflow_id(invoice_number: str, draft_id: UUID) -> str:
 
 
 def _customer_period_attributes(
-    process: str, customer_number: str, period: SearchAttributeKey[str], value: str
+    process: str, customer_number: str, period: SearchAttributePair
 ) -> TypedSearchAttributes:
     """What a per-customer workflow of a period carries from its start (no upsert needed): found by customer and
     period at once."""
     return TypedSearchAttributes(
-        [
-            SearchAttributePair(PROCESS, process),
-            SearchAttributePair(CUSTOMER_ID, customer_number),
-            SearchAttributePair(period, value),
-        ]
+        [SearchAttributePair(PROCESS, process), SearchAttributePair(CUSTOMER_ID, customer_number), period]
     )
 
 
 def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
-    return _customer_period_attributes(INVOICE_PROCESS, customer_number, BILLING_PERIOD, month)
+    return _customer_period_attributes(INVOICE_PROCESS, customer_number, SearchAttributePair(BILLING_PERIOD, month))
 
 
 def qbr_workflow_id(customer_number: str, quarter: str) -> str:
@@ -135,4 +132,4 @@ def qbr_run_workflow_id(quarter: str) -> str:
 
 
 def qbr_search_attributes(customer_number: str, quarter: str) -> TypedSearchAttributes:
-    return _customer_period_attributes(QBR_PROCESS, customer_number, QBR_QUARTER, quarter)
+    return _customer_period_attributes(QBR_PROCESS, customer_number, SearchAttributePair(REPORT_PERIOD, [quarter]))

@@ -15,8 +15,8 @@ from domain.contracts.qbr import QbrInput, QbrResult, QbrRunInput, QbrTickInput
 from domain.processes import (
     CUSTOMER_ID,
     PROCESS,
-    QBR_QUARTER,
     QBR_SCHEDULE_ID,
+    REPORT_PERIOD,
     REPORTS_TASK_QUEUE,
     qbr_run_workflow_id,
     qbr_workflow_id,
@@ -47,7 +47,7 @@ async def test_build_stores_the_deck_once_with_search_attributes(client, engine,
     assert result.summary == f"QBR 2026-Q4 [{tenant.customer_number}]: 3 tickets, SLA response 66.7%, resolution 50.0%"
     desc = await handle.describe()
     attributes = desc.typed_search_attributes
-    assert attributes.get(PROCESS) == "qbr" and attributes.get(QBR_QUARTER) == "2026-Q4"
+    assert attributes.get(PROCESS) == "qbr" and attributes.get(REPORT_PERIOD) == ["2026-Q4"]
     assert attributes.get(CUSTOMER_ID) == tenant.customer_number
     assert await desc.memo_value("summary") == result.summary
 

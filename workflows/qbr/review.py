@@ -1,6 +1,6 @@
 """One customer's quarterly business review `qbr-<customer>-<YYYY>-Q<n>`: load the facts of the quarter and of the
 quarter before (two activities, in parallel), compute the KPIs here (pure domain code: replays give the same), then
-render and store the deck (PowerPoint and PDF) once. Search attributes Process, CustomerId and QbrQuarter come with
+render and store the deck (PowerPoint and PDF) once. Search attributes Process, CustomerId and ReportPeriod come with
 the start; the memo `summary` says what the deck shows."""
 
 import asyncio

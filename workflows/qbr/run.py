@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts.qbr import CustomerRef, QbrActivity, QbrInput, QbrRunInput, QbrRunProgress, QbrTickInput
     from domain.processes import (
         PROCESS,
-        QBR_QUARTER,
         QBR_RUN_PROCESS,
+        REPORT_PERIOD,
         REPORTS_TASK_QUEUE,
         qbr_run_workflow_id,
         qbr_search_attributes,
@@ -44,7 +44,7 @@ class QbrRunWorkflow:
     @workflow.run
     async def run(self, inp: QbrRunInput) -> QbrRunProgress:
         self._progress = QbrRunProgress(quarter=inp.quarter)
-        workflow.upsert_search_attributes([PROCESS.value_set(QBR_RUN_PROCESS), QBR_QUARTER.value_set(inp.quarter)])
+        workflow.upsert_search_attributes([PROCESS.value_set(QBR_RUN_PROCESS), REPORT_PERIOD.value_set([inp.quarter])])
         customers: list[CustomerRef] = await workflow.execute_activity(
             QbrActivity.LIST_CUSTOMERS,
             inp,
