@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from domain.contracts.qbr import QbrRunInput, QbrRunProgress
 from domain.qbr.quarter import parse_quarter
+from hub.cli_follow import BAD_INPUT, follow_period
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.temporal import connect, register_search_attributes
-from hub.temporal.errors import WorkflowRejected, WorkflowUnavailable
 from hub.temporal.qbr import qbr_run_progress, start_qbr_run
 from models import QbrFile
 
@@ -43,16 +43,10 @@ def follow_qbr_run(
     """Exit code 0: every deck built; 1: some failed; 2: Temporal not reachable or a bad quarter."""
     settings = settings or get_settings()
     console = console or Console()
-    try:
-        quarter = parse_quarter(quarter)
-    except ValueError as err:
-        console.print(f"[red]{err}[/red]")
-        return 2
-    try:
-        progress = asyncio.run(_follow(settings, quarter, customers, console))
-    except (WorkflowUnavailable, RuntimeError, WorkflowRejected) as err:
-        console.print(f"[red]{err}[/red]")
-        return 2
+    followed = follow_period(console, quarter, parse_quarter, lambda q: _follow(settings, q, customers, console))
+    if followed is None:
+        return BAD_INPUT
+    quarter, progress = followed
     engine = make_engine(settings.effective_database_url)
     try:
         with Session(engine) as session:
