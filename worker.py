@@ -19,6 +19,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.billing.drafts import BillingDraftActivities
 from activities.billing.issue import BillingIssueActivities
 from activities.billing.outputs import BillingOutputActivities
+from activities.qbr.decks import QbrDeckActivities
+from activities.qbr.facts import QbrFactActivities
 from activities.soc.containment import SocContainActivities
 from activities.soc.incidents import SocActivities
 from activities.soc.polling import SocPollActivities
@@ -27,14 +29,17 @@ from activities.soc.tickets import SocTicketActivities
 from activities.tickets.notifications import NotificationActivities
 from activities.tickets.sla import SlaActivities, advance_clock
 from activities.tickets.ticket import TicketActivities
-from domain.processes import BILLING_TASK_QUEUE, SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
+from domain.processes import BILLING_TASK_QUEUE, REPORTS_TASK_QUEUE, SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
 from hub.temporal.billing import ensure_billing_schedule
+from hub.temporal.qbr import ensure_qbr_schedule
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
+from workflows.qbr.review import QbrWorkflow
+from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
@@ -58,6 +63,7 @@ def registrations(
     soc_tickets = SocTicketActivities(engine, client)
     drafts, issue = BillingDraftActivities(engine), BillingIssueActivities(engine)
     outputs = BillingOutputActivities(engine, settings)
+    qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine)
     return {
         TICKETS_TASK_QUEUE: (
             [TicketWorkflow, SlaRepinBatchWorkflow],
@@ -96,6 +102,10 @@ def registrations(
                 outputs.deliver,
                 outputs.remind,
             ],
+        ),
+        REPORTS_TASK_QUEUE: (
+            [QbrWorkflow, QbrRunWorkflow, QbrScheduleTickWorkflow],
+            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_decks.store_deck],
         ),
     }
 
@@ -151,8 +161,9 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     try:
         await ensure_billing_schedule(client)  # idempotent; the monthly run exists wherever a worker runs
+        await ensure_qbr_schedule(client)
     except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
-        log.warning("billing schedule not ensured", error=str(err))
+        log.warning("billing or QBR schedule not ensured", error=str(err))
     engine = make_engine(settings.effective_database_url)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:

@@ -33,6 +33,10 @@ TICKET_QUEUE = SearchAttributeKey.for_keyword("TicketQueue")  # servicedesk, soc
 # server's SQLite too) have ten Keyword slots, which the hub nearly fills.
 TICKET_ASSIGNEE = SearchAttributeKey.for_keyword_list("TicketAssignee")
 UNASSIGNED = "unassigned"
+# The period a report covers: 2026-Q4 on the quarterly QBR run and each customer's QBR. A keyword list with one
+# value (`ReportPeriod = "2026-Q4"` finds it): SQL visibility stores (the dev server's SQLite too) have ten Keyword
+# slots, which the hub fills, and three for keyword lists. The QBR run's progress is in its memo for the same reason.
+REPORT_PERIOD = SearchAttributeKey.for_keyword_list("ReportPeriod")
 
 SEARCH_ATTRIBUTES = (
     CUSTOMER_ID,
@@ -46,6 +50,7 @@ SEARCH_ATTRIBUTES = (
     INVOICE_STATUS,
     TICKET_QUEUE,
     TICKET_ASSIGNEE,
+    REPORT_PERIOD,
 )
 
 # Values of the `Process` search attribute.
@@ -56,6 +61,9 @@ SLA_REPIN_PROCESS = "sla-repin"
 BILLING_PROCESS = "billing"
 INVOICE_PROCESS = "invoice"
 BILLING_SCHEDULE_ID = "billing-monthly"
+QBR_PROCESS = "qbr"
+QBR_RUN_PROCESS = "qbr-run"
+QBR_SCHEDULE_ID = "qbr-quarterly"
 
 INCIDENT_PREFIX = "incident-"
 
@@ -107,12 +115,28 @@ def credit_note_workflow_id(invoice_number: str, draft_id: UUID) -> str:
     return f"credit-{_slug(invoice_number)}-{str(draft_id)[:8]}"
 
 
-def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
-    """What an invoice workflow carries from its start (no upsert needed): found by customer and month at once."""
+def _customer_period_attributes(
+    process: str, customer_number: str, period: SearchAttributePair
+) -> TypedSearchAttributes:
+    """What a per-customer workflow of a period carries from its start (no upsert needed): found by customer and
+    period at once."""
     return TypedSearchAttributes(
-        [
-            SearchAttributePair(PROCESS, INVOICE_PROCESS),
-            SearchAttributePair(CUSTOMER_ID, customer_number),
-            SearchAttributePair(BILLING_PERIOD, month),
-        ]
+        [SearchAttributePair(PROCESS, process), SearchAttributePair(CUSTOMER_ID, customer_number), period]
     )
+
+
+def invoice_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
+    return _customer_period_attributes(INVOICE_PROCESS, customer_number, SearchAttributePair(BILLING_PERIOD, month))
+
+
+def qbr_workflow_id(customer_number: str, quarter: str) -> str:
+    """`qbr-<customer>-<YYYY>-Q<n>`; `quarter` canonical (domain.qbr.quarter.parse_quarter)."""
+    return f"qbr-{_slug(customer_number)}-{quarter}"
+
+
+def qbr_run_workflow_id(quarter: str) -> str:
+    return f"qbr-run-{quarter}"
+
+
+def qbr_search_attributes(customer_number: str, quarter: str) -> TypedSearchAttributes:
+    return _customer_period_attributes(QBR_PROCESS, customer_number, SearchAttributePair(REPORT_PERIOD, [quarter]))

@@ -9,11 +9,11 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from domain.contracts.billing import BillingRunInput, InvoiceKind, RunProgress, parse_month
+from hub.cli_follow import BAD_INPUT, follow_period
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.temporal import connect, register_search_attributes
 from hub.temporal.billing import run_progress, start_run
-from hub.temporal.errors import WorkflowRejected, WorkflowUnavailable
 from models import Invoice
 
 POLL_SECONDS = 1.0
@@ -50,19 +50,10 @@ def follow_run(
 ) -> int:  # fmt: skip
     settings = settings or get_settings()
     console = console or Console()
-    try:
-        month = parse_month(month)
-    except ValueError as err:
-        console.print(f"[red]{err}[/red]")
-        return 2
-    try:
-        progress = asyncio.run(_follow(settings, month, dry_run, customers, console))
-    except (WorkflowUnavailable, RuntimeError) as err:
-        console.print(f"[red]Temporal is not reachable: {err}[/red]")
-        return 2
-    except WorkflowRejected as err:
-        console.print(f"[red]{err}[/red]")
-        return 2
+    followed = follow_period(console, month, parse_month, lambda m: _follow(settings, m, dry_run, customers, console))
+    if followed is None:
+        return BAD_INPUT
+    month, progress = followed
     engine = make_engine(settings.effective_database_url)
     try:
         with Session(engine) as session:

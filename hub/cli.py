@@ -15,12 +15,14 @@ db_app = typer.Typer(help="Database commands", no_args_is_help=True)
 temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
 soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
+qbr_app = typer.Typer(help="Quarterly business review commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
 app.add_typer(billing_app, name="billing")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(qbr_app, name="qbr")
 
 
 def _setup():  # noqa: ANN202
@@ -103,19 +105,22 @@ def check() -> None:
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the hub's search attributes and create the monthly billing schedule (idempotent)."""
+    """Register the hub's search attributes and create the monthly billing and quarterly QBR schedules (idempotent)."""
     from hub.temporal import connect, register_search_attributes
     from hub.temporal.billing import ensure_billing_schedule
+    from hub.temporal.qbr import ensure_qbr_schedule
 
     settings = _setup()
 
-    async def run() -> tuple[list[str], str]:
+    async def run() -> tuple[list[str], str, str]:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        return await register_search_attributes(client), await ensure_billing_schedule(client)
+        added = await register_search_attributes(client)
+        return added, await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
 
-    added, schedule = asyncio.run(run())
+    added, schedule, qbr_schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
+    typer.echo(f"schedule {qbr_schedule}: the QBR run on the first working day of each quarter, 06:00 Europe/Berlin")
     _exit_now(0)
 
 
@@ -173,6 +178,20 @@ def billing_run(
 
     _setup()
     _exit_now(follow_run(month, dry_run=dry_run, customers=customer or None))
+
+
+@qbr_app.command("run")
+def qbr_run(
+    quarter: str = typer.Argument(..., help="The quarter reported, YYYY-Qn or YYYYQn (e.g. 2026Q4)"),
+    customer: list[str] = typer.Option(None, "--customer", help="Only this customer number (repeatable)"),
+) -> None:
+    """Build the QBR decks of a quarter for every customer (or attach to the run) and show the progress.
+
+    Exit code 0: every deck built; 1: some failed; 2: Temporal not reachable or bad input."""
+    from hub.qbr_cli import follow_qbr_run
+
+    _setup()
+    _exit_now(follow_qbr_run(quarter, customers=customer or None))
 
 
 def _exit_now(code: int) -> None:

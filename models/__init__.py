@@ -15,6 +15,7 @@ from models.billing import (
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
+from models.qbr import QbrFile, VcioItem
 from models.queue import Queue, QueueMember
 from models.sepa_collection import SepaCollection, SepaCollectionItem
 from models.sla import (
@@ -50,6 +51,8 @@ __all__ = [
     "InvoiceNumberCounter",
     "SepaCollection",
     "SepaCollectionItem",
+    "QbrFile",
+    "VcioItem",
     "ChartOfAccounts",
     "ContractItem",
     "CustomerBillingProfile",

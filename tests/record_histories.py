@@ -565,6 +565,52 @@ async def record_billing_tick(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_qbr_run(path: Path) -> None:
+    """The quarterly QBR run over one customer with two quarters of data (`qbr_review.json`: that customer's build,
+    facts of both quarters loaded, the deck stored)."""
+    from domain.contracts.qbr import QbrRunInput, QbrRunProgress
+    from domain.processes import qbr_workflow_id
+    from hub.temporal.qbr import start_qbr_run
+    from tests.qbr_setup import seed_two_quarters
+
+    async with recording() as r:
+        seeded = seed_two_quarters(r.engine)
+        number = seeded.tenant.customer_number
+        run_id = await start_qbr_run(r.env.client, QbrRunInput(quarter="2026-Q4", customer_numbers=[number]))
+        run = r.env.client.get_workflow_handle(run_id, result_type=QbrRunProgress)
+        result = await run.result()
+        assert result.done == 1, result
+        path.write_text((await run.fetch_history()).to_json())
+        review = r.env.client.get_workflow_handle(qbr_workflow_id(number, "2026-Q4"))
+        await review.result()
+        (path.parent / "qbr_review.json").write_text((await review.fetch_history()).to_json())
+
+
+async def record_qbr_tick(path: Path) -> None:
+    """The schedule's tick on the next quarter's first working day (time skipped there): starts that quarter's
+    previous quarter's run."""
+    from zoneinfo import ZoneInfo
+
+    from domain.business_calendar import BusinessCalendar
+    from domain.calendar_spec import CalendarSpec
+    from domain.contracts.qbr import QbrTickInput
+    from domain.processes import REPORTS_TASK_QUEUE
+    from domain.qbr.quarter import Quarter, first_working_day
+    from workflows.qbr.run import QbrScheduleTickWorkflow
+
+    berlin = ZoneInfo("Europe/Berlin")
+    async with recording() as r:
+        now = await r.env.get_current_time()
+        holidays = BusinessCalendar(CalendarSpec(time_zone="Europe/Berlin", country="DE", always_open=True))
+        day = first_working_day(Quarter.of(now.astimezone(berlin).date()).next(), holidays.is_holiday)
+        await r.env.sleep(datetime(day.year, day.month, day.day, 6, tzinfo=berlin) - now)
+        handle = await r.env.client.start_workflow(
+            QbrScheduleTickWorkflow.run, QbrTickInput(), id="qbr-quarterly-replay", task_queue=REPORTS_TASK_QUEUE
+        )
+        assert (await handle.result()).endswith("started"), "tick did not start a run"
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 RECORDERS = {
     "ticket": (record_ticket_lifecycle, "ticket_lifecycle.json"),
     "sla": (record_ticket_with_sla, "ticket_sla.json"),
@@ -577,6 +623,8 @@ RECORDERS = {
     "poll": (record_soc_poll, "soc_poll.json"),
     "billing": (record_billing_run, "billing_run.json"),  # and invoice_issued.json, credit_note.json
     "tick": (record_billing_tick, "billing_tick.json"),
+    "qbr": (record_qbr_run, "qbr_run.json"),  # and qbr_review.json
+    "qbr_tick": (record_qbr_tick, "qbr_tick.json"),
 }
 
 if __name__ == "__main__":

@@ -8,15 +8,11 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-    WorkflowExecutionStatus,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -42,6 +38,7 @@ from domain.processes import (
     invoice_search_attributes,
 )
 from hub.temporal.errors import WorkflowRejected, workflow_call
+from hub.temporal.runs import batch_progress, ensure_schedule
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 
@@ -67,14 +64,9 @@ async def start_run(client: Client, inp: BillingRunInput) -> str:
 
 async def run_progress(client: Client, month: str) -> tuple[RunProgress, str]:
     """The run's progress (query; from its result once it has ended) and its Temporal status name."""
-    handle = client.get_workflow_handle(billing_workflow_id(month), result_type=RunProgress)
-    async with workflow_call(f"billing run {month}", ended=f"no billing run for {month}"):
-        description = await handle.describe()
-        if description.status == WorkflowExecutionStatus.RUNNING:
-            return await handle.query(BillingRunWorkflow.progress), description.status.name.lower()
-        if description.status == WorkflowExecutionStatus.COMPLETED:
-            return await handle.result(), "completed"
-        return RunProgress(month=month), description.status.name.lower()
+    workflow_id, empty = billing_workflow_id(month), RunProgress(month=month)
+    what, ended = f"billing run {month}", f"no billing run for {month}"
+    return await batch_progress(client, workflow_id, BillingRunWorkflow.progress, RunProgress, empty, what, ended)
 
 
 async def invoice_state(client: Client, workflow_id: str) -> InvoiceState | None:
@@ -157,20 +149,7 @@ async def ensure_billing_schedule(client: Client, *, paused: bool = False) -> st
         ),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
-    if paused:
-        schedule.state.paused = True
-    try:
-        await client.create_schedule(BILLING_SCHEDULE_ID, schedule)
-        return BILLING_SCHEDULE_ID
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def updater(current: ScheduleUpdateInput) -> ScheduleUpdate:
-        schedule.state = current.description.schedule.state  # keep a pause someone set
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(BILLING_SCHEDULE_ID).update(updater)
-    return BILLING_SCHEDULE_ID
+    return await ensure_schedule(client, BILLING_SCHEDULE_ID, schedule, paused=paused)
 
 
 async def billing_schedule_exists(client: Client) -> bool:

@@ -1,0 +1,10 @@
+"""The quarterly business review: finance and MSP admins start a customer's build or the quarterly run for all;
+everyone downloads the decks they may see (customers: their own tenant's only)."""
+
+from fastapi import APIRouter
+
+from api.routes.qbr import builds, decks, vcio
+
+router = APIRouter()
+for _module in (builds, decks, vcio):
+    router.include_router(_module.router)

@@ -1,0 +1,86 @@
+"""The quarterly business review (`qbr-<customer>-<YYYY>-Q<n>`, the quarterly run `qbr-run-<YYYY>-Q<n>`, the
+schedule's tick): activity names, workflow inputs and results and the activity payloads of one customer and
+quarter. Pure: nothing here does I/O. The facts an activity loads are in `domain/qbr/facts.py`, the KPIs computed
+from them in `domain/qbr/kpis.py`."""
+
+from uuid import UUID
+
+from pydantic import BaseModel, field_validator
+
+from domain.qbr.kpis import KpiSet
+from domain.qbr.quarter import parse_quarter
+
+# The schedule's zone: which day is the first working day of a quarter, which quarter was the one before.
+QBR_SCHEDULE_TZ = "Europe/Berlin"
+
+
+class QbrActivity:
+    LIST_CUSTOMERS = "qbr.list_customers"
+    LOAD_FACTS = "qbr.load_facts"
+    STORE_DECK = "qbr.store_deck"  # render PPTX + PDF and store them once
+
+
+class LoadFacts(BaseModel):
+    tenant_id: UUID
+    quarter: str
+    with_snapshot: bool = False  # the asset inventory and vCIO entries as they stand now (the reported quarter)
+
+
+class CustomerRef(BaseModel):
+    tenant_id: UUID
+    customer_number: str
+    name: str
+
+
+class QbrInput(BaseModel):
+    tenant_id: UUID
+    customer_number: str
+    customer_name: str
+    quarter: str  # YYYY-Qn, the quarter reported
+    requested_by: UUID | None = None
+
+    _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))
+
+
+class StoreDeck(BaseModel):
+    tenant_id: UUID
+    workflow_id: str
+    kpis: KpiSet
+
+
+class StoredFile(BaseModel):
+    kind: str  # pptx, pdf
+    filename: str
+    sha256: str
+    size: int
+
+
+class QbrResult(BaseModel):
+    customer_number: str
+    quarter: str
+    files: list[StoredFile]
+    summary: str
+
+
+class QbrRunInput(BaseModel):
+    quarter: str
+    customer_numbers: list[str] | None = None  # None: every customer with a contract in the quarter
+
+    _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))
+
+
+class QbrRunProgress(BaseModel):
+    quarter: str
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    finished: bool = False
+
+    def label(self) -> str:
+        return f"{self.done}/{self.total} done, {self.failed} failed"
+
+
+class QbrTickInput(BaseModel):
+    timezone: str = QBR_SCHEDULE_TZ
+    country: str = "DE"  # whose holidays decide the first working day
+    subdivision: str | None = None

@@ -1,0 +1,72 @@
+"""The facts an activity loads for one customer and quarter: raw timestamps and flags, so a hand count over the same
+rows gives the KPIs' numbers (domain/qbr/kpis.py)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, field_validator
+
+from domain.qbr.quarter import parse_quarter
+from domain.qbr.vcio import VcioEntry
+
+
+class TicketFact(BaseModel):
+    priority: str
+    category: str | None = None
+    created_at: datetime
+    resolved_at: datetime | None = None  # the latest resolution
+    resolutions: list[datetime] = []  # every change of status to resolved
+    reopens: list[datetime] = []  # every change of status from resolved or closed back to an open status
+
+
+class SlaFact(BaseModel):
+    kind: str  # response, resolution
+    met: bool
+    stopped_at: datetime
+
+
+class IncidentFact(BaseModel):
+    severity: str  # the highest OCSF severity of its alerts (domain.soc.alerts.Severity)
+    first_alert_at: datetime
+    acknowledged_at: datetime | None = None
+
+
+class DeviceFact(BaseModel):
+    asset_type: str
+    managed: bool  # an EDR agent is known for it
+    warranty_end: date | None = None
+
+
+class ContractLineFact(BaseModel):
+    quantity: Decimal
+    unit_price: Decimal
+    billing_cycle: str  # monthly, quarterly, yearly, one_time
+    start_date: date
+    end_date: date | None = None
+
+
+class ContingentFact(BaseModel):
+    included_minutes: int  # per month
+    start_date: date
+    end_date: date | None = None
+
+
+class QbrFacts(BaseModel):
+    """What the hub knows about one customer in one quarter. `*_source` flags say whether a source exists at all:
+    without one a KPI is "k. A.", never a zero."""
+
+    quarter: str
+    time_zone: str
+    currency: str = "EUR"
+    tickets: list[TicketFact] = []
+    sla: list[SlaFact] = []
+    security_source: bool = False  # the customer has a SOC integration
+    incidents: list[IncidentFact] = []
+    devices_source: bool = False  # the asset inventory is a snapshot: only the reported quarter has it
+    devices: list[DeviceFact] = []
+    contract_lines: list[ContractLineFact] = []
+    contingents: list[ContingentFact] = []
+    billable_minutes: int = 0
+    vcio: list[VcioEntry] = []  # roadmap, risks, decisions as they stand now (only the reported quarter has them)
+
+    _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))

@@ -1,0 +1,338 @@
+"""The KPI engine of the quarterly business review: pure functions from `QbrFacts` (domain/contracts/qbr.py) to
+`KpiSet`, current quarter and previous quarter side by side. One definition per KPI: its German label, unit, source
+and, in the docstring of its function, the formula a person can check by hand against the rows.
+
+A period is [start, end) of the quarter in the customer's time zone (`Quarter.bounds`); "in the period" below
+always means start <= timestamp < end."""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from domain.qbr.facts import QbrFacts
+from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
+from domain.qbr.quarter import Quarter
+from domain.qbr.vcio import VcioEntry
+
+SLA_KINDS = ("response", "resolution")
+TOP_CATEGORIES = 3
+NO_CATEGORY = "ohne Kategorie"
+# Months a billing cycle's price covers: a line's monthly value is its price divided by these.
+CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+
+
+@dataclass(frozen=True)
+class Period:
+    facts: QbrFacts
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, facts: QbrFacts) -> "Period":
+        start, end = Quarter.parse(facts.quarter).bounds(facts.time_zone)
+        return cls(facts, start, end)
+
+    def holds(self, at: datetime | None) -> bool:
+        return at is not None and self.start <= at < self.end
+
+    @property
+    def quarter(self) -> Quarter:
+        return Quarter.parse(self.facts.quarter)
+
+    @property
+    def last_day(self) -> date:
+        return self.quarter.last_day
+
+
+# ---- the KPIs -------------------------------------------------------------------------------------------------
+
+
+def tickets_opened(p: Period) -> Measure:
+    """Count of tickets with created_at in the period."""
+    return Decimal(sum(p.holds(t.created_at) for t in p.facts.tickets))
+
+
+def tickets_closed(p: Period) -> Measure:
+    """Count of tickets whose latest resolution (resolved_at) lies in the period."""
+    return Decimal(sum(p.holds(t.resolved_at) for t in p.facts.tickets))
+
+
+def _sla(p: Period, kind: str) -> Measure:
+    outcomes = [s.met for s in p.facts.sla if s.kind == kind and p.holds(s.stopped_at)]
+    return share(sum(outcomes), len(outcomes))
+
+
+def sla_response(p: Period) -> Measure:
+    """100 × (response SLA clocks stopped in the period with met = true) ÷ (response clocks stopped in the period),
+    one decimal; k. A. when no response clock stopped."""
+    return _sla(p, "response")
+
+
+def sla_resolution(p: Period) -> Measure:
+    """100 × (resolution SLA clocks stopped in the period with met = true) ÷ (resolution clocks stopped in the
+    period), one decimal; k. A. when no resolution clock stopped."""
+    return _sla(p, "resolution")
+
+
+def mean_time_to_resolve(p: Period) -> Measure:
+    """Mean of (resolved_at − created_at) in hours over the tickets resolved in the period (wall-clock time, not
+    business hours), one decimal; k. A. when none was resolved."""
+    hours = [
+        Decimal((t.resolved_at - t.created_at).total_seconds()) / 3600
+        for t in p.facts.tickets
+        if t.resolved_at is not None and p.holds(t.resolved_at)
+    ]
+    return mean(hours)
+
+
+def reopen_rate(p: Period) -> Measure:
+    """100 × (tickets with a change back from resolved/closed to open in the period) ÷ (tickets with a change to
+    resolved in the period), one decimal; k. A. when no ticket was resolved."""
+    resolved = [t for t in p.facts.tickets if any(p.holds(at) for at in t.resolutions)]
+    reopened = [t for t in resolved if any(p.holds(at) for at in t.reopens)]
+    return share(len(reopened), len(resolved))
+
+
+def _incidents(p: Period) -> list:
+    return [i for i in p.facts.incidents if p.holds(i.first_alert_at)]
+
+
+def security_incidents(p: Period) -> Measure:
+    """Count of SOC incidents whose first alert lies in the period; k. A. without a SOC integration (no source)."""
+    return Decimal(len(_incidents(p))) if p.facts.security_source else NA
+
+
+def time_to_acknowledge(p: Period) -> Measure:
+    """Mean of (acknowledged_at − first_alert_at) in minutes over the period's incidents that were acknowledged
+    (paged incidents), one decimal; k. A. without a SOC integration or when none was acknowledged."""
+    if not p.facts.security_source:
+        return NA
+    minutes = [
+        Decimal((i.acknowledged_at - i.first_alert_at).total_seconds()) / 60
+        for i in _incidents(p)
+        if i.acknowledged_at is not None
+    ]
+    return mean(minutes)
+
+
+def hours_used(p: Period) -> Measure:
+    """Sum of billable time-entry minutes started in the period ÷ 60, two decimals."""
+    return rounded(Decimal(p.facts.billable_minutes) / 60, 2)
+
+
+def _months_active(p: Period, start: date, end: date | None) -> int:
+    return sum(start <= last and (end is None or end >= first) for first, last in p.quarter.month_spans())
+
+
+def contingent_hours(p: Period) -> Measure:
+    """Σ over the contracts with an hour contingent: included minutes per month × months of the quarter in which
+    the contract runs (a month counts when the contract runs on any day of it) ÷ 60, two decimals; k. A. when no
+    contract has a contingent."""
+    if not p.facts.contingents:
+        return NA
+    minutes = sum(c.included_minutes * _months_active(p, c.start_date, c.end_date) for c in p.facts.contingents)
+    return rounded(Decimal(minutes) / 60, 2)
+
+
+def contingent_use(p: Period) -> Measure:
+    """100 × hours used ÷ contingent hours, one decimal; k. A. without a contingent (or one of 0 hours). Counts all
+    billable time, also activity types a contingent does not cover."""
+    included = contingent_hours(p)
+    if isinstance(included, NotAvailable) or included == 0:
+        return NA
+    return rounded(Decimal(100) * hours_used(p) / included, 1)
+
+
+def monthly_contract_value(p: Period) -> Measure:
+    """Σ over the recurring contract lines running on the quarter's last day: quantity × unit price ÷ months of its
+    cycle (monthly 1, quarterly 3, yearly 12; one-time lines are not recurring), net, in cents; k. A. when no
+    recurring line runs then."""
+    day = p.last_day
+    lines = [
+        ln
+        for ln in p.facts.contract_lines
+        if ln.billing_cycle in CYCLE_MONTHS and ln.start_date <= day and (ln.end_date is None or ln.end_date >= day)
+    ]
+    if not lines:
+        return NA
+    return rounded(sum((ln.quantity * ln.unit_price / CYCLE_MONTHS[ln.billing_cycle] for ln in lines), Decimal(0)), 2)
+
+
+def device_coverage(p: Period) -> Measure:
+    """100 × (devices with an EDR agent known to the hub) ÷ (devices in the inventory), one decimal; k. A. without
+    an inventory for the period (it is a snapshot: only the reported quarter has one) or with no device in it."""
+    if not p.facts.devices_source:
+        return NA
+    return share(sum(d.managed for d in p.facts.devices), len(p.facts.devices))
+
+
+def warranty_coverage(p: Period) -> Measure:
+    """100 × (devices whose warranty ends on or after the quarter's last day) ÷ (devices with a known warranty
+    end), one decimal; k. A. without an inventory or when no device has a warranty end."""
+    if not p.facts.devices_source:
+        return NA
+    known = [d for d in p.facts.devices if d.warranty_end is not None]
+    return share(sum(d.warranty_end >= p.last_day for d in known), len(known))
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    key: str
+    label: str  # German, as the deck shows it
+    unit: str  # "", "%", "h", "min", "EUR"
+    source: str
+    better: Literal["higher", "lower", "none"]
+    compute: Callable[[Period], Measure]
+
+
+DEFINITIONS: tuple[KpiDefinition, ...] = (
+    KpiDefinition("tickets_opened", "Tickets eröffnet", "", "Tickets", "none", tickets_opened),
+    KpiDefinition("tickets_closed", "Tickets gelöst", "", "Tickets", "none", tickets_closed),
+    KpiDefinition("sla_response", "SLA-Erfüllung Reaktion", "%", "SLA-Ergebnisse", "higher", sla_response),
+    KpiDefinition("sla_resolution", "SLA-Erfüllung Lösung", "%", "SLA-Ergebnisse", "higher", sla_resolution),
+    KpiDefinition("mttr_hours", "Mittlere Lösungszeit", "h", "Tickets", "lower", mean_time_to_resolve),
+    KpiDefinition("reopen_rate", "Wiedereröffnungsquote", "%", "Ticket-Verlauf", "lower", reopen_rate),
+    KpiDefinition("security_incidents", "Sicherheitsvorfälle", "", "SOC", "lower", security_incidents),
+    KpiDefinition("time_to_acknowledge", "Zeit bis zur Bestätigung", "min", "SOC", "lower", time_to_acknowledge),
+    KpiDefinition("hours_used", "Geleistete Stunden", "h", "Zeiterfassung", "none", hours_used),
+    KpiDefinition("contingent_hours", "Stundenkontingent", "h", "Verträge", "none", contingent_hours),
+    KpiDefinition("contingent_use", "Kontingent-Auslastung", "%", "Zeiterfassung, Verträge", "none", contingent_use),
+    KpiDefinition(
+        "monthly_contract_value", "Monatlicher Vertragswert", "EUR", "Verträge", "none", monthly_contract_value
+    ),  # fmt: skip
+    KpiDefinition("device_coverage", "Geräteabdeckung (EDR)", "%", "Inventar", "higher", device_coverage),
+    KpiDefinition("warranty_coverage", "Garantieabdeckung", "%", "Inventar", "higher", warranty_coverage),
+)
+
+
+# ---- the result -------------------------------------------------------------------------------------------------
+
+
+class Kpi(BaseModel):
+    key: str
+    label: str
+    unit: str
+    source: str
+    better: str
+    current: Measure
+    previous: Measure
+
+
+class Breakdown(BaseModel):
+    key: str
+    label: str
+    current: dict[str, int]
+    previous: dict[str, int]
+
+
+class MonthPoint(BaseModel):
+    month: str  # YYYY-MM
+    opened: int
+    closed: int
+    sla_response: Measure
+    sla_resolution: Measure
+
+
+class KpiSet(BaseModel):
+    customer_number: str
+    customer_name: str
+    quarter: str
+    previous_quarter: str
+    currency: str = "EUR"
+    kpis: list[Kpi]
+    breakdowns: list[Breakdown]
+    top_categories: list[tuple[str, int]]
+    months: list[MonthPoint]  # the previous quarter's three months, then the current quarter's
+    vcio: list[VcioEntry] = []
+
+    def kpi(self, key: str) -> Kpi:
+        return next(k for k in self.kpis if k.key == key)
+
+
+def _count(values) -> dict[str, int]:  # noqa: ANN001
+    return dict(sorted(Counter(values).items()))
+
+
+def _breakdowns(p: Period) -> dict[str, dict[str, int]]:
+    opened = [t for t in p.facts.tickets if p.holds(t.created_at)]
+    closed = [t for t in p.facts.tickets if p.holds(t.resolved_at)]
+    security = [i.severity for i in _incidents(p)] if p.facts.security_source else []
+    return {
+        "opened_by_priority": _count(t.priority for t in opened),
+        "closed_by_priority": _count(t.priority for t in closed),
+        "opened_by_category": _count(t.category or NO_CATEGORY for t in opened),
+        "closed_by_category": _count(t.category or NO_CATEGORY for t in closed),
+        "incidents_by_severity": _count(security),
+    }
+
+
+BREAKDOWN_LABELS = {
+    "opened_by_priority": "Eröffnete Tickets nach Priorität",
+    "closed_by_priority": "Gelöste Tickets nach Priorität",
+    "opened_by_category": "Eröffnete Tickets nach Kategorie",
+    "closed_by_category": "Gelöste Tickets nach Kategorie",
+    "incidents_by_severity": "Sicherheitsvorfälle nach Schweregrad",
+}
+
+
+def _months(p: Period) -> list[MonthPoint]:
+    zone = ZoneInfo(p.facts.time_zone)
+
+    def month_of(at: datetime | None) -> str | None:
+        return at.astimezone(zone).strftime("%Y-%m") if at is not None and p.holds(at) else None
+
+    points = []
+    for month in p.quarter.months:
+        sla = {kind: [s.met for s in p.facts.sla if s.kind == kind and month_of(s.stopped_at) == month]
+               for kind in SLA_KINDS}  # fmt: skip
+        points.append(
+            MonthPoint(
+                month=month,
+                opened=sum(month_of(t.created_at) == month for t in p.facts.tickets),
+                closed=sum(month_of(t.resolved_at) == month for t in p.facts.tickets),
+                sla_response=share(sum(sla["response"]), len(sla["response"])),
+                sla_resolution=share(sum(sla["resolution"]), len(sla["resolution"])),
+            )
+        )
+    return points
+
+
+def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, customer_name: str) -> KpiSet:
+    """Every KPI of `current` with the value of `previous` beside it (previous must be the quarter before)."""
+    if Quarter.parse(previous.quarter) != Quarter.parse(current.quarter).previous():
+        raise ValueError(f"{previous.quarter} is not the quarter before {current.quarter}")
+    now, before = Period.of(current), Period.of(previous)
+    kpis = [
+        Kpi(
+            key=d.key,
+            label=d.label,
+            unit=d.unit,
+            source=d.source,
+            better=d.better,
+            current=d.compute(now),
+            previous=d.compute(before),
+        )  # fmt: skip
+        for d in DEFINITIONS
+    ]
+    cur, prev = _breakdowns(now), _breakdowns(before)
+    breakdowns = [Breakdown(key=k, label=BREAKDOWN_LABELS[k], current=cur[k], previous=prev[k]) for k in cur]
+    categories = Counter(t.category or NO_CATEGORY for t in current.tickets if now.holds(t.created_at))
+    top = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CATEGORIES]
+    return KpiSet(
+        customer_number=customer_number,
+        customer_name=customer_name,
+        quarter=current.quarter,
+        previous_quarter=previous.quarter,
+        currency=current.currency,
+        kpis=kpis,
+        breakdowns=breakdowns,
+        top_categories=top,
+        months=_months(before) + _months(now),
+        vcio=current.vcio,
+    )

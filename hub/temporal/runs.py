@@ -1,0 +1,52 @@
+"""Client calls that every batch process shares: the progress of a run (its query while it runs, its result once it
+has completed), and the upkeep of a Temporal Schedule (created if missing, else brought to the given shape keeping a
+pause someone set)."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleAlreadyRunningError,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+    WorkflowExecutionStatus,
+)
+
+from hub.temporal.errors import workflow_call
+
+P = TypeVar("P")
+
+
+async def batch_progress(
+    client: Client, workflow_id: str, query: Callable, result_type: type[P], empty: P, what: str, ended: str
+) -> tuple[P, str]:
+    """The run's progress and its Temporal status name (lower case); `empty` for a run that failed or was ended."""
+    handle = client.get_workflow_handle(workflow_id, result_type=result_type)
+    async with workflow_call(what, ended=ended):
+        description = await handle.describe()
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            return await handle.query(query), description.status.name.lower()
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            return await handle.result(), "completed"
+        return empty, description.status.name.lower()
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule, *, paused: bool = False) -> str:
+    """Create `schedule_id`, or bring an existing one to `schedule` keeping its pause state (idempotent: called at
+    `psa temporal setup`, `psa dev` and worker start)."""
+    if paused:
+        schedule.state.paused = True
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        return schedule_id
+    except ScheduleAlreadyRunningError:
+        pass
+
+    def updater(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        schedule.state = current.description.schedule.state  # keep a pause someone set
+        return ScheduleUpdate(schedule=schedule)
+
+    await client.get_schedule_handle(schedule_id).update(updater)
+    return schedule_id

@@ -1,0 +1,50 @@
+"""vCIO planning entries, and the rendered QBR decks: one PowerPoint and one PDF per customer and quarter, written
+once by the QBR workflow's activity (a re-run finds them and writes nothing)."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import LargeBinary
+from sqlmodel import Field, SQLModel
+
+from domain.qbr.vcio import VcioKind, VcioStatus
+from models.base import created_at_field, id_field
+from models.types import Money, enum_type
+
+
+class QbrFile(SQLModel, table=True):
+    __tablename__ = "qbr_files"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True, ondelete="CASCADE")
+    quarter: str = Field(primary_key=True, max_length=7)  # 2026-Q4
+    kind: str = Field(primary_key=True, max_length=8)  # pptx, pdf
+    customer_number: str = Field(max_length=32)
+    workflow_id: str = Field(max_length=100)
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=100)
+    content: bytes = Field(sa_type=LargeBinary)
+    sha256: str = Field(max_length=64)
+    size: int
+    created_at: datetime = created_at_field()
+
+
+class VcioItem(SQLModel, table=True):
+    """A roadmap item, risk or decision / next step of a customer, entered by the MSP's vCIO, read by the customer
+    and shown in the QBR (domain/qbr/vcio.py)."""
+
+    __tablename__ = "vcio_items"
+
+    id: uuid.UUID = id_field()
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    kind: VcioKind = Field(sa_type=enum_type(VcioKind))
+    title: str = Field(max_length=200)
+    status: VcioStatus = Field(sa_type=enum_type(VcioStatus))
+    owner: str | None = Field(default=None, max_length=100)
+    due_date: date | None = None
+    quarter: str | None = Field(default=None, max_length=7)
+    estimated_cost: Decimal | None = Field(default=None, sa_type=Money(14, 2))
+    likelihood: int | None = None
+    impact: int | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()

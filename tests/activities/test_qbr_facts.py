@@ -1,0 +1,54 @@
+"""The facts of two quarters loaded from the database give the hand-counted KPIs; another tenant's rows never
+count; a re-run of the deck activity stores its files once."""
+
+import pytest
+from sqlmodel import Session, select
+
+from activities.qbr.decks import QbrDeckActivities
+from activities.qbr.facts import list_customers, load_facts
+from domain.contracts.qbr import LoadFacts, QbrRunInput, StoreDeck
+from domain.qbr.kpis import compute_kpis
+from models import QbrFile
+from tests.qbr_setup import EXPECTED, seed_two_quarters
+
+
+@pytest.fixture(scope="module")
+def seeded(engine):
+    return seed_two_quarters(engine)
+
+
+@pytest.fixture(scope="module")
+def kpis(engine, seeded):
+    tenant = seeded.tenant
+    with Session(engine) as session:
+        current = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q4", with_snapshot=True))
+        previous = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q3"))
+    return compute_kpis(current, previous, tenant.customer_number, tenant.name)
+
+
+def test_kpis_from_the_database_match_the_hand_count(kpis):
+    assert {k.key: (k.current, k.previous) for k in kpis.kpis} == EXPECTED
+    by = {b.key: b for b in kpis.breakdowns}
+    assert by["incidents_by_severity"].current == {"critical": 1}  # the highest severity of its two alerts
+    assert by["opened_by_category"].current == {"Drucker": 1, "Netzwerk": 2}
+
+
+def test_list_customers_of_a_quarter(engine, seeded):
+    with Session(engine) as session:
+        numbers = [c.customer_number for c in list_customers(session, QbrRunInput(quarter="2026-Q4"))]
+        only = list_customers(session, QbrRunInput(quarter="2026-Q4", customer_numbers=[seeded.other.customer_number]))
+        before = list_customers(session, QbrRunInput(quarter="2025-Q4"))
+    assert {seeded.tenant.customer_number, seeded.other.customer_number} <= set(numbers)
+    assert [c.tenant_id for c in only] == [seeded.other.id]
+    assert seeded.tenant.customer_number not in {c.customer_number for c in before}  # its contract began 2026
+
+
+def test_deck_is_stored_once(engine, seeded, kpis):
+    decks = QbrDeckActivities(engine)
+    req = StoreDeck(tenant_id=seeded.tenant.id, workflow_id="qbr-test", kpis=kpis)
+    first = decks.store_deck(req)
+    again = decks.store_deck(req)
+    assert [f.kind for f in first] == ["pdf", "pptx"] and again == first
+    with Session(engine) as session:
+        rows = session.exec(select(QbrFile).where(QbrFile.tenant_id == seeded.tenant.id)).all()
+    assert len(rows) == 2
