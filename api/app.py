@@ -21,6 +21,7 @@ from api.routes import (
     keys,
     metrics,
     queues,
+    raci,
     sla,
     soc,
     tenants,
@@ -113,6 +114,6 @@ def create_app(
     app.include_router(soc.webhook_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for module in (tenants, contacts, assets, tickets, sla, soc, billing, users, keys, co_management, queues):
+    for module in (tenants, contacts, assets, tickets, sla, soc, billing, users, keys, co_management, queues, raci):
         app.include_router(module.router, prefix="/api/v1")
     return app

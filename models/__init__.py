@@ -15,6 +15,7 @@ from models.billing import (
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.queue import Queue, QueueMember
+from models.raci import RaciChange, RaciMatrixRow
 from models.sepa_collection import SepaCollection, SepaCollectionItem
 from models.sla import (
     BusinessCalendarRow,
@@ -39,6 +40,8 @@ from models.user import ApiKey, User
 
 __all__ = [
     "Queue",
+    "RaciChange",
+    "RaciMatrixRow",
     "QueueMember",
     "Invoice",
     "InvoiceFile",

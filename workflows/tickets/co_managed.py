@@ -6,22 +6,76 @@ on. Each change is an event with its reason (visible to the MSP and the customer
 """
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.contracts.tickets import CoManagedRequest, HandOverRequest, QueueRequest, TicketState
+    from domain.contracts.tickets import (
+        CoManagedRequest,
+        HandOverRequest,
+        NotifyRequest,
+        QueueRequest,
+        SlaActivity,
+        TicketState,
+    )
+    from domain.escalation import NotifyEmail, TargetKind
+    from domain.raci import RaciNotice, RaciRouting
     from domain.roles import TICKET_AGENT_ROLES
-    from domain.sla import SlaEvent, SlaEventKind
+    from domain.sla import SlaCarry, SlaEvent, SlaEventKind
     from domain.tickets import EventKind, Visibility
+    from workflows.tickets.sla_escalation import NOTIFY_RETRY
 
 
 class CoManagedIt:
-    """Needs from the workflow: `_state`, `_lock` and `_apply`, `_sla_events`, `_wait_created`, `_check_open`."""
+    """Needs from the workflow: `_state`, `_sla`, `_lock`, `_notifications` and `_apply`, `_sla_events`,
+    `_wait_created`, `_check_open`."""
 
     _state: TicketState
+    _sla: SlaCarry | None
     _lock: asyncio.Lock
+    _notifications: list[asyncio.Task]
+
+    async def _route_by_raci(self, routing: RaciRouting) -> None:
+        """A new ticket as the customer's RACI matrix says: into the Responsible party's queue (the same change as
+        `change_queue`, by the hub), and a notice to each Consulted and Informed party through the outbox."""
+        if routing.queue is not None and routing.queue != self._state.queue:
+            await self._apply(
+                EventKind.QUEUE_CHANGED,
+                None,
+                Visibility.CO_MANAGED,
+                queue=routing.queue,
+                data={"from": self._state.queue, "to": routing.queue, "reason": "raci", "area": routing.area},
+            )
+            await self._sla_events([SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=routing.queue)])
+        for notice in routing.notices:
+            self._notifications.append(asyncio.create_task(self._raci_notice(notice)))
+
+    async def _raci_notice(self, notice: RaciNotice) -> None:
+        s = self._state
+        request = NotifyRequest(
+            key=f"{s.ticket_id}:raci:{notice.party}",
+            ticket_id=s.ticket_id,
+            tenant_id=s.tenant_id,
+            ticket_number=s.number or "",
+            title=s.title,
+            priority=s.priority,
+            status=s.status,
+            customer_number=s.customer_number,
+            level="raci",
+            target=TargetKind.RESPONSE,
+            sla_state=self._sla.plan.state.value if self._sla is not None and self._sla.plan is not None else "none",
+            time_zone=self._sla.context.calendar.time_zone if self._sla is not None else "Europe/Berlin",
+            action=NotifyEmail(to=notice.to),
+            raci=notice,
+        )
+        try:
+            await workflow.execute_activity(
+                SlaActivity.NOTIFY, request, start_to_close_timeout=timedelta(seconds=60), retry_policy=NOTIFY_RETRY
+            )
+        except ActivityError as err:
+            workflow.logger.warning("RACI notice failed for good", extra={"key": request.key, "error": str(err.cause)})
 
     @workflow.update
     async def change_queue(self, req: QueueRequest) -> TicketState:
