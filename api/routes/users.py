@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import col, select
 
 from api.crud import get_or_404, patch_changes
-from api.deps import MspAdmin, SessionDep
+from api.deps import MspAdmin, NowDep, SessionDep
 from api.pagination import Page, PageDep, paginate
 from api.schemas.common import field_error
 from api.schemas.users import UserCreate, UserPublic, UserUpdate
@@ -35,7 +35,7 @@ def user_public(user: User) -> UserPublic:
 
 
 @router.post("", response_model=UserPublic, status_code=201, summary="Create a user with a role (and tenant)")
-def create(body: UserCreate, principal: MspAdmin, session: SessionDep, response: Response):
+def create(body: UserCreate, principal: MspAdmin, session: SessionDep, response: Response, now: NowDep):
     with account_problems():
         user = create_user(
             session,
@@ -44,6 +44,8 @@ def create(body: UserCreate, principal: MspAdmin, session: SessionDep, response:
             role=body.role,
             tenant_id=body.tenant_id,
             actor_user_id=principal.user_id,
+            access_expires_at=body.access_expires_at,
+            now=now,
         )
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return user_public(user)

@@ -145,7 +145,7 @@ async def test_new_ticket_routes_to_responsible_queue_and_notifies_consulted(api
     [row] = await eventually(sent)
     assert row.destination == "support@softwarehaus.example"
     inbox = smtp[0]
-    [mail] = inbox.about(erp["number"], "Fachanwendungen")
+    [mail] = inbox.about(erp["number"], w["a"].customer_number, "Fachanwendungen")
     assert "zu konsultieren (C)" in inbox.text(mail)
 
     network = await api.post("/api/v1/tickets", json=new | {"category": "WLAN"}, headers=w["tech_h"])
