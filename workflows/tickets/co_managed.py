@@ -2,22 +2,20 @@
 
 A mixin of `TicketWorkflow` (same run, same state). `hand_back_to_customer` gives a co-managed ticket to the
 customer's own IT and pauses the MSP's SLA clocks; `escalate_to_msp` makes the MSP responsible again and they run
-on. Each change is an event with its reason (visible to the MSP and the customer's IT).
+on. Each change is an event with its reason (visible to the MSP and the customer's IT). A new ticket of a customer
+with a RACI matrix goes to the Responsible party's queue, and its Consulted and Informed parties are told.
 """
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.contracts.tickets import (
         CoManagedRequest,
         HandOverRequest,
-        NotifyRequest,
         QueueRequest,
-        SlaActivity,
         TicketState,
     )
     from domain.escalation import NotifyEmail, TargetKind
@@ -25,12 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.roles import TICKET_AGENT_ROLES
     from domain.sla import SlaCarry, SlaEvent, SlaEventKind
     from domain.tickets import EventKind, Visibility
-    from workflows.tickets.sla_escalation import NOTIFY_RETRY
 
 
 class CoManagedIt:
     """Needs from the workflow: `_state`, `_sla`, `_lock`, `_notifications` and `_apply`, `_sla_events`,
-    `_wait_created`, `_check_open`."""
+    `_notify_request`, `_send_notification`, `_wait_created`, `_check_open`."""
 
     _state: TicketState
     _sla: SlaCarry | None
@@ -53,29 +50,17 @@ class CoManagedIt:
             self._notifications.append(asyncio.create_task(self._raci_notice(notice)))
 
     async def _raci_notice(self, notice: RaciNotice) -> None:
-        s = self._state
-        request = NotifyRequest(
-            key=f"{s.ticket_id}:raci:{notice.party}",
-            ticket_id=s.ticket_id,
-            tenant_id=s.tenant_id,
-            ticket_number=s.number or "",
-            title=s.title,
-            priority=s.priority,
-            status=s.status,
-            customer_number=s.customer_number,
+        plan = self._sla.plan if self._sla is not None else None
+        request = self._notify_request(
+            key=f"{self._state.ticket_id}:raci:{notice.party}",
             level="raci",
-            target=TargetKind.RESPONSE,
-            sla_state=self._sla.plan.state.value if self._sla is not None and self._sla.plan is not None else "none",
+            target=TargetKind.RESPONSE,  # required by the request; a RACI notice names no SLA target
+            sla_state=plan.state.value if plan is not None else "none",
             time_zone=self._sla.context.calendar.time_zone if self._sla is not None else "Europe/Berlin",
             action=NotifyEmail(to=notice.to),
             raci=notice,
         )
-        try:
-            await workflow.execute_activity(
-                SlaActivity.NOTIFY, request, start_to_close_timeout=timedelta(seconds=60), retry_policy=NOTIFY_RETRY
-            )
-        except ActivityError as err:
-            workflow.logger.warning("RACI notice failed for good", extra={"key": request.key, "error": str(err.cause)})
+        await self._send_notification(request, "RACI notice")
 
     @workflow.update
     async def change_queue(self, req: QueueRequest) -> TicketState:
