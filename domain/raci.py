@@ -107,6 +107,8 @@ class RaciRouting(BaseModel):
     responsible: list[str]
     queue: str | None = None
     responsible_kind: PartyKind | None = None  # of the party whose queue takes the ticket
+    # The customer's IT is Responsible and sees the ticket: it holds it from the start (the MSP's clocks pause).
+    customer_it_holds: bool = False
     notices: list[RaciNotice] = Field(default_factory=list)
 
 

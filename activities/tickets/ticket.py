@@ -132,6 +132,8 @@ def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
         )
     # The customer's IT is Responsible: it must see the ticket (unless its creator decided otherwise).
     share = routing is not None and routing.responsible_kind == PartyKind.CUSTOMER_IT
+    if routing is not None:
+        routing.customer_it_holds = share and t.co_managed is not False
     with session_scope(engine) as session:
         record = _insert_ticket(session, req, share_with_customer_it=share)
         if result is not None:

@@ -126,14 +126,19 @@ async def test_new_ticket_routes_to_responsible_queue_and_notifies_consulted(api
     resp = await api.post("/api/v1/tickets", json=new, headers=w["tech_h"])
     assert resp.status_code == 201, resp.text
     erp = resp.json()
-    # The customer's IT is Responsible: its queue, and the ticket is shared with it.
-    assert (erp["queue"], erp["co_managed"]) == (w["a_queue"], True)
+    # The customer's IT is Responsible: its queue; the ticket is shared with it and it holds it (MSP clocks paused).
+    assert (erp["queue"], erp["co_managed"], erp["customer_it_holds"]) == (w["a_queue"], True, True)
     tid = UUID(erp["id"])
     with Session(engine) as s:
         [event] = s.exec(
             select(TicketEvent).where(TicketEvent.ticket_id == tid, TicketEvent.kind == "queue_changed")
         ).all()
     assert event.data == {"from": None, "to": w["a_queue"], "reason": "raci", "area": "Fachanwendungen"}
+    events = await api.get(
+        f"/api/v1/tickets/{tid}/events", params={"kind": "handed_back_to_customer"}, headers=w["a_it_h"]
+    )
+    [handed] = events.json()["items"]
+    assert handed["actor_user_id"] is None and "Fachanwendungen" in handed["body"]
 
     # The Consulted vendor gets one mail, sent through the outbox.
     def sent():
@@ -149,7 +154,7 @@ async def test_new_ticket_routes_to_responsible_queue_and_notifies_consulted(api
     assert "zu konsultieren (C)" in inbox.text(mail)
 
     network = await api.post("/api/v1/tickets", json=new | {"category": "WLAN"}, headers=w["tech_h"])
-    assert network.json()["queue"] == "servicedesk-raci"
+    assert (network.json()["queue"], network.json()["customer_it_holds"]) == ("servicedesk-raci", False)
     chosen = await api.post(
         "/api/v1/tickets", json=new | {"queue": w["a_queue"], "category": "network"}, headers=w["tech_h"]
     )

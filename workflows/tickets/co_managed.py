@@ -7,6 +7,7 @@ with a RACI matrix goes to the Responsible party's queue, and its Consulted and 
 """
 
 import asyncio
+from uuid import UUID
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -36,7 +37,8 @@ class CoManagedIt:
 
     async def _route_by_raci(self, routing: RaciRouting) -> None:
         """A new ticket as the customer's RACI matrix says: into the Responsible party's queue (the same change as
-        `change_queue`, by the hub), and a notice to each Consulted and Informed party through the outbox."""
+        `change_queue`, by the hub), held by the customer's IT if it is Responsible, and a notice to each Consulted
+        and Informed party through the outbox."""
         if routing.queue is not None and routing.queue != self._state.queue:
             await self._apply(
                 EventKind.QUEUE_CHANGED,
@@ -46,6 +48,10 @@ class CoManagedIt:
                 data={"from": self._state.queue, "to": routing.queue, "reason": "raci", "area": routing.area},
             )
             await self._sla_events([SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=routing.queue)])
+        if routing.customer_it_holds and not self._state.customer_it_holds:
+            # The customer's IT is Responsible: it holds the ticket from the start, and the MSP's clocks pause.
+            reason = f"RACI: {routing.area} liegt in der Verantwortung der Kunden-IT."
+            await self._change_holder(None, reason, to_customer=True)
         for notice in routing.notices:
             self._notifications.append(asyncio.create_task(self._raci_notice(notice)))
 
@@ -122,13 +128,17 @@ class CoManagedIt:
             raise ApplicationError(f"{holder} holds the ticket already", type="HandOverRefused", non_retryable=True)
 
     async def _hand_over(self, req: HandOverRequest, *, to_customer: bool) -> None:
+        await self._change_holder(req.actor.user_id, req.reason, to_customer=to_customer)
+
+    async def _change_holder(self, actor: UUID | None, reason: str, *, to_customer: bool) -> None:
+        """Actor None: the hub itself (a RACI routing)."""
         await self._apply(
             EventKind.HANDED_BACK_TO_CUSTOMER if to_customer else EventKind.ESCALATED_TO_MSP,
-            req.actor.user_id,
+            actor,
             Visibility.CO_MANAGED,
-            body=req.reason,
+            body=reason,
             customer_it_holds=to_customer,
-            data={"to": "customer_it" if to_customer else "msp", "reason": req.reason},
+            data={"to": "customer_it" if to_customer else "msp", "reason": reason},
         )
         event = SlaEvent(kind=SlaEventKind.RESPONSIBILITY_CHANGED, at=workflow.now(), customer_it_holds=to_customer)
         await self._sla_events([event])
