@@ -12,7 +12,9 @@ from hub.db import session_scope
 from models import Notification, Queue, TicketEvent
 from tests.api import assert_problem
 from tests.api.co_managed_support import people
-from tests.factories import make_tenant
+from tests.factories import make_sla, make_tenant
+
+SLA = {"name": "RACI", "targets": {"P3": {"response_minutes": 60, "resolution_minutes": 480, "calendar": "24x7"}}}
 
 
 def raci_url(tenant) -> str:
@@ -47,6 +49,7 @@ def matrix(a_queue: str) -> dict:
 @pytest.fixture
 def w(engine):
     tenants = {"a": make_tenant(engine, co_managed=True), "b": make_tenant(engine, co_managed=True)}
+    make_sla(engine, tenants["a"], SLA)
     w = people(engine, tenants, "admin tech a_it a_user b_it")
     for name in ("servicedesk-raci",):
         with session_scope(engine) as s:
@@ -139,6 +142,9 @@ async def test_new_ticket_routes_to_responsible_queue_and_notifies_consulted(api
     )
     [handed] = events.json()["items"]
     assert handed["actor_user_id"] is None and "Fachanwendungen" in handed["body"]
+    # Not the MSP's responsibility: its clocks do not run (no breach however long the customer's IT takes).
+    sla = await api.get(f"/api/v1/tickets/{tid}/sla", headers=w["tech_h"])
+    assert sla.json()["state"] == "paused"
 
     # The Consulted vendor gets one mail, sent through the outbox.
     def sent():
@@ -155,6 +161,7 @@ async def test_new_ticket_routes_to_responsible_queue_and_notifies_consulted(api
 
     network = await api.post("/api/v1/tickets", json=new | {"category": "WLAN"}, headers=w["tech_h"])
     assert (network.json()["queue"], network.json()["customer_it_holds"]) == ("servicedesk-raci", False)
+    assert (await api.get(f"/api/v1/tickets/{network.json()['id']}/sla", headers=w["tech_h"])).json()["state"] == "ok"
     chosen = await api.post(
         "/api/v1/tickets", json=new | {"queue": w["a_queue"], "category": "network"}, headers=w["tech_h"]
     )
