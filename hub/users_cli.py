@@ -104,8 +104,9 @@ def users_set(
     role: Role | None = typer.Option(None),
     customer: str | None = typer.Option(None, help="New customer number (customer roles)"),
     active: bool | None = typer.Option(None, "--active/--inactive", help="Deactivate: all keys refused at once"),
+    access_expires: str | None = typer.Option(None, help="New last day of access; a past one ends access now"),
 ) -> None:
-    """Change a user's role, membership or active flag."""
+    """Change a user's role, membership, active flag or access expiry."""
     try:
         with session_scope(_engine()) as session:
             user = _user(session, email)
@@ -117,6 +118,8 @@ def users_set(
                 changes["tenant_id"] = _tenant_id(session, customer)
             if active is not None:
                 changes["is_active"] = active
+            if access_expires is not None:
+                changes["access_expires_at"] = _expiry(access_expires, "--access-expires")
             change_user(session, user, changes, None)
             typer.echo(f"user {user.email}: {user.role.value}, {'active' if user.is_active else 'deactivated'}")
     except AccountError as err:
