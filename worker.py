@@ -112,9 +112,12 @@ def registrations(
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     """The sandbox, with deterministic modules passed through instead of re-imported per run: our pure domain
-    code and the holiday data it uses (which imports dateutil lazily, calling time.localtime at import)."""
+    code, the holiday data it uses (which imports dateutil lazily, calling time.localtime at import) and the e-mail
+    address validation pydantic imports lazily when a contract with an address (a RACI party's) is validated."""
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "holidays", "dateutil")
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "domain", "holidays", "dateutil", "email_validator", "idna"
+        )
     )
 
 

@@ -23,6 +23,7 @@ from api.routes import (
     metrics,
     qbr,
     queues,
+    raci,
     sla,
     soc,
     tenants,
@@ -115,6 +116,21 @@ def create_app(
     app.include_router(soc.webhook_router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for module in (tenants, contacts, assets, tickets, sla, soc, billing, users, keys, co_management, queues, kb, qbr):
+    for module in (
+        tenants,
+        contacts,
+        assets,
+        tickets,
+        sla,
+        soc,
+        billing,
+        users,
+        keys,
+        co_management,
+        queues,
+        kb,
+        qbr,
+        raci,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     return app

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from api.problems import MISSING_API_KEY, Problem, not_found
 from domain.roles import MSP_ROLES, Role
 from hub.config import Settings
-from hub.security import hash_api_key, key_refusal
+from hub.security import audit, hash_api_key, key_refusal
 from models import ApiKey, User
 
 
@@ -74,6 +74,7 @@ class Principal:
 
 
 def get_principal(
+    request: Request,
     session: SessionDep,
     api_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -90,18 +91,45 @@ def get_principal(
         raise Problem(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     key_row, user = row
     # Wall-clock time: an expiry is a real-world date, not workflow time.
-    if (refusal := key_refusal(key_row, user, datetime.now(UTC))) is not None:
+    refusal = key_refusal(key_row, user, datetime.now(UTC))
+    if user.role == Role.EXTERNAL_TECH:
+        _audit_access(session, request, key_row, user, refusal)
+    if refusal is not None:
         raise Problem(401, refusal, headers={"WWW-Authenticate": "Bearer"})
     return Principal(user_id=user.id, role=user.role, tenant_id=user.tenant_id, display_name=user.display_name)
 
 
-CurrentUser = Annotated[Principal, Depends(get_principal)]
+def _audit_access(session: Session, request: Request, key: ApiKey, user: User, refusal: str | None) -> None:
+    """Every request of an external technician, also a refused one, in the audit trail. Committed at once, so a
+    request that fails later (a 404 on another queue's ticket) is recorded too."""
+    data = {"method": request.method, "path": request.url.path, "key_prefix": key.prefix}
+    if request.url.query:
+        data["query"] = request.url.query[:500]
+    if refusal is not None:
+        data["refusal"] = refusal
+    action = "refused" if refusal is not None else "request"
+    audit(session, user.id, user.tenant_id, "access", user.id, action, data)
+    session.commit()
+
+
+# Every authenticated caller, external technicians included: only routes that scope to their tickets take it.
+AnyUser = Annotated[Principal, Depends(get_principal)]
+
+
+def _not_external(principal: AnyUser) -> Principal:
+    if principal.role == Role.EXTERNAL_TECH:
+        raise Problem(403, "role external_tech sees only the tickets of its queues and those assigned to it")
+    return principal
+
+
+# Every authenticated caller but external technicians (tenant-wide data: contacts, assets, invoices, ...).
+CurrentUser = Annotated[Principal, Depends(_not_external)]
 
 
 def require_roles(*roles: Role):
     allowed = frozenset(roles)
 
-    def check(principal: CurrentUser) -> Principal:
+    def check(principal: AnyUser) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Problem(403, f"role {principal.role.value} may not do this; allowed roles: {names}")

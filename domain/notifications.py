@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.contracts.tickets import NotifyRequest
 from domain.escalation import NotifyWebhook, PageOnCall, TargetKind
+from domain.raci import LETTER_DE
 from domain.tickets import TicketStatus
 
 # --- German wording ---------------------------------------------------------------------------------------
@@ -94,6 +95,8 @@ def due_phrase(req: NotifyRequest, now: datetime) -> str:
 
 def email_subject(req: NotifyRequest, now: datetime) -> str:
     """'[Eskalation P2] 2026-000123 Müller Maschinenbau: Lösungszeit in 30 Min. fällig'."""
+    if req.raci is not None:
+        return _one_line(f"[Neues Ticket {req.raci.area}] {req.ticket_number} {customer_label(req)}: {req.title}")
     who = req.customer_name or req.customer_number
     return _one_line(f"[Eskalation {req.priority.value}] {req.ticket_number} {who}: {due_phrase(req, now)}")
 
@@ -116,14 +119,20 @@ def _facts(req: NotifyRequest) -> list[tuple[str, str]]:
 def email_body(req: NotifyRequest, now: datetime, url: str) -> str:
     """Plain text, German."""
     message = getattr(req.action, "message", None)
-    facts = _facts(req)
+    if req.raci is not None:
+        facts = _facts(req)[:5] + [("Bereich", req.raci.area), ("Ihre Rolle", LETTER_DE[req.raci.letter])]
+        intro = f"Neues Ticket {req.ticket_number} im Bereich {req.raci.area}."
+        role = f"Laut RACI-Matrix des Kunden ist {req.raci.party} {LETTER_DE[req.raci.letter]}."
+        lines = [intro, "", role, ""]
+    else:
+        facts = _facts(req)
+        lines = [
+            f'Eskalationsstufe "{req.level}" für Ticket {req.ticket_number} wurde erreicht.',
+            "",
+            f"{due_phrase(req, now)}.",
+            "",
+        ]
     width = max(len(name) for name, _ in facts) + 2
-    lines = [
-        f'Eskalationsstufe "{req.level}" für Ticket {req.ticket_number} wurde erreicht.',
-        "",
-        f"{due_phrase(req, now)}.",
-        "",
-    ]
     if message:
         lines += ["Hinweis:", message.strip(), ""]
     lines += [f"{name + ':':<{width}}{value}" for name, value in facts]

@@ -9,6 +9,9 @@ class Role(StrEnum):
     FINANCE = "finance"
     CUSTOMER_IT = "customer_it"
     CUSTOMER_USER = "customer_user"
+    # A named outside party of one customer (e.g. the vendor of a line-of-business application): sees only the
+    # tickets of its queues or assigned to it, until its access expires.
+    EXTERNAL_TECH = "external_tech"
 
     @property
     def is_msp(self) -> bool:

@@ -6,7 +6,7 @@ Keys are random, shown once, stored as a SHA-256 hash (keys carry 256 bits, so n
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -46,7 +46,18 @@ def key_refusal(key: ApiKey, user: User, now: datetime) -> str | None:
         return "invalid or revoked API key"
     if key.expires_at is not None and key.expires_at <= now:
         return f"API key expired at {key.expires_at.isoformat()}"
+    if user.access_expires_at is not None and user.access_expires_at <= now:
+        return f"access of {user.email} expired at {user.access_expires_at.isoformat()}"
     return None
+
+
+def check_access_expiry(role: Role, access_expires_at: datetime | None, now: datetime | None) -> None:
+    """An external technician's access always ends: the date is required; on creation (`now` given) it lies
+    ahead. A change may move it into the past: that is how access ends early."""
+    if role == Role.EXTERNAL_TECH and access_expires_at is None:
+        raise AccountError("access_expires_at", "required for role external_tech: its access ends on a date")
+    if now is not None and access_expires_at is not None and access_expires_at <= now:
+        raise AccountError("access_expires_at", "must lie in the future")
 
 
 def audit(
@@ -86,6 +97,7 @@ def _user_fields(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "tenant_id": user.tenant_id,
         "is_active": user.is_active,
+        "access_expires_at": user.access_expires_at,
     }
 
 
@@ -97,12 +109,17 @@ def create_user(
     role: Role,
     tenant_id: uuid.UUID | None,
     actor_user_id: uuid.UUID | None,
+    access_expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> User:
     email = email.strip().lower()
     check_membership(session, role, tenant_id)
+    check_access_expiry(role, access_expires_at, now or datetime.now(UTC))
     if session.exec(select(User.id).where(func.lower(User.email) == email)).first() is not None:
         raise AccountError("email", f"a user with the e-mail {email} exists already", 409)
-    user = User(email=email, display_name=display_name, role=role, tenant_id=tenant_id)
+    user = User(
+        email=email, display_name=display_name, role=role, tenant_id=tenant_id, access_expires_at=access_expires_at
+    )
     session.add(user)
     session.flush()
     audit(session, actor_user_id, tenant_id, "user", user.id, "created", _user_fields(user))
@@ -115,6 +132,8 @@ def change_user(session: Session, user: User, changes: dict[str, Any], actor_use
     tenant_id = changes.get("tenant_id", user.tenant_id)
     if "role" in changes or "tenant_id" in changes:
         check_membership(session, role, tenant_id)
+    if "role" in changes or "access_expires_at" in changes:
+        check_access_expiry(role, changes.get("access_expires_at", user.access_expires_at), None)
     if actor_user_id == user.id and (changes.get("is_active") is False or changes.get("role", role) != user.role):
         raise AccountError(
             "role" if "role" in changes else "is_active",

@@ -44,7 +44,7 @@ def _user(session: Session, email: str) -> User:
     return user
 
 
-def _expiry(value: str | None) -> datetime | None:
+def _expiry(value: str | None, option: str = "--expires") -> datetime | None:
     """An ISO date (end of that day, UTC) or an ISO time with its offset."""
     if value is None:
         return None
@@ -53,9 +53,9 @@ def _expiry(value: str | None) -> datetime | None:
             return datetime.fromisoformat(value).replace(hour=23, minute=59, second=59, tzinfo=UTC)
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise _fail(f"--expires {value!r}: give a date (2027-03-31) or a time with offset") from None
+        raise _fail(f"{option} {value!r}: give a date (2027-03-31) or a time with offset") from None
     if parsed.tzinfo is None:
-        raise _fail(f"--expires {value!r}: a time needs its UTC offset, e.g. 2027-03-31T18:00+02:00")
+        raise _fail(f"{option} {value!r}: a time needs its UTC offset, e.g. 2027-03-31T18:00+02:00")
     return parsed
 
 
@@ -63,8 +63,11 @@ def _expiry(value: str | None) -> datetime | None:
 def users_create(
     email: str = typer.Option(..., help="Login e-mail (unique)"),
     name: str = typer.Option(..., help="Display name"),
-    role: Role = typer.Option(..., help="msp_admin, msp_tech, finance, customer_it or customer_user"),
+    role: Role = typer.Option(..., help="msp_admin, msp_tech, finance, customer_it, customer_user or external_tech"),
     customer: str | None = typer.Option(None, help="Customer number of the tenant (customer roles)"),
+    access_expires: str | None = typer.Option(
+        None, help="Last day of access (2027-03-31) or time with offset; required for external_tech"
+    ),
 ) -> None:
     """Create a user; customer roles belong to the customer given by --customer."""
     try:
@@ -76,6 +79,7 @@ def users_create(
                 role=role,
                 tenant_id=_tenant_id(session, customer),
                 actor_user_id=None,
+                access_expires_at=_expiry(access_expires, "--access-expires"),
             )
             typer.echo(f"user {user.id} {user.email} ({user.role.value}) created")
     except AccountError as err:
@@ -100,8 +104,9 @@ def users_set(
     role: Role | None = typer.Option(None),
     customer: str | None = typer.Option(None, help="New customer number (customer roles)"),
     active: bool | None = typer.Option(None, "--active/--inactive", help="Deactivate: all keys refused at once"),
+    access_expires: str | None = typer.Option(None, help="New last day of access; a past one ends access now"),
 ) -> None:
-    """Change a user's role, membership or active flag."""
+    """Change a user's role, membership, active flag or access expiry."""
     try:
         with session_scope(_engine()) as session:
             user = _user(session, email)
@@ -113,6 +118,8 @@ def users_set(
                 changes["tenant_id"] = _tenant_id(session, customer)
             if active is not None:
                 changes["is_active"] = active
+            if access_expires is not None:
+                changes["access_expires_at"] = _expiry(access_expires, "--access-expires")
             change_user(session, user, changes, None)
             typer.echo(f"user {user.email}: {user.role.value}, {'active' if user.is_active else 'deactivated'}")
     except AccountError as err:

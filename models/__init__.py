@@ -17,6 +17,7 @@ from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
 from models.qbr import QbrFile, VcioItem
 from models.queue import Queue, QueueMember
+from models.raci import RaciChange, RaciMatrixRow
 from models.sepa_collection import SepaCollection, SepaCollectionItem
 from models.sla import (
     BusinessCalendarRow,
@@ -45,6 +46,8 @@ __all__ = [
     "KbArticleVersion",
     "KbTicketLink",
     "Queue",
+    "RaciChange",
+    "RaciMatrixRow",
     "QueueMember",
     "Invoice",
     "InvoiceFile",

@@ -16,7 +16,7 @@ class User(SQLModel, table=True):
     __table_args__ = (
         # Customer roles always belong to exactly one tenant; MSP staff to none.
         CheckConstraint(
-            "(role IN ('customer_it', 'customer_user') AND tenant_id IS NOT NULL) "
+            "(role IN ('customer_it', 'customer_user', 'external_tech') AND tenant_id IS NOT NULL) "
             "OR (role IN ('msp_admin', 'msp_tech', 'finance') AND tenant_id IS NULL)",
             name="role_tenant",
         ),
@@ -29,6 +29,9 @@ class User(SQLModel, table=True):
     role: Role = Field(sa_type=enum_type(Role))
     is_active: bool = True
     created_at: datetime = created_at_field()
+    # Every key of the user is refused from this instant on: an external technician's access ends with its
+    # engagement, whichever keys it holds (required for external_tech).
+    access_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ApiKey(SQLModel, table=True):

@@ -41,7 +41,7 @@ from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.temporal import register_search_attributes
 from hub.temporal.tickets import open_ticket, update_ticket
-from models import Tenant
+from models import Notification, RaciMatrixRow, Tenant
 from tests.conftest import binary
 from tests.factories import make_sla, make_soc_integration, make_tenant, make_user
 from worker import build_workers
@@ -200,6 +200,41 @@ async def record_ticket_with_sla(path: Path) -> None:
         await r.env.sleep(timedelta(days=1, minutes=1))
         final = await r.save(tid, path)
         assert final.status == TicketStatus.CLOSED and final.priority == Priority.P2 and final.queue == "eskalation"
+
+
+async def record_ticket_raci(path: Path) -> None:
+    """A co-managed customer's RACI matrix routes a new ticket to the Responsible party's queue and mails the
+    Informed party through the outbox; resolved, it closes itself."""
+    async with recording() as r:
+        matrix = {
+            "parties": [
+                {"name": "MSP", "kind": "msp", "queue": "servicedesk"},
+                {"name": "Softwarehaus", "kind": "external", "email": "support@softwarehaus.example"},
+            ],
+            "areas": [{"name": "Fachanwendungen", "categories": ["erp"], "cells": {"MSP": "R", "Softwarehaus": "I"}}],
+        }
+        with Session(r.engine) as s, s.begin():
+            s.get(Tenant, r.tenant.id).co_managed = True
+            s.add(RaciMatrixRow(tenant_id=r.tenant.id, matrix=matrix))
+        ticket = NewTicket(
+            ticket_id=uuid.uuid4(),
+            tenant_id=r.tenant.id,
+            customer_number=r.tenant.customer_number,
+            title="Replay: ERP",
+            priority=Priority.P3,
+            category="erp",
+            created_by_user_id=r.tech.user_id,
+            reopen_days=1,
+        )
+        await open_ticket(r.env.client, ticket)
+        req = TransitionRequest(actor=r.tech, to_status=TicketStatus.RESOLVED)
+        await update_ticket(r.env.client, ticket.ticket_id, TicketWorkflow.transition, req)
+        await r.env.sleep(timedelta(days=1, minutes=1))
+        final = await r.save(ticket.ticket_id, path)
+        assert final.status == TicketStatus.CLOSED and final.queue == "servicedesk"
+        with Session(r.engine) as s:
+            sent = s.exec(select(Notification).where(Notification.ticket_id == ticket.ticket_id)).one()
+        assert sent.status == "sent", sent
 
 
 def _item(r: Recording, alert):  # noqa: ANN001, ANN202
@@ -614,6 +649,7 @@ async def record_qbr_tick(path: Path) -> None:
 RECORDERS = {
     "ticket": (record_ticket_lifecycle, "ticket_lifecycle.json"),
     "sla": (record_ticket_with_sla, "ticket_sla.json"),
+    "raci": (record_ticket_raci, "ticket_raci.json"),
     "repin": (record_sla_repin, "sla_repin.json"),
     "handover": (record_incident_handover, "incident_handover.json"),  # and ticket_opened_by_incident.json
     "paging": (record_incident_paging, "incident_paging.json"),

@@ -57,3 +57,15 @@ async def test_users_and_keys_from_the_shell(psa, api, engine):
     )
     assert "--expires" in psa("keys", "create", "--email", email, "--name", "x", "--expires", "morgen", code=2)
     assert "deactivated" in psa("users", "set", email, "--inactive")
+
+
+async def test_external_technician_from_the_shell(psa, api, engine):
+    tenant = make_tenant(engine)
+    email = f"{unique('vendor')}@example.com"
+    create = ("users", "create", "--email", email, "--name", "Vendor", "--role", "external_tech")
+    assert "access_expires_at: required" in psa(*create, "--customer", tenant.customer_number, code=2)
+    psa(*create, "--customer", tenant.customer_number, "--access-expires", "2099-12-31")
+    key = psa("keys", "create", "--email", email, "--name", "ERP").strip().splitlines()[-1]
+    assert (await api.get("/api/v1/tickets", headers=auth(key))).status_code == 200
+    psa("users", "set", email, "--access-expires", "2020-01-01")  # the engagement ended: access ends now
+    assert (await api.get("/api/v1/tickets", headers=auth(key))).status_code == 401

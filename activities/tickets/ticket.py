@@ -10,8 +10,10 @@ from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.tickets.raci import raci_routing
 from activities.tickets.sla import write_sla
 from domain.contracts.tickets import RecordSla, TicketActivity, TicketChange, TicketCreation, TicketOpened, TicketRecord
+from domain.raci import PartyKind
 from domain.sla import AdvanceRequest, ClockSet, LoadSlaContext, SlaCarry, SlaEvent, SlaEventKind, advance
 from domain.tickets import EventKind, TicketStatus, Visibility, default_co_managed, format_ticket_number
 from hub.db import session_scope
@@ -39,13 +41,15 @@ def _next_sequence(session: Session, year: int) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def _insert_ticket(session: Session, req: TicketCreation) -> TicketRecord:
+def _insert_ticket(session: Session, req: TicketCreation, share_with_customer_it: bool = False) -> TicketRecord:
     """Create the row and its creation event, or return the existing one (the activity may be retried)."""
     t = req.ticket
     existing = session.get(Ticket, t.ticket_id)
     if existing is not None:
         return TicketRecord(number=existing.number, created_at=existing.created_at)
     co_managed = t.co_managed
+    if co_managed is None and share_with_customer_it:
+        co_managed = True
     if co_managed is None:
         tenant = session.get(Tenant, t.tenant_id)
         co_managed = tenant is not None and default_co_managed(
@@ -113,6 +117,8 @@ def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
                 tenant_id=t.tenant_id, customer_number=t.customer_number, category=t.category, at=created_at
             ),
         )
+        # A queue its creator chose wins over the matrix.
+        routing = raci_routing(session, t.tenant_id, t.category) if t.queue is None else None
     result = None
     if context is not None:
         created = SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=t.priority, status=TicketStatus.NEW)
@@ -124,16 +130,21 @@ def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
                 now=created_at,
             )
         )
+    # The customer's IT is Responsible: it must see the ticket (unless its creator decided otherwise).
+    share = routing is not None and routing.responsible_kind == PartyKind.CUSTOMER_IT
+    if routing is not None:
+        routing.customer_it_holds = share and t.co_managed is not False
     with session_scope(engine) as session:
-        record = _insert_ticket(session, req)
+        record = _insert_ticket(session, req, share_with_customer_it=share)
         if result is not None:
             sla = RecordSla(
                 ticket_id=t.ticket_id, tenant_id=t.tenant_id, clocks=result.clocks, plan=result.plan, at=created_at
             )
             write_sla(session, sla)
     if result is None:
-        return TicketOpened(record=record)
-    return TicketOpened(record=record, sla=SlaCarry(context=context, clocks=result.clocks, plan=result.plan))
+        return TicketOpened(record=record, routing=routing)
+    sla = SlaCarry(context=context, clocks=result.clocks, plan=result.plan)
+    return TicketOpened(record=record, sla=sla, routing=routing)
 
 
 def _refused(err: BaseException) -> str | None:

@@ -21,7 +21,9 @@ from models import Queue, QueueMember, Tenant, Ticket, User
 
 router = APIRouter(prefix="/queues", tags=["queues"])
 QueueReader = Annotated[Principal, Depends(require_roles(*MSP_ROLES, Role.CUSTOMER_IT))]
-QUEUE_WORKERS = frozenset({Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT})
+QUEUE_WORKERS = frozenset({Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.EXTERNAL_TECH})
+# "My queues" for everyone who is a member; external technicians see nothing else of the queues.
+MemberReader = Annotated[Principal, Depends(require_roles(*MSP_ROLES, Role.CUSTOMER_IT, Role.EXTERNAL_TECH))]
 
 
 def _public(queue: Queue) -> QueuePublic:
@@ -64,7 +66,7 @@ def list_queues(principal: QueueReader, session: SessionDep, page: PageDep, tena
 
 @router.get("/mine/tickets", response_model=Page[TicketPublic], summary="Tickets of the queues I am a member of")
 def my_queue_tickets(
-    principal: QueueReader,
+    principal: MemberReader,
     session: SessionDep,
     page: PageDep,
     unassigned: Annotated[bool, Query(description="Only those no person has taken yet")] = False,
@@ -100,7 +102,7 @@ def add_member(queue_id: UUID, user_id: UUID, principal: MspAdmin, session: Sess
     queue = _load(session, queue_id, principal)
     user = session.get(User, user_id)
     fits = user is not None and user.is_active and user.role in QUEUE_WORKERS
-    if fits and user.role == Role.CUSTOMER_IT:
+    if fits and user.role in (Role.CUSTOMER_IT, Role.EXTERNAL_TECH):
         fits = queue.tenant_id is not None and user.tenant_id == queue.tenant_id  # only its own customer's queues
     if not fits:
         raise field_error("user_id", f"{user_id} is not an active technician or IT user of this queue's customer")

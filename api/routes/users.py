@@ -3,6 +3,7 @@ The rules are `hub.security`'s, shared with `psa users`."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -44,6 +45,8 @@ def create(body: UserCreate, principal: MspAdmin, session: SessionDep, response:
             role=body.role,
             tenant_id=body.tenant_id,
             actor_user_id=principal.user_id,
+            access_expires_at=body.access_expires_at,
+            now=datetime.now(UTC),  # wall-clock time, as the key check at every request
         )
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return user_public(user)

@@ -15,6 +15,9 @@ class UserCreate(Body):
     display_name: Name
     role: Role
     tenant_id: UUID | None = Field(default=None, description="The customer a customer role belongs to; MSP roles: none")
+    access_expires_at: AwareDatetime | None = Field(
+        default=None, description="Every key is refused from then on; required for external_tech"
+    )
 
 
 class UserUpdate(Body):
@@ -22,6 +25,7 @@ class UserUpdate(Body):
     role: Role | None = None
     tenant_id: UUID | None = None
     is_active: bool | None = Field(default=None, description="false: every key of the user is refused at once")
+    access_expires_at: AwareDatetime | None = Field(default=None, description="A date in the past ends access now")
 
     _required = field_validator("display_name", "role", "is_active")(not_null)
 
@@ -34,6 +38,7 @@ class UserPublic(BaseModel):
     tenant_id: UUID | None
     is_active: bool
     created_at: datetime
+    access_expires_at: datetime | None = None
 
 
 class KeyCreate(Body):

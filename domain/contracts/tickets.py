@@ -22,6 +22,7 @@ from domain.processes import (
     TICKET_STATUS,
     UNASSIGNED,
 )
+from domain.raci import RaciNotice, RaciRouting
 from domain.roles import Role
 from domain.sla import ClockSet, SlaCarry, SlaPlan, SlaState, TargetKind
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
@@ -211,6 +212,7 @@ class TicketOpened(BaseModel):
 
     record: TicketRecord
     sla: SlaCarry | None = None
+    routing: RaciRouting | None = None  # the customer's RACI matrix: queue and notices, applied by the workflow
 
 
 class RecordSla(BaseModel):
@@ -272,6 +274,7 @@ class NotifyRequest(BaseModel):
     due_at: AwareDatetime | None = None
     time_zone: str = Field(default="Europe/Berlin", description="The customer's zone for the due time in texts")
     action: NotifyAction
+    raci: RaciNotice | None = Field(default=None, description="Set: a RACI notice of a new ticket, no escalation")
 
     @field_validator("time_zone")
     @classmethod

@@ -184,16 +184,8 @@ class SlaEscalation:
     async def _notify(self, item: ScheduledAction, plan: SlaPlan, time_zone: str) -> None:
         """Sent with the plan as it was when the level fired."""
         clock = next((c for c in plan.clocks if c.kind == item.target), None)
-        s = self._state
-        request = NotifyRequest(
-            key=f"{s.ticket_id}:{item.key}",
-            ticket_id=s.ticket_id,
-            tenant_id=s.tenant_id,
-            ticket_number=s.number or "",
-            title=s.title,
-            priority=s.priority,
-            status=s.status,
-            customer_number=s.customer_number,
+        request = self._notify_request(
+            key=f"{self._state.ticket_id}:{item.key}",
             level=item.level,
             target=item.target,
             sla_state=clock.state if clock else plan.state.value,
@@ -201,13 +193,30 @@ class SlaEscalation:
             time_zone=time_zone,
             action=item.action,
         )
+        await self._send_notification(request, "escalation notification")
+
+    def _notify_request(self, **fields) -> NotifyRequest:
+        """A notification about this ticket as it is now; `fields` say which and why."""
+        s = self._state
+        return NotifyRequest(
+            ticket_id=s.ticket_id,
+            tenant_id=s.tenant_id,
+            ticket_number=s.number or "",
+            title=s.title,
+            priority=s.priority,
+            status=s.status,
+            customer_number=s.customer_number,
+            **fields,
+        )
+
+    async def _send_notification(self, request: NotifyRequest, what: str) -> None:
+        """Through the outbox, retried for about a day; a notification that fails for good is logged, never fails
+        the ticket."""
         try:
             await workflow.execute_activity(
                 SlaActivity.NOTIFY, request, start_to_close_timeout=timedelta(seconds=60), retry_policy=NOTIFY_RETRY
             )
         except ActivityError as err:
-            workflow.logger.warning(
-                "escalation notification failed for good", extra={"key": request.key, "error": str(err.cause)}
-            )
+            workflow.logger.warning(f"{what} failed for good", extra={"key": request.key, "error": str(err.cause)})
         finally:
             self._wake = True

@@ -81,6 +81,8 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
             self._state.number = opened.record.number
             self._state.created_at = self._state.updated_at = opened.record.created_at
             self._publish()
+            if opened.routing is not None:
+                await self._route_by_raci(opened.routing)
         self._ready = True
 
         while self._state.status != TicketStatus.CLOSED:

@@ -12,7 +12,10 @@ from domain.contracts.tickets import Actor
 from domain.roles import TICKET_AGENT_ROLES, Role
 from domain.tickets import Visibility, readable_visibilities
 from hub.temporal.tickets import update_ticket
-from models import Queue, Tenant, Ticket, User
+from models import Queue, QueueMember, Tenant, Ticket, User
+
+# Who a ticket may be assigned to besides the agents: an external technician of the ticket's customer.
+ASSIGNABLE_ROLES = TICKET_AGENT_ROLES | {Role.EXTERNAL_TECH}
 
 
 def _co_managed_here():  # noqa: ANN202
@@ -23,10 +26,15 @@ def _co_managed_here():  # noqa: ANN202
 
 def visible(query, principal: Principal):  # noqa: ANN001, ANN202
     """MSP staff see all tickets. Customer users see the tickets they requested or opened; customer IT those and
-    its tenant's co-managed tickets. Never another tenant's."""
+    its tenant's co-managed tickets; external technicians the tickets of their queues and those assigned to them.
+    Never another tenant's."""
     if principal.is_msp:
         return query
     query = query.where(Ticket.tenant_id == principal.tenant_id)
+    if principal.role == Role.EXTERNAL_TECH:
+        queues = select(Queue.name).join(QueueMember, col(QueueMember.queue_id) == Queue.id)
+        queues = queues.where(QueueMember.user_id == principal.user_id)
+        return query.where(or_(col(Ticket.queue).in_(queues), Ticket.assignee_user_id == principal.user_id))
     own = or_(Ticket.requester_user_id == principal.user_id, Ticket.created_by_user_id == principal.user_id)
     if principal.role == Role.CUSTOMER_IT:
         return query.where(or_(own, _co_managed_here()))
@@ -82,13 +90,13 @@ def check_tenant_user(
         and (user.role in (Role.MSP_ADMIN, Role.MSP_TECH) if user.tenant_id is None else user.tenant_id == tenant_id)
     )
     if ok and agents_only:
-        ok = user.role in TICKET_AGENT_ROLES
+        ok = user.role in ASSIGNABLE_ROLES
     if ok and agents_only and ticket_id is not None and user.role == Role.CUSTOMER_IT:
         them = Principal(user_id=user.id, role=user.role, tenant_id=user.tenant_id, display_name=user.display_name)
         if session.exec(visible(select(Ticket.id).where(Ticket.id == ticket_id), them)).first() is None:
             raise field_error(field, f"{user_id} is customer IT and does not see this ticket: share it first")
     if not ok:
-        kind = "technician or customer IT user" if agents_only else "user"
+        kind = "technician, customer IT user or external technician" if agents_only else "user"
         raise field_error(field, f"{user_id} is not an active {kind} of this ticket's customer")
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session, col, select
 
-from api.deps import CurrentUser, Principal, SessionDep, TemporalDep, require_roles
+from api.deps import AnyUser, Principal, SessionDep, TemporalDep, require_roles
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
 from api.routes.tickets.access import actor, co_managed_access, load_ticket, readable, run_update
@@ -21,7 +21,8 @@ from workflows.tickets.ticket import TicketWorkflow
 
 router = APIRouter()
 
-WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER)
+# External technicians reply (publicly) on the tickets of their queues.
+WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER, Role.EXTERNAL_TECH)
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
 
 
@@ -58,7 +59,7 @@ def _load_comment(session: Session, ticket: Ticket, comment_id: UUID, principal:
 @router.get("/{ticket_id}/events", response_model=Page[TicketEventPublic], summary="The ticket's history")
 def list_events(
     ticket_id: UUID,
-    principal: CurrentUser,
+    principal: AnyUser,
     session: SessionDep,
     page: PageDep,
     kind: Annotated[list[EventKind] | None, Query()] = None,
@@ -78,7 +79,7 @@ def list_events(
 )
 def list_comments(
     ticket_id: UUID,
-    principal: CurrentUser,
+    principal: AnyUser,
     session: SessionDep,
     page: PageDep,
     visibility: Annotated[Visibility | None, Query(description="public, co_managed or internal")] = None,
@@ -92,7 +93,7 @@ def list_comments(
 
 
 @router.get("/{ticket_id}/comments/{comment_id}", response_model=TicketCommentPublic, summary="One reply or note")
-def get_comment(ticket_id: UUID, comment_id: UUID, principal: CurrentUser, session: SessionDep):
+def get_comment(ticket_id: UUID, comment_id: UUID, principal: AnyUser, session: SessionDep):
     ticket = load_ticket(session, ticket_id, principal)
     return _comment_public(_load_comment(session, ticket, comment_id, principal))
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, or_, select
 
 from api.deps import (
-    CurrentUser,
+    AnyUser,
     MspStaff,
     MspStaffOrCustomerIt,
     Principal,
@@ -63,6 +63,8 @@ router = APIRouter()
 
 WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER)
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
+# Who changes the status of a ticket it sees: external technicians work the tickets of their queues.
+Worker = Annotated[Principal, Depends(require_roles(*WRITERS, Role.EXTERNAL_TECH))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 
 
@@ -162,7 +164,7 @@ async def create_ticket(
 
 @router.get("", response_model=Page[TicketPublic], summary="List tickets visible to the caller")
 def list_tickets(
-    principal: CurrentUser,
+    principal: AnyUser,
     session: SessionDep,
     page: PageDep,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
@@ -208,13 +210,13 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic)
-def get_ticket(ticket_id: UUID, principal: CurrentUser, session: SessionDep):
+def get_ticket(ticket_id: UUID, principal: AnyUser, session: SessionDep):
     return ticket_public(load_ticket(session, ticket_id, principal))
 
 
 @router.post("/{ticket_id}/transitions", response_model=TicketPublic, summary="Change the status")
 async def transition(
-    ticket_id: UUID, body: TransitionBody, principal: Writer, session: SessionDep, temporal: TemporalDep
+    ticket_id: UUID, body: TransitionBody, principal: Worker, session: SessionDep, temporal: TemporalDep
 ):
     ticket = load_ticket(session, ticket_id, principal)
     req = TransitionRequest(actor=actor(principal), to_status=body.to_status, note=body.note)
