@@ -106,7 +106,9 @@ async def test_a_refusing_incident_ends_in_quarantine_with_its_reason_and_shrink
         handed.extend(i.alert.dedupe_key for i in items)
         return "incident"
 
-    dispatcher = InboxDispatcher(lambda: engine, lambda: object(), fast())
+    # Deadlines far above the instant answers: a slow machine must not look like load (a timeout cuts a limit).
+    patient = fast(hand_over_timeout=timedelta(seconds=10), retry_timeout=timedelta(seconds=10))
+    dispatcher = InboxDispatcher(lambda: engine, lambda: object(), patient)
     dispatcher._hand_over = hand_over
     failed, moved = counter(FAILED, outcome="failed"), counter(MOVED)
     await run(dispatcher, lambda: not rows_of(engine, bad_tenant.id) and not rows_of(engine, good_tenant.id))
