@@ -29,6 +29,7 @@ from api.routes import (
 )
 from api.routes.soc.inbox import InboxDispatcher, InboxSettings
 from api.routes.soc.mail_intake import MailReceiver
+from api.routes.soc.webhook_front import WebhookFront
 from hub.config import Settings, get_settings
 from hub.db import GroupCommit, make_engine
 from hub.logging import get_logger
@@ -107,6 +108,9 @@ def create_app(
     app.add_middleware(BodyLimit, exempt_prefixes=webhooks)
     app.add_middleware(RequireCredentials, exempt_prefixes=webhooks)
     app.add_middleware(RequestLog)
+    # Outermost: a webhook delivery is served here, without the chain above, routing and dependency solving (most of
+    # an unchanged redelivery's CPU); it gets its request id, log line and problem answers there.
+    app.add_middleware(WebhookFront)
 
     # Paths are matched in order and most requests of an alert storm are webhook deliveries: their route first
     # (its paths, /api/v1/webhooks/..., are no other route's).

@@ -12,22 +12,22 @@ import codecs
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, bindparam, event, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import NowDep, get_engine
 from api.json_guard import json_refusal
 from api.middleware import MAX_BODY_BYTES
 from api.problems import Problem, not_found
@@ -82,19 +82,29 @@ def _delivery(
     reason: str | None,
     webhook_id: str | None,
     size: int | None = None,
-) -> WebhookDelivery:
-    """`size`: of a body refused unread (over the limit); it has no hash then."""
-    log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
-    return WebhookDelivery(
-        source=source,
-        integration_id=integration_id,
-        accepted=accepted,
-        reason=reason,
-        webhook_id=(webhook_id or "")[:200] or None,
-        body_bytes=len(body) if size is None else size,
-        remote_addr=remote_addr,
-        body_sha256=hashlib.sha256(body).hexdigest() if body and size is None else None,
-    )
+) -> dict[str, Any]:
+    """The delivery log's row, for `_INSERT_DELIVERY`. `size`: of a body refused unread (over the limit); it has no
+    hash then. Logged once, by `deliver`, with the request's outcome."""
+    return {
+        "id": uuid4(),
+        "received_at": soc_inbox.utcnow(),
+        "source": source,
+        "integration_id": integration_id,
+        "accepted": accepted,
+        "reason": reason,
+        "webhook_id": (webhook_id or "")[:200] or None,
+        "body_bytes": len(body) if size is None else size,
+        "remote_addr": remote_addr,
+        "body_sha256": hashlib.sha256(body).hexdigest() if body and size is None else None,
+    }
+
+
+# Core statements, compiled once: a redelivery is a select and an insert, without the ORM's unit of work.
+_INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+
+
+def _write_delivery(session: Session, row: dict[str, Any]) -> None:
+    session.connection().execute(_INSERT_DELIVERY, [row])
 
 
 def _log(
@@ -110,7 +120,7 @@ def _log(
 ) -> None:
     """A rejected delivery, in its own transaction: it is on record although nothing else is written."""
     with session_scope(engine) as s:
-        s.add(_delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id, size))
+        _write_delivery(s, _delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id, size))
 
 
 # The integration and its tenant, kept briefly per process by integration id (so never across tenants): a storm
@@ -155,23 +165,24 @@ def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Te
     return row, tenant
 
 
+_alert_table, _incident_table = SocAlert.__table__, SocIncident.__table__
+_alerts, _incidents = _alert_table.c, _incident_table.c
+_STORED = (
+    sa_select(
+        _alerts.dedupe_key, _alerts.vendor_status, _alerts.vendor_updated_at, _alerts.incident_key, _incidents.status
+    )
+    .select_from(_alert_table.outerjoin(_incident_table, _incidents.key == _alerts.incident_key))
+    .where(_alerts.tenant_id == bindparam("tenant_id"), _alerts.dedupe_key.in_(bindparam("keys", expanding=True)))
+)
+
+
 def _stored(session: Session, tenant_id: UUID, alerts: list[NormalizedAlert]) -> tuple[set[str], dict[str, str | None]]:
     """What `soc_alerts` holds of the alerts: the dedupe keys of those stored with the same vendor status and no
     older vendor time whose incident is open or that were recorded without one (a redelivery changes nothing and
     needs no signal; an alert whose incident has closed is not among them: a new run records a repeat), and the
     incident key of each stored one (None: recorded without an incident)."""
     by_key = {a.dedupe_key: a for a in alerts}
-    rows = session.exec(
-        select(
-            SocAlert.dedupe_key,
-            SocAlert.vendor_status,
-            SocAlert.vendor_updated_at,
-            SocAlert.incident_key,
-            SocIncident.status,
-        )
-        .join(SocIncident, SocIncident.key == SocAlert.incident_key, isouter=True)
-        .where(SocAlert.tenant_id == tenant_id, SocAlert.dedupe_key.in_(list(by_key)))
-    ).all()
+    rows = session.connection().execute(_STORED, {"tenant_id": tenant_id, "keys": list(by_key)}).all()
     unchanged, known = set(), {}
     for key, status, stored_at, incident_key, incident_status in rows:
         alert = by_key[key]
@@ -254,6 +265,7 @@ class Accepted:
     handed_over: int  # alerts put into the inbox for their incidents
     quarantined: dict[int, UUID]  # quarantine id of each refused item, by index
     recorded: frozenset[str]  # dedupe keys recorded on their alert rows without an incident (domain.soc.intake)
+    reason: str | None  # the delivery log's
 
 
 def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> Accepted:
@@ -282,8 +294,8 @@ def _accept(session: Session, source: str, checked: Checked, remote_addr: str | 
         reason = "recorded"
     else:
         reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
-    session.add(_delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
-    return Accepted(len(news), quarantined, frozenset(recorded))
+    _write_delivery(session, _delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
+    return Accepted(len(news), quarantined, frozenset(recorded), reason)
 
 
 def _item_of(raw: Any) -> dict[str, Any]:
@@ -344,14 +356,14 @@ def normalize_items(
     return alerts, refused
 
 
-async def _read_body(request: Request) -> tuple[bytes | None, int]:
+async def _read_body(headers: Mapping[str, str], stream: AsyncIterator[bytes]) -> tuple[bytes | None, int]:
     """The body and its size; None (and the size announced or read so far) once it passes the limit: reading stops
     there, also for a body sent without Content-Length (chunked) or with a false one."""
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return None, int(declared)
     chunks, size = [], 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             return None, size
@@ -401,6 +413,103 @@ def _outcomes(
     return sorted(accepted + refused, key=lambda o: o.index)
 
 
+class RefusedDelivery(Problem):
+    """A delivery the hub refused, with the delivery log's reason (for the log line; not part of the answer)."""
+
+    def __init__(self, reason: str, problem: Problem) -> None:
+        super().__init__(problem.status, problem.detail, problem.title, **problem.extra)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    reason: str | None  # the delivery log's
+
+
+async def deliver(
+    state: Any,
+    source: str,
+    integration_id: str,
+    headers: Mapping[str, str],
+    stream: AsyncIterator[bytes],
+    remote: str | None,
+    **log_fields: Any,
+) -> Answer:
+    """The webhook, whichever way the request came (`api.routes.soc.webhook_front` or the FastAPI route): the
+    answer, or a Problem to answer with. `state` is the app's; one log line per delivery, with its outcome and
+    `log_fields`."""
+    started, status, reason = time.perf_counter(), 500, None
+    try:
+        answer = await _deliver(state, source, integration_id, headers, stream, remote)
+        status, reason = answer.status, answer.reason
+        return answer
+    except Problem as err:
+        status, reason = err.status, getattr(err, "reason", None)
+        raise
+    finally:
+        log.info(
+            "webhook delivery",
+            source=source,
+            integration_id=integration_id,
+            status=status,
+            accepted=status == 202,
+            reason=reason,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            **log_fields,
+        )
+
+
+async def _deliver(
+    state: Any,
+    source: str,
+    integration_id: str,
+    headers: Mapping[str, str],
+    stream: AsyncIterator[bytes],
+    remote: str | None,
+) -> Answer:
+    kind = SOURCES.get(source)
+    if kind is None:
+        raise RefusedDelivery("unknown_source", Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}"))
+    body, size = await _read_body(headers, stream)
+    now, engine = await state.clock(), state.engine
+    # Database work in worker threads: on the event loop it would stall every delivery in flight.
+    checked = await run_in_threadpool(_check, engine, kind, source, integration_id, headers, body, size, now, remote)
+    if not checked.alerts:  # every item refused: kept for review, and the sender hears why
+        items = _outcomes(checked, await run_in_threadpool(_refuse_all, engine, source, checked, remote))
+        first = checked.refused[0]
+        raise RefusedDelivery(
+            first.reason,
+            Problem(
+                422,
+                f"{first.field}: {first.message}"
+                if len(checked.refused) == 1
+                else f"all {len(checked.refused)} alerts were refused; first: {first.field}: {first.message}",
+                errors=[{"field": r.field, "message": r.message} for r in checked.refused],
+                items=[o.model_dump(mode="json", exclude_none=True) for o in items],
+            ),
+        )
+    # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
+    # dispatcher hands over once it is back.
+    try:
+        accepted = await state.soc_accepts.run(partial(_accept, source=source, checked=checked, remote_addr=remote))
+    except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
+        log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
+        problem = Problem(503, "the hub could not store the delivery right now; deliver it again later")
+        raise RefusedDelivery("not_stored", problem) from None
+    if accepted.handed_over:
+        state.soc_inbox.wake()
+    items = _outcomes(checked, accepted.quarantined, accepted.recorded)
+    result = DeliveryResult(
+        accepted=len(checked.alerts),
+        refused=len(checked.refused),
+        incidents=[o.incident for o in items if o.incident is not None],
+        items=items,
+    )
+    return Answer(202, result.model_dump(mode="json", exclude_none=True), accepted.reason)
+
+
 @router.post(
     "/webhooks/{source}/{integration_id}",
     status_code=202,
@@ -416,52 +525,12 @@ def _outcomes(
         503: {"description": "The hub could not store the delivery; deliver it again later"},
     },
 )
-async def receive_webhook(
-    source: str,
-    integration_id: str,
-    request: Request,
-    now: NowDep,
-    engine: Annotated[Engine, Depends(get_engine)],
-):
-    kind = SOURCES.get(source)
-    if kind is None:
-        raise Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}")
-    body, size = await _read_body(request)
+async def receive_webhook(source: str, integration_id: str, request: Request):
+    """The OpenAPI entry of the webhook, and its way in for what `webhook_front` passes on (a request with a query
+    string, which the app refuses). Served by `deliver`, as the front does."""
     remote = request.client.host if request.client else None
-    # Database work in worker threads: on the event loop it would stall every delivery in flight.
-    checked = await run_in_threadpool(
-        _check, engine, kind, source, integration_id, request.headers, body, size, now, remote
-    )
-    if not checked.alerts:  # every item refused: kept for review, and the sender hears why
-        items = _outcomes(checked, await run_in_threadpool(_refuse_all, engine, source, checked, remote))
-        first = checked.refused[0]
-        raise Problem(
-            422,
-            f"{first.field}: {first.message}"
-            if len(checked.refused) == 1
-            else f"all {len(checked.refused)} alerts were refused; first: {first.field}: {first.message}",
-            errors=[{"field": r.field, "message": r.message} for r in checked.refused],
-            items=[o.model_dump(mode="json", exclude_none=True) for o in items],
-        )
-    # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
-    # dispatcher hands over once it is back.
-    try:
-        accepted = await request.app.state.soc_accepts.run(
-            partial(_accept, source=source, checked=checked, remote_addr=remote)
-        )
-    except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
-        log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
-        raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
-    if accepted.handed_over:
-        request.app.state.soc_inbox.wake()
-    items = _outcomes(checked, accepted.quarantined, accepted.recorded)
-    result = DeliveryResult(
-        accepted=len(checked.alerts),
-        refused=len(checked.refused),
-        incidents=[o.incident for o in items if o.incident is not None],
-        items=items,
-    )
-    return JSONResponse(result.model_dump(mode="json", exclude_none=True), status_code=202)
+    answer = await deliver(request.app.state, source, integration_id, request.headers, request.stream(), remote)
+    return JSONResponse(answer.body, status_code=answer.status)
 
 
 def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | None) -> dict[int, UUID]:
@@ -471,10 +540,13 @@ def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | Non
     try:
         with session_scope(engine) as s:
             quarantined = _quarantine(s, checked.row, checked.refused, checked.webhook_id)
-            s.add(_delivery(source, checked.row.id, remote, checked.body, False, first, checked.webhook_id))
+            _write_delivery(
+                s, _delivery(source, checked.row.id, remote, checked.body, False, first, checked.webhook_id)
+            )
     except SQLAlchemyError as err:
         log.warning("webhook refusal not stored", source=source, integration_id=str(checked.row.id), error=repr(err))
-        raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
+        problem = Problem(503, "the hub could not store the delivery right now; deliver it again later")
+        raise RefusedDelivery("not_stored", problem) from None
     return quarantined
 
 
@@ -499,7 +571,7 @@ def _check(
 
     def refuse(reason: str, problem: Problem, webhook_id: str | None = None) -> Problem:
         _log(engine, source, iid, remote, body or b"", False, reason, webhook_id, None if body is not None else size)
-        return problem
+        return RefusedDelivery(reason, problem)
 
     def unprocessable(reason: str, field_name: str, message: str, webhook_id: str | None) -> Problem:
         return refuse(reason, Problem(422, message, errors=[{"field": field_name, "message": message}]), webhook_id)
