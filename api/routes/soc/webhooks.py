@@ -587,7 +587,7 @@ def _check_and_accept(
         return checked, None
     try:
         with session_scope(engine) as session:
-            return checked, _accept(session, source, checked, remote)
+            return checked, _accept(session, source=source, checked=checked, remote_addr=remote)
     except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
         raise _not_stored(source, integration_id, err) from None
 
