@@ -14,11 +14,11 @@ import contextvars
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import partial, wraps
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -446,6 +446,36 @@ class Answer:
     reason: str | None  # the delivery log's
 
 
+def _one_log_line(handle: Callable[..., Awaitable[Answer]]) -> Callable[..., Awaitable[Answer]]:
+    """One log line per delivery, with its outcome and the caller's `log_fields` (the front's request id)."""
+
+    @wraps(handle)
+    async def logged(state: Any, source: str, integration_id: str, *request: Any, **log_fields: Any) -> Answer:
+        started, status, reason = time.perf_counter(), 500, None
+        try:
+            answer = await handle(state, source, integration_id, *request)
+            status, reason = answer.status, answer.reason
+            return answer
+        except Problem as err:
+            status, reason = err.status, getattr(err, "reason", None)
+            raise
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info(
+                "webhook delivery",
+                source=source,
+                integration_id=integration_id,
+                status=status,
+                accepted=status == 202,
+                reason=reason,
+                duration_ms=duration_ms,
+                **log_fields,
+            )
+
+    return logged
+
+
+@_one_log_line
 async def deliver(
     state: Any,
     source: str,
@@ -453,40 +483,9 @@ async def deliver(
     headers: Mapping[str, str],
     stream: AsyncIterator[bytes],
     remote: str | None,
-    **log_fields: Any,
 ) -> Answer:
     """The webhook, whichever way the request came (`api.routes.soc.webhook_front` or the FastAPI route): the
-    answer, or a Problem to answer with. `state` is the app's; one log line per delivery, with its outcome and
-    `log_fields`."""
-    started, status, reason = time.perf_counter(), 500, None
-    try:
-        answer = await _deliver(state, source, integration_id, headers, stream, remote)
-        status, reason = answer.status, answer.reason
-        return answer
-    except Problem as err:
-        status, reason = err.status, getattr(err, "reason", None)
-        raise
-    finally:
-        log.info(
-            "webhook delivery",
-            source=source,
-            integration_id=integration_id,
-            status=status,
-            accepted=status == 202,
-            reason=reason,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            **log_fields,
-        )
-
-
-async def _deliver(
-    state: Any,
-    source: str,
-    integration_id: str,
-    headers: Mapping[str, str],
-    stream: AsyncIterator[bytes],
-    remote: str | None,
-) -> Answer:
+    answer, or a Problem to answer with. `state` is the app's."""
     kind = SOURCES.get(source)
     if kind is None:
         raise RefusedDelivery("unknown_source", Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}"))
