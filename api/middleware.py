@@ -23,7 +23,7 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return next((v for k, v in scope["headers"] if k == name), None)
 
 
-def _route_path(scope: Scope) -> str:
+def request_path(scope: Scope) -> str:
     """The path the router matches: without the mount point a reverse proxy passes as root_path."""
     path, root = scope["path"], scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(f"{root}/") else path
@@ -86,7 +86,7 @@ class RequireCredentials:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not _has_credentials(scope):
-            path = _route_path(scope)
+            path = request_path(scope)
             if path.startswith(self.prefix) and not path.startswith(self.exempt_prefixes):
                 response = problems.problem_response(
                     401, "Unauthorized", problems.MISSING_API_KEY, headers={"WWW-Authenticate": "Bearer"}
@@ -148,7 +148,7 @@ class BodyLimit:
         self.detail = f"request body exceeds {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _route_path(scope).startswith(self.exempt_prefixes):
+        if scope["type"] != "http" or request_path(scope).startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
         length = _header(scope, b"content-length")

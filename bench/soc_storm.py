@@ -404,8 +404,9 @@ async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_ur
                    "--metrics-port", str(metrics_port), "--log-level", "error"]
     if not args.server_in_memory:
         server_args += ["--db-filename", str(tmp / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS]
-    for key in SEARCH_ATTRIBUTES:
-        server_args += ["--search-attribute", f"{key.name}=Keyword"]
+    for key in SEARCH_ATTRIBUTES:  # Keyword, KeywordList
+        value_type = key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").title().replace("_", "")
+        server_args += ["--search-attribute", f"{key.name}={value_type}"]
     server = procs.spawn("server", server_args)
     engine = make_engine(db_url)
     names = [f"Bench Kunde {c} GmbH" for c in range(args.customers)]

@@ -105,6 +105,12 @@ class GroupCommit:
         self._jobs: list[tuple[Callable[[Session], Any], asyncio.Future]] = []
         self._task: asyncio.Task | None = None
 
+    @property
+    def idle(self) -> bool:
+        """No batch waiting or committing: a job now would commit alone (a request may then commit in a thread it
+        already runs in, one hop fewer)."""
+        return not self._jobs and (self._task is None or self._task.done())
+
     async def run(self, job: Callable[[Session], T]) -> T:
         future = asyncio.get_running_loop().create_future()
         self._jobs.append((job, future))

@@ -20,3 +20,9 @@ def test_brackets_and_digits_inside_strings_do_not_count():
 def test_a_five_thousand_digit_integer_is_refused():
     assert "more than 100 digits" in json_refusal(b'{"n": ' + b"7" * 5000 + b"}")
     assert json_refusal(b'{"n": ' + b"7" * 100 + b"}") is None
+
+
+def test_many_shallow_brackets_and_digits_spread_out_pass():
+    # More brackets in all than the depth allows and many digits: the byte scan decides, not the quick counts.
+    body = json.dumps({"lists": [[i] for i in range(200)], "ids": ["9" * 100] * 5, "n": 10**99}).encode()
+    assert json_refusal(body) is None

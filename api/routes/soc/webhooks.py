@@ -8,26 +8,28 @@ mapped to the integration's customer (domain/soc/sites.py) is refused alone, so 
 its batch nor wedges an incident. Database calls run in worker threads, never on the event loop that every
 delivery in flight shares."""
 
+import asyncio
 import codecs
+import contextvars
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from typing import Annotated, Any
-from uuid import UUID
+from functools import partial, wraps
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, bindparam, event, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import NowDep, get_engine
 from api.json_guard import json_refusal
 from api.middleware import MAX_BODY_BYTES
 from api.problems import Problem, not_found
@@ -57,6 +59,18 @@ from models.soc import record_without_incident
 
 log = get_logger(__name__)
 router = APIRouter(tags=["soc"])
+T = TypeVar("T")
+# The webhook's checks (verification, parsing; database calls only for an integration not in `_lookups` and for a
+# refusal's log) in threads of their own: a hop through asyncio's executor costs a fraction of AnyIO's
+# `run_in_threadpool` per delivery, and other work's threads do not queue in front of them.
+_CHECK_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="webhook-check")
+
+
+async def _off_loop(fn: Callable[..., T], *args: Any) -> T:
+    context = contextvars.copy_context()  # the request's log context, as AnyIO passes it
+    return await asyncio.get_running_loop().run_in_executor(_CHECK_THREADS, partial(context.run, fn, *args))
+
+
 # URL path names of the sources.
 SOURCES = {
     "sentinelone": Source.SENTINELONE,
@@ -82,19 +96,29 @@ def _delivery(
     reason: str | None,
     webhook_id: str | None,
     size: int | None = None,
-) -> WebhookDelivery:
-    """`size`: of a body refused unread (over the limit); it has no hash then."""
-    log.info("webhook delivery", source=source, integration_id=str(integration_id), accepted=accepted, reason=reason)
-    return WebhookDelivery(
-        source=source,
-        integration_id=integration_id,
-        accepted=accepted,
-        reason=reason,
-        webhook_id=(webhook_id or "")[:200] or None,
-        body_bytes=len(body) if size is None else size,
-        remote_addr=remote_addr,
-        body_sha256=hashlib.sha256(body).hexdigest() if body and size is None else None,
-    )
+) -> dict[str, Any]:
+    """The delivery log's row, for `_INSERT_DELIVERY`. `size`: of a body refused unread (over the limit); it has no
+    hash then. Logged once, by `deliver`, with the request's outcome."""
+    return {
+        "id": uuid4(),
+        "received_at": soc_inbox.utcnow(),
+        "source": source,
+        "integration_id": integration_id,
+        "accepted": accepted,
+        "reason": reason,
+        "webhook_id": (webhook_id or "")[:200] or None,
+        "body_bytes": len(body) if size is None else size,
+        "remote_addr": remote_addr,
+        "body_sha256": hashlib.sha256(body).hexdigest() if body and size is None else None,
+    }
+
+
+# Core statements, compiled once: a redelivery is a select and an insert, without the ORM's unit of work.
+_INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+
+
+def _write_delivery(session: Session, row: dict[str, Any]) -> None:
+    session.connection().execute(_INSERT_DELIVERY, row)
 
 
 def _log(
@@ -110,7 +134,7 @@ def _log(
 ) -> None:
     """A rejected delivery, in its own transaction: it is on record although nothing else is written."""
     with session_scope(engine) as s:
-        s.add(_delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id, size))
+        _write_delivery(s, _delivery(source, integration_id, remote_addr, body, accepted, reason, webhook_id, size))
 
 
 # The integration and its tenant, kept briefly per process by integration id (so never across tenants): a storm
@@ -147,12 +171,27 @@ def _lookup(engine: Engine, iid: UUID | None) -> tuple[SocIntegration | None, Te
     if (hit := _lookups.get(iid)) is not None and now - hit[0] < LOOKUP_TTL_S:
         return hit[1], hit[2]
     generation = _lookup_generation[0]
-    with Session(engine, expire_on_commit=False) as s:
-        row = s.get(SocIntegration, iid)
-        tenant = s.get(Tenant, row.tenant_id) if row else None
+    with Session(engine, expire_on_commit=False) as s:  # one query for both (the tenant is a foreign key)
+        found = s.exec(
+            select(SocIntegration, Tenant)
+            .join(Tenant, Tenant.id == SocIntegration.tenant_id)
+            .where(SocIntegration.id == iid)
+        ).first()
+    row, tenant = found if found is not None else (None, None)
     if row is not None and tenant is not None and generation == _lookup_generation[0]:
         _lookups[iid] = (now, row, tenant)
     return row, tenant
+
+
+_alert_table, _incident_table = SocAlert.__table__, SocIncident.__table__
+_alerts, _incidents = _alert_table.c, _incident_table.c
+_STORED = (
+    sa_select(
+        _alerts.dedupe_key, _alerts.vendor_status, _alerts.vendor_updated_at, _alerts.incident_key, _incidents.status
+    )
+    .select_from(_alert_table.outerjoin(_incident_table, _incidents.key == _alerts.incident_key))
+    .where(_alerts.tenant_id == bindparam("tenant_id"), _alerts.dedupe_key.in_(bindparam("keys", expanding=True)))
+)
 
 
 def _stored(session: Session, tenant_id: UUID, alerts: list[NormalizedAlert]) -> tuple[set[str], dict[str, str | None]]:
@@ -161,17 +200,7 @@ def _stored(session: Session, tenant_id: UUID, alerts: list[NormalizedAlert]) ->
     needs no signal; an alert whose incident has closed is not among them: a new run records a repeat), and the
     incident key of each stored one (None: recorded without an incident)."""
     by_key = {a.dedupe_key: a for a in alerts}
-    rows = session.exec(
-        select(
-            SocAlert.dedupe_key,
-            SocAlert.vendor_status,
-            SocAlert.vendor_updated_at,
-            SocAlert.incident_key,
-            SocIncident.status,
-        )
-        .join(SocIncident, SocIncident.key == SocAlert.incident_key, isouter=True)
-        .where(SocAlert.tenant_id == tenant_id, SocAlert.dedupe_key.in_(list(by_key)))
-    ).all()
+    rows = session.connection().execute(_STORED, {"tenant_id": tenant_id, "keys": list(by_key)}).all()
     unchanged, known = set(), {}
     for key, status, stored_at, incident_key, incident_status in rows:
         alert = by_key[key]
@@ -254,6 +283,7 @@ class Accepted:
     handed_over: int  # alerts put into the inbox for their incidents
     quarantined: dict[int, UUID]  # quarantine id of each refused item, by index
     recorded: frozenset[str]  # dedupe keys recorded on their alert rows without an incident (domain.soc.intake)
+    reason: str | None  # the delivery log's
 
 
 def _accept(session: Session, source: str, checked: Checked, remote_addr: str | None) -> Accepted:
@@ -282,8 +312,8 @@ def _accept(session: Session, source: str, checked: Checked, remote_addr: str | 
         reason = "recorded"
     else:
         reason = "duplicate" if not news else ("partly_duplicate" if unchanged else None)
-    session.add(_delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
-    return Accepted(len(news), quarantined, frozenset(recorded))
+    _write_delivery(session, _delivery(source, row.id, remote_addr, checked.body, True, reason, checked.webhook_id))
+    return Accepted(len(news), quarantined, frozenset(recorded), reason)
 
 
 def _item_of(raw: Any) -> dict[str, Any]:
@@ -344,14 +374,14 @@ def normalize_items(
     return alerts, refused
 
 
-async def _read_body(request: Request) -> tuple[bytes | None, int]:
+async def _read_body(headers: Mapping[str, str], stream: AsyncIterator[bytes]) -> tuple[bytes | None, int]:
     """The body and its size; None (and the size announced or read so far) once it passes the limit: reading stops
     there, also for a body sent without Content-Length (chunked) or with a false one."""
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return None, int(declared)
     chunks, size = [], 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             return None, size
@@ -401,6 +431,111 @@ def _outcomes(
     return sorted(accepted + refused, key=lambda o: o.index)
 
 
+class RefusedDelivery(Problem):
+    """A delivery the hub refused, with the delivery log's reason (for the log line; not part of the answer)."""
+
+    def __init__(self, reason: str, problem: Problem) -> None:
+        super().__init__(problem.status, problem.detail, problem.title, **problem.extra)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    reason: str | None  # the delivery log's
+
+
+def _one_log_line(handle: Callable[..., Awaitable[Answer]]) -> Callable[..., Awaitable[Answer]]:
+    """One log line per delivery, with its outcome and the caller's `log_fields` (the front's request id)."""
+
+    @wraps(handle)
+    async def logged(state: Any, source: str, integration_id: str, *request: Any, **log_fields: Any) -> Answer:
+        started, status, reason = time.perf_counter(), 500, None
+        try:
+            answer = await handle(state, source, integration_id, *request)
+            status, reason = answer.status, answer.reason
+            return answer
+        except Problem as err:
+            status, reason = err.status, getattr(err, "reason", None)
+            raise
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info(
+                "webhook delivery",
+                source=source,
+                integration_id=integration_id,
+                status=status,
+                accepted=status == 202,
+                reason=reason,
+                duration_ms=duration_ms,
+                **log_fields,
+            )
+
+    return logged
+
+
+@_one_log_line
+async def deliver(
+    state: Any,
+    source: str,
+    integration_id: str,
+    headers: Mapping[str, str],
+    stream: AsyncIterator[bytes],
+    remote: str | None,
+) -> Answer:
+    """The webhook, whichever way the request came (`api.routes.soc.webhook_front` or the FastAPI route): the
+    answer, or a Problem to answer with. `state` is the app's."""
+    kind = SOURCES.get(source)
+    if kind is None:
+        raise RefusedDelivery("unknown_source", Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}"))
+    body, size = await _read_body(headers, stream)
+    now, engine = await state.clock(), state.engine
+    # Database work in worker threads: on the event loop it would stall every delivery in flight. With no other
+    # deliveries to commit with (none batched, none committing alone), the check's thread commits the delivery too:
+    # a delivery at a time, as at a low rate, takes one hop instead of two; the others of a storm are batched.
+    args = (engine, kind, source, integration_id, headers, body, size, now, remote)
+    if state.soc_accepts.idle and not _alone[0]:
+        _alone[0] = True
+        try:
+            checked, accepted = await _off_loop(_check_and_accept, *args)
+        finally:
+            _alone[0] = False
+    else:
+        checked, accepted = await _off_loop(_check, *args), None
+    if not checked.alerts:  # every item refused: kept for review, and the sender hears why
+        items = _outcomes(checked, await _off_loop(_refuse_all, engine, source, checked, remote))
+        first = checked.refused[0]
+        raise RefusedDelivery(
+            first.reason,
+            Problem(
+                422,
+                f"{first.field}: {first.message}"
+                if len(checked.refused) == 1
+                else f"all {len(checked.refused)} alerts were refused; first: {first.field}: {first.message}",
+                errors=[{"field": r.field, "message": r.message} for r in checked.refused],
+                items=[o.model_dump(mode="json", exclude_none=True) for o in items],
+            ),
+        )
+    # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
+    # dispatcher hands over once it is back.
+    if accepted is None:
+        try:
+            accepted = await state.soc_accepts.run(partial(_accept, source=source, checked=checked, remote_addr=remote))
+        except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
+            raise _not_stored(source, integration_id, err) from None
+    if accepted.handed_over:
+        state.soc_inbox.wake()
+    items = _outcomes(checked, accepted.quarantined, accepted.recorded)
+    result = DeliveryResult(
+        accepted=len(checked.alerts),
+        refused=len(checked.refused),
+        incidents=[o.incident for o in items if o.incident is not None],
+        items=items,
+    )
+    return Answer(202, result.model_dump(mode="json", exclude_none=True), accepted.reason)
+
+
 @router.post(
     "/webhooks/{source}/{integration_id}",
     status_code=202,
@@ -416,52 +551,44 @@ def _outcomes(
         503: {"description": "The hub could not store the delivery; deliver it again later"},
     },
 )
-async def receive_webhook(
+async def receive_webhook(source: str, integration_id: str, request: Request):
+    """The OpenAPI entry of the webhook, and its way in for what `webhook_front` passes on (a request with a query
+    string, which the app refuses). Served by `deliver`, as the front does."""
+    remote = request.client.host if request.client else None
+    answer = await deliver(request.app.state, source, integration_id, request.headers, request.stream(), remote)
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+_alone = [False]  # a delivery is committing in its check's thread (only the event loop reads and sets it)
+
+
+def _not_stored(source: str, integration_id: str, err: Exception) -> RefusedDelivery:
+    log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
+    problem = Problem(503, "the hub could not store the delivery right now; deliver it again later")
+    return RefusedDelivery("not_stored", problem)
+
+
+def _check_and_accept(
+    engine: Engine,
+    kind: Source,
     source: str,
     integration_id: str,
-    request: Request,
-    now: NowDep,
-    engine: Annotated[Engine, Depends(get_engine)],
-):
-    kind = SOURCES.get(source)
-    if kind is None:
-        raise Problem(404, f"unknown source {source!r}; known: {', '.join(SOURCES)}")
-    body, size = await _read_body(request)
-    remote = request.client.host if request.client else None
-    # Database work in worker threads: on the event loop it would stall every delivery in flight.
-    checked = await run_in_threadpool(
-        _check, engine, kind, source, integration_id, request.headers, body, size, now, remote
-    )
-    if not checked.alerts:  # every item refused: kept for review, and the sender hears why
-        items = _outcomes(checked, await run_in_threadpool(_refuse_all, engine, source, checked, remote))
-        first = checked.refused[0]
-        raise Problem(
-            422,
-            f"{first.field}: {first.message}"
-            if len(checked.refused) == 1
-            else f"all {len(checked.refused)} alerts were refused; first: {first.field}: {first.message}",
-            errors=[{"field": r.field, "message": r.message} for r in checked.refused],
-            items=[o.model_dump(mode="json", exclude_none=True) for o in items],
-        )
-    # Committed before the answer, with the other deliveries of the moment; Temporal may be away meanwhile: the
-    # dispatcher hands over once it is back.
+    headers: Mapping[str, str],
+    body: bytes | None,
+    size: int,
+    now: datetime,
+    remote: str | None,
+) -> tuple[Checked, Accepted | None]:
+    """`_check`, then, when it leaves alerts, `_accept` in a transaction of its own, as `GroupCommit` runs a batch of
+    one (so also with its write lock on SQLite); None: every item was refused."""
+    checked = _check(engine, kind, source, integration_id, headers, body, size, now, remote)
+    if not checked.alerts:
+        return checked, None
     try:
-        accepted = await request.app.state.soc_accepts.run(
-            partial(_accept, source=source, checked=checked, remote_addr=remote)
-        )
+        with session_scope(engine) as session:
+            return checked, _accept(session, source=source, checked=checked, remote_addr=remote)
     except (SQLAlchemyError, TimeoutError) as err:  # rolled back: nothing of this delivery is stored
-        log.warning("webhook delivery not stored", source=source, integration_id=integration_id, error=repr(err))
-        raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
-    if accepted.handed_over:
-        request.app.state.soc_inbox.wake()
-    items = _outcomes(checked, accepted.quarantined, accepted.recorded)
-    result = DeliveryResult(
-        accepted=len(checked.alerts),
-        refused=len(checked.refused),
-        incidents=[o.incident for o in items if o.incident is not None],
-        items=items,
-    )
-    return JSONResponse(result.model_dump(mode="json", exclude_none=True), status_code=202)
+        raise _not_stored(source, integration_id, err) from None
 
 
 def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | None) -> dict[int, UUID]:
@@ -471,10 +598,13 @@ def _refuse_all(engine: Engine, source: str, checked: Checked, remote: str | Non
     try:
         with session_scope(engine) as s:
             quarantined = _quarantine(s, checked.row, checked.refused, checked.webhook_id)
-            s.add(_delivery(source, checked.row.id, remote, checked.body, False, first, checked.webhook_id))
+            _write_delivery(
+                s, _delivery(source, checked.row.id, remote, checked.body, False, first, checked.webhook_id)
+            )
     except SQLAlchemyError as err:
         log.warning("webhook refusal not stored", source=source, integration_id=str(checked.row.id), error=repr(err))
-        raise Problem(503, "the hub could not store the delivery right now; deliver it again later") from None
+        problem = Problem(503, "the hub could not store the delivery right now; deliver it again later")
+        raise RefusedDelivery("not_stored", problem) from None
     return quarantined
 
 
@@ -499,7 +629,7 @@ def _check(
 
     def refuse(reason: str, problem: Problem, webhook_id: str | None = None) -> Problem:
         _log(engine, source, iid, remote, body or b"", False, reason, webhook_id, None if body is not None else size)
-        return problem
+        return RefusedDelivery(reason, problem)
 
     def unprocessable(reason: str, field_name: str, message: str, webhook_id: str | None) -> Problem:
         return refuse(reason, Problem(422, message, errors=[{"field": field_name, "message": message}]), webhook_id)
