@@ -1,0 +1,145 @@
+"""The portal end to end in headless Chromium: log in with a key and with a password, a wrong password refused, a
+new ticket and a reply visible afterwards, a forged form post refused, and for every portal role another tenant's
+ticket is a 404 page when opened by its URL."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page
+from sqlmodel import Session, select
+
+from domain.roles import Role
+from models import AuditEvent, Ticket
+from tests.conftest import auth
+from tests.factories import make_tenant, make_user
+
+PASSWORD = "richtig-langes-Passwort-1"
+
+
+@pytest.fixture(scope="session")
+async def w(portal, engine):  # noqa: ANN001
+    """Two customers with co-management, their people, a shared queue of customer a, and one ticket each."""
+    a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
+    w: dict = {"a": a, "b": b}
+    for name, role, tenant in (
+        ("admin", Role.MSP_ADMIN, None),
+        ("tech", Role.MSP_TECH, None),
+        ("a_user", Role.CUSTOMER_USER, a),
+        ("a_it", Role.CUSTOMER_IT, a),
+        ("b_user", Role.CUSTOMER_USER, b),
+    ):
+        w[name], w[name + "_key"] = make_user(engine, role, tenant)
+    expires = datetime.now(UTC) + timedelta(days=30)
+    w["a_ext"], w["a_ext_key"] = make_user(engine, Role.EXTERNAL_TECH, a, access_expires_at=expires)
+    async with httpx.AsyncClient(base_url=portal) as api:
+        admin = auth(w["admin_key"])
+        name = f"erp-{uuid.uuid4().hex[:8]}"
+        queue = await api.post(
+            "/api/v1/queues", json={"name": name, "display_name": "ERP", "tenant_id": str(a.id)}, headers=admin
+        )
+        assert queue.status_code == 201, queue.text
+        member = await api.put(f"/api/v1/queues/{queue.json()['id']}/members/{w['a_ext'].id}", headers=admin)
+        assert member.status_code in (200, 201, 204), member.text
+        for key, tenant, queue_name in (("a_ticket", a, name), ("b_ticket", b, None)):
+            body = {"title": f"Drucker {key}", "tenant_id": str(tenant.id), "queue": queue_name, "co_managed": True}
+            resp = await api.post("/api/v1/tickets", json=body, headers=auth(w["tech_key"]))
+            assert resp.status_code == 201, resp.text
+            w[key] = resp.json()
+        resp = await api.put(f"/api/v1/users/{w['a_user'].id}/password", json={"password": PASSWORD}, headers=admin)
+        assert resp.status_code == 204, resp.text
+    return w
+
+
+@pytest.fixture
+async def page(browser: Browser, portal: str):  # noqa: ANN201
+    context = await browser.new_context(base_url=portal, locale="de-DE")
+    tab = await context.new_page()
+    yield tab
+    await context.close()
+
+
+async def login_with_key(page: Page, key: str) -> None:
+    await page.goto("/portal/login")
+    await page.locator("#login-key input[name=api_key]").fill(key)
+    await page.locator("#login-key button").click()
+    await page.wait_for_url("**/portal/tickets")
+
+
+async def test_password_login_refuses_a_wrong_password_and_logs_out(page: Page, w):  # noqa: ANN001
+    await page.goto("/portal/tickets")
+    await page.wait_for_url("**/portal/login")  # no session: the login page
+    form = page.locator("#login-password")
+    await form.locator("input[name=email]").fill(w["a_user"].email)
+    await form.locator("input[name=password]").fill("falsches-Passwort-123")
+    await form.locator("button").click()
+    await page.get_by_role("alert").wait_for()
+    assert "Anmeldung fehlgeschlagen" in await page.get_by_role("alert").inner_text()
+    assert page.url.endswith("/portal/login")
+
+    await form.locator("input[name=email]").fill(w["a_user"].email.upper())
+    await form.locator("input[name=password]").fill(PASSWORD)
+    await form.locator("button").click()
+    await page.wait_for_url("**/portal/tickets")
+    assert await page.get_by_role("heading", name="Meine Tickets").is_visible()
+    cookie = next(c for c in await page.context.cookies() if c["name"] == "psa_portal")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/portal"
+
+    await page.get_by_role("button", name="Abmelden").click()
+    await page.wait_for_url("**/portal/login")
+    await page.goto("/portal/tickets")
+    await page.wait_for_url("**/portal/login")
+
+
+async def test_key_login_new_ticket_and_reply_visible(page: Page, w, engine):  # noqa: ANN001
+    await login_with_key(page, w["a_user_key"])
+    await page.goto("/portal/tickets/new")
+    title = f"VPN geht nicht {uuid.uuid4().hex[:6]}"
+    await page.locator("input[name=title]").fill(title)
+    await page.locator("textarea[name=description]").fill("Seit heute früh keine Verbindung.")
+    await page.get_by_role("button", name="Ticket anlegen").click()
+    await page.wait_for_url("**/portal/tickets/*-*")
+    assert title in await page.get_by_role("heading", level=1).inner_text()
+    assert await page.locator("#sla").inner_text()  # the SLA state in words (no SLA: said so)
+
+    await page.locator("#reply textarea[name=body]").fill("Neustart hat nicht geholfen.")
+    await page.locator("#reply button").click()
+    await page.locator(".comment .body", has_text="Neustart hat nicht geholfen.").wait_for()
+
+    await page.goto("/portal/tickets")
+    assert await page.get_by_role("link", name=title).is_visible()
+    with Session(engine) as s:
+        ticket = s.exec(select(Ticket).where(Ticket.title == title)).one()
+        assert ticket.tenant_id == w["a"].id and ticket.requester_user_id == w["a_user"].id
+
+
+async def test_forged_form_post_is_refused(page: Page, w, engine):  # noqa: ANN001
+    await login_with_key(page, w["a_user_key"])
+    title = f"Gefälscht {uuid.uuid4().hex[:6]}"
+    for token in ("", "not-the-token"):  # the session cookie is sent along; the token is missing or wrong
+        form = {"title": title, "form_id": str(uuid.uuid4()), "csrf": token}
+        resp = await page.request.post("/portal/tickets/new", form=form, max_redirects=0)
+        assert resp.status == 403
+        assert "Formular ist abgelaufen" in await resp.text()
+    resp = await page.request.post(f"/portal/tickets/{w['a_ticket']['id']}/reply", form={"body": "x"}, max_redirects=0)
+    assert resp.status == 403
+    with Session(engine) as s:
+        assert s.exec(select(Ticket).where(Ticket.title == title)).first() is None
+
+
+@pytest.mark.parametrize("who", ["a_user", "a_it", "a_ext"])
+async def test_other_tenants_ticket_is_not_found_by_url(page: Page, w, who, engine):  # noqa: ANN001
+    await login_with_key(page, w[f"{who}_key"])
+    resp = await page.goto(f"/portal/tickets/{w['b_ticket']['id']}")
+    assert resp.status == 404
+    assert "Nicht gefunden" in await page.get_by_role("alert").inner_text()
+    assert w["b_ticket"]["title"] not in await page.content()
+    if who != "a_user":  # customer IT (co-managed) and the queue's external technician open their own ticket
+        resp = await page.goto(f"/portal/tickets/{w['a_ticket']['id']}")
+        assert resp.status == 200
+        assert w["a_ticket"]["title"] in await page.get_by_role("heading", level=1).inner_text()
+    if who == "a_ext":  # every access of an external technician is audited, through the portal too
+        with Session(engine) as s:
+            paths = s.exec(select(AuditEvent.data).where(AuditEvent.actor_user_id == w["a_ext"].id)).all()
+        assert any(d.get("via") == "portal" and w["b_ticket"]["id"] in d["path"] for d in paths)
