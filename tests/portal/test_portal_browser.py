@@ -1,7 +1,9 @@
 """The portal end to end in headless Chromium: log in with a key and with a password, a wrong password refused, a
-new ticket and a reply visible afterwards, a forged form post refused, and for every portal role another tenant's
+new ticket (with its SLA in words) and a reply visible afterwards, a forged form post refused, co-managed notes read
+by customer IT only, the knowledge base scoped to the caller's tenant, and for every portal role another tenant's
 ticket is a 404 page when opened by its URL."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,15 +15,18 @@ from sqlmodel import Session, select
 from domain.roles import Role
 from models import AuditEvent, Ticket
 from tests.conftest import auth
-from tests.factories import make_tenant, make_user
+from tests.factories import make_sla, make_tenant, make_user
 
 PASSWORD = "richtig-langes-Passwort-1"
+# 24x7, so the time-skipping server's clock (any weekday, any hour) leaves the response clock running.
+SLA = {"name": "Portal", "targets": {"P3": {"response_minutes": 240, "resolution_minutes": 960, "calendar": "24x7"}}}
 
 
 @pytest.fixture(scope="session")
 async def w(portal, engine):  # noqa: ANN001
     """Two customers with co-management, their people, a shared queue of customer a, and one ticket each."""
     a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
+    make_sla(engine, a, SLA)
     w: dict = {"a": a, "b": b}
     for name, role, tenant in (
         ("admin", Role.MSP_ADMIN, None),
@@ -101,7 +106,9 @@ async def test_key_login_new_ticket_and_reply_visible(page: Page, w, engine):  #
     await page.get_by_role("button", name="Ticket anlegen").click()
     await page.wait_for_url("**/portal/tickets/*-*")
     assert title in await page.get_by_role("heading", level=1).inner_text()
-    assert await page.locator("#sla").inner_text()  # the SLA state in words (no SLA: said so)
+    assert re.fullmatch(
+        r"Reaktion fällig in \d+ Std\.( \d+ Min\.)?", (await page.locator("#sla div").first.inner_text())
+    )
 
     await page.locator("#reply textarea[name=body]").fill("Neustart hat nicht geholfen.")
     await page.locator("#reply button").click()
@@ -143,3 +150,46 @@ async def test_other_tenants_ticket_is_not_found_by_url(page: Page, w, who, engi
         with Session(engine) as s:
             paths = s.exec(select(AuditEvent.data).where(AuditEvent.actor_user_id == w["a_ext"].id)).all()
         assert any(d.get("via") == "portal" and w["b_ticket"]["id"] in d["path"] for d in paths)
+
+
+async def test_co_managed_note_reaches_customer_it_not_the_external_technician(browser: Browser, page: Page, w):  # noqa: ANN001
+    note = f"Nur für die IT {uuid.uuid4().hex[:6]}"
+    await login_with_key(page, w["a_it_key"])
+    await page.goto(f"/portal/tickets/{w['a_ticket']['id']}")
+    await page.locator("#reply textarea[name=body]").fill(note)
+    await page.locator("#reply select[name=visibility]").select_option("co_managed")
+    await page.locator("#reply button").click()
+    await page.locator(".comment.co_managed .body", has_text=note).wait_for()
+
+    other = await browser.new_context(base_url=page.url.split("/portal")[0])
+    tab = await other.new_page()
+    await login_with_key(tab, w["a_ext_key"])
+    await tab.goto(f"/portal/tickets/{w['a_ticket']['id']}")
+    assert note not in await tab.content()  # public replies only for the vendor, as in the API
+    assert await tab.locator("#reply select[name=visibility]").count() == 0
+    resp = await tab.goto("/portal/kb")
+    assert resp.status == 403  # no tenant-wide data for external technicians
+    await other.close()
+
+
+async def test_knowledge_base_search_and_article_of_own_tenant_only(page: Page, w, portal):  # noqa: ANN001
+    word = "w" + uuid.uuid4().hex[:10]
+    ids = {}
+    async with httpx.AsyncClient(base_url=portal) as api:
+        for key, tenant in (("own", w["a"]), ("other", w["b"])):
+            body = {"title": f"Drucker einrichten {key}", "body": f"Schritt 1: {word}", "visibility": "public"}
+            resp = await api.post(
+                "/api/v1/kb/articles", json=body | {"tenant_id": str(tenant.id)}, headers=auth(w["tech_key"])
+            )
+            assert resp.status_code == 201, resp.text
+            ids[key] = resp.json()["id"]
+    await login_with_key(page, w["a_user_key"])
+    await page.goto("/portal/kb")
+    await page.get_by_role("searchbox").fill(word)
+    await page.get_by_role("button", name="Suchen").click()
+    await page.get_by_role("link", name="Drucker einrichten own").click()
+    await page.wait_for_url(f"**/portal/kb/{ids['own']}")
+    assert word in await page.locator(".article").inner_text()
+    assert (await page.goto(f"/portal/kb?q={word}")) and "Drucker einrichten other" not in await page.content()
+    resp = await page.goto(f"/portal/kb/{ids['other']}")
+    assert resp.status == 404
