@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from domain.roles import Role
 from models import AuditEvent, Ticket
-from tests.conftest import auth
+from tests.api.co_managed_support import people
 from tests.factories import make_sla, make_tenant, make_user
 
 PASSWORD = "richtig-langes-Passwort-1"
@@ -27,19 +27,11 @@ async def w(portal, engine):  # noqa: ANN001
     """Two customers with co-management, their people, a shared queue of customer a, and one ticket each."""
     a, b = make_tenant(engine, co_managed=True), make_tenant(engine, co_managed=True)
     make_sla(engine, a, SLA)
-    w: dict = {"a": a, "b": b}
-    for name, role, tenant in (
-        ("admin", Role.MSP_ADMIN, None),
-        ("tech", Role.MSP_TECH, None),
-        ("a_user", Role.CUSTOMER_USER, a),
-        ("a_it", Role.CUSTOMER_IT, a),
-        ("b_user", Role.CUSTOMER_USER, b),
-    ):
-        w[name], w[name + "_key"] = make_user(engine, role, tenant)
+    w = people(engine, {"a": a, "b": b}, "admin tech a_user a_it b_user")
     expires = datetime.now(UTC) + timedelta(days=30)
     w["a_ext"], w["a_ext_key"] = make_user(engine, Role.EXTERNAL_TECH, a, access_expires_at=expires)
     async with httpx.AsyncClient(base_url=portal) as api:
-        admin = auth(w["admin_key"])
+        admin = w["admin_h"]
         name = f"erp-{uuid.uuid4().hex[:8]}"
         queue = await api.post(
             "/api/v1/queues", json={"name": name, "display_name": "ERP", "tenant_id": str(a.id)}, headers=admin
@@ -49,7 +41,7 @@ async def w(portal, engine):  # noqa: ANN001
         assert member.status_code in (200, 201, 204), member.text
         for key, tenant, queue_name in (("a_ticket", a, name), ("b_ticket", b, None)):
             body = {"title": f"Drucker {key}", "tenant_id": str(tenant.id), "queue": queue_name, "co_managed": True}
-            resp = await api.post("/api/v1/tickets", json=body, headers=auth(w["tech_key"]))
+            resp = await api.post("/api/v1/tickets", json=body, headers=w["tech_h"])
             assert resp.status_code == 201, resp.text
             w[key] = resp.json()
         resp = await api.put(f"/api/v1/users/{w['a_user'].id}/password", json={"password": PASSWORD}, headers=admin)
@@ -178,9 +170,7 @@ async def test_knowledge_base_search_and_article_of_own_tenant_only(page: Page, 
     async with httpx.AsyncClient(base_url=portal) as api:
         for key, tenant in (("own", w["a"]), ("other", w["b"])):
             body = {"title": f"Drucker einrichten {key}", "body": f"Schritt 1: {word}", "visibility": "public"}
-            resp = await api.post(
-                "/api/v1/kb/articles", json=body | {"tenant_id": str(tenant.id)}, headers=auth(w["tech_key"])
-            )
+            resp = await api.post("/api/v1/kb/articles", json=body | {"tenant_id": str(tenant.id)}, headers=w["tech_h"])
             assert resp.status_code == 201, resp.text
             ids[key] = resp.json()["id"]
     await login_with_key(page, w["a_user_key"])
