@@ -125,6 +125,9 @@ async def test_forged_form_post_is_refused(page: Page, w, engine):  # noqa: ANN0
     assert resp.status == 403
     with Session(engine) as s:
         assert s.exec(select(Ticket).where(Ticket.title == title)).first() is None
+    # Login forms too: a post without the token shown with the form logs nobody in.
+    resp = await page.request.post("/portal/login", form={"api_key": w["a_it_key"]}, max_redirects=0)
+    assert resp.status == 403
 
 
 @pytest.mark.parametrize("who", ["a_user", "a_it", "a_ext"])
