@@ -211,3 +211,4 @@ async def credit_invoice(
     url = str(request.url_for("get_invoice", invoice_id=draft_id))
     started = CreditNoteStarted(id=draft_id, workflow_id=workflow_id, credit_of=row.number)
     return JSONResponse(started.model_dump(mode="json"), status_code=202, headers={"Location": url})
+
