@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from starlette.types import Receive, Scope, Send
 from temporalio.client import Client
 
-from api import problems
+from api import portal, problems
 from api.deps import reject_unknown_query
 from api.middleware import BodyLimit, RequestLog, RequireCredentials
 from api.routes import (
@@ -148,4 +148,6 @@ def create_app(
         raci,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(portal.router)  # the web portal's pages (HTML, session cookie instead of a key)
+    app.mount("/portal/static", portal.STATIC, name="portal-static")
     return app

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # How platforms reach the hub, e.g. https://hub.example.com (behind a reverse proxy): integrations show their
     # webhook_url absolute under it. Empty: webhook_url is the path only.
     public_base_url: str = Field(default="", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
+    # Signs the web portal's session cookies (api/portal). Empty: a random one per process start, so sessions end
+    # with a restart and do not carry across several API processes: set it in production.
+    portal_secret: str = ""
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
     # Workflow tasks (and, separately, local activities) one worker runs at once per task queue. Each running task

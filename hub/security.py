@@ -3,12 +3,14 @@
 
 Keys are random, shown once, stored as a SHA-256 hash (keys carry 256 bits, so no slow KDF is needed)."""
 
+import functools
 import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pwdlib import PasswordHash
 from pydantic_core import to_jsonable_python
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -186,3 +188,42 @@ def revoke_key(session: Session, key: ApiKey, now: datetime, actor_user_id: uuid
         {"user_id": key.user_id, "name": key.name, "prefix": key.prefix},
     )
     return True
+
+
+# --- Portal passwords: Argon2 through pwdlib (its recommended parameters); only the hash is stored.
+MIN_PASSWORD_LENGTH = 12
+_passwords = PasswordHash.recommended()
+
+
+def set_password(session: Session, user: User, password: str, actor_user_id: uuid.UUID | None) -> None:
+    """Set (or replace) the user's portal password; audited without the password or its hash."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 1024:
+        raise AccountError("password", "must have at most 1024 characters")
+    user.password_hash = _passwords.hash(password)
+    session.flush()
+    audit(session, actor_user_id, user.tenant_id, "user", user.id, "password_set", {"email": user.email})
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """Whether `password` is the user's; False for no user or one without a password. Verifies against a dummy hash
+    then, so the answer takes as long either way (no probing which e-mails exist)."""
+    if user is None or user.password_hash is None:
+        _passwords.verify(password, _dummy_hash())
+        return False
+    return _passwords.verify(password, user.password_hash)
+
+
+def user_refusal(user: User, now: datetime) -> str | None:
+    """Why the user may not log in now (deactivated, access expired); None if it may."""
+    if not user.is_active:
+        return "user deactivated"
+    if user.access_expires_at is not None and user.access_expires_at <= now:
+        return f"access of {user.email} expired at {user.access_expires_at.isoformat()}"
+    return None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _passwords.hash(secrets.token_urlsafe(16))

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from domain.roles import Role
 from hub.config import get_settings
 from hub.db import make_engine, session_scope
-from hub.security import AccountError, change_user, create_user, issue_key, revoke_key
+from hub.security import AccountError, change_user, create_user, issue_key, revoke_key, set_password
 from models import ApiKey, Tenant, User
 
 users_app = typer.Typer(help="Hub users: create, list, change role or membership, deactivate", no_args_is_help=True)
@@ -122,6 +122,23 @@ def users_set(
                 changes["access_expires_at"] = _expiry(access_expires, "--access-expires")
             change_user(session, user, changes, None)
             typer.echo(f"user {user.email}: {user.role.value}, {'active' if user.is_active else 'deactivated'}")
+    except AccountError as err:
+        raise _fail(f"{err.field}: {err.message}") from None
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: str = typer.Argument(..., help="The user's e-mail"),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given (at least 12 chars)"
+    ),
+) -> None:
+    """Set a user's password for the web portal (stored as an Argon2 hash)."""
+    try:
+        with session_scope(_engine()) as session:
+            user = _user(session, email)
+            set_password(session, user, password, None)
+            typer.echo(f"password of {user.email} set")
     except AccountError as err:
         raise _fail(f"{err.field}: {err.message}") from None
 

@@ -32,6 +32,8 @@ class User(SQLModel, table=True):
     # Every key of the user is refused from this instant on: an external technician's access ends with its
     # engagement, whichever keys it holds (required for external_tech).
     access_expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Argon2 hash (pwdlib) of the password for the web portal; None: the user logs in with an API key only.
+    password_hash: str | None = Field(default=None, max_length=255)
 
 
 class ApiKey(SQLModel, table=True):

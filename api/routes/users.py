@@ -14,9 +14,9 @@ from api.crud import get_or_404, patch_changes
 from api.deps import MspAdmin, SessionDep
 from api.pagination import Page, PageDep, paginate
 from api.schemas.common import field_error
-from api.schemas.users import UserCreate, UserPublic, UserUpdate
+from api.schemas.users import PasswordSet, UserCreate, UserPublic, UserUpdate
 from domain.roles import Role
-from hub.security import AccountError, change_user, create_user
+from hub.security import AccountError, change_user, create_user, set_password
 from models import User
 
 router = APIRouter(prefix="/users", tags=["users and keys"])
@@ -82,3 +82,11 @@ def update_user(user_id: UUID, body: UserUpdate, principal: MspAdmin, session: S
     with account_problems():
         change_user(session, user, patch_changes(body), principal.user_id)
     return user_public(user)
+
+
+@router.put("/{user_id}/password", status_code=204, summary="Set the user's password for the web portal")
+def put_password(user_id: UUID, body: PasswordSet, principal: MspAdmin, session: SessionDep):
+    user = get_or_404(session, User, user_id, "user")
+    with account_problems():
+        set_password(session, user, body.password, principal.user_id)
+    return Response(status_code=204)

@@ -41,6 +41,10 @@ class UserPublic(BaseModel):
     access_expires_at: datetime | None = None
 
 
+class PasswordSet(Body):
+    password: str = Field(min_length=1, max_length=1024, description="For the web portal; at least 12 characters")
+
+
 class KeyCreate(Body):
     user_id: UUID
     name: text(100) = Field(description="What the key is for, e.g. 'RMM integration'")

@@ -1,5 +1,5 @@
 """The people of the co-managed IT tests, named by role: `admin`, `tech`, `<tenant>_it` (customer IT) and
-`<tenant>_user…` (customer users); each with its auth headers under `<name>_h`."""
+`<tenant>_user…` (customer users); each with its auth headers under `<name>_h` and its key under `<name>_key`."""
 
 from sqlalchemy import Engine
 
@@ -21,5 +21,5 @@ def people(engine: Engine, tenants: dict[str, Tenant], names: str) -> dict:
             key, kind = name.split("_", 1)
             role, tenant = (Role.CUSTOMER_IT if kind == "it" else Role.CUSTOMER_USER), tenants[key]
         w[name], key = make_user(engine, role, tenant)
-        w[name + "_h"] = auth(key)
+        w[name + "_h"], w[name + "_key"] = auth(key), key
     return w
