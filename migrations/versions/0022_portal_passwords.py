@@ -1,6 +1,6 @@
 """web portal: a password hash per user (Argon2), for logging in to the portal without an API key
 
-Revision ID: 0030
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-03 08:45:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0030"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
