@@ -54,11 +54,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from bench.idle import IDLE_TASK_QUEUE, IdleWorkflow
 from domain.calendar_spec import CalendarSpec
 from domain.contracts.tickets import NewTicket
-from domain.processes import SEARCH_ATTRIBUTES, ticket_workflow_id
+from domain.processes import ticket_workflow_id
 from domain.roles import Role
 from domain.tickets import EventKind, Priority
 from hub.db import make_engine, session_scope, upgrade
-from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
+from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
 from hub.temporal import connect
 from hub.temporal.errors import WorkflowUnavailable
 from hub.temporal.tickets import open_ticket
@@ -519,8 +519,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     server_args = [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
                    "--metrics-port", str(metrics_port), "--db-filename", str(tmp / "temporal.db"),
                    *DEV_SERVER_SQLITE_PRAGMAS, "--log-level", "error"]
-    for key in SEARCH_ATTRIBUTES:
-        server_args += ["--search-attribute", f"{key.name}=Keyword"]
+    server_args += search_attribute_args()
     server = procs.spawn("server", server_args)
     engine = make_engine(db_url)
     customers, user_id = seed(engine, response_minutes, args.quiet_customers, f"http://127.0.0.1:{hook_port}/hook")

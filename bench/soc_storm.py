@@ -67,10 +67,9 @@ from bench.sla_bench import (
     server_persistence,
     worker_metrics,
 )
-from domain.processes import SEARCH_ATTRIBUTES
 from domain.soc.signatures import signed_headers
 from hub.db import make_engine, session_scope
-from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
+from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
 from hub.temporal import connect
 from models import (
     Asset,
@@ -404,9 +403,7 @@ async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_ur
                    "--metrics-port", str(metrics_port), "--log-level", "error"]
     if not args.server_in_memory:
         server_args += ["--db-filename", str(tmp / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS]
-    for key in SEARCH_ATTRIBUTES:  # Keyword, KeywordList
-        value_type = key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").title().replace("_", "")
-        server_args += ["--search-attribute", f"{key.name}={value_type}"]
+    server_args += search_attribute_args()
     server = procs.spawn("server", server_args)
     engine = make_engine(db_url)
     names = [f"Bench Kunde {c} GmbH" for c in range(args.customers)]

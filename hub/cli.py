@@ -40,8 +40,16 @@ def dev() -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Run the Temporal worker for all task queues."""
+def worker(
+    processes: int = typer.Option(
+        1, "--processes", min=1, max=64, help="worker processes on this machine, restarted when one dies"
+    ),
+) -> None:
+    """Run the Temporal worker for all task queues (with --processes N: N of them under a supervisor)."""
+    if processes > 1:
+        from hub.worker_pool import run_pool
+
+        raise typer.Exit(run_pool(_setup(), processes))
     from worker import run_worker
 
     asyncio.run(run_worker(_setup()))

@@ -41,6 +41,14 @@ RESTART_RESET_AFTER = 60.0
 _SEARCH_ATTRIBUTE_TYPES = {2: "Keyword", 7: "KeywordList"}
 
 
+def search_attribute_args() -> list[str]:
+    """The dev server's command-line options that register the hub's search attributes with their types."""
+    args = []
+    for key in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{key.name}={_SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type]}"]
+    return args
+
+
 def restart_delay(previous: float | None, ran_for: float) -> float:
     """Seconds to wait before starting a worker again that exited after `ran_for` seconds."""
     if previous is None or ran_for >= RESTART_RESET_AFTER:
@@ -151,9 +159,8 @@ def run_dev(settings: Settings) -> int:
         settings.temporal_namespace,
         "--log-level",
         "warn",
+        *search_attribute_args(),
     ]
-    for key in SEARCH_ATTRIBUTES:
-        temporal_args += ["--search-attribute", f"{key.name}={_SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type]}"]
     procs: dict[str, subprocess.Popen] = {}  # stopped in reverse order of start: API, worker, Temporal
     stop_requested = supervising = False
 

@@ -115,12 +115,15 @@ def _repin_note(old: SlaContext, new: SlaContext) -> str:
     return "SLA neu zugeordnet (bisher verbrauchte Zeit bleibt): " + ("; ".join(parts) or "Kontext aktualisiert") + "."
 
 
-def write_sla(session: Session, req: RecordSla) -> None:
-    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
+def write_sla(session: Session, req: RecordSla, new_ticket: bool = False) -> None:
+    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values.
+    `new_ticket`: the ticket row was inserted in this transaction with its SLA state, so it has no clock rows to
+    look up yet (a ticket's opening: two reads and an update fewer)."""
     for view in req.plan.clocks:
         kind, clock = view.kind.value, req.clocks.clocks[view.kind]
         stopped = view.stopped_at is not None
-        row = session.get(TicketSla, (req.ticket_id, kind)) or TicketSla(
+        existing = None if new_ticket else session.get(TicketSla, (req.ticket_id, kind))
+        row = existing or TicketSla(
             ticket_id=req.ticket_id,
             kind=kind,
             tenant_id=req.tenant_id,
@@ -136,6 +139,8 @@ def write_sla(session: Session, req: RecordSla) -> None:
         row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None
         row.updated_at = req.at
         session.add(row)
+    if new_ticket:
+        return
     ticket = session.get(Ticket, req.ticket_id)
     if ticket is not None:
         ticket.sla_state = req.plan.state.value

@@ -12,7 +12,15 @@ from temporalio.exceptions import ApplicationError
 
 from activities.tickets.raci import raci_routing
 from activities.tickets.sla import write_sla
-from domain.contracts.tickets import RecordSla, TicketActivity, TicketChange, TicketCreation, TicketOpened, TicketRecord
+from domain.contracts.tickets import (
+    NewTicket,
+    RecordSla,
+    TicketActivity,
+    TicketChange,
+    TicketCreation,
+    TicketOpened,
+    TicketRecord,
+)
 from domain.raci import PartyKind
 from domain.sla import AdvanceRequest, ClockSet, LoadSlaContext, SlaCarry, SlaEvent, SlaEventKind, advance
 from domain.tickets import EventKind, TicketStatus, Visibility, default_co_managed, format_ticket_number
@@ -41,20 +49,26 @@ def _next_sequence(session: Session, year: int) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def _insert_ticket(session: Session, req: TicketCreation, share_with_customer_it: bool = False) -> TicketRecord:
-    """Create the row and its creation event, or return the existing one (the activity may be retried)."""
+def _co_managed(session: Session, t: NewTicket, share_with_customer_it: bool) -> bool:
+    """Whether the new ticket is shared with the customer's IT: its creator's choice, the RACI matrix's, else the
+    tenant's default for the category."""
+    if t.co_managed is not None:
+        return t.co_managed
+    if share_with_customer_it:
+        return True
+    tenant = session.get(Tenant, t.tenant_id)
+    return tenant is not None and default_co_managed(tenant.co_managed, tenant.co_managed_categories, t.category)
+
+
+def _insert_ticket(
+    session: Session, req: TicketCreation, co_managed: bool, sla_state: str | None
+) -> tuple[TicketRecord, bool]:
+    """Create the row and its creation event, or return the existing one (the activity may be retried); True
+    when this call created it."""
     t = req.ticket
     existing = session.get(Ticket, t.ticket_id)
     if existing is not None:
-        return TicketRecord(number=existing.number, created_at=existing.created_at)
-    co_managed = t.co_managed
-    if co_managed is None and share_with_customer_it:
-        co_managed = True
-    if co_managed is None:
-        tenant = session.get(Tenant, t.tenant_id)
-        co_managed = tenant is not None and default_co_managed(
-            tenant.co_managed, tenant.co_managed_categories, t.category
-        )
+        return TicketRecord(number=existing.number, created_at=existing.created_at), False
     year = req.at.astimezone(NUMBERING_TZ).year
     number = format_ticket_number(year, _next_sequence(session, year))
     session.add(
@@ -69,6 +83,7 @@ def _insert_ticket(session: Session, req: TicketCreation, share_with_customer_it
             category=t.category,
             queue=t.queue,
             co_managed=co_managed,
+            sla_state=sla_state,
             requester_user_id=t.requester_user_id,
             created_by_user_id=t.created_by_user_id,
             idempotency_key=t.idempotency_key,
@@ -98,7 +113,7 @@ def _insert_ticket(session: Session, req: TicketCreation, share_with_customer_it
         number=number,
         workflow_id=activity.info().workflow_id,
     )
-    return TicketRecord(number=number, created_at=req.at)
+    return TicketRecord(number=number, created_at=req.at), True
 
 
 def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
@@ -119,6 +134,9 @@ def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
         )
         # A queue its creator chose wins over the matrix.
         routing = raci_routing(session, t.tenant_id, t.category) if t.queue is None else None
+        # The customer's IT is Responsible: it must see the ticket (unless its creator decided otherwise).
+        share = routing is not None and routing.responsible_kind == PartyKind.CUSTOMER_IT
+        co_managed = _co_managed(session, t, share)  # the tenant is in this session already
     result = None
     if context is not None:
         created = SlaEvent(kind=SlaEventKind.CREATED, at=created_at, priority=t.priority, status=TicketStatus.NEW)
@@ -130,17 +148,16 @@ def open_ticket(engine: Engine, req: TicketCreation) -> TicketOpened:
                 now=created_at,
             )
         )
-    # The customer's IT is Responsible: it must see the ticket (unless its creator decided otherwise).
-    share = routing is not None and routing.responsible_kind == PartyKind.CUSTOMER_IT
     if routing is not None:
         routing.customer_it_holds = share and t.co_managed is not False
     with session_scope(engine) as session:
-        record = _insert_ticket(session, req, share_with_customer_it=share)
+        sla_state = result.plan.state.value if result is not None else None
+        record, inserted = _insert_ticket(session, req, co_managed, sla_state)
         if result is not None:
             sla = RecordSla(
                 ticket_id=t.ticket_id, tenant_id=t.tenant_id, clocks=result.clocks, plan=result.plan, at=created_at
             )
-            write_sla(session, sla)
+            write_sla(session, sla, new_ticket=inserted)
     if result is None:
         return TicketOpened(record=record, routing=routing)
     sla = SlaCarry(context=context, clocks=result.clocks, plan=result.plan)
