@@ -24,6 +24,7 @@ from api.routes import (
     qbr,
     queues,
     raci,
+    reports,
     sla,
     soc,
     tenants,
@@ -131,6 +132,7 @@ def create_app(
         kb,
         qbr,
         raci,
+        reports,
     ):
         app.include_router(module.router, prefix="/api/v1")
     return app
