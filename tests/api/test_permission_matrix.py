@@ -14,6 +14,7 @@ fresh object per cell where the route deletes a tenant's row (FRESH).
 To add routes (e.g. the portal's pages): add their rows; `PSA_MATRIX_RECORD=1 pytest …` prints the observed table
 to compare with."""
 
+import asyncio
 import os
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -33,9 +34,13 @@ from tests.factories import make_asset, make_contact, make_sla, make_soc_integra
 ROLES = (Role.MSP_ADMIN, Role.MSP_TECH, Role.FINANCE, Role.CUSTOMER_IT, Role.CUSTOMER_USER, Role.EXTERNAL_TECH)
 # Answer classes: "2" any 2xx, else the exact status. A row is "own" or "own | other": the answers of the six roles
 # (ROLES order) with the own tenant's objects, and with the other tenant's; one group when no parameter depends on
-# the tenant. Cells run left to right, own before other.
+# the tenant. Writes run cell by cell, left to right, own before other.
 # fmt: off
 MATRIX: dict[str, str] = {
+    "GET /openapi.json": "2 2 2 2 2 2",
+    "GET /docs": "2 2 2 2 2 2",
+    "GET /docs/oauth2-redirect": "2 2 2 2 2 2",
+    "GET /redoc": "2 2 2 2 2 2",
     "POST /api/v1/webhooks/{source}/{integration_id}": "401 401 401 401 401 401 | 401 401 401 401 401 401",
     "GET /healthz": "2 2 2 2 2 2",
     "GET /metrics": "2 2 2 2 2 2",
@@ -195,7 +200,16 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/reports/sla": "2 2 2 2 403 403 | 2 2 2 404 403 403",
 }
 # fmt: on
-PUBLIC = {"POST /api/v1/webhooks/{source}/{integration_id}", "GET /healthz", "GET /metrics"}  # no key needed
+# No key needed: signed webhooks, probes and the API documentation.
+PUBLIC = {
+    "POST /api/v1/webhooks/{source}/{integration_id}",
+    "GET /healthz",
+    "GET /metrics",
+    "GET /openapi.json",
+    "GET /docs",
+    "GET /docs/oauth2-redirect",
+    "GET /redoc",
+}  # fmt: skip
 
 # Requests that would start long work or touch every tenant: a body the route refuses, so only the role check runs.
 REFUSED = {"matrix": "no such field"}
@@ -253,7 +267,19 @@ def _row(text: str) -> tuple[list[str], list[str] | None]:
 
 
 def app_routes(app) -> list[tuple[str, str]]:
-    return [(m.upper(), path) for path, ops in app.openapi()["paths"].items() for m in ops]
+    """Every (method, path) the app answers, also routes left out of the OpenAPI document (FastAPI's docs, pages)."""
+    found, pending = [], list(app.routes)
+    while pending:
+        route = pending.pop(0)
+        if hasattr(route, "effective_route_contexts"):  # an included router (FastAPI >= 0.16x): its routes in order
+            pending[:0] = list(route.effective_route_contexts())
+            continue
+        path = getattr(route, "path_format", None) or getattr(route, "path", None)
+        for method in sorted(getattr(route, "methods", None) or ()):
+            if method != "HEAD" and (method, path) not in found:
+                found.append((method, path))
+    assert len(found) >= len(app.openapi()["paths"]), "routes were missed"
+    return found
 
 
 class World:
@@ -398,7 +424,11 @@ async def test_permission_matrix(world):
     for method, path in world.routes:
         route = f"{method} {path}"
         sides = ("own", "other") if world.tenant_bound(route) else ("own",)
-        got = [[answer(await world.call(route, role, side)) for role in ROLES] for side in sides]
+        if method == "GET":  # reads change nothing: their cells at once
+            cells = await asyncio.gather(*(world.call(route, role, side) for side in sides for role in ROLES))
+            got = [[answer(c) for c in cells[i : i + len(ROLES)]] for i in range(0, len(cells), len(ROLES))]
+        else:  # writes in order: a cell may see what an earlier one did
+            got = [[answer(await world.call(route, role, side)) for role in ROLES] for side in sides]
         observed[route] = " | ".join(" ".join(g) for g in got)
         if route in MATRIX:
             own, other = _row(MATRIX[route])
