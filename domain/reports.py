@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from domain.qbr.kpis import SLA_KINDS  # the clocks reports count: response and resolution
 from domain.roles import Role
 
 
@@ -20,9 +21,6 @@ class Period(StrEnum):
     DAY = "day"
     WEEK = "week"  # ISO week, starting Monday
     MONTH = "month"
-
-
-SLA_KINDS = ("response", "resolution")
 
 
 def period_start(day: date, period: Period) -> date:

@@ -8,7 +8,8 @@ from uuid import UUID
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from domain.reports import SLA_KINDS, SlaFact, TicketFact, handler
+from domain.qbr.kpis import SLA_KINDS
+from domain.reports import SlaFact, TicketFact, handler
 from domain.roles import Role
 from domain.sla import SlaState
 from domain.tickets import EventKind, TicketStatus
