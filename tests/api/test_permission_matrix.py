@@ -340,9 +340,9 @@ class World:
     def invoice(self, tenant) -> str:
         with session_scope(self.engine) as s:
             row = Invoice(
-                tenant_id=tenant.id, customer_number=tenant.customer_number, kind="invoice", period="2026-10",
+                tenant_id=tenant.id, customer_number=tenant.customer_number, kind="invoice", period="2000-12",
                 workflow_id=f"matrix-{uuid.uuid4()}", status="issued", number=f"M-{uuid.uuid4().hex[:10]}",
-                issue_date=date(2026, 11, 1),
+                issue_date=date(2001, 1, 15),  # before any month other tests export
             )  # fmt: skip
             s.add(row)
             s.flush()
