@@ -5,6 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -18,9 +19,12 @@ from models.ticket import Ticket, TicketEvent
 from models.user import User
 
 
-def load_ticket_facts(session: Session, start: datetime, end: datetime, tenant_id: UUID | None) -> list[TicketFact]:
-    """Tickets opened in [start, end), of one tenant or (None) of all."""
-    scope = [col(Ticket.created_at) >= start, col(Ticket.created_at) < end]
+def load_ticket_facts(
+    session: Session, start: datetime, end: datetime, tenant_id: UUID | None, *only: ColumnElement[bool]
+) -> list[TicketFact]:
+    """Tickets opened in [start, end), of one tenant or (None) of all; `only`: further conditions on the ticket
+    (what the caller may see)."""
+    scope = [col(Ticket.created_at) >= start, col(Ticket.created_at) < end, *only]
     if tenant_id is not None:
         scope.append(Ticket.tenant_id == tenant_id)
     assignee = aliased(User)

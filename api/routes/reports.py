@@ -7,13 +7,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
+from sqlmodel import col, select
 
 from api.deps import NowDep, Principal, SessionDep, require_roles
 from api.problems import Problem, not_found
+from api.routes.tickets.access import visible
 from api.schemas.reports import SlaReport, TicketReport
 from domain.reports import Period, TicketFact, sla_report, ticket_report
 from domain.roles import MSP_ROLES, Role
-from models import Tenant
+from models import Tenant, Ticket
 from models.reports import load_ticket_facts
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -47,7 +49,9 @@ class Scope:
         self.tenant_id, self.period = tenant_id, period
         start = datetime.combine(self.from_date, time(), UTC)
         end = datetime.combine(self.to_date + timedelta(days=1), time(), UTC)
-        self.facts: list[TicketFact] = load_ticket_facts(session, start, end, tenant_id)
+        # The customer's IT counts what it sees: its own tickets and the shared ones, not those kept from it.
+        only = [] if principal.is_msp else [col(Ticket.id).in_(visible(select(Ticket.id), principal))]
+        self.facts: list[TicketFact] = load_ticket_facts(session, start, end, tenant_id, *only)
 
     def fields(self) -> dict:
         dates = {"from_date": self.from_date, "to_date": self.to_date}

@@ -53,6 +53,8 @@ async def test_reports_split_by_handler_and_scoped_to_the_tenant(api, env, w):
     by_it = await open_ticket(api, w, "a", "Drucker im Lager")
     by_ext = await open_ticket(api, w, "a", "ERP-Fehler")
     other = await open_ticket(api, w, "b", "Anderer Kunde")
+    body = {"title": "Personalsache", "priority": "P2", "tenant_id": str(w["a"].id), "co_managed": False}
+    await ok(await api.post(TICKETS, json=body, headers=w["tech_h"]))  # kept from the customer's IT
     await env.sleep(timedelta(minutes=10))
     await resolve(api, w, "tech", by_msp)
     reason = {"reason": "Machen wir selbst"}
@@ -65,9 +67,10 @@ async def test_reports_split_by_handler_and_scoped_to_the_tenant(api, env, w):
     await resolve(api, w, "tech", other)
 
     a, b = str(w["a"].id), str(w["b"].id)
+    # Rows go by the day a ticket was opened: all of them within the first second, so one row per handler.
     mine = await ok(await api.get(f"{REPORTS}/tickets", params={"period": "day"}, headers=w["a_it_h"]))
     assert mine["tenant_id"] == a and mine["period"] == "day"
-    assert {r["tenant_id"] for r in mine["rows"]} == {a}  # never another tenant's
+    assert {r["tenant_id"] for r in mine["rows"]} == {a}  # never another tenant's, nor a ticket kept from it
     assert sorted(rows_of(mine, w["a"]), key=lambda r: r["handler"]) == [
         {"tenant_id": a, "handler": "customer_it", "opened": 1, "resolved": 1, "open": 0, "handed_back": 1},
         {"tenant_id": a, "handler": "external", "opened": 1, "resolved": 0, "open": 1, "handed_back": 0},
@@ -90,6 +93,8 @@ async def test_reports_split_by_handler_and_scoped_to_the_tenant(api, env, w):
     # The MSP: every tenant, or one.
     everyone = await ok(await api.get(f"{REPORTS}/tickets", headers=w["tech_h"]))
     assert {r["tenant_id"] for r in rows_of(everyone, w["a"], w["b"])} == {a, b}
+    msp_a = [r for r in rows_of(everyone, w["a"]) if r["handler"] == "msp"]
+    assert [(r["opened"], r["open"]) for r in msp_a] == [(2, 1)]  # the MSP counts the unshared ticket too
     only_b = await ok(await api.get(f"{REPORTS}/tickets", params={"tenant_id": b}, headers=w["admin_h"]))
     assert rows_of(only_b, w["b"]) == [
         {"tenant_id": b, "handler": "msp", "opened": 1, "resolved": 1, "open": 0, "handed_back": 0}
