@@ -9,7 +9,8 @@ matrix does not build (calendars, SLA definitions, products, ...) are random ids
 gets a 404, one that may not a 403. Write requests send `{}` (a PATCH that changes nothing, a POST that misses its
 fields: 422 once role checks pass), or a body from BODIES; requests that would start long work (billing runs, QBR
 builds, re-pinning every ticket) send a body the route refuses (422), so only the role check runs. A DELETE gets a
-fresh object per cell where the route deletes a tenant's row (FRESH).
+fresh object per cell where the route deletes a tenant's row (FRESH). No 2xx answer to a customer-side role may
+contain an id of the other tenant's objects (LEAK_CHECKED), lists included; no cell may answer 5xx.
 
 To add routes (e.g. the portal's pages): add their rows; `PSA_MATRIX_RECORD=1 pytest …` prints the observed table
 to compare with."""
@@ -222,7 +223,7 @@ BODIES: dict[str, object] = {
     "POST /api/v1/billing/sepa-collections": REFUSED,
     "POST /api/v1/sla/simulate": REFUSED,
     # Valid bodies where a customer role may write, so the other tenant's object answers 404 (not a 422 first).
-    "POST /api/v1/tickets/{ticket_id}/transitions": {"to_status": "closed"},  # not from new: 422 after the lookup
+    "POST /api/v1/tickets/{ticket_id}/transitions": {"to_status": "closed"},  # not from new: 409 after the lookup
     "PUT /api/v1/tickets/{ticket_id}/assignee": {"assignee_user_id": None},
     "PUT /api/v1/tickets/{ticket_id}/queue": lambda ids: {"queue": ids["queue_name"]},
     "PUT /api/v1/tickets/{ticket_id}/co-managed": {"co_managed": True},
