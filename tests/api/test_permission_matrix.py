@@ -237,7 +237,9 @@ BODIES: dict[str, object] = {
         "tenant_id": ids["tenant_id"], "first_name": "Max", "last_name": "Muster",
         "email": f"m-{uuid.uuid4().hex[:8]}@example.com",
     },
-    "POST /api/v1/assets": lambda ids: {"tenant_id": ids["tenant_id"], "hostname": f"pc-{uuid.uuid4().hex[:8]}", "asset_type": "workstation"},
+    "POST /api/v1/assets": lambda ids: {
+        "tenant_id": ids["tenant_id"], "hostname": f"pc-{uuid.uuid4().hex[:8]}", "asset_type": "workstation",
+    },
     "POST /api/v1/tickets": lambda ids: {"tenant_id": ids["tenant_id"], "title": "Matrix"},
     "POST /api/v1/kb/articles": lambda ids: {
         "tenant_id": ids["tenant_id"], "title": "Matrix", "body": "Text", "visibility": "public",
