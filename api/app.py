@@ -26,6 +26,7 @@ from api.routes import (
     qbr,
     queues,
     raci,
+    reports,
     sla,
     soc,
     tenants,
@@ -146,6 +147,7 @@ def create_app(
         kb,
         qbr,
         raci,
+        reports,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(portal.router)  # the web portal's pages (HTML, session cookie instead of a key)
