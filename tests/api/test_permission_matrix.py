@@ -12,11 +12,14 @@ builds, re-pinning every ticket) send a body the route refuses (422), so only th
 fresh object per cell where the route deletes a tenant's row (FRESH). No 2xx answer to a customer-side role may
 contain an id of the other tenant's objects (LEAK_CHECKED), lists included; no cell may answer 5xx.
 
-To add routes (e.g. the portal's pages): add their rows; `PSA_MATRIX_RECORD=1 pytest …` prints the observed table
-to compare with."""
+The portal's pages (/portal/...) are called with each role's portal session (logged in with its key, as a person
+does), forms with the session's CSRF token; without a session a page redirects to the login (303).
+
+To add routes: add their rows; `PSA_MATRIX_RECORD=1 pytest …` prints the observed table to compare with."""
 
 import asyncio
 import os
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -157,6 +160,7 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/users": "2 403 403 403 403 403",
     "GET /api/v1/users/{user_id}": "2 403 403 403 403 403 | 2 403 403 403 403 403",
     "PATCH /api/v1/users/{user_id}": "2 403 403 403 403 403 | 2 403 403 403 403 403",
+    "PUT /api/v1/users/{user_id}/password": "422 403 403 403 403 403 | 422 403 403 403 403 403",
     "POST /api/v1/keys": "422 403 403 403 403 403",
     "GET /api/v1/keys": "2 403 403 403 403 403",
     "GET /api/v1/keys/{key_id}": "2 403 403 403 403 403 | 2 403 403 403 403 403",
@@ -199,6 +203,18 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/tenants/{tenant_id}/raci/history": "2 2 2 2 403 403 | 2 2 2 404 403 403",
     "GET /api/v1/reports/tickets": "2 2 2 2 403 403 | 2 2 2 404 403 403",
     "GET /api/v1/reports/sla": "2 2 2 2 403 403 | 2 2 2 404 403 403",
+    # The portal, with each role's session (login and logout without one: see PORTAL_ANONYMOUS)
+    "GET /portal/login": "2 2 2 2 2 2",
+    "POST /portal/login": "403 403 403 403 403 403",
+    "POST /portal/logout": "403 403 403 403 403 403",
+    "GET /portal/": "303 303 303 303 303 303",
+    "GET /portal/tickets": "2 2 2 2 2 2",
+    "GET /portal/tickets/new": "2 2 403 2 2 403",
+    "POST /portal/tickets/new": "422 422 403 303 303 403",
+    "GET /portal/tickets/{ticket_id}": "2 2 2 2 2 2 | 2 2 2 404 404 404",
+    "POST /portal/tickets/{ticket_id}/reply": "303 303 403 303 303 303 | 303 303 403 404 404 404",
+    "GET /portal/kb": "2 2 2 2 2 403",
+    "GET /portal/kb/{article_id}": "2 2 2 2 2 403 | 2 2 2 404 404 403",
 }
 # fmt: on
 # No key needed: signed webhooks, probes and the API documentation.
@@ -211,6 +227,17 @@ PUBLIC = {
     "GET /docs/oauth2-redirect",
     "GET /redoc",
 }  # fmt: skip
+
+# The portal without a session: every page sends the visitor to the login; the login page itself answers; a form
+# post without a session has no CSRF token that could match. These three are called without a session by every
+# role too (showing the login page ends a session).
+PORTAL_ANONYMOUS = {"GET /portal/login": 200, "POST /portal/login": 403, "POST /portal/logout": 403}
+# Portal forms: their fields besides the session's CSRF token.
+PORTAL_FORMS: dict[str, dict[str, str]] = {
+    "POST /portal/tickets/new": {"title": "Matrix", "form_id": "{form_id}"},
+    "POST /portal/tickets/{ticket_id}/reply": {"body": "Matrix"},
+}
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 # Requests that would start long work or touch every tenant: a body the route refuses, so only the role check runs.
 REFUSED = {"matrix": "no such field"}
@@ -303,12 +330,14 @@ class World:
         self.tag = uuid.uuid4().hex[:8]
         self.tenants = {"own": make_tenant(engine, co_managed=True), "other": make_tenant(engine, co_managed=True)}
         self.headers: dict[Role, dict[str, str]] = {}
+        self.keys: dict[Role, str] = {}
+        self.portal: dict[Role, tuple[httpx.AsyncClient, str]] = {}  # a portal session and its CSRF token per role
         expires = datetime.now(UTC) + timedelta(days=30)
         for role in ROLES:
             tenant = None if role.is_msp else self.tenants["own"]
             extra = {"access_expires_at": expires} if role == Role.EXTERNAL_TECH else {}
             user, key = make_user(engine, role, tenant, **extra)
-            self.headers[role] = auth(key)
+            self.headers[role], self.keys[role] = auth(key), key
             setattr(self, role.value, user)
         self.ids: dict[str, dict[str, str]] = {"own": {}, "other": {}}
 
@@ -349,6 +378,22 @@ class World:
                 ids[name] = await self.fresh(name, side)
         own = self.ids["own"]
         await self.ok("PUT", f"/api/v1/queues/{own['queue_id']}/members/{self.external_tech.id}")
+        for role in ROLES:
+            self.portal[role] = await self.portal_session(role)
+
+    def client(self) -> httpx.AsyncClient:
+        """A client of its own (its own cookies) on the same app, over https as a browser reaches the portal."""
+        return httpx.AsyncClient(transport=self.http._transport, base_url="https://hub.test")
+
+    async def portal_session(self, role: Role) -> tuple[httpx.AsyncClient, str]:
+        """The role logged in to the portal with its key: the client holding the session, and its CSRF token."""
+        client = self.client()
+        token = CSRF.search((await client.get("/portal/login")).text).group(1)
+        resp = await client.post("/portal/login", data={"csrf": token, "api_key": self.keys[role]})
+        assert resp.status_code == 303, (role, resp.status_code, resp.text[:300])
+        page = await client.get("/portal/tickets")  # every page of a session carries its token (the logout form)
+        found = CSRF.search(page.text)
+        return client, found.group(1) if found else ""
 
     def invoice(self, tenant) -> str:
         with session_scope(self.engine) as s:
@@ -387,12 +432,30 @@ class World:
         parts = []
         for part in path.split("/"):
             parts.append(await self.value(part[1:-1], side, method) if part.startswith("{") else part)
+        if path.startswith("/portal"):
+            return await self.call_portal(route, "/".join(parts), role, side)
         params = {k: v.replace("{tenant_id}", self.ids[side]["tenant_id"]) for k, v in QUERIES.get(route, {}).items()}
         kwargs: dict = {"params": params, "headers": self.headers[role] if role else {}}
         if method in ("POST", "PUT", "PATCH"):
             body = BODIES.get(route, {})
             kwargs["json"] = body(self.ids[side]) if callable(body) else body
         resp = await self.http.request(method, "/".join(parts), **kwargs)
+        return self.checked(route, role, side, resp)
+
+    async def call_portal(self, route: str, url: str, role: Role | None, side: str) -> int:
+        method = route.split(" ", 1)[0]
+        if role is None or route in PORTAL_ANONYMOUS:  # the login page ends a session: called without one
+            async with self.client() as client:
+                resp = await client.request(method, url)
+            return self.checked(route, role, side, resp)
+        client, token = self.portal[role]
+        kwargs: dict = {}
+        if method == "POST":
+            fields = {k: v.replace("{form_id}", str(uuid.uuid4())) for k, v in PORTAL_FORMS.get(route, {}).items()}
+            kwargs["data"] = {"csrf": token, **fields}
+        return self.checked(route, role, side, await client.request(method, url, **kwargs))
+
+    def checked(self, route: str, role: Role | None, side: str, resp: httpx.Response) -> int:
         where = f"{route} as {role} ({side})"
         assert resp.status_code < 500, f"{where}: {resp.status_code} {resp.text}"
         if role is not None and not role.is_msp and resp.is_success:
@@ -414,6 +477,8 @@ async def world(env, engine):
         await w.build()
         w.routes = app_routes(app)
         yield w
+        for client, _ in w.portal.values():
+            await client.aclose()
     await app.state.soc_inbox.stop()
 
 
@@ -424,10 +489,14 @@ def test_every_route_has_a_row(world):
 
 
 async def test_without_a_key_every_route_but_the_public_ones_is_401(world):
+    """The API answers 401; the portal sends a visitor without a session to its login page."""
     wrong = {}
     for method, path in world.routes:
         route = f"{method} {path}"
-        if route not in PUBLIC and (status := await world.call(route, None, "own")) != 401:
+        if route in PUBLIC:
+            continue
+        expected = PORTAL_ANONYMOUS.get(route, 303) if path.startswith("/portal") else 401
+        if (status := await world.call(route, None, "own")) != expected:
             wrong[route] = status
     assert wrong == {}
 
