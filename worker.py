@@ -21,6 +21,7 @@ from activities.billing.issue import BillingIssueActivities
 from activities.billing.outputs import BillingOutputActivities
 from activities.qbr.decks import QbrDeckActivities
 from activities.qbr.facts import QbrFactActivities
+from activities.qbr.summary import QbrSummaryActivities
 from activities.soc.containment import SocContainActivities
 from activities.soc.incidents import SocActivities
 from activities.soc.polling import SocPollActivities
@@ -64,6 +65,7 @@ def registrations(
     drafts, issue = BillingDraftActivities(engine), BillingIssueActivities(engine)
     outputs = BillingOutputActivities(engine, settings)
     qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine)
+    qbr_summary = QbrSummaryActivities(settings)
     return {
         TICKETS_TASK_QUEUE: (
             [TicketWorkflow, SlaRepinBatchWorkflow],
@@ -105,7 +107,7 @@ def registrations(
         ),
         REPORTS_TASK_QUEUE: (
             [QbrWorkflow, QbrRunWorkflow, QbrScheduleTickWorkflow],
-            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_decks.store_deck],
+            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_summary.summarize, qbr_decks.store_deck],
         ),
     }
 

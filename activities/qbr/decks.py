@@ -45,7 +45,8 @@ class QbrDeckActivities:
         with Session(self.engine) as session:  # rendered without the write lock (SQLite): a read first
             have = {r.kind for r in _stored(session, req)}
         missing = [kind for kind in KINDS if kind not in have]
-        rendered = {kind: KINDS[kind][1](req.kpis) for kind in missing}
+        summary = req.summary.lines if req.summary else None
+        rendered = {kind: KINDS[kind][1](req.kpis, summary) for kind in missing}
         try:
             with session_scope(self.engine) as session:
                 have = {r.kind for r in _stored(session, req)}  # a concurrent attempt may have written meanwhile

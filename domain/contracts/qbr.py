@@ -9,6 +9,7 @@ from pydantic import BaseModel, field_validator
 
 from domain.qbr.kpis import KpiSet
 from domain.qbr.quarter import parse_quarter
+from domain.qbr.summary import ExecutiveSummary
 
 # The schedule's zone: which day is the first working day of a quarter, which quarter was the one before.
 QBR_SCHEDULE_TZ = "Europe/Berlin"
@@ -18,6 +19,7 @@ class QbrActivity:
     LIST_CUSTOMERS = "qbr.list_customers"
     LOAD_FACTS = "qbr.load_facts"
     STORE_DECK = "qbr.store_deck"  # render PPTX + PDF and store them once
+    SUMMARIZE = "qbr.summarize"  # the optional LLM executive summary (domain/qbr/summary.py)
 
 
 class LoadFacts(BaseModel):
@@ -46,6 +48,7 @@ class StoreDeck(BaseModel):
     tenant_id: UUID
     workflow_id: str
     kpis: KpiSet
+    summary: ExecutiveSummary | None = None  # None: the rule-based summary
 
 
 class StoredFile(BaseModel):
@@ -60,6 +63,7 @@ class QbrResult(BaseModel):
     quarter: str
     files: list[StoredFile]
     summary: str
+    executive_summary: str = "rules"  # llm, rules: who wrote the deck's executive summary
 
 
 class QbrRunInput(BaseModel):

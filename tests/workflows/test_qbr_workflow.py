@@ -44,6 +44,7 @@ async def test_build_stores_the_deck_once_with_search_attributes(client, engine,
     handle = client.get_workflow_handle(workflow_id, result_type=QbrResult)
     result = await handle.result()
     assert {f.kind for f in result.files} == {"pptx", "pdf"}
+    assert result.executive_summary == "rules"  # no LLM configured for the worker
     assert result.summary == f"QBR 2026-Q4 [{tenant.customer_number}]: 3 tickets, SLA response 66.7%, resolution 50.0%"
     desc = await handle.describe()
     attributes = desc.typed_search_attributes
