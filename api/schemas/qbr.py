@@ -55,6 +55,7 @@ class DeckFile(BaseModel):
     media_type: str
     size: int
     sha256: str
+    version: int  # 1, and one more with each rebuild
     created_at: datetime
     download_url: str
 

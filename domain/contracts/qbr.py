@@ -40,6 +40,7 @@ class QbrInput(BaseModel):
     customer_name: str
     quarter: str  # YYYY-Qn, the quarter reported
     requested_by: UUID | None = None
+    version: int = 1  # the deck's version to store at least: a rebuild asks for the stored version + 1
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))
 
@@ -49,6 +50,8 @@ class StoreDeck(BaseModel):
     workflow_id: str
     kpis: KpiSet
     summary: ExecutiveSummary | None = None  # None: the rule-based summary
+    version: int = 1  # a stored deck of a lower version is replaced (and the replacement audited)
+    requested_by: UUID | None = None
 
 
 class StoredFile(BaseModel):
@@ -56,6 +59,7 @@ class StoredFile(BaseModel):
     filename: str
     sha256: str
     size: int
+    version: int = 1
 
 
 class QbrResult(BaseModel):

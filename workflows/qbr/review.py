@@ -53,7 +53,8 @@ class QbrWorkflow:
         )
         files: list[StoredFile] = await workflow.execute_activity(
             QbrActivity.STORE_DECK,
-            StoreDeck(tenant_id=inp.tenant_id, workflow_id=workflow.info().workflow_id, kpis=kpis, summary=summary),
+            StoreDeck(tenant_id=inp.tenant_id, workflow_id=workflow.info().workflow_id, kpis=kpis, summary=summary,
+                      version=inp.version, requested_by=inp.requested_by),  # fmt: skip
             result_type=list[StoredFile],
             start_to_close_timeout=RENDER_TIMEOUT,
             retry_policy=RENDER_RETRY,
