@@ -2,11 +2,9 @@
 deck; one with an invented number, an LLM error or no LLM at all gives the rule-based summary."""
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import respx
 from temporalio.testing import ActivityEnvironment
 
 import activities.qbr.summary as qbr_summary
@@ -15,7 +13,8 @@ from domain.qbr.kpis import compute_kpis
 from domain.qbr.recommendations import executive_summary
 from domain.qbr.summary import ExecutiveSummary
 from hub.config import Settings
-from tests.activities.test_soc_summary import BASE, KEY, MODEL, Recorder, settings
+from tests.activities import test_soc_summary
+from tests.activities.test_soc_summary import KEY, MODEL, Recorder, settings
 from tests.connectors.test_llm import api_error, completion
 from tests.domain.qbr.facts import current, previous
 
@@ -24,6 +23,7 @@ GOOD = (
     "Die SLA-Erfüllung bei der Reaktion lag bei 75,0 %, bei der Lösung bei 50,0 %.\n"
     "Das Stundenkontingent war zu 62,5 % genutzt."
 )
+chat = test_soc_summary.chat  # the respx route of the Chat Completions endpoint (a fixture)
 INVENTED = GOOD + "\nDie Kundenzufriedenheit stieg auf 98 %."
 
 
@@ -37,12 +37,6 @@ def logs(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
     monkeypatch.setattr(qbr_summary, "log", recorder)
     return recorder
-
-
-@pytest.fixture
-def chat() -> Iterator[respx.Route]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router.post(f"{BASE}/chat/completions")
 
 
 async def summarize(kpis, **overrides: Any) -> ExecutiveSummary:  # noqa: ANN001
