@@ -1,11 +1,14 @@
-"""The MSP's business KPIs through the API, by hand over invoices of 2031-Q1 and 2031-Q2 (quarters
-no other test writes in): msp_admin and finance read them, MSP technicians and tenant users are refused (403)."""
+"""The MSP's business KPIs through the API, by hand over invoices of 2031-Q1 and 2031-Q2 (quarters no other test
+writes in): msp_admin and finance read them (JSON and the internal PDF), MSP technicians and tenant users are
+refused (403)."""
 
+import io
 import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from domain.contracts.billing import DraftStatus, InvoiceKind
 from domain.roles import Role
@@ -55,6 +58,10 @@ async def test_business_kpis_by_hand(api, world):
     assert by["revenue_growth"] == ("100.0", "k. A.")  # 100 x (2000 - 1000) / 1000
     assert by["billed_hours"] == ("0.00", "0.00")  # no time entry in 2031
     assert (await api.get(f"{URL}/2031-Q2", headers=auth(keys[Role.MSP_ADMIN]))).status_code == 200
+    pdf = await api.get(f"{URL}/2031-Q2/pdf", headers=auth(keys[Role.MSP_ADMIN]))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Geschäftskennzahlen Q2 2031" in text and "2.000,00 €" in text and "100 %" in text
 
 
 async def test_only_the_msps_management_reads_them(api, world):
@@ -62,5 +69,6 @@ async def test_only_the_msps_management_reads_them(api, world):
     for role in (Role.MSP_TECH, Role.CUSTOMER_IT):
         r = await api.get(f"{URL}/2031-Q2", headers=auth(keys[role]))
         assert r.status_code == 403 and "2000.00" not in r.text
+        assert (await api.get(f"{URL}/2031-Q2/pdf", headers=auth(keys[role]))).status_code == 403
     bad = await api.get(f"{URL}/2031-Q7", headers=auth(keys[Role.FINANCE]))
     assert bad.status_code == 422 and "quarter" in bad.text
