@@ -21,6 +21,7 @@ from activities.billing.issue import BillingIssueActivities
 from activities.billing.outputs import BillingOutputActivities
 from activities.qbr.decks import QbrDeckActivities
 from activities.qbr.facts import QbrFactActivities
+from activities.qbr.summary import QbrSummaryActivities
 from activities.soc.containment import SocContainActivities
 from activities.soc.incidents import SocActivities
 from activities.soc.polling import SocPollActivities
@@ -32,6 +33,7 @@ from activities.tickets.ticket import TicketActivities
 from domain.processes import BILLING_TASK_QUEUE, REPORTS_TASK_QUEUE, SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
 from hub.config import Settings, get_settings
 from hub.db import make_engine
+from hub.file_store import FileStore
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
 from hub.temporal.billing import ensure_billing_schedule
@@ -63,7 +65,8 @@ def registrations(
     soc_tickets = SocTicketActivities(engine, client)
     drafts, issue = BillingDraftActivities(engine), BillingIssueActivities(engine)
     outputs = BillingOutputActivities(engine, settings)
-    qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine)
+    qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine, FileStore(settings.documents_path))
+    qbr_summary = QbrSummaryActivities(settings)
     return {
         TICKETS_TASK_QUEUE: (
             [TicketWorkflow, SlaRepinBatchWorkflow],
@@ -105,7 +108,7 @@ def registrations(
         ),
         REPORTS_TASK_QUEUE: (
             [QbrWorkflow, QbrRunWorkflow, QbrScheduleTickWorkflow],
-            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_decks.store_deck],
+            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_summary.summarize, qbr_decks.store_deck],
         ),
     }
 

@@ -76,7 +76,8 @@ def _bullets(lines: Sequence[str]) -> list[Paragraph]:
     return [Paragraph("– " + escape(line), STYLES["BodyText"]) for line in lines]
 
 
-def render_qbr_pdf(kpis: KpiSet) -> bytes:
+def render_qbr_pdf(kpis: KpiSet, summary: Sequence[str] | None = None) -> bytes:
+    """`summary`: the checked LLM executive summary; None: the rule-based one."""
     out = io.BytesIO()
     title = f"{TITLE} {quarter_label(kpis.quarter)}"
     margins = {"leftMargin": 15 * mm, "rightMargin": 15 * mm, "topMargin": 15 * mm, "bottomMargin": 15 * mm}
@@ -95,7 +96,7 @@ def render_qbr_pdf(kpis: KpiSet) -> bytes:
         Paragraph(escape(subtitle(kpis)), STYLES["Heading2"]),
         Spacer(1, 6 * mm),
         _heading(SECTIONS["summary"]),
-        *_bullets(executive_summary(kpis)),
+        *_bullets(summary or executive_summary(kpis)),
         PageBreak(),
         _heading(SECTIONS["performance"]),
         _table(*performance_table(kpis)),

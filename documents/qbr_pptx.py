@@ -80,12 +80,13 @@ def _data(months: list[str], series: dict[str, list[float | None]], number_forma
     return data
 
 
-def render_qbr_pptx(kpis: KpiSet) -> bytes:
+def render_qbr_pptx(kpis: KpiSet, summary: Sequence[str] | None = None) -> bytes:
+    """`summary`: the checked LLM executive summary; None: the rule-based one."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = Cm(33.867), Cm(19.05)  # 16:9
     title = _slide(prs, TITLE_LAYOUT, f"{TITLE} {quarter_label(kpis.quarter)}")
     title.placeholders[1].text = subtitle(kpis)
-    _bullets(prs, SECTIONS["summary"], executive_summary(kpis))
+    _bullets(prs, SECTIONS["summary"], summary or executive_summary(kpis))
     _table(prs, SECTIONS["performance"], *performance_table(kpis))
     months, tickets, sla = chart_series(kpis)
     _chart(prs, SECTIONS["tickets"], XL_CHART_TYPE.COLUMN_CLUSTERED, _data(months, tickets, "0"))

@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PSA_", env_file=".env", env_ignore_empty=True, extra="ignore")
 
     data_dir: Path = Path("data")
+    # Rendered documents (QBR decks): files under this directory, the database keeps their index. Several replicas
+    # (API, workers) must share it, e.g. one volume mounted on every host. Empty: data_dir/documents.
+    documents_dir: Path | None = None
     # Empty means: SQLite file inside data_dir.
     database_url: str = ""
     temporal_address: str = "localhost:7233"
@@ -100,6 +103,10 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url.strip() and self.llm_model.strip())
+
+    @property
+    def documents_path(self) -> Path:
+        return self.documents_dir or self.data_dir / "documents"
 
     @property
     def effective_database_url(self) -> str:

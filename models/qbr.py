@@ -1,5 +1,5 @@
 """vCIO planning entries, and the rendered QBR decks: one PowerPoint and one PDF per customer and quarter, written
-once by the QBR workflow's activity (a re-run finds them and writes nothing)."""
+once by the QBR workflow's activity (a re-run finds them and writes nothing, a rebuild replaces them)."""
 
 import uuid
 from datetime import date, datetime
@@ -23,9 +23,14 @@ class QbrFile(SQLModel, table=True):
     workflow_id: str = Field(max_length=100)
     filename: str = Field(max_length=200)
     media_type: str = Field(max_length=100)
-    content: bytes = Field(sa_type=LargeBinary)
+    # The file in the file store (hub/file_store.py), relative to Settings.documents_path; decks stored before the
+    # file store keep their bytes in `content` (path None).
+    path: str | None = Field(default=None, max_length=300)
+    content: bytes | None = Field(default=None, sa_type=LargeBinary)
     sha256: str = Field(max_length=64)
     size: int
+    # A rebuild (e.g. after vCIO entries changed) replaces the files with the next version.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = created_at_field()
 
 

@@ -109,6 +109,19 @@ def smtp() -> Iterator[tuple[SmtpInbox, int]]:
     controller.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def documents_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The file store of rendered documents, shared by the worker's and the API's Settings (as replicas share it)."""
+    path = tmp_path_factory.mktemp("documents")
+    previous = os.environ.get("PSA_DOCUMENTS_DIR")
+    os.environ["PSA_DOCUMENTS_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("PSA_DOCUMENTS_DIR", None)
+    else:
+        os.environ["PSA_DOCUMENTS_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def worker_settings(smtp) -> Settings:  # noqa: ANN001
     return Settings(smtp_host="127.0.0.1", smtp_port=smtp[1], smtp_starttls=False, notify_timeout=5)

@@ -1,7 +1,7 @@
-"""Render a customer's QBR deck (PowerPoint and PDF) from its KPIs and store both once: a retry or a second run of
-the quarter finds the stored files and renders nothing again."""
-
-import hashlib
+"""Render a customer's QBR deck (PowerPoint and PDF) from its KPIs and store both once: the files go to the file
+store (hub/file_store.py), the `qbr_files` row points to them. A retry or a second run of the quarter finds the
+stored files and renders nothing again; a rebuild (a higher `version`) replaces them, writes an audit event in the
+same transaction and removes the old files after the commit."""
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,8 @@ from documents.qbr_pdf import render_qbr_pdf
 from documents.qbr_pptx import render_qbr_pptx
 from domain.contracts.qbr import QbrActivity, StoreDeck, StoredFile
 from hub.db import session_scope
+from hub.file_store import FileStore
+from hub.security import audit
 from models import QbrFile
 
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -19,45 +21,65 @@ PDF = "application/pdf"
 KINDS = {"pptx": (PPTX, render_qbr_pptx), "pdf": (PDF, render_qbr_pdf)}
 
 
-def _stored(session: Session, req: StoreDeck) -> list[QbrFile]:
-    return list(
-        session.exec(
-            select(QbrFile).where(QbrFile.tenant_id == req.tenant_id, QbrFile.quarter == req.kpis.quarter)
-            .order_by(QbrFile.kind)
-        )
-    )  # fmt: skip
+def _stored(session: Session, req: StoreDeck) -> dict[str, QbrFile]:
+    rows = session.exec(select(QbrFile).where(QbrFile.tenant_id == req.tenant_id, QbrFile.quarter == req.kpis.quarter))
+    return {r.kind: r for r in rows}
 
 
-def _public(rows: list[QbrFile]) -> list[StoredFile]:
-    return [StoredFile(kind=r.kind, filename=r.filename, sha256=r.sha256, size=r.size) for r in rows]
+def _public(rows: dict[str, QbrFile]) -> list[StoredFile]:
+    return [StoredFile(kind=r.kind, filename=r.filename, sha256=r.sha256, size=r.size, version=r.version)
+            for _, r in sorted(rows.items())]  # fmt: skip
 
 
 def deck_filename(customer_number: str, quarter: str, kind: str) -> str:
     return f"QBR-{customer_number}-{quarter}.{kind}"
 
 
+def _due(rows: dict[str, QbrFile], req: StoreDeck) -> list[str]:
+    return [kind for kind in KINDS if kind not in rows or rows[kind].version < req.version]
+
+
 class QbrDeckActivities:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, store: FileStore):
         self.engine = engine
+        self.store = store
 
     @activity.defn(name=QbrActivity.STORE_DECK)
     def store_deck(self, req: StoreDeck) -> list[StoredFile]:
         with Session(self.engine) as session:  # rendered without the write lock (SQLite): a read first
-            have = {r.kind for r in _stored(session, req)}
-        missing = [kind for kind in KINDS if kind not in have]
-        rendered = {kind: KINDS[kind][1](req.kpis) for kind in missing}
+            due = _due(_stored(session, req), req)
+        summary = req.summary.lines if req.summary else None
+        folder = f"qbr/{req.tenant_id}/{req.kpis.quarter}"
+        written = {}  # files first, then the index: a row never points to a missing file
+        for kind in due:
+            content = KINDS[kind][1](req.kpis, summary)
+            written[kind] = (*self.store.put(folder, kind, content), len(content))
+        replaced: list[str] = []
         try:
             with session_scope(self.engine) as session:
-                have = {r.kind for r in _stored(session, req)}  # a concurrent attempt may have written meanwhile
-                for kind, content in rendered.items():
-                    if kind in have:
+                rows = _stored(session, req)  # a concurrent attempt may have written meanwhile
+                changes = {}
+                for kind in _due(rows, req):
+                    path, sha256, size = written[kind]
+                    row = rows.get(kind)
+                    if row is None:
+                        session.add(QbrFile(tenant_id=req.tenant_id, quarter=req.kpis.quarter, kind=kind,
+                                            customer_number=req.kpis.customer_number, workflow_id=req.workflow_id,
+                                            filename=deck_filename(req.kpis.customer_number, req.kpis.quarter, kind),
+                                            media_type=KINDS[kind][0], path=path, sha256=sha256, size=size,
+                                            version=req.version))  # fmt: skip
                         continue
-                    session.add(QbrFile(tenant_id=req.tenant_id, quarter=req.kpis.quarter, kind=kind,
-                                        customer_number=req.kpis.customer_number, workflow_id=req.workflow_id,
-                                        filename=deck_filename(req.kpis.customer_number, req.kpis.quarter, kind),
-                                        media_type=KINDS[kind][0], content=content,
-                                        sha256=hashlib.sha256(content).hexdigest(), size=len(content)))  # fmt: skip
+                    changes[kind] = {"version": [row.version, req.version], "sha256": [row.sha256, sha256]}
+                    if row.path and row.path != path:
+                        replaced.append(row.path)
+                    row.path, row.content, row.sha256, row.size, row.version = path, None, sha256, size, req.version
+                    row.workflow_id = req.workflow_id
+                if changes:
+                    audit(session, req.requested_by, req.tenant_id, "qbr_deck", req.tenant_id, "rebuilt",
+                          {"quarter": req.kpis.quarter, "files": changes})  # fmt: skip
         except IntegrityError:
-            pass  # written by a concurrent attempt: theirs stays
+            replaced = []  # written by a concurrent attempt: theirs stays
+        for path in replaced:
+            self.store.remove(path)
         with Session(self.engine) as session:
             return _public(_stored(session, req))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import Body, CustomerNumber, text
 from domain.billing.terms import Amount
+from domain.qbr.kpis import Kpi
 from domain.qbr.quarter import parse_quarter
 from domain.qbr.vcio import VcioKind, VcioStatus
 
@@ -55,6 +56,7 @@ class DeckFile(BaseModel):
     media_type: str
     size: int
     sha256: str
+    version: int  # 1, and one more with each rebuild
     created_at: datetime
     download_url: str
 
@@ -105,3 +107,12 @@ class VcioPublic(BaseModel):
     impact: int | None
     created_at: datetime
     updated_at: datetime
+
+
+class BusinessReport(BaseModel):
+    """The MSP's business KPIs (domain/qbr/business.py): each with its value in the quarter and the one before."""
+
+    quarter: str
+    previous_quarter: str
+    currency: str
+    kpis: list[Kpi]

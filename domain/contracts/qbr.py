@@ -9,6 +9,7 @@ from pydantic import BaseModel, field_validator
 
 from domain.qbr.kpis import KpiSet
 from domain.qbr.quarter import parse_quarter
+from domain.qbr.summary import ExecutiveSummary
 
 # The schedule's zone: which day is the first working day of a quarter, which quarter was the one before.
 QBR_SCHEDULE_TZ = "Europe/Berlin"
@@ -18,6 +19,7 @@ class QbrActivity:
     LIST_CUSTOMERS = "qbr.list_customers"
     LOAD_FACTS = "qbr.load_facts"
     STORE_DECK = "qbr.store_deck"  # render PPTX + PDF and store them once
+    SUMMARIZE = "qbr.summarize"  # the optional LLM executive summary (domain/qbr/summary.py)
 
 
 class LoadFacts(BaseModel):
@@ -38,6 +40,7 @@ class QbrInput(BaseModel):
     customer_name: str
     quarter: str  # YYYY-Qn, the quarter reported
     requested_by: UUID | None = None
+    version: int = 1  # the deck's version to store at least: a rebuild asks for the stored version + 1
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))
 
@@ -46,6 +49,9 @@ class StoreDeck(BaseModel):
     tenant_id: UUID
     workflow_id: str
     kpis: KpiSet
+    summary: ExecutiveSummary | None = None  # None: the rule-based summary
+    version: int = 1  # a stored deck of a lower version is replaced (and the replacement audited)
+    requested_by: UUID | None = None
 
 
 class StoredFile(BaseModel):
@@ -53,6 +59,7 @@ class StoredFile(BaseModel):
     filename: str
     sha256: str
     size: int
+    version: int = 1
 
 
 class QbrResult(BaseModel):
@@ -60,6 +67,7 @@ class QbrResult(BaseModel):
     quarter: str
     files: list[StoredFile]
     summary: str
+    executive_summary: str = "rules"  # llm, rules: who wrote the deck's executive summary
 
 
 class QbrRunInput(BaseModel):

@@ -1,5 +1,5 @@
 """The facts of two quarters loaded from the database give the hand-counted KPIs; another tenant's rows never
-count; a re-run of the deck activity stores its files once."""
+count; a re-run of the deck activity stores its files once, in the file store; a rebuild replaces them once."""
 
 import pytest
 from sqlmodel import Session, select
@@ -8,7 +8,9 @@ from activities.qbr.decks import QbrDeckActivities
 from activities.qbr.facts import list_customers, load_facts
 from domain.contracts.qbr import LoadFacts, QbrRunInput, StoreDeck
 from domain.qbr.kpis import compute_kpis
-from models import QbrFile
+from domain.qbr.summary import ExecutiveSummary
+from hub.file_store import FileStore
+from models import AuditEvent, QbrFile
 from tests.qbr_setup import EXPECTED, seed_two_quarters
 
 
@@ -43,8 +45,8 @@ def test_list_customers_of_a_quarter(engine, seeded):
     assert seeded.tenant.customer_number not in {c.customer_number for c in before}  # its contract began 2026
 
 
-def test_deck_is_stored_once(engine, seeded, kpis):
-    decks = QbrDeckActivities(engine)
+def test_deck_is_stored_once(engine, seeded, kpis, tmp_path):
+    decks = QbrDeckActivities(engine, FileStore(tmp_path))
     req = StoreDeck(tenant_id=seeded.tenant.id, workflow_id="qbr-test", kpis=kpis)
     first = decks.store_deck(req)
     again = decks.store_deck(req)
@@ -52,3 +54,20 @@ def test_deck_is_stored_once(engine, seeded, kpis):
     with Session(engine) as session:
         rows = session.exec(select(QbrFile).where(QbrFile.tenant_id == seeded.tenant.id)).all()
     assert len(rows) == 2
+    assert all(r.content is None and (tmp_path / r.path).read_bytes()[:4] in (b"%PDF", b"PK\x03\x04") for r in rows)
+
+    summary = ExecutiveSummary(lines=["Im Quartal wurden 3 Tickets eröffnet."], source="llm")
+    rebuild = req.model_copy(update={"version": 2, "summary": summary, "requested_by": None})
+    second = decks.store_deck(rebuild)
+    assert decks.store_deck(rebuild) == second  # a retry of the rebuild replaces nothing again
+    assert [f.version for f in second] == [2, 2] and {f.sha256 for f in second}.isdisjoint(f.sha256 for f in first)
+    with Session(engine) as session:
+        rows = session.exec(select(QbrFile).where(QbrFile.tenant_id == seeded.tenant.id)).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.tenant_id == seeded.tenant.id,
+                                                       AuditEvent.entity == "qbr_deck")).all()  # fmt: skip
+    assert {r.sha256 for r in rows} == {f.sha256 for f in second}
+    files = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert files == sorted(f"{f.sha256}.{f.kind}" for f in second)  # the first version's files are gone
+    [event] = events
+    assert event.action == "rebuilt" and event.data["quarter"] == "2026-Q4"
+    assert event.data["files"]["pdf"]["version"] == [1, 2]

@@ -1,5 +1,6 @@
 """The QBR through the API: finance starts a customer's build, the customer downloads its own deck (PowerPoint and
-PDF, read back), another tenant's customer sees nothing of it; roles; 4xx for a bad quarter or kind."""
+PDF, read back), another tenant's customer sees nothing of it; roles; 4xx for a bad quarter or kind; MSP staff
+rebuild a deck (next version, audited)."""
 
 import io
 import uuid
@@ -7,9 +8,13 @@ import uuid
 import pytest
 from pptx import Presentation
 from pypdf import PdfReader
+from sqlmodel import Session, select
 
 from domain.processes import qbr_workflow_id
+from domain.qbr.vcio import VcioKind, VcioStatus
 from domain.roles import Role
+from hub.db import session_scope
+from models import AuditEvent, QbrFile, VcioItem
 from tests.conftest import auth
 from tests.factories import make_user
 from tests.qbr_setup import seed_two_quarters
@@ -144,3 +149,53 @@ async def test_vcio_entries_are_tenant_scoped_and_shown_in_the_deck(api, client,
     assert rows("Roadmap") == [["Firewall ersetzen", "2027-Q1", "4.800,00 €", "offen", ""]]
     assert rows("Entscheidungen und nächste Schritte")[0] == ["Backup-Konzept freigeben", "Frau Muster", "31.01.2027",
                                                               "erledigt"]  # fmt: skip
+
+
+async def test_rebuild_replaces_the_files_with_the_next_version(api, client, engine, world):
+    seeded, keys = world
+    tenant, tech = seeded.tenant, auth(keys["tech"])
+    deck = {"tenant_id": str(tenant.id), "quarter": "2026-Q4"}
+    r = await api.post(BUILDS, json={"tenant_id": str(tenant.id), "quarter": "2026-Q4"}, headers=auth(keys["finance"]))
+    await client.get_workflow_handle(r.json()["workflow_id"]).result()
+    before = {d["kind"]: d for d in (await api.get(DECKS, params=deck, headers=tech)).json()}
+    with session_scope(engine) as session:  # a vCIO entry added after the build: the rebuild shows it
+        session.add(VcioItem(tenant_id=tenant.id, kind=VcioKind.DECISION, title="Firewall tauschen",
+                             status=VcioStatus.OPEN, owner="IT-Leitung"))  # fmt: skip
+
+    rebuild = f"{DECKS}/{tenant.id}/2026Q4/rebuild"
+    assert (await api.post(rebuild, headers=auth(keys["customer"]))).status_code == 403
+    r = await api.post(rebuild, headers=tech)
+    assert r.status_code == 202, r.text
+    await client.get_workflow_handle(r.json()["workflow_id"]).result()
+    after = {d["kind"]: d for d in (await api.get(DECKS, params=deck, headers=tech)).json()}
+    assert {d["version"] for d in after.values()} == {before["pdf"]["version"] + 1}
+    assert after["pdf"]["sha256"] != before["pdf"]["sha256"]
+    pdf = await api.get(after["pdf"]["download_url"], headers=auth(keys["customer"]))
+    assert pdf.status_code == 200 and pdf.headers["etag"] == f'"{after["pdf"]["sha256"]}"'
+    assert "Firewall tauschen" in "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    with Session(engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.tenant_id == tenant.id,
+                                                       AuditEvent.action == "rebuilt")).all()  # fmt: skip
+    assert [e.data["files"]["pptx"]["version"] for e in events][-1] == [
+        before["pptx"]["version"],
+        after["pptx"]["version"],
+    ]
+
+    missing = await api.post(f"{DECKS}/{tenant.id}/2025-Q1/rebuild", headers=tech)
+    assert missing.status_code == 404 and "build it first" in missing.text
+    assert (await api.post(f"{DECKS}/{uuid.uuid4()}/2026-Q4/rebuild", headers=tech)).status_code == 404
+    assert (await api.post(f"{DECKS}/{tenant.id}/2026-Q9/rebuild", headers=tech)).status_code == 422
+
+
+async def test_a_deck_from_before_the_file_store_still_downloads_and_a_missing_file_is_503(api, engine, world):
+    seeded, keys = world
+    other, finance = seeded.other, auth(keys["finance"])
+    with session_scope(engine) as session:
+        common = {"tenant_id": other.id, "customer_number": other.customer_number, "workflow_id": "qbr-old",
+                  "media_type": "application/pdf", "sha256": "0" * 64}  # fmt: skip
+        session.add(QbrFile(**common, quarter="2025-Q4", kind="pdf", filename="old.pdf", content=b"%PDF-old", size=8))
+        session.add(QbrFile(**common, quarter="2025-Q3", kind="pdf", filename="gone.pdf", path="qbr/x/1.pdf", size=1))
+    old = await api.get(f"{DECKS}/{other.id}/2025-Q4/pdf", headers=finance)
+    assert old.status_code == 200 and old.content == b"%PDF-old"
+    gone = await api.get(f"{DECKS}/{other.id}/2025-Q3/pdf", headers=finance)
+    assert gone.status_code == 503 and "file store" in gone.json()["detail"]

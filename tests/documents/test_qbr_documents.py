@@ -90,3 +90,12 @@ def test_the_chart_page_of_the_pdf_has_ink(kpis):
     image = page.render(scale=0.5).to_pil().convert("L")
     dark = sum(image.histogram()[:200])
     assert dark > image.width * image.height // 20  # two bar charts with axes: more than 5 % of the page is ink
+
+
+def test_a_checked_llm_summary_replaces_the_rule_based_one_in_both_documents(kpis):
+    lines = ["Im Quartal wurden 4 Tickets eröffnet.", "Das Stundenkontingent war zu 62,5 % genutzt."]
+    summary_slide = _slides(render_qbr_pptx(kpis, lines))["Management-Zusammenfassung"]
+    text = "\n".join(p.text for s in summary_slide.shapes if s.has_text_frame for p in s.text_frame.paragraphs)
+    assert lines[0] in text and lines[1] in text and "Vorquartal" not in text  # not the rules' first sentence
+    pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_qbr_pdf(kpis, lines))).pages)
+    assert lines[0] in pdf and lines[1] in pdf

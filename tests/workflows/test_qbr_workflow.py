@@ -37,13 +37,14 @@ def _input(tenant) -> QbrInput:  # noqa: ANN001
                     quarter="2026Q4")  # fmt: skip
 
 
-async def test_build_stores_the_deck_once_with_search_attributes(client, engine, seeded):
+async def test_build_stores_the_deck_once_with_search_attributes(client, engine, seeded, documents_dir):
     tenant = seeded.tenant
     workflow_id = await start_qbr(client, _input(tenant))
     assert workflow_id == qbr_workflow_id(tenant.customer_number, "2026-Q4")
     handle = client.get_workflow_handle(workflow_id, result_type=QbrResult)
     result = await handle.result()
     assert {f.kind for f in result.files} == {"pptx", "pdf"}
+    assert result.executive_summary == "rules"  # no LLM configured for the worker
     assert result.summary == f"QBR 2026-Q4 [{tenant.customer_number}]: 3 tickets, SLA response 66.7%, resolution 50.0%"
     desc = await handle.describe()
     attributes = desc.typed_search_attributes
@@ -56,7 +57,8 @@ async def test_build_stores_the_deck_once_with_search_attributes(client, engine,
     with Session(engine) as session:
         rows = session.exec(select(QbrFile).where(QbrFile.tenant_id == tenant.id)).all()
     assert len(rows) == 2
-    deck = Presentation(io.BytesIO(next(r for r in rows if r.kind == "pptx").content))
+    assert all(r.content is None for r in rows)  # the files are in the file store, the rows point to them
+    deck = Presentation(documents_dir / next(r.path for r in rows if r.kind == "pptx"))
     assert deck.slides[0].shapes.title.text == "Quarterly Business Review Q4 2026"
 
 
@@ -100,7 +102,6 @@ async def test_schedule_is_created_once(dev_server):
 async def test_psa_qbr_run_follows_the_run_and_lists_the_decks(client, engine, seeded):
     """`psa qbr run 2026Q1 --customer K…`: its own Temporal connection (another thread, as the CLI is another process),
     the progress until every deck is built, then the table of stored decks."""
-    import io
 
     from rich.console import Console
 

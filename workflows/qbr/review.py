@@ -1,5 +1,6 @@
 """One customer's quarterly business review `qbr-<customer>-<YYYY>-Q<n>`: load the facts of the quarter and of the
-quarter before (two activities, in parallel), compute the KPIs here (pure domain code: replays give the same), then
+quarter before (two activities, in parallel), compute the KPIs here (pure domain code: replays give the same), ask
+for the executive summary (the LLM's if one is configured and its numbers check out, else the rules'), then
 render and store the deck (PowerPoint and PDF) once. Search attributes Process, CustomerId and ReportPeriod come with
 the start; the memo `summary` says what the deck shows."""
 
@@ -15,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.qbr.kpis import KpiSet, compute_kpis
     from domain.qbr.measure import NotAvailable
     from domain.qbr.quarter import Quarter
+    from domain.qbr.summary import ExecutiveSummary
+    from domain.soc.summary import SUMMARIZE_START_TO_CLOSE
     from workflows.policies import DB_RETRY, DB_TIMEOUT
 
 RENDER_TIMEOUT = timedelta(minutes=5)
@@ -41,16 +44,25 @@ class QbrWorkflow:
             self._load(LoadFacts(tenant_id=inp.tenant_id, quarter=str(quarter.previous()))),
         )
         kpis = compute_kpis(current, previous, inp.customer_number, inp.customer_name)
+        summary: ExecutiveSummary = await workflow.execute_activity(
+            QbrActivity.SUMMARIZE,
+            kpis,
+            result_type=ExecutiveSummary,
+            start_to_close_timeout=SUMMARIZE_START_TO_CLOSE,  # above the LLM timeout: the activity falls back first
+            retry_policy=DB_RETRY,
+        )
         files: list[StoredFile] = await workflow.execute_activity(
             QbrActivity.STORE_DECK,
-            StoreDeck(tenant_id=inp.tenant_id, workflow_id=workflow.info().workflow_id, kpis=kpis),
+            StoreDeck(tenant_id=inp.tenant_id, workflow_id=workflow.info().workflow_id, kpis=kpis, summary=summary,
+                      version=inp.version, requested_by=inp.requested_by),  # fmt: skip
             result_type=list[StoredFile],
             start_to_close_timeout=RENDER_TIMEOUT,
             retry_policy=RENDER_RETRY,
         )
-        summary = deck_summary(kpis)
-        workflow.upsert_memo({"summary": summary})
-        return QbrResult(customer_number=inp.customer_number, quarter=str(quarter), files=files, summary=summary)
+        memo = deck_summary(kpis)
+        workflow.upsert_memo({"summary": memo, "executive_summary": summary.source})
+        return QbrResult(customer_number=inp.customer_number, quarter=str(quarter), files=files, summary=memo,
+                         executive_summary=summary.source)  # fmt: skip
 
     async def _load(self, req: LoadFacts) -> QbrFacts:
         return await workflow.execute_activity(

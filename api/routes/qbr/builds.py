@@ -1,10 +1,14 @@
 """Start a customer's QBR build for a quarter (or attach to the one running), and the quarterly run for all
-customers with its progress. Finance and MSP admins only."""
+customers with its progress (finance and MSP admins); the rebuild of a stored deck (MSP staff, who keep the vCIO
+entries)."""
+
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlmodel import func, select
 
-from api.deps import BillingWriter, SessionDep, TemporalDep
+from api.deps import BillingWriter, MspStaff, SessionDep, TemporalDep
 from api.problems import Problem, not_found
 from api.schemas.qbr import BuildRequest, BuildStarted, RunRequest, RunStatus
 from domain.contracts.qbr import QbrInput, QbrRunInput
@@ -12,7 +16,7 @@ from domain.processes import qbr_run_workflow_id
 from domain.qbr.quarter import parse_quarter
 from hub.temporal import qbr as qbr_client
 from hub.temporal.errors import WorkflowRejected
-from models import Tenant
+from models import QbrFile, Tenant
 
 router = APIRouter(prefix="/qbr", tags=["quarterly business review"])
 
@@ -37,6 +41,31 @@ async def start_build(
     workflow_id = await qbr_client.start_qbr(client, inp)
     url = str(request.url_for("list_decks").include_query_params(tenant_id=str(tenant.id), quarter=body.quarter))
     started = BuildStarted(workflow_id=workflow_id, customer_number=inp.customer_number, quarter=inp.quarter,
+                           decks_url=url)  # fmt: skip
+    return JSONResponse(started.model_dump(), status_code=202, headers={"Location": url})
+
+
+@router.post("/decks/{tenant_id}/{quarter}/rebuild", status_code=202, response_model=BuildStarted,
+             summary="Rebuild a stored QBR deck (e.g. after vCIO entries changed)")  # fmt: skip
+async def rebuild_deck(
+    tenant_id: UUID, quarter: str, principal: MspStaff, session: SessionDep, client: TemporalDep, request: Request
+):
+    """Renders the deck again from today's data and replaces its files with the next version; the replacement is
+    audited (entity `qbr_deck`, action `rebuilt`). 409 while a build of the deck runs."""
+    quarter = quarter_or_422(quarter)
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise not_found("tenant", tenant_id)
+    stored = session.exec(select(func.max(QbrFile.version)).where(QbrFile.tenant_id == tenant.id,
+                                                                  QbrFile.quarter == quarter)).one()  # fmt: skip
+    if stored is None:
+        raise Problem(404, f"no QBR deck of {tenant.customer_number} for {quarter} to rebuild: build it first")
+    inp = QbrInput(tenant_id=tenant.id, customer_number=tenant.customer_number, customer_name=tenant.name,
+                   quarter=quarter, requested_by=principal.user_id, version=stored + 1)  # fmt: skip
+    session.rollback()
+    workflow_id = await qbr_client.start_qbr(client, inp, attach=False)
+    url = str(request.url_for("list_decks").include_query_params(tenant_id=str(tenant.id), quarter=quarter))
+    started = BuildStarted(workflow_id=workflow_id, customer_number=inp.customer_number, quarter=quarter,
                            decks_url=url)  # fmt: skip
     return JSONResponse(started.model_dump(), status_code=202, headers={"Location": url})
 

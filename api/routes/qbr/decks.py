@@ -5,13 +5,18 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
 from sqlmodel import col, select
 
-from api.deps import CurrentUser, SessionDep
-from api.problems import not_found
+from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.problems import Problem, not_found
 from api.routes.qbr.builds import quarter_or_422
 from api.schemas.qbr import DeckFile
+from hub.file_store import FileStore
+from hub.logging import get_logger
 from models import QbrFile
+
+log = get_logger(__name__)
 
 router = APIRouter(prefix="/qbr/decks", tags=["quarterly business review"])
 Kind = Literal["pptx", "pdf"]
@@ -47,10 +52,21 @@ def list_decks(
 @router.get("/{tenant_id}/{quarter}/{kind}", summary="Download a QBR deck", name="download_deck",
             responses={200: {"content": {"application/pdf": {}, "application/vnd.openxmlformats-officedocument"
                                          ".presentationml.presentation": {}}}})  # fmt: skip
-def download_deck(tenant_id: UUID, quarter: str, kind: Kind, principal: CurrentUser, session: SessionDep):
+def download_deck(
+    tenant_id: UUID, quarter: str, kind: Kind, principal: CurrentUser, session: SessionDep, settings: SettingsDep
+):
     quarter = quarter_or_422(quarter)
     row = session.get(QbrFile, (tenant_id, quarter, kind)) if principal.can_see_tenant(tenant_id) else None
     if row is None:
         raise not_found("QBR deck", f"{quarter} {kind}")
     headers = {"Content-Disposition": f'attachment; filename="{row.filename}"', "ETag": f'"{row.sha256}"'}
-    return Response(row.content, media_type=row.media_type, headers=headers)
+    if row.path is None:  # stored before the file store
+        return Response(row.content, media_type=row.media_type, headers=headers)
+    try:
+        path = FileStore(settings.documents_path).path(row.path)
+    except FileNotFoundError as err:  # the shared directory is not mounted on this replica, or the file was removed
+        log.error("qbr deck missing in the file store", path=row.path, error=str(err))
+        raise Problem(
+            503, "the deck's file is not available on this server; the file store may not be mounted"
+        ) from None
+    return FileResponse(path, media_type=row.media_type, headers=headers)
