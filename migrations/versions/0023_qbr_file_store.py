@@ -1,7 +1,7 @@
 """qbr_files: the decks move to the file store (path), content only for decks stored before; version for rebuilds
 
-Revision ID: 0031
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03 08:45:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0031"
-down_revision: str | None = "0021"
+revision: str = "0023"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
