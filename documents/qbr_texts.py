@@ -21,10 +21,12 @@ SECTIONS = {
     "hours": "Stunden und Vertrag",
     "risks": "Top-3-Risiken",
     "roadmap": "Roadmap",
+    "raci": "Verantwortlichkeiten (RACI)",
     "recommendations": "Empfehlungen",
     "decisions": "Entscheidungen und nächste Schritte",
 }
 PERFORMANCE_HEADER = ("Kennzahl", "Aktueller Wert", "Vorheriger Wert", "Quelle")
+RACI_HEADER = ("Bereich", "Verantwortlich (R)", "Rechenschaftspflichtig (A)", "Konsultiert (C)", "Informiert (I)")
 DECISIONS_HEADER = ("Entscheidung / nächster Schritt", "Verantwortlich", "Termin", "Status")
 DECISION_ROWS = 4  # empty rows to fill in during the meeting
 SEVERITY = {"critical": "Kritisch", "high": "Hoch", "medium": "Mittel", "low": "Niedrig",
@@ -96,6 +98,10 @@ def detail_tables(kpis: KpiSet) -> list[tuple[str, Table]]:
         (e.title, e.quarter or "", _cost(e.estimated_cost, cost), STATUS_LABEL[e.status], e.owner or "")
         for e in of_kind(kpis.vcio, VcioKind.ROADMAP)
     ] or [("Keine Roadmap-Einträge erfasst", "", "", "", "")]
+    raci = [
+        (r.area, ", ".join(r.responsible), ", ".join(r.accountable), ", ".join(r.consulted), ", ".join(r.informed))
+        for r in kpis.raci
+    ] or [("Keine RACI-Matrix hinterlegt", "", "", "", "")]
     return [
         (SECTIONS["breakdown"], (("Eröffnete Tickets", "Aktuell", "Vorquartal"), breakdown)),
         (SECTIONS["security"], (PERFORMANCE_HEADER[:3], security)),
@@ -105,6 +111,7 @@ def detail_tables(kpis: KpiSet) -> list[tuple[str, Table]]:
             (("Risiko", "Wahrscheinlichkeit (1–5)", "Auswirkung (1–5)", "Wert", "Verantwortlich"), risks),
         ),
         (SECTIONS["roadmap"], (("Vorhaben", "Quartal", "Geschätzte Kosten", "Status", "Verantwortlich"), roadmap)),
+        (SECTIONS["raci"], (RACI_HEADER, raci)),
     ]
 
 

@@ -50,6 +50,29 @@ class RaciMatrix(_Strict):
     areas: list[RaciArea] = Field(max_length=100)
 
 
+class RaciRow(BaseModel):
+    """One area of a matrix as a report shows it: the names of its parties per letter."""
+
+    area: str
+    responsible: list[str] = []
+    accountable: list[str] = []
+    consulted: list[str] = []
+    informed: list[str] = []
+
+
+_ROW_FIELDS = {RaciLetter.RESPONSIBLE: "responsible", RaciLetter.ACCOUNTABLE: "accountable",
+               RaciLetter.CONSULTED: "consulted", RaciLetter.INFORMED: "informed"}  # fmt: skip
+
+
+def raci_rows(matrix: RaciMatrix) -> list[RaciRow]:
+    """The matrix area by area, in its order, with the parties of each letter sorted by name."""
+    return [
+        RaciRow(area=area.name, **{field: sorted(p for p, x in area.cells.items() if x == letter)
+                                   for letter, field in _ROW_FIELDS.items()})  # fmt: skip
+        for area in matrix.areas
+    ]
+
+
 class MatrixError(BaseModel):
     field: str
     message: str

@@ -32,12 +32,14 @@ from domain.qbr.facts import (
 from domain.qbr.kpis import SLA_KINDS
 from domain.qbr.quarter import Quarter
 from domain.qbr.vcio import VcioEntry
+from domain.raci import RaciMatrix, raci_rows
 from domain.soc.alerts import Severity
 from domain.tickets import EventKind, TicketStatus
 from models import (
     Asset,
     Contract,
     ContractLine,
+    RaciMatrixRow,
     SocAlert,
     SocIncident,
     SocIntegration,
@@ -116,6 +118,11 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         if req.with_snapshot
         else []
     )
+    matrix = (
+        session.exec(select(RaciMatrixRow.matrix).where(RaciMatrixRow.tenant_id == tid)).one_or_none()
+        if req.with_snapshot
+        else None
+    )
     contracts = session.exec(
         select(Contract).where(Contract.tenant_id == tid, col(Contract.start_date) <= quarter.last_day)
         .where(or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= quarter.first_day))
@@ -171,6 +178,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         ],
         billable_minutes=int(minutes),
         vcio=[VcioEntry.model_validate(row, from_attributes=True) for row in vcio],
+        raci=raci_rows(RaciMatrix.model_validate(matrix)) if matrix else [],
     )
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, field_validator
 
 from domain.qbr.quarter import parse_quarter
 from domain.qbr.vcio import VcioEntry
+from domain.raci import RaciRow
 
 
 class TicketFact(BaseModel):
@@ -68,5 +69,6 @@ class QbrFacts(BaseModel):
     contingents: list[ContingentFact] = []
     billable_minutes: int = 0
     vcio: list[VcioEntry] = []  # roadmap, risks, decisions as they stand now (only the reported quarter has them)
+    raci: list[RaciRow] = []  # who is responsible for what, as it stands now (only the reported quarter has it)
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))

@@ -19,6 +19,7 @@ from domain.qbr.facts import QbrFacts
 from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
 from domain.qbr.quarter import Quarter
 from domain.qbr.vcio import VcioEntry
+from domain.raci import RaciRow
 
 SLA_KINDS = ("response", "resolution")
 TOP_CATEGORIES = 3
@@ -250,6 +251,7 @@ class KpiSet(BaseModel):
     top_categories: list[tuple[str, int]]
     months: list[MonthPoint]  # the previous quarter's three months, then the current quarter's
     vcio: list[VcioEntry] = []
+    raci: list[RaciRow] = []
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -335,4 +337,5 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
         top_categories=top,
         months=_months(before) + _months(now),
         vcio=current.vcio,
+        raci=current.raci,
     )

@@ -9,8 +9,10 @@ from activities.qbr.facts import list_customers, load_facts
 from domain.contracts.qbr import LoadFacts, QbrRunInput, StoreDeck
 from domain.qbr.kpis import compute_kpis
 from domain.qbr.summary import ExecutiveSummary
+from hub.db import session_scope
 from hub.file_store import FileStore
-from models import AuditEvent, QbrFile
+from models import AuditEvent, QbrFile, RaciMatrixRow
+from tests.factories import make_tenant
 from tests.qbr_setup import EXPECTED, seed_two_quarters
 
 
@@ -71,3 +73,24 @@ def test_deck_is_stored_once(engine, seeded, kpis, tmp_path):
     [event] = events
     assert event.action == "rebuilt" and event.data["quarter"] == "2026-Q4"
     assert event.data["files"]["pdf"]["version"] == [1, 2]
+
+
+def test_the_customers_raci_matrix_as_it_stands_is_in_the_reported_quarter_only(engine):
+    tenant = make_tenant(engine)
+    matrix = {
+        "parties": [{"name": "MSP", "kind": "msp"}, {"name": "Kunden-IT", "kind": "customer_it"},
+                    {"name": "Softwarehaus", "kind": "external"}],
+        "areas": [{"name": "Netzwerk", "categories": ["netz"], "cells": {"MSP": "R", "Kunden-IT": "A"}},
+                  {"name": "Fachanwendungen", "categories": ["erp"],
+                   "cells": {"Softwarehaus": "R", "Kunden-IT": "A", "MSP": "C"}}],
+    }  # fmt: skip
+    with session_scope(engine) as s:
+        s.add(RaciMatrixRow(tenant_id=tenant.id, matrix=matrix))
+    with Session(engine) as session:
+        current = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q4", with_snapshot=True))
+        previous = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q3"))
+    assert [(r.area, r.responsible, r.accountable, r.consulted, r.informed) for r in current.raci] == [
+        ("Netzwerk", ["MSP"], ["Kunden-IT"], [], []),
+        ("Fachanwendungen", ["Softwarehaus"], ["Kunden-IT"], ["MSP"], []),
+    ]
+    assert previous.raci == []

@@ -13,6 +13,7 @@ from documents.qbr_pdf import render_qbr_pdf
 from documents.qbr_pptx import render_qbr_pptx
 from domain.qbr.facts import QbrFacts
 from domain.qbr.kpis import compute_kpis
+from domain.raci import RaciRow
 from tests.domain.qbr.facts import current, previous
 
 
@@ -99,3 +100,21 @@ def test_a_checked_llm_summary_replaces_the_rule_based_one_in_both_documents(kpi
     assert lines[0] in text and lines[1] in text and "Vorquartal" not in text  # not the rules' first sentence
     pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_qbr_pdf(kpis, lines))).pages)
     assert lines[0] in pdf and lines[1] in pdf
+
+
+def test_the_raci_matrix_is_a_table_in_both_documents(kpis):
+    rows = [
+        RaciRow(area="Fachanwendungen", responsible=["Softwarehaus"], accountable=["Kunden-IT"], consulted=["MSP"]),
+        RaciRow(area="Netzwerk", responsible=["MSP"], accountable=["Kunden-IT"]),
+    ]
+    with_matrix = kpis.model_copy(update={"raci": rows})
+    table = _table(_slides(render_qbr_pptx(with_matrix))["Verantwortlichkeiten (RACI)"])
+    assert table == [
+        ["Bereich", "Verantwortlich (R)", "Rechenschaftspflichtig (A)", "Konsultiert (C)", "Informiert (I)"],
+        ["Fachanwendungen", "Softwarehaus", "Kunden-IT", "MSP", ""],
+        ["Netzwerk", "MSP", "Kunden-IT", "", ""],
+    ]
+    pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(render_qbr_pdf(with_matrix))).pages)
+    assert "Verantwortlichkeiten (RACI)" in pdf and "Softwarehaus" in pdf and "Fachanwendungen" in pdf
+    without = _table(_slides(render_qbr_pptx(kpis))["Verantwortlichkeiten (RACI)"])
+    assert without[1][0] == "Keine RACI-Matrix hinterlegt"
