@@ -35,11 +35,7 @@ router = APIRouter(prefix="/billing/exports", tags=["billing exports"])
 MonthQuery = Annotated[str, Query(description="YYYY-MM: the month the documents were issued in")]
 
 
-def _issued(session: Session, month: BillingMonth) -> list[InvoiceDocument]:
-    return [document for document, _ in _issued_with_tenants(session, month)]
-
-
-def _issued_with_tenants(session: Session, month: BillingMonth) -> list[tuple[InvoiceDocument, UUID]]:
+def _issued(session: Session, month: BillingMonth) -> list[tuple[InvoiceDocument, UUID]]:
     rows = session.exec(
         select(Invoice)
         .where(
@@ -55,7 +51,7 @@ def _booked(
 ) -> tuple[list[InvoiceDocument], list[str], dict[str, str]]:
     """The month's documents a DATEV or BMD file can take, those left out, and the customer accounts set in the
     billing profiles (customer number as on the document -> account); the others get `default`."""
-    issued = _issued_with_tenants(session, month)
+    issued = _issued(session, month)
     tenants = {tenant_id for _, tenant_id in issued}
     set_by_tenant = dict(
         session.exec(
