@@ -6,13 +6,8 @@ from uuid import UUID
 
 from temporalio.client import (
     Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
     ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
     ScheduleRange,
-    ScheduleSpec,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -38,7 +33,7 @@ from domain.processes import (
     invoice_search_attributes,
 )
 from hub.temporal.errors import WorkflowRejected, workflow_call
-from hub.temporal.runs import batch_progress, ensure_schedule
+from hub.temporal.runs import batch_progress, ensure_schedule, tick_schedule
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 
@@ -128,27 +123,16 @@ async def ensure_billing_schedule(client: Client, *, paused: bool = False) -> st
     """The schedule `billing-monthly`: on the 1st of each month at 03:00 Europe/Berlin it starts the run of the month
     before. Created if missing, brought to this shape if it exists (idempotent at `psa temporal setup` and worker
     start); a tick while the last is still running is skipped."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            BillingScheduleTickWorkflow.run,
-            ScheduleTickInput(timezone=SCHEDULE_TZ),
-            id=BILLING_SCHEDULE_ID,
-            task_queue=BILLING_TASK_QUEUE,
-        ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    second=(ScheduleRange(0),),
-                    minute=(ScheduleRange(0),),
-                    hour=(ScheduleRange(3),),
-                    day_of_month=(ScheduleRange(1),),
-                    comment="billing run of the month before",
-                )
-            ],
-            time_zone_name=SCHEDULE_TZ,
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    calendar = ScheduleCalendarSpec(
+        second=(ScheduleRange(0),),
+        minute=(ScheduleRange(0),),
+        hour=(ScheduleRange(3),),
+        day_of_month=(ScheduleRange(1),),
+        comment="billing run of the month before",
     )
+    tick = ScheduleTickInput(timezone=SCHEDULE_TZ)
+    schedule = tick_schedule(BillingScheduleTickWorkflow.run, tick, BILLING_SCHEDULE_ID, BILLING_TASK_QUEUE, calendar,
+                             SCHEDULE_TZ)  # fmt: skip
     return await ensure_schedule(client, BILLING_SCHEDULE_ID, schedule, paused=paused)
 
 

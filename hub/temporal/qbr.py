@@ -4,12 +4,8 @@ the quarterly run for all customers and read its progress, and the quarterly Tem
 from temporalio.client import (
     Client,
     Schedule,
-    ScheduleActionStartWorkflow,
     ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
     ScheduleRange,
-    ScheduleSpec,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -23,7 +19,7 @@ from domain.processes import (
     qbr_workflow_id,
 )
 from hub.temporal.errors import WorkflowRejected, workflow_call
-from hub.temporal.runs import batch_progress, ensure_schedule
+from hub.temporal.runs import batch_progress, ensure_schedule, tick_schedule
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
 
@@ -71,28 +67,16 @@ async def qbr_run_progress(client: Client, quarter: str) -> tuple[QbrRunProgress
 def qbr_schedule() -> Schedule:
     """06:00 Europe/Berlin on the first seven days of each quarter's first month; the tick acts on the first working
     day only (a calendar spec cannot say "first working day"), so at most one run per quarter is started."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            QbrScheduleTickWorkflow.run,
-            QbrTickInput(timezone=QBR_SCHEDULE_TZ),
-            id=QBR_SCHEDULE_ID,
-            task_queue=REPORTS_TASK_QUEUE,
-        ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    second=(ScheduleRange(0),),
-                    minute=(ScheduleRange(0),),
-                    hour=(ScheduleRange(6),),
-                    day_of_month=(ScheduleRange(1, 7),),
-                    month=(ScheduleRange(1, 10, 3),),
-                    comment="QBR run of the quarter before, on the quarter's first working day",
-                )
-            ],
-            time_zone_name=QBR_SCHEDULE_TZ,
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    calendar = ScheduleCalendarSpec(
+        second=(ScheduleRange(0),),
+        minute=(ScheduleRange(0),),
+        hour=(ScheduleRange(6),),
+        day_of_month=(ScheduleRange(1, 7),),
+        month=(ScheduleRange(1, 10, 3),),
+        comment="QBR run of the quarter before, on the quarter's first working day",
     )
+    tick, zone = QbrTickInput(timezone=QBR_SCHEDULE_TZ), QBR_SCHEDULE_TZ
+    return tick_schedule(QbrScheduleTickWorkflow.run, tick, QBR_SCHEDULE_ID, REPORTS_TASK_QUEUE, calendar, zone)
 
 
 async def ensure_qbr_schedule(client: Client, *, paused: bool = False) -> str:

@@ -3,12 +3,17 @@ has completed), and the upkeep of a Temporal Schedule (created if missing, else 
 pause someone set)."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
     ScheduleUpdate,
     ScheduleUpdateInput,
     WorkflowExecutionStatus,
@@ -31,6 +36,18 @@ async def batch_progress(
         if description.status == WorkflowExecutionStatus.COMPLETED:
             return await handle.result(), "completed"
         return empty, description.status.name.lower()
+
+
+def tick_schedule(
+    run: Callable, arg: Any, schedule_id: str, task_queue: str, calendar: ScheduleCalendarSpec, time_zone: str
+) -> Schedule:
+    """A schedule that starts the tick workflow `run(arg)` at `calendar` in `time_zone`; a tick while the last one
+    still runs is skipped."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(run, arg, id=schedule_id, task_queue=task_queue),
+        spec=ScheduleSpec(calendars=[calendar], time_zone_name=time_zone),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
 
 
 async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule, *, paused: bool = False) -> str:
