@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pwdlib import PasswordHash
-from pydantic_core import to_jsonable_python
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -72,16 +71,7 @@ def audit(
     data: dict[str, Any],
 ) -> None:
     """Actor None: the CLI (someone with shell access to the hub)."""
-    session.add(
-        AuditEvent(
-            actor_user_id=actor_user_id,
-            tenant_id=tenant_id,
-            entity=entity,
-            entity_id=str(entity_id),
-            action=action,
-            data=to_jsonable_python(data),
-        )
-    )
+    session.add(AuditEvent.of(actor_user_id, tenant_id, entity, entity_id, action, data))
 
 
 def check_membership(session: Session, role: Role, tenant_id: uuid.UUID | None) -> None:

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
@@ -21,3 +22,12 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str = Field(max_length=64)
     action: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+    @classmethod
+    def of(
+        cls, actor_user_id: uuid.UUID | None, tenant_id: uuid.UUID | None, entity: str, entity_id: uuid.UUID | str,
+        action: str, data: dict[str, Any],
+    ) -> "AuditEvent":  # fmt: skip
+        """An event with `data` made JSON-safe (UUIDs, dates, Decimals as JSON values); actor None: the CLI."""
+        return cls(actor_user_id=actor_user_id, tenant_id=tenant_id, entity=entity, entity_id=str(entity_id),
+                   action=action, data=to_jsonable_python(data))  # fmt: skip

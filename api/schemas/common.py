@@ -118,11 +118,4 @@ def apply_changes(obj: Any, changes: dict[str, Any]) -> dict[str, Any]:
 def audit_event(
     principal: Principal, tenant_id: UUID | None, entity: str, entity_id: UUID, action: str, data: dict[str, Any]
 ) -> AuditEvent:
-    return AuditEvent(
-        actor_user_id=principal.user_id,
-        tenant_id=tenant_id,
-        entity=entity,
-        entity_id=str(entity_id),
-        action=action,
-        data=jsonable(data),
-    )
+    return AuditEvent.of(principal.user_id, tenant_id, entity, entity_id, action, data)
