@@ -96,8 +96,7 @@ def apply_totals(row: Invoice) -> None:
 
 
 def audit(session: Session, row: Invoice, action: str, actor: UUID | None, data: dict[str, Any]) -> None:
-    session.add(AuditEvent(actor_user_id=actor, tenant_id=row.tenant_id, entity="invoice", entity_id=str(row.id),
-                           action=action, data=data))  # fmt: skip
+    session.add(AuditEvent.of(actor, row.tenant_id, "invoice", row.id, action, data))
 
 
 def _closed_month_entries(session: Session, tenant: Tenant, month: BillingMonth) -> list[str]:
