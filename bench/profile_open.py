@@ -42,7 +42,7 @@ def main() -> None:
 
         for i in range(20):  # warm-up: imports, statement caches, the connection pool
             one(i)
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         start = time.process_time()
         if profiler:
             profiler.enable()

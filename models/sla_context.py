@@ -6,8 +6,10 @@ or an active policy version means the same thing to both.
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 from uuid import UUID
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
 from domain.calendar_spec import CalendarSpec
@@ -31,60 +33,107 @@ class ActivePolicy:
     version: int
 
 
-def tenant_calendar(session: Session, tenant: Tenant, calendar_id: UUID | None = None) -> CalendarSpec:
+class TenantSettings(Protocol):
+    """A tenant as `Tenant` or as the row `tenant_settings` reads (column selects, no ORM entity to load)."""
+
+    id: UUID
+    calendar_id: UUID | None
+    country: str
+    subdivision: str | None
+    time_zone: str
+    co_managed: bool
+    co_managed_categories: list[str] | None
+
+
+# Built once with bind parameters: every ticket's opening runs these, and building a statement (and its cache key)
+# costs more than SQLite executing it.
+_TENANT_SETTINGS = select(
+    Tenant.id,
+    Tenant.calendar_id,
+    Tenant.country,
+    Tenant.subdivision,
+    Tenant.time_zone,
+    Tenant.co_managed,
+    Tenant.co_managed_categories,
+).where(Tenant.id == bindparam("tenant_id"))
+_CALENDAR_SPEC = select(BusinessCalendarRow.spec).where(BusinessCalendarRow.id == bindparam("calendar_id"))
+_ACTIVE_VERSION = (
+    select(EscalationPolicyVersion.id, EscalationPolicyVersion.version, EscalationPolicyVersion.document)
+    .select_from(EscalationPolicy)
+    .outerjoin(EscalationPolicyVersion, col(EscalationPolicyVersion.id) == EscalationPolicy.active_version_id)
+    .where(EscalationPolicy.id == bindparam("policy_id"))
+)
+_TERMS_IN_FORCE = (
+    select(Contract.sla_definition_id, Contract.calendar_id)
+    .where(Contract.tenant_id == bindparam("tenant_id"), col(Contract.start_date) <= bindparam("day"))
+    .where(or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= bindparam("day")))
+    .where(col(Contract.sla_definition_id).is_not(None))
+    .order_by(col(Contract.start_date).desc())
+    .limit(1)
+)
+_DEFINITION_COLUMNS = select(SlaDefinitionRow.id, SlaDefinitionRow.document, SlaDefinitionRow.escalation_policy_id)
+_DEFINITION = _DEFINITION_COLUMNS.where(SlaDefinitionRow.id == bindparam("definition_id"))
+_DEFAULT_DEFINITION = _DEFINITION_COLUMNS.where(col(SlaDefinitionRow.is_default))
+
+
+def tenant_settings(session: Session, tenant_id: UUID) -> TenantSettings | None:
+    return session.exec(_TENANT_SETTINGS, params={"tenant_id": tenant_id}).first()
+
+
+def tenant_calendar(session: Session, tenant: TenantSettings, calendar_id: UUID | None = None) -> CalendarSpec:
     """The calendar ``calendar_id`` (a contract's), else the tenant's, else Mon-Fri 08-17 with the tenant's
     regional holidays."""
     ident = calendar_id or tenant.calendar_id
-    row = session.get(BusinessCalendarRow, ident) if ident else None
-    if row is not None:
-        return CalendarSpec.model_validate(row.spec)
+    spec = session.exec(_CALENDAR_SPEC, params={"calendar_id": ident}).first() if ident else None
+    if spec is not None:
+        return CalendarSpec.model_validate(spec)
     return CalendarSpec.standard_dach(tenant.country, tenant.subdivision, tenant.time_zone)  # type: ignore[arg-type]
 
 
 def active_policy(session: Session, policy_id: UUID) -> ActivePolicy | None:
     """The policy's active version, None while it has none; UnknownPolicy when there is no such policy."""
-    policy = session.get(EscalationPolicy, policy_id)
-    if policy is None:
+    row = session.exec(_ACTIVE_VERSION, params={"policy_id": policy_id}).first()
+    if row is None:
         raise UnknownPolicy(policy_id)
-    version = session.get(EscalationPolicyVersion, policy.active_version_id) if policy.active_version_id else None
-    if version is None:
+    version_id, version, document = row
+    if version_id is None:
         return None
-    return ActivePolicy(EscalationPolicyDocument.model_validate(version.document), version.id, version.version)
+    return ActivePolicy(EscalationPolicyDocument.model_validate(document), version_id, version)
 
 
-def contract_in_force(session: Session, tenant_id: UUID, day: date) -> Contract | None:
-    """The tenant's contract in force on ``day`` that names an SLA definition (the latest to start)."""
-    return session.exec(
-        select(Contract)
-        .where(Contract.tenant_id == tenant_id, col(Contract.start_date) <= day)
-        .where(or_(col(Contract.end_date).is_(None), col(Contract.end_date) >= day))
-        .where(col(Contract.sla_definition_id).is_not(None))
-        .order_by(col(Contract.start_date).desc())
-    ).first()
+def sla_terms_in_force(session: Session, tenant_id: UUID, day: date) -> tuple[UUID | None, UUID | None] | None:
+    """(SLA definition, calendar) of the tenant's contract in force on ``day`` that names an SLA definition (the
+    latest to start)."""
+    row = session.exec(_TERMS_IN_FORCE, params={"tenant_id": tenant_id, "day": day}).first()
+    return None if row is None else (row[0], row[1])
 
 
-def resolve_context(session: Session, req: LoadSlaContext) -> SlaContext | None:
+def resolve_context(session: Session, req: LoadSlaContext, tenant: TenantSettings | None = None) -> SlaContext | None:
     """Contract (in force at ``at``) -> its SLA definition and calendar; else the MSP default definition and the
-    tenant's calendar (or Mon-Fri 08-17 with its regional holidays). None without a tenant or a definition."""
-    tenant = session.get(Tenant, req.tenant_id)
+    tenant's calendar (or Mon-Fri 08-17 with its regional holidays). None without a tenant or a definition.
+    Column reads only: a ticket's opening runs this for every new ticket (`tenant` when the caller has it)."""
+    tenant = tenant or tenant_settings(session, req.tenant_id)
     if tenant is None:
         return None
-    contract = contract_in_force(session, tenant.id, req.at.date())
-    definition_row = session.get(SlaDefinitionRow, contract.sla_definition_id) if contract else None
-    if definition_row is None:
-        definition_row = session.exec(select(SlaDefinitionRow).where(SlaDefinitionRow.is_default)).first()
-    if definition_row is None:
+    terms = sla_terms_in_force(session, tenant.id, req.at.date())
+    definition = None
+    if terms is not None:
+        definition = session.exec(_DEFINITION, params={"definition_id": terms[0]}).first()
+    if definition is None:
+        definition = session.exec(_DEFAULT_DEFINITION).first()
+    if definition is None:
         return None
-    calendar = tenant_calendar(session, tenant, contract.calendar_id if contract else None)
+    definition_id, document, policy_id = definition
+    calendar = tenant_calendar(session, tenant, terms[1] if terms else None)
     policy = None
-    if definition_row.escalation_policy_id:
+    if policy_id:
         with suppress(UnknownPolicy):  # a ticket runs without escalations rather than not at all
-            policy = active_policy(session, definition_row.escalation_policy_id)
+            policy = active_policy(session, policy_id)
     return SlaContext(
-        definition=SlaDefinition.model_validate(definition_row.document),
+        definition=SlaDefinition.model_validate(document),
         calendar=calendar,
         policy=policy.document if policy else None,
-        definition_id=definition_row.id,
+        definition_id=definition_id,
         policy_version_id=policy.version_id if policy else None,
         customer_number=req.customer_number,
         category=req.category,

@@ -2,8 +2,6 @@
 party's) and who hears of it (Consulted, Informed). The ticket workflow applies both: the queue as a change of its
 own, the notices through the notification outbox."""
 
-from uuid import UUID
-
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
@@ -11,7 +9,8 @@ from domain.escalation import AddressRecipient, Recipient, RoleRecipient, UserRe
 from domain.raci import PartyKind, RaciMatrix, RaciParty, RaciRouting, route
 from domain.roles import Role
 from hub.logging import get_logger
-from models import Queue, QueueMember, RaciMatrixRow, Tenant, User
+from models import Queue, QueueMember, RaciMatrixRow, User
+from models.sla_context import TenantSettings
 
 log = get_logger(__name__)
 _MAX_RECIPIENTS = 20  # NotifyEmail's limit
@@ -20,18 +19,17 @@ _MAX_RECIPIENTS = 20  # NotifyEmail's limit
 _KIND_ROLE = {PartyKind.MSP: Role.MSP_TECH, PartyKind.CUSTOMER_IT: Role.CUSTOMER_IT}
 
 
-def raci_routing(session: Session, tenant_id: UUID, category: str | None) -> RaciRouting | None:
+def raci_routing(session: Session, tenant: TenantSettings, category: str | None) -> RaciRouting | None:
     """None unless the customer is co-managed and its matrix has an area for the category."""
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None or not tenant.co_managed or not category:
+    if not tenant.co_managed or not category:
         return None
-    row = session.exec(select(RaciMatrixRow).where(RaciMatrixRow.tenant_id == tenant_id)).one_or_none()
-    if row is None:
+    stored = session.exec(select(RaciMatrixRow.matrix).where(RaciMatrixRow.tenant_id == tenant.id)).one_or_none()
+    if stored is None:
         return None
     try:
-        matrix = RaciMatrix.model_validate(row.matrix)
+        matrix = RaciMatrix.model_validate(stored)
     except ValidationError:  # stored by the API, so valid; never let a bad row stop tickets from opening
-        log.warning("RACI matrix unreadable: ticket not routed", tenant_id=str(tenant_id))
+        log.warning("RACI matrix unreadable: ticket not routed", tenant_id=str(tenant.id))
         return None
     routing = route(matrix, category)
     if routing is None:

@@ -3,7 +3,7 @@ keep the per-ticket SLA records that the API and reports read."""
 
 from uuid import UUID
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, insert
 from sqlmodel import Session, col, select
 from temporalio import activity
 
@@ -115,32 +115,51 @@ def _repin_note(old: SlaContext, new: SlaContext) -> str:
     return "SLA neu zugeordnet (bisher verbrauchte Zeit bleibt): " + ("; ".join(parts) or "Kontext aktualisiert") + "."
 
 
-def write_sla(session: Session, req: RecordSla, new_ticket: bool = False) -> None:
-    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values.
-    `new_ticket`: the ticket row was inserted in this transaction with its SLA state, so it has no clock rows to
-    look up yet (a ticket's opening: two reads and an update fewer)."""
+def _clock_values(req: RecordSla) -> list[dict]:
+    """The `ticket_sla` columns of each clock of the plan."""
+    rows = []
     for view in req.plan.clocks:
-        kind, clock = view.kind.value, req.clocks.clocks[view.kind]
         stopped = view.stopped_at is not None
-        existing = None if new_ticket else session.get(TicketSla, (req.ticket_id, kind))
-        row = existing or TicketSla(
-            ticket_id=req.ticket_id,
-            kind=kind,
-            tenant_id=req.tenant_id,
-            target_minutes=view.target_minutes,
-            state=view.state,
-            updated_at=req.at,
+        rows.append(
+            {
+                "ticket_id": req.ticket_id,
+                "kind": view.kind.value,
+                "tenant_id": req.tenant_id,
+                "target_minutes": view.target_minutes,
+                "state": view.state,
+                "due_at": view.due_at,
+                "used_seconds": view.used_seconds,
+                "paused_seconds": view.paused_seconds,
+                "customer_it_seconds": view.customer_it_seconds,
+                "running_since": view.running_since,
+                "stopped_at": view.stopped_at,
+                "cycle": req.clocks.clocks[view.kind].cycle,
+                "met": (view.state == "met") if stopped else None,
+                "diff_minutes": view.target_minutes - view.used_seconds // 60 if stopped else None,
+                "updated_at": req.at,
+            }
         )
-        row.target_minutes, row.state, row.due_at = view.target_minutes, view.state, view.due_at
-        row.used_seconds, row.paused_seconds = view.used_seconds, view.paused_seconds
-        row.customer_it_seconds = view.customer_it_seconds
-        row.running_since, row.stopped_at, row.cycle = view.running_since, view.stopped_at, clock.cycle
-        row.met = (view.state == "met") if stopped else None
-        row.diff_minutes = view.target_minutes - view.used_seconds // 60 if stopped else None
-        row.updated_at = req.at
-        session.add(row)
-    if new_ticket:
-        return
+    return rows
+
+
+_INSERT_CLOCKS = insert(TicketSla.__table__)
+
+
+def insert_sla(conn: Connection, req: RecordSla) -> None:
+    """The clock rows of a ticket inserted in this very transaction (its opening), which has none yet."""
+    if rows := _clock_values(req):
+        conn.execute(_INSERT_CLOCKS, rows)
+
+
+def write_sla(session: Session, req: RecordSla) -> None:
+    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
+    for values in _clock_values(req):
+        row = session.get(TicketSla, (req.ticket_id, values["kind"]))
+        if row is None:
+            session.add(TicketSla(**values))
+        else:
+            row.sqlmodel_update(values)
+            session.add(row)
     ticket = session.get(Ticket, req.ticket_id)
     if ticket is not None:
         ticket.sla_state = req.plan.state.value
@@ -152,4 +171,4 @@ def advance_clock(req: AdvanceRequest) -> AdvanceResult:
     return advance(req)
 
 
-__all__ = ["SlaActivities", "advance_clock", "write_sla"]
+__all__ = ["SlaActivities", "advance_clock", "insert_sla", "write_sla"]
