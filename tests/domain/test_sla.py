@@ -9,6 +9,7 @@ from domain.calendar_spec import CalendarSpec
 from domain.escalation import EscalationPolicyDocument, TargetKind
 from domain.sla import (
     AdvanceRequest,
+    Clock,
     ClockSet,
     PriorityTargets,
     SlaContext,
@@ -212,3 +213,17 @@ def test_invalid_definitions_are_rejected():
         SlaDefinition(name="x", targets={}, pause_statuses=[TicketStatus.OPEN])
     with pytest.raises(ValueError, match="duplicate level name"):
         EscalationPolicyDocument.model_validate({"name": "x", "levels": [POLICY["levels"][0], POLICY["levels"][0]]})
+
+
+def test_a_cloned_clock_set_shares_nothing_mutable_with_its_original():
+    at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    response = Clock(kind=TargetKind.RESPONSE, target_minutes=60, running_since=at)
+    original = ClockSet(priority=Priority.P2, clocks={TargetKind.RESPONSE: response}, fired=["response:0:L1:0"])
+    copy = original.clone()
+    assert copy == original
+    copy.clocks[TargetKind.RESPONSE].used_seconds = 600
+    copy.clocks[TargetKind.RESOLUTION] = Clock(kind=TargetKind.RESOLUTION, target_minutes=480)
+    copy.fired.append("response:0:L2:0")
+    copy.priority = Priority.P1
+    assert original.clocks == {TargetKind.RESPONSE: response} and response.used_seconds == 0
+    assert original.fired == ["response:0:L1:0"] and original.priority == Priority.P2
