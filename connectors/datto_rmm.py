@@ -3,7 +3,7 @@
 Token: `POST {base}/auth/oauth/token` with HTTP Basic `public-client:public` and the form
 `grant_type=password&username=<API key>&password=<API secret>`; the answer's `access_token` is then sent as
 `Authorization: Bearer <token>`. The base URL is regional, `https://{platform}-api.centrastage.net` (platforms in
-`PLATFORMS`). Devices: `GET {base}/api/v2/site/{siteUid}/devices?max=250&page=0`, answered as
+`domain.inventory.sources`). Devices: `GET {base}/api/v2/site/{siteUid}/devices?max=250&page=0`, answered as
 `{"pageDetails": {..., "nextPageUrl": ...}, "devices": [...]}`; the next page is `nextPageUrl` followed verbatim
 until it is null (only on the same host as the base URL: the token is never sent elsewhere).
 
@@ -30,17 +30,10 @@ from connectors.http import (
 )
 
 VENDOR = "Datto RMM"
-PLATFORMS = ("pinotage", "merlot", "concord", "zinfandel", "syrah", "vidal")
 PAGE_SIZE = 250
 MAX_PAGES = 400  # 100,000 devices: a loop in nextPageUrl ends here instead of running forever
 RATE_LIMIT_WAIT = 60.0  # seconds after a 429 without Retry-After
 WAF_WAIT = 300.0  # after a 403 of the WAF
-
-
-def platform_url(platform: str) -> str:
-    if platform not in PLATFORMS:
-        raise ValueError(f"unknown Datto RMM platform {platform!r}; one of {', '.join(PLATFORMS)}")
-    return f"https://{platform}-api.centrastage.net"
 
 
 class DattoRmmClient(HttpClientOwner):
