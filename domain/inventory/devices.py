@@ -119,6 +119,12 @@ def _day(value: Any, field: str) -> date | None:
     return when.date() if when else None
 
 
+def hostname_key(name: str) -> str:
+    """The host name as the hub stores it (api/schemas/assets.check_hostname): a DNS name lower-cased without a
+    trailing dot, any other computer name as given."""
+    return name.lower().removesuffix(".") if re.fullmatch(r"[A-Za-z0-9.-]+", name) else name
+
+
 def _text(raw: dict[str, Any], key: str, limit: int) -> str | None:
     value = raw.get(key)
     if value is None:
@@ -169,7 +175,7 @@ def parse_device(raw: Any) -> RmmDevice:
     return RmmDevice(
         uid=uid.lower(),
         site_uid=_text(raw, "siteUid", 100),
-        hostname=hostname,
+        hostname=hostname_key(hostname),
         kind=asset_kind(category, device_class),
         category=category,
         os=_text(raw, "operatingSystem", 100),

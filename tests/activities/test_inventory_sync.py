@@ -56,8 +56,8 @@ async def _sync_rmm(engine, source, at=AT):  # noqa: ANN001, ANN202
 @pytest.fixture
 def customer(engine):
     tenant = make_tenant(engine)
-    # Entered by the SOC first (lower-case, with its EDR agent); an old PC the RMM no longer lists; a printer.
-    make_asset(engine, tenant, hostname="acme-ws-042", agent_uuid="s1-agent-uuid", agent_id="1700000000000000001")
+    # Entered by the SOC first (other case, with its EDR agent); an old PC the RMM no longer lists; a printer.
+    make_asset(engine, tenant, hostname="Acme-WS-042", agent_uuid="s1-agent-uuid", agent_id="1700000000000000001")
     make_asset(engine, tenant, hostname="OLD-PC", rmm_uid="9e9e9e9e-0000-4000-8000-000000000000")
     make_asset(engine, tenant, hostname="PRINTER-1", asset_type=AssetType.PRINTER, os=None)
     return tenant
@@ -70,12 +70,12 @@ async def test_rmm_sync_matches_creates_marks_gone_and_is_idempotent(engine, cus
     first = await _sync_rmm(engine, source)
     assert (first.created, first.updated, first.gone, first.skipped) == (2, 1, 1, 0)
     assets = _assets(engine, customer)
-    assert set(assets) == {"acme-ws-042", "CONTOSO-DC01", "ACME-NB-007", "OLD-PC", "PRINTER-1"}
-    ws = assets["acme-ws-042"]  # matched by host name regardless of case, its name and agent ids kept
+    assert set(assets) == {"Acme-WS-042", "contoso-dc01", "acme-nb-007", "OLD-PC", "PRINTER-1"}
+    ws = assets["Acme-WS-042"]  # matched by host name regardless of case, its name and agent ids kept
     assert (ws.rmm_uid, ws.agent_uuid, ws.agent_id) == (DATTO_UIDS[0], "s1-agent-uuid", "1700000000000000001")
     assert (ws.antivirus_status, ws.patch_status, ws.online, ws.warranty_end) == (
         "RunningAndUpToDate", "FullyPatched", True, date(2027, 3, 31))  # fmt: skip
-    dc = assets["CONTOSO-DC01"]
+    dc = assets["contoso-dc01"]
     assert (dc.asset_type, dc.rmm_uid, dc.reboot_required, dc.rmm_gone_at) == (AssetType.SERVER, DATTO_UIDS[1], True,
                                                                                None)  # fmt: skip
     assert assets["OLD-PC"].rmm_gone_at == AT  # marked, not deleted
@@ -90,11 +90,11 @@ async def test_rmm_sync_matches_creates_marks_gone_and_is_idempotent(engine, cus
 
 async def test_a_host_name_held_by_a_listed_rmm_device_is_not_taken_over(engine, customer):
     # ACME-NB-007's name already belongs to the RMM's workstation uid (listed in the same answer): skipped.
-    make_asset(engine, customer, hostname="ACME-NB-007", rmm_uid=DATTO_UIDS[0])
+    make_asset(engine, customer, hostname="acme-nb-007", rmm_uid=DATTO_UIDS[0])
     source = _source(engine, customer, "datto_rmm", base_url=DATTO, site_uids=[SITE])
     result = await _sync_rmm(engine, source)
-    assert result.skipped == 1 and "ACME-NB-007" in result.skipped_reasons[0]
-    assert _assets(engine, customer)["ACME-NB-007"].rmm_uid == DATTO_UIDS[0]
+    assert result.skipped == 1 and "acme-nb-007" in result.skipped_reasons[0]
+    assert _assets(engine, customer)["acme-nb-007"].rmm_uid == DATTO_UIDS[0]
 
 
 async def test_licences_by_sku_and_a_removed_sku(engine, customer):

@@ -23,7 +23,7 @@ def test_the_fixture_devices():
     ws, dc = (parse_device(d) for d in fixture("datto_site_devices_page1.json")["devices"])
     nb = parse_device(fixture("datto_site_devices_page2.json")["devices"][0])
     assert (ws.uid, ws.hostname, ws.kind, ws.os) == (
-        "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", "ACME-WS-042", AssetKind.WORKSTATION,
+        "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", "acme-ws-042", AssetKind.WORKSTATION,
         "Microsoft Windows 11 Pro 10.0.22631")  # fmt: skip
     assert ws.warranty_end == date(2027, 3, 31) and ws.online and not ws.reboot_required
     assert ws.last_seen == datetime.fromtimestamp(1795432100, tz=UTC)
