@@ -46,10 +46,6 @@ VENDOR_RETRY = RetryPolicy(
 )
 VENDOR_TIMEOUT = timedelta(minutes=10)
 VENDOR_HEARTBEAT = timedelta(minutes=3)  # one site's device list may take a while; each site beats
-SYNC_ACTIVITY = {
-    InventorySourceKind.DATTO_RMM: InventoryActivity.SYNC_RMM,
-    InventorySourceKind.M365: InventoryActivity.SYNC_M365,
-}
 MAX_PARALLEL = 4
 
 
@@ -88,12 +84,14 @@ class InventorySyncWorkflow:
         return result
 
     async def _sync(self, source: SourceRef) -> SourceOutcome:
+        req = SyncSource(source_id=source.id, synced_at=workflow.now())
+        options = {"result_type": SourceSynced, "start_to_close_timeout": VENDOR_TIMEOUT,
+                   "heartbeat_timeout": VENDOR_HEARTBEAT, "retry_policy": VENDOR_RETRY}  # fmt: skip
         try:
-            synced = await workflow.execute_activity(
-                SYNC_ACTIVITY[source.kind], SyncSource(source_id=source.id, synced_at=workflow.now()),
-                result_type=SourceSynced, start_to_close_timeout=VENDOR_TIMEOUT, heartbeat_timeout=VENDOR_HEARTBEAT,
-                retry_policy=VENDOR_RETRY,
-            )  # fmt: skip
+            if source.kind == InventorySourceKind.DATTO_RMM:
+                synced = await workflow.execute_activity(InventoryActivity.SYNC_RMM, req, **options)
+            else:
+                synced = await workflow.execute_activity(InventoryActivity.SYNC_M365, req, **options)
         except ActivityError as err:
             return SourceOutcome(source_id=source.id, kind=source.kind, name=source.name, ok=False,
                                  error=_message(err))  # fmt: skip
