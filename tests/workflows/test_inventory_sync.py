@@ -83,3 +83,27 @@ async def test_the_api_starts_one_customers_sync(api, client, engine, monkeypatc
     unknown = await api.post("/api/v1/inventory/syncs", headers=auth(tech),
                              json={"tenant_id": "00000000-0000-4000-8000-000000000000"})  # fmt: skip
     assert unknown.status_code == 404
+
+
+async def test_the_daily_schedule_is_created_once_keeps_a_pause_and_fires_at_half_past_five(dev_server):
+    from zoneinfo import ZoneInfo
+
+    from temporalio.client import ScheduleActionStartWorkflow
+
+    from domain.processes import INVENTORY_SCHEDULE_ID
+    from hub.temporal.inventory import ensure_inventory_schedule
+
+    client = dev_server.client
+    assert await ensure_inventory_schedule(client) == INVENTORY_SCHEDULE_ID
+    assert await ensure_inventory_schedule(client) == INVENTORY_SCHEDULE_ID  # idempotent: worker start, setup, dev
+    handle = client.get_schedule_handle(INVENTORY_SCHEDULE_ID)
+    desc = await handle.describe()
+    action = desc.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow) and action.workflow == "InventoryRun"
+    assert action.task_queue == INVENTORY_TASK_QUEUE
+    berlin = [t.astimezone(ZoneInfo("Europe/Berlin")) for t in desc.info.next_action_times]
+    assert berlin and all((t.hour, t.minute) == (5, 30) for t in berlin), berlin
+    assert len({t.date() for t in berlin}) == len(berlin)  # once a day
+    await handle.pause(note="Wartung Datto")
+    await ensure_inventory_schedule(client)
+    assert (await handle.describe()).schedule.state.paused
