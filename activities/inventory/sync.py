@@ -127,8 +127,9 @@ class InventoryActivities:
         try:
             async with DattoRmmClient(base_url, creds.user, creds.secret, client=self.client_factory()) as rmm:
                 for site_uid in site_uids:
-                    raw += await rmm.site_devices(site_uid)
-                    activity.heartbeat(site_uid)
+                    async for page in rmm.site_device_pages(site_uid):
+                        raw += page
+                        activity.heartbeat(site_uid, len(raw))  # a big site pages for a while
         except VendorError as exc:
             raise vendor_failure(exc, source) from exc
         skipped: list[str] = []

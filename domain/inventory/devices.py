@@ -3,7 +3,9 @@
 
 Timestamps arrive as epoch milliseconds (what the live API sends), numeric strings or ISO-8601 (what its swagger
 declares); all three are read, always as UTC. Unknown enum values of the antivirus and patch status are kept as
-`unknown` rather than failing the device: the vendor adds states, a sync must not stop on them."""
+`unknown` rather than failing the device: the vendor adds states, a sync must not stop on them. The documented
+device schema has no serial number; `serialNumber` is read when an answer carries one (the serial otherwise stays
+as the hub has it)."""
 
 import re
 from datetime import UTC, date, datetime

@@ -107,3 +107,36 @@ async def test_the_daily_schedule_is_created_once_keeps_a_pause_and_fires_at_hal
     await handle.pause(note="Wartung Datto")
     await ensure_inventory_schedule(client)
     assert (await handle.describe()).schedule.state.paused
+
+
+async def test_psa_inventory_sync_shows_each_source_and_exits_by_outcome(client, engine, monkeypatch):
+    """`psa inventory sync K…`: its own Temporal connection (another thread, as the CLI is another process)."""
+    import asyncio
+    import io
+
+    from rich.console import Console
+
+    from hub.config import Settings
+    from hub.inventory_cli import sync_customer
+
+    credentials(monkeypatch)
+    good, bad = make_tenant(engine), make_tenant(engine)
+    _sources(engine, good, m365=False)
+    _sources(engine, bad, base=BROKEN, m365=False)
+    settings = Settings(temporal_address=client.service_client.config.target_host,
+                        database_url=engine.url.render_as_string(hide_password=False))  # fmt: skip
+    out = io.StringIO()
+
+    def run(number: str) -> int:
+        return sync_customer(number, settings=settings, console=Console(file=out, width=300))
+
+    with respx.mock:
+        datto_pages(respx.mock)
+        respx.post(f"{BROKEN}/auth/oauth/token").mock(return_value=httpx.Response(401))
+        assert await asyncio.to_thread(run, good.customer_number) == 0, out.getvalue()
+        assert "│ Datto RMM │ datto_rmm │ ok     │ 3       │ 0       │ 0    │ 0       │" in out.getvalue()
+        assert "Snapshot: 20" in out.getvalue()
+        assert await asyncio.to_thread(run, bad.customer_number) == 1
+        assert "HTTP 401" in out.getvalue()
+    assert await asyncio.to_thread(run, "K-NIEMAND") == 2
+    assert "Kein Kunde mit der Kundennummer K-NIEMAND" in out.getvalue()
