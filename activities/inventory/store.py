@@ -37,12 +37,14 @@ def _set(row: object, **values: object) -> bool:
     return changed
 
 
-def _apply(asset: Asset, d: RmmDevice, at: datetime) -> None:
+def _apply(asset: Asset, d: RmmDevice, at: datetime) -> bool:
+    """The RMM's view on the asset; True when this sync marked it gone (listed as deleted)."""
+    newly_gone = d.deleted and asset.rmm_gone_at is None
     _set(
         asset,
         rmm_uid=d.uid,
         rmm_synced_at=at,
-        rmm_gone_at=at if d.deleted else None,
+        rmm_gone_at=(asset.rmm_gone_at or at) if d.deleted else None,  # since when: the first sync that saw it
         os=d.os or asset.os,
         serial=d.serial or asset.serial,
         warranty_end=d.warranty_end or asset.warranty_end,
@@ -55,6 +57,18 @@ def _apply(asset: Asset, d: RmmDevice, at: datetime) -> None:
     )
     if d.kind != AssetKind.OTHER:  # the RMM knows better than a guess; "other" says nothing
         asset.asset_type = AssetType(d.kind.value)
+    return newly_gone
+
+
+def _rename(asset: Asset, hostname: str, by_host: dict[str, Asset]) -> None:
+    """A device renamed in the RMM takes its new name, unless another asset of the tenant has it (any case); a
+    difference of case only keeps the hub's spelling."""
+    key = hostname.lower()
+    if asset.hostname.lower() == key or key in by_host:
+        return
+    by_host.pop(asset.hostname.lower(), None)
+    asset.hostname = hostname
+    by_host[key] = asset
 
 
 def upsert_devices(
@@ -88,11 +102,11 @@ def upsert_devices(
             result.created += 1
         else:
             result.updated += 1
-        _apply(asset, d, at)
+            _rename(asset, d.hostname, by_host)
+        result.gone += _apply(asset, d, at)
         session.add(asset)
         by_uid[d.uid] = asset
         by_host.setdefault(d.hostname.lower(), asset)
-        result.gone += d.deleted
     for asset in assets:
         if asset.rmm_uid and asset.rmm_gone_at is None and asset.rmm_uid not in listed:
             asset.rmm_gone_at = at

@@ -27,6 +27,7 @@ from tests.inventory_mocks import (
     SITE,
     credentials,
     datto_pages,
+    fixture,
     graph_skus,
 )
 
@@ -176,3 +177,30 @@ async def test_vendor_errors_as_temporal_sees_them(engine, customer):
         await ActivityEnvironment().run(InventoryActivities(engine, environ={}).sync_rmm, req)
     assert missing.value.type == "MissingCredentials" and missing.value.non_retryable
     assert len(_assets(engine, customer)) == 3  # nothing written by a failed sync
+
+
+async def test_a_rename_in_the_rmm_follows_and_a_deleted_device_keeps_when_it_went(engine, customer):
+    source = _source(engine, customer, "datto_rmm", base_url=DATTO, site_uids=[SITE])
+    await _sync_rmm(engine, source)
+    page = fixture("datto_site_devices_page2.json")
+    page["devices"][0]["hostname"] = "ACME-NB-008"  # renamed in the RMM
+    page["devices"].append(dict(page["devices"][0], uid="3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f",
+                                hostname="CONTOSO-DC01", deleted=True))  # fmt: skip  (its name is taken: no rename)
+    first = fixture("datto_site_devices_page1.json")
+    first["devices"][1]["deleted"] = True  # the DC, deleted in the RMM
+
+    async def sync(at):  # noqa: ANN001, ANN202
+        acts = InventoryActivities(engine, environ=ENV)
+        with respx.mock:
+            respx.post(f"{DATTO}/auth/oauth/token").mock(return_value=httpx.Response(200, json={"access_token": "t"}))
+            respx.get(DEVICES_URL, params={"page": "0"}).mock(return_value=httpx.Response(200, json=first))
+            respx.get(DEVICES_URL, params={"page": "1"}).mock(return_value=httpx.Response(200, json=page))
+            return await ActivityEnvironment().run(acts.sync_rmm, SyncSource(source_id=source.id, synced_at=at))
+
+    result = await sync(AT)
+    assert (result.created, result.gone) == (0, 1)  # the deleted stranger is not created; the DC is marked
+    later = datetime(2026, 12, 3, 4, 30, tzinfo=UTC)
+    assert (await sync(later)).gone == 0  # marked once
+    assets = _assets(engine, customer)
+    assert "acme-nb-008" in assets and "acme-nb-007" not in assets
+    assert assets["contoso-dc01"].rmm_gone_at == AT  # since the first sync that saw it deleted
