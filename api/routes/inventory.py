@@ -1,5 +1,6 @@
 """Inventory sources of a customer (its Datto RMM sites, its Microsoft 365 tenant): created and changed by MSP admins,
-read by MSP staff; a sync of one customer now; the daily health snapshots (customers read their own).
+read by MSP staff; a sync of one customer now; the daily health snapshots and the licences (customers read their
+own).
 
 Credentials never pass through the API: `credentials_ref` names them in the hub's configuration
 (`PSA_INVENTORY_CREDENTIALS__<REF>__...`, activities/inventory/credentials.py), as for SOC integrations. So nothing
@@ -23,7 +24,7 @@ from domain.inventory.health import HealthCounts
 from domain.inventory.sources import DATTO_PLATFORMS as PLATFORMS
 from domain.inventory.sources import datto_platform_url as platform_url
 from hub.temporal.inventory import start_inventory_sync
-from models import HealthSnapshot, InventorySource, Tenant
+from models import HealthSnapshot, InventorySource, Licence, Tenant
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
 
@@ -130,6 +131,18 @@ class SyncRequest(Body):
 class SyncStarted(BaseModel):
     workflow_id: str
     customer_number: str
+
+
+class LicencePublic(BaseModel):
+    id: UUID
+    tenant_id: UUID
+    vendor: str
+    product: str
+    sku: str | None
+    quantity: int = Field(description="Licences purchased (Microsoft 365: prepaidUnits.enabled)")
+    assigned: int = Field(description="Licences assigned (Microsoft 365: consumedUnits)")
+    capability_status: str | None = Field(description="Microsoft 365: Enabled, Warning, Suspended, Deleted, ...")
+    synced_at: datetime | None = Field(description="When the inventory sync last saw it; null: entered otherwise")
 
 
 class SnapshotPublic(BaseModel):
@@ -239,3 +252,14 @@ def list_snapshots(
     if since is not None:
         query = query.where(col(HealthSnapshot.day) >= since)
     return paginate(session, query, page, lambda row: SnapshotPublic.model_validate(row, from_attributes=True))
+
+
+@router.get("/licences", response_model=Page[LicencePublic],
+            summary="Software licences with purchased and assigned counts (customers: their own)")  # fmt: skip
+def list_licences(principal: CurrentUser, session: SessionDep, page: PageDep, tenant_id: UUID | None = None):
+    query = select(Licence).order_by(col(Licence.tenant_id), col(Licence.vendor), col(Licence.sku), col(Licence.id))
+    if not principal.is_msp:
+        query = query.where(Licence.tenant_id == principal.tenant_id)
+    if tenant_id is not None:
+        query = query.where(Licence.tenant_id == tenant_id)
+    return paginate(session, query, page, lambda row: LicencePublic.model_validate(row, from_attributes=True))

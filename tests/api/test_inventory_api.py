@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from domain.roles import Role
 from hub.db import session_scope
-from models import AuditEvent, HealthSnapshot
+from models import AuditEvent, HealthSnapshot, Licence
 from tests.conftest import auth
 from tests.factories import make_asset, make_tenant, make_user
 
@@ -115,3 +115,10 @@ async def test_customer_a_config_snapshots_and_assets_are_invisible_to_customer_
     assert [x["hostname"] for x in assets_a.json()["items"]] == ["ACME-WS-042"]
     staff = await api.get("/api/v1/inventory/health", headers=people["tech"], params={"tenant_id": str(a.id)})
     assert [h["tenant_id"] for h in staff.json()["items"]] == [str(a.id)]
+    with session_scope(engine) as s:
+        s.add(Licence(tenant_id=a.id, vendor="Microsoft", product="SPE_E3", sku="SPE_E3", quantity=5, assigned=3))
+    licences = "/api/v1/inventory/licences"
+    assert (await api.get(licences, headers=people["it_b"])).json()["items"] == []
+    assert (await api.get(licences, headers=people["it_b"], params={"tenant_id": str(a.id)})).json()["items"] == []
+    (own,) = (await api.get(licences, headers=people["it_a"])).json()["items"]
+    assert (own["sku"], own["quantity"], own["assigned"], own["synced_at"]) == ("SPE_E3", 5, 3, None)

@@ -215,6 +215,7 @@ MATRIX: dict[str, str] = {
     "DELETE /api/v1/inventory/sources/{source_id}": "404 403 403 403 403 403",
     "POST /api/v1/inventory/syncs": "422 422 403 403 403 403",
     "GET /api/v1/inventory/health": "2 2 2 2 2 403 | 2 2 2 2 2 403",
+    "GET /api/v1/inventory/licences": "2 2 2 2 2 403 | 2 2 2 2 2 403",
     # The portal, with each role's session (login and logout without one: see PORTAL_ANONYMOUS)
     "GET /portal/login": "2 2 2 2 2 2",
     "POST /portal/login": "403 403 403 403 403 403",
@@ -296,6 +297,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "GET /api/v1/kb/articles": {"tenant_id": "{tenant_id}"},
     "GET /api/v1/invoices": {"tenant_id": "{tenant_id}"},
     "GET /api/v1/inventory/health": {"tenant_id": "{tenant_id}"},
+    "GET /api/v1/inventory/licences": {"tenant_id": "{tenant_id}"},
 }
 # Path parameters whose object a DELETE removes: a new one per cell.
 FRESH = {"contact_id", "asset_id", "article_id"}
