@@ -18,6 +18,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, UnsandboxedWorkflowRu
 from activities.billing.drafts import BillingDraftActivities
 from activities.billing.issue import BillingIssueActivities
 from activities.billing.outputs import BillingOutputActivities
+from activities.inventory.sync import InventoryActivities
 from activities.qbr.decks import QbrDeckActivities
 from activities.qbr.facts import QbrFactActivities
 from activities.qbr.summary import QbrSummaryActivities
@@ -29,16 +30,24 @@ from activities.soc.tickets import SocTicketActivities
 from activities.tickets.notifications import NotificationActivities
 from activities.tickets.sla import SlaActivities, advance_clock
 from activities.tickets.ticket import TicketActivities
-from domain.processes import BILLING_TASK_QUEUE, REPORTS_TASK_QUEUE, SOC_TASK_QUEUE, TICKETS_TASK_QUEUE
+from domain.processes import (
+    BILLING_TASK_QUEUE,
+    INVENTORY_TASK_QUEUE,
+    REPORTS_TASK_QUEUE,
+    SOC_TASK_QUEUE,
+    TICKETS_TASK_QUEUE,
+)
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.file_store import FileStore
 from hub.logging import configure_logging, get_logger
 from hub.temporal import connect
 from hub.temporal.billing import ensure_billing_schedule
+from hub.temporal.inventory import ensure_inventory_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
+from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
@@ -66,6 +75,7 @@ def registrations(
     outputs = BillingOutputActivities(engine, settings)
     qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine, FileStore(settings.documents_path))
     qbr_summary = QbrSummaryActivities(settings)
+    inventory = InventoryActivities(engine)
     return {
         TICKETS_TASK_QUEUE: (
             [TicketWorkflow, SlaRepinBatchWorkflow],
@@ -108,6 +118,17 @@ def registrations(
         REPORTS_TASK_QUEUE: (
             [QbrWorkflow, QbrRunWorkflow, QbrScheduleTickWorkflow],
             [qbr_facts.list_customers, qbr_facts.load_facts, qbr_summary.summarize, qbr_decks.store_deck],
+        ),
+        INVENTORY_TASK_QUEUE: (
+            [InventorySyncWorkflow, InventoryRunWorkflow],
+            [
+                inventory.list_customers,
+                inventory.load_sources,
+                inventory.sync_rmm,
+                inventory.sync_m365,
+                inventory.record_outcome,
+                inventory.write_snapshot,
+            ],
         ),
     }
 
@@ -165,8 +186,9 @@ async def run_worker(settings: Settings) -> None:
     try:
         await ensure_billing_schedule(client)  # idempotent; the monthly run exists wherever a worker runs
         await ensure_qbr_schedule(client)
+        await ensure_inventory_schedule(client)
     except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
-        log.warning("billing or QBR schedule not ensured", error=str(err))
+        log.warning("billing, QBR or inventory schedule not ensured", error=str(err))
     engine = make_engine(settings.effective_database_url)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:

@@ -20,6 +20,7 @@ from api.routes import (
     co_management,
     contacts,
     health,
+    inventory,
     kb,
     keys,
     metrics,
@@ -148,6 +149,7 @@ def create_app(
         qbr,
         raci,
         reports,
+        inventory,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(portal.router)  # the web portal's pages (HTML, session cookie instead of a key)

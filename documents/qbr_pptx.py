@@ -26,6 +26,7 @@ from domain.qbr.recommendations import executive_summary, recommendations
 
 TITLE_LAYOUT, CONTENT_LAYOUT, TITLE_ONLY_LAYOUT = 0, 1, 5  # of python-pptx's default template
 LEFT, TOP, WIDTH = Cm(1.5), Cm(3.5), Cm(30.9)
+TABLE_MAX_HEIGHT = Cm(15)  # below TOP on the 19.05 cm slide: long tables get lower rows instead of overflowing
 
 
 def _slide(prs: Presentation, layout: int, title: str) -> Slide:
@@ -48,7 +49,8 @@ def _bullets(prs: Presentation, title: str, lines: Sequence[str]) -> None:
 
 def _table(prs: Presentation, title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     slide = _slide(prs, TITLE_ONLY_LAYOUT, title)
-    shape = slide.shapes.add_table(len(rows) + 1, len(header), LEFT, TOP, WIDTH, Cm(1) * (len(rows) + 1))
+    height = min(Cm(1) * (len(rows) + 1), TABLE_MAX_HEIGHT)
+    shape = slide.shapes.add_table(len(rows) + 1, len(header), LEFT, TOP, WIDTH, height)
     table = shape.table
     for col, text in enumerate(header):
         table.cell(0, col).text = text

@@ -17,6 +17,7 @@ TICKETS_TASK_QUEUE = "tickets"
 SOC_TASK_QUEUE = "soc"
 BILLING_TASK_QUEUE = "billing"
 REPORTS_TASK_QUEUE = "reports"
+INVENTORY_TASK_QUEUE = "inventory"
 
 # What engineers filter on in the Temporal UI / `temporal workflow list --query`.
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -64,6 +65,9 @@ BILLING_SCHEDULE_ID = "billing-monthly"
 QBR_PROCESS = "qbr"
 QBR_RUN_PROCESS = "qbr-run"
 QBR_SCHEDULE_ID = "qbr-quarterly"
+INVENTORY_SYNC_PROCESS = "inventory-sync"
+INVENTORY_RUN_PROCESS = "inventory-run"
+INVENTORY_SCHEDULE_ID = "inventory-daily"
 
 INCIDENT_PREFIX = "incident-"
 
@@ -140,3 +144,14 @@ def qbr_run_workflow_id(quarter: str) -> str:
 
 def qbr_search_attributes(customer_number: str, quarter: str) -> TypedSearchAttributes:
     return _customer_period_attributes(QBR_PROCESS, customer_number, SearchAttributePair(REPORT_PERIOD, [quarter]))
+
+
+def inventory_sync_workflow_id(customer_number: str) -> str:
+    """`inventory-sync-<customer>`: one customer's sync of all its sources; a second start attaches to it."""
+    return f"inventory-sync-{_slug(customer_number)}"
+
+
+def inventory_sync_search_attributes(customer_number: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [SearchAttributePair(PROCESS, INVENTORY_SYNC_PROCESS), SearchAttributePair(CUSTOMER_ID, customer_number)]
+    )

@@ -16,6 +16,7 @@ temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
 soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
 qbr_app = typer.Typer(help="Quarterly business review commands", no_args_is_help=True)
+inventory_app = typer.Typer(help="Inventory sync commands (Datto RMM, Microsoft 365)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
@@ -23,6 +24,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(qbr_app, name="qbr")
+app.add_typer(inventory_app, name="inventory")
 
 
 def _setup():  # noqa: ANN202
@@ -113,22 +115,25 @@ def check() -> None:
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the hub's search attributes and create the monthly billing and quarterly QBR schedules (idempotent)."""
+    """Register the hub's search attributes and create the billing, QBR and inventory schedules (idempotent)."""
     from hub.temporal import connect, register_search_attributes
     from hub.temporal.billing import ensure_billing_schedule
+    from hub.temporal.inventory import ensure_inventory_schedule
     from hub.temporal.qbr import ensure_qbr_schedule
 
     settings = _setup()
 
-    async def run() -> tuple[list[str], str, str]:
+    async def run() -> tuple[list[str], str, str, str]:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         added = await register_search_attributes(client)
-        return added, await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
+        billing, qbr = await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
+        return added, billing, qbr, await ensure_inventory_schedule(client)
 
-    added, schedule, qbr_schedule = asyncio.run(run())
+    added, schedule, qbr_schedule, inventory_schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
     typer.echo(f"schedule {qbr_schedule}: the QBR run on the first working day of each quarter, 06:00 Europe/Berlin")
+    typer.echo(f"schedule {inventory_schedule}: the inventory sync of every customer, daily 05:30 Europe/Berlin")
     _exit_now(0)
 
 
@@ -200,6 +205,17 @@ def qbr_run(
 
     _setup()
     _exit_now(follow_qbr_run(quarter, customers=customer or None))
+
+
+@inventory_app.command("sync")
+def inventory_sync(customer: str = typer.Argument(..., help="The customer number, e.g. K10001")) -> None:
+    """Sync one customer's devices (Datto RMM) and licences (Microsoft 365) now and show each source's outcome.
+
+    Exit code 0: every source synced; 1: a source failed; 2: unknown customer or Temporal not reachable."""
+    from hub.inventory_cli import sync_customer
+
+    _setup()
+    _exit_now(sync_customer(customer))
 
 
 def _exit_now(code: int) -> None:

@@ -13,6 +13,7 @@ from models.billing import (
     SellerProfile,
 )
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
+from models.inventory import HealthSnapshot, InventorySource
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
 from models.qbr import QbrFile, VcioItem
@@ -41,6 +42,8 @@ from models.ticket import Ticket, TicketEvent, TicketNumberCounter, TimeEntry
 from models.user import ApiKey, User
 
 __all__ = [
+    "HealthSnapshot",
+    "InventorySource",
     "KbArticle",
     "KbArticleTag",
     "KbArticleVersion",

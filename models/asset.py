@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
-from models.types import enum_type
+from models.types import UtcDateTime, enum_type
 
 
 class AssetType(StrEnum):
@@ -31,6 +31,8 @@ class Asset(SQLModel, table=True):
         Index("uq_assets_tenant_agent_uuid", "tenant_id", "agent_uuid", unique=True),
         Index("ix_assets_tenant_agent_id", "tenant_id", "agent_id"),
         Index("ix_assets_tenant_serial", "tenant_id", "serial"),
+        # The inventory sync finds a device by its RMM uid first: one RMM device is one asset of one tenant.
+        Index("uq_assets_tenant_rmm_uid", "tenant_id", "rmm_uid", unique=True),
     )
 
     id: uuid.UUID = id_field()
@@ -49,10 +51,22 @@ class Asset(SQLModel, table=True):
     warranty_end: date | None = None
     tags: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = created_at_field()
+    # Filled by the inventory sync (activities/inventory/): the RMM's device uid (lower-case) and its health as the
+    # RMM reported it at `rmm_synced_at`; `rmm_gone_at`: the RMM no longer lists it (kept, not deleted).
+    rmm_uid: str | None = Field(default=None, max_length=100)
+    rmm_synced_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    rmm_gone_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    online: bool | None = None
+    last_seen: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    antivirus_product: str | None = Field(default=None, max_length=100)
+    antivirus_status: str | None = Field(default=None, max_length=32)  # domain.inventory.devices.AntivirusStatus
+    patch_status: str | None = Field(default=None, max_length=32)  # domain.inventory.devices.PatchStatus
+    reboot_required: bool | None = None
 
 
 class Licence(SQLModel, table=True):
     __tablename__ = "licences"
+    __table_args__ = (Index("ix_licences_tenant_vendor_sku", "tenant_id", "vendor", "sku"),)
 
     id: uuid.UUID = id_field()
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
@@ -63,3 +77,6 @@ class Licence(SQLModel, table=True):
     assigned: int = Field(default=0, ge=0)
     valid_until: date | None = None
     created_at: datetime = created_at_field()
+    # Microsoft 365 (inventory sync): the SKU's capabilityStatus and when the sync last saw it.
+    capability_status: str | None = Field(default=None, max_length=32)
+    synced_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

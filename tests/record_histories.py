@@ -646,6 +646,41 @@ async def record_qbr_tick(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_inventory_run(path: Path) -> None:
+    """The daily inventory run over one customer with a Datto RMM and a Microsoft 365 source (vendors mocked by
+    respx; `inventory_sync.json`: that customer's sync, both sources, the snapshot)."""
+    import os
+
+    import respx
+
+    from domain.contracts.inventory import InventoryRunInput, InventoryRunProgress
+    from domain.processes import INVENTORY_TASK_QUEUE, inventory_sync_workflow_id
+    from hub.db import session_scope
+    from models import InventorySource
+    from tests.inventory_mocks import DATTO, M365_TENANT, SITE, credentials, datto_pages, graph_skus
+    from workflows.inventory.sync import InventoryRunWorkflow
+
+    os.environ.update(credentials(None))
+    async with recording() as r:
+        with session_scope(r.engine) as s:
+            s.add(InventorySource(tenant_id=r.tenant.id, kind="datto_rmm", name="Datto RMM", credentials_ref="msp",
+                                  settings={"base_url": DATTO, "site_uids": [SITE]}))  # fmt: skip
+            s.add(InventorySource(tenant_id=r.tenant.id, kind="m365", name="Microsoft 365", credentials_ref="msp",
+                                  settings={"tenant": M365_TENANT}))  # fmt: skip
+        with respx.mock:
+            datto_pages(respx.mock)
+            graph_skus(respx.mock)
+            run = await r.env.client.start_workflow(
+                InventoryRunWorkflow.run, InventoryRunInput(), id="inventory-daily-replay",
+                task_queue=INVENTORY_TASK_QUEUE, result_type=InventoryRunProgress,
+            )  # fmt: skip
+            result = await run.result()
+        assert (result.total, result.done) == (1, 1), result
+        path.write_text((await run.fetch_history()).to_json())
+        sync = r.env.client.get_workflow_handle(inventory_sync_workflow_id(r.tenant.customer_number))
+        (path.parent / "inventory_sync.json").write_text((await sync.fetch_history()).to_json())
+
+
 RECORDERS = {
     "ticket": (record_ticket_lifecycle, "ticket_lifecycle.json"),
     "sla": (record_ticket_with_sla, "ticket_sla.json"),
@@ -661,6 +696,7 @@ RECORDERS = {
     "tick": (record_billing_tick, "billing_tick.json"),
     "qbr": (record_qbr_run, "qbr_run.json"),  # and qbr_review.json
     "qbr_tick": (record_qbr_tick, "qbr_tick.json"),
+    "inventory": (record_inventory_run, "inventory_run.json"),  # and inventory_sync.json
 }
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ What a quarter holds:
 * SOC incidents whose first alert lies in it, with the highest severity of their alerts; whether the tenant has a
   SOC integration at all (without one: "k. A.", not 0 incidents);
 * the asset inventory and the vCIO entries (snapshots of now, asked for only for the reported quarter);
+* the last daily device health snapshot whose day lies in the quarter (each quarter its own: `_health`);
 * lines and hour contingents of contracts overlapping it; billable time entries started in it."""
 
 from collections import defaultdict
@@ -20,10 +21,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInput
+from domain.inventory.health import HealthCounts
 from domain.qbr.facts import (
     ContingentFact,
     ContractLineFact,
     DeviceFact,
+    HealthFact,
     IncidentFact,
     QbrFacts,
     SlaFact,
@@ -39,6 +42,7 @@ from models import (
     Asset,
     Contract,
     ContractLine,
+    HealthSnapshot,
     RaciMatrixRow,
     SocAlert,
     SocIncident,
@@ -57,6 +61,16 @@ SEVERITY_ORDER = list(Severity)
 
 def _earlier(a: date | None, b: date | None) -> date | None:
     return b if a is None else a if b is None else min(a, b)
+
+
+def _health(session: Session, tenant_id: UUID, quarter: Quarter) -> HealthFact | None:
+    """The last health snapshot taken on a day of the quarter (days are the tenant's local days)."""
+    row = session.exec(
+        select(HealthSnapshot).where(HealthSnapshot.tenant_id == tenant_id)
+        .where(col(HealthSnapshot.day) >= quarter.first_day, col(HealthSnapshot.day) <= quarter.last_day)
+        .order_by(col(HealthSnapshot.day).desc())
+    ).first()  # fmt: skip
+    return HealthFact(day=row.day, counts=HealthCounts.model_validate(row.counts)) if row else None
 
 
 def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
@@ -179,6 +193,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         billable_minutes=int(minutes),
         vcio=[VcioEntry.model_validate(row, from_attributes=True) for row in vcio],
         raci=raci_rows(RaciMatrix.model_validate(matrix)) if matrix else [],
+        health=_health(session, tid, quarter),
     )
 
 

@@ -116,3 +116,13 @@ class AssetPublic(AssetBase):
     id: UUID
     tenant_id: UUID
     created_at: datetime
+    # Read-only, from the inventory sync (Datto RMM): null for assets the RMM does not know.
+    rmm_uid: str | None = None
+    rmm_synced_at: datetime | None = None
+    rmm_gone_at: datetime | None = Field(default=None, description="Since then the RMM no longer lists the device")
+    online: bool | None = None
+    last_seen: datetime | None = None
+    antivirus_product: str | None = None
+    antivirus_status: str | None = None
+    patch_status: str | None = None
+    reboot_required: bool | None = None

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, field_validator
 
+from domain.inventory.health import HealthCounts
 from domain.qbr.quarter import parse_quarter
 from domain.qbr.vcio import VcioEntry
 from domain.raci import RaciRow
@@ -36,6 +37,13 @@ class DeviceFact(BaseModel):
     asset_type: str
     managed: bool  # an EDR agent is known for it
     warranty_end: date | None = None
+
+
+class HealthFact(BaseModel):
+    """The quarter's last daily health snapshot of the customer's devices (domain/inventory/health.py)."""
+
+    day: date
+    counts: HealthCounts
 
 
 class ContractLineFact(BaseModel):
@@ -70,5 +78,6 @@ class QbrFacts(BaseModel):
     billable_minutes: int = 0
     vcio: list[VcioEntry] = []  # roadmap, risks, decisions as they stand now (only the reported quarter has them)
     raci: list[RaciRow] = []  # who is responsible for what, as it stands now (only the reported quarter has it)
+    health: HealthFact | None = None  # the last health snapshot inside the quarter; None: none was taken in it
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from domain.qbr.facts import QbrFacts
+from domain.qbr.kpis_health import HEALTH_KPIS
 from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
 from domain.qbr.quarter import Quarter
 from domain.qbr.vcio import VcioEntry
@@ -305,6 +306,15 @@ def _months(p: Period) -> list[MonthPoint]:
     return points
 
 
+def _health_kpis(current: QbrFacts, previous: QbrFacts) -> list[Kpi]:
+    """The device health KPIs (domain/qbr/kpis_health.py), each quarter from its own last snapshot."""
+    return [
+        Kpi(key=h.key, label=h.label, unit=h.unit, source=h.source, better=h.better,
+            current=h.measure(current), previous=h.measure(previous))  # fmt: skip
+        for h in HEALTH_KPIS
+    ]
+
+
 def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, customer_name: str) -> KpiSet:
     """Every KPI of `current` with the value of `previous` beside it (previous must be the quarter before)."""
     if Quarter.parse(previous.quarter) != Quarter.parse(current.quarter).previous():
@@ -321,7 +331,7 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
             previous=d.compute(before),
         )  # fmt: skip
         for d in DEFINITIONS
-    ]
+    ] + _health_kpis(current, previous)
     cur, prev = _breakdowns(now), _breakdowns(before)
     breakdowns = [Breakdown(key=k, label=BREAKDOWN_LABELS[k], current=cur[k], previous=prev[k]) for k in cur]
     categories = Counter(t.category or NO_CATEGORY for t in current.tickets if now.holds(t.created_at))

@@ -207,6 +207,15 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/tenants/{tenant_id}/raci/history": "2 2 2 2 403 403 | 2 2 2 404 403 403",
     "GET /api/v1/reports/tickets": "2 2 2 2 403 403 | 2 2 2 404 403 403",
     "GET /api/v1/reports/sla": "2 2 2 2 403 403 | 2 2 2 404 403 403",
+    # Inventory sources are the MSP's (ids unknown to the matrix: tests/api/test_inventory_api.py has the tenants)
+    "POST /api/v1/inventory/sources": "422 403 403 403 403 403",
+    "GET /api/v1/inventory/sources": "2 2 403 403 403 403",
+    "GET /api/v1/inventory/sources/{source_id}": "404 404 403 403 403 403",
+    "PATCH /api/v1/inventory/sources/{source_id}": "404 403 403 403 403 403",
+    "DELETE /api/v1/inventory/sources/{source_id}": "404 403 403 403 403 403",
+    "POST /api/v1/inventory/syncs": "422 422 403 403 403 403",
+    "GET /api/v1/inventory/health": "2 2 2 2 2 403 | 2 2 2 2 2 403",
+    "GET /api/v1/inventory/licences": "2 2 2 2 2 403 | 2 2 2 2 2 403",
     # The portal, with each role's session (login and logout without one: see PORTAL_ANONYMOUS)
     "GET /portal/login": "2 2 2 2 2 2",
     "POST /portal/login": "403 403 403 403 403 403",
@@ -253,6 +262,7 @@ BODIES: dict[str, object] = {
     "POST /api/v1/qbr/runs": REFUSED,
     "POST /api/v1/billing/sepa-collections": REFUSED,
     "POST /api/v1/sla/simulate": REFUSED,
+    "POST /api/v1/inventory/syncs": REFUSED,
     # Valid bodies where a customer role may write, so the other tenant's object answers 404 (not a 422 first).
     "POST /api/v1/tickets/{ticket_id}/transitions": {"to_status": "closed"},  # not from new: 409 after the lookup
     "PUT /api/v1/tickets/{ticket_id}/assignee": {"assignee_user_id": None},
@@ -286,6 +296,8 @@ QUERIES: dict[str, dict[str, str]] = {
     "GET /api/v1/kb/search": {"q": "Drucker", "tenant_id": "{tenant_id}"},
     "GET /api/v1/kb/articles": {"tenant_id": "{tenant_id}"},
     "GET /api/v1/invoices": {"tenant_id": "{tenant_id}"},
+    "GET /api/v1/inventory/health": {"tenant_id": "{tenant_id}"},
+    "GET /api/v1/inventory/licences": {"tenant_id": "{tenant_id}"},
 }
 # Path parameters whose object a DELETE removes: a new one per cell.
 FRESH = {"contact_id", "asset_id", "article_id"}

@@ -15,6 +15,7 @@ from tests.record_histories import RECORDERS
 from worker import workflow_runner
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
+from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
@@ -35,6 +36,8 @@ WORKFLOWS = [
     QbrWorkflow,
     QbrRunWorkflow,
     QbrScheduleTickWorkflow,
+    InventorySyncWorkflow,
+    InventoryRunWorkflow,
 ]
 
 
@@ -58,7 +61,8 @@ def has(events, field: str) -> bool:  # noqa: ANN001
 
 
 def test_every_recorder_has_its_history():
-    extra = {"ticket_opened_by_incident.json", "invoice_issued.json", "credit_note.json", "qbr_review.json"}
+    extra = {"ticket_opened_by_incident.json", "invoice_issued.json", "credit_note.json", "qbr_review.json",
+             "inventory_sync.json"}
     files = {file for _, file in RECORDERS.values()} | extra
     assert {p.name for p in ALL} == files, "record: python -m tests.record_histories"
 

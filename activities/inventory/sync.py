@@ -1,0 +1,185 @@
+"""Inventory sync activities: read a customer's devices from Datto RMM and its licences from Microsoft 365, upsert
+them (activities/inventory/store.py), record each source's outcome and write the day's health snapshot.
+
+Vendor errors map to Temporal as: auth (401, a refused token) and unusable answers -> non-retryable, with the
+configuration to check in the message; 429 and Datto's WAF 403 -> retryable after the vendor's wait
+(`next_retry_delay`); 5xx / network -> retryable with the workflow's backoff. The workflow records the final
+error on the source, so one customer's broken credentials never hold up another's sync."""
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from uuid import UUID
+
+import httpx
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.inventory import store
+from activities.inventory.credentials import credential_hint, resolve_credentials
+from connectors.datto_rmm import DattoRmmClient
+from connectors.http import VendorAuthError, VendorError
+from connectors.msgraph import MsGraphClient
+from domain.contracts.inventory import (
+    CustomerSync,
+    InventoryActivity,
+    InventoryRunInput,
+    InventorySourceKind,
+    RecordOutcome,
+    SourceRef,
+    SourceSynced,
+    SyncSource,
+    WriteSnapshot,
+)
+from domain.inventory.devices import DeviceFormatError, RmmDevice, parse_device
+from domain.inventory.licences import LicenceFormatError, parse_sku
+from hub.logging import get_logger
+from models import InventorySource, Tenant
+
+log = get_logger(__name__)
+VENDOR_TIMEOUT = 30.0
+MAX_RETRY_AFTER = timedelta(hours=1)
+
+
+def vendor_failure(exc: VendorError, source: InventorySource) -> ApplicationError:
+    """The Temporal view of a vendor error (the connector has scrubbed secrets from the message)."""
+    kind = type(exc).__name__
+    if isinstance(exc, VendorAuthError):
+        hint = credential_hint(source.credentials_ref, InventorySourceKind(source.kind))
+        return ApplicationError(f"{exc}; {hint} and the permissions", type=kind, non_retryable=True)
+    if not exc.retryable:
+        return ApplicationError(str(exc), type=kind, non_retryable=True)
+    delay = None if exc.retry_after is None else min(timedelta(seconds=exc.retry_after), MAX_RETRY_AFTER)
+    return ApplicationError(str(exc), type=kind, next_retry_delay=delay)
+
+
+def _readable(raw_devices: list, skipped: list[str]) -> tuple[list[RmmDevice], set[str]]:
+    devices, listed = [], set()
+    for raw in raw_devices:
+        uid = raw.get("uid") if isinstance(raw, dict) else None
+        if isinstance(uid, str) and uid.strip():
+            listed.add(uid.strip().lower())
+        try:
+            devices.append(parse_device(raw))
+        except DeviceFormatError as exc:
+            skipped.append(str(exc))
+    return devices, listed
+
+
+class InventoryActivities:
+    def __init__(
+        self,
+        engine: Engine,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ):
+        self.engine = engine
+        self.client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=VENDOR_TIMEOUT))
+        self.environ = environ  # None: os.environ at call time
+
+    @activity.defn(name=InventoryActivity.LIST_CUSTOMERS)
+    def list_customers(self, req: InventoryRunInput) -> list[CustomerSync]:
+        with Session(self.engine) as session:
+            query = (
+                select(Tenant)
+                .where(
+                    select(InventorySource.id)
+                    .where(InventorySource.tenant_id == Tenant.id, col(InventorySource.is_active))
+                    .exists()
+                )
+                .order_by(col(Tenant.customer_number))
+            )
+            if req.customer_numbers is not None:
+                query = query.where(col(Tenant.customer_number).in_(req.customer_numbers))
+            return [CustomerSync(tenant_id=t.id, customer_number=t.customer_number) for t in session.exec(query)]
+
+    @activity.defn(name=InventoryActivity.LOAD_SOURCES)
+    def load_sources(self, req: CustomerSync) -> list[SourceRef]:
+        """The customer's active sources, the RMM first (the snapshot follows its devices)."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(InventorySource)
+                .where(InventorySource.tenant_id == req.tenant_id, col(InventorySource.is_active))
+                .order_by(col(InventorySource.kind))
+            ).all()
+            return [SourceRef(id=r.id, kind=InventorySourceKind(r.kind), name=r.name) for r in rows]
+
+    def _source(self, source_id: UUID, kind: InventorySourceKind) -> InventorySource:
+        with Session(self.engine) as session:
+            row = session.get(InventorySource, source_id)
+        if row is None or row.kind != kind.value:
+            raise ApplicationError(f"no {kind.value} source {source_id}", type="SourceNotFound", non_retryable=True)
+        return row
+
+    @activity.defn(name=InventoryActivity.SYNC_RMM)
+    async def sync_rmm(self, req: SyncSource) -> SourceSynced:
+        source = await asyncio.to_thread(self._source, req.source_id, InventorySourceKind.DATTO_RMM)
+        creds = resolve_credentials(source.credentials_ref, InventorySourceKind.DATTO_RMM, self.environ)
+        base_url, site_uids = source.settings.get("base_url"), source.settings.get("site_uids") or []
+        if not base_url or not site_uids:
+            raise ApplicationError(
+                f"Datto RMM source {source.name!r} has no base URL or no site uid", type="BadSource", non_retryable=True
+            )
+        raw: list = []
+        try:
+            async with DattoRmmClient(base_url, creds.user, creds.secret, client=self.client_factory()) as rmm:
+                for site_uid in site_uids:
+                    async for page in rmm.site_device_pages(site_uid):
+                        raw += page
+                        activity.heartbeat(site_uid, len(raw))  # a big site pages for a while
+        except VendorError as exc:
+            raise vendor_failure(exc, source) from exc
+        skipped: list[str] = []
+        devices, listed = _readable(raw, skipped)
+        result = await asyncio.to_thread(self._store_devices, source.tenant_id, devices, listed, skipped, req)
+        log.info("inventory rmm synced", source_id=str(source.id), tenant_id=str(source.tenant_id),
+                 **result.model_dump(exclude={"skipped_reasons"}))  # fmt: skip
+        return result
+
+    def _store_devices(
+        self, tenant_id: UUID, devices: list[RmmDevice], listed: set[str], skipped: list[str], req: SyncSource
+    ) -> SourceSynced:
+        with Session(self.engine) as session, session.begin():
+            return store.upsert_devices(session, tenant_id, devices, listed, skipped, req.synced_at)
+
+    @activity.defn(name=InventoryActivity.SYNC_M365)
+    async def sync_m365(self, req: SyncSource) -> SourceSynced:
+        source = await asyncio.to_thread(self._source, req.source_id, InventorySourceKind.M365)
+        creds = resolve_credentials(source.credentials_ref, InventorySourceKind.M365, self.environ)
+        tenant = source.settings.get("tenant")
+        if not tenant:
+            raise ApplicationError(
+                f"Microsoft 365 source {source.name!r} has no tenant", type="BadSource", non_retryable=True
+            )
+        try:
+            async with MsGraphClient(tenant, creds.user, creds.secret, client=self.client_factory()) as graph:
+                raw = await graph.subscribed_skus()
+        except VendorError as exc:
+            raise vendor_failure(exc, source) from exc
+        try:
+            skus = [parse_sku(item) for item in raw]
+        except LicenceFormatError as exc:  # a licence count we cannot read must not zero the stored one
+            raise ApplicationError(f"Microsoft Graph subscribedSkus: {exc}", type="BadPayload",
+                                   non_retryable=True) from exc  # fmt: skip
+
+        def write() -> SourceSynced:
+            with Session(self.engine) as session, session.begin():
+                return store.upsert_licences(session, source.tenant_id, skus, req.synced_at)
+
+        return await asyncio.to_thread(write)
+
+    @activity.defn(name=InventoryActivity.RECORD_OUTCOME)
+    def record_outcome(self, req: RecordOutcome) -> None:
+        with Session(self.engine) as session, session.begin():
+            store.record_outcome(session, req.outcome, req.at)
+
+    @activity.defn(name=InventoryActivity.WRITE_SNAPSHOT)
+    def write_snapshot(self, req: WriteSnapshot) -> str:
+        with Session(self.engine) as session, session.begin():
+            try:
+                return store.write_snapshot(session, req.tenant_id, req.at)
+            except LookupError as exc:
+                raise ApplicationError(str(exc), type="UnknownTenant", non_retryable=True) from exc

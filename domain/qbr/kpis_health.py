@@ -1,0 +1,68 @@
+"""The QBR's device health KPIs, from the quarter's last daily health snapshot (`QbrFacts.health`, written by the
+inventory sync from Datto RMM: domain/inventory/health.py). Pure. Each quarter is read from its own last snapshot,
+so the previous quarter's value is what was measured then, not recomputed from today's inventory.
+
+k. A. when the quarter has no snapshot (no RMM source, or none synced in it) or the denominator is empty. Shares
+are in percent with one decimal (domain.qbr.measure.share)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from domain.inventory.health import HealthCounts
+from domain.qbr.facts import QbrFacts
+from domain.qbr.measure import NA, Measure, share
+
+SOURCE = "RMM-Snapshot"
+
+
+def rmm_coverage(c: HealthCounts) -> Measure:
+    """100 × (devices managed by the RMM: an RMM agent the last sync saw) ÷ (devices known to the hub: every asset
+    not marked gone from the RMM, also those only the SOC or a person entered)."""
+    return share(c.devices_managed, c.devices_known)
+
+
+def antivirus_coverage(c: HealthCounts) -> Measure:
+    """100 × (managed devices whose antivirus the RMM reports as RunningAndUpToDate) ÷ (managed devices); devices
+    without an antivirus report count as not covered."""
+    return share(c.av_up_to_date, c.devices_managed)
+
+
+def patch_compliance(c: HealthCounts) -> Measure:
+    """100 × (managed Windows devices with patch status FullyPatched) ÷ (managed Windows devices under a patch
+    policy: any patch status but NoPolicy or none reported)."""
+    return share(c.windows_fully_patched, c.windows_with_policy)
+
+
+def availability(c: HealthCounts) -> Measure:
+    """100 × (managed devices online at the snapshot) ÷ (managed devices): the share reachable at that moment, not
+    an uptime over the quarter."""
+    return share(c.online, c.devices_managed)
+
+
+def reboot_pending(c: HealthCounts) -> Measure:
+    """100 × (managed devices with a reboot pending: the RMM's rebootRequired flag or patch status RebootRequired)
+    ÷ (managed devices); lower is better."""
+    return share(c.reboot_pending, c.devices_managed)
+
+
+@dataclass(frozen=True)
+class HealthKpi:
+    key: str
+    label: str  # German, as the deck shows it
+    unit: str
+    better: Literal["higher", "lower"]
+    compute: Callable[[HealthCounts], Measure]
+    source: str = SOURCE
+
+    def measure(self, facts: QbrFacts) -> Measure:
+        return NA if facts.health is None else self.compute(facts.health.counts)
+
+
+HEALTH_KPIS: tuple[HealthKpi, ...] = (
+    HealthKpi("rmm_coverage", "Geräteabdeckung (RMM)", "%", "higher", rmm_coverage),
+    HealthKpi("antivirus_coverage", "Virenschutz aktiv und aktuell", "%", "higher", antivirus_coverage),
+    HealthKpi("patch_compliance", "Windows-Patchstand", "%", "higher", patch_compliance),
+    HealthKpi("availability", "Geräte online (Stichtag)", "%", "higher", availability),
+    HealthKpi("reboot_pending", "Neustart ausstehend", "%", "lower", reboot_pending),
+)

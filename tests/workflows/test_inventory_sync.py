@@ -1,0 +1,142 @@
+"""The inventory sync on the time-skipping server with the hub's workers, Datto RMM and Graph mocked by respx: the
+daily run syncs every customer with a source; one customer's refused credentials are recorded on its source and
+never hold up the other, whose devices, licences and snapshot are written; the API starts one customer's sync."""
+
+import uuid
+
+import httpx
+import respx
+from sqlmodel import Session, select
+
+from domain.contracts.inventory import InventoryRunInput, InventorySyncResult
+from domain.processes import INVENTORY_TASK_QUEUE, inventory_sync_workflow_id
+from domain.roles import Role
+from hub.db import session_scope
+from models import Asset, HealthSnapshot, InventorySource, Licence
+from tests.conftest import auth
+from tests.factories import make_tenant, make_user
+from tests.inventory_mocks import DATTO, M365_TENANT, SITE, credentials, datto_pages, graph_skus
+from workflows.inventory.sync import InventoryRunWorkflow
+
+BROKEN = "https://vidal-api.centrastage.net"
+
+
+def _sources(engine, tenant, base: str = DATTO, m365: bool = True) -> None:  # noqa: ANN001
+    with session_scope(engine) as s:
+        s.add(InventorySource(tenant_id=tenant.id, kind="datto_rmm", name="Datto RMM", credentials_ref="msp",
+                              settings={"base_url": base, "site_uids": [SITE]}))  # fmt: skip
+        if m365:
+            s.add(InventorySource(tenant_id=tenant.id, kind="m365", name="Microsoft 365", credentials_ref="msp",
+                                  settings={"tenant": M365_TENANT}))  # fmt: skip
+
+
+async def test_the_daily_run_records_one_customers_failure_and_syncs_the_other(client, engine, monkeypatch):
+    credentials(monkeypatch)
+    good, bad = make_tenant(engine), make_tenant(engine)
+    _sources(engine, good)
+    _sources(engine, bad, base=BROKEN, m365=False)
+    with respx.mock:
+        datto_pages(respx.mock)
+        graph_skus(respx.mock)
+        respx.post(f"{BROKEN}/auth/oauth/token").mock(
+            return_value=httpx.Response(401, json={"error": "unauthorized"})
+        )
+        handle = await client.start_workflow(
+            InventoryRunWorkflow.run, InventoryRunInput(customer_numbers=[good.customer_number, bad.customer_number]),
+            id=f"inventory-run-{uuid.uuid4()}", task_queue=INVENTORY_TASK_QUEUE,
+        )  # fmt: skip
+        progress = await handle.result()
+    assert (progress.total, progress.done, progress.with_errors, progress.failed) == (2, 1, 1, 0)
+
+    failed = await client.get_workflow_handle(
+        inventory_sync_workflow_id(bad.customer_number), result_type=InventorySyncResult
+    ).result()
+    assert [(s.kind.value, s.ok) for s in failed.sources] == [("datto_rmm", False)]
+    error = failed.sources[0].error
+    assert "HTTP 401" in error and "PSA_INVENTORY_CREDENTIALS__MSP__API_KEY" in error
+    assert failed.snapshot_day is None
+    with Session(engine) as s:
+        (broken,) = s.exec(select(InventorySource).where(InventorySource.tenant_id == bad.id)).all()
+        assert broken.last_sync_at is not None and broken.last_success_at is None and "401" in broken.last_error
+        assert s.exec(select(HealthSnapshot).where(HealthSnapshot.tenant_id == bad.id)).all() == []
+        synced = s.exec(select(InventorySource).where(InventorySource.tenant_id == good.id)).all()
+        assert {r.kind: (r.last_error, r.last_result["created"]) for r in synced} == {
+            "datto_rmm": (None, 3), "m365": (None, 2)}  # fmt: skip
+        assert len(s.exec(select(Asset).where(Asset.tenant_id == good.id)).all()) == 3
+        assert len(s.exec(select(Licence).where(Licence.tenant_id == good.id)).all()) == 2
+        (snapshot,) = s.exec(select(HealthSnapshot).where(HealthSnapshot.tenant_id == good.id)).all()
+    assert (snapshot.counts["devices_managed"], snapshot.counts["licences_purchased"]) == (3, 55)
+
+
+async def test_the_api_starts_one_customers_sync(api, client, engine, monkeypatch):
+    credentials(monkeypatch)
+    tenant = make_tenant(engine)
+    _sources(engine, tenant, m365=False)
+    _, tech = make_user(engine, Role.MSP_TECH)
+    with respx.mock:
+        datto_pages(respx.mock)
+        r = await api.post("/api/v1/inventory/syncs", headers=auth(tech), json={"tenant_id": str(tenant.id)})
+        assert r.status_code == 202, r.text
+        assert r.json()["workflow_id"] == inventory_sync_workflow_id(tenant.customer_number)
+        result = await client.get_workflow_handle(r.json()["workflow_id"], result_type=InventorySyncResult).result()
+    assert [s.ok for s in result.sources] == [True] and result.snapshot_day is not None
+    unknown = await api.post("/api/v1/inventory/syncs", headers=auth(tech),
+                             json={"tenant_id": "00000000-0000-4000-8000-000000000000"})  # fmt: skip
+    assert unknown.status_code == 404
+
+
+async def test_the_daily_schedule_is_created_once_keeps_a_pause_and_fires_at_half_past_five(dev_server):
+    from zoneinfo import ZoneInfo
+
+    from temporalio.client import ScheduleActionStartWorkflow
+
+    from domain.processes import INVENTORY_SCHEDULE_ID
+    from hub.temporal.inventory import ensure_inventory_schedule
+
+    client = dev_server.client
+    assert await ensure_inventory_schedule(client) == INVENTORY_SCHEDULE_ID
+    assert await ensure_inventory_schedule(client) == INVENTORY_SCHEDULE_ID  # idempotent: worker start, setup, dev
+    handle = client.get_schedule_handle(INVENTORY_SCHEDULE_ID)
+    desc = await handle.describe()
+    action = desc.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow) and action.workflow == "InventoryRun"
+    assert action.task_queue == INVENTORY_TASK_QUEUE
+    berlin = [t.astimezone(ZoneInfo("Europe/Berlin")) for t in desc.info.next_action_times]
+    assert berlin and all((t.hour, t.minute) == (5, 30) for t in berlin), berlin
+    assert len({t.date() for t in berlin}) == len(berlin)  # once a day
+    await handle.pause(note="Wartung Datto")
+    await ensure_inventory_schedule(client)
+    assert (await handle.describe()).schedule.state.paused
+
+
+async def test_psa_inventory_sync_shows_each_source_and_exits_by_outcome(client, engine, monkeypatch):
+    """`psa inventory sync K…`: its own Temporal connection (another thread, as the CLI is another process)."""
+    import asyncio
+    import io
+
+    from rich.console import Console
+
+    from hub.config import Settings
+    from hub.inventory_cli import sync_customer
+
+    credentials(monkeypatch)
+    good, bad = make_tenant(engine), make_tenant(engine)
+    _sources(engine, good, m365=False)
+    _sources(engine, bad, base=BROKEN, m365=False)
+    settings = Settings(temporal_address=client.service_client.config.target_host,
+                        database_url=engine.url.render_as_string(hide_password=False))  # fmt: skip
+    out = io.StringIO()
+
+    def run(number: str) -> int:
+        return sync_customer(number, settings=settings, console=Console(file=out, width=300))
+
+    with respx.mock:
+        datto_pages(respx.mock)
+        respx.post(f"{BROKEN}/auth/oauth/token").mock(return_value=httpx.Response(401))
+        assert await asyncio.to_thread(run, good.customer_number) == 0, out.getvalue()
+        assert "│ Datto RMM │ datto_rmm │ ok     │ 3       │ 0       │ 0    │ 0       │" in out.getvalue()
+        assert "Snapshot: 20" in out.getvalue()
+        assert await asyncio.to_thread(run, bad.customer_number) == 1
+        assert "HTTP 401" in out.getvalue()
+    assert await asyncio.to_thread(run, "K-NIEMAND") == 2
+    assert "Kein Kunde mit der Kundennummer K-NIEMAND" in out.getvalue()
