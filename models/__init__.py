@@ -18,6 +18,7 @@ from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
 from models.qbr import QbrFile, VcioItem
 from models.queue import Queue, QueueMember
 from models.raci import RaciChange, RaciMatrixRow
+from models.service_report import ServiceReportFile, ServiceReportMail
 from models.sepa_collection import SepaCollection, SepaCollectionItem
 from models.sla import (
     BusinessCalendarRow,
@@ -56,6 +57,8 @@ __all__ = [
     "SepaCollectionItem",
     "QbrFile",
     "VcioItem",
+    "ServiceReportFile",
+    "ServiceReportMail",
     "ChartOfAccounts",
     "ContractItem",
     "CustomerBillingProfile",
