@@ -34,8 +34,9 @@ TICKET_QUEUE = SearchAttributeKey.for_keyword("TicketQueue")  # servicedesk, soc
 TICKET_ASSIGNEE = SearchAttributeKey.for_keyword_list("TicketAssignee")
 UNASSIGNED = "unassigned"
 # The period a report covers: 2026-Q4 on the quarterly QBR run and each customer's QBR, 2026-11 on the monthly
-# service report's. A keyword list with one value (`ReportPeriod = "2026-Q4"` finds it): SQL visibility stores (the dev server's SQLite too) have ten Keyword
-# slots, which the hub fills, and three for keyword lists. The QBR run's progress is in its memo for the same reason.
+# service report's. A keyword list with one value (`ReportPeriod = "2026-Q4"` finds it): SQL visibility stores (the
+# dev server's SQLite too) have ten Keyword slots, which the hub fills, and three for keyword lists. The runs'
+# progress is in their memo for the same reason.
 REPORT_PERIOD = SearchAttributeKey.for_keyword_list("ReportPeriod")
 
 SEARCH_ATTRIBUTES = (

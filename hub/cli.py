@@ -16,6 +16,7 @@ temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
 soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
 qbr_app = typer.Typer(help="Quarterly business review commands", no_args_is_help=True)
+report_app = typer.Typer(help="Monthly service report commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
@@ -23,6 +24,7 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(qbr_app, name="qbr")
+app.add_typer(report_app, name="report")
 
 
 def _setup():  # noqa: ANN202
@@ -113,22 +115,26 @@ def check() -> None:
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the hub's search attributes and create the monthly billing and quarterly QBR schedules (idempotent)."""
+    """Register the hub's search attributes and create the monthly billing, quarterly QBR and monthly service report
+    schedules (idempotent)."""
     from hub.temporal import connect, register_search_attributes
     from hub.temporal.billing import ensure_billing_schedule
     from hub.temporal.qbr import ensure_qbr_schedule
+    from hub.temporal.service_report import ensure_service_report_schedule
 
     settings = _setup()
 
-    async def run() -> tuple[list[str], str, str]:
+    async def run() -> tuple[list[str], str, str, str]:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         added = await register_search_attributes(client)
-        return added, await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
+        return (added, await ensure_billing_schedule(client), await ensure_qbr_schedule(client),
+                await ensure_service_report_schedule(client))  # fmt: skip
 
-    added, schedule, qbr_schedule = asyncio.run(run())
+    added, schedule, qbr_schedule, report_schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
     typer.echo(f"schedule {qbr_schedule}: the QBR run on the first working day of each quarter, 06:00 Europe/Berlin")
+    typer.echo(f"schedule {report_schedule}: the service reports of the month before on the 2nd, 06:00 Europe/Berlin")
     _exit_now(0)
 
 
@@ -200,6 +206,21 @@ def qbr_run(
 
     _setup()
     _exit_now(follow_qbr_run(quarter, customers=customer or None))
+
+
+@report_app.command("run")
+def report_run(
+    month: str = typer.Argument(..., help="The month reported, YYYY-MM (e.g. 2026-11)"),
+    customer: list[str] = typer.Option(None, "--customer", help="Only this customer number (repeatable)"),
+) -> None:
+    """Build and mail the monthly service reports of a month for every customer (or attach to the run) and show the
+    progress. A second run of a month mails nobody twice.
+
+    Exit code 0: every report built; 1: some failed; 2: Temporal not reachable or bad input."""
+    from hub.service_report_cli import follow_report_run
+
+    _setup()
+    _exit_now(follow_report_run(month, customers=customer or None))
 
 
 def _exit_now(code: int) -> None:

@@ -30,6 +30,7 @@ from hub.seed import seed_demo, seed_demo_tickets
 from hub.temporal import connect, register_search_attributes
 from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
+from hub.temporal.service_report import ensure_service_report_schedule
 
 log = get_logger("hub.dev")
 PR_SET_PDEATHSIG = 1
@@ -126,6 +127,7 @@ async def _prepare_temporal(settings: Settings, engine) -> None:  # noqa: ANN001
     await register_search_attributes(client)
     await ensure_billing_schedule(client)
     await ensure_qbr_schedule(client)
+    await ensure_service_report_schedule(client)
 
 
 async def _demo_tickets(settings: Settings, engine) -> int:  # noqa: ANN001

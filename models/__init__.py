@@ -18,8 +18,8 @@ from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
 from models.qbr import QbrFile, VcioItem
 from models.queue import Queue, QueueMember
 from models.raci import RaciChange, RaciMatrixRow
-from models.service_report import ServiceReportFile, ServiceReportMail
 from models.sepa_collection import SepaCollection, SepaCollectionItem
+from models.service_report import ServiceReportFile, ServiceReportMail
 from models.sla import (
     BusinessCalendarRow,
     EscalationPolicy,
