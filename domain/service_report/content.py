@@ -17,6 +17,8 @@ from domain.tickets import Priority
 # Most severe first (OCSF names, domain/soc/alerts.py).
 SEVERITY_LABELS = {"fatal": "Fatal", "critical": "Kritisch", "high": "Hoch", "medium": "Mittel", "low": "Niedrig",
                    "informational": "Information", "unknown": "Unbekannt"}  # fmt: skip
+# The contact's opt-in as forms and the API schema name it.
+OPT_IN_LABEL = "Monatlichen Servicebericht per E-Mail erhalten"
 SECTION_TITLES = {
     "sla": "SLA-Übersicht",
     "tickets": "Tickets nach Priorität",
