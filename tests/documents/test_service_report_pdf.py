@@ -61,8 +61,8 @@ def test_another_customers_rows_stay_out(engine, seeded):
 
 
 def test_no_source_is_k_a_never_a_zero():
-    empty = service_report(compute_kpis(QbrFacts(quarter="2026-02", time_zone="Europe/Vienna"),
-                                        QbrFacts(quarter="2026-01", time_zone="Europe/Vienna"), "K2", "Leer AG"))  # fmt: skip
+    now, before = (QbrFacts(quarter=m, time_zone="Europe/Vienna") for m in ("2026-02", "2026-01"))
+    empty = service_report(compute_kpis(now, before, "K2", "Leer AG"))
     text = _text(render_service_report_pdf(empty))
     for row in (("SLA-Erfüllung Reaktion", "k. A.", "k. A."), ("Sicherheitsvorfälle", "k. A.", "k. A."),
                 ("Stundenkontingent", "k. A.", "k. A."), ("Geräteabdeckung (EDR)", "k. A.", "k. A."),

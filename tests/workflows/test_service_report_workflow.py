@@ -92,7 +92,8 @@ async def test_a_report_run_twice_mails_each_opted_in_contact_once(client, engin
 
 async def test_the_months_run_reports_on_every_customer(client, engine, seeded, smtp):
     numbers = [seeded.tenant.customer_number, seeded.other.customer_number]
-    workflow_id = await start_service_report_run(client, ServiceReportRunInput(month="2026-10", customer_numbers=numbers))
+    inp = ServiceReportRunInput(month="2026-10", customer_numbers=numbers)
+    workflow_id = await start_service_report_run(client, inp)
     assert workflow_id == service_report_run_workflow_id("2026-10")
     handle = client.get_workflow_handle(workflow_id)
     await handle.result()
