@@ -17,6 +17,8 @@ from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
+from workflows.service_report.report import ServiceReportWorkflow
+from workflows.service_report.run import ServiceReportRunWorkflow, ServiceReportScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
@@ -35,6 +37,9 @@ WORKFLOWS = [
     QbrWorkflow,
     QbrRunWorkflow,
     QbrScheduleTickWorkflow,
+    ServiceReportWorkflow,
+    ServiceReportRunWorkflow,
+    ServiceReportScheduleTickWorkflow,
 ]
 
 
@@ -58,7 +63,8 @@ def has(events, field: str) -> bool:  # noqa: ANN001
 
 
 def test_every_recorder_has_its_history():
-    extra = {"ticket_opened_by_incident.json", "invoice_issued.json", "credit_note.json", "qbr_review.json"}
+    extra = {"ticket_opened_by_incident.json", "invoice_issued.json", "credit_note.json", "qbr_review.json",
+             "service_report.json"}
     files = {file for _, file in RECORDERS.values()} | extra
     assert {p.name for p in ALL} == files, "record: python -m tests.record_histories"
 
