@@ -35,7 +35,7 @@ EXPECTED = {
         ("Kontingent-Auslastung", "125 %", "0 %"),
         ("Geräteabdeckung (EDR)", "66,7 %", "k. A."),
         ("Garantieabdeckung", "50 %", "k. A."),
-        ("Patch-Stand Windows", "k. A.", "k. A."),
+        ("Windows-Patchstand", "k. A.", "k. A."),
     ],
     "2026-10": [
         ("SLA-Erfüllung Reaktion", "50 %", "k. A."),

@@ -2,8 +2,8 @@
 and the month before: SLA attainment, tickets opened and closed by priority, security incidents, hours against the
 contingent and device health. Every row is current vs previous month; a value without a source is "k. A." (NA).
 
-Device health rows the facts do not have yet (patch, antivirus and backup status come with the RMM sources) are
-"k. A." until a KPI of that key exists: the report never invents a zero."""
+Device health rows the facts do not have yet (RMM coverage, patch, antivirus, backup and online status come with the
+RMM sources) are "k. A." until a KPI of that key exists: the report never invents a zero."""
 
 from decimal import Decimal
 
@@ -29,14 +29,17 @@ SECTION_TITLES = {
 SLA_KEYS = ("sla_response", "sla_resolution")
 SECURITY_KEYS = ("security_incidents", "time_to_acknowledge")
 HOURS_KEYS = ("hours_used", "contingent_hours", "contingent_use")
-# (KPI key, German label): the device health rows, in this order, whether or not the KPI engine has the key yet.
+# (KPI key, German label, unit): the device health rows in this order, whether or not the KPI engine has the key yet
+# (the RMM health KPIs come with the inventory sync); a KPI that exists brings its own label.
 DEVICE_ROWS = (
     ("device_coverage", "Geräteabdeckung (EDR)", "%"),
-    ("warranty_coverage", "Garantieabdeckung", "%"),
-    ("patch_compliance", "Patch-Stand Windows", "%"),
-    ("antivirus_coverage", "Virenschutz aktiv", "%"),
+    ("rmm_coverage", "Geräteabdeckung (RMM)", "%"),
+    ("antivirus_coverage", "Virenschutz aktiv und aktuell", "%"),
+    ("patch_compliance", "Windows-Patchstand", "%"),
     ("backup_success", "Backup-Erfolgsquote", "%"),
-    ("monitoring_online", "Geräte online (Monitoring)", "%"),
+    ("availability", "Geräte online (Stichtag)", "%"),
+    ("reboot_pending", "Neustart ausstehend", "%"),
+    ("warranty_coverage", "Garantieabdeckung", "%"),
 )
 
 
@@ -108,8 +111,10 @@ def _device_rows(kpis: KpiSet) -> list[ReportRow]:
     rows = []
     for key, label, unit in DEVICE_ROWS:
         kpi = known.get(key)
-        rows.append(ReportRow(label=label, unit=unit, current=kpi.current if kpi else NA,
-                              previous=kpi.previous if kpi else NA))  # fmt: skip
+        if kpi is None:
+            rows.append(ReportRow(label=label, unit=unit, current=NA, previous=NA))
+        else:
+            rows.append(ReportRow(label=kpi.label, unit=kpi.unit, current=kpi.current, previous=kpi.previous))
     return rows
 
 
