@@ -135,3 +135,14 @@ async def test_replay_catches_a_nondeterministic_change():
     )
     result = await replayer.replay_workflow(load(HISTORIES / "ticket_sla.json"), raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+def test_service_report_history_shape():
+    # Both months' facts, the PDF stored, then the mail: stored before it is sent, so a mail always has its file.
+    events = load(HISTORIES / "service_report.json").events
+    activities = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert activities == ["qbr.load_facts", "qbr.load_facts", "service_report.store", "service_report.send"]
