@@ -25,7 +25,7 @@ class ServiceReportInput(BaseModel):
     customer_number: str
     customer_name: str
     month: str  # YYYY-MM, the month reported
-    requested_by: UUID | None = None
+    requested_by: UUID | None = None  # who started it through the API (in the workflow's input); None: the schedule
 
     _month = field_validator("month")(classmethod(lambda cls, v: parse_month(v)))
 
