@@ -22,6 +22,9 @@ from activities.inventory.sync import InventoryActivities
 from activities.qbr.decks import QbrDeckActivities
 from activities.qbr.facts import QbrFactActivities
 from activities.qbr.summary import QbrSummaryActivities
+from activities.service_report.customers import ServiceReportCustomerActivities
+from activities.service_report.files import ServiceReportFileActivities
+from activities.service_report.mail import ServiceReportMailActivities
 from activities.soc.containment import SocContainActivities
 from activities.soc.incidents import SocActivities
 from activities.soc.polling import SocPollActivities
@@ -45,11 +48,14 @@ from hub.temporal import connect
 from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.inventory import ensure_inventory_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
+from hub.temporal.service_report import ensure_service_report_schedule
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
+from workflows.service_report.report import ServiceReportWorkflow
+from workflows.service_report.run import ServiceReportRunWorkflow, ServiceReportScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
@@ -73,9 +79,12 @@ def registrations(
     soc_tickets = SocTicketActivities(engine, client)
     drafts, issue = BillingDraftActivities(engine), BillingIssueActivities(engine)
     outputs = BillingOutputActivities(engine, settings)
-    qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine, FileStore(settings.documents_path))
+    store = FileStore(settings.documents_path)
+    qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine, store)
     qbr_summary = QbrSummaryActivities(settings)
     inventory = InventoryActivities(engine)
+    report_customers, report_files = ServiceReportCustomerActivities(engine), ServiceReportFileActivities(engine, store)
+    report_mail = ServiceReportMailActivities(engine, settings, store)
     return {
         TICKETS_TASK_QUEUE: (
             [TicketWorkflow, SlaRepinBatchWorkflow],
@@ -116,8 +125,10 @@ def registrations(
             ],
         ),
         REPORTS_TASK_QUEUE: (
-            [QbrWorkflow, QbrRunWorkflow, QbrScheduleTickWorkflow],
-            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_summary.summarize, qbr_decks.store_deck],
+            [QbrWorkflow, QbrRunWorkflow, QbrScheduleTickWorkflow, ServiceReportWorkflow, ServiceReportRunWorkflow,
+             ServiceReportScheduleTickWorkflow],  # fmt: skip
+            [qbr_facts.list_customers, qbr_facts.load_facts, qbr_summary.summarize, qbr_decks.store_deck,
+             report_customers.list_customers, report_files.store_report, report_mail.send],  # fmt: skip
         ),
         INVENTORY_TASK_QUEUE: (
             [InventorySyncWorkflow, InventoryRunWorkflow],
@@ -187,8 +198,9 @@ async def run_worker(settings: Settings) -> None:
         await ensure_billing_schedule(client)  # idempotent; the monthly run exists wherever a worker runs
         await ensure_qbr_schedule(client)
         await ensure_inventory_schedule(client)
+        await ensure_service_report_schedule(client)
     except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
-        log.warning("billing, QBR or inventory schedule not ensured", error=str(err))
+        log.warning("a schedule (billing, QBR, inventory, service report) not ensured", error=str(err))
     engine = make_engine(settings.effective_database_url)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:

@@ -28,6 +28,7 @@ from api.routes import (
     queues,
     raci,
     reports,
+    service_reports,
     sla,
     soc,
     tenants,
@@ -150,6 +151,7 @@ def create_app(
         raci,
         reports,
         inventory,
+        service_reports,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(portal.router)  # the web portal's pages (HTML, session cookie instead of a key)

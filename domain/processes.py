@@ -34,9 +34,10 @@ TICKET_QUEUE = SearchAttributeKey.for_keyword("TicketQueue")  # servicedesk, soc
 # server's SQLite too) have ten Keyword slots, which the hub nearly fills.
 TICKET_ASSIGNEE = SearchAttributeKey.for_keyword_list("TicketAssignee")
 UNASSIGNED = "unassigned"
-# The period a report covers: 2026-Q4 on the quarterly QBR run and each customer's QBR. A keyword list with one
-# value (`ReportPeriod = "2026-Q4"` finds it): SQL visibility stores (the dev server's SQLite too) have ten Keyword
-# slots, which the hub fills, and three for keyword lists. The QBR run's progress is in its memo for the same reason.
+# The period a report covers: 2026-Q4 on the quarterly QBR run and each customer's QBR, 2026-11 on the monthly
+# service report's. A keyword list with one value (`ReportPeriod = "2026-Q4"` finds it): SQL visibility stores (the
+# dev server's SQLite too) have ten Keyword slots, which the hub fills, and three for keyword lists. The runs'
+# progress is in their memo for the same reason.
 REPORT_PERIOD = SearchAttributeKey.for_keyword_list("ReportPeriod")
 
 SEARCH_ATTRIBUTES = (
@@ -68,6 +69,9 @@ QBR_SCHEDULE_ID = "qbr-quarterly"
 INVENTORY_SYNC_PROCESS = "inventory-sync"
 INVENTORY_RUN_PROCESS = "inventory-run"
 INVENTORY_SCHEDULE_ID = "inventory-daily"
+SERVICE_REPORT_PROCESS = "service-report"
+SERVICE_REPORT_RUN_PROCESS = "service-report-run"
+SERVICE_REPORT_SCHEDULE_ID = "service-report-monthly"
 
 INCIDENT_PREFIX = "incident-"
 
@@ -155,3 +159,15 @@ def inventory_sync_search_attributes(customer_number: str) -> TypedSearchAttribu
     return TypedSearchAttributes(
         [SearchAttributePair(PROCESS, INVENTORY_SYNC_PROCESS), SearchAttributePair(CUSTOMER_ID, customer_number)]
     )
+def service_report_workflow_id(customer_number: str, month: str) -> str:
+    """`service-report-<customer>-<YYYY-MM>`; `month` canonical (domain.qbr.period.parse_month)."""
+    return f"service-report-{_slug(customer_number)}-{month}"
+
+
+def service_report_run_workflow_id(month: str) -> str:
+    return f"service-report-run-{month}"
+
+
+def service_report_search_attributes(customer_number: str, month: str) -> TypedSearchAttributes:
+    return _customer_period_attributes(SERVICE_REPORT_PROCESS, customer_number,
+                                       SearchAttributePair(REPORT_PERIOD, [month]))  # fmt: skip

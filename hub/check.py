@@ -20,7 +20,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.soc.polling import ENV_PREFIX as CREDENTIALS_ENV_PREFIX
 from api.routes.soc.schedules import poll_targets
-from domain.processes import BILLING_SCHEDULE_ID, INVENTORY_SCHEDULE_ID, QBR_SCHEDULE_ID, SEARCH_ATTRIBUTES
+from domain.processes import (
+    BILLING_SCHEDULE_ID,
+    INVENTORY_SCHEDULE_ID,
+    QBR_SCHEDULE_ID,
+    SEARCH_ATTRIBUTES,
+    SERVICE_REPORT_SCHEDULE_ID,
+)
 from hub.config import Settings
 from hub.db import alembic_config, make_engine
 from hub.temporal import connect
@@ -129,6 +135,8 @@ async def _temporal(settings: Settings, engine: Engine | None) -> list[Item]:
     items.append(await _schedule(client, BILLING_SCHEDULE_ID, "monthly billing run", "run `psa temporal setup`"))
     items.append(await _schedule(client, QBR_SCHEDULE_ID, "quarterly QBR run", "run `psa temporal setup`"))
     items.append(await _schedule(client, INVENTORY_SCHEDULE_ID, "daily inventory sync", "run `psa temporal setup`"))
+    items.append(await _schedule(client, SERVICE_REPORT_SCHEDULE_ID, "monthly service reports",
+                                 "run `psa temporal setup`"))  # fmt: skip
     if engine is None:
         items.append(Item("SOC poll schedules", False, "not checked: the database is not ready (see above)"))
     else:

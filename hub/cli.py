@@ -17,6 +17,7 @@ soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
 qbr_app = typer.Typer(help="Quarterly business review commands", no_args_is_help=True)
 inventory_app = typer.Typer(help="Inventory sync commands (Datto RMM, Microsoft 365)", no_args_is_help=True)
+report_app = typer.Typer(help="Monthly service report commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
 app.add_typer(soc_app, name="soc")
@@ -25,6 +26,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(qbr_app, name="qbr")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(report_app, name="report")
 
 
 def _setup():  # noqa: ANN202
@@ -115,25 +117,29 @@ def check() -> None:
 
 @temporal_app.command("setup")
 def temporal_setup() -> None:
-    """Register the hub's search attributes and create the billing, QBR and inventory schedules (idempotent)."""
+    """Register the hub's search attributes and create the monthly billing, quarterly QBR, daily inventory and monthly
+    service report schedules (idempotent)."""
     from hub.temporal import connect, register_search_attributes
     from hub.temporal.billing import ensure_billing_schedule
     from hub.temporal.inventory import ensure_inventory_schedule
     from hub.temporal.qbr import ensure_qbr_schedule
+    from hub.temporal.service_report import ensure_service_report_schedule
 
     settings = _setup()
 
-    async def run() -> tuple[list[str], str, str, str]:
+    async def run() -> tuple[list[str], str, str, str, str]:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         added = await register_search_attributes(client)
         billing, qbr = await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
-        return added, billing, qbr, await ensure_inventory_schedule(client)
+        inventory, reports = await ensure_inventory_schedule(client), await ensure_service_report_schedule(client)
+        return added, billing, qbr, inventory, reports
 
-    added, schedule, qbr_schedule, inventory_schedule = asyncio.run(run())
+    added, schedule, qbr_schedule, inventory_schedule, report_schedule = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
     typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
     typer.echo(f"schedule {qbr_schedule}: the QBR run on the first working day of each quarter, 06:00 Europe/Berlin")
     typer.echo(f"schedule {inventory_schedule}: the inventory sync of every customer, daily 05:30 Europe/Berlin")
+    typer.echo(f"schedule {report_schedule}: the service reports of the month before on the 2nd, 06:00 Europe/Berlin")
     _exit_now(0)
 
 
@@ -216,6 +222,19 @@ def inventory_sync(customer: str = typer.Argument(..., help="The customer number
 
     _setup()
     _exit_now(sync_customer(customer))
+@report_app.command("run")
+def report_run(
+    month: str = typer.Argument(..., help="The month reported, YYYY-MM (e.g. 2026-11)"),
+    customer: list[str] = typer.Option(None, "--customer", help="Only this customer number (repeatable)"),
+) -> None:
+    """Build and mail the monthly service reports of a month for every customer (or attach to the run) and show the
+    progress. A second run of a month mails nobody twice.
+
+    Exit code 0: every report built; 1: some failed; 2: Temporal not reachable or bad input."""
+    from hub.service_report_cli import follow_report_run
+
+    _setup()
+    _exit_now(follow_report_run(month, customers=customer or None))
 
 
 def _exit_now(code: int) -> None:

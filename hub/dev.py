@@ -31,6 +31,7 @@ from hub.temporal import connect, register_search_attributes
 from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.inventory import ensure_inventory_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
+from hub.temporal.service_report import ensure_service_report_schedule
 
 log = get_logger("hub.dev")
 PR_SET_PDEATHSIG = 1
@@ -128,6 +129,7 @@ async def _prepare_temporal(settings: Settings, engine) -> None:  # noqa: ANN001
     await ensure_billing_schedule(client)
     await ensure_qbr_schedule(client)
     await ensure_inventory_schedule(client)
+    await ensure_service_report_schedule(client)
 
 
 async def _demo_tickets(settings: Settings, engine) -> int:  # noqa: ANN001

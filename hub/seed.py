@@ -132,6 +132,7 @@ def _add_tenant(session: Session, spec: dict, keys: dict) -> None:
             email=email,
             is_primary=True,
             job_title="IT-Verantwortliche(r)",
+            service_report_opt_in=True,  # the demo's monthly service reports land in the dev mail sink
         )
     )
     domain = email.split("@")[1]

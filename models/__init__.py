@@ -20,6 +20,7 @@ from models.qbr import QbrFile, VcioItem
 from models.queue import Queue, QueueMember
 from models.raci import RaciChange, RaciMatrixRow
 from models.sepa_collection import SepaCollection, SepaCollectionItem
+from models.service_report import ServiceReportFile, ServiceReportMail
 from models.sla import (
     BusinessCalendarRow,
     EscalationPolicy,
@@ -59,6 +60,8 @@ __all__ = [
     "SepaCollectionItem",
     "QbrFile",
     "VcioItem",
+    "ServiceReportFile",
+    "ServiceReportMail",
     "ChartOfAccounts",
     "ContractItem",
     "CustomerBillingProfile",

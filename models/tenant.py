@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, func, text
+from sqlalchemy import JSON, Index, false, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, id_field
@@ -56,4 +56,6 @@ class Contact(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=50)
     job_title: str | None = Field(default=None, max_length=100)
     is_primary: bool = False
+    # Receives the monthly service report by e-mail ("Monatlichen Servicebericht erhalten"); off until opted in.
+    service_report_opt_in: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = created_at_field()

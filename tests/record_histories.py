@@ -679,6 +679,40 @@ async def record_inventory_run(path: Path) -> None:
         path.write_text((await run.fetch_history()).to_json())
         sync = r.env.client.get_workflow_handle(inventory_sync_workflow_id(r.tenant.customer_number))
         (path.parent / "inventory_sync.json").write_text((await sync.fetch_history()).to_json())
+async def record_service_report_run(path: Path) -> None:
+    """The month's service report run over one customer with two months of data and two opted-in contacts
+    (`service_report.json`: that customer's report, facts of both months loaded, the PDF stored, two mails sent)."""
+    from domain.contracts.service_report import ServiceReportRunInput, ServiceReportRunProgress
+    from domain.processes import service_report_workflow_id
+    from hub.temporal.service_report import start_service_report_run
+    from tests.service_report_setup import seed_report_customer
+
+    async with recording() as r:
+        seeded = seed_report_customer(r.engine)
+        number = seeded.tenant.customer_number
+        inp = ServiceReportRunInput(month="2026-11", customer_numbers=[number])
+        run = r.env.client.get_workflow_handle(await start_service_report_run(r.env.client, inp),
+                                               result_type=ServiceReportRunProgress)  # fmt: skip
+        result = await run.result()
+        assert result.done == 1, result
+        path.write_text((await run.fetch_history()).to_json())
+        report = r.env.client.get_workflow_handle(service_report_workflow_id(number, "2026-11"))
+        assert (await report.result())["mailed"] == 2
+        (path.parent / "service_report.json").write_text((await report.fetch_history()).to_json())
+
+
+async def record_service_report_tick(path: Path) -> None:
+    """The schedule's tick: starts the run of the month before (nobody to report on in this database)."""
+    from domain.contracts.service_report import ServiceReportTickInput
+    from domain.processes import REPORTS_TASK_QUEUE
+    from workflows.service_report.run import ServiceReportScheduleTickWorkflow
+
+    async with recording() as r:
+        handle = await r.env.client.start_workflow(
+            ServiceReportScheduleTickWorkflow.run, ServiceReportTickInput(), id="service-report-monthly-replay",
+            task_queue=REPORTS_TASK_QUEUE)  # fmt: skip
+        assert (await handle.result()).endswith("started"), "tick did not start a run"
+        path.write_text((await handle.fetch_history()).to_json())
 
 
 RECORDERS = {
@@ -697,6 +731,8 @@ RECORDERS = {
     "qbr": (record_qbr_run, "qbr_run.json"),  # and qbr_review.json
     "qbr_tick": (record_qbr_tick, "qbr_tick.json"),
     "inventory": (record_inventory_run, "inventory_run.json"),  # and inventory_sync.json
+    "service_report": (record_service_report_run, "service_report_run.json"),  # and service_report.json
+    "service_report_tick": (record_service_report_tick, "service_report_tick.json"),
 }
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from domain.qbr.facts import (
     TicketFact,
 )
 from domain.qbr.kpis import SLA_KINDS
+from domain.qbr.period import report_period
 from domain.qbr.quarter import Quarter
 from domain.qbr.vcio import VcioEntry
 from domain.raci import RaciMatrix, raci_rows
@@ -77,7 +78,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
     tenant = session.get(Tenant, req.tenant_id)
     if tenant is None:
         raise ApplicationError(f"no tenant {req.tenant_id}", type="UnknownTenant", non_retryable=True)
-    quarter = Quarter.parse(req.quarter)
+    quarter = report_period(req.quarter)  # a quarter (QBR) or a month (service report)
     start, end = quarter.bounds(tenant.time_zone)
     tid = req.tenant_id
     tickets = session.exec(

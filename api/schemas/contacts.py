@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator
 
 from api.schemas.common import Body, ShortText, not_null
+from domain.service_report.content import OPT_IN_LABEL
 
 Email = Annotated[EmailStr, Field(max_length=254)]
 Phone = Annotated[
@@ -22,6 +23,11 @@ class ContactBase(BaseModel):
     phone: str | None = Field(default=None, max_length=50)
     job_title: str | None = Field(default=None, max_length=100)
     is_primary: bool = False
+    service_report_opt_in: bool = Field(
+        default=False,
+        title=OPT_IN_LABEL,
+        description="The contact receives the monthly service report (PDF) by e-mail",
+    )
 
 
 class ContactCreate(ContactBase, Body):
@@ -41,8 +47,9 @@ class ContactUpdate(Body):
     phone: Phone | None = None
     job_title: ShortText | None = None
     is_primary: bool | None = None
+    service_report_opt_in: bool | None = Field(default=None, title=OPT_IN_LABEL)
 
-    _required = field_validator("first_name", "last_name", "email", "is_primary")(not_null)
+    _required = field_validator("first_name", "last_name", "email", "is_primary", "service_report_opt_in")(not_null)
 
 
 class ContactPublic(ContactBase):

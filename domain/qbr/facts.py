@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, field_validator
 
 from domain.inventory.health import HealthCounts
-from domain.qbr.quarter import parse_quarter
+from domain.qbr.period import parse_report_period
 from domain.qbr.vcio import VcioEntry
 from domain.raci import RaciRow
 
@@ -64,7 +64,7 @@ class QbrFacts(BaseModel):
     """What the hub knows about one customer in one quarter. `*_source` flags say whether a source exists at all:
     without one a KPI is "k. A.", never a zero."""
 
-    quarter: str
+    quarter: str  # the period: YYYY-Qn (QBR) or YYYY-MM (monthly service report)
     time_zone: str
     currency: str = "EUR"
     tickets: list[TicketFact] = []
@@ -80,4 +80,4 @@ class QbrFacts(BaseModel):
     raci: list[RaciRow] = []  # who is responsible for what, as it stands now (only the reported quarter has it)
     health: HealthFact | None = None  # the last health snapshot inside the quarter; None: none was taken in it
 
-    _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))
+    _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_report_period(v)))

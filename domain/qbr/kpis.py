@@ -2,8 +2,8 @@
 `KpiSet`, current quarter and previous quarter side by side. One definition per KPI: its German label, unit, source
 and, in the docstring of its function, the formula a person can check by hand against the rows.
 
-A period is [start, end) of the quarter in the customer's time zone (`Quarter.bounds`); "in the period" below
-always means start <= timestamp < end."""
+A period is [start, end) of the quarter (the monthly service report: the month, domain/qbr/period.py) in the
+customer's time zone (`Quarter.bounds`); "in the period" below always means start <= timestamp < end."""
 
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from domain.qbr.facts import QbrFacts
 from domain.qbr.kpis_health import HEALTH_KPIS
 from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
-from domain.qbr.quarter import Quarter
+from domain.qbr.period import ReportPeriod, report_period
 from domain.qbr.vcio import VcioEntry
 from domain.raci import RaciRow
 
@@ -37,15 +37,15 @@ class Period:
 
     @classmethod
     def of(cls, facts: QbrFacts) -> "Period":
-        start, end = Quarter.parse(facts.quarter).bounds(facts.time_zone)
+        start, end = report_period(facts.quarter).bounds(facts.time_zone)
         return cls(facts, start, end)
 
     def holds(self, at: datetime | None) -> bool:
         return at is not None and self.start <= at < self.end
 
     @property
-    def quarter(self) -> Quarter:
-        return Quarter.parse(self.facts.quarter)
+    def quarter(self) -> ReportPeriod:  # a quarter (QBR) or a month (service report)
+        return report_period(self.facts.quarter)
 
     @property
     def last_day(self) -> date:
@@ -317,7 +317,7 @@ def _health_kpis(current: QbrFacts, previous: QbrFacts) -> list[Kpi]:
 
 def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, customer_name: str) -> KpiSet:
     """Every KPI of `current` with the value of `previous` beside it (previous must be the quarter before)."""
-    if Quarter.parse(previous.quarter) != Quarter.parse(current.quarter).previous():
+    if report_period(previous.quarter) != report_period(current.quarter).previous():
         raise ValueError(f"{previous.quarter} is not the quarter before {current.quarter}")
     now, before = Period.of(current), Period.of(previous)
     kpis = [

@@ -7,8 +7,6 @@ from temporalio.client import (
     ScheduleCalendarSpec,
     ScheduleRange,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.contracts.qbr import QBR_SCHEDULE_TZ, QbrInput, QbrRunInput, QbrRunProgress, QbrTickInput
 from domain.processes import (
@@ -18,43 +16,23 @@ from domain.processes import (
     qbr_search_attributes,
     qbr_workflow_id,
 )
-from hub.temporal.errors import WorkflowRejected, workflow_call
-from hub.temporal.runs import batch_progress, ensure_schedule, tick_schedule
+from hub.temporal.runs import batch_progress, ensure_schedule, start_or_attach, tick_schedule
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
-
-
-async def _start(client: Client, run, inp, workflow_id: str, *, attach: bool = True, **options) -> str:  # noqa: ANN001
-    """Start `workflow_id`, or attach to its run still open; one that has ended is started again (a build finds its
-    stored files and writes nothing twice). `attach=False`: a run still open is a conflict (WorkflowRejected)."""
-    conflict = WorkflowIDConflictPolicy.USE_EXISTING if attach else WorkflowIDConflictPolicy.FAIL
-    try:
-        async with workflow_call(workflow_id, ended=f"{workflow_id} has ended"):
-            await client.start_workflow(
-                run,
-                inp,
-                id=workflow_id,
-                task_queue=REPORTS_TASK_QUEUE,
-                id_conflict_policy=conflict,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                **options,
-            )
-    except WorkflowAlreadyStartedError as err:
-        raise WorkflowRejected(f"{workflow_id} is running: try again when it has ended", "AlreadyRunning") from err
-    return workflow_id
 
 
 async def start_qbr(client: Client, inp: QbrInput, *, attach: bool = True) -> str:
     """Build one customer's deck: `qbr-<customer>-<YYYY>-Q<n>`. Returns the workflow id. A rebuild (inp.version
     above the stored one) passes attach=False: attached to a running build its version would be lost."""
     search_attributes = qbr_search_attributes(inp.customer_number, inp.quarter)
-    return await _start(client, QbrWorkflow.run, inp, qbr_workflow_id(inp.customer_number, inp.quarter),
-                        attach=attach, search_attributes=search_attributes)  # fmt: skip
+    workflow_id = qbr_workflow_id(inp.customer_number, inp.quarter)
+    return await start_or_attach(client, QbrWorkflow.run, inp, workflow_id, REPORTS_TASK_QUEUE, attach=attach,
+                                 search_attributes=search_attributes)  # fmt: skip
 
 
 async def start_qbr_run(client: Client, inp: QbrRunInput) -> str:
     """The run of a quarter for all (or the named) customers: `qbr-run-<YYYY>-Q<n>`."""
-    return await _start(client, QbrRunWorkflow.run, inp, qbr_run_workflow_id(inp.quarter))
+    return await start_or_attach(client, QbrRunWorkflow.run, inp, qbr_run_workflow_id(inp.quarter), REPORTS_TASK_QUEUE)
 
 
 async def qbr_run_progress(client: Client, quarter: str) -> tuple[QbrRunProgress, str]:

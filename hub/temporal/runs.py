@@ -1,4 +1,5 @@
-"""Client calls that every batch process shares: the progress of a run (its query while it runs, its result once it
+"""Client calls that every batch process shares: the start of a per-period workflow (attach to its open run), the
+progress of a run (its query while it runs, its result once it
 has completed), and the upkeep of a Temporal Schedule (created if missing, else brought to the given shape keeping a
 pause someone set)."""
 
@@ -18,10 +19,34 @@ from temporalio.client import (
     ScheduleUpdateInput,
     WorkflowExecutionStatus,
 )
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from hub.temporal.errors import workflow_call
+from hub.temporal.errors import WorkflowRejected, workflow_call
 
 P = TypeVar("P")
+
+
+async def start_or_attach(
+    client: Client, run: Callable, inp: Any, workflow_id: str, task_queue: str, *, attach: bool = True, **options: Any
+) -> str:
+    """Start `workflow_id`, or attach to its run still open; one that has ended is started again (it finds what it
+    stored and writes nothing twice). `attach=False`: a run still open is a conflict (WorkflowRejected)."""
+    conflict = WorkflowIDConflictPolicy.USE_EXISTING if attach else WorkflowIDConflictPolicy.FAIL
+    try:
+        async with workflow_call(workflow_id, ended=f"{workflow_id} has ended"):
+            await client.start_workflow(
+                run,
+                inp,
+                id=workflow_id,
+                task_queue=task_queue,
+                id_conflict_policy=conflict,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                **options,
+            )
+    except WorkflowAlreadyStartedError as err:
+        raise WorkflowRejected(f"{workflow_id} is running: try again when it has ended", "AlreadyRunning") from err
+    return workflow_id
 
 
 async def batch_progress(

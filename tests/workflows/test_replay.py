@@ -18,6 +18,8 @@ from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflo
 from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
 from workflows.qbr.review import QbrWorkflow
 from workflows.qbr.run import QbrRunWorkflow, QbrScheduleTickWorkflow
+from workflows.service_report.report import ServiceReportWorkflow
+from workflows.service_report.run import ServiceReportRunWorkflow, ServiceReportScheduleTickWorkflow
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
@@ -38,6 +40,9 @@ WORKFLOWS = [
     QbrScheduleTickWorkflow,
     InventorySyncWorkflow,
     InventoryRunWorkflow,
+    ServiceReportWorkflow,
+    ServiceReportRunWorkflow,
+    ServiceReportScheduleTickWorkflow,
 ]
 
 
@@ -62,7 +67,7 @@ def has(events, field: str) -> bool:  # noqa: ANN001
 
 def test_every_recorder_has_its_history():
     extra = {"ticket_opened_by_incident.json", "invoice_issued.json", "credit_note.json", "qbr_review.json",
-             "inventory_sync.json"}
+             "inventory_sync.json", "service_report.json"}
     files = {file for _, file in RECORDERS.values()} | extra
     assert {p.name for p in ALL} == files, "record: python -m tests.record_histories"
 
@@ -133,3 +138,14 @@ async def test_replay_catches_a_nondeterministic_change():
     )
     result = await replayer.replay_workflow(load(HISTORIES / "ticket_sla.json"), raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+def test_service_report_history_shape():
+    # Both months' facts, the PDF stored, then the mail: stored before it is sent, so a mail always has its file.
+    events = load(HISTORIES / "service_report.json").events
+    activities = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert activities == ["qbr.load_facts", "qbr.load_facts", "service_report.store", "service_report.send"]
