@@ -65,7 +65,9 @@ from bench.sla_bench import (
     scrape,
     seed,
     server_persistence,
+    worker_command,
     worker_metrics,
+    workers_started,
 )
 from domain.soc.signatures import signed_headers
 from hub.db import make_engine, session_scope
@@ -422,8 +424,11 @@ async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_ur
             await asyncio.sleep(0.5)
     common = {"PSA_TEMPORAL_ADDRESS": address, "PSA_TEMPORAL_NAMESPACE": "default", "PSA_DATABASE_URL": db_url,
               "PSA_DATA_DIR": str(tmp), "PSA_LOG_FORMAT": "json"}
-    worker_module = ["bench.harness", "worker"] if args.worker_pollers else ["bench.run_worker"]
-    worker = procs.spawn("worker", [sys.executable, "-m", *worker_module], env=clean_env(
+    if args.worker_pollers and args.worker_processes > 1:
+        raise SystemExit("--worker-pollers runs one worker process (bench.harness); not with --worker-processes")
+    worker_args = ([sys.executable, "-m", "bench.harness", "worker"] if args.worker_pollers
+                   else worker_command(args.worker_processes))
+    worker = procs.spawn("worker", worker_args, env=clean_env(PSA_WORKER_METRICS_ADDRESS=worker_metrics_address,
         BENCH_WORKER_POLLERS=str(args.worker_pollers),
         **({"PSA_WORKER_WORKFLOW_TASKS": str(args.worker_tasks), "PSA_WORKER_LOCAL_ACTIVITIES": str(args.worker_tasks)}
            if args.worker_tasks else {}),
@@ -433,7 +438,7 @@ async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_ur
         **common, PSA_LOG_LEVEL=args.api_log_level, PSA_API_HOST="127.0.0.1", PSA_API_PORT=str(api_port),
         BENCH_STEPS=str(tmp / "api-steps.json"),
         **({"BENCH_PROFILE": str(tmp / "api-profile.txt")} if args.profile_api else {})))
-    await procs.wait_for_line("worker", "worker started")
+    await workers_started(procs, args.worker_processes)
     base_url = f"http://127.0.0.1:{api_port}"
     async with httpx.AsyncClient(timeout=5) as probe:
         deadline = time.monotonic() + 60
@@ -642,6 +647,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
             "poll_interval_s": args.poll_interval,
             "server_state": "memory" if args.server_in_memory else "file",
             "worker_pollers": args.worker_pollers or "hub default (SDK: 5)", "drain_timeout_s": args.drain_timeout,
+            "worker_processes": args.worker_processes,
             "worker_log_level": args.worker_log_level, "api_log_level": args.api_log_level,
             "deliveries_by_source": dict(Counter(work.alerts[x].source for x in work.deliveries)),
         },
@@ -969,6 +975,8 @@ def _options(r: dict) -> str:
         out += " --steady"
     if p["concurrency"] != 16:
         out += f" --concurrency {p['concurrency']}"
+    if p.get("worker_processes", 1) != 1:
+        out += f" --worker-processes {p['worker_processes']}"
     if p.get("tag"):
         out += f" --tag {p['tag']}"
     return out
@@ -989,8 +997,9 @@ def markdown(r: dict, previous: str, suffix: str) -> str:
         f"Code under test: a snapshot of the tree taken at the start (newest file {r['code']['newest_mtime']}; "
         "sha256: " + ", ".join(f"`{k}` {v}" for k, v in r["code"]["sha256"].items()) + ").",
         "",
-        f"Setup: the dev server (state in a {p.get('server_state', 'file')}), the hub worker and the API (uvicorn, "
-        f"one process) each in its own process, database "
+        f"Setup: the dev server (state in a {p.get('server_state', 'file')}), the hub worker "
+        f"({p.get('worker_processes', 1)} process(es)) and the API (uvicorn, one process) each in its own process, "
+        f"database "
         f"{p['database']}; {p['customers']} customers with a 24x7 SLA contract, {p['assets_seeded']} assets "
         f"(servers tagged critical), one SentinelOne and one RocketCyber integration each. The client (httpx, "
         f"{p['concurrency']} requests in flight, "
@@ -1150,6 +1159,8 @@ def main() -> int:
                         help="dev server state in memory instead of a file (no fsync; for comparison)")
     parser.add_argument("--worker-pollers", type=int, default=0,
                         help="experiment: task pollers per hub Worker (default: the hub's, i.e. the SDK's 5)")
+    parser.add_argument("--worker-processes", type=int, default=1,
+                        help="worker processes (more than 1: `psa worker --processes N`)")
     parser.add_argument("--worker-tasks", type=int, default=0,
                         help="workflow tasks and local activities at once per worker queue (0: the hub default)")
     parser.add_argument("--probe", type=int, default=100,
