@@ -54,11 +54,10 @@ from bench.sla_bench import (
     run_from_snapshot,
 )
 from domain.contracts.billing import BillingRunInput, DraftStatus, RunProgress, month_before
-from domain.processes import SEARCH_ATTRIBUTES
 from domain.roles import Role
 from domain.tickets import Priority, TicketStatus
 from hub.db import make_engine, session_scope, upgrade
-from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, temporal_binary
+from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
 from hub.temporal import connect
 from hub.temporal.billing import run_progress, start_run
 from models import (
@@ -294,9 +293,8 @@ async def temporal_run(args: argparse.Namespace, tmp: Path, procs: Processes, db
     port = free_port()
     address = f"127.0.0.1:{port}"
     server_args = [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-                   "--db-filename", str(tmp / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS, "--log-level", "error"]
-    for key in SEARCH_ATTRIBUTES:
-        server_args += ["--search-attribute", f"{key.name}=Keyword"]
+                   "--db-filename", str(tmp / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS, "--log-level", "error",
+                   *search_attribute_args()]
     server = procs.spawn("server", server_args)
     deadline = time.monotonic() + 60
     while True:
