@@ -991,8 +991,7 @@ def markdown(r: dict, previous: str) -> str:
 
 def run_from_snapshot(module: str = "bench.sla_bench", prefix: str = "sla-bench-") -> None:
     """Re-exec `python -m <module>` on a copy of the source tree, so that edits to the working tree during a long
-    run cannot change the code under test (the workflow sandbox re-imports workflow modules from disk for every
-    new workflow run)."""
+    run cannot change the code under test (the worker processes import from the tree at start-up)."""
     if os.environ.get("BENCH_SNAPSHOT"):
         return
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
@@ -1004,9 +1003,7 @@ def run_from_snapshot(module: str = "bench.sla_bench", prefix: str = "sla-bench-
             shutil.copytree(path, src / name, ignore=results)
         else:
             shutil.copy2(path, src / name)
-    # Like the Docker image and the LXC install: byte-compiled, so the sandbox loads each new workflow's module
-    # from bytecode. With PYTHONDONTWRITEBYTECODE set and no .pyc, it compiles workflows/ticket.py from source
-    # for every ticket start (a fifth of the worker's CPU in a profile).
+    # Like the Docker image and the LXC install: byte-compiled, so start-up loads bytecode.
     compileall.compile_dir(src, quiet=1)
     env = os.environ | {"BENCH_SNAPSHOT": str(src), "BENCH_TMP": str(tmp), "BENCH_OUT": str(HERE),
                         "PYTHONPATH": str(src)}

@@ -1,7 +1,7 @@
 """Business-time arithmetic for SLA clocks in DACH (Germany, Austria, Switzerland).
 
 Pure logic: no I/O beyond zoneinfo/holidays data lookups and no ``datetime.now()``, so the module can be
-imported inside the Temporal workflow sandbox (via ``imports_passed_through``) as well as from activities.
+run by workflows (checked by tests/architecture/determinism.py) as well as by activities.
 
 Conventions (valid for the whole module):
 

@@ -242,8 +242,8 @@ class CalendarSpec(BaseModel):
         )
 
 
-# Read once at import: instantiating a holidays calendar touches gettext/locale, which the workflow sandbox
-# forbids while it decodes a CalendarSpec.
+# Read once at import: instantiating a holidays calendar touches gettext/locale, which decoding every CalendarSpec
+# (each ticket's SLA context) need not repeat.
 _SUPPORTED_SUBDIVISIONS: dict[str, tuple[str, ...]] = {
     country: tuple(subdivs)
     for country, subdivs in holidays.list_supported_countries().items()

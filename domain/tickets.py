@@ -1,6 +1,6 @@
 """Ticket lifecycle rules and the data that crosses the workflow/activity boundary.
 
-Kept free of I/O and of SQLModel tables so the ticket workflow can import it inside the sandbox.
+Kept free of I/O and of SQLModel tables: the ticket workflow runs it (tests/architecture/determinism.py).
 """
 
 from datetime import datetime, timedelta

@@ -44,8 +44,7 @@ class InvoiceKind(StrEnum):
     CREDIT_NOTE = "credit_note"
 
 
-# Issue dates and the schedule's month are the MSP's calendar days (workflows call these: the sandbox passes domain
-# through, so the zone objects are real ones).
+# Issue dates and the schedule's month are the MSP's calendar days (workflows call these too).
 SELLER_TIME_ZONE = "Europe/Berlin"
 
 

@@ -1,6 +1,6 @@
 """German incident summary for the SOC ticket: the deterministic template, the LLM prompt and the answer check.
 
-Pure logic (no I/O, no clock), so the incident workflow can build a `SummaryRequest` in its sandbox and the
+Pure logic (no I/O, no clock), so the incident workflow can build a `SummaryRequest` itself and the
 `soc.summarize` activity can do the rest. The activity asks an OpenAI-compatible model when one is configured
 and falls back to `template_summary` on anything else, so a ticket always gets a summary.
 """

@@ -11,31 +11,30 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.billing import (
-        FINANCE_ROLES,
-        AdjustDraft,
-        AdjustLineRequest,
-        ApproveRequest,
-        BillingActivity,
-        ComposeDraft,
-        DraftCreditNote,
-        DraftRef,
-        DraftStatus,
-        DraftSummary,
-        InvoiceInput,
-        InvoiceKind,
-        InvoiceOutcome,
-        InvoiceState,
-        IssueInvoice,
-        RecomposeRequest,
-        RejectRequest,
-        Reminder,
-        SetDraftStatus,
-        local_day,
-    )
-    from domain.contracts.tickets import Actor
-    from domain.processes import INVOICE_STATUS
+from domain.contracts.billing import (
+    FINANCE_ROLES,
+    AdjustDraft,
+    AdjustLineRequest,
+    ApproveRequest,
+    BillingActivity,
+    ComposeDraft,
+    DraftCreditNote,
+    DraftRef,
+    DraftStatus,
+    DraftSummary,
+    InvoiceInput,
+    InvoiceKind,
+    InvoiceOutcome,
+    InvoiceState,
+    IssueInvoice,
+    RecomposeRequest,
+    RejectRequest,
+    Reminder,
+    SetDraftStatus,
+    local_day,
+)
+from domain.contracts.tickets import Actor
+from domain.processes import INVOICE_STATUS
 
 # Composing and rendering read much; bad data is reported on the draft, so a retry only heals the transient.
 WORK_RETRY = RetryPolicy(

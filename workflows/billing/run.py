@@ -14,31 +14,30 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.billing import (
-        BillingActivity,
-        BillingRunInput,
-        CustomerRef,
-        DraftStatus,
-        InvoiceInput,
-        InvoiceOutcome,
-        ListCustomers,
-        RunProgress,
-        ScheduleTickInput,
-        month_before,
-    )
-    from domain.processes import (
-        BILLING_PERIOD,
-        BILLING_PROCESS,
-        BILLING_PROGRESS,
-        BILLING_TASK_QUEUE,
-        PROCESS,
-        billing_workflow_id,
-        invoice_search_attributes,
-        invoice_workflow_id,
-    )
-    from workflows.billing.invoice import InvoiceWorkflow
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
+from domain.contracts.billing import (
+    BillingActivity,
+    BillingRunInput,
+    CustomerRef,
+    DraftStatus,
+    InvoiceInput,
+    InvoiceOutcome,
+    ListCustomers,
+    RunProgress,
+    ScheduleTickInput,
+    month_before,
+)
+from domain.processes import (
+    BILLING_PERIOD,
+    BILLING_PROCESS,
+    BILLING_PROGRESS,
+    BILLING_TASK_QUEUE,
+    PROCESS,
+    billing_workflow_id,
+    invoice_search_attributes,
+    invoice_workflow_id,
+)
+from workflows.billing.invoice import InvoiceWorkflow
+from workflows.policies import DB_RETRY, DB_TIMEOUT
 
 MAX_COMPOSING = 8
 # The draft id of a customer's month is derived, not drawn: a second run of the month finds the same draft.

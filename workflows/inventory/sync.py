@@ -14,30 +14,29 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.inventory import (
-        CustomerSync,
-        InventoryActivity,
-        InventoryRunInput,
-        InventoryRunProgress,
-        InventorySourceKind,
-        InventorySyncInput,
-        InventorySyncResult,
-        RecordOutcome,
-        SourceOutcome,
-        SourceRef,
-        SourceSynced,
-        SyncSource,
-        WriteSnapshot,
-    )
-    from domain.processes import (
-        INVENTORY_RUN_PROCESS,
-        INVENTORY_TASK_QUEUE,
-        PROCESS,
-        inventory_sync_search_attributes,
-        inventory_sync_workflow_id,
-    )
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
+from domain.contracts.inventory import (
+    CustomerSync,
+    InventoryActivity,
+    InventoryRunInput,
+    InventoryRunProgress,
+    InventorySourceKind,
+    InventorySyncInput,
+    InventorySyncResult,
+    RecordOutcome,
+    SourceOutcome,
+    SourceRef,
+    SourceSynced,
+    SyncSource,
+    WriteSnapshot,
+)
+from domain.processes import (
+    INVENTORY_RUN_PROCESS,
+    INVENTORY_TASK_QUEUE,
+    PROCESS,
+    inventory_sync_search_attributes,
+    inventory_sync_workflow_id,
+)
+from workflows.policies import DB_RETRY, DB_TIMEOUT
 
 # A vendor gets a few tries over some minutes (rate limits ask for 1-5 min); then the error is recorded and the
 # next day's sync tries again.

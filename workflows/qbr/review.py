@@ -10,15 +10,14 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.qbr import LoadFacts, QbrActivity, QbrInput, QbrResult, StoreDeck, StoredFile
-    from domain.qbr.facts import QbrFacts
-    from domain.qbr.kpis import KpiSet, compute_kpis
-    from domain.qbr.measure import NotAvailable
-    from domain.qbr.quarter import Quarter
-    from domain.qbr.summary import ExecutiveSummary
-    from domain.soc.summary import SUMMARIZE_START_TO_CLOSE
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
+from domain.contracts.qbr import LoadFacts, QbrActivity, QbrInput, QbrResult, StoreDeck, StoredFile
+from domain.qbr.facts import QbrFacts
+from domain.qbr.kpis import KpiSet, compute_kpis
+from domain.qbr.measure import NotAvailable
+from domain.qbr.quarter import Quarter
+from domain.qbr.summary import ExecutiveSummary
+from domain.soc.summary import SUMMARIZE_START_TO_CLOSE
+from workflows.policies import DB_RETRY, DB_TIMEOUT
 
 RENDER_TIMEOUT = timedelta(minutes=5)
 RENDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1),
@@ -53,8 +52,14 @@ class QbrWorkflow:
         )
         files: list[StoredFile] = await workflow.execute_activity(
             QbrActivity.STORE_DECK,
-            StoreDeck(tenant_id=inp.tenant_id, workflow_id=workflow.info().workflow_id, kpis=kpis, summary=summary,
-                      version=inp.version, requested_by=inp.requested_by),  # fmt: skip
+            StoreDeck(
+                tenant_id=inp.tenant_id,
+                workflow_id=workflow.info().workflow_id,
+                kpis=kpis,
+                summary=summary,
+                version=inp.version,
+                requested_by=inp.requested_by,
+            ),  # fmt: skip
             result_type=list[StoredFile],
             start_to_close_timeout=RENDER_TIMEOUT,
             retry_policy=RENDER_RETRY,

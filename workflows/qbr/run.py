@@ -13,23 +13,22 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-with workflow.unsafe.imports_passed_through():
-    from domain.business_calendar import BusinessCalendar
-    from domain.calendar_spec import CalendarSpec
-    from domain.contracts.billing import local_day
-    from domain.contracts.qbr import CustomerRef, QbrActivity, QbrInput, QbrRunInput, QbrRunProgress, QbrTickInput
-    from domain.processes import (
-        PROCESS,
-        QBR_RUN_PROCESS,
-        REPORT_PERIOD,
-        REPORTS_TASK_QUEUE,
-        qbr_run_workflow_id,
-        qbr_search_attributes,
-        qbr_workflow_id,
-    )
-    from domain.qbr.quarter import quarter_due
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
-    from workflows.qbr.review import QbrWorkflow
+from domain.business_calendar import BusinessCalendar
+from domain.calendar_spec import CalendarSpec
+from domain.contracts.billing import local_day
+from domain.contracts.qbr import CustomerRef, QbrActivity, QbrInput, QbrRunInput, QbrRunProgress, QbrTickInput
+from domain.processes import (
+    PROCESS,
+    QBR_RUN_PROCESS,
+    REPORT_PERIOD,
+    REPORTS_TASK_QUEUE,
+    qbr_run_workflow_id,
+    qbr_search_attributes,
+    qbr_workflow_id,
+)
+from domain.qbr.quarter import quarter_due
+from workflows.policies import DB_RETRY, DB_TIMEOUT
+from workflows.qbr.review import QbrWorkflow
 
 MAX_PARALLEL = 4  # decks render on the worker's CPU: a few at a time keep the other queues responsive
 PROGRESS_EVERY = 10  # upsert the memo every N finished customers (and at start and end): fewer history events
@@ -100,10 +99,7 @@ class QbrScheduleTickWorkflow:
         today = local_day(workflow.now(), inp.timezone)
         calendar = BusinessCalendar(CalendarSpec(time_zone=inp.timezone, country=inp.country,
                                                  subdivision=inp.subdivision, always_open=True))  # fmt: skip
-        # The holidays package looks up its translations through gettext/locale (restricted in the sandbox); the
-        # dates themselves are fixed data, so the answer is the same on a replay.
-        with workflow.unsafe.sandbox_unrestricted():
-            due = quarter_due(today, calendar.is_holiday)
+        due = quarter_due(today, calendar.is_holiday)
         if due is None:
             return f"{today} is not the first working day of its quarter"
         quarter = str(due)

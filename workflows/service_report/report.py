@@ -10,22 +10,21 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.qbr import LoadFacts, QbrActivity
-    from domain.contracts.service_report import (
-        SendReport,
-        SentReport,
-        ServiceReportActivity,
-        ServiceReportInput,
-        ServiceReportResult,
-        StoredReport,
-        StoreReport,
-    )
-    from domain.qbr.facts import QbrFacts
-    from domain.qbr.kpis import compute_kpis
-    from domain.qbr.period import Month
-    from domain.service_report.content import report_summary, service_report
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
+from domain.contracts.qbr import LoadFacts, QbrActivity
+from domain.contracts.service_report import (
+    SendReport,
+    SentReport,
+    ServiceReportActivity,
+    ServiceReportInput,
+    ServiceReportResult,
+    StoredReport,
+    StoreReport,
+)
+from domain.qbr.facts import QbrFacts
+from domain.qbr.kpis import compute_kpis
+from domain.qbr.period import Month
+from domain.service_report.content import report_summary, service_report
+from workflows.policies import DB_RETRY, DB_TIMEOUT
 
 RENDER_TIMEOUT = timedelta(minutes=5)
 RENDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1),

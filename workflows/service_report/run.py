@@ -12,27 +12,26 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.service_report import (
-        CustomerRef,
-        ServiceReportActivity,
-        ServiceReportInput,
-        ServiceReportRunInput,
-        ServiceReportRunProgress,
-        ServiceReportTickInput,
-    )
-    from domain.processes import (
-        PROCESS,
-        REPORT_PERIOD,
-        REPORTS_TASK_QUEUE,
-        SERVICE_REPORT_RUN_PROCESS,
-        service_report_run_workflow_id,
-        service_report_search_attributes,
-        service_report_workflow_id,
-    )
-    from domain.qbr.period import month_before
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
-    from workflows.service_report.report import ServiceReportWorkflow
+from domain.contracts.service_report import (
+    CustomerRef,
+    ServiceReportActivity,
+    ServiceReportInput,
+    ServiceReportRunInput,
+    ServiceReportRunProgress,
+    ServiceReportTickInput,
+)
+from domain.processes import (
+    PROCESS,
+    REPORT_PERIOD,
+    REPORTS_TASK_QUEUE,
+    SERVICE_REPORT_RUN_PROCESS,
+    service_report_run_workflow_id,
+    service_report_search_attributes,
+    service_report_workflow_id,
+)
+from domain.qbr.period import month_before
+from workflows.policies import DB_RETRY, DB_TIMEOUT
+from workflows.service_report.report import ServiceReportWorkflow
 
 MAX_PARALLEL = 4  # reports render on the worker's CPU: a few at a time keep the other queues responsive
 PROGRESS_EVERY = 10  # upsert the memo every N finished customers (and at start and end): fewer history events
@@ -70,8 +69,12 @@ class ServiceReportRunWorkflow:
         try:
             await workflow.execute_child_workflow(
                 ServiceReportWorkflow.run,
-                ServiceReportInput(tenant_id=customer.tenant_id, customer_number=customer.customer_number,
-                                   customer_name=customer.name, month=month),  # fmt: skip
+                ServiceReportInput(
+                    tenant_id=customer.tenant_id,
+                    customer_number=customer.customer_number,
+                    customer_name=customer.name,
+                    month=month,
+                ),  # fmt: skip
                 id=service_report_workflow_id(customer.customer_number, month),
                 task_queue=REPORTS_TASK_QUEUE,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

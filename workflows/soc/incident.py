@@ -22,43 +22,42 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.soc import (
-        IncidentAlert,
-        IncidentInput,
-        IncidentRecord,
-        IncidentState,
-        OpenedTicket,
-        OpenTicket,
-        PagingState,
-        RecordAlert,
-        RecordAlerts,
-        RecordedAlert,
-        RecordedAlerts,
-        SocActivity,
-        SummaryRequest,
-        SummaryResult,
-        TicketNote,
-    )
-    from domain.contracts.tickets import NewTicket, SystemNote, SystemTransition
-    from domain.processes import CUSTOMER_ID, PROCESS, SOC_INCIDENT_PROCESS, TICKET_PRIORITY, ticket_workflow_id
-    from domain.soc.alerts import AlertStatus, NormalizedAlert, device_keys
-    from domain.soc.notes import (
-        alert_note,
-        combine_notes,
-        earlier_incident_note,
-        informational_notice,
-        settled_note,
-        status_change_note,
-        ticket_title,
-        unhandled_in_informational_note,
-    )
-    from domain.soc.priority import is_handled
-    from domain.soc.summary import SUMMARIZE_START_TO_CLOSE, template_summary
-    from domain.soc.triage import HandledThreats, TriagePolicy, decide, incident_vendor_status, is_settled
-    from domain.tickets import TicketStatus
-    from workflows.policies import DB_RETRY, LOCAL_DB_TIMEOUT
-    from workflows.soc.incident_response import IncidentResponse
+from domain.contracts.soc import (
+    IncidentAlert,
+    IncidentInput,
+    IncidentRecord,
+    IncidentState,
+    OpenedTicket,
+    OpenTicket,
+    PagingState,
+    RecordAlert,
+    RecordAlerts,
+    RecordedAlert,
+    RecordedAlerts,
+    SocActivity,
+    SummaryRequest,
+    SummaryResult,
+    TicketNote,
+)
+from domain.contracts.tickets import NewTicket, SystemNote, SystemTransition
+from domain.processes import CUSTOMER_ID, PROCESS, SOC_INCIDENT_PROCESS, TICKET_PRIORITY, ticket_workflow_id
+from domain.soc.alerts import AlertStatus, NormalizedAlert, device_keys
+from domain.soc.notes import (
+    alert_note,
+    combine_notes,
+    earlier_incident_note,
+    informational_notice,
+    settled_note,
+    status_change_note,
+    ticket_title,
+    unhandled_in_informational_note,
+)
+from domain.soc.priority import is_handled
+from domain.soc.summary import SUMMARIZE_START_TO_CLOSE, template_summary
+from domain.soc.triage import HandledThreats, TriagePolicy, decide, incident_vendor_status, is_settled
+from domain.tickets import TicketStatus
+from workflows.policies import DB_RETRY, LOCAL_DB_TIMEOUT
+from workflows.soc.incident_response import IncidentResponse
 
 SUMMARY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=2)
 

@@ -13,23 +13,22 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.soc import (
-        ACKNOWLEDGE_ROLES,
-        CONTAINMENT_ROLES,
-        Acknowledgement,
-        ContainmentDecision,
-        ContainmentProposal,
-        ContainRequest,
-        IncidentAlert,
-        IncidentState,
-        PageRequest,
-        PagingState,
-        SocActivity,
-    )
-    from domain.soc.alerts import NormalizedAlert
-    from domain.soc.triage import TriagePolicy
-    from domain.tickets import Priority
+from domain.contracts.soc import (
+    ACKNOWLEDGE_ROLES,
+    CONTAINMENT_ROLES,
+    Acknowledgement,
+    ContainmentDecision,
+    ContainmentProposal,
+    ContainRequest,
+    IncidentAlert,
+    IncidentState,
+    PageRequest,
+    PagingState,
+    SocActivity,
+)
+from domain.soc.alerts import NormalizedAlert
+from domain.soc.triage import TriagePolicy
+from domain.tickets import Priority
 
 VENDOR_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=5

@@ -13,9 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.soc import PollPageRequest, PollPageResult, SocActivity, SocPollInput, SocPollResult
-    from domain.processes import CUSTOMER_ID, PROCESS, SOC_POLL_PROCESS
+from domain.contracts.soc import PollPageRequest, PollPageResult, SocActivity, SocPollInput, SocPollResult
+from domain.processes import CUSTOMER_ID, PROCESS, SOC_POLL_PROCESS
 
 # A vendor outage is ridden out with backoff for about 15 minutes, then the run fails visibly; the schedule's
 # next tick starts again from the persisted cursor. Non-retryable errors (auth, config) fail at once.

@@ -12,18 +12,17 @@ from uuid import UUID
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.tickets import (
-        CoManagedRequest,
-        HandOverRequest,
-        QueueRequest,
-        TicketState,
-    )
-    from domain.escalation import NotifyEmail, TargetKind
-    from domain.raci import RaciNotice, RaciRouting
-    from domain.roles import TICKET_AGENT_ROLES
-    from domain.sla import SlaCarry, SlaEvent, SlaEventKind
-    from domain.tickets import EventKind, Visibility
+from domain.contracts.tickets import (
+    CoManagedRequest,
+    HandOverRequest,
+    QueueRequest,
+    TicketState,
+)
+from domain.escalation import NotifyEmail, TargetKind
+from domain.raci import RaciNotice, RaciRouting
+from domain.roles import TICKET_AGENT_ROLES
+from domain.sla import SlaCarry, SlaEvent, SlaEventKind
+from domain.tickets import EventKind, Visibility
 
 
 class CoManagedIt:

@@ -12,30 +12,29 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.tickets import (
-        NotifyRequest,
-        RecordSla,
-        RepinRequest,
-        RepinResult,
-        RepinSlaRequest,
-        SlaActivity,
-        TicketState,
-        TicketWorkflowInput,
-    )
-    from domain.escalation import NOTIFYING_ACTIONS, RaisePriority, Reassign, raised
-    from domain.sla import (
-        AdvanceRequest,
-        AdvanceResult,
-        ScheduledAction,
-        SlaCarry,
-        SlaEvent,
-        SlaEventKind,
-        SlaPlan,
-        due_actions,
-    )
-    from domain.tickets import EventKind, TicketStatus, Visibility
-    from workflows.policies import LOCAL_DB_TIMEOUT
+from domain.contracts.tickets import (
+    NotifyRequest,
+    RecordSla,
+    RepinRequest,
+    RepinResult,
+    RepinSlaRequest,
+    SlaActivity,
+    TicketState,
+    TicketWorkflowInput,
+)
+from domain.escalation import NOTIFYING_ACTIONS, RaisePriority, Reassign, raised
+from domain.sla import (
+    AdvanceRequest,
+    AdvanceResult,
+    ScheduledAction,
+    SlaCarry,
+    SlaEvent,
+    SlaEventKind,
+    SlaPlan,
+    due_actions,
+)
+from domain.tickets import EventKind, TicketStatus, Visibility
+from workflows.policies import LOCAL_DB_TIMEOUT
 
 # A failing mail server or webhook is retried with backoff for about a day; it never blocks the clock.
 NOTIFY_RETRY = RetryPolicy(

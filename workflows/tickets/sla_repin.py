@@ -7,18 +7,17 @@ from uuid import UUID
 from temporalio import workflow
 from temporalio.exceptions import FailureError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.tickets import (
-        Actor,
-        RepinBatchInput,
-        RepinBatchResult,
-        RepinCandidates,
-        RepinSlaRequest,
-        SlaActivity,
-    )
-    from domain.processes import PROCESS, SLA_REPIN_PROCESS, ticket_workflow_id
-    from domain.roles import Role
-    from workflows.policies import DB_RETRY, DB_TIMEOUT
+from domain.contracts.tickets import (
+    Actor,
+    RepinBatchInput,
+    RepinBatchResult,
+    RepinCandidates,
+    RepinSlaRequest,
+    SlaActivity,
+)
+from domain.processes import PROCESS, SLA_REPIN_PROCESS, ticket_workflow_id
+from domain.roles import Role
+from workflows.policies import DB_RETRY, DB_TIMEOUT
 
 PAGES_PER_RUN = 10  # continue-as-new after this many pages: the history stays small for any number of tickets
 

@@ -15,39 +15,38 @@ from uuid import UUID
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from domain.contracts.tickets import (
-        AssignRequest,
-        CommentRequest,
-        PriorityRequest,
-        SystemNote,
-        SystemTransition,
-        TicketActivity,
-        TicketChange,
-        TicketCreation,
-        TicketOpened,
-        TicketState,
-        TicketWorkflowInput,
-        TimeEntryRequest,
-        TransitionRequest,
-        new_ticket_state,
-        ticket_listing,
-    )
-    from domain.roles import Role
-    from domain.sla import SlaCarry, SlaEvent, SlaEventKind
-    from domain.tickets import (
-        EventKind,
-        Priority,
-        TicketStatus,
-        TransitionError,
-        Visibility,
-        check_transition,
-        comment_refusal,
-        reopen_deadline,
-    )
-    from workflows.policies import DB_TIMEOUT, LOCAL_DB_TIMEOUT
-    from workflows.tickets.co_managed import CoManagedIt
-    from workflows.tickets.sla_escalation import TICKET_DB_RETRY, SlaEscalation
+from domain.contracts.tickets import (
+    AssignRequest,
+    CommentRequest,
+    PriorityRequest,
+    SystemNote,
+    SystemTransition,
+    TicketActivity,
+    TicketChange,
+    TicketCreation,
+    TicketOpened,
+    TicketState,
+    TicketWorkflowInput,
+    TimeEntryRequest,
+    TransitionRequest,
+    new_ticket_state,
+    ticket_listing,
+)
+from domain.roles import Role
+from domain.sla import SlaCarry, SlaEvent, SlaEventKind
+from domain.tickets import (
+    EventKind,
+    Priority,
+    TicketStatus,
+    TransitionError,
+    Visibility,
+    check_transition,
+    comment_refusal,
+    reopen_deadline,
+)
+from workflows.policies import DB_TIMEOUT, LOCAL_DB_TIMEOUT
+from workflows.tickets.co_managed import CoManagedIt
+from workflows.tickets.sla_escalation import TICKET_DB_RETRY, SlaEscalation
 
 # Far below Temporal's 51,200-event limit; a busy ticket carries its state into a fresh run.
 CONTINUE_AS_NEW_AFTER_EVENTS = 5_000
