@@ -15,7 +15,7 @@ from models.billing import (
 from models.contract import BillingCycle, Contract, ContractHistory, ContractLine, LineUnit
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
-from models.qbr import QbrFile, VcioItem
+from models.qbr import QbrFile, ReplacementCost, VcioItem
 from models.queue import Queue, QueueMember
 from models.raci import RaciChange, RaciMatrixRow
 from models.sepa_collection import SepaCollection, SepaCollectionItem
@@ -55,6 +55,7 @@ __all__ = [
     "SepaCollection",
     "SepaCollectionItem",
     "QbrFile",
+    "ReplacementCost",
     "VcioItem",
     "ChartOfAccounts",
     "ContractItem",

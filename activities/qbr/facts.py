@@ -7,7 +7,8 @@ What a quarter holds:
 * stopped response and resolution SLA clocks with their outcome (met or not) stopped in it;
 * SOC incidents whose first alert lies in it, with the highest severity of their alerts; whether the tenant has a
   SOC integration at all (without one: "k. A.", not 0 incidents);
-* the asset inventory and the vCIO entries (snapshots of now, asked for only for the reported quarter);
+* the asset inventory, licences, vCIO entries and the MSP's replacement costs (snapshots of now, asked for only for
+  the reported quarter);
 * lines and hour contingents of contracts overlapping it; billable time entries started in it."""
 
 from collections import defaultdict
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.qbr.lifecycle_facts import lifecycle_facts
 from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInput
 from domain.qbr.facts import (
     ContingentFact,
@@ -153,7 +155,8 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         devices_source=req.with_snapshot,
         devices=[
             DeviceFact(
-                asset_type=a.asset_type.value, managed=bool(a.agent_uuid or a.agent_id), warranty_end=a.warranty_end
+                asset_type=a.asset_type.value, managed=bool(a.agent_uuid or a.agent_id), warranty_end=a.warranty_end,
+                hostname=a.hostname, os=a.os,
             )  # fmt: skip
             for a in devices
         ],
@@ -179,6 +182,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         billable_minutes=int(minutes),
         vcio=[VcioEntry.model_validate(row, from_attributes=True) for row in vcio],
         raci=raci_rows(RaciMatrix.model_validate(matrix)) if matrix else [],
+        **(lifecycle_facts(session, tid) if req.with_snapshot else {}),
     )
 
 

@@ -36,6 +36,15 @@ class DeviceFact(BaseModel):
     asset_type: str
     managed: bool  # an EDR agent is known for it
     warranty_end: date | None = None
+    hostname: str = ""
+    os: str | None = None  # as the inventory writes it (domain/qbr/os_support.py reads it)
+
+
+class LicenceFact(BaseModel):
+    vendor: str
+    product: str
+    quantity: int  # bought
+    assigned: int  # assigned to users
 
 
 class ContractLineFact(BaseModel):
@@ -70,5 +79,9 @@ class QbrFacts(BaseModel):
     billable_minutes: int = 0
     vcio: list[VcioEntry] = []  # roadmap, risks, decisions as they stand now (only the reported quarter has them)
     raci: list[RaciRow] = []  # who is responsible for what, as it stands now (only the reported quarter has it)
+    licences: list[LicenceFact] = []  # a snapshot as the inventory: none means "k. A." (no licence data)
+    # The MSP's estimated replacement cost per device type (net); a type missing here takes its default
+    # (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS).
+    replacement_costs: dict[str, Decimal] = {}
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))

@@ -44,8 +44,9 @@ class ExecutiveSummary(BaseModel):
 
 
 def prompt_facts(kpis: KpiSet) -> dict:
-    """What the model sees: the KPIs and their counts, not the vCIO entries (free text entered by people)."""
-    return kpis.model_dump(mode="json", exclude={"vcio"})
+    """What the model sees: the KPIs and their counts, not the vCIO entries (free text entered by people) nor the
+    lifecycle's device list (host names)."""
+    return kpis.model_dump(mode="json", exclude={"vcio": True, "lifecycle": {"devices": True}})
 
 
 def build_messages(kpis: KpiSet) -> list[dict[str, str]]:
