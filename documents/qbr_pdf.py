@@ -16,7 +16,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from documents.qbr_branding import DEFAULT_BRANDING, Branding
 from documents.qbr_texts import (
@@ -150,7 +150,7 @@ def render_qbr_pdf(kpis: KpiSet, summary: Sequence[str] | None = None, *, langua
         years, series = budget_series(kpis, language)
         budget_chart = VerticalBarChart()
         budget_chart.categoryAxis.style = "stacked"
-        budget = [heading(s["budget"]), _chart(budget_chart, years, series, palette)]
+        budget = [KeepTogether([heading(s["budget"]), _chart(budget_chart, years, series, palette)])]
     story = [
         Paragraph(escape(title), STYLES["Title"]),
         Paragraph(escape(subtitle(kpis)), STYLES["Heading2"]),
@@ -173,6 +173,7 @@ def render_qbr_pdf(kpis: KpiSet, summary: Sequence[str] | None = None, *, langua
         Spacer(1, 4 * mm),
         table(*budget_table(kpis, language)),
         *budget,
+        PageBreak(),
         heading(s["lifecycle_devices"]),
         table(*lifecycle_devices(kpis, language)),
         PageBreak(),
