@@ -34,6 +34,12 @@ EXPECTED = {
     "monthly_contract_value": (D("530.00"), D("530.00")),  # 10 x 50 + 3 x 30 / 3
     "device_coverage": (D("66.7"), NA),  # 2 of 3 with an EDR agent; the inventory is a snapshot
     "warranty_coverage": (D("50.0"), NA),  # 1 of 2 with a warranty end on or after 31 December
+    # no licence rows for this customer: "k. A.", not 0
+    "licences_bought": (NA, NA),
+    "licences_assigned": (NA, NA),
+    "licences_unused": (NA, NA),
+    "licences_over_assigned": (NA, NA),
+    "licence_use": (NA, NA),
 }
 
 
