@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import BaseModel
 
 from domain.qbr.kpis import KpiSet
+from domain.qbr.lifecycle import HORIZON_MONTHS, SOON_MONTHS
 from domain.qbr.measure import NotAvailable
 from domain.qbr.quarter import Quarter
 
@@ -70,7 +71,24 @@ def allowed_numbers(kpis: KpiSet) -> set[Decimal]:
     for point in kpis.months:
         values |= {Decimal(point.opened), Decimal(point.closed)}
         values |= {v for v in (point.sla_response, point.sla_resolution) if not isinstance(v, NotAvailable)}
-    return {abs(v) for v in values}
+    return {abs(v) for v in values | _lifecycle_numbers(kpis)}
+
+
+def _lifecycle_numbers(kpis: KpiSet) -> set[Decimal]:
+    """The counts of the lifecycle section (and its horizons: "in the next 6 / 12 months"), the budget by year and
+    the licence figures per product: the model sees them too."""
+    values: set[Decimal] = set()
+    life = kpis.lifecycle
+    if life is not None:
+        values |= {Decimal(n) for n in (life.devices_total, life.warranty_unknown, life.warranty_expired,
+                                        life.warranty_ending_6_months, life.warranty_ending_12_months,
+                                        life.os_unsupported, life.os_ending_12_months, SOON_MONTHS, HORIZON_MONTHS,
+                                        life.as_of.year)}  # fmt: skip
+    for year in kpis.budget:
+        values |= {Decimal(year.year), year.roadmap, year.replacements, year.total, Decimal(year.replacement_devices)}
+    for line in kpis.licences:
+        values |= {Decimal(n) for n in (line.quantity, line.assigned, line.unused, line.over_assigned)}
+    return values
 
 
 def _readings(token: str) -> set[Decimal]:

@@ -1,5 +1,6 @@
 """Lifecycle, budget outlook and licence KPIs against hand counts over tests/domain/qbr/lifecycle_facts.py."""
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from domain.qbr.kpis import compute_kpis
 from domain.qbr.lifecycle import DEFAULT_REPLACEMENT_COSTS, Replacement, add_months, replacement
 from domain.qbr.measure import NA
 from domain.qbr.recommendations import recommendations
+from domain.qbr.summary import build_messages, invented_numbers
 from tests.domain.qbr.facts import previous
 from tests.domain.qbr.lifecycle_facts import with_lifecycle
 
@@ -110,3 +112,13 @@ def test_without_inventory_or_licences_nothing_is_invented():
     for key in ("licences_bought", "licences_unused", "licence_use"):
         assert kpis.kpi(key).current == NA
     assert not any("Lizenz" in line or "Garantie" in line for line in recommendations(kpis))
+
+
+def test_the_llm_may_quote_lifecycle_budget_and_licence_figures_but_no_host_names(kpis):
+    text = ("3 Geräte verlassen in den nächsten 6 Monaten die Garantie; Budget 2026: 12.700,00 EUR. "
+            "7 ungenutzte Lizenzen (25 gekauft, 18 zugewiesen).")  # fmt: skip
+    assert invented_numbers(text, kpis) == []
+    assert invented_numbers("9 Geräte ohne Garantie, Budget 2029: 9.000 EUR", kpis) == ["9", "2029", "9.000"]
+    facts = json.loads(build_messages(kpis)[1]["content"])
+    assert facts["lifecycle"]["warranty_expired"] == 1 and "devices" not in facts["lifecycle"]
+    assert "srv-old" not in build_messages(kpis)[1]["content"]
