@@ -20,7 +20,6 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.qbr.lifecycle_facts import lifecycle_facts
 from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInput
 from domain.qbr.facts import (
     ContingentFact,
@@ -52,6 +51,7 @@ from models import (
     TimeEntry,
     VcioItem,
 )
+from models.qbr_lifecycle import lifecycle_facts
 
 DONE = {TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value}
 SEVERITY_ORDER = list(Severity)

@@ -7,7 +7,7 @@ The KPI functions take the KPI engine's `Period` (domain/qbr/kpis.py); they only
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from domain.qbr.facts import LicenceFact
 from domain.qbr.measure import NA, Measure, share
@@ -22,10 +22,12 @@ class LicenceLine(BaseModel):
     quantity: int
     assigned: int
 
+    @computed_field
     @property
     def unused(self) -> int:
         return max(self.quantity - self.assigned, 0)
 
+    @computed_field
     @property
     def over_assigned(self) -> int:
         return max(self.assigned - self.quantity, 0)

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from domain.qbr.facts import DeviceFact
 from domain.qbr.os_support import os_support
@@ -133,6 +133,7 @@ class BudgetYear(BaseModel):
     replacements: Decimal  # Σ replacement cost of the devices whose warranty ends in the year
     replacement_devices: int
 
+    @computed_field
     @property
     def total(self) -> Decimal:
         return self.roadmap + self.replacements

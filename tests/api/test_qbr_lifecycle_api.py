@@ -2,18 +2,25 @@
 (customers of any tenant: never), 4xx with a reason for bad input, audit events."""
 
 import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
+import httpx
 import pytest
 from PIL import Image
 from pptx import Presentation
 from sqlmodel import Session, col, select
 
+from api.app import create_app
+from domain.qbr.vcio import VcioKind, VcioStatus
 from domain.roles import Role
+from hub.config import Settings
 from hub.db import session_scope
-from models import AuditEvent, SellerProfile
+from models import AuditEvent, Licence, SellerProfile, VcioItem
+from models.asset import AssetType
 from tests.billing_setup import set_seller
 from tests.conftest import auth
-from tests.factories import make_tenant, make_user
+from tests.factories import make_asset, make_tenant, make_user
 
 COSTS, BRANDING = "/api/v1/qbr/replacement-costs", "/api/v1/billing/seller/branding"
 LOGO, TEMPLATE = "/api/v1/billing/seller/logo-image", "/api/v1/billing/seller/qbr-template"
@@ -139,3 +146,58 @@ async def test_customers_never_see_or_change_the_branding(api, keys, seller):
         assert (await api.put(LOGO, content=_png(), headers=h | {"content-type": "image/png"})).status_code == 403
         assert (await api.put(TEMPLATE, content=_pptx(), headers=h)).status_code == 403
     assert (await api.put(BRANDING, json={}, headers=auth(keys["tech"]))).status_code == 403  # billing writers only
+
+
+# ---- a customer's lifecycle view ----------------------------------------------------------------------------------
+
+LIFECYCLE = "/api/v1/qbr/lifecycle"
+
+
+@pytest.fixture
+async def fixed_api(env, engine):
+    """The app with its clock at 31 December 2026, 12:00 in Berlin: the lifecycle's reference day is fixed."""
+
+    async def clock() -> datetime:
+        return datetime(2026, 12, 31, 11, 0, tzinfo=UTC)
+
+    app = create_app(Settings(), engine=engine, temporal=env.client, clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as http:
+        yield http
+
+
+async def test_a_customer_reads_its_own_lifecycle_view_only(fixed_api, engine, keys):
+    own, other = make_tenant(engine), make_tenant(engine)
+    make_asset(engine, own, hostname="srv-old", asset_type=AssetType.SERVER, os="Windows Server 2012 R2",
+               warranty_end=date(2025, 6, 30))  # fmt: skip
+    make_asset(engine, own, hostname="pc-01", asset_type=AssetType.WORKSTATION, os="Windows 10 Pro 22H2",
+               warranty_end=date(2027, 2, 15))  # fmt: skip
+    make_asset(engine, other, hostname="fremd-01", asset_type=AssetType.SERVER, warranty_end=date(2020, 1, 1))
+    with session_scope(engine) as s:
+        s.add(Licence(tenant_id=own.id, vendor="Microsoft", product="Microsoft 365 Business Standard", quantity=10,
+                      assigned=12))  # fmt: skip
+        s.add(VcioItem(tenant_id=own.id, kind=VcioKind.ROADMAP, title="Server-Ersatz", status=VcioStatus.PLANNED,
+                       quarter="2027-Q2", estimated_cost=Decimal("6000.00")))  # fmt: skip
+    costs = await fixed_api.put(COSTS, json={"costs": {"server": "9000", "workstation": None}},
+                                headers=auth(keys["admin"]))  # fmt: skip
+    assert costs.status_code == 200
+    customer = auth(make_user(engine, Role.CUSTOMER_USER, own)[1])
+
+    r = await fixed_api.get(f"{LIFECYCLE}/{own.id}", headers=customer)
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["as_of"] == "2026-12-31"
+    life = view["lifecycle"]
+    assert (life["devices_total"], life["warranty_expired"], life["warranty_ending_6_months"],
+            life["os_unsupported"]) == (2, 1, 1, 2)  # fmt: skip
+    assert [d["hostname"] for d in life["devices"]] == ["srv-old", "pc-01"]
+    assert view["budget"][0] == {"year": 2026, "roadmap": "0.00", "replacements": "9000.00", "replacement_devices": 1,
+                                 "total": "9000.00"}  # srv-old, overdue, at the MSP's server price  # fmt: skip
+    assert view["budget"][1]["total"] == "7200.00"  # Server-Ersatz 6000 + pc-01 1200 (the default)
+    assert view["licences"] == [{"vendor": "Microsoft", "product": "Microsoft 365 Business Standard", "quantity": 10,
+                                 "assigned": 12, "unused": 0, "over_assigned": 2}]  # fmt: skip
+    assert "fremd-01" not in r.text
+
+    assert (await fixed_api.get(f"{LIFECYCLE}/{other.id}", headers=customer)).status_code == 404
+    msp = await fixed_api.get(f"{LIFECYCLE}/{other.id}", headers=auth(keys["tech"]))
+    assert msp.status_code == 200 and msp.json()["lifecycle"]["warranty_expired"] == 1
+    await fixed_api.put(COSTS, json={"costs": {"server": None}}, headers=auth(keys["admin"]))
