@@ -2,6 +2,7 @@
 (customers of any tenant: never), 4xx with a reason for bad input, audit events."""
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -127,6 +128,11 @@ async def test_branding_colours_logo_and_template(api, engine, keys, seller):
     assert no_layouts.status_code == 422 and "layout" in no_layouts.text
     not_zip = await api.put(TEMPLATE, content=b"hello", headers=auth(keys["admin"]))
     assert not_zip.status_code == 415
+    other_zip = io.BytesIO()
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("readme.txt", "kein PowerPoint")
+    wrong = await api.put(TEMPLATE, content=other_zip.getvalue(), headers=auth(keys["admin"]))
+    assert wrong.status_code == 422 and "not a PowerPoint .pptx file" in wrong.text
     with Session(engine) as s:
         row = s.get(SellerProfile, 1)
         assert row.logo_image == logo and row.brand_colour == "#C81E28" and row.qbr_template.startswith(b"PK")

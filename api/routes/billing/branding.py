@@ -5,7 +5,6 @@ audit event (naming the change, not the bytes)."""
 
 import hashlib
 import io
-import zipfile
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -120,11 +119,13 @@ def delete_logo(principal: BillingWriter, session: SessionDep) -> Response:
 
 def _check_template(data: bytes) -> None:
     try:
-        find_layouts(Presentation(io.BytesIO(data)))
+        prs = Presentation(io.BytesIO(data))
+    except Exception as err:  # noqa: BLE001 - whatever python-pptx cannot open is not a usable template
+        raise Problem(422, f"template: not a PowerPoint .pptx file ({type(err).__name__})") from None
+    try:
+        find_layouts(prs)
     except ValueError as err:
         raise Problem(422, f"template: {err}") from None
-    except (zipfile.BadZipFile, KeyError) as err:
-        raise Problem(422, f"template: not a PowerPoint .pptx file ({err})") from None
 
 
 @router.put("/qbr-template", response_model=BrandingPublic,
