@@ -82,11 +82,15 @@ class Deck:
             paragraph.font.size = Pt(18)
 
     def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], slide: Slide | None = None,
-              top: int = TOP, width: int | None = None, left: int = LEFT) -> None:  # fmt: skip
+              top: int = TOP, width: int | None = None, left: int = LEFT,
+              shares: Sequence[float] | None = None) -> None:  # fmt: skip
+        """`shares`: the columns' parts of the width (equal without)."""
         slide = slide or self.slide(self.title_only_layout, title)
-        shape = slide.shapes.add_table(len(rows) + 1, len(header), left, top, width or self.width,
-                                       Cm(0.9) * (len(rows) + 1))  # fmt: skip
+        width = width or self.width
+        shape = slide.shapes.add_table(len(rows) + 1, len(header), left, top, width, Cm(0.9) * (len(rows) + 1))
         table = shape.table
+        for column, share in zip(table.columns, shares or (), strict=False):
+            column.width = Emu(int(width * share))
         for col, text in enumerate(header):
             cell = table.cell(0, col)
             cell.text = text
@@ -168,7 +172,7 @@ def _lifecycle_slide(deck: Deck, kpis: KpiSet, language: str) -> None:
     """Counts on the left, the budget by year on the right: the section the decision makers discuss."""
     slide = deck.slide(deck.title_only_layout, sections(language)["lifecycle"])
     half = Emu(deck.width // 2 - Cm(0.5))
-    deck.table("", *lifecycle_counts(kpis, language), slide=slide, width=half)
+    deck.table("", *lifecycle_counts(kpis, language), slide=slide, width=half, shares=(0.8, 0.2))
     deck.table("", *budget_table(kpis, language), slide=slide, width=half, left=Emu(LEFT + half + Cm(1)))
 
 
@@ -190,13 +194,13 @@ def render_qbr_pptx(kpis: KpiSet, summary: Sequence[str] | None = None, *, langu
     for heading, table in tables[:3]:  # breakdown, security, hours
         deck.table(heading, *table)
     _lifecycle_slide(deck, kpis, language)
-    deck.table(s["lifecycle_devices"], *lifecycle_devices(kpis, language))
+    deck.table(s["lifecycle_devices"], *lifecycle_devices(kpis, language), shares=(0.15, 0.12, 0.35, 0.13, 0.25))
     if kpis.budget:
         years, budget = budget_series(kpis, language)
         deck.chart(s["budget"], XL_CHART_TYPE.COLUMN_STACKED, _data(years, budget, f'#,##0 "{_symbol(kpis)}"'))
     licences = deck.slide(deck.title_only_layout, s["licences"])
     header, rows = licences_table(kpis, language)
-    deck.table("", header, rows, slide=licences)
+    deck.table("", header, rows, slide=licences, shares=(0.14, 0.36, 0.1, 0.1, 0.1, 0.2))
     kpi_top = Emu(TOP + Cm(0.9) * (len(rows) + 2))
     deck.table("", labels(language)["performance_header"][:3], licence_kpi_rows(kpis, language), slide=licences,
                top=kpi_top,
