@@ -90,7 +90,13 @@ def put_branding(body: BrandingIn, principal: BillingWriter, session: SessionDep
     return _changed(session, principal, row, changes) if changes else _public(row)
 
 
-@router.put("/logo-image", response_model=BrandingPublic,
+def _binary_body(*media_types: str) -> dict:
+    """The OpenAPI request body of an upload read raw (FastAPI cannot see it in the signature)."""
+    schema = {"type": "string", "format": "binary"}
+    return {"requestBody": {"required": True, "content": {m: {"schema": schema} for m in media_types}}}
+
+
+@router.put("/logo-image", response_model=BrandingPublic, openapi_extra=_binary_body("image/png", "image/jpeg"),
             summary="Upload the logo for QBR decks: the request body is a PNG or JPEG (admins, finance)")  # fmt: skip
 def put_logo(data: RawBody, principal: BillingWriter, session: SessionDep):
     if image_kind(data) is None:
@@ -128,7 +134,7 @@ def _check_template(data: bytes) -> None:
         raise Problem(422, f"template: {err}") from None
 
 
-@router.put("/qbr-template", response_model=BrandingPublic,
+@router.put("/qbr-template", response_model=BrandingPublic, openapi_extra=_binary_body(PPTX),
             summary="Upload the MSP's PowerPoint template (.pptx as the request body) for QBR decks")  # fmt: skip
 def put_template(data: RawBody, principal: BillingWriter, session: SessionDep):
     if not data.startswith(b"PK\x03\x04"):
