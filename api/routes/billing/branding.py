@@ -134,7 +134,8 @@ def _check_template(data: bytes) -> None:
         raise Problem(422, f"template: {err}") from None
 
 
-@router.put("/qbr-template", response_model=BrandingPublic, openapi_extra=_binary_body(PPTX),
+# Documented as octet-stream: any content type is read, and API clients (and schemathesis) serialise that one.
+@router.put("/qbr-template", response_model=BrandingPublic, openapi_extra=_binary_body("application/octet-stream"),
             summary="Upload the MSP's PowerPoint template (.pptx as the request body) for QBR decks")  # fmt: skip
 def put_template(data: RawBody, principal: BillingWriter, session: SessionDep):
     if not data.startswith(b"PK\x03\x04"):
