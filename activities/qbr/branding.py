@@ -1,5 +1,6 @@
 """What the QBR documents are rendered with besides the KPIs: the MSP's branding (from the seller profile) and the
-customer's language (of its billing profile, as its invoices: German unless English is chosen)."""
+customer's language (of its billing profile, as its invoices: German unless English is chosen), loaded with the
+quarter's facts so the workflow's KPI set carries it to the summary and the deck."""
 
 from uuid import UUID
 

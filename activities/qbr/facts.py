@@ -20,6 +20,7 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.qbr.branding import deck_language
 from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInput
 from domain.qbr.facts import (
     ContingentFact,
@@ -182,7 +183,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         billable_minutes=int(minutes),
         vcio=[VcioEntry.model_validate(row, from_attributes=True) for row in vcio],
         raci=raci_rows(RaciMatrix.model_validate(matrix)) if matrix else [],
-        **(lifecycle_facts(session, tid) if req.with_snapshot else {}),
+        **(lifecycle_facts(session, tid) | {"language": deck_language(session, tid)} if req.with_snapshot else {}),
     )
 
 

@@ -68,6 +68,7 @@ class QbrFacts(BaseModel):
     quarter: str
     time_zone: str
     currency: str = "EUR"
+    language: str = "de"  # the customer's document language (de, en), as of now (only the reported quarter has it)
     tickets: list[TicketFact] = []
     sla: list[SlaFact] = []
     security_source: bool = False  # the customer has a SOC integration

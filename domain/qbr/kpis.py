@@ -265,6 +265,7 @@ class KpiSet(BaseModel):
     quarter: str
     previous_quarter: str
     currency: str = "EUR"
+    language: str = "de"  # of the deck and its executive summary: the customer's (its billing profile's)
     kpis: list[Kpi]
     breakdowns: list[Breakdown]
     top_categories: list[tuple[str, int]]
@@ -354,6 +355,7 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
         quarter=current.quarter,
         previous_quarter=previous.quarter,
         currency=current.currency,
+        language=current.language,
         kpis=kpis,
         breakdowns=breakdowns,
         top_categories=top,

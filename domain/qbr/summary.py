@@ -33,6 +33,14 @@ SYSTEM_PROMPT = (
     'Ein Wert "k. A." ist unbekannt: erwähne ihn nicht.'
 )
 
+SYSTEM_PROMPT_EN = (
+    "You write the executive summary of a quarterly business review for the management of an IT service "
+    "provider's customer: three to five short sentences in English, factual, without technical jargon, each "
+    "sentence on its own line, no heading. Use only numbers that appear verbatim in the JSON (values of the "
+    "quarter and the previous quarter); do not calculate, round or state differences. A value \"k. A.\" is "
+    "unknown: do not mention it."
+)
+
 
 class SummaryRejected(ValueError):
     pass
@@ -52,7 +60,8 @@ def prompt_facts(kpis: KpiSet) -> dict:
 
 def build_messages(kpis: KpiSet) -> list[dict[str, str]]:
     facts = json.dumps(prompt_facts(kpis), ensure_ascii=False, separators=(",", ":"))
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": facts}]
+    system = SYSTEM_PROMPT_EN if kpis.language == "en" else SYSTEM_PROMPT
+    return [{"role": "system", "content": system}, {"role": "user", "content": facts}]
 
 
 def _quarter_numbers(quarter: str) -> set[Decimal]:

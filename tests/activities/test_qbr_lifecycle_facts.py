@@ -60,6 +60,7 @@ def test_the_snapshot_holds_the_tenants_devices_licences_and_the_replacement_cos
     assert [(lic.product, lic.quantity, lic.assigned) for lic in facts.licences] == [
         ("Microsoft 365 Business Premium", 20, 13)]  # not the other tenant's 99  # fmt: skip
     assert facts.replacement_costs["laptop"] == Decimal("1800.00")
+    assert facts.language == "en"  # the billing profile's
     assert before.licences == [] and before.replacement_costs == {}  # the snapshot belongs to the reported quarter
 
     kpis = compute_kpis(facts, before, tenant.customer_number, tenant.name)
@@ -94,8 +95,13 @@ def test_the_deck_is_rendered_in_the_customers_language_with_the_msps_branding(e
         assert deck_language(session, other.id) == "de"  # no billing profile: German
         branding = deck_branding(session)
     assert (branding.logo, branding.brand_colour, branding.accent_colour) == (branded_seller, "#005AA0", "#E07000")
-    kpis = compute_kpis(QbrFacts(quarter="2026-Q4", time_zone="Europe/Berlin"),
-                        QbrFacts(quarter="2026-Q3", time_zone="Europe/Berlin"), tenant.customer_number, tenant.name)
+    with Session(engine) as session:
+        current = load_facts(session, LoadFacts(tenant_id=tenant.id, quarter="2026-Q4", with_snapshot=True))
+        german = load_facts(session, LoadFacts(tenant_id=other.id, quarter="2026-Q4", with_snapshot=True))
+    assert german.language == "de"
+    kpis = compute_kpis(current, QbrFacts(quarter="2026-Q3", time_zone="Europe/Berlin"), tenant.customer_number,
+                        tenant.name)  # fmt: skip
+    assert kpis.language == "en"
     store = FileStore(tmp_path)
     QbrDeckActivities(engine, store).store_deck(StoreDeck(tenant_id=tenant.id, workflow_id="qbr-en", kpis=kpis))
     with Session(engine) as session:
@@ -103,5 +109,7 @@ def test_the_deck_is_rendered_in_the_customers_language_with_the_msps_branding(e
     deck = Presentation(io.BytesIO((tmp_path / row.path).read_bytes()))
     titles = [s.shapes.title.text for s in deck.slides]
     assert "Executive summary" in titles and "Licences" in titles and "Lizenzen" not in titles
+    summary = deck.slides[1].placeholders[1].text_frame.text
+    assert summary.startswith("In quarter 2026-Q4")  # the rule-based summary, in English
     assert all(any(getattr(sh, "image", None) and sh.image.blob == branded_seller for sh in s.shapes
                    if sh.shape_type == 13) for s in deck.slides)  # fmt: skip
