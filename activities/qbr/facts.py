@@ -25,7 +25,6 @@ from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInpu
 from domain.qbr.facts import (
     ContingentFact,
     ContractLineFact,
-    DeviceFact,
     IncidentFact,
     QbrFacts,
     SlaFact,
@@ -38,7 +37,6 @@ from domain.raci import RaciMatrix, raci_rows
 from domain.soc.alerts import Severity
 from domain.tickets import EventKind, TicketStatus
 from models import (
-    Asset,
     Contract,
     ContractLine,
     RaciMatrixRow,
@@ -52,7 +50,7 @@ from models import (
     TimeEntry,
     VcioItem,
 )
-from models.qbr_lifecycle import lifecycle_facts
+from models.qbr_lifecycle import device_facts, lifecycle_facts
 
 DONE = {TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value}
 SEVERITY_ORDER = list(Severity)
@@ -115,7 +113,6 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         ):  # fmt: skip
             rank = SEVERITY_ORDER.index(Severity(severity)) if severity in Severity.__members__.values() else 0
             severities[key] = max(severities.get(key, 0), rank)
-    devices = session.exec(select(Asset).where(Asset.tenant_id == tid)).all() if req.with_snapshot else []
     vcio = (
         session.exec(select(VcioItem).where(VcioItem.tenant_id == tid).order_by(col(VcioItem.created_at))).all()
         if req.with_snapshot
@@ -154,13 +151,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
             for i in incidents
         ],
         devices_source=req.with_snapshot,
-        devices=[
-            DeviceFact(
-                asset_type=a.asset_type.value, managed=bool(a.agent_uuid or a.agent_id), warranty_end=a.warranty_end,
-                hostname=a.hostname, os=a.os,
-            )  # fmt: skip
-            for a in devices
-        ],
+        devices=device_facts(session, tid) if req.with_snapshot else [],
         contract_lines=[
             ContractLineFact(
                 quantity=ln.quantity,
