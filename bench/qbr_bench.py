@@ -1,5 +1,6 @@
 """One QBR deck at size: a customer with N tickets (default 2,000) in the quarter and as many in the quarter before,
-two SLA outcomes per ticket, 300 devices, 60 SOC incidents and 20 vCIO entries.
+two SLA outcomes per ticket, 300 devices (with their OS), 8 licence products, 60 SOC incidents and 20 vCIO
+entries.
 
     python -m bench.qbr_bench [--tickets N] [--devices M] [--repeat R]
 
@@ -19,13 +20,23 @@ from pathlib import Path
 
 from documents.qbr_pdf import render_qbr_pdf
 from documents.qbr_pptx import render_qbr_pptx
-from domain.qbr.facts import ContractLineFact, DeviceFact, IncidentFact, QbrFacts, SlaFact, TicketFact
+from domain.qbr.facts import (
+    ContractLineFact,
+    DeviceFact,
+    IncidentFact,
+    LicenceFact,
+    QbrFacts,
+    SlaFact,
+    TicketFact,
+)
 from domain.qbr.kpis import compute_kpis
 from domain.qbr.quarter import Quarter
 from domain.qbr.vcio import VcioEntry, VcioKind
 
 HERE = Path(__file__).parent
 CATEGORIES = ["Netzwerk", "Drucker", "E-Mail", "Benutzer", "Hardware", "Software", "VPN", None]
+OPERATING_SYSTEMS = ["Microsoft Windows 10 Pro (10.0.19045)", "Windows 11 Pro 23H2", "Windows 11 Enterprise 24H2",
+                     "Windows Server 2016 Standard", "Ubuntu 22.04 LTS", None]  # fmt: skip
 
 
 def facts(quarter: Quarter, tickets: int, devices: int, rng: random.Random) -> QbrFacts:
@@ -48,9 +59,12 @@ def facts(quarter: Quarter, tickets: int, devices: int, rng: random.Random) -> Q
     return QbrFacts(
         quarter=str(quarter), time_zone="Europe/Berlin", tickets=rows, sla=sla, security_source=True,
         incidents=incidents, devices_source=True,
-        devices=[DeviceFact(asset_type="workstation", managed=rng.random() < 0.95,
+        devices=[DeviceFact(asset_type="workstation", managed=rng.random() < 0.95, hostname=f"pc-{n:04d}",
+                            os=rng.choice(OPERATING_SYSTEMS),
                             warranty_end=date(2025, 1, 1) + timedelta(days=rng.randint(0, 1500)))
-                 for _ in range(devices)],
+                 for n in range(devices)],
+        licences=[LicenceFact(vendor="Microsoft", product=f"Produkt {n}", quantity=devices // 5,
+                              assigned=rng.randint(0, devices // 4)) for n in range(8)],
         contract_lines=[ContractLineFact(quantity=Decimal(devices), unit_price=Decimal("39.00"),
                                          billing_cycle="monthly", start_date=date(2024, 1, 1))],
         billable_minutes=tickets * 35,

@@ -16,7 +16,7 @@ from models.contract import BillingCycle, Contract, ContractHistory, ContractLin
 from models.inventory import HealthSnapshot, InventorySource
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
-from models.qbr import QbrFile, VcioItem
+from models.qbr import QbrFile, ReplacementCost, VcioItem
 from models.queue import Queue, QueueMember
 from models.raci import RaciChange, RaciMatrixRow
 from models.sepa_collection import SepaCollection, SepaCollectionItem
@@ -59,6 +59,7 @@ __all__ = [
     "SepaCollection",
     "SepaCollectionItem",
     "QbrFile",
+    "ReplacementCost",
     "VcioItem",
     "ServiceReportFile",
     "ServiceReportMail",

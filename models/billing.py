@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, LargeBinary
 from sqlmodel import Field, Session, SQLModel, select
 
 from domain.billing.contingent import ContingentTerms
@@ -72,6 +72,13 @@ class SellerProfile(SQLModel, table=True):
     chart_of_accounts: ChartOfAccounts = Field(sa_type=enum_type(ChartOfAccounts, 8))
     account_mapping: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     logo_svg: str | None = Field(default=None, max_length=100_000)  # documents scale a vector logo to any size
+    # The MSP's branding of the QBR deck and PDF: a raster logo (PNG or JPEG: python-pptx and reportlab place
+    # raster images; the SVG above needs a converter the hub does not have), colours as #RRGGBB, and optionally the
+    # MSP's own PowerPoint template as the deck's base presentation.
+    logo_image: bytes | None = Field(default=None, sa_type=LargeBinary)
+    brand_colour: str | None = Field(default=None, max_length=7)
+    accent_colour: str | None = Field(default=None, max_length=7)
+    qbr_template: bytes | None = Field(default=None, sa_type=LargeBinary)
     updated_at: datetime = created_at_field()
 
 

@@ -53,3 +53,15 @@ class VcioItem(SQLModel, table=True):
     impact: int | None = None
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+
+
+class ReplacementCost(SQLModel, table=True):
+    """The MSP's estimated replacement cost of one device type (net), used by the QBR's budget outlook; a type
+    without a row takes its default (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS). One set per installation:
+    the MSP's price estimate, not a customer's data."""
+
+    __tablename__ = "qbr_replacement_costs"
+
+    asset_type: str = Field(primary_key=True, max_length=32)  # models.asset.AssetType values
+    cost: Decimal = Field(sa_type=Money(14, 2))
+    updated_at: datetime = created_at_field()

@@ -37,6 +37,12 @@ EXPECTED = {
     # No health snapshot seeded: the device health KPIs are k. A. (tests/activities/test_inventory_sync.py has them)
     **dict.fromkeys(("rmm_coverage", "antivirus_coverage", "patch_compliance", "availability", "reboot_pending"),
                     (NA, NA)),  # fmt: skip
+    # no licence rows for this customer: "k. A.", not 0
+    "licences_bought": (NA, NA),
+    "licences_assigned": (NA, NA),
+    "licences_unused": (NA, NA),
+    "licences_over_assigned": (NA, NA),
+    "licence_use": (NA, NA),
 }
 
 

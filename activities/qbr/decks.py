@@ -1,13 +1,15 @@
 """Render a customer's QBR deck (PowerPoint and PDF) from its KPIs and store both once: the files go to the file
 store (hub/file_store.py), the `qbr_files` row points to them. A retry or a second run of the quarter finds the
 stored files and renders nothing again; a rebuild (a higher `version`) replaces them, writes an audit event in the
-same transaction and removes the old files after the commit."""
+same transaction and removes the old files after the commit. The documents carry the MSP's branding
+(activities/qbr/branding.py) and are written in the KPI set's language (the customer's)."""
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 
+from activities.qbr.branding import deck_branding
 from documents.qbr_pdf import render_qbr_pdf
 from documents.qbr_pptx import render_qbr_pptx
 from domain.contracts.qbr import QbrActivity, StoreDeck, StoredFile
@@ -48,11 +50,13 @@ class QbrDeckActivities:
     def store_deck(self, req: StoreDeck) -> list[StoredFile]:
         with Session(self.engine) as session:  # rendered without the write lock (SQLite): a read first
             due = _due(_stored(session, req), req)
+            branding = deck_branding(session) if due else None
+        language = req.kpis.language
         summary = req.summary.lines if req.summary else None
         folder = f"qbr/{req.tenant_id}/{req.kpis.quarter}"
         written = {}  # files first, then the index: a row never points to a missing file
         for kind in due:
-            content = KINDS[kind][1](req.kpis, summary)
+            content = KINDS[kind][1](req.kpis, summary, language=language, branding=branding)
             written[kind] = (*self.store.put(folder, kind, content), len(content))
         replaced: list[str] = []
         try:

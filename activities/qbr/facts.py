@@ -7,7 +7,8 @@ What a quarter holds:
 * stopped response and resolution SLA clocks with their outcome (met or not) stopped in it;
 * SOC incidents whose first alert lies in it, with the highest severity of their alerts; whether the tenant has a
   SOC integration at all (without one: "k. A.", not 0 incidents);
-* the asset inventory and the vCIO entries (snapshots of now, asked for only for the reported quarter);
+* the asset inventory, licences, vCIO entries and the MSP's replacement costs (snapshots of now, asked for only for
+  the reported quarter);
 * the last daily device health snapshot whose day lies in the quarter (each quarter its own: `_health`);
 * lines and hour contingents of contracts overlapping it; billable time entries started in it."""
 
@@ -20,12 +21,12 @@ from sqlmodel import Session, col, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.qbr.branding import deck_language
 from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInput
 from domain.inventory.health import HealthCounts
 from domain.qbr.facts import (
     ContingentFact,
     ContractLineFact,
-    DeviceFact,
     HealthFact,
     IncidentFact,
     QbrFacts,
@@ -40,7 +41,6 @@ from domain.raci import RaciMatrix, raci_rows
 from domain.soc.alerts import Severity
 from domain.tickets import EventKind, TicketStatus
 from models import (
-    Asset,
     Contract,
     ContractLine,
     HealthSnapshot,
@@ -55,6 +55,7 @@ from models import (
     TimeEntry,
     VcioItem,
 )
+from models.qbr_lifecycle import device_facts, lifecycle_facts
 
 DONE = {TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value}
 SEVERITY_ORDER = list(Severity)
@@ -127,7 +128,6 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         ):  # fmt: skip
             rank = SEVERITY_ORDER.index(Severity(severity)) if severity in Severity.__members__.values() else 0
             severities[key] = max(severities.get(key, 0), rank)
-    devices = session.exec(select(Asset).where(Asset.tenant_id == tid)).all() if req.with_snapshot else []
     vcio = (
         session.exec(select(VcioItem).where(VcioItem.tenant_id == tid).order_by(col(VcioItem.created_at))).all()
         if req.with_snapshot
@@ -166,12 +166,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
             for i in incidents
         ],
         devices_source=req.with_snapshot,
-        devices=[
-            DeviceFact(
-                asset_type=a.asset_type.value, managed=bool(a.agent_uuid or a.agent_id), warranty_end=a.warranty_end
-            )  # fmt: skip
-            for a in devices
-        ],
+        devices=device_facts(session, tid) if req.with_snapshot else [],
         contract_lines=[
             ContractLineFact(
                 quantity=ln.quantity,
@@ -195,6 +190,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         vcio=[VcioEntry.model_validate(row, from_attributes=True) for row in vcio],
         raci=raci_rows(RaciMatrix.model_validate(matrix)) if matrix else [],
         health=_health(session, tid, quarter),
+        **(lifecycle_facts(session, tid) | {"language": deck_language(session, tid)} if req.with_snapshot else {}),
     )
 
 

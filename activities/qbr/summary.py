@@ -32,7 +32,7 @@ class QbrSummaryActivities:
 
     @activity.defn(name=QbrActivity.SUMMARIZE)
     async def summarize(self, kpis: KpiSet) -> ExecutiveSummary:
-        rules = ExecutiveSummary(lines=executive_summary(kpis), source="rules")
+        rules = ExecutiveSummary(lines=executive_summary(kpis, kpis.language), source="rules")
         if not self.settings.llm_configured:
             return rules
         started = time.monotonic()

@@ -11,6 +11,7 @@ from domain.billing.terms import Amount
 from domain.qbr.kpis import Kpi
 from domain.qbr.quarter import parse_quarter
 from domain.qbr.vcio import VcioKind, VcioStatus
+from models.asset import AssetType as AssetTypeName
 
 # [0-9], not \d: \d matches any Unicode digit, which int() then reads.
 QuarterText = Annotated[str, Field(pattern=r"^[0-9]{4}-?[Qq][1-4]$", examples=["2026-Q4"], description="YYYY-Qn")]
@@ -116,3 +117,16 @@ class BusinessReport(BaseModel):
     previous_quarter: str
     currency: str
     kpis: list[Kpi]
+
+
+class ReplacementCostsIn(Body):
+    """Estimated replacement cost per device type (net, the contract currency); null resets a type to its
+    default. Types not named keep their value."""
+
+    costs: dict[AssetTypeName, Amount | None] = Field(min_length=1, max_length=len(AssetTypeName))
+
+
+class ReplacementCostPublic(BaseModel):
+    asset_type: AssetTypeName
+    cost: Amount
+    default: bool  # true: the hub's default (domain/qbr/lifecycle.py), not set by the MSP

@@ -37,6 +37,15 @@ class DeviceFact(BaseModel):
     asset_type: str
     managed: bool  # an EDR agent is known for it
     warranty_end: date | None = None
+    hostname: str = ""
+    os: str | None = None  # as the inventory writes it (domain/qbr/os_support.py reads it)
+
+
+class LicenceFact(BaseModel):
+    vendor: str
+    product: str
+    quantity: int  # bought
+    assigned: int  # assigned to users
 
 
 class HealthFact(BaseModel):
@@ -67,6 +76,7 @@ class QbrFacts(BaseModel):
     quarter: str  # the period: YYYY-Qn (QBR) or YYYY-MM (monthly service report)
     time_zone: str
     currency: str = "EUR"
+    language: str = "de"  # the customer's document language (de, en), as of now (only the reported quarter has it)
     tickets: list[TicketFact] = []
     sla: list[SlaFact] = []
     security_source: bool = False  # the customer has a SOC integration
@@ -79,5 +89,9 @@ class QbrFacts(BaseModel):
     vcio: list[VcioEntry] = []  # roadmap, risks, decisions as they stand now (only the reported quarter has them)
     raci: list[RaciRow] = []  # who is responsible for what, as it stands now (only the reported quarter has it)
     health: HealthFact | None = None  # the last health snapshot inside the quarter; None: none was taken in it
+    licences: list[LicenceFact] = []  # a snapshot as the inventory: none means "k. A." (no licence data)
+    # The MSP's estimated replacement cost per device type (net); a type missing here takes its default
+    # (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS).
+    replacement_costs: dict[str, Decimal] = {}
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_report_period(v)))

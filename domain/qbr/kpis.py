@@ -17,6 +17,16 @@ from pydantic import BaseModel
 
 from domain.qbr.facts import QbrFacts
 from domain.qbr.kpis_health import HEALTH_KPIS
+from domain.qbr.licences import (
+    LicenceLine,
+    licence_lines,
+    licence_use,
+    licences_assigned,
+    licences_bought,
+    licences_over_assigned,
+    licences_unused,
+)
+from domain.qbr.lifecycle import BudgetYear, Lifecycle, budget_outlook, lifecycle
 from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
 from domain.qbr.period import ReportPeriod, report_period
 from domain.qbr.vcio import VcioEntry
@@ -211,6 +221,15 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     KpiDefinition("device_coverage", "Geräteabdeckung (EDR)", "%", "Inventar", "higher", device_coverage),
     KpiDefinition("warranty_coverage", "Garantieabdeckung", "%", "Inventar", "higher", warranty_coverage),
 )
+# Licences by product against the users they are assigned to (domain/qbr/licences.py).
+LICENCE_DEFINITIONS: tuple[KpiDefinition, ...] = (
+    KpiDefinition("licences_bought", "Lizenzen gekauft", "", "Lizenzen", "none", licences_bought),
+    KpiDefinition("licences_assigned", "Lizenzen zugewiesen", "", "Lizenzen", "none", licences_assigned),
+    KpiDefinition("licences_unused", "Lizenzen ungenutzt", "", "Lizenzen", "lower", licences_unused),
+    KpiDefinition("licences_over_assigned", "Lizenzen überzählig zugewiesen", "", "Lizenzen", "lower",
+                  licences_over_assigned),  # fmt: skip
+    KpiDefinition("licence_use", "Lizenznutzung", "%", "Lizenzen", "higher", licence_use),
+)
 
 
 # ---- the result -------------------------------------------------------------------------------------------------
@@ -247,12 +266,16 @@ class KpiSet(BaseModel):
     quarter: str
     previous_quarter: str
     currency: str = "EUR"
+    language: str = "de"  # of the deck and its executive summary: the customer's (its billing profile's)
     kpis: list[Kpi]
     breakdowns: list[Breakdown]
     top_categories: list[tuple[str, int]]
     months: list[MonthPoint]  # the previous quarter's three months, then the current quarter's
     vcio: list[VcioEntry] = []
     raci: list[RaciRow] = []
+    lifecycle: Lifecycle | None = None  # None: no inventory snapshot (k. A.)
+    budget: list[BudgetYear] = []
+    licences: list[LicenceLine] = []  # per product; empty: no licence data
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -330,7 +353,7 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
             current=d.compute(now),
             previous=d.compute(before),
         )  # fmt: skip
-        for d in DEFINITIONS
+        for d in (*DEFINITIONS, *LICENCE_DEFINITIONS)
     ] + _health_kpis(current, previous)
     cur, prev = _breakdowns(now), _breakdowns(before)
     breakdowns = [Breakdown(key=k, label=BREAKDOWN_LABELS[k], current=cur[k], previous=prev[k]) for k in cur]
@@ -342,10 +365,16 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
         quarter=current.quarter,
         previous_quarter=previous.quarter,
         currency=current.currency,
+        language=current.language,
         kpis=kpis,
         breakdowns=breakdowns,
         top_categories=top,
         months=_months(before) + _months(now),
         vcio=current.vcio,
         raci=current.raci,
+        lifecycle=lifecycle(current.devices, now.last_day) if current.devices_source else None,
+        budget=budget_outlook(current.devices, current.vcio, current.replacement_costs, now.last_day)
+        if current.devices_source
+        else [],
+        licences=licence_lines(current.licences),
     )

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import BaseModel
 
 from domain.qbr.kpis import KpiSet
+from domain.qbr.lifecycle import HORIZON_MONTHS, SOON_MONTHS
 from domain.qbr.measure import NotAvailable
 from domain.qbr.quarter import Quarter
 
@@ -32,6 +33,14 @@ SYSTEM_PROMPT = (
     'Ein Wert "k. A." ist unbekannt: erwähne ihn nicht.'
 )
 
+SYSTEM_PROMPT_EN = (
+    "You write the executive summary of a quarterly business review for the management of an IT service "
+    "provider's customer: three to five short sentences in English, factual, without technical jargon, each "
+    "sentence on its own line, no heading. Use only numbers that appear verbatim in the JSON (values of the "
+    "quarter and the previous quarter); do not calculate, round or state differences. A value \"k. A.\" is "
+    "unknown: do not mention it."
+)
+
 
 class SummaryRejected(ValueError):
     pass
@@ -44,13 +53,15 @@ class ExecutiveSummary(BaseModel):
 
 
 def prompt_facts(kpis: KpiSet) -> dict:
-    """What the model sees: the KPIs and their counts, not the vCIO entries (free text entered by people)."""
-    return kpis.model_dump(mode="json", exclude={"vcio"})
+    """What the model sees: the KPIs and their counts, not the vCIO entries (free text entered by people) nor the
+    lifecycle's device list (host names)."""
+    return kpis.model_dump(mode="json", exclude={"vcio": True, "lifecycle": {"devices": True}})
 
 
 def build_messages(kpis: KpiSet) -> list[dict[str, str]]:
     facts = json.dumps(prompt_facts(kpis), ensure_ascii=False, separators=(",", ":"))
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": facts}]
+    system = SYSTEM_PROMPT_EN if kpis.language == "en" else SYSTEM_PROMPT
+    return [{"role": "system", "content": system}, {"role": "user", "content": facts}]
 
 
 def _quarter_numbers(quarter: str) -> set[Decimal]:
@@ -69,7 +80,24 @@ def allowed_numbers(kpis: KpiSet) -> set[Decimal]:
     for point in kpis.months:
         values |= {Decimal(point.opened), Decimal(point.closed)}
         values |= {v for v in (point.sla_response, point.sla_resolution) if not isinstance(v, NotAvailable)}
-    return {abs(v) for v in values}
+    return {abs(v) for v in values | _lifecycle_numbers(kpis)}
+
+
+def _lifecycle_numbers(kpis: KpiSet) -> set[Decimal]:
+    """The counts of the lifecycle section (and its horizons: "in the next 6 / 12 months"), the budget by year and
+    the licence figures per product: the model sees them too."""
+    values: set[Decimal] = set()
+    life = kpis.lifecycle
+    if life is not None:
+        values |= {Decimal(n) for n in (life.devices_total, life.warranty_unknown, life.warranty_expired,
+                                        life.warranty_ending_6_months, life.warranty_ending_12_months,
+                                        life.os_unsupported, life.os_ending_12_months, SOON_MONTHS, HORIZON_MONTHS,
+                                        life.as_of.year)}  # fmt: skip
+    for year in kpis.budget:
+        values |= {Decimal(year.year), year.roadmap, year.replacements, year.total, Decimal(year.replacement_devices)}
+    for line in kpis.licences:
+        values |= {Decimal(n) for n in (line.quantity, line.assigned, line.unused, line.over_assigned)}
+    return values
 
 
 def _readings(token: str) -> set[Decimal]:

@@ -71,3 +71,17 @@ async def test_no_llm_configured_asks_nobody(chat, kpis):
     result = await ActivityEnvironment().run(QbrSummaryActivities(Settings(llm_base_url="")).summarize, kpis)
     assert result == ExecutiveSummary(lines=executive_summary(kpis), source="rules")
     assert chat.call_count == 0
+
+
+
+async def test_an_english_deck_asks_for_english_and_falls_back_to_english_rules(chat, logs):
+    english = compute_kpis(current().model_copy(update={"language": "en"}), previous(), "K10001", "Muster GmbH")
+    good = "In Q4 2026, 4 tickets were opened and 3 resolved.\nSLA attainment for response was 75.0 %."
+    chat.respond(200, json=completion(good))
+    result = await summarize(english)
+    assert result.source == "llm" and result.lines == good.splitlines()
+    assert "in English" in json.loads(chat.calls.last.request.content)["messages"][0]["content"]
+    chat.respond(200, json=completion(good + "\nCustomer satisfaction rose to 98 %."))
+    fallback = await summarize(english)
+    assert fallback == ExecutiveSummary(lines=executive_summary(english, "en"), source="rules")
+    assert fallback.lines[0].startswith("In quarter 2026-Q4, 4 tickets were opened")

@@ -5,6 +5,7 @@ their own contracts and billing profile, never the seller's bank or DATEV settin
 from fastapi import APIRouter
 
 from api.routes.billing import (
+    branding,
     contract_items,
     contracts,
     customers,
@@ -17,5 +18,6 @@ from api.routes.billing import (
 )
 
 router = APIRouter()
-for _module in (seller, customers, products, contracts, contract_items, runs, invoices, exports, sepa_collections):
+for _module in (seller, branding, customers, products, contracts, contract_items, runs, invoices, exports,
+                sepa_collections):
     router.include_router(_module.router)

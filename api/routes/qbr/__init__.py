@@ -4,8 +4,8 @@ its management."""
 
 from fastapi import APIRouter
 
-from api.routes.qbr import builds, business, decks, vcio
+from api.routes.qbr import builds, business, decks, lifecycle, replacement_costs, vcio
 
 router = APIRouter()
-for _module in (builds, decks, vcio, business):
+for _module in (builds, decks, vcio, lifecycle, replacement_costs, business):
     router.include_router(_module.router)
