@@ -89,3 +89,4 @@ class ServiceReportRunProgress(BaseModel):
 
 class ServiceReportTickInput(BaseModel):
     timezone: str = SERVICE_REPORT_SCHEDULE_TZ
+    customer_numbers: list[str] | None = None  # the run's customers (None, as the schedule sends: all of them)

@@ -106,7 +106,7 @@ class ServiceReportScheduleTickWorkflow:
         try:
             await workflow.start_child_workflow(
                 ServiceReportRunWorkflow.run,
-                ServiceReportRunInput(month=month),
+                ServiceReportRunInput(month=month, customer_numbers=inp.customer_numbers),
                 id=workflow_id,
                 task_queue=REPORTS_TASK_QUEUE,
                 parent_close_policy=ParentClosePolicy.ABANDON,
