@@ -54,8 +54,8 @@ async def test_replacement_costs_defaults_overrides_and_reset(api, engine, keys)
     read = await api.get(COSTS, headers=auth(keys["finance"]))
     assert {c["asset_type"]: c["cost"] for c in read.json()}["laptop"] == "1799.50"
     with Session(engine) as s:
-        events = s.exec(select(AuditEvent).where(AuditEvent.entity == "qbr_replacement_cost",
-                                                 AuditEvent.entity_id == "laptop")).all()  # fmt: skip
+        laptop = (AuditEvent.entity == "qbr_replacement_cost", AuditEvent.entity_id == "laptop")
+        events = s.exec(select(AuditEvent).where(*laptop).order_by(col(AuditEvent.at))).all()
     assert [e.data["cost"] for e in events][-1] == [None, "1799.50"]
 
     again = await api.put(COSTS, json={"costs": {"laptop": None}}, headers=auth(keys["admin"]))
