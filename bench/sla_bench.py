@@ -204,6 +204,11 @@ def worker_command(processes: int) -> list[str]:
     return [sys.executable, "-m", "hub.cli", "worker", "--processes", str(processes)]
 
 
+def worker_metrics_env(processes: int, address: str) -> dict[str, str]:
+    """bench.run_worker serves its metrics at BENCH_METRICS_ADDRESS itself; a pool's first worker at this one."""
+    return {"PSA_WORKER_METRICS_ADDRESS": address} if processes > 1 else {}
+
+
 async def workers_started(procs: "Processes", processes: int, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while (procs.logs / "worker.log").read_text(errors="replace").count("worker started") < processes:
@@ -642,7 +647,8 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
             PSA_TEMPORAL_ADDRESS=address, PSA_TEMPORAL_NAMESPACE="default", PSA_DATABASE_URL=db_url,
             PSA_DATA_DIR=str(tmp), PSA_LOG_LEVEL=args.worker_log_level, PSA_LOG_FORMAT="json",
             PSA_NOTIFY_TIMEOUT="10", PSA_TICKET_URL_TEMPLATE="http://127.0.0.1:8000/api/v1/tickets/{ticket_id}",
-            BENCH_METRICS_ADDRESS=worker_metrics_address, PSA_WORKER_METRICS_ADDRESS=worker_metrics_address,
+            BENCH_METRICS_ADDRESS=worker_metrics_address,
+            **worker_metrics_env(args.worker_processes, worker_metrics_address),
             **({"BENCH_PROFILE": str(tmp / "worker-profile.txt")} if args.profile_worker else {})))
         sampler.pids.pop("idle_worker", None)
         sampler.pids["worker"] = worker.pid

@@ -67,6 +67,7 @@ from bench.sla_bench import (
     server_persistence,
     worker_command,
     worker_metrics,
+    worker_metrics_env,
     workers_started,
 )
 from domain.soc.signatures import signed_headers
@@ -428,7 +429,8 @@ async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_ur
         raise SystemExit("--worker-pollers runs one worker process (bench.harness); not with --worker-processes")
     worker_args = ([sys.executable, "-m", "bench.harness", "worker"] if args.worker_pollers
                    else worker_command(args.worker_processes))
-    worker = procs.spawn("worker", worker_args, env=clean_env(PSA_WORKER_METRICS_ADDRESS=worker_metrics_address,
+    metrics_env = worker_metrics_env(args.worker_processes, worker_metrics_address)
+    worker = procs.spawn("worker", worker_args, env=clean_env(**metrics_env,
         BENCH_WORKER_POLLERS=str(args.worker_pollers),
         **({"PSA_WORKER_WORKFLOW_TASKS": str(args.worker_tasks), "PSA_WORKER_LOCAL_ACTIVITIES": str(args.worker_tasks)}
            if args.worker_tasks else {}),
