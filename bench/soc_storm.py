@@ -707,7 +707,7 @@ HUB = ("api", "worker", "server")
 
 
 def _hub_cpu(sampler: Sampler) -> dict[str, float]:
-    return {k: proc_cpu(sampler.pids[k]) for k in HUB}
+    return {k: proc_cpu(sampler.pids[k], children=k == "worker") for k in HUB}
 
 
 async def _settle(sampler: Sampler, idle: dict[str, float], limit: float = 30.0) -> None:
