@@ -4,7 +4,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 from temporalio import activity
 
-from domain.contracts.service_report import CustomerRef, ServiceReportActivity, ServiceReportRunInput
+from domain.contracts.qbr import CustomerRef
+from domain.contracts.service_report import ServiceReportActivity, ServiceReportRunInput
 from domain.qbr.period import Month
 from models import Contract, Tenant
 

@@ -77,8 +77,9 @@ class QbrRunInput(BaseModel):
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_quarter(v)))
 
 
-class QbrRunProgress(BaseModel):
-    quarter: str
+class RunCounts(BaseModel):
+    """Progress of a run over customers (the QBR run, the service report run)."""
+
     total: int = 0
     done: int = 0
     failed: int = 0
@@ -86,6 +87,10 @@ class QbrRunProgress(BaseModel):
 
     def label(self) -> str:
         return f"{self.done}/{self.total} done, {self.failed} failed"
+
+
+class QbrRunProgress(RunCounts):
+    quarter: str
 
 
 class QbrTickInput(BaseModel):

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, field_validator
 
+from domain.contracts.qbr import RunCounts
 from domain.qbr.period import parse_month
 from domain.service_report.content import ServiceReport
 
@@ -70,21 +71,8 @@ class ServiceReportRunInput(BaseModel):
     _month = field_validator("month")(classmethod(lambda cls, v: parse_month(v)))
 
 
-class CustomerRef(BaseModel):
-    tenant_id: UUID
-    customer_number: str
-    name: str
-
-
-class ServiceReportRunProgress(BaseModel):
+class ServiceReportRunProgress(RunCounts):
     month: str
-    total: int = 0
-    done: int = 0
-    failed: int = 0
-    finished: bool = False
-
-    def label(self) -> str:
-        return f"{self.done}/{self.total} done, {self.failed} failed"
 
 
 class ServiceReportTickInput(BaseModel):

@@ -1,16 +1,14 @@
 """The quarterly QBR run `qbr-run-<YYYY>-Q<n>`: one child `qbr-<customer>-<YYYY>-Q<n>` per customer with a contract
-in the quarter, at most `MAX_PARALLEL` at once; progress as a query and in the memo `summary`. A
+in the quarter, a few at once (`workflows/customer_runs.py`); progress as a query and in the memo `summary`. A
 customer whose deck fails is counted and does not hold up the others.
 
 And `QbrScheduleTick`, what the Temporal Schedule starts on the first seven days of January, April, July and
 October: on the first working day of the quarter (the MSP's holidays) it starts the run of the quarter before;
 on the other days it does nothing (a calendar spec cannot say "first working day")."""
 
-import asyncio
-
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from domain.business_calendar import BusinessCalendar
@@ -27,18 +25,16 @@ from domain.processes import (
     qbr_workflow_id,
 )
 from domain.qbr.quarter import quarter_due
+from workflows.customer_runs import CustomerRun
 from workflows.policies import DB_RETRY, DB_TIMEOUT
 from workflows.qbr.review import QbrWorkflow
 
-MAX_PARALLEL = 4  # decks render on the worker's CPU: a few at a time keep the other queues responsive
-PROGRESS_EVERY = 10  # upsert the memo every N finished customers (and at start and end): fewer history events
-
 
 @workflow.defn(name="QbrRun")
-class QbrRunWorkflow:
+class QbrRunWorkflow(CustomerRun):
     def __init__(self) -> None:
+        super().__init__()
         self._progress = QbrRunProgress(quarter="")
-        self._running = 0
 
     @workflow.run
     async def run(self, inp: QbrRunInput) -> QbrRunProgress:
@@ -51,41 +47,26 @@ class QbrRunWorkflow:
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        self._progress.total = len(customers)
-        self._show(force=True)
-        await asyncio.gather(*(self._review(inp.quarter, c) for c in customers))
-        self._progress.finished = True
-        self._show(force=True)
+        await self._each_customer(customers, lambda customer: self._review(inp.quarter, customer))
         return self._progress
 
     async def _review(self, quarter: str, customer: CustomerRef) -> None:
-        await workflow.wait_condition(lambda: self._running < MAX_PARALLEL)
-        self._running += 1
-        try:
-            await workflow.execute_child_workflow(
-                QbrWorkflow.run,
-                QbrInput(
-                    tenant_id=customer.tenant_id,
-                    customer_number=customer.customer_number,
-                    customer_name=customer.name,
-                    quarter=quarter,
-                ),  # fmt: skip
-                id=qbr_workflow_id(customer.customer_number, quarter),
-                task_queue=REPORTS_TASK_QUEUE,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                search_attributes=qbr_search_attributes(customer.customer_number, quarter),
-            )
-            self._progress.done += 1
-        except ChildWorkflowError:
-            self._progress.failed += 1  # its failure is in its own history; the others go on
-        finally:
-            self._running -= 1
-        self._show()
+        await workflow.execute_child_workflow(
+            QbrWorkflow.run,
+            QbrInput(
+                tenant_id=customer.tenant_id,
+                customer_number=customer.customer_number,
+                customer_name=customer.name,
+                quarter=quarter,
+            ),  # fmt: skip
+            id=qbr_workflow_id(customer.customer_number, quarter),
+            task_queue=REPORTS_TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            search_attributes=qbr_search_attributes(customer.customer_number, quarter),
+        )
 
-    def _show(self, force: bool = False) -> None:
-        if not force and (self._progress.done + self._progress.failed) % PROGRESS_EVERY:
-            return
-        workflow.upsert_memo({"summary": f"QBR run {self._progress.quarter}: {self._progress.label()}"})
+    def _summary(self) -> str:
+        return f"QBR run {self._progress.quarter}: {self._progress.label()}"
 
     @workflow.query
     def progress(self) -> QbrRunProgress:

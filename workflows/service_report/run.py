@@ -1,19 +1,17 @@
 """The monthly service report run `service-report-run-<YYYY-MM>`: one child `service-report-<customer>-<YYYY-MM>`
-per customer with a contract in the month, at most `MAX_PARALLEL` at once; progress as a query and in the memo
-`summary`. A customer whose report fails is counted and does not hold up the others.
+per customer with a contract in the month, a few at once (`workflows/customer_runs.py`); progress as a query and in
+the memo `summary`. A customer whose report fails is counted and does not hold up the others.
 
 And `ServiceReportScheduleTick`, what the Temporal Schedule starts on the 2nd of each month: the run of the month
 before (in the schedule's zone), started once (a second tick of the same month finds it)."""
 
-import asyncio
-
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from domain.contracts.qbr import CustomerRef
 from domain.contracts.service_report import (
-    CustomerRef,
     ServiceReportActivity,
     ServiceReportInput,
     ServiceReportRunInput,
@@ -30,18 +28,16 @@ from domain.processes import (
     service_report_workflow_id,
 )
 from domain.qbr.period import month_before
+from workflows.customer_runs import CustomerRun
 from workflows.policies import DB_RETRY, DB_TIMEOUT
 from workflows.service_report.report import ServiceReportWorkflow
 
-MAX_PARALLEL = 4  # reports render on the worker's CPU: a few at a time keep the other queues responsive
-PROGRESS_EVERY = 10  # upsert the memo every N finished customers (and at start and end): fewer history events
-
 
 @workflow.defn(name="ServiceReportRun")
-class ServiceReportRunWorkflow:
+class ServiceReportRunWorkflow(CustomerRun):
     def __init__(self) -> None:
+        super().__init__()
         self._progress = ServiceReportRunProgress(month="")
-        self._running = 0
 
     @workflow.run
     async def run(self, inp: ServiceReportRunInput) -> ServiceReportRunProgress:
@@ -56,41 +52,26 @@ class ServiceReportRunWorkflow:
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
-        self._progress.total = len(customers)
-        self._show(force=True)
-        await asyncio.gather(*(self._report(inp.month, c) for c in customers))
-        self._progress.finished = True
-        self._show(force=True)
+        await self._each_customer(customers, lambda customer: self._report(inp.month, customer))
         return self._progress
 
     async def _report(self, month: str, customer: CustomerRef) -> None:
-        await workflow.wait_condition(lambda: self._running < MAX_PARALLEL)
-        self._running += 1
-        try:
-            await workflow.execute_child_workflow(
-                ServiceReportWorkflow.run,
-                ServiceReportInput(
-                    tenant_id=customer.tenant_id,
-                    customer_number=customer.customer_number,
-                    customer_name=customer.name,
-                    month=month,
-                ),  # fmt: skip
-                id=service_report_workflow_id(customer.customer_number, month),
-                task_queue=REPORTS_TASK_QUEUE,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                search_attributes=service_report_search_attributes(customer.customer_number, month),
-            )
-            self._progress.done += 1
-        except ChildWorkflowError:
-            self._progress.failed += 1  # its failure is in its own history; the others go on
-        finally:
-            self._running -= 1
-        self._show()
+        await workflow.execute_child_workflow(
+            ServiceReportWorkflow.run,
+            ServiceReportInput(
+                tenant_id=customer.tenant_id,
+                customer_number=customer.customer_number,
+                customer_name=customer.name,
+                month=month,
+            ),  # fmt: skip
+            id=service_report_workflow_id(customer.customer_number, month),
+            task_queue=REPORTS_TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            search_attributes=service_report_search_attributes(customer.customer_number, month),
+        )
 
-    def _show(self, force: bool = False) -> None:
-        if not force and (self._progress.done + self._progress.failed) % PROGRESS_EVERY:
-            return
-        workflow.upsert_memo({"summary": f"Service report run {self._progress.month}: {self._progress.label()}"})
+    def _summary(self) -> str:
+        return f"Service report run {self._progress.month}: {self._progress.label()}"
 
     @workflow.query
     def progress(self) -> ServiceReportRunProgress:
