@@ -1,23 +1,18 @@
 """`psa qbr run 2026Q4`: start the quarter's QBR run for every customer (or attach to the open one), follow it with
 a progress bar until every deck is built, then list the stored decks."""
 
-import asyncio
-
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session, col, select
 
 from domain.contracts.qbr import QbrRunInput, QbrRunProgress
 from domain.qbr.quarter import parse_quarter
-from hub.cli_follow import BAD_INPUT, follow_period
+from hub.cli_follow import BAD_INPUT, follow_period, progress_bar
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.temporal import connect, register_search_attributes
 from hub.temporal.qbr import qbr_run_progress, start_qbr_run
 from models import QbrFile
-
-POLL_SECONDS = 1.0
 
 
 async def _follow(settings: Settings, quarter: str, customers: list[str] | None, console: Console) -> QbrRunProgress:
@@ -25,16 +20,7 @@ async def _follow(settings: Settings, quarter: str, customers: list[str] | None,
     await register_search_attributes(client)
     workflow_id = await start_qbr_run(client, QbrRunInput(quarter=quarter, customer_numbers=customers))
     console.print(f"QBR run [bold]{workflow_id}[/bold]")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("building", total=None)
-        while True:
-            progress, status = await qbr_run_progress(client, quarter)
-            bar.update(task, total=progress.total or None, completed=progress.done + progress.failed,
-                       description=f"building ({progress.label()})")  # fmt: skip
-            if status != "running" or progress.finished:
-                return progress
-            await asyncio.sleep(POLL_SECONDS)
+    return await progress_bar(console, "building", lambda: qbr_run_progress(client, quarter))
 
 
 def follow_qbr_run(

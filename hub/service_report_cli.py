@@ -1,23 +1,18 @@
 """`psa report run 2026-11`: start the month's service report run for every customer (or attach to the open one),
 follow it with a progress bar until every report is built and mailed, then list the stored reports."""
 
-import asyncio
-
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlmodel import Session, col, select
 
 from domain.contracts.service_report import ServiceReportRunInput, ServiceReportRunProgress
 from domain.qbr.period import parse_month
-from hub.cli_follow import BAD_INPUT, follow_period
+from hub.cli_follow import BAD_INPUT, follow_period, progress_bar
 from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.temporal import connect, register_search_attributes
 from hub.temporal.service_report import service_report_run_progress, start_service_report_run
 from models import ServiceReportFile
-
-POLL_SECONDS = 1.0
 
 
 async def _follow(
@@ -27,16 +22,7 @@ async def _follow(
     await register_search_attributes(client)
     workflow_id = await start_service_report_run(client, ServiceReportRunInput(month=month, customer_numbers=customers))
     console.print(f"Service report run [bold]{workflow_id}[/bold]")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("reporting", total=None)
-        while True:
-            progress, status = await service_report_run_progress(client, month)
-            bar.update(task, total=progress.total or None, completed=progress.done + progress.failed,
-                       description=f"reporting ({progress.label()})")  # fmt: skip
-            if status != "running" or progress.finished:
-                return progress
-            await asyncio.sleep(POLL_SECONDS)
+    return await progress_bar(console, "reporting", lambda: service_report_run_progress(client, month))
 
 
 def follow_report_run(
