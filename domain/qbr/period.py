@@ -5,10 +5,10 @@ instants in the customer's zone), so the KPI engine (domain/qbr/kpis.py) compute
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from domain.qbr.quarter import Quarter
+from domain.qbr.quarter import Quarter, local_days
 
 # ASCII digits only (int() would also read full-width digits).
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -57,10 +57,7 @@ class Month:
 
     def bounds(self, zone: str) -> tuple[datetime, datetime]:
         """[start, end) in UTC: local midnight of the 1st to local midnight of the next month's 1st."""
-        tz = ZoneInfo(zone)
-        start = datetime.combine(self.first_day, datetime.min.time(), tz)
-        end = datetime.combine(self.next().first_day, datetime.min.time(), tz)
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return local_days(self.first_day, self.next().first_day, zone)
 
     def label(self) -> str:
         """German label for documents: "November 2026"."""

@@ -12,6 +12,13 @@ from zoneinfo import ZoneInfo
 _QUARTER = re.compile(r"([0-9]{4})-?[Qq]([1-4])")
 
 
+def local_days(first: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    """[local midnight of `first`, local midnight of `end`) in `zone`, as UTC instants: a report period's bounds."""
+    tz = ZoneInfo(zone)
+    start, stop = (datetime.combine(day, datetime.min.time(), tz) for day in (first, end))
+    return start.astimezone(UTC), stop.astimezone(UTC)
+
+
 @dataclass(frozen=True, order=True)
 class Quarter:
     year: int
@@ -58,10 +65,7 @@ class Quarter:
 
     def bounds(self, zone: str) -> tuple[datetime, datetime]:
         """[start, end) in UTC: local midnight of the first day to local midnight of the next quarter's first day."""
-        tz = ZoneInfo(zone)
-        start = datetime.combine(self.first_day, datetime.min.time(), tz)
-        end = datetime.combine(self.next().first_day, datetime.min.time(), tz)
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return local_days(self.first_day, self.next().first_day, zone)
 
     def label(self) -> str:
         """German label for documents: "Q4 2026"."""
