@@ -31,7 +31,7 @@ from activities.soc.polling import SocPollActivities
 from activities.soc.summary import SocSummaryActivities
 from activities.soc.tickets import SocTicketActivities
 from activities.tickets.notifications import NotificationActivities
-from activities.tickets.sla import SlaActivities, advance_clock
+from activities.tickets.sla import SlaActivities
 from activities.tickets.ticket import TicketActivities
 from domain.processes import (
     BILLING_TASK_QUEUE,
@@ -91,10 +91,9 @@ def registrations(
             [
                 tickets.open,
                 tickets.apply_change,
-                sla.record,
+                sla.advance,
                 sla.repin,
                 sla.list_repin_candidates,
-                advance_clock,
                 notifications.notify,
             ],
         ),

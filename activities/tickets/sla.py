@@ -7,7 +7,7 @@ from sqlalchemy import Connection, Engine, insert
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from domain.contracts.tickets import RecordSla, RepinCandidates, RepinRequest, RepinResult, SlaActivity
+from domain.contracts.tickets import RecordSla, RepinCandidates, RepinRequest, RepinResult, SlaActivity, SlaStep
 from domain.sla import (
     AdvanceRequest,
     AdvanceResult,
@@ -31,17 +31,22 @@ class SlaActivities:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    @activity.defn(name=SlaActivity.RECORD)
-    def record(self, req: RecordSla) -> None:
+    @activity.defn(name=SlaActivity.ADVANCE)
+    def advance(self, step: SlaStep) -> AdvanceResult:
+        """Feed the clock and write its new state; run as a local activity, so the answer is recorded in history
+        and a replay never recomputes it. Idempotent: the clock is a pure function of the request, a retry writes
+        the same values."""
+        result = advance(step.advance)
         with session_scope(self.engine) as session:
-            write_sla(session, req)
+            write_sla(session, recorded(step.ticket_id, step.tenant_id, step.advance, result))
         log.info(
             "sla recorded",
-            ticket_id=str(req.ticket_id),
-            tenant_id=str(req.tenant_id),
-            sla_state=req.plan.state.value,
+            ticket_id=str(step.ticket_id),
+            tenant_id=str(step.tenant_id),
+            sla_state=result.plan.state.value,
             workflow_id=activity.info().workflow_id,
         )
+        return result
 
     @activity.defn(name=SlaActivity.LIST_REPIN_CANDIDATES)
     def list_repin_candidates(self, req: RepinCandidates) -> list[UUID]:
@@ -165,10 +170,9 @@ def write_sla(session: Session, req: RecordSla) -> None:
         ticket.sla_state = req.plan.state.value
 
 
-@activity.defn(name=SlaActivity.ADVANCE)
-def advance_clock(req: AdvanceRequest) -> AdvanceResult:
-    """Pure computation, run as a local activity so its answer is recorded and replays never recompute it."""
-    return advance(req)
+def recorded(ticket_id: UUID, tenant_id: UUID, req: AdvanceRequest, result: AdvanceResult) -> RecordSla:
+    """What to write of a clock fed by `req`."""
+    return RecordSla(ticket_id=ticket_id, tenant_id=tenant_id, clocks=result.clocks, plan=result.plan, at=req.now)
 
 
-__all__ = ["SlaActivities", "advance_clock", "insert_sla", "write_sla"]
+__all__ = ["SlaActivities", "insert_sla", "recorded", "write_sla"]

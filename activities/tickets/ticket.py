@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.tickets.raci import raci_routing
-from activities.tickets.sla import insert_sla
+from activities.tickets.sla import insert_sla, recorded, write_sla
 from domain.contracts.tickets import (
     NewTicket,
     RecordSla,
@@ -23,7 +23,16 @@ from domain.contracts.tickets import (
     TicketRecord,
 )
 from domain.raci import PartyKind
-from domain.sla import AdvanceRequest, ClockSet, LoadSlaContext, SlaCarry, SlaEvent, SlaEventKind, advance
+from domain.sla import (
+    AdvanceRequest,
+    AdvanceResult,
+    ClockSet,
+    LoadSlaContext,
+    SlaCarry,
+    SlaEvent,
+    SlaEventKind,
+    advance,
+)
 from domain.tickets import EventKind, TicketStatus, Visibility, default_co_managed, format_ticket_number
 from hub.db import session_scope, write_transaction
 from hub.logging import get_logger
@@ -207,9 +216,12 @@ class TicketActivities:
         return open_ticket(self.engine, req)
 
     @activity.defn(name=TicketActivity.APPLY_CHANGE)
-    def apply_change(self, change: TicketChange) -> None:
+    def apply_change(self, change: TicketChange) -> AdvanceResult | None:
+        """The change and, if it feeds the SLA clock, the clock's new state: one transaction. Idempotent: the
+        event's id is the key, and the clock is a pure function of the request (a retry answers the same)."""
+        sla = advance(change.sla) if change.sla is not None else None
         try:
-            self._apply(change)
+            self._apply(change, sla)
         except IntegrityError:
             # A concurrent attempt of this very activity wrote first; its write is ours.
             with Session(self.engine) as session:
@@ -225,8 +237,9 @@ class TicketActivities:
                 type="TicketDataRefused",
                 non_retryable=True,
             ) from err
+        return sla
 
-    def _apply(self, change: TicketChange) -> None:
+    def _apply(self, change: TicketChange, sla: AdvanceResult | None) -> None:
         with session_scope(self.engine) as session:
             if session.get(TicketEvent, change.event_id) is not None:
                 return  # already applied by an earlier attempt
@@ -274,6 +287,8 @@ class TicketActivities:
                         note=te.note,
                     )
                 )
+            if sla is not None:
+                write_sla(session, recorded(change.ticket_id, change.tenant_id, change.sla, sla))
         log.info(
             "ticket changed",
             ticket_id=str(change.ticket_id),

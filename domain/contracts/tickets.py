@@ -24,7 +24,7 @@ from domain.processes import (
 )
 from domain.raci import RaciNotice, RaciRouting
 from domain.roles import Role
-from domain.sla import ClockSet, SlaCarry, SlaPlan, SlaState, TargetKind
+from domain.sla import AdvanceRequest, ClockSet, SlaCarry, SlaPlan, SlaState, TargetKind
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 
 
@@ -36,8 +36,9 @@ class TicketActivity:
 
 
 class SlaActivity:
-    ADVANCE = "sla.advance"  # local: the clock engine, so due instants are recorded, not recomputed on replay
-    RECORD = "sla.record"
+    # Local: feed the clock and write its new state in one step, so due instants are recorded, not recomputed on
+    # replay (a change to the ticket feeds the clock inside `tickets.apply_change` instead).
+    ADVANCE = "sla.advance"
     NOTIFY = "sla.notify"
     REPIN = "sla.repin"
     LIST_REPIN_CANDIDATES = "sla.list_repin_candidates"
@@ -198,6 +199,8 @@ class TicketChange(BaseModel):
     time_entry: TimeEntryRequest | None = None
     co_managed: bool | None = None  # None: unchanged
     customer_it_holds: bool | None = None  # None: unchanged
+    # The SLA clock fed with this change's events, written in the same transaction (None: the clock is untouched).
+    sla: AdvanceRequest | None = None
 
 
 class TicketWorkflowInput(BaseModel):
@@ -213,6 +216,14 @@ class TicketOpened(BaseModel):
     record: TicketRecord
     sla: SlaCarry | None = None
     routing: RaciRouting | None = None  # the customer's RACI matrix: queue and notices, applied by the workflow
+
+
+class SlaStep(BaseModel):
+    """Feed a ticket's clock and record its new state (`SlaActivity.ADVANCE`)."""
+
+    ticket_id: UUID
+    tenant_id: UUID
+    advance: AdvanceRequest
 
 
 class RecordSla(BaseModel):
@@ -320,9 +331,10 @@ class RepinCandidates(BaseModel):
     limit: int = Field(default=PAGE_SIZE, ge=1, le=1_000)
 
 
-def ticket_listing(s: TicketState, sla: SlaCarry | None) -> tuple[list[SearchAttributeUpdate], str]:
-    """The ticket's search attributes and memo summary, for the Temporal UI (also set by a starter that opened the
-    ticket before its workflow, see `opened_ticket_input`)."""
+def ticket_listing(s: TicketState, sla: SlaCarry | None) -> list[SearchAttributeUpdate]:
+    """The ticket's search attributes, for the Temporal UI (also set by a starter that opened the ticket before its
+    workflow, see `opened_ticket_input`). No memo that follows the state: each upsert is a history event and a
+    visibility write, and the attributes and the static summary (title, priority, customer) say it already."""
     attributes = [
         CUSTOMER_ID.value_set(s.customer_number),
         TICKET_PRIORITY.value_set(s.priority.value),
@@ -336,10 +348,7 @@ def ticket_listing(s: TicketState, sla: SlaCarry | None) -> tuple[list[SearchAtt
     sla_state = sla.plan.state if sla is not None and sla.plan is not None else None
     if sla_state is not None and sla_state != SlaState.NONE:
         attributes.append(SLA_STATE.value_set(sla_state.value))
-    summary = f"{s.number} {s.priority.value} {s.status.value} [{s.customer_number}] {s.title}"
-    if sla_state is not None:
-        summary += f" (SLA {sla_state.value})"
-    return attributes, summary
+    return attributes
 
 
 def opened_ticket_input(ticket: NewTicket, opened: TicketOpened) -> TicketWorkflowInput:

@@ -76,7 +76,7 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta | None 
                 *([SearchAttributePair(TICKET_QUEUE, ticket.queue)] if ticket.queue else []),
             ]
         ),
-        static_summary=f"{ticket.priority.value} [{ticket.customer_number}] {ticket.title}"[:200],
+        static_summary=static_summary(ticket),
     )
     try:
         async with workflow_call(f"ticket {ticket.ticket_id}", ended="the ticket is closed"):
@@ -88,6 +88,11 @@ async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta | None 
         if await _running(client, workflow_id):
             raise TicketPending(f"ticket {ticket.ticket_id} is being created") from err
         raise WorkflowUnavailable(f"{err}, and Temporal has not confirmed that it started it") from err
+
+
+def static_summary(ticket: NewTicket) -> str:
+    """The line the Temporal UI lists the ticket's workflow under (its number and state are search attributes)."""
+    return f"{ticket.priority.value} [{ticket.customer_number}] {ticket.title}"[:200]
 
 
 async def _running(client: Client, workflow_id: str) -> bool:
@@ -129,7 +134,7 @@ async def start_opened_ticket(client: Client, ticket: NewTicket, opened: TicketO
     this way): the run begins where a continued run would. Idempotent: never a second run of this ticket, even if
     an earlier attempt's run has ended since."""
     inp = opened_ticket_input(ticket, opened)
-    attributes, summary = ticket_listing(inp.state, inp.sla)
+    attributes = ticket_listing(inp.state, inp.sla)
     try:
         await client.start_workflow(
             TicketWorkflow.run,
@@ -137,7 +142,8 @@ async def start_opened_ticket(client: Client, ticket: NewTicket, opened: TicketO
             id=ticket_workflow_id(ticket.ticket_id),
             task_queue=TICKETS_TASK_QUEUE,
             search_attributes=TypedSearchAttributes([SearchAttributePair(a.key, a.value) for a in attributes]),
-            memo={"summary": summary, **memo},
+            memo=memo,
+            static_summary=static_summary(ticket),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError:

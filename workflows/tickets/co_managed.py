@@ -45,8 +45,8 @@ class CoManagedIt:
                 Visibility.CO_MANAGED,
                 queue=routing.queue,
                 data={"from": self._state.queue, "to": routing.queue, "reason": "raci", "area": routing.area},
+                sla_events=[SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=routing.queue)],
             )
-            await self._sla_events([SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=routing.queue)])
         if routing.customer_it_holds and not self._state.customer_it_holds:
             # The customer's IT is Responsible: it holds the ticket from the start, and the MSP's clocks pause.
             reason = f"RACI: {routing.area} liegt in der Verantwortung der Kunden-IT."
@@ -138,9 +138,10 @@ class CoManagedIt:
             body=reason,
             customer_it_holds=to_customer,
             data={"to": "customer_it" if to_customer else "msp", "reason": reason},
+            sla_events=[
+                SlaEvent(kind=SlaEventKind.RESPONSIBILITY_CHANGED, at=workflow.now(), customer_it_holds=to_customer)
+            ],
         )
-        event = SlaEvent(kind=SlaEventKind.RESPONSIBILITY_CHANGED, at=workflow.now(), customer_it_holds=to_customer)
-        await self._sla_events([event])
 
     @workflow.update
     async def set_co_managed(self, req: CoManagedRequest) -> TicketState:

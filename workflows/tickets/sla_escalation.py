@@ -14,11 +14,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.contracts.tickets import (
     NotifyRequest,
-    RecordSla,
     RepinRequest,
     RepinResult,
     RepinSlaRequest,
     SlaActivity,
+    SlaStep,
     TicketState,
     TicketWorkflowInput,
 )
@@ -118,26 +118,25 @@ class SlaEscalation:
         return result
 
     async def _sla_events(self, events: list[SlaEvent]) -> None:
-        """Feed the clock, record the result, and re-arm the timer."""
+        """Feed the clock and record the result (one local activity), and re-arm the timer. A change to the ticket
+        feeds the clock through `_apply(..., sla_events=...)` instead, in the change's own transaction."""
         if self._sla is None:
             return
-        result: AdvanceResult = await workflow.execute_local_activity(
-            SlaActivity.ADVANCE,
-            AdvanceRequest(context=self._sla.context, clocks=self._sla.clocks, events=events, now=workflow.now()),
-            result_type=AdvanceResult,
-            start_to_close_timeout=LOCAL_DB_TIMEOUT,
-        )
-        self._sla.clocks, self._sla.plan = result.clocks, result.plan
-        record = RecordSla(
+        step = SlaStep(
             ticket_id=self._state.ticket_id,
             tenant_id=self._state.tenant_id,
-            clocks=result.clocks,
-            plan=result.plan,
-            at=workflow.now(),
+            advance=AdvanceRequest(
+                context=self._sla.context, clocks=self._sla.clocks, events=events, now=workflow.now()
+            ),
         )
-        await workflow.execute_local_activity(
-            SlaActivity.RECORD, record, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=TICKET_DB_RETRY
+        result: AdvanceResult = await workflow.execute_local_activity(
+            SlaActivity.ADVANCE,
+            step,
+            result_type=AdvanceResult,
+            start_to_close_timeout=LOCAL_DB_TIMEOUT,
+            retry_policy=TICKET_DB_RETRY,
         )
+        self._sla.clocks, self._sla.plan = result.clocks, result.plan
         self._publish()
         self._wake = True
 
@@ -156,29 +155,31 @@ class SlaEscalation:
                     asyncio.create_task(self._notify(item, plan, sla.context.calendar.time_zone))
                 )
         for item in due:
+            action = item.action
+            requeue = isinstance(action, Reassign) and action.queue != self._state.queue
+            priority = raised(self._state.priority, action.to) if isinstance(action, RaisePriority) else None
+            reprioritise = priority is not None and priority != self._state.priority
+            # Each level re-plans the clock in its own transaction; a level that requeues or raises the priority
+            # re-plans with that change instead.
             await self._apply(
                 EventKind.ESCALATED,
                 None,
                 Visibility.INTERNAL,
-                body=f"Eskalationsstufe '{item.level}' ({item.target.value}): {item.action.type}",
-                data={"level": item.level, "target": item.target.value, "action": item.action.type, "key": item.key},
+                body=f"Eskalationsstufe '{item.level}' ({item.target.value}): {action.type}",
+                data={"level": item.level, "target": item.target.value, "action": action.type, "key": item.key},
+                sla_events=None if requeue or reprioritise else [],
             )
-            if isinstance(item.action, Reassign) and item.action.queue != self._state.queue:
+            if requeue:
                 await self._apply(
                     EventKind.QUEUE_CHANGED,
                     None,
                     Visibility.INTERNAL,
-                    queue=item.action.queue,
-                    data={"from": self._state.queue, "to": item.action.queue, "level": item.level},
+                    queue=action.queue,
+                    data={"from": self._state.queue, "to": action.queue, "level": item.level},
+                    sla_events=[SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=action.queue)],
                 )
-                await self._sla_events(
-                    [SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=item.action.queue)]
-                )
-            elif isinstance(item.action, RaisePriority):
-                await self._set_priority(
-                    raised(self._state.priority, item.action.to), None, f"Eskalation '{item.level}'"
-                )
-        await self._sla_events([])
+            elif reprioritise:
+                await self._set_priority(priority, None, f"Eskalation '{item.level}'")
 
     async def _notify(self, item: ScheduledAction, plan: SlaPlan, time_zone: str) -> None:
         """Sent with the plan as it was when the level fired."""

@@ -33,7 +33,7 @@ from domain.contracts.tickets import (
     ticket_listing,
 )
 from domain.roles import Role
-from domain.sla import SlaCarry, SlaEvent, SlaEventKind
+from domain.sla import AdvanceRequest, AdvanceResult, SlaCarry, SlaEvent, SlaEventKind
 from domain.tickets import (
     EventKind,
     Priority,
@@ -169,6 +169,12 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
         await self._wait_created()
         async with self._lock:
             self._check_open()
+            reply = None
+            if req.visibility == Visibility.PUBLIC:
+                # Only the MSP's replies answer the customer; customer IT writing is the customer writing.
+                customer = req.actor.role.is_customer_side
+                kind = SlaEventKind.CUSTOMER_PUBLIC_REPLY if customer else SlaEventKind.AGENT_PUBLIC_REPLY
+                reply = [SlaEvent(kind=kind, at=workflow.now())]
             await self._apply(
                 EventKind.COMMENTED,
                 req.actor.user_id,
@@ -176,12 +182,8 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
                 body=req.body,
                 data={"author_role": req.actor.role.value},
                 event_id=req.comment_id,
+                sla_events=reply,
             )
-            if req.visibility == Visibility.PUBLIC:
-                # Only the MSP's replies answer the customer; customer IT writing is the customer writing.
-                customer = req.actor.role.is_customer_side
-                kind = SlaEventKind.CUSTOMER_PUBLIC_REPLY if customer else SlaEventKind.AGENT_PUBLIC_REPLY
-                await self._sla_events([SlaEvent(kind=kind, at=workflow.now())])
             # A customer's reply ends the wait on the customer, whichever channel it came through.
             if (
                 req.actor.role.is_customer_side
@@ -338,8 +340,8 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
             resolved_at=resolved_at,
             closed_at=closed_at,
             data={"from": self._state.status.value, "to": to.value, "reason": reason},
+            sla_events=[SlaEvent(kind=SlaEventKind.STATUS_CHANGED, at=now, status=to)],
         )
-        await self._sla_events([SlaEvent(kind=SlaEventKind.STATUS_CHANGED, at=now, status=to)])
 
     async def _set_priority(self, priority: Priority, actor: UUID | None, reason: str | None) -> None:
         if priority == self._state.priority:
@@ -351,11 +353,24 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
             priority=priority,
             body=reason,
             data={"from": self._state.priority.value, "to": priority.value},
+            sla_events=[SlaEvent(kind=SlaEventKind.PRIORITY_CHANGED, at=workflow.now(), priority=priority)],
         )
-        await self._sla_events([SlaEvent(kind=SlaEventKind.PRIORITY_CHANGED, at=workflow.now(), priority=priority)])
 
-    async def _apply(self, kind: EventKind, actor: UUID | None, visibility: Visibility, **fields) -> None:
+    async def _apply(
+        self,
+        kind: EventKind,
+        actor: UUID | None,
+        visibility: Visibility,
+        sla_events: list[SlaEvent] | None = None,
+        **fields,
+    ) -> None:
+        """Persist one change; `sla_events` (an empty list: re-plan only) feed the SLA clock in the same local
+        activity and transaction, None leaves the clock alone."""
         s = self._state
+        sla = self._sla
+        feed = None
+        if sla_events is not None and sla is not None:
+            feed = AdvanceRequest(context=sla.context, clocks=sla.clocks, events=sla_events, now=workflow.now())
         change = TicketChange(
             event_id=fields.get("event_id") or workflow.uuid4(),
             ticket_id=s.ticket_id,
@@ -375,10 +390,17 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
             time_entry=fields.get("time_entry"),
             co_managed=fields.get("co_managed"),
             customer_it_holds=fields.get("customer_it_holds"),
+            sla=feed,
         )
-        await workflow.execute_local_activity(
-            TicketActivity.APPLY_CHANGE, change, start_to_close_timeout=LOCAL_DB_TIMEOUT, retry_policy=TICKET_DB_RETRY
+        advanced: AdvanceResult | None = await workflow.execute_local_activity(
+            TicketActivity.APPLY_CHANGE,
+            change,
+            result_type=AdvanceResult | None,
+            start_to_close_timeout=LOCAL_DB_TIMEOUT,
+            retry_policy=TICKET_DB_RETRY,
         )
+        if advanced is not None and sla is not None:
+            sla.clocks, sla.plan = advanced.clocks, advanced.plan
         s.status, s.priority, s.assignee_user_id = change.status, change.priority, change.assignee_user_id
         if change.customer_it_holds is not None:
             s.customer_it_holds = change.customer_it_holds
@@ -394,15 +416,12 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
     # --- SLA clock -----------------------------------------------------------------------------------------
 
     def _publish(self) -> None:
-        """Keep search attributes and memo current for engineers in the Temporal UI. Each upsert is a history event
-        and a visibility write: only what differs from what is set is sent."""
-        attributes, summary = ticket_listing(self._state, self._sla)
+        """Keep the search attributes current for engineers in the Temporal UI. Each upsert is a history event and
+        a visibility write: only what differs from what is set is sent."""
         current = workflow.info().typed_search_attributes
-        attributes = [a for a in attributes if current.get(a.key) != a.value]
+        attributes = [a for a in ticket_listing(self._state, self._sla) if current.get(a.key) != a.value]
         if attributes:
             workflow.upsert_search_attributes(attributes)
-        if workflow.memo_value("summary", default=None, type_hint=str) != summary:
-            workflow.upsert_memo({"summary": summary})
 
 
 def _str(value: UUID | None) -> str | None:
