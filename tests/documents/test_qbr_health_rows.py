@@ -71,3 +71,17 @@ def test_a_refused_mfa_report_shows_its_reason_in_german_and_english():
     assert en["MFA coverage"] == ["n/a: permission AuditLog.Read.All missing", "n/a"]
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_qbr_pdf(refused, language="en"))).pages)
     assert "MFA coverage\nn/a: permission AuditLog.Read.All missing\nn/a" in text
+
+
+def test_health_recommendations_reach_the_recommendations_of_both_documents():
+    # Q4 by hand: 36 - 33 = 3 devices without antivirus, 27 - 23 = 4 accounts without MFA.
+    antivirus = "3 Geräte ohne aktiven Virenschutz (von 36 verwalteten)"
+    mfa = "4 Benutzerkonten ohne MFA (von 27)"
+    prs = Presentation(io.BytesIO(render_qbr_pptx(_kpis())))
+    slide = next(s for s in prs.slides if s.shapes.title.text == "Empfehlungen")
+    lines = [p.text for shape in slide.placeholders if shape.placeholder_format.idx != 0
+             for p in shape.text_frame.paragraphs]  # fmt: skip
+    assert any(line.startswith(antivirus) for line in lines) and any(line.startswith(mfa) for line in lines)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render_qbr_pdf(_kpis()))).pages)
+    flat = " ".join(text.split())
+    assert antivirus in flat[flat.index("Empfehlungen"):] and mfa in flat
