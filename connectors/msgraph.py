@@ -39,7 +39,7 @@ SCOPE = "https://graph.microsoft.com/.default"
 SKU_FIELDS = "skuId,skuPartNumber,capabilityStatus,consumedUnits,prepaidUnits"
 MAX_PAGES = 50
 MFA_REPORT = "/v1.0/reports/authenticationMethods/userRegistrationDetails"
-MAX_USER_PAGES = 500  # Graph pages this report by some hundred users: enough for the tenants an MSP looks after
+MAX_USER_PAGES = 500  # a bound against a paging loop, far above the pages of the tenants an MSP looks after
 NON_PREMIUM = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
