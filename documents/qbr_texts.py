@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from documents.invoice_texts import format_money, format_number
+from domain.inventory.mfa import MfaUnavailable
 from domain.qbr.kpis import Kpi, KpiSet
 from domain.qbr.licences import LicenceLine
 from domain.qbr.lifecycle import Lifecycle, LifecycleDevice, Replacement
@@ -188,17 +189,32 @@ KPI_LABELS_EN = {
     "licences_unused": "Licences unused",
     "licences_over_assigned": "Licences over-assigned",
     "licence_use": "Licence use",
+    "rmm_coverage": "Device coverage (RMM)",
+    "antivirus_coverage": "Antivirus running and up to date",
+    "patch_compliance": "Windows patch status",
+    "availability": "Devices online (snapshot day)",
+    "reboot_pending": "Reboot pending",
+    "mfa_coverage": "MFA coverage",
 }
 SOURCES_EN = {"Tickets": "Tickets", "SLA-Ergebnisse": "SLA outcomes", "Ticket-Verlauf": "Ticket history",
               "SOC": "SOC", "Zeiterfassung": "Time tracking", "Verträge": "Contracts",
               "Zeiterfassung, Verträge": "Time tracking, contracts", "Inventar": "Inventory",
-              "Lizenzen": "Licences"}  # fmt: skip
+              "Lizenzen": "Licences", "RMM-Snapshot": "RMM snapshot"}  # fmt: skip
+# Why a KPI is k. A. although its source was read (Kpi.current_reason / previous_reason), as the cell shows it.
+NA_REASONS = {
+    "de": {MfaUnavailable.NO_LICENCE: "k. A.: Microsoft 365 ohne Entra ID P1/P2",
+           MfaUnavailable.FORBIDDEN: "k. A.: Berechtigung AuditLog.Read.All fehlt",
+           MfaUnavailable.UNREADABLE: "k. A.: Antwort von Microsoft Graph unlesbar"},
+    "en": {MfaUnavailable.NO_LICENCE: "n/a: Microsoft 365 without Entra ID P1/P2",
+           MfaUnavailable.FORBIDDEN: "n/a: permission AuditLog.Read.All missing",
+           MfaUnavailable.UNREADABLE: "n/a: Microsoft Graph's answer unreadable"},
+}  # fmt: skip
 # Kept for callers of the German texts (the MSP's business report, documents/qbr_business_pdf.py).
 PERFORMANCE_HEADER = LABELS["de"]["performance_header"]
 RACI_HEADER = LABELS["de"]["raci_header"]
 DECISIONS_HEADER = LABELS["de"]["decisions_header"]
 DECISION_ROWS = 4  # empty rows to fill in during the meeting
-SECURITY_KEYS = ("security_incidents", "time_to_acknowledge", "device_coverage", "warranty_coverage")
+SECURITY_KEYS = ("security_incidents", "time_to_acknowledge", "device_coverage", "warranty_coverage", "mfa_coverage")
 HOURS_KEYS = ("hours_used", "contingent_hours", "contingent_use", "monthly_contract_value")
 LICENCE_KEYS = ("licences_bought", "licences_assigned", "licences_unused", "licences_over_assigned", "licence_use")
 
@@ -233,10 +249,17 @@ def kpi_label(kpi: Kpi, language: str = "de") -> str:
     return KPI_LABELS_EN.get(kpi.key, kpi.label) if lang(language) == "en" else kpi.label
 
 
+def measure_cell(value: Measure, reason: str | None, unit: str, currency: str = "EUR", language: str = "de") -> str:
+    """The value, or for k. A. the reason its source gave (if any)."""
+    if isinstance(value, NotAvailable) and reason is not None:
+        return NA_REASONS[lang(language)].get(reason, labels(language)["na"])
+    return format_measure(value, unit, currency, language)
+
+
 def kpi_row(kpi: Kpi, currency: str, language: str = "de") -> tuple[str, str, str, str]:
     source = SOURCES_EN.get(kpi.source, kpi.source) if lang(language) == "en" else kpi.source
-    return (kpi_label(kpi, language), format_measure(kpi.current, kpi.unit, currency, language),
-            format_measure(kpi.previous, kpi.unit, currency, language), source)  # fmt: skip
+    return (kpi_label(kpi, language), measure_cell(kpi.current, kpi.current_reason, kpi.unit, currency, language),
+            measure_cell(kpi.previous, kpi.previous_reason, kpi.unit, currency, language), source)  # fmt: skip
 
 
 def quarter_label(quarter: str) -> str:

@@ -15,7 +15,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from documents.qbr_texts import chart_value, format_measure
+from documents.qbr_texts import chart_value, measure_cell
 from domain.qbr.period import Month
 from domain.service_report.content import ReportSection, ServiceReport
 
@@ -37,8 +37,8 @@ TABLE_STYLE = TableStyle(
 def section_table(section: ReportSection, month: str, previous: str) -> list[list[str]]:
     """Header and rows as the PDF shows them (the tests read the same cells back)."""
     header = [LABEL_HEADER, Month.parse(month).label(), Month.parse(previous).label()]
-    return [header, *[[r.label, format_measure(r.current, r.unit), format_measure(r.previous, r.unit)]
-                      for r in section.rows]]  # fmt: skip
+    return [header, *[[r.label, measure_cell(r.current, r.current_reason, r.unit),
+                       measure_cell(r.previous, r.previous_reason, r.unit)] for r in section.rows]]  # fmt: skip
 
 
 def _priority_chart(report: ServiceReport) -> Drawing:

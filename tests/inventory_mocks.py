@@ -15,6 +15,9 @@ DEVICES_URL = f"{DATTO}/api/v2/site/{SITE}/devices"
 M365_TENANT = "contoso.onmicrosoft.com"
 TOKEN_URL = f"https://login.microsoftonline.com/{M365_TENANT}/oauth2/v2.0/token"
 SKUS_URL = "https://graph.microsoft.com/v1.0/subscribedSkus"
+MFA_URL = "https://graph.microsoft.com/v1.0/reports/authenticationMethods/userRegistrationDetails"
+# The two pages of graph_user_registration_details_page*.json by hand: 5 members (4 registered for MFA), 2 guests.
+MFA_MEMBERS, MFA_REGISTERED = 5, 4
 DATTO_UIDS = ("0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
               "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e")  # fmt: skip
 
@@ -40,6 +43,17 @@ def graph_skus(router: respx.MockRouter, tenant: str = M365_TENANT) -> None:
         return_value=httpx.Response(200, json=fixture("graph_token.json"))
     )
     router.get(SKUS_URL).mock(return_value=httpx.Response(200, json=fixture("graph_subscribed_skus.json")))
+    graph_mfa(router)
+
+
+def graph_mfa(router: respx.MockRouter) -> respx.Route:
+    """The MFA report in two pages: the first's @odata.nextLink (a $skiptoken) leads to the second."""
+
+    def page(request: httpx.Request) -> httpx.Response:
+        n = 2 if "$skiptoken" in request.url.params else 1
+        return httpx.Response(200, json=fixture(f"graph_user_registration_details_page{n}.json"))
+
+    return router.get(MFA_URL).mock(side_effect=page)
 
 
 def credentials(monkeypatch, ref: str = "msp") -> dict[str, str]:  # noqa: ANN001

@@ -34,9 +34,10 @@ EXPECTED = {
     "monthly_contract_value": (D("530.00"), D("530.00")),  # 10 x 50 + 3 x 30 / 3
     "device_coverage": (D("66.7"), NA),  # 2 of 3 with an EDR agent; the inventory is a snapshot
     "warranty_coverage": (D("50.0"), NA),  # 1 of 2 with a warranty end on or after 31 December
-    # No health snapshot seeded: the device health KPIs are k. A. (tests/activities/test_inventory_sync.py has them)
-    **dict.fromkeys(("rmm_coverage", "antivirus_coverage", "patch_compliance", "availability", "reboot_pending"),
-                    (NA, NA)),  # fmt: skip
+    # No health snapshot seeded: the device health KPIs and MFA are k. A. (tests/activities/test_inventory_sync.py
+    # and test_inventory_mfa.py have them)
+    **dict.fromkeys(("rmm_coverage", "antivirus_coverage", "patch_compliance", "availability", "reboot_pending",
+                     "mfa_coverage"), (NA, NA)),  # fmt: skip
     # no licence rows for this customer: "k. A.", not 0
     "licences_bought": (NA, NA),
     "licences_assigned": (NA, NA),

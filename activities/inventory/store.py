@@ -21,6 +21,7 @@ from domain.inventory.devices import AssetKind, RmmDevice
 from domain.inventory.health import DeviceHealth, HealthCounts, health_counts
 from domain.inventory.licences import VENDOR as MICROSOFT
 from domain.inventory.licences import SkuLicence
+from domain.inventory.mfa import MfaCoverage
 from models import Asset, AssetType, HealthSnapshot, InventorySource, Licence, Tenant
 
 MAX_REASONS = 10
@@ -169,21 +170,34 @@ def _health(assets: Iterable[Asset]) -> list[DeviceHealth]:
     ]
 
 
-def write_snapshot(session: Session, tenant_id: UUID, at: datetime) -> str:
-    """The tenant's health counts as of now, stored for the local day of `at` (replacing the day's earlier one);
-    returns the day (YYYY-MM-DD)."""
+def write_snapshot(
+    session: Session, tenant_id: UUID, at: datetime, *, devices: bool = True, mfa: MfaCoverage | None = None
+) -> str:
+    """The tenant's health counts as of now, stored for the local day of `at`; returns the day (YYYY-MM-DD).
+
+    Replaces the day's earlier counts part by part: the device counts only when the RMM was read (`devices`), the MFA
+    counts only when this sync measured them; a part not measured keeps the day's earlier value (or is empty: the
+    KPIs read an empty part as "k. A."). The licence counts are the licence rows as they stand."""
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise LookupError(f"no tenant {tenant_id}")
     day = at.astimezone(ZoneInfo(tenant.time_zone)).date()
-    known = session.exec(select(Asset).where(Asset.tenant_id == tenant_id, col(Asset.rmm_gone_at).is_(None))).all()
+    row = session.get(HealthSnapshot, (tenant_id, day))
+    earlier = HealthCounts.model_validate(row.counts) if row is not None else HealthCounts()
+    known = session.exec(
+        select(Asset).where(Asset.tenant_id == tenant_id, col(Asset.rmm_gone_at).is_(None))
+    ).all() if devices else []  # fmt: skip
     licences = session.exec(
         select(Licence.quantity, Licence.assigned)
         .where(Licence.tenant_id == tenant_id, Licence.vendor == MICROSOFT, col(Licence.synced_at).is_not(None))
         .where(func.coalesce(Licence.capability_status, "") != SKU_MISSING)
     ).all()  # fmt: skip
     counts: HealthCounts = health_counts(_health(known), [(q, a) for q, a in licences])
-    row = session.get(HealthSnapshot, (tenant_id, day))
+    if not devices:
+        counts = earlier.model_copy(
+            update={"licences_purchased": counts.licences_purchased, "licences_assigned": counts.licences_assigned}
+        )
+    counts.mfa = mfa if mfa is not None else earlier.mfa
     if row is None:
         row = HealthSnapshot(tenant_id=tenant_id, day=day, taken_at=at, counts={})
     row.taken_at, row.counts = at, counts.model_dump(mode="json")

@@ -1,5 +1,6 @@
 """Inventory sync activities: read a customer's devices from Datto RMM and its licences from Microsoft 365, upsert
-them (activities/inventory/store.py), record each source's outcome and write the day's health snapshot.
+them (activities/inventory/store.py), count the Microsoft 365 members' MFA registration (activities/inventory/mfa.py),
+record each source's outcome and write the day's health snapshot.
 
 Vendor errors map to Temporal as: auth (401, a refused token) and unusable answers -> non-retryable, with the
 configuration to check in the message; 429 and Datto's WAF 403 -> retryable after the vendor's wait
@@ -19,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.inventory import store
 from activities.inventory.credentials import credential_hint, resolve_credentials
+from activities.inventory.mfa import read_mfa
 from connectors.datto_rmm import DattoRmmClient
 from connectors.http import VendorAuthError, VendorError
 from connectors.msgraph import MsGraphClient
@@ -136,7 +138,7 @@ class InventoryActivities:
         devices, listed = _readable(raw, skipped)
         result = await asyncio.to_thread(self._store_devices, source.tenant_id, devices, listed, skipped, req)
         log.info("inventory rmm synced", source_id=str(source.id), tenant_id=str(source.tenant_id),
-                 **result.model_dump(exclude={"skipped_reasons"}))  # fmt: skip
+                 **result.model_dump(exclude={"skipped_reasons", "mfa"}))  # fmt: skip
         return result
 
     def _store_devices(
@@ -157,6 +159,7 @@ class InventoryActivities:
         try:
             async with MsGraphClient(tenant, creds.user, creds.secret, client=self.client_factory()) as graph:
                 raw = await graph.subscribed_skus()
+                mfa = await read_mfa(graph)
         except VendorError as exc:
             raise vendor_failure(exc, source) from exc
         try:
@@ -169,7 +172,9 @@ class InventoryActivities:
             with Session(self.engine) as session, session.begin():
                 return store.upsert_licences(session, source.tenant_id, skus, req.synced_at)
 
-        return await asyncio.to_thread(write)
+        result = await asyncio.to_thread(write)
+        result.mfa = mfa
+        return result
 
     @activity.defn(name=InventoryActivity.RECORD_OUTCOME)
     def record_outcome(self, req: RecordOutcome) -> None:
@@ -180,6 +185,6 @@ class InventoryActivities:
     def write_snapshot(self, req: WriteSnapshot) -> str:
         with Session(self.engine) as session, session.begin():
             try:
-                return store.write_snapshot(session, req.tenant_id, req.at)
+                return store.write_snapshot(session, req.tenant_id, req.at, devices=req.devices, mfa=req.mfa)
             except LookupError as exc:
                 raise ApplicationError(str(exc), type="UnknownTenant", non_retryable=True) from exc

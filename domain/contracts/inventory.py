@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from domain.inventory.mfa import MfaCoverage
+
 INVENTORY_SCHEDULE_TZ = "Europe/Berlin"
 
 
@@ -19,7 +21,7 @@ class InventoryActivity:
     LIST_CUSTOMERS = "inventory.list_customers"  # customers with an active source
     LOAD_SOURCES = "inventory.load_sources"  # one customer's active sources
     SYNC_RMM = "inventory.sync_rmm"  # fetch the RMM's devices and upsert the assets
-    SYNC_M365 = "inventory.sync_m365"  # fetch the subscribed SKUs and upsert the licences
+    SYNC_M365 = "inventory.sync_m365"  # fetch the subscribed SKUs and upsert the licences; count MFA registration
     RECORD_OUTCOME = "inventory.record_outcome"  # a source's last sync: when, ok or the error
     WRITE_SNAPSHOT = "inventory.write_snapshot"  # the customer's health counts of the day
 
@@ -49,6 +51,7 @@ class SourceSynced(BaseModel):
     gone: int = 0
     skipped: int = 0
     skipped_reasons: list[str] = []  # the first few, for the person reading the result
+    mfa: MfaCoverage | None = None  # Microsoft 365: the members' MFA registration (or why it was not measured)
 
 
 class SourceOutcome(BaseModel):
@@ -66,8 +69,13 @@ class RecordOutcome(BaseModel):
 
 
 class WriteSnapshot(BaseModel):
+    """Each part replaces the day's earlier value only when this sync measured it: the device counts when the RMM
+    was read (`devices`), the MFA counts when the Microsoft 365 sync brought them."""
+
     tenant_id: UUID
     at: datetime
+    devices: bool = True
+    mfa: MfaCoverage | None = None
 
 
 class InventorySyncInput(BaseModel):
@@ -78,7 +86,7 @@ class InventorySyncInput(BaseModel):
 class InventorySyncResult(BaseModel):
     customer_number: str
     sources: list[SourceOutcome] = []
-    snapshot_day: str | None = None  # YYYY-MM-DD in the customer's zone; None: no RMM sync succeeded
+    snapshot_day: str | None = None  # YYYY-MM-DD in the customer's zone; None: none written (no RMM read, no MFA)
 
     @property
     def failed(self) -> list[SourceOutcome]:

@@ -3,13 +3,15 @@ KPIs (domain/qbr/kpis_health.py) are computed from. Pure: no I/O.
 
 Counted over the customer's inventory as it stands after a sync: every asset not marked gone from the RMM is
 known; those with an RMM agent are managed; the health columns (antivirus, patches, online, reboot) are the RMM's
-and are counted over the managed devices only."""
+and are counted over the managed devices only. The MFA counts come with the Microsoft 365 sync
+(domain/inventory/mfa.py)."""
 
 from collections.abc import Iterable
 
 from pydantic import BaseModel
 
 from domain.inventory.devices import AntivirusStatus, PatchStatus, is_windows
+from domain.inventory.mfa import MfaCoverage
 
 
 class DeviceHealth(BaseModel):
@@ -32,6 +34,7 @@ class HealthCounts(BaseModel):
     reboot_pending: int = 0  # managed with a reboot required (the flag or patch status RebootRequired)
     licences_purchased: int = 0  # Microsoft 365: prepaid enabled units over all SKUs
     licences_assigned: int = 0
+    mfa: MfaCoverage | None = None  # Microsoft 365 members and their MFA registration; None: not measured
 
 
 NOT_UNDER_POLICY = {PatchStatus.NO_POLICY.value, None}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from domain.inventory.health import HealthCounts
 from domain.qbr.facts import QbrFacts
 from domain.qbr.kpis_health import HEALTH_KPIS
 from domain.qbr.licences import (
@@ -243,6 +244,9 @@ class Kpi(BaseModel):
     better: str
     current: Measure
     previous: Measure
+    # Why a k. A. value is not known, where its source said so (a domain.inventory.mfa.MfaUnavailable value).
+    current_reason: str | None = None
+    previous_reason: str | None = None
 
 
 class Breakdown(BaseModel):
@@ -276,6 +280,7 @@ class KpiSet(BaseModel):
     lifecycle: Lifecycle | None = None  # None: no inventory snapshot (k. A.)
     budget: list[BudgetYear] = []
     licences: list[LicenceLine] = []  # per product; empty: no licence data
+    health: HealthCounts | None = None  # the reported quarter's last health snapshot (the recommendations' counts)
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -333,7 +338,8 @@ def _health_kpis(current: QbrFacts, previous: QbrFacts) -> list[Kpi]:
     """The device health KPIs (domain/qbr/kpis_health.py), each quarter from its own last snapshot."""
     return [
         Kpi(key=h.key, label=h.label, unit=h.unit, source=h.source, better=h.better,
-            current=h.measure(current), previous=h.measure(previous))  # fmt: skip
+            current=h.measure(current), previous=h.measure(previous),
+            current_reason=h.reason(current), previous_reason=h.reason(previous))  # fmt: skip
         for h in HEALTH_KPIS
     ]
 
@@ -377,4 +383,5 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
         if current.devices_source
         else [],
         licences=licence_lines(current.licences),
+        health=current.health.counts if current.health is not None else None,
     )

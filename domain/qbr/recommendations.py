@@ -1,8 +1,10 @@
 """Rule-based recommendations and the executive summary of a QBR, from the KPIs alone, in German (the default) or
-English. Each rule names its threshold here, so the MSP can see why a recommendation appears."""
+English. Each rule names its threshold here (device health and MFA: domain/qbr/health_rules.py; lifecycle and
+licences: domain/qbr/lifecycle_rules.py), so the MSP can see why a recommendation appears."""
 
 from decimal import Decimal
 
+from domain.qbr.health_rules import health_recommendations
 from domain.qbr.kpis import KpiSet
 from domain.qbr.lifecycle_rules import lifecycle_recommendations
 from domain.qbr.measure import NotAvailable, change
@@ -109,6 +111,7 @@ def recommendations(kpis: KpiSet, language: str = "de") -> list[str]:
     warranty, _ = _value(kpis, "warranty_coverage")
     if warranty is not None and warranty < WARRANTY_TARGET:
         out.append(t["warranty"].format(now=_num(warranty)))
+    out += health_recommendations(kpis, language)
     out += lifecycle_recommendations(kpis, language)
     return out or [t["none"]]
 

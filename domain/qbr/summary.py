@@ -80,7 +80,16 @@ def allowed_numbers(kpis: KpiSet) -> set[Decimal]:
     for point in kpis.months:
         values |= {Decimal(point.opened), Decimal(point.closed)}
         values |= {v for v in (point.sla_response, point.sla_resolution) if not isinstance(v, NotAvailable)}
-    return {abs(v) for v in values | _lifecycle_numbers(kpis)}
+    return {abs(v) for v in values | _lifecycle_numbers(kpis) | _health_numbers(kpis)}
+
+
+def _health_numbers(kpis: KpiSet) -> set[Decimal]:
+    """The counts of the quarter's health snapshot (devices, MFA members and registered): the model sees them too."""
+    if kpis.health is None:
+        return set()
+    counts = kpis.health.model_dump(exclude={"mfa"})
+    mfa = kpis.health.mfa
+    return {Decimal(n) for n in counts.values()} | ({Decimal(mfa.members), Decimal(mfa.registered)} if mfa else set())
 
 
 def _lifecycle_numbers(kpis: KpiSet) -> set[Decimal]:

@@ -1,6 +1,7 @@
 """What the monthly service report shows, taken from the QBR's KPI engine (domain/qbr/kpis.py) computed over a month
-and the month before: SLA attainment, tickets opened and closed by priority, security incidents, hours against the
-contingent and device health. Every row is current vs previous month; a value without a source is "k. A." (NA).
+and the month before: SLA attainment, tickets opened and closed by priority, security incidents and MFA coverage,
+hours against the contingent and device health. Every row is current vs previous month; a value without a source is
+"k. A." (NA).
 
 Device health rows the facts do not have yet (RMM coverage, patch, antivirus, backup and online status come with the
 RMM sources) are "k. A." until a KPI of that key exists: the report never invents a zero."""
@@ -22,12 +23,13 @@ OPT_IN_LABEL = "Monatlichen Servicebericht per E-Mail erhalten"
 SECTION_TITLES = {
     "sla": "SLA-Übersicht",
     "tickets": "Tickets nach Priorität",
-    "security": "Sicherheitsvorfälle",
+    "security": "Sicherheit",
     "hours": "Stunden und Kontingent",
     "devices": "Gerätezustand",
 }
 SLA_KEYS = ("sla_response", "sla_resolution")
 SECURITY_KEYS = ("security_incidents", "time_to_acknowledge")
+ACCOUNT_KEYS = ("mfa_coverage",)  # after the incidents: the accounts' protection (Microsoft 365)
 HOURS_KEYS = ("hours_used", "contingent_hours", "contingent_use")
 # (KPI key, German label, unit): the device health rows in this order, whether or not the KPI engine has the key yet
 # (the RMM health KPIs come with the inventory sync); a KPI that exists brings its own label.
@@ -48,6 +50,8 @@ class ReportRow(BaseModel):
     unit: str  # "", "%", "h", "min"
     current: Measure
     previous: Measure
+    current_reason: str | None = None  # why k. A., where the source said so (domain.qbr.kpis.Kpi)
+    previous_reason: str | None = None
 
 
 class ReportSection(BaseModel):
@@ -71,7 +75,8 @@ class ServiceReport(BaseModel):
 
 
 def _kpi_rows(kpis: KpiSet, keys: tuple[str, ...]) -> list[ReportRow]:
-    return [ReportRow(label=k.label, unit=k.unit, current=k.current, previous=k.previous)
+    return [ReportRow(label=k.label, unit=k.unit, current=k.current, previous=k.previous,
+                      current_reason=k.current_reason, previous_reason=k.previous_reason)
             for k in (kpis.kpi(key) for key in keys)]  # fmt: skip
 
 
@@ -93,7 +98,8 @@ def _severity_rank(severity: str) -> int:
 
 
 def _security_rows(kpis: KpiSet) -> list[ReportRow]:
-    """The count and time to acknowledge; per severity where a SOC source exists in the month or the one before."""
+    """The count and time to acknowledge; per severity where a SOC source exists in the month or the one before; the
+    MFA coverage of the Microsoft 365 members."""
     rows = _kpi_rows(kpis, SECURITY_KEYS)
     count = kpis.kpi("security_incidents")
     b = next(b for b in kpis.breakdowns if b.key == "incidents_by_severity")
@@ -103,7 +109,7 @@ def _security_rows(kpis: KpiSet) -> list[ReportRow]:
             current=NA if isinstance(count.current, NotAvailable) else Decimal(b.current.get(severity, 0)),
             previous=NA if isinstance(count.previous, NotAvailable) else Decimal(b.previous.get(severity, 0)),
         ))  # fmt: skip
-    return rows
+    return rows + _kpi_rows(kpis, ACCOUNT_KEYS)
 
 
 def _device_rows(kpis: KpiSet) -> list[ReportRow]:

@@ -1,5 +1,6 @@
 """Microsoft Graph client: client-credentials token, subscribedSkus with $select, @odata.nextLink followed on
-Graph only, refused credentials and missing permissions as auth errors (respx, spec-shaped fixtures)."""
+Graph only, refused credentials and missing permissions as auth errors; the MFA registration report over its pages,
+its 403s told apart (no Entra ID P1/P2 licence, no permission) (respx, spec-shaped fixtures)."""
 
 from urllib.parse import parse_qs
 
@@ -8,8 +9,8 @@ import pytest
 import respx
 
 from connectors.http import VendorAuthError, VendorRateLimited, VendorResponseError
-from connectors.msgraph import MsGraphClient
-from tests.inventory_mocks import M365_TENANT, SKUS_URL, TOKEN_URL, fixture, graph_skus
+from connectors.msgraph import MfaReportRefused, MsGraphClient
+from tests.inventory_mocks import M365_TENANT, MFA_URL, SKUS_URL, TOKEN_URL, fixture, graph_mfa, graph_skus
 
 CLIENT_ID, SECRET = "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e", "graph-secret-DO-NOT-LEAK"
 
@@ -70,3 +71,35 @@ async def test_refused_credentials_missing_permission_and_throttling():
         with pytest.raises(VendorRateLimited) as limited:
             await graph.subscribed_skus()
     assert limited.value.retry_after == 7
+
+
+@respx.mock
+async def test_mfa_report_follows_next_link_over_both_pages():
+    respx.post(TOKEN_URL).mock(return_value=httpx.Response(200, json=fixture("graph_token.json")))
+    route = graph_mfa(respx.mock)
+    async with _client() as graph:
+        users = await graph.user_registration_details()
+    assert [u["userDisplayName"] for u in users] == ["Alex Wilber", "Allan Deyoung", "Bianca Pisani", "Christie Cline",
+                                                     "Diego Siciliani", "Lee Gu", "Megan Bowen"]  # fmt: skip
+    assert route.call_count == 2 and "$skiptoken" in route.calls[1].request.url.params
+    assert route.calls[0].request.headers["Authorization"] == "Bearer eyJ0eXAiOiJKV1QiLCJub25jZSI6.graph.token"
+
+
+@respx.mock
+async def test_mfa_report_403_says_whether_the_licence_or_the_permission_is_missing():
+    respx.post(TOKEN_URL).mock(return_value=httpx.Response(200, json=fixture("graph_token.json")))
+    report = respx.get(MFA_URL).mock(return_value=httpx.Response(403, json=fixture("graph_error_403_non_premium.json")))
+    async with _client() as graph:
+        with pytest.raises(MfaReportRefused) as no_licence:
+            await graph.user_registration_details()
+    assert no_licence.value.licence_missing and no_licence.value.status_code == 403
+    report.mock(return_value=httpx.Response(403, json=fixture("graph_error_403.json")))
+    async with _client() as graph:
+        with pytest.raises(MfaReportRefused) as no_permission:
+            await graph.user_registration_details()
+    assert not no_permission.value.licence_missing
+    report.mock(return_value=httpx.Response(401, json=fixture("graph_error_403.json")))
+    async with _client() as graph:
+        with pytest.raises(VendorAuthError) as unauthorised:
+            await graph.user_registration_details()
+    assert not isinstance(unauthorised.value, MfaReportRefused)

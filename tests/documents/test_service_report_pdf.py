@@ -1,8 +1,9 @@
 """The monthly service report read back: facts loaded from the database for two months (the QBR's activity over a
 month), the KPIs, the report's content and its PDF; pypdf finds every hand-counted cell, "k. A." where a source is
-missing, and a rendered page has ink."""
+missing (with the reason where the source gave one), and a rendered page has ink."""
 
 import io
+from datetime import date
 
 import pypdfium2 as pdfium
 import pytest
@@ -12,7 +13,9 @@ from sqlmodel import Session
 from activities.qbr.facts import load_facts
 from documents.service_report_pdf import render_service_report_pdf, section_table
 from domain.contracts.qbr import LoadFacts
-from domain.qbr.facts import QbrFacts
+from domain.inventory.health import HealthCounts
+from domain.inventory.mfa import MfaCoverage, MfaUnavailable
+from domain.qbr.facts import HealthFact, QbrFacts
 from domain.qbr.kpis import compute_kpis
 from domain.qbr.period import Month
 from domain.service_report.content import ServiceReport, service_report
@@ -66,7 +69,7 @@ def test_no_source_is_k_a_never_a_zero():
     text = _text(render_service_report_pdf(empty))
     for row in (("SLA-Erfüllung Reaktion", "k. A.", "k. A."), ("Sicherheitsvorfälle", "k. A.", "k. A."),
                 ("Stundenkontingent", "k. A.", "k. A."), ("Geräteabdeckung (EDR)", "k. A.", "k. A."),
-                ("Backup-Erfolgsquote", "k. A.", "k. A."),
+                ("Backup-Erfolgsquote", "k. A.", "k. A."), ("MFA-Abdeckung", "k. A.", "k. A."),
                 ("Tickets eröffnet", "0", "0")):  # the hub's own tickets: a real zero  # fmt: skip
         assert "\n".join(row) in text, row
     assert "davon" not in text  # no severity rows without a SOC source
@@ -84,3 +87,13 @@ def test_a_blank_page_would_fail_the_ink_check():
     pdf.new_page(595, 842)
     image = pdf[0].render(scale=0.5).to_pil().convert("L")
     assert sum(image.histogram()[:200]) <= image.width * image.height // 50
+
+
+def test_the_mfa_row_with_a_count_and_with_the_reason_it_is_k_a():
+    now, before = (QbrFacts(quarter=m, time_zone="Europe/Berlin") for m in ("2026-11", "2026-10"))
+    counts = HealthCounts(mfa=MfaCoverage(members=8, registered=6))
+    refused = HealthCounts(mfa=MfaCoverage(unavailable=MfaUnavailable.NO_LICENCE))
+    now = now.model_copy(update={"health": HealthFact(day=date(2026, 11, 30), counts=counts)})
+    before = before.model_copy(update={"health": HealthFact(day=date(2026, 10, 31), counts=refused)})
+    text = _text(render_service_report_pdf(service_report(compute_kpis(now, before, "K3", "Konto AG"))))
+    assert "MFA-Abdeckung\n75 %\nk. A.: Microsoft 365 ohne Entra ID P1/P2" in text  # 6 of 8 members

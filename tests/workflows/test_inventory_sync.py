@@ -1,6 +1,7 @@
 """The inventory sync on the time-skipping server with the hub's workers, Datto RMM and Graph mocked by respx: the
 daily run syncs every customer with a source; one customer's refused credentials are recorded on its source and
-never hold up the other, whose devices, licences and snapshot are written; the API starts one customer's sync."""
+never hold up the other, whose devices, licences, MFA counts and snapshot are written; a customer with Microsoft 365
+only gets a snapshot of its MFA state; the API starts one customer's sync."""
 
 import uuid
 
@@ -8,15 +9,15 @@ import httpx
 import respx
 from sqlmodel import Session, select
 
-from domain.contracts.inventory import InventoryRunInput, InventorySyncResult
+from domain.contracts.inventory import InventoryRunInput, InventorySyncInput, InventorySyncResult
 from domain.processes import INVENTORY_TASK_QUEUE, inventory_sync_workflow_id
 from domain.roles import Role
 from hub.db import session_scope
 from models import Asset, HealthSnapshot, InventorySource, Licence
 from tests.conftest import auth
 from tests.factories import make_tenant, make_user
-from tests.inventory_mocks import DATTO, M365_TENANT, SITE, credentials, datto_pages, graph_skus
-from workflows.inventory.sync import InventoryRunWorkflow
+from tests.inventory_mocks import DATTO, M365_TENANT, MFA_URL, SITE, credentials, datto_pages, fixture, graph_skus
+from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
 
 BROKEN = "https://vidal-api.centrastage.net"
 
@@ -66,6 +67,28 @@ async def test_the_daily_run_records_one_customers_failure_and_syncs_the_other(c
         assert len(s.exec(select(Licence).where(Licence.tenant_id == good.id)).all()) == 2
         (snapshot,) = s.exec(select(HealthSnapshot).where(HealthSnapshot.tenant_id == good.id)).all()
     assert (snapshot.counts["devices_managed"], snapshot.counts["licences_purchased"]) == (3, 55)
+    assert snapshot.counts["mfa"] == {"members": 5, "registered": 4, "unavailable": None}
+
+
+async def test_a_customer_with_microsoft_365_only_and_a_refused_mfa_report(client, engine, monkeypatch):
+    """No RMM: the snapshot holds the licences and the MFA reason, no device counts; the 403 fails nothing."""
+    credentials(monkeypatch)
+    tenant = make_tenant(engine)
+    with session_scope(engine) as s:
+        s.add(InventorySource(tenant_id=tenant.id, kind="m365", name="Microsoft 365", credentials_ref="msp",
+                              settings={"tenant": M365_TENANT}))  # fmt: skip
+    with respx.mock:
+        graph_skus(respx.mock)
+        respx.get(MFA_URL).mock(return_value=httpx.Response(403, json=fixture("graph_error_403_non_premium.json")))
+        result = await client.execute_workflow(
+            InventorySyncWorkflow.run, InventorySyncInput(tenant_id=tenant.id, customer_number=tenant.customer_number),
+            id=f"inventory-sync-{uuid.uuid4()}", task_queue=INVENTORY_TASK_QUEUE,
+        )  # fmt: skip
+    assert [s.ok for s in result.sources] == [True] and result.snapshot_day is not None
+    with Session(engine) as s:
+        (snapshot,) = s.exec(select(HealthSnapshot).where(HealthSnapshot.tenant_id == tenant.id)).all()
+    assert (snapshot.counts["devices_known"], snapshot.counts["licences_purchased"]) == (0, 55)
+    assert snapshot.counts["mfa"] == {"members": 0, "registered": 0, "unavailable": "no_licence"}
 
 
 async def test_the_api_starts_one_customers_sync(api, client, engine, monkeypatch):

@@ -1,7 +1,10 @@
 """The inventory sync of one customer, `inventory-sync-<customer>`: each active source in turn (Datto RMM devices,
-then Microsoft 365 licences), each source's outcome recorded on it, and, once the RMM's devices were read, the
-day's health snapshot. A source that fails (bad credentials, an unusable answer, retries used up) is recorded
-with its error and the next source goes on; the workflow itself completes, its result lists the failures.
+then Microsoft 365 licences and MFA registration), each source's outcome recorded on it, and, once the RMM's devices
+were read, the day's health snapshot with the MFA counts beside the device counts. A customer without an RMM source
+gets a snapshot of its MFA counts alone (its device KPIs stay "k. A."); one whose RMM failed gets none that day, as
+before, so the quarter's last snapshot keeps real device counts. A source that fails (bad credentials, an unusable
+answer, retries used up) is recorded with its error and the next source goes on; the workflow itself completes, its
+result lists the failures.
 
 And `InventoryRun`, what the daily schedule `inventory-daily` starts: one child per customer with an active source,
 at most `MAX_PARALLEL` at once; a customer whose sync is already running (started through the API or CLI) is
@@ -29,6 +32,7 @@ from domain.contracts.inventory import (
     SyncSource,
     WriteSnapshot,
 )
+from domain.inventory.mfa import MfaCoverage
 from domain.processes import (
     INVENTORY_RUN_PROCESS,
     INVENTORY_TASK_QUEUE,
@@ -64,17 +68,22 @@ class InventorySyncWorkflow:
             start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY,
         )  # fmt: skip
         devices_read = False
+        mfa: MfaCoverage | None = None
         for source in sources:
             outcome = await self._sync(source)
             result.sources.append(outcome)
             devices_read |= outcome.ok and source.kind == InventorySourceKind.DATTO_RMM
+            if outcome.ok and outcome.synced is not None and outcome.synced.mfa is not None:
+                mfa = outcome.synced.mfa
             await workflow.execute_activity(
                 InventoryActivity.RECORD_OUTCOME, RecordOutcome(outcome=outcome, at=workflow.now()),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY,
             )  # fmt: skip
-        if devices_read:
+        has_rmm = any(s.kind == InventorySourceKind.DATTO_RMM for s in sources)
+        if devices_read or (mfa is not None and not has_rmm):
+            snapshot = WriteSnapshot(tenant_id=inp.tenant_id, at=workflow.now(), devices=devices_read, mfa=mfa)
             result.snapshot_day = await workflow.execute_activity(
-                InventoryActivity.WRITE_SNAPSHOT, WriteSnapshot(tenant_id=inp.tenant_id, at=workflow.now()),
+                InventoryActivity.WRITE_SNAPSHOT, snapshot,
                 result_type=str, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY,
             )  # fmt: skip
         failed = "; ".join(f"{s.name}: {s.error}" for s in result.failed)

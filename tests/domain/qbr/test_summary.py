@@ -2,10 +2,14 @@
 facts.py: Q4 opened 4, closed 3, SLA response 75.0 %, resolution 50.0 %, MTTR 13.3 h ...)."""
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from domain.inventory.health import HealthCounts
+from domain.inventory.mfa import MfaCoverage
+from domain.qbr.facts import HealthFact
 from domain.qbr.kpis import compute_kpis
 from domain.qbr.summary import SummaryRejected, allowed_numbers, build_messages, check_summary, invented_numbers
 from tests.domain.qbr.facts import current, previous
@@ -55,3 +59,13 @@ def test_prompt_holds_the_kpis_but_not_the_vcio_texts(kpis):
     assert "auf Deutsch" in system["content"]
     facts = json.loads(user["content"])
     assert "vcio" not in facts and {k["key"] for k in facts["kpis"]} >= {"tickets_opened", "sla_response"}
+
+
+def test_the_health_snapshots_counts_are_allowed_as_the_model_sees_them():
+    counts = HealthCounts(devices_known=41, devices_managed=37, mfa=MfaCoverage(members=58, registered=45))
+    now = current().model_copy(update={"health": HealthFact(day=date(2026, 12, 30), counts=counts)})
+    kpis = compute_kpis(now, previous(), "K10001", "Muster GmbH")
+    assert json.loads(build_messages(kpis)[1]["content"])["health"]["mfa"] == {"members": 58, "registered": 45,
+                                                                                "unavailable": None}  # fmt: skip
+    assert invented_numbers("45 von 58 Konten mit MFA, 37 von 41 Geräten im RMM.", kpis) == []
+    assert invented_numbers("13 Konten ohne MFA.", kpis) == ["13"]  # 58 - 45: worked out by the model

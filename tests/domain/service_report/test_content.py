@@ -34,7 +34,7 @@ def _rows(report, key: str) -> dict[str, tuple]:  # noqa: ANN001
 
 def test_sections_and_ticket_rows(kpis):
     report = service_report(kpis)
-    assert [s.title for s in report.sections] == ["SLA-Übersicht", "Tickets nach Priorität", "Sicherheitsvorfälle",
+    assert [s.title for s in report.sections] == ["SLA-Übersicht", "Tickets nach Priorität", "Sicherheit",
                                                   "Stunden und Kontingent", "Gerätezustand"]  # fmt: skip
     assert report.title() == "Monatlicher Servicebericht November 2026" and report.previous_month == "2026-10"
     tickets = _rows(report, "tickets")
