@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -27,7 +27,7 @@ from domain.contracts.tickets import NotifyRequest, NotifyResult, SlaActivity
 from domain.escalation import AddressRecipient, NotifyEmail, RoleRecipient, UserRecipient
 from domain.notifications import email_body, email_subject, ticket_url, webhook_body
 from hub.config import Settings
-from hub.db import session_scope
+from hub.db import session_scope, write_transaction
 from hub.logging import get_logger
 from models import Notification, Tenant, Ticket, User
 
@@ -35,6 +35,12 @@ log = get_logger(__name__)
 
 PENDING = "pending"
 SENT = "sent"
+_OUTBOX = Notification.__table__
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.key == bindparam("b_key"))
+    .values(status=SENT, sent_at=bindparam("sent_at"), attempts=_OUTBOX.c.attempts + 1)
+)
 _MAX_TEXT = 2000  # Notification.destination / last_error
 
 
@@ -57,7 +63,7 @@ class NotificationActivities:
             "channel": req.channel,
             "workflow_id": activity.info().workflow_id,
         }
-        row = self._find(req.key) or self._create(req)
+        row = self._create(req)
         if row.status == SENT:
             log.info("notification already sent", **ids, sent_at=row.sent_at.isoformat() if row.sent_at else None)
             return NotifyResult(status="already_sent", channel=row.channel, recipients=_recipients(row))
@@ -87,6 +93,7 @@ class NotificationActivities:
             return session.exec(select(Notification).where(Notification.key == key)).one_or_none()
 
     def _create(self, req: NotifyRequest) -> Notification:
+        """The outbox row of this key: an earlier attempt's, or a new one rendered now."""
         try:
             with session_scope(self.engine) as session:
                 existing = session.exec(select(Notification).where(Notification.key == req.key)).one_or_none()
@@ -216,14 +223,8 @@ class NotificationActivities:
             return None
 
     def _mark_sent(self, key: str) -> None:
-        with session_scope(self.engine) as session:
-            session.execute(
-                update(Notification)
-                .where(Notification.key == key)
-                .values(status=SENT, sent_at=datetime.now(UTC), attempts=Notification.attempts + 1)
-                # Nothing in this session holds the row; ORM synchronisation only costs CPU (7 % of the worker's).
-                .execution_options(synchronize_session=False)
-            )
+        with write_transaction(self.engine) as conn:
+            conn.execute(_MARK_SENT, {"b_key": key, "sent_at": datetime.now(UTC)})
 
 
 def _recipients(row: Notification) -> list[str]:

@@ -3,7 +3,7 @@ keep the per-ticket SLA records that the API and reports read."""
 
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, bindparam, insert, update
 from sqlmodel import Session, col, select
 from temporalio import activity
 
@@ -19,7 +19,7 @@ from domain.sla import (
     repin,
 )
 from domain.tickets import EventKind, TicketStatus, Visibility
-from hub.db import session_scope
+from hub.db import session_scope, write_transaction
 from hub.logging import get_logger
 from models import Ticket, TicketEvent, TicketSla
 from models.sla_context import resolve_context
@@ -37,8 +37,8 @@ class SlaActivities:
         and a replay never recomputes it. Idempotent: the clock is a pure function of the request, a retry writes
         the same values."""
         result = advance(step.advance)
-        with session_scope(self.engine) as session:
-            write_sla(session, recorded(step.ticket_id, step.tenant_id, step.advance, result))
+        with write_transaction(self.engine) as conn:
+            write_sla(conn, recorded(step.ticket_id, step.tenant_id, step.advance, result))
         log.info(
             "sla recorded",
             ticket_id=str(step.ticket_id),
@@ -79,7 +79,7 @@ class SlaActivities:
             clocks, sla_plan = plan(new, repin(old, new, req.carry.clocks, req.at), req.at)
             if done is None:
                 write_sla(
-                    session,
+                    session.connection(),
                     RecordSla(
                         ticket_id=req.ticket_id, tenant_id=req.tenant_id, clocks=clocks, plan=sla_plan, at=req.at
                     ),
@@ -147,7 +147,14 @@ def _clock_values(req: RecordSla) -> list[dict]:
     return rows
 
 
-_INSERT_CLOCKS = insert(TicketSla.__table__)
+_CLOCKS = TicketSla.__table__
+_INSERT_CLOCKS = insert(_CLOCKS)
+# Built once (bind parameters): every change that feeds the clock runs these. Each names the columns it sets in the
+# execute parameters; the key columns are bound under other names.
+_UPDATE_CLOCK = update(_CLOCKS).where(
+    _CLOCKS.c.ticket_id == bindparam("key_ticket_id"), _CLOCKS.c.kind == bindparam("key_kind")
+)
+_UPDATE_SLA_STATE = update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("key_ticket_id"))
 
 
 def insert_sla(conn: Connection, req: RecordSla) -> None:
@@ -156,18 +163,16 @@ def insert_sla(conn: Connection, req: RecordSla) -> None:
         conn.execute(_INSERT_CLOCKS, rows)
 
 
-def write_sla(session: Session, req: RecordSla) -> None:
-    """Upsert the clocks' latest state and the ticket's SLA state; re-running writes the same values."""
+def write_sla(conn: Connection, req: RecordSla, ticket_state: bool = True) -> None:
+    """Upsert the clocks' latest state and (unless the caller writes the ticket row itself) the ticket's SLA state;
+    re-running writes the same values. Statements, not ORM loads: this runs for every change of a ticket."""
     for values in _clock_values(req):
-        row = session.get(TicketSla, (req.ticket_id, values["kind"]))
-        if row is None:
-            session.add(TicketSla(**values))
-        else:
-            row.sqlmodel_update(values)
-            session.add(row)
-    ticket = session.get(Ticket, req.ticket_id)
-    if ticket is not None:
-        ticket.sla_state = req.plan.state.value
+        changed = {k: v for k, v in values.items() if k not in ("ticket_id", "kind")}
+        keys = {"key_ticket_id": values["ticket_id"], "key_kind": values["kind"]}
+        if conn.execute(_UPDATE_CLOCK, changed | keys).rowcount == 0:
+            conn.execute(_INSERT_CLOCKS, values)  # a target the ticket did not have yet (e.g. a new priority's)
+    if ticket_state:
+        conn.execute(_UPDATE_SLA_STATE, {"key_ticket_id": req.ticket_id, "sla_state": req.plan.state.value})
 
 
 def recorded(ticket_id: UUID, tenant_id: UUID, req: AdvanceRequest, result: AdvanceResult) -> RecordSla:
