@@ -13,15 +13,18 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from api.deps import BillingWriter, MspReader, Principal, SessionDep
+from api.middleware import Allowance
 from api.problems import Problem
 from api.routes.billing.seller import seller_profile
 from api.schemas.common import Body, audit_event
 from documents.qbr_branding import image_kind, is_colour
 from documents.qbr_pptx import find_layouts
+from hub.config import Settings
 from models import SellerProfile
 from models.base import utcnow
 
 router = APIRouter(prefix="/billing/seller", tags=["billing"])
+TEMPLATE_PATH = f"/api/v1{router.prefix}/qbr-template"
 NO_SELLER = "no seller profile yet; an admin or finance creates it with PUT /api/v1/billing/seller"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
@@ -121,6 +124,13 @@ def delete_logo(principal: BillingWriter, session: SessionDep) -> Response:
         row.logo_image = None
         _changed(session, principal, row, {"logo_image": None})
     return Response(status_code=204)
+
+
+def template_allowance(settings: Settings) -> Allowance:
+    """The template upload's own body limit (PSA_QBR_TEMPLATE_MAX_BYTES), enforced by api.middleware.BodyLimit."""
+    limit = settings.qbr_template_max_bytes
+    return Allowance(limit, f"the template exceeds the upload limit of {limit / 1024 / 1024:.4g} MiB ({limit} bytes, "
+                            "PSA_QBR_TEMPLATE_MAX_BYTES); make its pictures smaller or raise the limit")  # fmt: skip
 
 
 def _check_template(data: bytes) -> None:
