@@ -65,3 +65,15 @@ class ReplacementCost(SQLModel, table=True):
     asset_type: str = Field(primary_key=True, max_length=32)  # models.asset.AssetType values
     cost: Decimal = Field(sa_type=Money(14, 2))
     updated_at: datetime = created_at_field()
+
+
+class CustomerReplacementCost(SQLModel, table=True):
+    """A customer's own replacement cost of one device type (net), e.g. agreed prices or a customer with larger
+    servers: it overrides the MSP's cost (ReplacementCost) and the default in that customer's budget outlook only."""
+
+    __tablename__ = "qbr_customer_replacement_costs"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True, ondelete="CASCADE")
+    asset_type: str = Field(primary_key=True, max_length=32)  # models.asset.AssetType values
+    cost: Decimal = Field(sa_type=Money(14, 2))
+    updated_at: datetime = created_at_field()
