@@ -58,7 +58,7 @@ class VcioItem(SQLModel, table=True):
 class ReplacementCost(SQLModel, table=True):
     """The MSP's estimated replacement cost of one device type (net), used by the QBR's budget outlook; a type
     without a row takes its default (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS). One set per installation:
-    the MSP's price estimate, not a customer's data."""
+    the MSP's price estimate, not a customer's data (a customer's own prices: CustomerReplacementCost)."""
 
     __tablename__ = "qbr_replacement_costs"
 
