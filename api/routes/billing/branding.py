@@ -146,7 +146,9 @@ def _check_template(data: bytes) -> None:
 
 # Documented as octet-stream: any content type is read, and API clients (and schemathesis) serialise that one.
 @router.put("/qbr-template", response_model=BrandingPublic, openapi_extra=_binary_body("application/octet-stream"),
-            summary="Upload the MSP's PowerPoint template (.pptx as the request body) for QBR decks")  # fmt: skip
+            summary="Upload the MSP's PowerPoint template (.pptx as the request body) for QBR decks",
+            description="At most PSA_QBR_TEMPLATE_MAX_BYTES (20 MiB by default), unlike the 1 MiB of every other "
+                        "request body; a larger one is refused with 413.")  # fmt: skip
 def put_template(data: RawBody, principal: BillingWriter, session: SessionDep):
     if not data.startswith(b"PK\x03\x04"):
         raise Problem(415, f"the template must be a .pptx file ({PPTX}), sent as the request body")
