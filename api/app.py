@@ -35,6 +35,7 @@ from api.routes import (
     tickets,
     users,
 )
+from api.routes.billing import branding
 from api.routes.soc.inbox import InboxDispatcher, InboxSettings
 from api.routes.soc.mail_intake import MailReceiver
 from api.routes.soc.webhook_front import WebhookFront
@@ -125,7 +126,8 @@ def create_app(
     # without a key is refused before its body is read. The webhooks are signed, not keyed, and apply the body
     # limit themselves (logging each refusal).
     webhooks = ("/api/v1/webhooks/",)
-    app.add_middleware(BodyLimit, exempt_prefixes=webhooks)
+    uploads = {branding.TEMPLATE_PATH: branding.template_allowance(settings)}  # larger bodies on these paths only
+    app.add_middleware(BodyLimit, exempt_prefixes=webhooks, allowances=uploads)
     app.add_middleware(RequireCredentials, exempt_prefixes=webhooks)
     app.add_middleware(RequestLog)
 

@@ -5,6 +5,8 @@ the API's CPU per webhook delivery under an alert storm."""
 
 import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -137,23 +139,36 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
+@dataclass(frozen=True)
+class Allowance:
+    """A larger body limit for one path (an upload such as the MSP's QBR template) and the refusal's message."""
+
+    max_bytes: int
+    detail: str
+
+
 class BodyLimit:
     """The request body limit for every path but `exempt_prefixes` (the webhooks, which enforce it themselves and
     log refusals): 413 when Content-Length announces more (or is not a number), and, as the announcement may be
     absent or false, when the bytes received pass the limit: reading stops there. JSON bodies are buffered here
-    (at most the limit) and checked by `api.json_guard` before the app parses them: 422 with the reason."""
+    (at most the limit) and checked by `api.json_guard` before the app parses them: 422 with the reason.
+    `allowances`: exact paths with a limit of their own (uploads); every other path keeps `max_bytes`."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, exempt_prefixes: tuple[str, ...] = ()) -> None:
-        self.app, self.max_bytes, self.exempt_prefixes = app, max_bytes, exempt_prefixes
-        self.detail = f"request body exceeds {max_bytes} bytes"
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, exempt_prefixes: tuple[str, ...] = (),
+                 allowances: Mapping[str, Allowance] | None = None) -> None:  # fmt: skip
+        self.app, self.exempt_prefixes = app, exempt_prefixes
+        self.default = Allowance(max_bytes, f"request body exceeds {max_bytes} bytes")
+        self.allowances = dict(allowances or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or request_path(scope).startswith(self.exempt_prefixes):
+        path = request_path(scope) if scope["type"] == "http" else ""
+        if scope["type"] != "http" or path.startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
+        limit = self.allowances.get(path.rstrip("/"), self.default)
         length = _header(scope, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit.max_bytes):
+            await self._refuse(scope, receive, send, limit.detail)
             return
         received = 0
         exceeded = started = False
@@ -163,9 +178,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit.max_bytes:
                     exceeded = True
-                    raise _BodyTooLarge(self.detail)
+                    raise _BodyTooLarge(limit.detail)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -189,8 +204,8 @@ class BodyLimit:
                 raise
             # The app did not answer the refusal itself (or could not); once its response has begun, just stop.
             if not started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit.detail)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problems.problem_response(413, "Content Too Large", self.detail)
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, detail: str) -> None:
+        response = problems.problem_response(413, "Content Too Large", detail)
         await response(scope, receive, send)

@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from documents.qbr_branding import DEFAULT_BRANDING, Branding
+from documents.qbr_paging import licence_pages
 from documents.qbr_texts import (
     TITLE,
     budget_series,
@@ -28,7 +29,6 @@ from documents.qbr_texts import (
     detail_tables,
     labels,
     licence_kpi_rows,
-    licences_table,
     lifecycle_counts,
     lifecycle_devices,
     performance_table,
@@ -151,6 +151,10 @@ def render_qbr_pdf(kpis: KpiSet, summary: Sequence[str] | None = None, *, langua
         budget_chart = VerticalBarChart()
         budget_chart.categoryAxis.style = "stacked"
         budget = [KeepTogether([heading(s["budget"]), _chart(budget_chart, years, series, palette)])]
+    licence_header, pages = licence_pages(kpis, language)
+    licences = []
+    for n, page in enumerate(pages):  # the deck's pages: a page break before each follow-up
+        licences += [*([PageBreak()] if n else []), heading(page.title), table(licence_header, page.rows)]
     story = [
         Paragraph(escape(title), STYLES["Title"]),
         Paragraph(escape(subtitle(kpis)), STYLES["Heading2"]),
@@ -177,8 +181,7 @@ def render_qbr_pdf(kpis: KpiSet, summary: Sequence[str] | None = None, *, langua
         heading(s["lifecycle_devices"]),
         table(*lifecycle_devices(kpis, language)),
         PageBreak(),
-        heading(s["licences"]),
-        table(*licences_table(kpis, language)),
+        *licences,
         Spacer(1, 4 * mm),
         table(t["performance_header"][:3], licence_kpi_rows(kpis, language)),
         PageBreak(),

@@ -15,6 +15,7 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Cm, Emu, Pt
 
 from documents.qbr_branding import DEFAULT_BRANDING, Branding
+from documents.qbr_paging import continued, licence_pages
 from documents.qbr_texts import (
     TITLE,
     budget_series,
@@ -24,7 +25,6 @@ from documents.qbr_texts import (
     detail_tables,
     labels,
     licence_kpi_rows,
-    licences_table,
     lifecycle_counts,
     lifecycle_devices,
     performance_table,
@@ -178,6 +178,22 @@ def _lifecycle_slide(deck: Deck, kpis: KpiSet, language: str) -> None:
     deck.table("", *budget_table(kpis, language), slide=slide, width=half, left=Emu(LEFT + half + Cm(1)))
 
 
+def _licence_slides(deck: Deck, kpis: KpiSet, language: str) -> None:
+    """The products in pages of LICENCE_ROWS_PER_PAGE, the licence KPIs below the last page's table, or on a
+    follow-up slide of their own when they would not fit below it."""
+    header, pages = licence_pages(kpis, language)
+    slide = None
+    for page in pages:
+        slide = deck.slide(deck.title_only_layout, page.title)
+        deck.table("", header, page.rows, slide=slide, shares=(0.14, 0.36, 0.1, 0.1, 0.1, 0.2))
+    kpi_rows = licence_kpi_rows(kpis, language)
+    below = Cm(0.9) * (len(pages[-1].rows) + 2)  # the last table and a row's gap
+    if below + Cm(0.9) * (len(kpi_rows) + 1) > deck.height:
+        slide, below = deck.slide(deck.title_only_layout, continued(sections(language)["licences"], language)), 0
+    deck.table("", labels(language)["performance_header"][:3], kpi_rows, slide=slide, top=Emu(TOP + below),
+               width=Emu(deck.width // 2))  # fmt: skip
+
+
 def render_qbr_pptx(kpis: KpiSet, summary: Sequence[str] | None = None, *, language: str = "de",
                     branding: Branding | None = None) -> bytes:  # fmt: skip
     """`summary`: the checked LLM executive summary; None: the rule-based one."""
@@ -200,13 +216,7 @@ def render_qbr_pptx(kpis: KpiSet, summary: Sequence[str] | None = None, *, langu
     if kpis.budget:
         years, budget = budget_series(kpis, language)
         deck.chart(s["budget"], XL_CHART_TYPE.COLUMN_STACKED, _data(years, budget, f'#,##0 "{_symbol(kpis)}"'))
-    licences = deck.slide(deck.title_only_layout, s["licences"])
-    header, rows = licences_table(kpis, language)
-    deck.table("", header, rows, slide=licences, shares=(0.14, 0.36, 0.1, 0.1, 0.1, 0.2))
-    kpi_top = Emu(TOP + Cm(0.9) * (len(rows) + 2))
-    deck.table("", labels(language)["performance_header"][:3], licence_kpi_rows(kpis, language), slide=licences,
-               top=kpi_top,
-               width=Emu(deck.width // 2))  # fmt: skip
+    _licence_slides(deck, kpis, language)
     for heading, table in tables[3:]:  # risks, roadmap, RACI
         deck.table(heading, *table)
     deck.bullets(s["recommendations"], recommendations(kpis, language))

@@ -101,6 +101,7 @@ LABELS = {
         "licences_total": "Summe",
         "no_licences": "Keine Lizenzdaten vorhanden",
         "open": "offen",
+        "continued": "Fortsetzung",
     },
     "en": {
         "na": "n/a",
@@ -141,6 +142,7 @@ LABELS = {
         "licences_total": "Total",
         "no_licences": "No licence data available",
         "open": "open",
+        "continued": "continued",
     },
 }
 STATUS_LABELS = {

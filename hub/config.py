@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     ticket_reopen_days: int = Field(default=7, ge=0, le=365)
     # Days a waiting invoice draft goes between reminder mails to finance (the seller's contact address).
     billing_reminder_days: int = Field(default=3, ge=1, le=60)
+    # Largest MSP PowerPoint template (PUT /api/v1/billing/seller/qbr-template) in bytes: real templates with their
+    # pictures and fonts are often 2-10 MB. Only that upload; every other request body stays at 1 MiB.
+    qbr_template_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024 * 1024, le=200 * 1024 * 1024)
 
     # Outgoing mail for escalations (empty host: mail actions fail and are retried, visibly, in Temporal).
     smtp_host: str = ""

@@ -16,7 +16,7 @@ from models.contract import BillingCycle, Contract, ContractHistory, ContractLin
 from models.inventory import HealthSnapshot, InventorySource
 from models.invoice import Invoice, InvoiceFile, InvoiceNumberCounter
 from models.kb import KbArticle, KbArticleTag, KbArticleVersion, KbTicketLink
-from models.qbr import QbrFile, ReplacementCost, VcioItem
+from models.qbr import CustomerReplacementCost, QbrFile, ReplacementCost, VcioItem
 from models.queue import Queue, QueueMember
 from models.raci import RaciChange, RaciMatrixRow
 from models.sepa_collection import SepaCollection, SepaCollectionItem
@@ -60,6 +60,7 @@ __all__ = [
     "SepaCollectionItem",
     "QbrFile",
     "ReplacementCost",
+    "CustomerReplacementCost",
     "VcioItem",
     "ServiceReportFile",
     "ServiceReportMail",

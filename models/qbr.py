@@ -58,10 +58,22 @@ class VcioItem(SQLModel, table=True):
 class ReplacementCost(SQLModel, table=True):
     """The MSP's estimated replacement cost of one device type (net), used by the QBR's budget outlook; a type
     without a row takes its default (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS). One set per installation:
-    the MSP's price estimate, not a customer's data."""
+    the MSP's price estimate, not a customer's data (a customer's own prices: CustomerReplacementCost)."""
 
     __tablename__ = "qbr_replacement_costs"
 
+    asset_type: str = Field(primary_key=True, max_length=32)  # models.asset.AssetType values
+    cost: Decimal = Field(sa_type=Money(14, 2))
+    updated_at: datetime = created_at_field()
+
+
+class CustomerReplacementCost(SQLModel, table=True):
+    """A customer's own replacement cost of one device type (net), e.g. agreed prices or a customer with larger
+    servers: it overrides the MSP's cost (ReplacementCost) and the default in that customer's budget outlook only."""
+
+    __tablename__ = "qbr_customer_replacement_costs"
+
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", primary_key=True, ondelete="CASCADE")
     asset_type: str = Field(primary_key=True, max_length=32)  # models.asset.AssetType values
     cost: Decimal = Field(sa_type=Money(14, 2))
     updated_at: datetime = created_at_field()

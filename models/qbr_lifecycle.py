@@ -1,15 +1,15 @@
 """What the lifecycle, budget and licence parts of the QBR read, for the QBR's facts activity and the API's
-lifecycle view: a tenant's devices and licence rows and the MSP's replacement costs per device type. Reads only;
-devices and licences scoped by the tenant (the replacement costs are the MSP's own estimate, one set for every
-customer)."""
+lifecycle view: a tenant's devices and licence rows and the replacement costs per device type (the MSP's estimate,
+overridden by the tenant's own costs). Reads only; everything of a customer scoped by its tenant."""
 
 from uuid import UUID
 
 from sqlmodel import Session, col, or_, select
 
 from domain.qbr.facts import DeviceFact, LicenceFact
+from domain.qbr.lifecycle import configured_costs
 from models.asset import Asset, Licence
-from models.qbr import ReplacementCost
+from models.qbr import CustomerReplacementCost, ReplacementCost
 
 
 def device_facts(session: Session, tenant_id: UUID) -> list[DeviceFact]:
@@ -23,13 +23,15 @@ def device_facts(session: Session, tenant_id: UUID) -> list[DeviceFact]:
 
 
 def lifecycle_facts(session: Session, tenant_id: UUID) -> dict:
-    """`QbrFacts` fields: licences (not the subscriptions Microsoft 365 reports deleted), replacement_costs."""
+    """`QbrFacts` fields: licences (not the subscriptions Microsoft 365 reports deleted), replacement_costs (the
+    customer's own where set, else the MSP's)."""
     current = or_(col(Licence.capability_status).is_(None), col(Licence.capability_status) != "Deleted")
     ordered = (col(Licence.vendor), col(Licence.product))
     licences = session.exec(select(Licence).where(Licence.tenant_id == tenant_id, current).order_by(*ordered)).all()
-    costs = session.exec(select(ReplacementCost)).all()
+    msp = {c.asset_type: c.cost for c in session.exec(select(ReplacementCost))}
+    own = select(CustomerReplacementCost).where(CustomerReplacementCost.tenant_id == tenant_id)
     return {
         "licences": [LicenceFact(vendor=lic.vendor, product=lic.product, quantity=lic.quantity, assigned=lic.assigned)
                      for lic in licences],  # fmt: skip
-        "replacement_costs": {c.asset_type: c.cost for c in costs},
+        "replacement_costs": configured_costs(msp, {c.asset_type: c.cost for c in session.exec(own)}),
     }

@@ -1,7 +1,7 @@
 """Request and response bodies of the quarterly business review."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -130,3 +130,11 @@ class ReplacementCostPublic(BaseModel):
     asset_type: AssetTypeName
     cost: Amount
     default: bool  # true: the hub's default (domain/qbr/lifecycle.py), not set by the MSP
+
+
+class CustomerReplacementCostPublic(BaseModel):
+    """The cost a customer's budget outlook uses for a device type, and where it comes from."""
+
+    asset_type: AssetTypeName
+    cost: Amount
+    source: Literal["customer", "msp", "default"]  # the customer's own, the MSP's, the hub's default

@@ -3,8 +3,8 @@ of a quarter to `Kpi` rows (the same shape as a customer's QBR), current quarter
 formula is in its function's docstring; a KPI without a source or with an empty denominator is "k. A.".
 
 An activity or route loads the facts: issued invoices and credit notes, each customer's monthly contract value at
-the quarter's end, the technicians and the business minutes of the MSP's calendar in the quarter, time entries and
-opened tickets."""
+the quarter's end (in total and per product), the technicians and the business minutes of the MSP's calendar in the
+quarter, time entries and opened tickets."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, field_validator
 
+from domain.qbr.business_growth import growth_kpis
 from domain.qbr.kpis import Kpi
 from domain.qbr.measure import NA, Measure, NotAvailable, rounded, share
 from domain.qbr.quarter import Quarter, parse_quarter
@@ -37,6 +38,10 @@ class BusinessFacts(BaseModel):
     currency: str = "EUR"
     invoices: list[InvoiceFact] = []
     contract_values: dict[str, Decimal] = {}  # customer -> monthly contract value on the quarter's last day
+    # customer -> product code -> the part of its monthly contract value that product's lines make (domain/qbr/
+    # business_growth.py); product code -> its name in the price list
+    product_values: dict[str, dict[str, Decimal]] = {}
+    product_names: dict[str, str] = {}
     technicians: int = 0  # MSP users who log time (msp_tech, msp_admin)
     available_minutes: int = 0  # business minutes of the MSP's calendar in the quarter, per technician
     time_entries: list[TimeFact] = []
@@ -137,7 +142,8 @@ def growth(current: Measure, previous: Measure) -> Measure:
 
 
 def business_kpis(current: BusinessFacts, previous: BusinessFacts) -> list[Kpi]:
-    """Every business KPI of `current` beside `previous` (the quarter before), and the revenue growth."""
+    """Every business KPI of `current` beside `previous` (the quarter before), the revenue growth and where the
+    recurring revenue grew from (domain/qbr/business_growth.py)."""
     if Quarter.parse(previous.quarter) != Quarter.parse(current.quarter).previous():
         raise ValueError(f"{previous.quarter} is not the quarter before {current.quarter}")
     now, before = _Period.of(current), _Period.of(previous)
@@ -147,4 +153,4 @@ def business_kpis(current: BusinessFacts, previous: BusinessFacts) -> list[Kpi]:
     rows.insert(3, Kpi(key="revenue_growth", label="Umsatzwachstum zum Vorquartal", unit="%", source="Rechnungen",
                        better="higher", current=growth(by_key["revenue"].current, by_key["revenue"].previous),
                        previous=NA))  # fmt: skip
-    return rows
+    return rows + growth_kpis(current, previous)

@@ -90,8 +90,8 @@ class QbrFacts(BaseModel):
     raci: list[RaciRow] = []  # who is responsible for what, as it stands now (only the reported quarter has it)
     health: HealthFact | None = None  # the last health snapshot inside the quarter; None: none was taken in it
     licences: list[LicenceFact] = []  # a snapshot as the inventory: none means "k. A." (no licence data)
-    # The MSP's estimated replacement cost per device type (net); a type missing here takes its default
-    # (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS).
+    # The estimated replacement cost per device type (net): the customer's own where set, else the MSP's; a type
+    # missing here takes its default (domain/qbr/lifecycle.py DEFAULT_REPLACEMENT_COSTS).
     replacement_costs: dict[str, Decimal] = {}
 
     _quarter = field_validator("quarter")(classmethod(lambda cls, v: parse_report_period(v)))

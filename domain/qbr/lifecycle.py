@@ -26,7 +26,8 @@ SOON_MONTHS = 6  # the recommendation's "in den nächsten 6 Monaten"
 BUDGET_YEARS = 3  # the current year and the next two
 
 # Estimated replacement cost per device type, net EUR, German market 2026 for business hardware incl. set-up
-# (an MSP overrides them through PUT /api/v1/qbr/replacement-costs):
+# (an MSP overrides them through PUT /api/v1/qbr/replacement-costs, and per customer through
+# PUT /api/v1/qbr/replacement-costs/customers/<tenant>):
 # server: a 1-socket rack/tower server with Windows Server licence; workstation: business desktop with monitor;
 # laptop: 14" business notebook with docking station; network: firewall or managed switch of a small office;
 # mobile: business smartphone; printer: office multifunction printer; other: a small device (NAS, access point).
@@ -140,8 +141,14 @@ class BudgetYear(BaseModel):
 
 
 def replacement_costs(configured: dict[str, Decimal]) -> dict[str, Decimal]:
-    """The defaults, overridden by what the MSP configured."""
+    """The defaults, overridden by what was configured (`configured_costs`)."""
     return DEFAULT_REPLACEMENT_COSTS | configured
+
+
+def configured_costs(msp: dict[str, Decimal], customer: dict[str, Decimal]) -> dict[str, Decimal]:
+    """The costs configured for one customer, per device type: the customer's own where set, else the MSP's (a type
+    with neither takes its default in `replacement_costs`)."""
+    return msp | customer
 
 
 def budget_outlook(devices: list[DeviceFact], roadmap: list[VcioEntry], configured: dict[str, Decimal],

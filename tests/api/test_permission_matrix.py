@@ -216,6 +216,10 @@ MATRIX: dict[str, str] = {
     "GET /api/v1/qbr/replacement-costs": "2 2 2 403 403 403",
     "GET /api/v1/qbr/lifecycle/{tenant_id}": "2 2 2 2 2 403 | 2 2 2 404 404 403",
     "PUT /api/v1/qbr/replacement-costs": "422 422 403 403 403 403",
+    "GET /api/v1/qbr/replacement-costs/customers/{tenant_id}": "2 2 2 403 403 403 | 2 2 2 403 403 403",
+    "PUT /api/v1/qbr/replacement-costs/customers/{tenant_id}": "422 422 403 403 403 403 | 422 422 403 403 403 403",
+    "DELETE /api/v1/qbr/replacement-costs/customers/{tenant_id}/{asset_type}":
+        "2 2 403 403 403 403 | 2 2 403 403 403 403",
     "GET /api/v1/tenants/{tenant_id}/raci": "404 404 404 404 403 403 | 404 404 404 404 403 403",
     "PUT /api/v1/tenants/{tenant_id}/raci": "422 422 403 403 403 403 | 422 422 403 403 403 403",
     "DELETE /api/v1/tenants/{tenant_id}/raci": "404 404 403 403 403 403 | 404 404 403 403 403 403",
@@ -330,6 +334,7 @@ FIXED = {
     "source": "sentinelone",
     "key": "s1-unknown-incident",
     "line_index": "0",
+    "asset_type": "laptop",
 }
 
 

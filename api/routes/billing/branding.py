@@ -13,15 +13,18 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from api.deps import BillingWriter, MspReader, Principal, SessionDep
+from api.middleware import Allowance
 from api.problems import Problem
 from api.routes.billing.seller import seller_profile
 from api.schemas.common import Body, audit_event
 from documents.qbr_branding import image_kind, is_colour
 from documents.qbr_pptx import find_layouts
+from hub.config import Settings
 from models import SellerProfile
 from models.base import utcnow
 
 router = APIRouter(prefix="/billing/seller", tags=["billing"])
+TEMPLATE_PATH = f"/api/v1{router.prefix}/qbr-template"
 NO_SELLER = "no seller profile yet; an admin or finance creates it with PUT /api/v1/billing/seller"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
@@ -123,6 +126,13 @@ def delete_logo(principal: BillingWriter, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
+def template_allowance(settings: Settings) -> Allowance:
+    """The template upload's own body limit (PSA_QBR_TEMPLATE_MAX_BYTES), enforced by api.middleware.BodyLimit."""
+    limit = settings.qbr_template_max_bytes
+    return Allowance(limit, f"the template exceeds the upload limit of {limit / 1024 / 1024:.4g} MiB ({limit} bytes, "
+                            "PSA_QBR_TEMPLATE_MAX_BYTES); make its pictures smaller or raise the limit")  # fmt: skip
+
+
 def _check_template(data: bytes) -> None:
     try:
         prs = Presentation(io.BytesIO(data))
@@ -136,7 +146,9 @@ def _check_template(data: bytes) -> None:
 
 # Documented as octet-stream: any content type is read, and API clients (and schemathesis) serialise that one.
 @router.put("/qbr-template", response_model=BrandingPublic, openapi_extra=_binary_body("application/octet-stream"),
-            summary="Upload the MSP's PowerPoint template (.pptx as the request body) for QBR decks")  # fmt: skip
+            summary="Upload the MSP's PowerPoint template (.pptx as the request body) for QBR decks",
+            description="At most PSA_QBR_TEMPLATE_MAX_BYTES (20 MiB by default), unlike the 1 MiB of every other "
+                        "request body; a larger one is refused with 413.")  # fmt: skip
 def put_template(data: RawBody, principal: BillingWriter, session: SessionDep):
     if not data.startswith(b"PK\x03\x04"):
         raise Problem(415, f"the template must be a .pptx file ({PPTX}), sent as the request body")

@@ -4,8 +4,8 @@ its management."""
 
 from fastapi import APIRouter
 
-from api.routes.qbr import builds, business, decks, lifecycle, replacement_costs, vcio
+from api.routes.qbr import builds, business, customer_costs, decks, lifecycle, replacement_costs, vcio
 
 router = APIRouter()
-for _module in (builds, decks, vcio, lifecycle, replacement_costs, business):
+for _module in (builds, decks, vcio, lifecycle, replacement_costs, customer_costs, business):
     router.include_router(_module.router)

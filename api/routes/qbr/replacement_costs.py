@@ -1,7 +1,7 @@
 """The MSP's estimated replacement cost per device type, which prices the replacements due in every customer's QBR
-budget outlook (domain/qbr/lifecycle.py). One set for the installation: MSP staff read and set it (the vCIO work
-of msp_admin and msp_tech, like the roadmap); customers never see it (403): it is the MSP's price estimate.
-Each change leaves an audit event."""
+budget outlook (domain/qbr/lifecycle.py). One set for the installation (a customer's own prices override it:
+customer_costs.py): MSP staff read and set it (the vCIO work of msp_admin and msp_tech, like the roadmap);
+customers never see it (403): it is the MSP's price estimate. Each change leaves an audit event."""
 
 from decimal import Decimal
 
