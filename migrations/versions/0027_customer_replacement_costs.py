@@ -1,7 +1,7 @@
 """qbr_customer_replacement_costs: a customer's own replacement cost per device type, overriding the MSP's in that
 customer's QBR budget outlook
 
-Revision ID: 0028
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-03 13:00:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import models.types
 
-revision: str = "0028"
+revision: str = "0027"
 down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
