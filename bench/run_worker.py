@@ -69,7 +69,35 @@ def profile(path: str, interval: float = 0.01) -> None:
     atexit.register(report)
 
 
+def gc_timing() -> None:
+    """Log the time spent in the cyclic garbage collector, per generation, every 10 s (BENCH_GC=1)."""
+    import gc
+    import sys
+
+    spent = [0.0, 0.0, 0.0]
+    counts = [0, 0, 0]
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.process_time()
+        else:
+            spent[info["generation"]] += time.process_time() - started[0]
+            counts[info["generation"]] += 1
+
+    gc.callbacks.append(callback)
+
+    def report() -> None:
+        while True:
+            time.sleep(10)
+            print(f"gc: collections {counts}, cpu s {[round(s, 3) for s in spent]}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=report, daemon=True).start()
+
+
 if __name__ == "__main__":
+    if os.environ.get("BENCH_GC"):
+        gc_timing()
     if address := os.environ.get("BENCH_METRICS_ADDRESS"):
         Runtime.set_default(Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address))))
     if path := os.environ.get("BENCH_PROFILE"):

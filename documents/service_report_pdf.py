@@ -13,7 +13,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from documents.qbr_texts import chart_value, measure_cell
 from domain.qbr.period import Month
@@ -78,8 +78,18 @@ def render_service_report_pdf(report: ServiceReport) -> bytes:
         table = Table(section_table(section, report.month, report.previous_month), hAlign="LEFT",
                       colWidths=(80 * mm, 40 * mm, 40 * mm), repeatRows=1)  # fmt: skip
         table.setStyle(TABLE_STYLE)
-        story += [Paragraph(escape(section.title), STYLES["Heading2"]), table]
+        # A heading never ends a page without its table (the sections are short enough to move whole).
+        story.append(KeepTogether([Paragraph(escape(section.title), STYLES["Heading2"]), table]))
         if section.key == "tickets":
             story.append(_priority_chart(report))
-    doc.build(story)
+
+    def footer(canvas, document) -> None:  # noqa: ANN001 - reportlab's page callback
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(document.leftMargin, 8 * mm, f"{title} · {report.customer_name}")
+        canvas.drawRightString(A4[0] - document.rightMargin, 8 * mm, f"Seite {document.page}")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

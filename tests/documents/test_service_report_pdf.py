@@ -97,3 +97,13 @@ def test_the_mfa_row_with_a_count_and_with_the_reason_it_is_k_a():
     before = before.model_copy(update={"health": HealthFact(day=date(2026, 10, 31), counts=refused)})
     text = _text(render_service_report_pdf(service_report(compute_kpis(now, before, "K3", "Konto AG"))))
     assert "MFA-Abdeckung\n75 %\nk. A.: Microsoft 365 ohne Entra ID P1/P2" in text  # 6 of 8 members
+
+
+def test_a_section_heading_stays_on_the_page_of_its_table_and_pages_are_numbered(engine, seeded):
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(
+        render_service_report_pdf(_report(engine, seeded.tenant, "2026-11")))).pages]  # fmt: skip
+    assert len(pages) >= 2  # the seeded month fills more than one page: a heading could end a page
+    for heading, first_row in (("Stunden und Kontingent", "Geleistete Stunden"), ("SLA-Übersicht", "Reaktion")):
+        [page] = [p for p in pages if heading in p]
+        assert first_row in page
+    assert [f"Seite {n}" in p for n, p in enumerate(pages, 1)] == [True] * len(pages)
