@@ -6,6 +6,7 @@ in history, not recomputed on replay; a durable timer in the ticket's main loop 
 """
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -52,7 +53,7 @@ TICKET_DB_RETRY = RetryPolicy(
 
 
 class SlaEscalation:
-    """Needs from the workflow: `_state`, `_sla`, `_input`, `_lock`, `_notifications`, `_wake` and the ticket
+    """Needs from the workflow: `_state`, `_sla`, `_input`, `_lock`, `_notifications`, `_rearm` and the ticket
     changes `_apply`, `_set_priority`, `_publish`, `_wait_created`, `_check_open`."""
 
     _state: TicketState
@@ -60,7 +61,7 @@ class SlaEscalation:
     _input: TicketWorkflowInput
     _lock: asyncio.Lock
     _notifications: list[asyncio.Task]
-    _wake: bool
+    _rearm: Callable[[], None]
 
     @workflow.query
     def sla(self) -> SlaCarry | None:
@@ -114,7 +115,7 @@ class SlaEscalation:
         if result.changed:
             self._sla = result.carry
             self._publish()
-            self._wake = True  # the timer follows the new plan
+            self._rearm()  # the timer follows the new plan
         return result
 
     async def _sla_events(self, events: list[SlaEvent]) -> None:
@@ -138,7 +139,7 @@ class SlaEscalation:
         )
         self._sla.clocks, self._sla.plan = result.clocks, result.plan
         self._publish()
-        self._wake = True
+        self._rearm()
 
     async def _fire_due_escalations(self, sla: SlaCarry) -> None:
         """Act on the current plan (every change re-plans): notifications first, then the bookkeeping."""
@@ -218,5 +219,4 @@ class SlaEscalation:
             )
         except ActivityError as err:
             workflow.logger.warning(f"{what} failed for good", extra={"key": request.key, "error": str(err.cause)})
-        finally:
-            self._wake = True
+        # No wake: the main loop's condition sees a finished notification by itself (continue-as-new waits for it).

@@ -62,6 +62,7 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
         self._lock = asyncio.Lock()
         self._sla: SlaCarry | None = inp.sla
         self._wake = False
+        self._armed: datetime | None = None  # the instant the main loop's current timer fires
         self._ready = inp.state is not None  # the row (and the SLA clock) exist
         self._notifications: list[asyncio.Task] = []
 
@@ -89,7 +90,7 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
                 await self._wait_for_background_work()
                 workflow.continue_as_new(TicketWorkflowInput(ticket=inp.ticket, state=self._state, sla=self._sla))
             self._wake = False
-            wake_at = self._next_wake()
+            wake_at = self._armed = self._next_wake()
             try:
                 await workflow.wait_condition(
                     lambda: self._wake or self._ready_to_continue_as_new(),
@@ -411,7 +412,14 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
             change.at,
         )
         self._publish()
-        self._wake = True
+        self._rearm()
+
+    def _rearm(self) -> None:
+        """Wake the main loop when the next instant changed (its timer is replaced) or the ticket closed (the loop
+        ends). Other changes leave the running timer alone: a cancelled and restarted timer costs two history
+        events and a server round trip."""
+        if self._next_wake() != self._armed or self._state.status == TicketStatus.CLOSED:
+            self._wake = True
 
     # --- SLA clock -----------------------------------------------------------------------------------------
 
