@@ -36,6 +36,9 @@ log = get_logger(__name__)
 PENDING = "pending"
 SENT = "sent"
 _OUTBOX = Notification.__table__
+# Column reads, not entity loads: every escalation notice renders once.
+_TICKET_TENANT = select(Ticket.__table__.c.tenant_id).where(Ticket.__table__.c.id == bindparam("id"))
+_TENANT_NAME = select(Tenant.__table__.c.name).where(Tenant.__table__.c.id == bindparam("id"))
 _MARK_SENT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.key == bindparam("b_key"))
@@ -111,16 +114,17 @@ class NotificationActivities:
             return row
 
     def _render(self, session: Session, req: NotifyRequest) -> Notification:
-        ticket = session.get(Ticket, req.ticket_id)
-        if ticket is None or ticket.tenant_id != req.tenant_id:
+        conn = session.connection()
+        owner = conn.execute(_TICKET_TENANT, {"id": req.ticket_id}).scalar_one_or_none()
+        if owner != req.tenant_id:
             raise ApplicationError(
                 f"ticket {req.ticket_id} of tenant {req.tenant_id} does not exist",
                 type="TicketNotFound",
                 non_retryable=True,
             )
         if req.customer_name is None:
-            tenant = session.get(Tenant, req.tenant_id)
-            req = req.model_copy(update={"customer_name": tenant.name if tenant else None})
+            name = conn.execute(_TENANT_NAME, {"id": req.tenant_id}).scalar_one_or_none()
+            req = req.model_copy(update={"customer_name": name})
         now = datetime.now(UTC)
         url = ticket_url(self.settings.ticket_url_template, req)
         payload: dict[str, Any]
