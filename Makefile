@@ -41,13 +41,15 @@ clean:
 
 # 10,000 tickets with live SLA timers on one worker and the dev server (~25 min), then the SOC alert storm (10,000
 # signed webhooks), then the billing run (2,000 customers, 200,000 time entries, ~15 min); BENCH_ARGS=--quick for a
-# smoke run of all. `make bench-soc`, `make bench-billing` and `make bench-qbr` (one QBR deck) run one alone.
+# smoke run of all. `make bench-soc`, `make bench-billing` and `make bench-qbr` (one QBR deck, then the
+# quarterly run for 500 customers) run one alone.
 .PHONY: bench bench-soc bench-billing bench-qbr
 bench: install-test
 	$(BIN)/python -m bench.sla_bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.soc_storm $(BENCH_ARGS)
 	$(BIN)/python -m bench.billing_bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.qbr_bench
+	$(BIN)/python -m bench.qbr_batch_bench $(BENCH_ARGS)
 
 bench-soc: install-test
 	$(BIN)/python -m bench.soc_storm $(BENCH_ARGS)
@@ -57,6 +59,7 @@ bench-billing: install-test
 
 bench-qbr: install-test
 	$(BIN)/python -m bench.qbr_bench
+	$(BIN)/python -m bench.qbr_batch_bench $(BENCH_ARGS)
 
 # The API fuzzer at length: schemathesis with PSA_FUZZ_EXAMPLES examples per operation (make test runs 20), on SQLite
 # and on PostgreSQL when PSA_TEST_POSTGRES_URL is set; prints its figures per role and database.

@@ -221,7 +221,8 @@ def markdown(r: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument("--customers", type=int, default=None, help="default 500 (--quick: 50)")
+    parser.add_argument("--quick", action="store_true", help="50 customers (QBR_BATCH-quick.md)")
     parser.add_argument("--tickets", type=int, default=40, help="tickets per customer and quarter")
     parser.add_argument("--devices", type=int, default=30, help="devices per customer")
     parser.add_argument("--quarter", default="2026Q3")
@@ -229,6 +230,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args()
     run_from_snapshot("bench.qbr_batch_bench", "qbr-batch-bench-")
+    args.customers = args.customers or (50 if args.quick else 500)
+    args.tag = args.tag or ("quick" if args.quick else "")
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     tmp = Path(os.environ["BENCH_TMP"])
     procs = Processes(tmp)
