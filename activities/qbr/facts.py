@@ -1,5 +1,7 @@
 """Load what the QBR reports for one customer and quarter (`QbrFacts`) and the customers a quarterly run covers.
 Reads only; every query is scoped by the tenant. The quarter's bounds are local midnights in the tenant's time zone.
+Tickets, SLA clocks and incidents are counted here (domain/qbr/aggregate.py): the result is a Temporal payload
+(at most 2 MiB) and its size must not grow with the customer's tickets.
 
 What a quarter holds:
 * tickets created before its end that were created in it, resolved in it or are not resolved, with the status
@@ -24,6 +26,7 @@ from temporalio.exceptions import ApplicationError
 from activities.qbr.branding import deck_language
 from domain.contracts.qbr import CustomerRef, LoadFacts, QbrActivity, QbrRunInput
 from domain.inventory.health import HealthCounts
+from domain.qbr.aggregate import period_stats
 from domain.qbr.facts import (
     ContingentFact,
     ContractLineFact,
@@ -97,7 +100,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         .order_by(col(TicketEvent.at))
     ):
         changes[event.ticket_id].append(event)
-    ticket_facts = [
+    ticket_rows = (
         TicketFact(
             priority=t.priority.value,
             category=t.category,
@@ -107,7 +110,7 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
             reopens=[e.at for e in changes[t.id] if e.data.get("from") in DONE and e.data.get("to") not in DONE],
         )
         for t in tickets
-    ]
+    )
     sla = session.exec(
         select(TicketSla).where(TicketSla.tenant_id == tid, col(TicketSla.kind).in_(SLA_KINDS))
         .where(col(TicketSla.met).is_not(None), col(TicketSla.stopped_at) >= start, col(TicketSla.stopped_at) < end)
@@ -150,21 +153,21 @@ def load_facts(session: Session, req: LoadFacts) -> QbrFacts:
         .where(TimeEntry.tenant_id == tid, TimeEntry.billable, col(TimeEntry.started_at) >= start)
         .where(col(TimeEntry.started_at) < end)
     ).one()  # fmt: skip
+    incident_rows = (
+        IncidentFact(
+            severity=SEVERITY_ORDER[severities.get(i.key, 0)].value,
+            first_alert_at=i.first_alert_at,
+            acknowledged_at=i.acknowledged_at,
+        )  # fmt: skip
+        for i in incidents
+    )
+    sla_rows = (SlaFact(kind=s.kind, met=bool(s.met), stopped_at=s.stopped_at) for s in sla)
     return QbrFacts(
         quarter=str(quarter),
         time_zone=tenant.time_zone,
         currency=contracts[-1].currency if contracts else "EUR",
-        tickets=ticket_facts,
-        sla=[SlaFact(kind=s.kind, met=bool(s.met), stopped_at=s.stopped_at) for s in sla],
+        **period_stats(str(quarter), tenant.time_zone, ticket_rows, sla_rows, incident_rows),
         security_source=security_source,
-        incidents=[
-            IncidentFact(
-                severity=SEVERITY_ORDER[severities.get(i.key, 0)].value,
-                first_alert_at=i.first_alert_at,
-                acknowledged_at=i.acknowledged_at,
-            )  # fmt: skip
-            for i in incidents
-        ],
         devices_source=req.with_snapshot,
         devices=device_facts(session, tid) if req.with_snapshot else [],
         contract_lines=[

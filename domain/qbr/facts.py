@@ -1,5 +1,10 @@
-"""The facts an activity loads for one customer and quarter: raw timestamps and flags, so a hand count over the same
-rows gives the KPIs' numbers (domain/qbr/kpis.py)."""
+"""The facts an activity loads for one customer and period (a quarter, or a month for the service report).
+
+Tickets, SLA clocks and SOC incidents are read as rows (`TicketFact`, `SlaFact`, `IncidentFact`) and leave the
+activity only as counts and sums of the period (`TicketStats`, `IncidentStats`, built by domain/qbr/aggregate.py):
+the facts travel through the workflow's history, where Temporal refuses a payload over 2 MiB, so their size must
+not grow with the number of tickets. The KPIs (domain/qbr/kpis.py) are computed from these counts; a hand count
+over the rows gives the same numbers. Devices and licences stay lists: the deck shows them one by one."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +18,8 @@ from domain.raci import RaciRow
 
 
 class TicketFact(BaseModel):
+    """A ticket row as the activity reads it (aggregated by `ticket_stats`, never sent)."""
+
     priority: str
     category: str | None = None
     created_at: datetime
@@ -22,15 +29,55 @@ class TicketFact(BaseModel):
 
 
 class SlaFact(BaseModel):
+    """A stopped SLA clock as the activity reads it (aggregated by `ticket_stats`, never sent)."""
+
     kind: str  # response, resolution
     met: bool
     stopped_at: datetime
 
 
 class IncidentFact(BaseModel):
+    """A SOC incident as the activity reads it (aggregated by `incident_stats`, never sent)."""
+
     severity: str  # the highest OCSF severity of its alerts (domain.soc.alerts.Severity)
     first_alert_at: datetime
     acknowledged_at: datetime | None = None
+
+
+class MonthStats(BaseModel):
+    """One month of the period (local months of the customer's time zone). SLA counts are keyed by clock kind
+    (response, resolution); a kind without a stopped clock is missing."""
+
+    month: str  # YYYY-MM
+    opened: int = 0  # tickets with created_at in the month
+    closed: int = 0  # tickets whose latest resolution (resolved_at) lies in the month
+    sla_stopped: dict[str, int] = {}  # clocks stopped in the month
+    sla_met: dict[str, int] = {}  # of those, met
+
+
+class TicketStats(BaseModel):
+    """The period's tickets and SLA clocks, counted (domain/qbr/aggregate.py `ticket_stats`). Priority and
+    category keys are as the tickets have them (a ticket without a category: kpis.NO_CATEGORY)."""
+
+    months: list[MonthStats] = []  # the period's months in order; a month without any row may be missing
+    opened_by_priority: dict[str, int] = {}
+    closed_by_priority: dict[str, int] = {}
+    opened_by_category: dict[str, int] = {}
+    closed_by_category: dict[str, int] = {}
+    # Σ (resolved_at − created_at) in hours over the tickets closed in the period, each term Decimal(seconds) ÷ 3600
+    # added in load order (the KPI's mean divides by the closed count).
+    resolve_hours: Decimal = Decimal(0)
+    resolved: int = 0  # tickets with a change to resolved in the period (the reopen rate's denominator)
+    reopened: int = 0  # of those, with a change back from resolved/closed to an open status in the period
+
+
+class IncidentStats(BaseModel):
+    """The SOC incidents whose first alert lies in the period, counted (`incident_stats`)."""
+
+    by_severity: dict[str, int] = {}  # the highest severity of each incident's alerts
+    acknowledged: int = 0  # of those, acknowledged (paged)
+    # Σ (acknowledged_at − first_alert_at) in minutes over the acknowledged ones, each term Decimal(seconds) ÷ 60
+    acknowledge_minutes: Decimal = Decimal(0)
 
 
 class DeviceFact(BaseModel):
@@ -77,10 +124,9 @@ class QbrFacts(BaseModel):
     time_zone: str
     currency: str = "EUR"
     language: str = "de"  # the customer's document language (de, en), as of now (only the reported quarter has it)
-    tickets: list[TicketFact] = []
-    sla: list[SlaFact] = []
+    tickets: TicketStats = TicketStats()  # the period's tickets and SLA clocks
     security_source: bool = False  # the customer has a SOC integration
-    incidents: list[IncidentFact] = []
+    incidents: IncidentStats = IncidentStats()
     devices_source: bool = False  # the asset inventory is a snapshot: only the reported quarter has it
     devices: list[DeviceFact] = []
     contract_lines: list[ContractLineFact] = []

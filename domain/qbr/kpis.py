@@ -1,22 +1,21 @@
-"""The KPI engine of the quarterly business review: pure functions from `QbrFacts` (domain/contracts/qbr.py) to
+"""The KPI engine of the quarterly business review: pure functions from `QbrFacts` (domain/qbr/facts.py) to
 `KpiSet`, current quarter and previous quarter side by side. One definition per KPI: its German label, unit, source
-and, in the docstring of its function, the formula a person can check by hand against the rows.
+and, in the docstring of its function, the formula a person can check by hand against the rows. Tickets, SLA clocks
+and incidents reach it counted per period (domain/qbr/aggregate.py says which rows each count holds).
 
 A period is [start, end) of the quarter (the monthly service report: the month, domain/qbr/period.py) in the
 customer's time zone (`Quarter.bounds`); "in the period" below always means start <= timestamp < end."""
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from domain.inventory.health import HealthCounts
-from domain.qbr.facts import QbrFacts
+from domain.qbr.facts import MonthStats, QbrFacts
 from domain.qbr.kpis_health import HEALTH_KPIS
 from domain.qbr.licences import (
     LicenceLine,
@@ -28,7 +27,7 @@ from domain.qbr.licences import (
     licences_unused,
 )
 from domain.qbr.lifecycle import BudgetYear, Lifecycle, budget_outlook, lifecycle
-from domain.qbr.measure import NA, Measure, NotAvailable, mean, rounded, share
+from domain.qbr.measure import NA, Measure, NotAvailable, rounded, share
 from domain.qbr.period import ReportPeriod, report_period
 from domain.qbr.vcio import VcioEntry
 from domain.raci import RaciRow
@@ -51,9 +50,6 @@ class Period:
         start, end = report_period(facts.quarter).bounds(facts.time_zone)
         return cls(facts, start, end)
 
-    def holds(self, at: datetime | None) -> bool:
-        return at is not None and self.start <= at < self.end
-
     @property
     def quarter(self) -> ReportPeriod:  # a quarter (QBR) or a month (service report)
         return report_period(self.facts.quarter)
@@ -66,19 +62,30 @@ class Period:
 # ---- the KPIs -------------------------------------------------------------------------------------------------
 
 
+def _opened(p: Period) -> int:
+    return sum(m.opened for m in p.facts.tickets.months)
+
+
+def _closed(p: Period) -> int:
+    return sum(m.closed for m in p.facts.tickets.months)
+
+
 def tickets_opened(p: Period) -> Measure:
-    """Count of tickets with created_at in the period."""
-    return Decimal(sum(p.holds(t.created_at) for t in p.facts.tickets))
+    """Count of tickets with created_at in the period (Σ of the months' opened)."""
+    return Decimal(_opened(p))
 
 
 def tickets_closed(p: Period) -> Measure:
-    """Count of tickets whose latest resolution (resolved_at) lies in the period."""
-    return Decimal(sum(p.holds(t.resolved_at) for t in p.facts.tickets))
+    """Count of tickets whose latest resolution (resolved_at) lies in the period (Σ of the months' closed)."""
+    return Decimal(_closed(p))
+
+
+def _sla_share(months: list[MonthStats], kind: str) -> Measure:
+    return share(sum(m.sla_met.get(kind, 0) for m in months), sum(m.sla_stopped.get(kind, 0) for m in months))
 
 
 def _sla(p: Period, kind: str) -> Measure:
-    outcomes = [s.met for s in p.facts.sla if s.kind == kind and p.holds(s.stopped_at)]
-    return share(sum(outcomes), len(outcomes))
+    return _sla_share(p.facts.tickets.months, kind)
 
 
 def sla_response(p: Period) -> Measure:
@@ -95,43 +102,31 @@ def sla_resolution(p: Period) -> Measure:
 
 def mean_time_to_resolve(p: Period) -> Measure:
     """Mean of (resolved_at − created_at) in hours over the tickets resolved in the period (wall-clock time, not
-    business hours), one decimal; k. A. when none was resolved."""
-    hours = [
-        Decimal((t.resolved_at - t.created_at).total_seconds()) / 3600
-        for t in p.facts.tickets
-        if t.resolved_at is not None and p.holds(t.resolved_at)
-    ]
-    return mean(hours)
+    business hours): Σ of those hours ÷ tickets closed, one decimal; k. A. when none was resolved."""
+    closed = _closed(p)
+    return rounded(p.facts.tickets.resolve_hours / closed) if closed else NA
 
 
 def reopen_rate(p: Period) -> Measure:
     """100 × (tickets with a change back from resolved/closed to open in the period) ÷ (tickets with a change to
     resolved in the period), one decimal; k. A. when no ticket was resolved."""
-    resolved = [t for t in p.facts.tickets if any(p.holds(at) for at in t.resolutions)]
-    reopened = [t for t in resolved if any(p.holds(at) for at in t.reopens)]
-    return share(len(reopened), len(resolved))
-
-
-def _incidents(p: Period) -> list:
-    return [i for i in p.facts.incidents if p.holds(i.first_alert_at)]
+    return share(p.facts.tickets.reopened, p.facts.tickets.resolved)
 
 
 def security_incidents(p: Period) -> Measure:
-    """Count of SOC incidents whose first alert lies in the period; k. A. without a SOC integration (no source)."""
-    return Decimal(len(_incidents(p))) if p.facts.security_source else NA
+    """Count of SOC incidents whose first alert lies in the period (Σ over the severities); k. A. without a SOC
+    integration (no source)."""
+    return Decimal(sum(p.facts.incidents.by_severity.values())) if p.facts.security_source else NA
 
 
 def time_to_acknowledge(p: Period) -> Measure:
     """Mean of (acknowledged_at − first_alert_at) in minutes over the period's incidents that were acknowledged
-    (paged incidents), one decimal; k. A. without a SOC integration or when none was acknowledged."""
-    if not p.facts.security_source:
+    (paged incidents): Σ of those minutes ÷ acknowledged incidents, one decimal; k. A. without a SOC integration or
+    when none was acknowledged."""
+    incidents = p.facts.incidents
+    if not p.facts.security_source or not incidents.acknowledged:
         return NA
-    minutes = [
-        Decimal((i.acknowledged_at - i.first_alert_at).total_seconds()) / 60
-        for i in _incidents(p)
-        if i.acknowledged_at is not None
-    ]
-    return mean(minutes)
+    return rounded(incidents.acknowledge_minutes / incidents.acknowledged)
 
 
 def hours_used(p: Period) -> Measure:
@@ -286,20 +281,18 @@ class KpiSet(BaseModel):
         return next(k for k in self.kpis if k.key == key)
 
 
-def _count(values) -> dict[str, int]:  # noqa: ANN001
-    return dict(sorted(Counter(values).items()))
+def _sorted(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted((k, n) for k, n in counts.items() if n))
 
 
 def _breakdowns(p: Period) -> dict[str, dict[str, int]]:
-    opened = [t for t in p.facts.tickets if p.holds(t.created_at)]
-    closed = [t for t in p.facts.tickets if p.holds(t.resolved_at)]
-    security = [i.severity for i in _incidents(p)] if p.facts.security_source else []
+    t = p.facts.tickets
     return {
-        "opened_by_priority": _count(t.priority for t in opened),
-        "closed_by_priority": _count(t.priority for t in closed),
-        "opened_by_category": _count(t.category or NO_CATEGORY for t in opened),
-        "closed_by_category": _count(t.category or NO_CATEGORY for t in closed),
-        "incidents_by_severity": _count(security),
+        "opened_by_priority": _sorted(t.opened_by_priority),
+        "closed_by_priority": _sorted(t.closed_by_priority),
+        "opened_by_category": _sorted(t.opened_by_category),
+        "closed_by_category": _sorted(t.closed_by_category),
+        "incidents_by_severity": _sorted(p.facts.incidents.by_severity) if p.facts.security_source else {},
     }
 
 
@@ -313,24 +306,14 @@ BREAKDOWN_LABELS = {
 
 
 def _months(p: Period) -> list[MonthPoint]:
-    zone = ZoneInfo(p.facts.time_zone)
-
-    def month_of(at: datetime | None) -> str | None:
-        return at.astimezone(zone).strftime("%Y-%m") if at is not None and p.holds(at) else None
-
+    """One point per month of the period: its opened and closed tickets and SLA shares (as the KPIs, per month)."""
+    stats = {m.month: m for m in p.facts.tickets.months}
     points = []
     for month in p.quarter.months:
-        sla = {kind: [s.met for s in p.facts.sla if s.kind == kind and month_of(s.stopped_at) == month]
-               for kind in SLA_KINDS}  # fmt: skip
-        points.append(
-            MonthPoint(
-                month=month,
-                opened=sum(month_of(t.created_at) == month for t in p.facts.tickets),
-                closed=sum(month_of(t.resolved_at) == month for t in p.facts.tickets),
-                sla_response=share(sum(sla["response"]), len(sla["response"])),
-                sla_resolution=share(sum(sla["resolution"]), len(sla["resolution"])),
-            )
-        )
+        m = stats.get(month, MonthStats(month=month))
+        points.append(MonthPoint(month=month, opened=m.opened, closed=m.closed,
+                                 sla_response=_sla_share([m], "response"),
+                                 sla_resolution=_sla_share([m], "resolution")))  # fmt: skip
     return points
 
 
@@ -363,8 +346,7 @@ def compute_kpis(current: QbrFacts, previous: QbrFacts, customer_number: str, cu
     ] + _health_kpis(current, previous)
     cur, prev = _breakdowns(now), _breakdowns(before)
     breakdowns = [Breakdown(key=k, label=BREAKDOWN_LABELS[k], current=cur[k], previous=prev[k]) for k in cur]
-    categories = Counter(t.category or NO_CATEGORY for t in current.tickets if now.holds(t.created_at))
-    top = sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CATEGORIES]
+    top = sorted(cur["opened_by_category"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CATEGORIES]
     return KpiSet(
         customer_number=customer_number,
         customer_name=customer_name,

@@ -1,8 +1,10 @@
-"""Two quarters of one customer's facts, small enough to count by hand (the counts are in test_kpis.py)."""
+"""Two quarters of one customer's facts, small enough to count by hand (the counts are in test_kpis.py); the rows
+are counted as the facts activity counts them (domain/qbr/aggregate.py)."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from domain.qbr.aggregate import facts_from_rows
 from domain.qbr.facts import (
     ContingentFact,
     ContractLineFact,
@@ -33,7 +35,7 @@ LINES = [
 
 
 def current() -> QbrFacts:
-    return QbrFacts(
+    return facts_from_rows(
         quarter="2026-Q4",
         time_zone="Europe/Berlin",
         tickets=[
@@ -75,7 +77,7 @@ def current() -> QbrFacts:
 
 
 def previous() -> QbrFacts:
-    return QbrFacts(
+    return facts_from_rows(
         quarter="2026-Q3",
         time_zone="Europe/Berlin",
         tickets=[

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.qbr.facts import QbrFacts, TicketFact
+from domain.qbr.aggregate import facts_from_rows
+from domain.qbr.facts import TicketFact
 from domain.qbr.kpis import compute_kpis
 from domain.qbr.period import Month, month_before, parse_month, parse_report_period, report_period
 from domain.qbr.quarter import Quarter
@@ -46,9 +47,9 @@ def test_kpis_over_two_months():
 
     tickets = [TicketFact(priority="P1", created_at=at("2026-10-31T23:30"), resolved_at=at("2026-11-02T10:00")),
                TicketFact(priority="P2", created_at=at("2026-10-31T22:30"))]  # fmt: skip
-    now = QbrFacts(quarter="2026-11", time_zone="Europe/Berlin", tickets=tickets,
-                   contingents=[{"included_minutes": 600, "start_date": "2026-01-01"}])  # fmt: skip
-    before = now.model_copy(update={"quarter": "2026-10"})
+    contingents = [{"included_minutes": 600, "start_date": "2026-01-01"}]
+    now = facts_from_rows("2026-11", "Europe/Berlin", tickets=tickets, contingents=contingents)
+    before = facts_from_rows("2026-10", "Europe/Berlin", tickets=tickets, contingents=contingents)
     kpis = compute_kpis(now, before, "K1", "Muster")
     # 31 Oct 23:30 UTC is 1 Nov 00:30 in Berlin; 22:30 UTC is still October.
     assert (kpis.kpi("tickets_opened").current, kpis.kpi("tickets_opened").previous) == (1, 1)

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.qbr.facts import IncidentFact, QbrFacts, TicketFact
+from domain.qbr.aggregate import facts_from_rows
+from domain.qbr.facts import IncidentFact, TicketFact
 from domain.qbr.kpis import Kpi, compute_kpis
 from domain.qbr.measure import NA
 from domain.service_report.content import report_summary, service_report
@@ -18,13 +19,12 @@ def at(text: str) -> datetime:
 
 @pytest.fixture
 def kpis():
-    now = QbrFacts(quarter="2026-11", time_zone="Europe/Berlin", security_source=True,
-                   tickets=[TicketFact(priority="P1", created_at=at("2026-11-03T08:00")),
-                            TicketFact(priority="P1", created_at=at("2026-11-04T08:00")),
-                            TicketFact(priority="P4", created_at=at("2026-10-04T08:00"),
-                                       resolved_at=at("2026-11-05T08:00"))],
-                   incidents=[IncidentFact(severity="high", first_alert_at=at("2026-11-06T08:00"))])  # fmt: skip
-    before = QbrFacts(quarter="2026-10", time_zone="Europe/Berlin", tickets=now.tickets)
+    tickets = [TicketFact(priority="P1", created_at=at("2026-11-03T08:00")),
+               TicketFact(priority="P1", created_at=at("2026-11-04T08:00")),
+               TicketFact(priority="P4", created_at=at("2026-10-04T08:00"), resolved_at=at("2026-11-05T08:00"))]
+    now = facts_from_rows("2026-11", "Europe/Berlin", security_source=True, tickets=tickets,
+                          incidents=[IncidentFact(severity="high", first_alert_at=at("2026-11-06T08:00"))])
+    before = facts_from_rows("2026-10", "Europe/Berlin", tickets=tickets)  # fmt: skip
     return compute_kpis(now, before, "K1", "Muster GmbH")
 
 
