@@ -25,6 +25,8 @@ from models.billing import InvoiceFormat
 
 log = get_logger(__name__)
 PDF, XML = "application/pdf", "application/xml"
+# An issued document and its files as (filename, media type, content), as render wrote them.
+Rendered = tuple[InvoiceDocument, list[tuple[str, str, bytes]]]
 
 
 def render_files(doc: InvoiceDocument, invoice_format: str) -> list[tuple[str, str, str, bytes]]:
@@ -64,32 +66,41 @@ class BillingOutputActivities:
     def deliver(self, req: DraftRef) -> None:
         """Render the files once, then mail them once: a retry after a mail failure finds the files written and
         renders nothing again; one activity instead of two saves a round trip through the server per invoice."""
-        self.render(req)
-        self.send(req)
+        self.send(req, self.render(req))
 
-    def render(self, req: DraftRef) -> None:
+    def render(self, req: DraftRef) -> Rendered | None:
+        """The document and its files when rendered and written now; None when they were written before."""
         # Rendered outside session_scope: on SQLite it holds the worker's one write lock, and every other activity
         # would wait for the PDF (the issued document is frozen, so reading it without the lock is safe).
         with Session(self.engine) as session:
             row = _issued(session, req.draft_id)
             if _has_pdf(session, row.id):
-                return  # written once: an issued invoice's files never change
+                return None  # written once: an issued invoice's files never change
             doc, invoice_format = document_from_dict(row.document), row.document.get("invoice_format", "pdf")
         files = render_files(doc, invoice_format)
         with session_scope(self.engine) as session:
             if _has_pdf(session, req.draft_id):
-                return  # a concurrent attempt wrote them meanwhile
+                return None  # a concurrent attempt wrote them meanwhile
             for kind, filename, media_type, content in files:
                 session.add(InvoiceFile(invoice_id=req.draft_id, kind=kind, filename=filename, media_type=media_type,
                                         content=content, sha256=hashlib.sha256(content).hexdigest()))  # fmt: skip
+        return doc, [(filename, media_type, content) for _kind, filename, media_type, content in files]
 
-    def send(self, req: DraftRef) -> None:
+    def send(self, req: DraftRef, rendered: Rendered | None = None) -> None:
+        """Mail the files: those just rendered (`rendered`, the very bytes that were stored) or else the stored."""
         with Session(self.engine) as session:  # a read: no write lock held while the files are loaded
-            row = _issued(session, req.draft_id)
-            if row.sent_at is not None:
-                return
-            doc = document_from_dict(row.document)
-            files = session.exec(select(InvoiceFile).where(InvoiceFile.invoice_id == row.id)).all()
+            if rendered is not None:  # issued, or nothing would have been rendered: only whether it went out
+                sent_at = session.exec(select(Invoice.sent_at).where(Invoice.id == req.draft_id)).one()
+                if sent_at is not None:
+                    return
+                doc, files = rendered
+            else:
+                row = _issued(session, req.draft_id)
+                if row.sent_at is not None:
+                    return
+                doc = document_from_dict(row.document)
+                stored = session.exec(select(InvoiceFile).where(InvoiceFile.invoice_id == row.id)).all()
+                files = [(f.filename, f.media_type, f.content) for f in stored]
         msg = invoice_mail(self.settings, doc, files)
         try:
             send_message(self.settings, msg)
@@ -132,7 +143,8 @@ class BillingOutputActivities:
             raise ApplicationError(str(err), type="MailError") from err
 
 
-def invoice_mail(settings: Settings, doc: InvoiceDocument, files: list[InvoiceFile]) -> EmailMessage:
+def invoice_mail(settings: Settings, doc: InvoiceDocument, files: list[tuple[str, str, bytes]]) -> EmailMessage:
+    """The mail to the buyer with `files` (filename, media type, content) attached."""
     credit = doc.is_credit_note
     if doc.language == "en":
         title = "Credit note" if credit else "Invoice"
@@ -153,7 +165,7 @@ def invoice_mail(settings: Settings, doc: InvoiceDocument, files: list[InvoiceFi
         body=body,
         message_id=message_id_for(f"invoice-{doc.number}", sender_domain(settings.smtp_from)),
     )
-    for f in files:
-        maintype, subtype = f.media_type.split("/", 1)
-        msg.add_attachment(f.content, maintype=maintype, subtype=subtype, filename=f.filename)
+    for filename, media_type, content in files:
+        maintype, subtype = media_type.split("/", 1)
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return msg

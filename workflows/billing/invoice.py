@@ -40,21 +40,25 @@ from domain.processes import INVOICE_STATUS
 WORK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=20
 )
-# Also how long an attempt lost with a killed worker holds its invoice up before it is retried (the server cannot tell
-# a dead worker from a slow one): each step takes well under a second, the SMTP conversation PSA_NOTIFY_TIMEOUT per
-# operation (10 s by default).
+# Each step takes well under a second, the SMTP conversation PSA_NOTIFY_TIMEOUT per operation (10 s by default). A
+# killed worker's steps are re-run once its workflow task times out (10 s), not after this.
 WORK_TIMEOUT = timedelta(seconds=30)
 OPEN = (DraftStatus.DRAFT, DraftStatus.FAILED)
-# Database steps run as local activities in the worker's process: no round trip through the server per step, which
-# is most of a run's cost per invoice (bench/BILLING.md). Issue, rendering and mail stay activities of their own:
-# the issue's refusal of a stale draft must reach the workflow as it is, the others are slower and retried on their
-# own schedule.
+# Every step but the reminder runs as a local activity in the worker's process: no round trip through the server
+# per step, which is most of a run's cost per invoice (bench/BILLING.md); an auto-approved invoice is composed,
+# approved, issued, rendered and mailed in one workflow task. Each step is idempotent by the draft id, so when a
+# worker is lost in the middle of a task another one re-runs that task's steps: an issued draft is found issued (its
+# number stays), written files are found written, a mail recorded as sent is not sent again. A refused issue (a
+# stale draft) reaches the workflow as the ApplicationError itself (`_issue`). The reminder, days apart, stays an
+# activity of its own.
 LOCAL = frozenset(
     {
         BillingActivity.COMPOSE_DRAFT,
         BillingActivity.DRAFT_CREDIT_NOTE,
         BillingActivity.SET_DRAFT_STATUS,
         BillingActivity.ADJUST_DRAFT,
+        BillingActivity.ISSUE,
+        BillingActivity.DELIVER,
     }
 )
 # Statuses worth a search-attribute update: what a person looks for. `approved` lasts a moment (issue follows).
@@ -140,8 +144,10 @@ class InvoiceWorkflow:
             req = IssueInvoice(draft_id=self._inp.draft_id, issue_date=issue_date)
             try:
                 self._draft = await self._activity(BillingActivity.ISSUE, req)
-            except ActivityError as err:
-                if not (isinstance(err.cause, ApplicationError) and err.cause.type == "StaleDraft"):
+            except (ActivityError, ApplicationError) as err:
+                # A local activity's refusal arrives as its ApplicationError itself, an activity's wrapped.
+                refusal = err.cause if isinstance(err, ActivityError) else err
+                if not (isinstance(refusal, ApplicationError) and refusal.type == "StaleDraft"):
                     raise
                 await self._compose()
                 return False
