@@ -23,7 +23,8 @@ Not verified (no public page states it; the client is written so that these do n
   more with the JWT before giving up;
 * whether `/api/org-units/{orgUnitId}/devices` includes the devices of a customer's sites (the hub lists the org
   units it is given: a customer's id, or each of its site ids);
-* `totalPages`/`itemCount` in a list answer: paging stops at a short or empty page, or at `totalItems`;
+* `totalPages`/`itemCount` in a list answer, and whether the server caps `pageSize`: paging stops once `totalItems`
+  devices were read (or, without `totalItems`, at a short page), and always at an empty page;
 * the values of `deviceClass` (a free label such as "Workstations - Windows"; domain/inventory/ncentral.py
   matches words) and whether a device has an online flag: none is documented in the list, so the hub reads none;
 * patch and antivirus state: the API has no field for either. Service monitoring gives per-task states, but which
@@ -76,14 +77,24 @@ def _tokens(body: Any, where: str) -> tuple[str, str | None]:
 
 
 class NcentralClient(HttpClientOwner):
-    def __init__(self, server_url: str, jwt: str, *, client: httpx.AsyncClient | None = None, timeout: float = 30.0):
+    def __init__(
+        self,
+        server_url: str,
+        jwt: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = 30.0,
+        page_size: int = PAGE_SIZE,
+    ):
         if not jwt:
             raise ValueError("N-central user-API token is empty")
         self.base_url = server_url.rstrip("/").removesuffix("/api")
         self._jwt = jwt
         self._access: str | None = None
         self._refresh: str | None = None
+        self._issued: list[str] = []
         self._timeout = timeout
+        self.page_size = page_size
         self._init_http(client, timeout=timeout, follow_redirects=False)
 
     def __repr__(self) -> str:
@@ -91,7 +102,7 @@ class NcentralClient(HttpClientOwner):
 
     @property
     def _secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self._jwt, self._access, self._refresh) if s)
+        return (self._jwt, *self._issued)  # every token this client held: an error may quote a replaced one
 
     def _headers(self, bearer: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {bearer}", "Accept": "application/json", "User-Agent": USER_AGENT}
@@ -107,6 +118,7 @@ class NcentralClient(HttpClientOwner):
         except VendorRateLimited as exc:
             raise VendorRateLimited(str(exc), exc.retry_after or RATE_LIMIT_WAIT) from exc
         self._access, self._refresh = _tokens(body, describe(VENDOR, "POST", url))
+        self._issued += [t for t in (self._access, self._refresh) if t]
         return self._access
 
     async def authenticate(self) -> str:
@@ -157,7 +169,7 @@ class NcentralClient(HttpClientOwner):
         where = describe(VENDOR, "GET", url)
         seen = 0
         for number in range(1, MAX_PAGES + 1):
-            body = await self._get(url, {"pageNumber": number, "pageSize": PAGE_SIZE})
+            body = await self._get(url, {"pageNumber": number, "pageSize": self.page_size})
             devices = body.get("data") if isinstance(body, dict) else None
             if not isinstance(devices, list):
                 raise VendorResponseError(f"{where}: the answer has no 'data' list")
@@ -166,9 +178,12 @@ class NcentralClient(HttpClientOwner):
             yield devices
             seen += len(devices)
             total = body.get("totalItems")
-            if len(devices) < PAGE_SIZE or (isinstance(total, int) and not isinstance(total, bool) and seen >= total):
+            if isinstance(total, int) and not isinstance(total, bool):
+                if seen >= total:  # a server may answer fewer than pageSize per page: the total decides
+                    return
+            elif len(devices) < self.page_size:
                 return
-        raise VendorResponseError(f"{where}: more than {MAX_PAGES} pages of {PAGE_SIZE} devices")
+        raise VendorResponseError(f"{where}: more than {MAX_PAGES} pages of {self.page_size} devices")
 
     async def org_unit_devices(self, org_unit_id: int) -> list[dict[str, Any]]:
         return [device async for page in self.org_unit_device_pages(org_unit_id) for device in page]
