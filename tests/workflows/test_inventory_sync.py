@@ -224,5 +224,12 @@ async def test_psa_inventory_sync_shows_each_source_and_exits_by_outcome(client,
         assert "Snapshot: 20" in out.getvalue()
         assert await asyncio.to_thread(run, bad.customer_number) == 1
         assert "HTTP 401" in out.getvalue()
+        ncentral_pages(respx.mock)
+        on_ncentral = make_tenant(engine)
+        with session_scope(engine) as s:
+            s.add(InventorySource(tenant_id=on_ncentral.id, kind="ncentral", name="N-central", credentials_ref="msp",
+                                  settings={"server_url": NCENTRAL, "org_unit_ids": [ORG_UNIT]}))  # fmt: skip
+        assert await asyncio.to_thread(run, on_ncentral.customer_number) == 0, out.getvalue()
+        assert "│ N-central │ ncentral │ ok     │ 3       │ 0       │ 0    │ 0       │" in out.getvalue()
     assert await asyncio.to_thread(run, "K-NIEMAND") == 2
     assert "Kein Kunde mit der Kundennummer K-NIEMAND" in out.getvalue()
