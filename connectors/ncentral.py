@@ -55,7 +55,7 @@ from connectors.http import (
 
 VENDOR = "N-central"
 PAGE_SIZE = 200
-MAX_PAGES = 500  # 100,000 devices: a server that never answers a short page ends here
+MAX_PAGES = 500  # 100,000 devices: a server whose pages never reach totalItems ends here
 RATE_LIMIT_WAIT = 60.0  # seconds after a 429 without Retry-After
 AUTH_HINT = " (check the N-central user-API token (JWT) and the API user's role and access to the customer)"
 
@@ -151,8 +151,9 @@ class NcentralClient(HttpClientOwner):
             raise VendorRateLimited(str(exc), exc.retry_after or RATE_LIMIT_WAIT) from exc
 
     async def _get(self, url: str, params: dict[str, Any]) -> Any:
+        token = await self.authenticate()  # a refused JWT fails here, once
         try:
-            return await self._send(url, params, await self.authenticate())
+            return await self._send(url, params, token)
         except VendorAuthError as exc:
             if exc.status_code != 401:  # 403: the API user's role or access groups
                 raise VendorAuthError(_plain(exc) + AUTH_HINT, status_code=exc.status_code) from exc

@@ -102,12 +102,15 @@ async def test_a_refused_refresh_falls_back_to_the_jwt_once():
 
 @respx.mock
 async def test_a_refused_jwt_is_an_auth_error_naming_what_to_check():
-    respx.post(AUTH_URL).mock(return_value=httpx.Response(401, json={"message": f"Invalid JWT {NCENTRAL_JWT}"}))
+    auth = respx.post(AUTH_URL).mock(
+        return_value=httpx.Response(401, json={"message": f"Invalid JWT {NCENTRAL_JWT}"})
+    )
     devices = respx.get(NCENTRAL_DEVICES_URL)
     async with _client() as rmm:
         with pytest.raises(VendorAuthError) as err:
             await rmm.org_unit_devices(ORG_UNIT)
-    assert "HTTP 401" in str(err.value) and "user-API token (JWT)" in str(err.value) and not devices.called
+    assert "HTTP 401" in str(err.value) and str(err.value).count("user-API token (JWT)") == 1
+    assert auth.call_count == 1 and not devices.called
     assert_no_secret(err.value)
 
 
