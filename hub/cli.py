@@ -16,7 +16,8 @@ temporal_app = typer.Typer(help="Temporal commands", no_args_is_help=True)
 soc_app = typer.Typer(help="SOC integration commands", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing commands", no_args_is_help=True)
 qbr_app = typer.Typer(help="Quarterly business review commands", no_args_is_help=True)
-inventory_app = typer.Typer(help="Inventory sync commands (Datto RMM, Microsoft 365)", no_args_is_help=True)
+inventory_app = typer.Typer(help="Inventory sync commands (Datto RMM or N-central, Microsoft 365)",
+                            no_args_is_help=True)  # fmt: skip
 report_app = typer.Typer(help="Monthly service report commands", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(temporal_app, name="temporal")
@@ -215,7 +216,7 @@ def qbr_run(
 
 @inventory_app.command("sync")
 def inventory_sync(customer: str = typer.Argument(..., help="The customer number, e.g. K10001")) -> None:
-    """Sync one customer's devices (Datto RMM) and licences (Microsoft 365) now and show each source's outcome.
+    """Sync one customer's devices (Datto RMM or N-central) and licences (Microsoft 365) now; show each outcome.
 
     Exit code 0: every source synced; 1: a source failed; 2: unknown customer or Temporal not reachable."""
     from hub.inventory_cli import sync_customer

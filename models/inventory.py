@@ -1,6 +1,6 @@
-"""Inventory sources (a customer's Datto RMM sites, its Microsoft 365 tenant) and the daily health snapshots the
-sync writes. Credentials are never stored here: `credentials_ref` names them in the configuration
-(activities/inventory/credentials.py), as for SOC integrations."""
+"""Inventory sources (a customer's Datto RMM sites or N-central organisation units, its Microsoft 365 tenant) and the
+daily health snapshots the sync writes. Credentials are never stored here: `credentials_ref` names them in the
+configuration (activities/inventory/credentials.py), as for SOC integrations."""
 
 import uuid
 from datetime import date, datetime
@@ -14,8 +14,9 @@ from models.types import UtcDateTime
 
 
 class InventorySource(SQLModel, table=True):
-    """One system the hub reads a customer's inventory from: `datto_rmm` (its site uids on a platform) or `m365`
-    (its Microsoft 365 tenant). At most one per customer and kind."""
+    """One system the hub reads a customer's inventory from: `datto_rmm` (its site uids on a platform), `ncentral`
+    (its organisation units on the MSP's N-central server) or `m365` (its Microsoft 365 tenant). At most one per
+    customer and kind, and one RMM per customer (checked by the API)."""
 
     __tablename__ = "inventory_sources"
     __table_args__ = (UniqueConstraint("tenant_id", "kind"),)
@@ -24,7 +25,8 @@ class InventorySource(SQLModel, table=True):
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=16)  # domain.contracts.inventory.InventorySourceKind
     name: str = Field(max_length=100)
-    # datto_rmm: {"base_url": ..., "site_uids": [...]}; m365: {"tenant": <directory id or domain>}
+    # datto_rmm: {"base_url": ..., "site_uids": [...]}; ncentral: {"server_url": ..., "org_unit_ids": [int, ...]};
+    # m365: {"tenant": <directory id or domain>}
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     credentials_ref: str = Field(max_length=100)
     is_active: bool = True

@@ -1,4 +1,4 @@
-"""Datto RMM and Microsoft Graph as respx routes answering with the spec-shaped payloads in
+"""Datto RMM, N-able N-central and Microsoft Graph as respx routes answering with the spec-shaped payloads in
 tests/fixtures/inventory/ (used by the connector, activity, workflow tests and the history recorder)."""
 
 import json
@@ -22,6 +22,13 @@ DATTO_UIDS = ("0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", "1a2b3c4d-5e6f-4a7b-8c9d-0
               "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e")  # fmt: skip
 
 
+NCENTRAL = "https://ncentral.muster-it.example"
+ORG_UNIT = 1234
+NCENTRAL_DEVICES_URL = f"{NCENTRAL}/api/org-units/{ORG_UNIT}/devices"
+NCENTRAL_JWT = "eyJhbGciOiJIUzUxMiJ9.ncentral-user-api-token-DO-NOT-LEAK"
+NCENTRAL_UIDS = ("ncentral:1187654321", "ncentral:1187654322", "ncentral:1187654323")
+
+
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
@@ -36,6 +43,22 @@ def datto_pages(router: respx.MockRouter, base: str = DATTO, site: str = SITE) -
     router.get(devices, params={"page": "1"}).mock(
         return_value=httpx.Response(200, json=fixture("datto_site_devices_page2.json"))
     )
+
+
+def ncentral_pages(router: respx.MockRouter, base: str = NCENTRAL, org_unit: int = ORG_UNIT) -> respx.Route:
+    """The JWT exchange, then the org unit's devices by pageNumber (page 1: two devices, page 2: the third; each
+    says totalItems 3). Returns the devices route."""
+    router.post(f"{base}/api/auth/authenticate").mock(
+        return_value=httpx.Response(200, json=fixture("ncentral_authenticate.json"))
+    )
+
+    def page(request: httpx.Request) -> httpx.Response:
+        number = request.url.params.get("pageNumber")
+        if number in ("1", "2"):
+            return httpx.Response(200, json=fixture(f"ncentral_org_unit_devices_page{number}.json"))
+        return httpx.Response(200, json={"data": [], "pageNumber": int(number or 0), "totalItems": 3})
+
+    return router.get(f"{base}/api/org-units/{org_unit}/devices").mock(side_effect=page)
 
 
 def graph_skus(router: respx.MockRouter, tenant: str = M365_TENANT) -> None:
@@ -63,6 +86,7 @@ def credentials(monkeypatch, ref: str = "msp") -> dict[str, str]:  # noqa: ANN00
         f"PSA_INVENTORY_CREDENTIALS__{slug}__API_SECRET": "datto-secret-DO-NOT-LEAK",
         f"PSA_INVENTORY_CREDENTIALS__{slug}__CLIENT_ID": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e",
         f"PSA_INVENTORY_CREDENTIALS__{slug}__CLIENT_SECRET": "graph-secret-DO-NOT-LEAK",
+        f"PSA_INVENTORY_CREDENTIALS__{slug}__API_TOKEN": NCENTRAL_JWT,
     }
     for name, value in values.items():
         if monkeypatch is not None:

@@ -4,6 +4,9 @@ integrations, activities/soc/polling.py). `InventorySource.credentials_ref` name
 
 * Datto RMM: ``PSA_INVENTORY_CREDENTIALS__<REF>__API_KEY`` and ``..._API_SECRET`` (Setup > Global Settings >
   API in Datto RMM, per API user: one pair usually serves every customer of the MSP's account);
+* N-able N-central: ``PSA_INVENTORY_CREDENTIALS__<REF>__API_TOKEN``, the user-API token (JWT) of an API-only user
+  (N-able's "Set up N-central REST API access": create the API-only user, generate its JWT), whose role may read
+  devices and whose access groups cover the customers;
 * Microsoft 365: ``PSA_INVENTORY_CREDENTIALS__<REF>__CLIENT_ID`` and ``..._CLIENT_SECRET`` of an app registration
   with the application permission LicenseAssignment.Read.All, consented in the customer's tenant (a multi-tenant
   app of the MSP serves every customer; the tenant itself is the source's setting).
@@ -22,13 +25,14 @@ from domain.contracts.inventory import InventorySourceKind
 ENV_PREFIX = "PSA_INVENTORY_CREDENTIALS__"
 KEYS = {
     InventorySourceKind.DATTO_RMM: ("API_KEY", "API_SECRET"),
+    InventorySourceKind.NCENTRAL: ("API_TOKEN",),
     InventorySourceKind.M365: ("CLIENT_ID", "CLIENT_SECRET"),
 }
 
 
 @dataclass(frozen=True)
 class SourceCredentials:
-    user: str  # Datto API key / Entra client id
+    user: str  # Datto API key / Entra client id; empty for N-central (a token alone)
     secret: str
 
     def __repr__(self) -> str:  # never print the secret
@@ -53,7 +57,7 @@ def resolve_credentials(
             type="MissingCredentials",
             non_retryable=True,
         )
-    return SourceCredentials(*values)
+    return SourceCredentials(values[0], values[1]) if len(values) == 2 else SourceCredentials("", values[0])
 
 
 def credential_hint(ref: str, kind: InventorySourceKind) -> str:

@@ -6,7 +6,9 @@ Devices are matched by RMM uid, then by host name regardless of case (a device t
 gets its RMM uid; its EDR agent ids stay as they are). A host name held by another RMM device that the RMM still
 lists is not taken over (the device is skipped with the reason); one held by a device the RMM no longer lists is
 (an agent reinstalled under a new uid). Assets of devices the RMM no longer lists, or lists as deleted, are marked
-gone (`rmm_gone_at`), never deleted: their tickets, incidents and history stay."""
+gone (`rmm_gone_at`), never deleted: their tickets, incidents and history stay. A customer has one RMM (Datto RMM or
+N-central: the API refuses a second), so "no longer listed" means gone; a device moved from one RMM to the other is
+taken over by its host name, as a reinstalled agent is."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.contracts.inventory import SourceOutcome, SourceSynced
-from domain.inventory.devices import AssetKind, RmmDevice
+from domain.inventory.devices import AssetKind, RmmDevice, reports_antivirus
 from domain.inventory.health import DeviceHealth, HealthCounts, health_counts
 from domain.inventory.licences import VENDOR as MICROSOFT
 from domain.inventory.licences import SkuLicence
@@ -162,9 +164,10 @@ def _health(assets: Iterable[Asset]) -> list[DeviceHealth]:
             managed=a.rmm_uid is not None,
             os=a.os,
             antivirus_status=a.antivirus_status,
+            antivirus_reported=reports_antivirus(a.rmm_uid),
             patch_status=a.patch_status,
-            online=bool(a.online),
-            reboot_required=bool(a.reboot_required),
+            online=a.online,  # None: its RMM does not report it (N-central), left out of the share
+            reboot_required=a.reboot_required,
         )
         for a in assets
     ]

@@ -1,6 +1,6 @@
-"""Inventory sources of a customer (its Datto RMM sites, its Microsoft 365 tenant): created and changed by MSP admins,
-read by MSP staff; a sync of one customer now; the daily health snapshots and the licences (customers read their
-own).
+"""Inventory sources of a customer (its Datto RMM sites or N-central organisation units, its Microsoft 365 tenant):
+created and changed by MSP admins, read by MSP staff; a sync of one customer now; the daily health snapshots and the
+licences (customers read their own).
 
 Credentials never pass through the API: `credentials_ref` names them in the hub's configuration
 (`PSA_INVENTORY_CREDENTIALS__<REF>__...`, activities/inventory/credentials.py), as for SOC integrations. So nothing
@@ -19,7 +19,7 @@ from api.deps import CurrentUser, MspAdmin, MspStaff, Principal, SessionDep, Tem
 from api.pagination import Page, PageDep, paginate
 from api.problems import Problem, not_found
 from api.schemas.common import Body, audit_event, field_error, not_null, text
-from domain.contracts.inventory import InventorySourceKind, InventorySyncInput
+from domain.contracts.inventory import RMM_KINDS, InventorySourceKind, InventorySyncInput
 from domain.inventory.health import HealthCounts
 from domain.inventory.sources import DATTO_PLATFORMS as PLATFORMS
 from domain.inventory.sources import datto_platform_url as platform_url
@@ -36,7 +36,8 @@ CredentialsRef = Annotated[
         max_length=100,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="Name of the credentials in the configuration: PSA_INVENTORY_CREDENTIALS__<REF>__API_KEY and "
-        "__API_SECRET (Datto RMM) or __CLIENT_ID and __CLIENT_SECRET (Microsoft 365)",
+        "__API_SECRET (Datto RMM), __API_TOKEN (N-central: the API user's JWT) or __CLIENT_ID and __CLIENT_SECRET "
+        "(Microsoft 365)",
     ),
 ]
 M365Tenant = Annotated[
@@ -70,6 +71,25 @@ class DattoSettings(BaseModel):
         return {"base_url": base, "site_uids": list(dict.fromkeys(self.site_uids))}
 
 
+class NcentralSettings(BaseModel):
+    server_url: HttpUrl = Field(description="The N-central server (https), e.g. https://ncentral.example.com")
+    org_unit_ids: list[Annotated[int, Field(ge=1)]] = Field(
+        min_length=1, max_length=50, description="The customer's organisation unit ids: its customer id or site ids"
+    )
+
+    @field_validator("server_url")
+    @classmethod
+    def _https(cls, value: HttpUrl) -> HttpUrl:
+        if value.scheme != "https":
+            raise ValueError("server_url must be https")
+        if value.query or value.fragment or value.username or value.password:
+            raise ValueError("server_url is the server's address only (no user, query or fragment)")
+        return value
+
+    def stored(self) -> dict[str, Any]:
+        return {"server_url": str(self.server_url).rstrip("/"), "org_unit_ids": list(dict.fromkeys(self.org_unit_ids))}
+
+
 class M365Settings(BaseModel):
     tenant: M365Tenant
 
@@ -77,14 +97,14 @@ class M365Settings(BaseModel):
         return {"tenant": self.tenant}
 
 
-def _stored(kind: InventorySourceKind, datto: DattoSettings | None, m365: M365Settings | None) -> dict[str, Any]:
-    if kind == InventorySourceKind.DATTO_RMM:
-        if datto is None or m365 is not None:
-            raise field_error("datto_rmm", "a datto_rmm source needs datto_rmm settings (and no m365)")
-        return datto.stored()
-    if m365 is None or datto is not None:
-        raise field_error("m365", "an m365 source needs m365 settings (and no datto_rmm)")
-    return m365.stored()
+def _stored(kind: InventorySourceKind, body: "SourceCreate | SourceUpdate") -> dict[str, Any]:
+    """The settings of the source's kind; any other kind's settings in the same body are an error."""
+    given = {k: getattr(body, k.value) for k in InventorySourceKind if getattr(body, k.value) is not None}
+    others = sorted(k.value for k in given if k != kind)
+    if kind not in given or others:
+        extra = f" (and no {', '.join(others)})" if others else ""
+        raise field_error(kind.value, f"a {kind.value} source needs {kind.value} settings{extra}")
+    return given[kind].stored()
 
 
 class SourceCreate(Body):
@@ -93,6 +113,7 @@ class SourceCreate(Body):
     name: text(100)
     credentials_ref: CredentialsRef
     datto_rmm: DattoSettings | None = None
+    ncentral: NcentralSettings | None = None
     m365: M365Settings | None = None
     is_active: bool = True
 
@@ -103,6 +124,7 @@ class SourceUpdate(Body):
     name: text(100) | None = None
     credentials_ref: CredentialsRef | None = None
     datto_rmm: DattoSettings | None = None
+    ncentral: NcentralSettings | None = None
     m365: M365Settings | None = None
     is_active: bool | None = Field(default=None, description="false: the daily sync leaves the source out")
 
@@ -114,7 +136,8 @@ class SourcePublic(BaseModel):
     tenant_id: UUID
     kind: InventorySourceKind
     name: str
-    settings: dict[str, Any] = Field(description="datto_rmm: base_url, site_uids; m365: tenant")
+    settings: dict[str, Any] = Field(description="datto_rmm: base_url, site_uids; ncentral: server_url, org_unit_ids; "
+                                     "m365: tenant")  # fmt: skip
     credentials_ref: str
     is_active: bool
     last_sync_at: datetime | None = None
@@ -160,21 +183,28 @@ def _source(session: Session, source_id: UUID, principal: Principal) -> Inventor
     return get_scoped(session, InventorySource, source_id, principal, "inventory source")
 
 
-def _check_unique(session: Session, tenant_id: UUID, kind: str) -> None:
+def _check_unique(session: Session, tenant_id: UUID, kind: InventorySourceKind) -> None:
+    """One source per kind, and one RMM (each RMM marks the devices it does not list as gone: two would fight)."""
+    kinds = sorted(k.value for k in RMM_KINDS) if kind in RMM_KINDS else [kind.value]
     clash = session.exec(
-        select(InventorySource.id).where(InventorySource.tenant_id == tenant_id, InventorySource.kind == kind)
-    ).first()
+        select(InventorySource.id, InventorySource.kind)
+        .where(InventorySource.tenant_id == tenant_id, col(InventorySource.kind).in_(kinds))
+    ).first()  # fmt: skip
     if clash is not None:
-        raise Problem(409, f"the tenant already has a {kind} source ({clash}): change that one")
+        if clash.kind == kind.value:
+            raise Problem(409, f"the tenant already has a {kind.value} source ({clash.id}): change that one")
+        raise Problem(409, f"the tenant already has an RMM source ({clash.kind}, {clash.id}): one RMM per customer; "
+                           "deactivate and delete that one first")  # fmt: skip
 
 
 @router.post("/sources", status_code=201, response_model=SourcePublic,
-             summary="Connect a customer's Datto RMM sites or Microsoft 365 tenant (MSP admins)")  # fmt: skip
+             summary="Connect a customer's Datto RMM sites, N-central organisation units or Microsoft 365 tenant "
+                     "(MSP admins)")  # fmt: skip
 def create_source(body: SourceCreate, principal: MspAdmin, session: SessionDep):
     if session.get(Tenant, body.tenant_id) is None:
         raise field_error("tenant_id", f"no tenant {body.tenant_id}")
-    settings = _stored(body.kind, body.datto_rmm, body.m365)
-    _check_unique(session, body.tenant_id, body.kind.value)
+    settings = _stored(body.kind, body)
+    _check_unique(session, body.tenant_id, body.kind)
     row = InventorySource(tenant_id=body.tenant_id, kind=body.kind.value, name=body.name, settings=settings,
                           credentials_ref=body.credentials_ref, is_active=body.is_active)  # fmt: skip
     session.add(row)
@@ -204,9 +234,8 @@ def update_source(source_id: UUID, body: SourceUpdate, principal: MspAdmin, sess
     sent = body.model_fields_set
     changes: dict[str, Any] = {name: getattr(body, name) for name in ("name", "credentials_ref", "is_active")
                                if name in sent}  # fmt: skip
-    if "datto_rmm" in sent or "m365" in sent:
-        kind = InventorySourceKind(row.kind)
-        changes["settings"] = _stored(kind, body.datto_rmm, body.m365)
+    if sent & {k.value for k in InventorySourceKind}:
+        changes["settings"] = _stored(InventorySourceKind(row.kind), body)
     apply_patch(session, principal, row.tenant_id, "inventory_source", row, changes)
     return _public(row)
 

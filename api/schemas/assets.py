@@ -116,7 +116,8 @@ class AssetPublic(AssetBase):
     id: UUID
     tenant_id: UUID
     created_at: datetime
-    # Read-only, from the inventory sync (Datto RMM): null for assets the RMM does not know.
+    # Read-only, from the inventory sync (Datto RMM or N-central): null for assets the RMM does not know, and for
+    # what the RMM does not report (N-central: online, antivirus, patch, reboot).
     rmm_uid: str | None = None
     rmm_synced_at: datetime | None = None
     rmm_gone_at: datetime | None = Field(default=None, description="Since then the RMM no longer lists the device")

@@ -14,13 +14,19 @@ INVENTORY_SCHEDULE_TZ = "Europe/Berlin"
 
 class InventorySourceKind(StrEnum):
     DATTO_RMM = "datto_rmm"
+    NCENTRAL = "ncentral"  # N-able N-central
     M365 = "m365"
+
+
+# The sources that read a customer's devices (an RMM): at most one per customer, since each marks the devices it no
+# longer lists as gone; the health snapshot follows them.
+RMM_KINDS = frozenset({InventorySourceKind.DATTO_RMM, InventorySourceKind.NCENTRAL})
 
 
 class InventoryActivity:
     LIST_CUSTOMERS = "inventory.list_customers"  # customers with an active source
     LOAD_SOURCES = "inventory.load_sources"  # one customer's active sources
-    SYNC_RMM = "inventory.sync_rmm"  # fetch the RMM's devices and upsert the assets
+    SYNC_RMM = "inventory.sync_rmm"  # fetch the RMM's devices (Datto RMM or N-central) and upsert the assets
     SYNC_M365 = "inventory.sync_m365"  # fetch the subscribed SKUs and upsert the licences; count MFA registration
     RECORD_OUTCOME = "inventory.record_outcome"  # a source's last sync: when, ok or the error
     WRITE_SNAPSHOT = "inventory.write_snapshot"  # the customer's health counts of the day

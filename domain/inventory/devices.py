@@ -79,12 +79,12 @@ class RmmDevice(BaseModel):
     os: str | None = None
     serial: str | None = None
     warranty_end: date | None = None
-    online: bool = False
+    online: bool | None = False  # None: the RMM does not report it (N-central's device list)
     last_seen: datetime | None = None
     antivirus_product: str | None = None
     antivirus_status: AntivirusStatus | None = None  # None: the RMM reports no antivirus block
     patch_status: PatchStatus | None = None
-    reboot_required: bool = False
+    reboot_required: bool | None = False  # None: the RMM does not report it
     deleted: bool = False  # the RMM lists it as deleted: treated as gone
 
 
@@ -191,6 +191,15 @@ def parse_device(raw: Any) -> RmmDevice:
         reboot_required=raw.get("rebootRequired") is True or patch_status == PatchStatus.REBOOT_REQUIRED,
         deleted=raw.get("deleted") is True,
     )
+
+
+NCENTRAL_UID_PREFIX = "ncentral:"  # N-central's numeric deviceId, kept apart from Datto's uids
+
+
+def reports_antivirus(rmm_uid: str | None) -> bool:
+    """Whether the RMM behind an asset's uid reports an antivirus state at all: Datto RMM does (a device without
+    its antivirus block is not covered), N-central's device list does not (its antivirus is unknown, "k. A.")."""
+    return rmm_uid is not None and not rmm_uid.startswith(NCENTRAL_UID_PREFIX)
 
 
 def is_windows(os: str | None) -> bool:

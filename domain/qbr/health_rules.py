@@ -82,15 +82,15 @@ def _findings(c: HealthCounts, kpis: KpiSet) -> list[tuple[str, int, int]]:
     found = []
     if _known(kpis, "rmm_coverage") and _below(c.devices_managed, c.devices_known, RMM_COVERAGE_TARGET):
         found.append(("rmm", c.devices_known - c.devices_managed, c.devices_known))
-    if _known(kpis, "antivirus_coverage") and _below(c.av_up_to_date, c.devices_managed, ANTIVIRUS_TARGET):
-        found.append(("antivirus", c.devices_managed - c.av_up_to_date, c.devices_managed))
+    if _known(kpis, "antivirus_coverage") and _below(c.av_up_to_date, c.av_reported, ANTIVIRUS_TARGET):
+        found.append(("antivirus", c.av_reported - c.av_up_to_date, c.av_reported))
     if _known(kpis, "patch_compliance") and _below(c.windows_fully_patched, c.windows_with_policy, PATCH_TARGET):
         found.append(("patch", c.windows_with_policy - c.windows_fully_patched, c.windows_with_policy))
     reboots = c.reboot_pending
     if _known(kpis, "reboot_pending") and reboots >= REBOOT_PENDING_MIN and (
-        Decimal(100) * reboots > REBOOT_PENDING_LIMIT * c.devices_managed
+        Decimal(100) * reboots > REBOOT_PENDING_LIMIT * c.reboot_reported
     ):
-        found.append(("reboot", reboots, c.devices_managed))
+        found.append(("reboot", reboots, c.reboot_reported))
     if _known(kpis, "mfa_coverage") and c.mfa is not None and _below(c.mfa.registered, c.mfa.members, MFA_TARGET):
         found.append(("mfa", c.mfa.without_mfa, c.mfa.members))
     return found

@@ -1,6 +1,6 @@
 """The QBR's device health KPIs, from the quarter's last daily health snapshot (`QbrFacts.health`, written by the
-inventory sync from Datto RMM: domain/inventory/health.py), and the MFA coverage the same snapshot holds (from
-Microsoft 365: domain/inventory/mfa.py). Pure. Each quarter is read from its own last snapshot,
+inventory sync from Datto RMM or N-central: domain/inventory/health.py), and the MFA coverage the same snapshot
+holds (from Microsoft 365: domain/inventory/mfa.py). Pure. Each quarter is read from its own last snapshot,
 so the previous quarter's value is what was measured then, not recomputed from today's inventory.
 
 k. A. when the quarter has no snapshot (no RMM source, or none synced in it) or the denominator is empty. Shares
@@ -26,9 +26,10 @@ def rmm_coverage(c: HealthCounts) -> Measure:
 
 
 def antivirus_coverage(c: HealthCounts) -> Measure:
-    """100 × (managed devices whose antivirus the RMM reports as RunningAndUpToDate) ÷ (managed devices); devices
-    without an antivirus report count as not covered."""
-    return share(c.av_up_to_date, c.devices_managed)
+    """100 × (managed devices whose antivirus the RMM reports as RunningAndUpToDate) ÷ (managed devices whose RMM
+    reports antivirus at all); a Datto device without an antivirus block counts as not covered, an N-central device
+    not at all (its list has no antivirus state: k. A. when no device has one)."""
+    return share(c.av_up_to_date, c.av_reported)
 
 
 def patch_compliance(c: HealthCounts) -> Measure:
@@ -38,15 +39,15 @@ def patch_compliance(c: HealthCounts) -> Measure:
 
 
 def availability(c: HealthCounts) -> Measure:
-    """100 × (managed devices online at the snapshot) ÷ (managed devices): the share reachable at that moment, not
-    an uptime over the quarter."""
-    return share(c.online, c.devices_managed)
+    """100 × (managed devices online at the snapshot) ÷ (managed devices whose RMM reports an online state): the
+    share reachable at that moment, not an uptime over the quarter."""
+    return share(c.online, c.online_reported)
 
 
 def reboot_pending(c: HealthCounts) -> Measure:
     """100 × (managed devices with a reboot pending: the RMM's rebootRequired flag or patch status RebootRequired)
-    ÷ (managed devices); lower is better."""
-    return share(c.reboot_pending, c.devices_managed)
+    ÷ (managed devices whose RMM reports it); lower is better."""
+    return share(c.reboot_pending, c.reboot_reported)
 
 
 def mfa_coverage(c: HealthCounts) -> Measure:

@@ -24,11 +24,17 @@ from tests.inventory_mocks import (
     DATTO_UIDS,
     DEVICES_URL,
     M365_TENANT,
+    NCENTRAL,
+    NCENTRAL_DEVICES_URL,
+    NCENTRAL_JWT,
+    NCENTRAL_UIDS,
+    ORG_UNIT,
     SITE,
     credentials,
     datto_pages,
     fixture,
     graph_skus,
+    ncentral_pages,
 )
 
 AT = datetime(2026, 12, 2, 4, 30, tzinfo=UTC)
@@ -136,7 +142,7 @@ async def test_one_snapshot_per_day_by_hand_and_the_quarters_last_for_the_qbr(en
     assert snapshot.counts | {} == {
         "devices_known": 4, "devices_managed": 3, "av_up_to_date": 1, "windows_devices": 3, "windows_with_policy": 2,
         "windows_fully_patched": 1, "online": 2, "reboot_pending": 1, "licences_purchased": 0, "licences_assigned": 0,
-        "mfa": None,
+        "mfa": None, "av_unreported": 0, "online_unreported": 0, "reboot_unreported": 0,  # Datto reports every column
     }  # fmt: skip
 
     other = make_tenant(engine)
@@ -205,3 +211,45 @@ async def test_a_rename_in_the_rmm_follows_and_a_deleted_device_keeps_when_it_we
     assets = _assets(engine, customer)
     assert "acme-nb-008" in assets and "acme-nb-007" not in assets
     assert assets["contoso-dc01"].rmm_gone_at == AT  # since the first sync that saw it deleted
+
+
+async def test_ncentral_errors_as_temporal_sees_them_and_a_sync_is_idempotent(engine, customer):
+    """N-central's 403 (the API user's role) and a refused JWT fail without a retry naming API_TOKEN; a 429 waits
+    for its Retry-After; a second sync of the same answer changes nothing."""
+    source = _source(engine, customer, "ncentral", server_url=NCENTRAL, org_unit_ids=[ORG_UNIT])
+    acts = InventoryActivities(engine, environ=ENV)
+    req = SyncSource(source_id=source.id, synced_at=AT)
+    with respx.mock:
+        respx.post(f"{NCENTRAL}/api/auth/authenticate").mock(return_value=httpx.Response(401))
+        with pytest.raises(ApplicationError) as refused:
+            await ActivityEnvironment().run(acts.sync_rmm, req)
+        assert refused.value.non_retryable and "PSA_INVENTORY_CREDENTIALS__MSP__API_TOKEN" in str(refused.value)
+        assert NCENTRAL_JWT not in str(refused.value)
+        respx.post(f"{NCENTRAL}/api/auth/authenticate").mock(
+            return_value=httpx.Response(200, json=fixture("ncentral_authenticate.json"))
+        )
+        respx.get(NCENTRAL_DEVICES_URL).mock(return_value=httpx.Response(403, json={"message": "Access denied"}))
+        with pytest.raises(ApplicationError) as forbidden:
+            await ActivityEnvironment().run(acts.sync_rmm, req)
+        assert forbidden.value.non_retryable and "HTTP 403" in str(forbidden.value)
+        assert "role and access to the customer" in str(forbidden.value)
+        respx.get(NCENTRAL_DEVICES_URL).mock(return_value=httpx.Response(429, headers={"Retry-After": "90"}))
+        with pytest.raises(ApplicationError) as limited:
+            await ActivityEnvironment().run(acts.sync_rmm, req)
+        assert not limited.value.non_retryable and limited.value.next_retry_delay.total_seconds() == 90
+    assert len(_assets(engine, customer)) == 3  # nothing written by a failed sync
+    with pytest.raises(ApplicationError, match="API_TOKEN") as missing:
+        await ActivityEnvironment().run(InventoryActivities(engine, environ={}).sync_rmm, req)
+    assert missing.value.type == "MissingCredentials"
+
+    other = make_tenant(engine)  # another customer with a device of the same name: never touched
+    make_asset(engine, other, hostname="ACME-NB-007")
+    with respx.mock:
+        ncentral_pages(respx.mock)
+        first = await ActivityEnvironment().run(acts.sync_rmm, req)
+        again = await ActivityEnvironment().run(acts.sync_rmm, req)
+    assert (first.created, first.updated, first.skipped) == (2, 1, 0)  # ACME-WS-042: the SOC's asset, by host name
+    assert (again.created, again.updated, again.gone) == (0, 3, 0)
+    assets = _assets(engine, customer)
+    assert {a.rmm_uid for a in assets.values() if a.rmm_uid and a.rmm_gone_at is None} == set(NCENTRAL_UIDS)
+    assert [(a.rmm_uid, a.rmm_synced_at) for a in _assets(engine, other).values()] == [(None, None)]

@@ -1,4 +1,5 @@
-"""Inventory sources through the API: MSP admins connect a customer's Datto RMM sites and Microsoft 365 tenant
+"""Inventory sources through the API: MSP admins connect a customer's Datto RMM sites (or N-central organisation
+units: one RMM per customer) and Microsoft 365 tenant
 (credentials by reference only: nothing secret goes in or comes out), bad input answers 4xx with the field, and
 customer A's sources, snapshots and synced assets are invisible to customer B."""
 
@@ -15,6 +16,7 @@ from tests.factories import make_asset, make_tenant, make_user
 
 SOURCES = "/api/v1/inventory/sources"
 SITE = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+NC = "https://ncentral.muster-it.example"
 
 
 @pytest.fixture
@@ -88,6 +90,52 @@ async def test_one_source_per_kind_and_known_tenants_only(api, people):
     listed = await api.get(SOURCES, headers=people["admin"], params={"tenant_id": str(people["a"].id)})
     r = await api.patch(f"{SOURCES}/{listed.json()['items'][0]['id']}", headers=people["admin"], json={"name": None})
     assert r.status_code == 422 and "name" in r.text
+
+
+def ncentral(tenant, **settings) -> dict:  # noqa: ANN001
+    return {"tenant_id": str(tenant.id), "kind": "ncentral", "name": "N-central", "credentials_ref": "msp-ncentral",
+            "ncentral": {"server_url": "https://ncentral.muster-it.example/", "org_unit_ids": [1234, 1234, 1301]}
+            | settings}  # fmt: skip
+
+
+async def test_admin_connects_ncentral_as_the_customers_one_rmm(api, engine, people):
+    a, b = people["a"], people["b"]
+    r = await api.post(SOURCES, headers=people["admin"], json=ncentral(a))
+    assert r.status_code == 201, r.text
+    source = r.json()
+    assert source["kind"] == "ncentral" and source["credentials_ref"] == "msp-ncentral"
+    assert source["settings"] == {"server_url": "https://ncentral.muster-it.example", "org_unit_ids": [1234, 1301]}
+    clash = await api.post(SOURCES, headers=people["admin"], json=datto(a))
+    assert clash.status_code == 409 and "one RMM per customer" in clash.json()["detail"]
+    assert "ncentral" in clash.json()["detail"]
+    assert (await api.post(SOURCES, headers=people["admin"], json=datto(b))).status_code == 201
+    again = await api.post(SOURCES, headers=people["admin"], json=ncentral(b))  # b has Datto: refused the same way
+    assert again.status_code == 409 and "datto_rmm" in again.json()["detail"]
+    r = await api.patch(f"{SOURCES}/{source['id']}", headers=people["admin"],
+                        json={"ncentral": {"server_url": "https://nc.muster-it.example", "org_unit_ids": [77]}})
+    assert r.status_code == 200 and r.json()["settings"]["org_unit_ids"] == [77]
+    wrong = await api.patch(f"{SOURCES}/{source['id']}", headers=people["admin"],
+                            json={"datto_rmm": {"platform": "merlot", "site_uids": [SITE]}})  # fmt: skip
+    assert wrong.status_code == 422 and "ncentral" in wrong.text
+    assert (await api.get(f"{SOURCES}/{source['id']}", headers=people["it_a"])).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ncentral": {"server_url": "http://ncentral.muster-it.example", "org_unit_ids": [1]}}, "server_url"),
+        ({"ncentral": {"server_url": "https://u:p@ncentral.muster-it.example", "org_unit_ids": [1]}}, "server_url"),
+        ({"ncentral": {"server_url": NC, "org_unit_ids": []}}, "org_unit_ids"),
+        ({"ncentral": {"server_url": NC, "org_unit_ids": [0]}}, "org_unit_ids"),
+        ({"ncentral": {"server_url": NC, "org_unit_ids": ["1 OR 1"]}}, "org_unit_ids"),
+        ({"ncentral": None, "datto_rmm": {"platform": "merlot", "site_uids": [SITE]}}, "ncentral"),
+        ({"api_token": "eyJhbGciOi"}, "api_token"),  # the JWT never goes through the API
+    ],
+)
+async def test_bad_ncentral_input_is_a_422_naming_the_field(api, people, change, field):
+    r = await api.post(SOURCES, headers=people["admin"], json=ncentral(people["a"]) | change)
+    assert r.status_code == 422, r.text
+    assert field in r.text
 
 
 async def test_customer_a_config_snapshots_and_assets_are_invisible_to_customer_b(api, engine, people):

@@ -1,22 +1,41 @@
-"""The inventory sync on the time-skipping server with the hub's workers, Datto RMM and Graph mocked by respx: the
-daily run syncs every customer with a source; one customer's refused credentials are recorded on its source and
-never hold up the other, whose devices, licences, MFA counts and snapshot are written; a customer with Microsoft 365
-only gets a snapshot of its MFA state; the API starts one customer's sync."""
+"""The inventory sync on the time-skipping server with the hub's workers, Datto RMM, N-central and Graph mocked by
+respx: the daily run syncs every customer with a source; one customer's refused credentials are recorded on its
+source and never hold up the other, whose devices, licences, MFA counts and snapshot are written; a customer with
+Microsoft 365 only gets a snapshot of its MFA state; a customer on N-central gets its devices and a snapshot whose
+antivirus, patch, online and reboot KPIs are "k. A."; the API starts one customer's sync."""
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import respx
 from sqlmodel import Session, select
 
 from domain.contracts.inventory import InventoryRunInput, InventorySyncInput, InventorySyncResult
+from domain.inventory.health import HealthCounts
 from domain.processes import INVENTORY_TASK_QUEUE, inventory_sync_workflow_id
+from domain.qbr.kpis_health import antivirus_coverage, availability, patch_compliance, reboot_pending, rmm_coverage
+from domain.qbr.measure import NA
 from domain.roles import Role
 from hub.db import session_scope
 from models import Asset, HealthSnapshot, InventorySource, Licence
 from tests.conftest import auth
-from tests.factories import make_tenant, make_user
-from tests.inventory_mocks import DATTO, M365_TENANT, MFA_URL, SITE, credentials, datto_pages, fixture, graph_skus
+from tests.factories import make_asset, make_tenant, make_user
+from tests.inventory_mocks import (
+    DATTO,
+    DATTO_UIDS,
+    M365_TENANT,
+    MFA_URL,
+    NCENTRAL,
+    NCENTRAL_UIDS,
+    ORG_UNIT,
+    SITE,
+    credentials,
+    datto_pages,
+    fixture,
+    graph_skus,
+    ncentral_pages,
+)
 from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
 
 BROKEN = "https://vidal-api.centrastage.net"
@@ -91,6 +110,50 @@ async def test_a_customer_with_microsoft_365_only_and_a_refused_mfa_report(clien
     assert snapshot.counts["mfa"] == {"members": 0, "registered": 0, "unavailable": "no_licence"}
 
 
+async def test_a_customer_moved_from_datto_to_ncentral_keeps_its_assets_and_gets_k_a_where_ncentral_is_silent(
+    client, engine, monkeypatch
+):
+    """The N-central source replaces the Datto one: the workstation Datto knew is taken over by its host name (its
+    ticket history stays on the same asset), a Datto device N-central does not list is marked gone; the snapshot
+    counts N-central's devices as managed and its unreported columns as such, so those KPIs are "k. A."."""
+    credentials(monkeypatch)
+    tenant = make_tenant(engine)
+    seen = datetime(2026, 11, 1, tzinfo=UTC)
+    moved = make_asset(engine, tenant, hostname="acme-ws-042", rmm_uid=DATTO_UIDS[0], rmm_synced_at=seen, online=True,
+                       antivirus_status="RunningAndUpToDate", patch_status="FullyPatched")  # fmt: skip
+    retired = make_asset(engine, tenant, hostname="acme-old-pc", rmm_uid=DATTO_UIDS[1], rmm_synced_at=seen)
+    with session_scope(engine) as s:
+        s.add(InventorySource(tenant_id=tenant.id, kind="ncentral", name="N-central", credentials_ref="msp",
+                              settings={"server_url": NCENTRAL, "org_unit_ids": [ORG_UNIT]}))  # fmt: skip
+    with respx.mock:
+        devices = ncentral_pages(respx.mock)
+        result = await client.execute_workflow(
+            InventorySyncWorkflow.run, InventorySyncInput(tenant_id=tenant.id, customer_number=tenant.customer_number),
+            id=f"inventory-sync-{uuid.uuid4()}", task_queue=INVENTORY_TASK_QUEUE,
+        )  # fmt: skip
+    assert [(s.kind.value, s.ok) for s in result.sources] == [("ncentral", True)], result
+    assert (result.sources[0].synced.created, result.sources[0].synced.updated, result.sources[0].synced.gone) == (
+        2, 1, 1)  # fmt: skip
+    assert devices.call_count == 2  # the server answers two a page (asked for 200): page 2 reaches totalItems 3
+    with Session(engine) as s:
+        assets = {a.hostname: a for a in s.exec(select(Asset).where(Asset.tenant_id == tenant.id))}
+        (snapshot,) = s.exec(select(HealthSnapshot).where(HealthSnapshot.tenant_id == tenant.id)).all()
+        (source,) = s.exec(select(InventorySource).where(InventorySource.tenant_id == tenant.id)).all()
+    ws = assets["acme-ws-042"]
+    assert ws.id == moved.id and ws.rmm_uid == NCENTRAL_UIDS[0] and ws.rmm_gone_at is None
+    assert ws.last_seen == datetime(2026, 12, 2, 6, 41, 17, tzinfo=UTC) and ws.os == "Microsoft Windows 11 Pro 64-bit"
+    # What Datto said about it is not carried over as N-central's word: unknown now.
+    assert (ws.online, ws.antivirus_status, ws.patch_status, ws.reboot_required) == (None, None, None, None)
+    assert assets["contoso-dc01"].asset_type == "server" and assets["acme-nb-007"].asset_type == "laptop"
+    assert assets["acme-old-pc"].id == retired.id and assets["acme-old-pc"].rmm_gone_at is not None
+    assert source.last_error is None and source.last_result["created"] == 2
+    counts = HealthCounts.model_validate(snapshot.counts)
+    assert (counts.devices_known, counts.devices_managed, counts.windows_devices) == (3, 3, 3)
+    assert (counts.av_unreported, counts.online_unreported, counts.reboot_unreported) == (3, 3, 3)
+    assert rmm_coverage(counts) == 100
+    assert [kpi(counts) for kpi in (antivirus_coverage, patch_compliance, availability, reboot_pending)] == [NA] * 4
+
+
 async def test_the_api_starts_one_customers_sync(api, client, engine, monkeypatch):
     credentials(monkeypatch)
     tenant = make_tenant(engine)
@@ -161,5 +224,12 @@ async def test_psa_inventory_sync_shows_each_source_and_exits_by_outcome(client,
         assert "Snapshot: 20" in out.getvalue()
         assert await asyncio.to_thread(run, bad.customer_number) == 1
         assert "HTTP 401" in out.getvalue()
+        ncentral_pages(respx.mock)
+        on_ncentral = make_tenant(engine)
+        with session_scope(engine) as s:
+            s.add(InventorySource(tenant_id=on_ncentral.id, kind="ncentral", name="N-central", credentials_ref="msp",
+                                  settings={"server_url": NCENTRAL, "org_unit_ids": [ORG_UNIT]}))  # fmt: skip
+        assert await asyncio.to_thread(run, on_ncentral.customer_number) == 0, out.getvalue()
+        assert "│ N-central │ ncentral │ ok     │ 3       │ 0       │ 0    │ 0       │" in out.getvalue()
     assert await asyncio.to_thread(run, "K-NIEMAND") == 2
     assert "Kein Kunde mit der Kundennummer K-NIEMAND" in out.getvalue()

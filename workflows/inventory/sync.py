@@ -1,10 +1,10 @@
-"""The inventory sync of one customer, `inventory-sync-<customer>`: each active source in turn (Datto RMM devices,
-then Microsoft 365 licences and MFA registration), each source's outcome recorded on it, and, once the RMM's devices
-were read, the day's health snapshot with the MFA counts beside the device counts. A customer without an RMM source
-gets a snapshot of its MFA counts alone (its device KPIs stay "k. A."); one whose RMM failed gets none that day, as
-before, so the quarter's last snapshot keeps real device counts. A source that fails (bad credentials, an unusable
-answer, retries used up) is recorded with its error and the next source goes on; the workflow itself completes, its
-result lists the failures.
+"""The inventory sync of one customer, `inventory-sync-<customer>`: each active source in turn (the RMM's devices: Datto
+RMM or N-central, then Microsoft 365 licences and MFA registration), each source's outcome recorded on it, and, once the
+RMM's devices were read, the day's health snapshot with the MFA counts beside the device counts. A customer without an
+RMM source gets a snapshot of its MFA counts alone (its device KPIs stay "k. A."); one whose RMM failed gets none that
+day, as before, so the quarter's last snapshot keeps real device counts. A source that fails (bad credentials, an
+unusable answer, retries used up) is recorded with its error and the next source goes on; the workflow itself completes,
+its result lists the failures.
 
 And `InventoryRun`, what the daily schedule `inventory-daily` starts: one child per customer with an active source,
 at most `MAX_PARALLEL` at once; a customer whose sync is already running (started through the API or CLI) is
@@ -18,11 +18,11 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
 
 from domain.contracts.inventory import (
+    RMM_KINDS,
     CustomerSync,
     InventoryActivity,
     InventoryRunInput,
     InventoryRunProgress,
-    InventorySourceKind,
     InventorySyncInput,
     InventorySyncResult,
     RecordOutcome,
@@ -72,14 +72,14 @@ class InventorySyncWorkflow:
         for source in sources:
             outcome = await self._sync(source)
             result.sources.append(outcome)
-            devices_read |= outcome.ok and source.kind == InventorySourceKind.DATTO_RMM
+            devices_read |= outcome.ok and source.kind in RMM_KINDS
             if outcome.ok and outcome.synced is not None and outcome.synced.mfa is not None:
                 mfa = outcome.synced.mfa
             await workflow.execute_activity(
                 InventoryActivity.RECORD_OUTCOME, RecordOutcome(outcome=outcome, at=workflow.now()),
                 start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY,
             )  # fmt: skip
-        has_rmm = any(s.kind == InventorySourceKind.DATTO_RMM for s in sources)
+        has_rmm = any(s.kind in RMM_KINDS for s in sources)
         if devices_read or (mfa is not None and not has_rmm):
             snapshot = WriteSnapshot(tenant_id=inp.tenant_id, at=workflow.now(), devices=devices_read, mfa=mfa)
             result.snapshot_day = await workflow.execute_activity(
@@ -96,7 +96,7 @@ class InventorySyncWorkflow:
         options = {"result_type": SourceSynced, "start_to_close_timeout": VENDOR_TIMEOUT,
                    "heartbeat_timeout": VENDOR_HEARTBEAT, "retry_policy": VENDOR_RETRY}  # fmt: skip
         try:
-            if source.kind == InventorySourceKind.DATTO_RMM:
+            if source.kind in RMM_KINDS:  # one activity for every RMM: it reads the source's kind
                 synced = await workflow.execute_activity(InventoryActivity.SYNC_RMM, req, **options)
             else:
                 synced = await workflow.execute_activity(InventoryActivity.SYNC_M365, req, **options)
