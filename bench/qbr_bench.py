@@ -126,8 +126,8 @@ Target: under 3 s per deck. The facts of both quarters travel as activity result
 {figures["facts_json_bytes"] // 1024} KiB as JSON here, one payload per quarter. Temporal refuses a payload over
 2 MiB: the activity sends tickets, SLA clocks and incidents as counts per period (domain/qbr/aggregate.py), about
 1 KiB however many tickets; the devices stay a list, about 150 bytes each (tests/workflows/test_qbr_scale.py:
-20,000 tickets and 3,000 devices in a quarter, 430 KiB). Not measured
-here: the database reads, Temporal round trips, and the 500-customer quarterly run through the schedule.
+20,000 tickets and 3,000 devices in a quarter, 430 KiB). Not measured here: the database reads and Temporal round
+trips; the quarterly run for 500 customers through Temporal is bench/QBR_BATCH.md (`python -m bench.qbr_batch_bench`).
 """
     )
     print(json.dumps(figures, indent=2))
