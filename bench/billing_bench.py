@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 
 from bench.sla_bench import (
     Processes,
+    connect_when_ready,
     environment,
     free_port,
     log,
@@ -58,7 +59,6 @@ from domain.roles import Role
 from domain.tickets import Priority, TicketStatus
 from hub.db import make_engine, session_scope, upgrade
 from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
-from hub.temporal import connect
 from hub.temporal.billing import run_progress, start_run
 from models import (
     Contract,
@@ -296,17 +296,7 @@ async def temporal_run(args: argparse.Namespace, tmp: Path, procs: Processes, db
                    "--db-filename", str(tmp / "temporal.db"), *DEV_SERVER_SQLITE_PRAGMAS, "--log-level", "error",
                    *search_attribute_args()]
     server = procs.spawn("server", server_args)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client = await connect(address, "default")
-            await client.count_workflows()
-            break
-        except Exception:
-            procs.check()
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
+    client = await connect_when_ready(procs, address)
     workers = []
     for n in range(args.workers):  # more processes: each its own core and GIL (production may run several)
         name = "worker" if n == 0 else f"worker{n + 1}"

@@ -35,6 +35,7 @@ from sqlmodel import Session, select
 from bench.billing_bench import Memory, clean_env
 from bench.sla_bench import (
     Processes,
+    connect_when_ready,
     environment,
     free_port,
     log,
@@ -48,7 +49,6 @@ from domain.qbr.quarter import Quarter
 from domain.tickets import Priority, TicketStatus
 from hub.db import make_engine, session_scope, upgrade
 from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
-from hub.temporal import connect
 from hub.temporal.qbr import qbr_run_progress, start_qbr_run
 from models import Asset, Contract, Tenant, Ticket, TicketSla
 from models.asset import AssetType
@@ -124,17 +124,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     server = procs.spawn("server", [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
                                     "--port", str(port), "--db-filename", str(tmp / "temporal.db"),
                                     *DEV_SERVER_SQLITE_PRAGMAS, "--log-level", "error", *search_attribute_args()])
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client = await connect(address, "default")
-            await client.count_workflows()
-            break
-        except Exception:
-            procs.check()
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
+    client = await connect_when_ready(procs, address)
     worker = procs.spawn("worker", [sys.executable, "-m", "bench.run_worker"], env=clean_env(
         PSA_TEMPORAL_ADDRESS=address, PSA_TEMPORAL_NAMESPACE="default", PSA_DATABASE_URL=db_url,
         PSA_DATA_DIR=str(tmp), PSA_LOG_LEVEL="INFO", PSA_LOG_FORMAT="json", PSA_SMTP_HOST=""))

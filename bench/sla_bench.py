@@ -219,6 +219,21 @@ async def workers_started(procs: "Processes", processes: int, timeout: float = 9
         await asyncio.sleep(0.2)
 
 
+async def connect_when_ready(procs: "Processes", address: str, timeout: float = 60):  # noqa: ANN201 - a Client
+    """A client of the dev server just spawned, once it answers (a process of `procs` that died fails the wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client = await connect(address, "default")
+            await client.count_workflows()
+            return client
+        except Exception:
+            procs.check()
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 def machine_busy() -> float:
     """CPU seconds all cores spent busy since boot."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
@@ -568,17 +583,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     warmup_customer = customers.pop()  # quiet (never escalates during the run): the worker's warm-up tickets only
     received = tmp / "received.tsv"
     procs.spawn("receiver", [sys.executable, "-m", "bench.receiver", str(hook_port), str(received)], env=clean_env())
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client = await connect(address, "default")
-            await client.count_workflows()
-            break
-        except Exception:
-            procs.check()
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
+    client = await connect_when_ready(procs, address)
     await procs.wait_for_line("receiver", "receiver started")
     sampler = Sampler({"server": server.pid, "bench_client": os.getpid()})
     n_trivial = args.trivial or min(args.tickets, 2000)

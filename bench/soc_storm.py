@@ -53,6 +53,7 @@ from bench.sla_bench import (
     Processes,
     Sampler,
     clean_env,
+    connect_when_ready,
     drive,
     environment,
     free_port,
@@ -73,7 +74,6 @@ from bench.sla_bench import (
 from domain.soc.signatures import signed_headers
 from hub.db import make_engine, session_scope
 from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
-from hub.temporal import connect
 from models import (
     Asset,
     AssetType,
@@ -412,17 +412,7 @@ async def start_hub(args: argparse.Namespace, tmp: Path, procs: Processes, db_ur
     names = [f"Bench Kunde {c} GmbH" for c in range(args.customers)]
     work = plan(n, args.customers, names, rng)
     custs, integrations = seed_storm(engine, args.customers, work.devices)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client = await connect(address, "default")
-            await client.count_workflows()
-            break
-        except Exception:
-            procs.check()
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
+    client = await connect_when_ready(procs, address)
     common = {"PSA_TEMPORAL_ADDRESS": address, "PSA_TEMPORAL_NAMESPACE": "default", "PSA_DATABASE_URL": db_url,
               "PSA_DATA_DIR": str(tmp), "PSA_LOG_FORMAT": "json"}
     if args.worker_pollers and args.worker_processes > 1:

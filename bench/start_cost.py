@@ -29,6 +29,7 @@ from bench.sla_bench import (
     PRIORITIES,
     Processes,
     clean_env,
+    connect_when_ready,
     free_port,
     fresh_database,
     proc_cpu,
@@ -41,7 +42,6 @@ from bench.sla_bench import (
 from domain.contracts.tickets import NewTicket
 from hub.db import make_engine
 from hub.dev import DEV_SERVER_SQLITE_PRAGMAS, search_attribute_args, temporal_binary
-from hub.temporal import connect
 from hub.temporal.tickets import open_ticket
 
 
@@ -75,17 +75,7 @@ async def run(args: argparse.Namespace, tmp: Path, procs: Processes, db_url: str
     escalating, quiet = customers[0], customers[1:]
     received = tmp / "received.tsv"
     procs.spawn("receiver", [sys.executable, "-m", "bench.receiver", str(hook_port), str(received)], env=clean_env())
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            client = await connect(address, "default")
-            await client.count_workflows()
-            break
-        except Exception:
-            procs.check()
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
+    client = await connect_when_ready(procs, address)
     worker = procs.spawn("worker", worker_command(1), env=clean_env(
         PSA_TEMPORAL_ADDRESS=address, PSA_TEMPORAL_NAMESPACE="default", PSA_DATABASE_URL=db_url,
         PSA_DATA_DIR=str(tmp), PSA_LOG_LEVEL=args.worker_log_level, PSA_LOG_FORMAT="json", PSA_NOTIFY_TIMEOUT="10",
