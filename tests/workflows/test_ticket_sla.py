@@ -16,7 +16,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.business_calendar import BusinessCalendar
 from domain.calendar_spec import CalendarSpec
-from domain.contracts.tickets import Actor, CommentRequest, NewTicket, PriorityRequest, TransitionRequest
+from domain.contracts.tickets import (
+    Actor,
+    CommentRequest,
+    NewTicket,
+    PriorityRequest,
+    QueueRequest,
+    TransitionRequest,
+)
 from domain.processes import ticket_workflow_id
 from domain.roles import Role
 from domain.tickets import EventKind, Priority, TicketStatus
@@ -332,3 +339,21 @@ async def test_running_ticket_keeps_its_policy_version(env, engine, people, smtp
     later = await open_at(env, tenant, customer, local(day, 12, 10))
     await sleep_until(env, local(day, 15, 30))
     assert escalations(engine, later) == []  # v2 has no response warning
+
+
+async def test_a_level_for_a_queue_applies_once_a_person_moves_the_ticket_there(env, engine, people):
+    """Escalation levels conditioned on queues follow the ticket's queue, also when a person moves it."""
+    tenant, tech, customer = people
+    vip_only = {"name": "VIP", "levels": [{
+        "name": "vip-50", "target": "response", "trigger": {"type": "percent_used", "percent": 50},
+        "conditions": {"queues": ["vip"]}, "actions": [{"type": "raise_priority"}],
+    }]}  # fmt: skip
+    make_sla(engine, tenant, DEFINITION, vip_only)
+    day = next_day(await now(env), working)
+    tid = await open_at(env, tenant, customer, local(day, 8, 0))  # P3: 240 response minutes, half at 10:00
+    await sleep_until(env, local(day, 8, 30))
+    await update_ticket(env.client, tid, TicketWorkflow.change_queue, QueueRequest(actor=tech, queue="vip"))
+    await sleep_until(env, local(day, 10, 5))
+    assert [e.data["level"] for e in escalations(engine, tid)] == ["vip-50"]
+    with Session(engine) as s:
+        assert s.get(Ticket, tid).priority == Priority.P2

@@ -83,6 +83,8 @@ class CoManagedIt:
                     queue=req.queue,
                     assignee_user_id=None,
                     data={"from": self._state.queue, "to": req.queue, "assignee": previous},
+                    # The clock's queue decides which escalation levels apply (`conditions.queues`).
+                    sla_events=[SlaEvent(kind=SlaEventKind.QUEUE_CHANGED, at=workflow.now(), queue=req.queue)],
                 )
         return self._state
 
