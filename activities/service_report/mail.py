@@ -29,7 +29,7 @@ def report_mail(settings: Settings, tenant: Tenant, contact: Contact, row: Servi
     body = (
         f"Guten Tag {contact.first_name} {contact.last_name},\n\n"
         f"anbei erhalten Sie den monatlichen Servicebericht für {tenant.name} ({tenant.customer_number}) "
-        f"für {label}: SLA-Erfüllung, Tickets, Sicherheitsvorfälle, Stunden und Gerätezustand im Vergleich "
+        f"für {label}: SLA-Erfüllung, Tickets, Sicherheit (Vorfälle, MFA), Stunden und Gerätezustand im Vergleich "
         f"zum Vormonat.\n\nMit freundlichen Grüßen\nIhr IT-Service\n\n"
         f"Sie erhalten diese E-Mail, weil Sie den monatlichen Servicebericht abonniert haben.\n"
     )
