@@ -96,7 +96,7 @@ def _dump(obj) -> dict:  # noqa: ANN001
     return obj.model_dump()
 
 
-def _bulk(session: Session, model, rows: list[dict]) -> None:  # noqa: ANN001
+def bulk_insert(session: Session, model, rows: list[dict]) -> None:  # noqa: ANN001
     for i in range(0, len(rows), BATCH):
         session.execute(insert(model), rows[i : i + BATCH])
 
@@ -185,7 +185,7 @@ def seed(engine: Engine, customers: int, entries: int, month: str) -> dict:
     with session_scope(engine) as s:
         for model, rows in ((Tenant, tenants), (CustomerBillingProfile, profiles), (Contract, contracts),
                             (ContractLine, lines), (Ticket, tickets), (TimeEntry, time_rows)):  # fmt: skip
-            _bulk(s, model, rows)
+            bulk_insert(s, model, rows)
     formats = Counter(p["invoice_format"].value for p in profiles)
     return {"customers": customers, "time_entries": len(time_rows), "contract_lines": len(lines),
             "tickets": len(tickets), "austrian": sum(t["country"] == "AT" for t in tenants),

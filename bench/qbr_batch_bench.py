@@ -29,10 +29,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from bench.billing_bench import Memory, clean_env
+from bench.billing_bench import Memory, bulk_insert, clean_env
 from bench.sla_bench import (
     Processes,
     connect_when_ready,
@@ -57,15 +57,9 @@ from models.qbr import QbrFile
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(os.environ.get("BENCH_OUT", ROOT / "bench"))
 TARGET_WALL_S, TARGET_DECK_S = 15 * 60, 3.0
-BATCH = 2_000
 OPERATING_SYSTEMS = ["Windows 11 Pro 23H2", "Windows 10 Pro 22H2", "Windows Server 2019 Standard", "Ubuntu 22.04 LTS"]
 DEVICE_TYPES = [AssetType.WORKSTATION, AssetType.WORKSTATION, AssetType.LAPTOP, AssetType.SERVER]
 CATEGORIES = ["Netzwerk", "Drucker", "E-Mail", "Benutzer", "Hardware", None]
-
-
-def _bulk(session: Session, model, rows: list[dict]) -> None:  # noqa: ANN001
-    for i in range(0, len(rows), BATCH):
-        session.execute(insert(model), rows[i : i + BATCH])
 
 
 def seed(engine: Engine, customers: int, tickets: int, devices: int, quarter: Quarter) -> dict:
@@ -114,7 +108,7 @@ def seed(engine: Engine, customers: int, tickets: int, devices: int, quarter: Qu
     with session_scope(engine) as s:
         for model, rows in ((Tenant, tenants), (Contract, contracts), (Ticket, ticket_rows), (TicketSla, sla_rows),
                             (Asset, assets)):  # fmt: skip
-            _bulk(s, model, rows)
+            bulk_insert(s, model, rows)
     return {"customers": customers, "tickets": len(ticket_rows), "sla_outcomes": len(sla_rows), "devices": len(assets)}
 
 
