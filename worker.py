@@ -31,6 +31,7 @@ from activities.soc.incidents import SocActivities
 from activities.soc.polling import SocPollActivities
 from activities.soc.summary import SocSummaryActivities
 from activities.soc.tickets import SocTicketActivities
+from activities.tickets.intake import TicketIntakeActivities
 from activities.tickets.notifications import NotificationActivities
 from activities.tickets.sla import SlaActivities
 from activities.tickets.ticket import TicketActivities
@@ -50,6 +51,7 @@ from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.inventory import ensure_inventory_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
 from hub.temporal.service_report import ensure_service_report_schedule
+from hub.temporal.tickets import ensure_start_sweep_schedule
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
@@ -60,6 +62,7 @@ from workflows.service_report.run import ServiceReportRunWorkflow, ServiceReport
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
+from workflows.tickets.start_sweep import TicketStartSweepWorkflow
 from workflows.tickets.ticket import TicketWorkflow
 
 log = get_logger(__name__)
@@ -73,6 +76,7 @@ def registrations(
     """Per task queue: its workflows and activities."""
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
+    intake = TicketIntakeActivities(engine, client, settings.ticket_reopen_days)
     notifications = NotificationActivities(engine, settings)
     soc, contain = SocActivities(engine, settings), SocContainActivities(engine)
     poll = SocPollActivities(engine, client)
@@ -88,9 +92,9 @@ def registrations(
     report_mail = ServiceReportMailActivities(engine, settings, store)
     return {
         TICKETS_TASK_QUEUE: (
-            [TicketWorkflow, SlaRepinBatchWorkflow],
+            [TicketWorkflow, SlaRepinBatchWorkflow, TicketStartSweepWorkflow],
             [
-                tickets.open,
+                intake.start_pending,
                 tickets.apply_change,
                 sla.advance,
                 sla.repin,
@@ -199,8 +203,9 @@ async def run_worker(settings: Settings) -> None:
         await ensure_qbr_schedule(client)
         await ensure_inventory_schedule(client)
         await ensure_service_report_schedule(client)
+        await ensure_start_sweep_schedule(client)
     except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
-        log.warning("a schedule (billing, QBR, inventory, service report) not ensured", error=str(err))
+        log.warning("a schedule not ensured (billing, QBR, inventory, reports, start sweep)", error=str(err))
     engine = make_engine(settings.effective_database_url)
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:

@@ -26,6 +26,7 @@ from domain.processes import (
     QBR_SCHEDULE_ID,
     SEARCH_ATTRIBUTES,
     SERVICE_REPORT_SCHEDULE_ID,
+    TICKET_START_SWEEP_SCHEDULE_ID,
 )
 from hub.config import Settings
 from hub.db import alembic_config, make_engine
@@ -137,6 +138,8 @@ async def _temporal(settings: Settings, engine: Engine | None) -> list[Item]:
     items.append(await _schedule(client, INVENTORY_SCHEDULE_ID, "daily inventory sync", "run `psa temporal setup`"))
     items.append(await _schedule(client, SERVICE_REPORT_SCHEDULE_ID, "monthly service reports",
                                  "run `psa temporal setup`"))  # fmt: skip
+    items.append(await _schedule(client, TICKET_START_SWEEP_SCHEDULE_ID, "ticket start sweep",
+                                 "run `psa temporal setup` (or start a worker)"))  # fmt: skip
     if engine is None:
         items.append(Item("SOC poll schedules", False, "not checked: the database is not ready (see above)"))
     else:

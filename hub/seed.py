@@ -305,7 +305,7 @@ async def seed_demo_tickets(client, engine: Engine, reopen_days: int = 7) -> int
 
     from domain.contracts.tickets import NewTicket
     from domain.tickets import Priority
-    from hub.temporal.tickets import open_ticket
+    from hub.tickets.intake import open_ticket
     from models import Ticket
 
     created = 0
@@ -319,6 +319,7 @@ async def seed_demo_tickets(client, engine: Engine, reopen_days: int = 7) -> int
             if session.get(Ticket, ticket_id) is not None:
                 continue
         await open_ticket(
+            engine,
             client,
             NewTicket(
                 ticket_id=ticket_id,

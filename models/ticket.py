@@ -1,10 +1,11 @@
-"""Tickets, their event log and time entries. Written only by the ticket workflow's activities."""
+"""Tickets, their event log and time entries. The row is written when a ticket is opened (before its workflow
+starts), every later change only by the ticket workflow's activities."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
@@ -14,7 +15,16 @@ from models.types import UtcDateTime, enum_type
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        # The start sweep reads the few tickets whose workflow has not been confirmed yet.
+        Index(
+            "ix_tickets_workflow_pending",
+            "created_at",
+            sqlite_where=text("workflow_started_at IS NULL"),
+            postgresql_where=text("workflow_started_at IS NULL"),
+        ),
+    )
 
     id: uuid.UUID = Field(primary_key=True)
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="RESTRICT")
@@ -39,6 +49,9 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Set once Temporal holds the ticket's workflow: the row is written first, its workflow started right after
+    # (hub.tickets.intake); a row still without it is started by the sweep.
+    workflow_started_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class TicketEvent(SQLModel, table=True):

@@ -127,3 +127,13 @@ def make_soc_integration(engine: Engine, tenant: Tenant, **fields) -> SocIntegra
         row = SocIntegration(tenant_id=tenant.id, **values)
         s.add(row)
     return row
+
+
+async def open_test_ticket(env, engine: Engine, ticket):  # noqa: ANN001, ANN201 - WorkflowEnvironment, TicketState
+    """Open a ticket as the API does (row and clock, then its workflow), at the test server's time (which may run
+    ahead of the wall clock after earlier skips); its state as the workflow starts with it."""
+    from domain.contracts.tickets import opened_ticket_input
+    from hub.tickets.intake import open_ticket
+
+    opened = await open_ticket(engine, env.client, ticket, at=await env.get_current_time())
+    return opened_ticket_input(ticket, opened).state

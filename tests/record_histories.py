@@ -40,10 +40,10 @@ from domain.tickets import Priority, TicketStatus, Visibility
 from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.temporal import register_search_attributes
-from hub.temporal.tickets import open_ticket, update_ticket
+from hub.temporal.tickets import update_ticket
 from models import Notification, RaciMatrixRow, Tenant
 from tests.conftest import binary
-from tests.factories import make_sla, make_soc_integration, make_tenant, make_user
+from tests.factories import make_sla, make_soc_integration, make_tenant, make_user, open_test_ticket
 from worker import build_workers
 from workflows.tickets.ticket import TicketWorkflow
 
@@ -69,7 +69,7 @@ class Recording:
             requester_user_id=self.customer.user_id,
             reopen_days=reopen_days,
         )
-        await open_ticket(self.env.client, ticket)
+        await open_test_ticket(self.env, self.engine, ticket)
         return ticket.ticket_id
 
     async def save(self, ticket_id: uuid.UUID, path: Path):  # noqa: ANN201
@@ -226,7 +226,7 @@ async def record_ticket_raci(path: Path) -> None:
             created_by_user_id=r.tech.user_id,
             reopen_days=1,
         )
-        await open_ticket(r.env.client, ticket)
+        await open_test_ticket(r.env, r.engine, ticket)
         req = TransitionRequest(actor=r.tech, to_status=TicketStatus.RESOLVED)
         await update_ticket(r.env.client, ticket.ticket_id, TicketWorkflow.transition, req)
         await r.env.sleep(timedelta(days=1, minutes=1))
@@ -532,6 +532,27 @@ async def record_sla_repin(path: Path) -> None:
         path.write_text((await handle.fetch_history()).to_json())
 
 
+async def record_ticket_start_sweep(path: Path) -> None:
+    """The sweep finds a ticket whose row was written a minute ago but whose workflow never started, and starts it."""
+    from domain.contracts.tickets import TicketCreation
+    from domain.processes import TICKETS_TASK_QUEUE
+    from hub.tickets.opening import open_ticket as write_opening
+    from workflows.tickets.start_sweep import TicketStartSweepWorkflow
+
+    async with recording((SLA_DEFINITION, SLA_POLICY)) as r:
+        ticket = NewTicket(ticket_id=uuid.uuid4(), tenant_id=r.tenant.id, customer_number=r.tenant.customer_number,
+                           title="Replay: liegengeblieben", priority=Priority.P2, created_by_user_id=r.tech.user_id,
+                           reopen_days=1)  # fmt: skip
+        at = await r.env.get_current_time() - timedelta(minutes=1)
+        write_opening(r.engine, TicketCreation(ticket=ticket, at=at))
+        handle = await r.env.client.start_workflow(
+            TicketStartSweepWorkflow.run, id="ticket-start-sweep-replay", task_queue=TICKETS_TASK_QUEUE
+        )
+        assert await handle.result() == 1
+        await r.env.client.get_workflow_handle(ticket_workflow_id(ticket.ticket_id)).describe()
+        path.write_text((await handle.fetch_history()).to_json())
+
+
 async def record_billing_run(path: Path) -> None:
     """A month's run over two customers: one draft adjusted and approved (issued, rendered, mailed), one rejected;
     then a credit note for a line of the issued invoice (`invoice_issued.json`, `credit_note.json` beside it)."""
@@ -720,6 +741,7 @@ RECORDERS = {
     "sla": (record_ticket_with_sla, "ticket_sla.json"),
     "raci": (record_ticket_raci, "ticket_raci.json"),
     "repin": (record_sla_repin, "sla_repin.json"),
+    "start_sweep": (record_ticket_start_sweep, "ticket_start_sweep.json"),
     "handover": (record_incident_handover, "incident_handover.json"),  # and ticket_opened_by_incident.json
     "paging": (record_incident_paging, "incident_paging.json"),
     "containment": (record_incident_containment, "incident_containment.json"),

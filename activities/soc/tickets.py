@@ -13,13 +13,12 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client
 
-from activities.tickets.ticket import open_ticket
 from domain.contracts.soc import OpenedTicket, OpenTicket, SocActivity, TicketNote
-from domain.contracts.tickets import TicketCreation
 from domain.tickets import EventKind, Visibility
 from hub.db import session_scope
 from hub.logging import get_logger
-from hub.temporal.tickets import note_ticket, start_opened_ticket
+from hub.temporal.tickets import note_ticket
+from hub.tickets.intake import open_ticket
 from models import Ticket, TicketEvent
 
 log = get_logger(__name__)
@@ -32,8 +31,7 @@ class SocTicketActivities:
 
     @activity.defn(name=SocActivity.OPEN_TICKET)
     async def open_ticket(self, req: OpenTicket) -> OpenedTicket:
-        opened = await asyncio.to_thread(open_ticket, self.engine, TicketCreation(ticket=req.ticket, at=req.at))
-        await start_opened_ticket(self.client, req.ticket, opened, memo={"incident": req.incident_key})
+        opened = await open_ticket(self.engine, self.client, req.ticket, at=req.at, memo={"incident": req.incident_key})
         return OpenedTicket(number=opened.record.number)
 
     @activity.defn(name=SocActivity.NOTE_TICKET)

@@ -1,13 +1,11 @@
 """The portal's pages. Who sees what is the API's: each page calls the API route functions (or their access
 helpers) with the caller's `Principal`, so a ticket or article another tenant owns is a 404 here as there."""
 
-import json
 import uuid
 from typing import Annotated, Any, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import JSONResponse
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import NowDep, Principal, SessionDep, SettingsDep, TemporalDep, require_roles
@@ -70,6 +68,7 @@ async def new_ticket(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    now: NowDep,
     title: Annotated[str, Form(max_length=200)],
     form_id: Annotated[UUID, Form()],
     description: Annotated[str, Form(max_length=20_000)] = "",
@@ -83,8 +82,10 @@ async def new_ticket(
     except ValueError as err:
         raise Problem(422, f"Eingabe ungültig: {err}") from None
     # The form's id as the idempotency key: a second click on "Senden" opens no second ticket.
-    created = await lifecycle.create_ticket(body, p, session, temporal, settings, Response(), str(form_id))
-    ticket_id = json.loads(created.body)["id"] if isinstance(created, JSONResponse) else created.id
+    created = await lifecycle.create_ticket(
+        body, p, session, temporal, settings, now=now, response=Response(), idempotency_key=str(form_id)
+    )
+    ticket_id = created.id
     return RedirectResponse(f"/portal/tickets/{ticket_id}", status_code=303)
 
 

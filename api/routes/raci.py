@@ -1,6 +1,6 @@
 """The RACI matrix of a co-managed customer: service areas × parties with R/A/C/I. MSP staff write it (every change
 in its history: who, when, before and after); the customer's IT reads its own. A new ticket's category routes it by
-the matrix (`activities/tickets/raci.py`)."""
+the matrix (`hub/tickets/raci.py`)."""
 
 from typing import Annotated
 from uuid import UUID

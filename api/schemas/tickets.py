@@ -61,12 +61,6 @@ class TicketPublic(BaseModel):
     closed_at: datetime | None
 
 
-class TicketAccepted(BaseModel):
-    id: UUID
-    status: str = "pending"
-    detail: str = "the ticket is being created; fetch it under its id shortly"
-
-
 class TransitionBody(_Body):
     to_status: TicketStatus
     note: multiline(20_000, 1) | None = None

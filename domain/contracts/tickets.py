@@ -31,8 +31,9 @@ from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 class TicketActivity:
     """Activity names of the ticket process; the worker registers each once (tests/test_architecture.py)."""
 
-    OPEN = "tickets.open"  # the row, its number and the SLA clock in one transaction
     APPLY_CHANGE = "tickets.apply_change"
+    # The sweep: start the workflow of every ticket whose row was written but whose start was not confirmed.
+    START_PENDING = "tickets.start_pending"
 
 
 class SlaActivity:
@@ -204,10 +205,12 @@ class TicketChange(BaseModel):
 
 
 class TicketWorkflowInput(BaseModel):
+    """The row and its SLA clock exist when the workflow starts (`opened_ticket_input`) or continues as new."""
+
     ticket: NewTicket
-    # Set when the workflow continues as new; the ticket row exists already.
-    state: TicketState | None = None
+    state: TicketState
     sla: SlaCarry | None = None
+    routing: RaciRouting | None = None  # the customer's RACI matrix, applied once by the first run
 
 
 class TicketOpened(BaseModel):
@@ -352,12 +355,12 @@ def ticket_listing(s: TicketState, sla: SlaCarry | None) -> list[SearchAttribute
 
 
 def opened_ticket_input(ticket: NewTicket, opened: TicketOpened) -> TicketWorkflowInput:
-    """The input of a ticket workflow whose ticket a starter has opened already (`activities.tickets.open_ticket`):
-    the run begins where a continued run would, with the row and the SLA clock in place."""
+    """The input of a ticket's workflow, started once its row and SLA clock are written
+    (`hub.tickets.intake.open_ticket`)."""
     at = opened.record.created_at
     opened_fields = {"number": opened.record.number, "created_at": at, "updated_at": at}
     state = new_ticket_state(ticket).model_copy(update=opened_fields)
-    return TicketWorkflowInput(ticket=ticket, state=state, sla=opened.sla)
+    return TicketWorkflowInput(ticket=ticket, state=state, sla=opened.sla, routing=opened.routing)
 
 
 def new_ticket_state(t: NewTicket) -> TicketState:

@@ -1,16 +1,22 @@
-"""Client calls of the ticket process: open a ticket (start-with-update), change it (updates), read its state and
-clock (queries), start the workflow of a ticket opened elsewhere, and add a hub note (signal)."""
+"""Client calls of the ticket process: start the workflow of an opened ticket (`hub.tickets.intake` writes its
+row first), change it (updates), read its state and clock (queries), and add a hub note (signal)."""
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -21,24 +27,18 @@ from domain.contracts.tickets import (
     SystemNote,
     TicketOpened,
     TicketState,
-    TicketWorkflowInput,
     opened_ticket_input,
     ticket_listing,
 )
 from domain.processes import (
-    CUSTOMER_ID,
-    PROCESS,
-    TICKET_ASSIGNEE,
-    TICKET_PRIORITY,
-    TICKET_PROCESS,
-    TICKET_QUEUE,
-    TICKET_STATUS,
+    TICKET_START_SWEEP_SCHEDULE_ID,
     TICKETS_TASK_QUEUE,
-    UNASSIGNED,
     ticket_workflow_id,
 )
 from domain.sla import SlaCarry
-from hub.temporal.errors import WorkflowUnavailable, cannot_connect, workflow_call
+from hub.temporal.errors import workflow_call
+from hub.temporal.runs import ensure_schedule
+from workflows.tickets.start_sweep import TicketStartSweepWorkflow
 from workflows.tickets.ticket import TicketWorkflow
 
 UPDATE_WAIT = timedelta(seconds=10)
@@ -46,68 +46,9 @@ UPDATE_WAIT = timedelta(seconds=10)
 DESCRIBE_WAIT = timedelta(seconds=3)
 
 
-class TicketPending(WorkflowUnavailable):
-    """Temporal holds the new ticket's running workflow, but no worker has written its row in time: the ticket is
-    durable and appears once a worker runs (API: 202). A `WorkflowUnavailable`, so callers that only retry still do."""
-
-
-async def open_ticket(client: Client, ticket: NewTicket, wait: timedelta | None = None) -> TicketState:
-    """Start `ticket-<id>` (or attach to it, if a retry already started it) and wait until its row exists.
-
-    The workflow creates the row itself, so a ticket never exists without its workflow; the id is derived from
-    the idempotency key, so a retried request lands on the same workflow and the same ticket. Raises
-    `TicketPending` when Temporal confirms it holds the running workflow but the row is not there in time, and
-    `WorkflowUnavailable` when Temporal cannot be reached or has not confirmed the start: then the ticket may not
-    exist, and the caller retries with the same id."""
-    workflow_id = ticket_workflow_id(ticket.ticket_id)
-    start = WithStartWorkflowOperation(
-        TicketWorkflow.run,
-        TicketWorkflowInput(ticket=ticket),
-        id=workflow_id,
-        task_queue=TICKETS_TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(CUSTOMER_ID, ticket.customer_number),
-                SearchAttributePair(TICKET_PRIORITY, ticket.priority.value),
-                SearchAttributePair(TICKET_STATUS, "new"),
-                SearchAttributePair(PROCESS, TICKET_PROCESS),
-                SearchAttributePair(TICKET_ASSIGNEE, [UNASSIGNED]),
-                *([SearchAttributePair(TICKET_QUEUE, ticket.queue)] if ticket.queue else []),
-            ]
-        ),
-        static_summary=static_summary(ticket),
-    )
-    try:
-        async with workflow_call(f"ticket {ticket.ticket_id}", ended="the ticket is closed"):
-            return await client.execute_update_with_start_workflow(
-                TicketWorkflow.wait_created, start_workflow_operation=start, rpc_timeout=wait or UPDATE_WAIT
-            )
-    except WorkflowUnavailable as err:
-        # A timeout says nothing about the start: only Temporal's own record of the workflow makes it durable.
-        if await _running(client, workflow_id):
-            raise TicketPending(f"ticket {ticket.ticket_id} is being created") from err
-        raise WorkflowUnavailable(f"{err}, and Temporal has not confirmed that it started it") from err
-
-
 def static_summary(ticket: NewTicket) -> str:
     """The line the Temporal UI lists the ticket's workflow under (its number and state are search attributes)."""
     return f"{ticket.priority.value} [{ticket.customer_number}] {ticket.title}"[:200]
-
-
-async def _running(client: Client, workflow_id: str) -> bool:
-    """Whether Temporal holds a running workflow under this id; False when it cannot say within a few seconds."""
-    try:
-        description = await asyncio.wait_for(
-            client.get_workflow_handle(workflow_id).describe(rpc_timeout=DESCRIBE_WAIT), DESCRIBE_WAIT.total_seconds()
-        )
-    except (RPCError, TimeoutError):
-        return False  # not found, or no answer: either way not confirmed
-    except RuntimeError as err:
-        if not cannot_connect(err):
-            raise
-        return False
-    return description.status == WorkflowExecutionStatus.RUNNING
 
 
 async def update_ticket(client: Client, ticket_id: UUID, update: Any, request: Any, wait: timedelta | None = None):  # noqa: ANN201
@@ -129,25 +70,36 @@ async def query_sla(client: Client, ticket_id: UUID) -> SlaCarry | None:
         return await client.get_workflow_handle(ticket_workflow_id(ticket_id)).query(TicketWorkflow.sla)
 
 
-async def start_opened_ticket(client: Client, ticket: NewTicket, opened: TicketOpened, memo: dict[str, str]) -> None:
-    """Start the workflow of a ticket whose row and SLA clock were written already (a SOC incident opens its ticket
-    this way): the run begins where a continued run would. Idempotent: never a second run of this ticket, even if
-    an earlier attempt's run has ended since."""
+async def start_opened_ticket(
+    client: Client, ticket: NewTicket, opened: TicketOpened, memo: dict[str, str] | None = None
+) -> None:
+    """Start the workflow of a ticket whose row and SLA clock are written (`hub.tickets.intake`), with its
+    search attributes. Idempotent: never a second run of this ticket, even if an earlier attempt's run has ended
+    since. Raises `WorkflowUnavailable` when Temporal did not confirm the start."""
     inp = opened_ticket_input(ticket, opened)
     attributes = ticket_listing(inp.state, inp.sla)
     try:
-        await client.start_workflow(
-            TicketWorkflow.run,
-            inp,
-            id=ticket_workflow_id(ticket.ticket_id),
-            task_queue=TICKETS_TASK_QUEUE,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(a.key, a.value) for a in attributes]),
-            memo=memo,
-            static_summary=static_summary(ticket),
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
+        async with workflow_call(f"ticket {ticket.ticket_id}", ended="the ticket is closed"):
+            await client.start_workflow(
+                TicketWorkflow.run,
+                inp,
+                id=ticket_workflow_id(ticket.ticket_id),
+                task_queue=TICKETS_TASK_QUEUE,
+                search_attributes=TypedSearchAttributes([SearchAttributePair(a.key, a.value) for a in attributes]),
+                memo=memo,
+                static_summary=static_summary(ticket),
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
     except WorkflowAlreadyStartedError:
         pass  # an earlier attempt started it (the id is the ticket's: there is only one)
+
+
+async def wait_opened(client: Client, ticket_id: UUID, wait: timedelta | None = None) -> TicketState:
+    """The ticket's state once its workflow has routed it by the customer's RACI matrix. Raises
+    `WorkflowUnavailable` when no worker has done so in time (the routing follows when one runs)."""
+    handle = client.get_workflow_handle(ticket_workflow_id(ticket_id))
+    async with workflow_call(f"ticket {ticket_id}", ended="the ticket is closed"):
+        return await handle.execute_update(TicketWorkflow.wait_opened, rpc_timeout=wait or UPDATE_WAIT)
 
 
 async def note_ticket(client: Client, ticket_id: UUID, note: SystemNote) -> bool:
@@ -161,3 +113,19 @@ async def note_ticket(client: Client, ticket_id: UUID, note: SystemNote) -> bool
             raise
         return False
     return True
+
+
+def start_sweep_schedule() -> Schedule:
+    """Every minute: start the workflow of tickets whose row is written but whose start was not confirmed."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            TicketStartSweepWorkflow.run, id=TICKET_START_SWEEP_SCHEDULE_ID, task_queue=TICKETS_TASK_QUEUE
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=1))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_start_sweep_schedule(client: Client) -> str:
+    """Create `ticket-start-sweep`, or bring it to this shape keeping a pause someone set (idempotent)."""
+    return await ensure_schedule(client, TICKET_START_SWEEP_SCHEDULE_ID, start_sweep_schedule())

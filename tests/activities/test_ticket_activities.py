@@ -15,6 +15,7 @@ from activities.tickets.ticket import TicketActivities
 from domain.contracts.tickets import Actor, NewTicket, TicketChange, TicketCreation, TimeEntryRequest
 from domain.roles import Role
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
+from hub.tickets.opening import open_ticket
 from models import Ticket, TicketEvent, TimeEntry
 from tests.factories import make_tenant, make_user
 
@@ -60,10 +61,9 @@ def _time_logged(ticket: NewTicket, user, started_at: datetime, minutes: int) ->
 
 def test_open_twice_is_one_ticket_with_one_number(engine, created):
     ticket, _ = created
-    acts, env = TicketActivities(engine), ActivityEnvironment()
     req = TicketCreation(ticket=ticket, at=datetime.now(UTC))
-    first = env.run(acts.open, req)
-    second = env.run(acts.open, req)
+    first = open_ticket(engine, req)
+    second = open_ticket(engine, req)
     assert first.record == second.record
     assert _count(engine, Ticket, id=ticket.ticket_id) == 1
     assert _count(engine, TicketEvent, ticket_id=ticket.ticket_id) == 1
@@ -72,7 +72,7 @@ def test_open_twice_is_one_ticket_with_one_number(engine, created):
 def test_apply_change_twice_writes_one_event_and_one_time_entry(engine, created):
     ticket, user = created
     acts, env = TicketActivities(engine), ActivityEnvironment()
-    env.run(acts.open, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
+    open_ticket(engine, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
     change = _time_logged(ticket, user, datetime.now(UTC) - timedelta(hours=1), 30)
     env.run(acts.apply_change, change)
     env.run(acts.apply_change, change)
@@ -100,7 +100,7 @@ def test_apply_change_to_missing_ticket_is_not_retried(engine, created):
 def test_apply_change_with_data_the_database_refuses_is_not_retried_but_an_outage_is(engine, created):
     ticket, user = created
     acts, env = TicketActivities(engine), ActivityEnvironment()
-    env.run(acts.open, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
+    open_ticket(engine, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
     started = datetime.fromisoformat("0001-01-01T00:00:00+14:00")  # no UTC value: year 0
     change = _time_logged(ticket, user, started, 5)
     with pytest.raises(ApplicationError) as err:
@@ -125,7 +125,7 @@ def test_apply_change_postgresql_refuses_is_not_retried(engine, created):
         pytest.skip("SQLite stores NUL bytes")
     ticket, user = created
     acts, env = TicketActivities(engine), ActivityEnvironment()
-    env.run(acts.open, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
+    open_ticket(engine, TicketCreation(ticket=ticket, at=datetime.now(UTC)))
     comment = {"kind": EventKind.COMMENTED, "body": "vom Hersteller: a\x00b", "time_entry": None}
     change = _time_logged(ticket, user, datetime.now(UTC), 5).model_copy(update=comment)
     with pytest.raises(ApplicationError) as err:

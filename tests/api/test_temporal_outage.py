@@ -1,5 +1,6 @@
-"""Temporal down or slow: the API acknowledges (2xx) only what Temporal holds, answers 503 with Retry-After for every
-change it could not hand over, and keeps answering reads from the database. Two real ways of being down: a client
+"""Temporal down or slow: a new ticket is stored and acknowledged (its workflow started by the sweep once Temporal is
+back), every change the API could not hand over is answered 503 with Retry-After, and reads keep answering from the
+database. Two real ways of being down: a client
 whose server has stopped (RPCError UNAVAILABLE) and a lazy client to a closed port (never connected)."""
 
 import asyncio
@@ -19,9 +20,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 from temporalio.testing import WorkflowEnvironment
 
+import activities.tickets.intake
 import hub.temporal.tickets
 from api.app import create_app
-from domain.processes import ticket_workflow_id
+from domain.processes import TICKETS_TASK_QUEUE, ticket_workflow_id
 from domain.roles import Role
 from hub.config import Settings
 from hub.db import session_scope
@@ -30,6 +32,8 @@ from models import SocIncident, Ticket
 from tests.conftest import auth, binary
 from tests.factories import make_tenant, make_user
 from worker import build_workers
+from workflows.tickets.start_sweep import TicketStartSweepWorkflow
+from workflows.tickets.ticket import TicketWorkflow
 
 # Fail fast instead of the SDK's default 10 s of retries: the same errors, sooner.
 QUICK = RetryConfig(initial_interval_millis=50, max_interval_millis=100, max_elapsed_time_millis=500, max_retries=2)
@@ -83,50 +87,69 @@ def _assert_503(resp: httpx.Response) -> None:
     assert int(resp.headers["retry-after"]) > 0
 
 
-async def test_a_ticket_is_acknowledged_only_once_temporal_holds_it(engine, offline, api, worker_settings, monkeypatch):
-    """Temporal unreachable: 503, nothing stored, and the retry with the same Idempotency-Key makes one ticket.
-    Temporal holds the workflow but no worker runs (down, overloaded): 202, and the ticket appears once one does."""
-    monkeypatch.setattr(hub.temporal.tickets, "UPDATE_WAIT", timedelta(seconds=1))
+async def _sweep(env: WorkflowEnvironment) -> int:
+    # Without skipping time: the started ticket's workflow would otherwise be run into its timeout.
+    with env.auto_time_skipping_disabled():
+        return await env.client.execute_workflow(
+            TicketStartSweepWorkflow.run, id=f"sweep-{uuid.uuid4()}", task_queue=TICKETS_TASK_QUEUE
+        )
+
+
+def _started_at(engine, ticket_id: str) -> datetime | None:  # noqa: ANN001
+    with Session(engine) as s:
+        return s.get(Ticket, uuid.UUID(ticket_id)).workflow_started_at
+
+
+async def test_a_ticket_is_durable_while_temporal_is_away_and_the_sweep_starts_its_workflow(
+    engine, offline, api, env, worker_settings, monkeypatch
+):
+    """Temporal unreachable: 201, the ticket and its SLA clock are stored, a retry with the same Idempotency-Key is
+    the same ticket; once Temporal is back, the sweep starts its workflow and the ticket takes changes. Temporal
+    reachable but no worker running: 201 at once, the workflow waits for a worker."""
+    monkeypatch.setattr(activities.tickets.intake, "PENDING_GRACE", timedelta(0))
     tenant = make_tenant(engine)
     _, key = make_user(engine, Role.CUSTOMER_IT, tenant)
+    _, tech = make_user(engine, Role.MSP_TECH)
     body = {"title": "Server antwortet nicht", "priority": "P2"}
 
     lost = auth(key) | {"Idempotency-Key": f"mail-{uuid.uuid4()}"}
-    _assert_503(await offline.post("/api/v1/tickets", json=body, headers=lost))
-    assert _tickets_with_key(engine, lost["Idempotency-Key"]) == []
-    again = await api.post("/api/v1/tickets", json=body, headers=lost)  # Temporal is back (the shared server)
-    assert again.status_code == 201, again.text
-    replay = await api.post("/api/v1/tickets", json=body, headers=lost)
-    assert replay.status_code == 201 and replay.json()["id"] == again.json()["id"]
-    assert [str(t.id) for t in _tickets_with_key(engine, lost["Idempotency-Key"])] == [again.json()["id"]]
+    first = await offline.post("/api/v1/tickets", json=body, headers=lost)
+    assert first.status_code == 201, first.text
+    ticket_id = first.json()["id"]
+    assert first.json()["number"] and first.headers["location"] == f"/api/v1/tickets/{ticket_id}"
+    assert _started_at(engine, ticket_id) is None
+    replay = await api.post("/api/v1/tickets", json=body, headers=lost)  # Temporal is back (the shared server)
+    assert replay.status_code == 201 and replay.json()["id"] == ticket_id
+    assert [str(t.id) for t in _tickets_with_key(engine, lost["Idempotency-Key"])] == [ticket_id]
+
+    assert await _sweep(env) >= 1
+    assert _started_at(engine, ticket_id) is not None
+    described = await env.client.get_workflow_handle(ticket_workflow_id(uuid.UUID(ticket_id))).describe()
+    assert described.status == WorkflowExecutionStatus.RUNNING
+    moved = await api.post(f"/api/v1/tickets/{ticket_id}/transitions", json={"to_status": "in_progress"},
+                           headers=auth(tech))  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    assert await _sweep(env) == 0  # nothing left, nothing started twice
 
     slow = auth(key) | {"Idempotency-Key": f"mail-{uuid.uuid4()}"}
-    env = await _new_server()  # no worker on it yet
+    server = await _new_server()  # no worker on it yet
     try:
-        await register_search_attributes(env.client)
-        async for http in _http(engine, env.client):
-            first = await http.post("/api/v1/tickets", json=body, headers=slow)
-            assert first.status_code == 202, first.text
-            ticket_id = first.json()["id"]
-            assert first.headers["location"] == f"/api/v1/tickets/{ticket_id}"
-            described = await env.client.get_workflow_handle(ticket_workflow_id(uuid.UUID(ticket_id))).describe()
-            assert described.status == WorkflowExecutionStatus.RUNNING
-            second = await http.post("/api/v1/tickets", json=body, headers=slow)  # attaches to the same workflow
-            assert second.status_code == 202 and second.json()["id"] == ticket_id
+        await register_search_attributes(server.client)
+        async for http in _http(engine, server.client):
+            accepted = await http.post("/api/v1/tickets", json=body, headers=slow)
+            assert accepted.status_code == 201, accepted.text
+            waiting = accepted.json()["id"]
+            assert _started_at(engine, waiting) is not None
+            handle = server.client.get_workflow_handle(ticket_workflow_id(uuid.UUID(waiting)))
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
             with ThreadPoolExecutor(max_workers=4) as executor:
                 async with AsyncExitStack() as stack:
-                    for w in build_workers(env.client, engine, executor, worker_settings):
+                    for w in build_workers(server.client, engine, executor, worker_settings):
                         await stack.enter_async_context(w)
-                    for _ in range(100):
-                        got = await http.get(f"/api/v1/tickets/{ticket_id}", headers=auth(key))
-                        if got.status_code == 200:
-                            break
-                        await asyncio.sleep(0.1)
-                    assert got.status_code == 200, got.text
-                    replay = await http.post("/api/v1/tickets", json=body, headers=slow)
-                    assert replay.status_code == 201 and replay.json()["id"] == ticket_id
+                    state = await handle.query(TicketWorkflow.state)
+                    assert state.number == accepted.json()["number"]
     finally:
-        await env.shutdown()
+        await server.shutdown()
     assert len(_tickets_with_key(engine, slow["Idempotency-Key"])) == 1
 
 

@@ -20,6 +20,7 @@ from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.inventory import ensure_inventory_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
 from hub.temporal.service_report import ensure_service_report_schedule
+from hub.temporal.tickets import ensure_start_sweep_schedule
 from models import SocIntegration
 from tests.conftest import empty_database
 from tests.deploy.files import tool
@@ -70,6 +71,8 @@ async def test_psa_check_names_what_is_missing_until_the_installation_is_ready(
     assert "FAIL schedule inventory-daily: missing (daily inventory sync) -> run `psa temporal setup`" in out
     missing_reports = "FAIL schedule service-report-monthly: missing (monthly service reports)"
     assert f"{missing_reports} -> run `psa temporal setup`" in out
+    sweep = "FAIL schedule ticket-start-sweep: missing (ticket start sweep)"
+    assert f"{sweep} -> run `psa temporal setup` (or start a worker)" in out
     assert "FAIL SOC poll schedules: not checked: the database is not ready (see above)" in out
     assert out[-1].endswith("failed") and not out[-1].startswith("0 ok")
 
@@ -93,6 +96,7 @@ async def test_psa_check_names_what_is_missing_until_the_installation_is_ready(
         await ensure_qbr_schedule(client)
         await ensure_inventory_schedule(client)
         await ensure_service_report_schedule(client)
+        await ensure_start_sweep_schedule(client)
         await sync_all(engine, client)
         code, out = await asyncio.to_thread(psa_check, env, tmp_path)
         assert code == 0, out
@@ -100,9 +104,9 @@ async def test_psa_check_names_what_is_missing_until_the_installation_is_ready(
             "ok   configuration", "ok   database reachable", "ok   database migrated", "ok   Temporal reachable",
             f"ok   namespace {namespace}", "ok   search attributes", "ok   schedule billing-monthly",
             "ok   schedule qbr-quarterly", "ok   schedule inventory-daily", "ok   schedule service-report-monthly",
-            f"ok   {poll}",
+            "ok   schedule ticket-start-sweep", f"ok   {poll}",
         ]  # fmt: skip
-        assert out[-1] == "11 ok, 0 failed"
+        assert out[-1] == "12 ok, 0 failed"
 
         # A database migrated by a newer hub: this one does not know its revision.
         with engine.begin() as conn:

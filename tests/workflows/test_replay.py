@@ -23,6 +23,7 @@ from workflows.service_report.run import ServiceReportRunWorkflow, ServiceReport
 from workflows.soc.incident import IncidentWorkflow
 from workflows.soc.poller import SocPollerWorkflow
 from workflows.tickets.sla_repin import SlaRepinBatchWorkflow
+from workflows.tickets.start_sweep import TicketStartSweepWorkflow
 from workflows.tickets.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -30,6 +31,7 @@ ALL = sorted(HISTORIES.glob("*.json"))
 WORKFLOWS = [
     TicketWorkflow,
     SlaRepinBatchWorkflow,
+    TicketStartSweepWorkflow,
     IncidentWorkflow,
     SocPollerWorkflow,
     BillingRunWorkflow,
@@ -108,10 +110,23 @@ def test_incident_hand_over_history_shape():
     assert len(timers) == 2 and not has(events, "timer_canceled_event_attributes")
 
 
+def test_a_new_ticket_starts_opened():
+    # The row and its clock were written before the start: the first workflow task arms the timer and nothing else.
+    events = load(HISTORIES / "ticket_sla.json").events
+    first_task = []
+    for e in events[3:]:  # after the start, the first task's scheduled, started and completed events
+        if e.HasField("workflow_task_scheduled_event_attributes"):
+            break
+        first_task.append(e)
+    assert [e.WhichOneof("attributes") for e in first_task[1:]] == ["timer_started_event_attributes"]
+    assert not has(events, "marker_recorded_event_attributes") or not any(
+        b'"tickets.open"' in d for d in marker_details(events)
+    )
+
+
 def test_ticket_opened_by_an_incident_starts_opened():
-    # No opening activity of its own: the incident's local activity wrote the row and started it.
+    # The incident's local activity wrote the row and started it; later notes arrive as keyed signals.
     events = load(HISTORIES / "ticket_opened_by_incident.json").events
-    assert not any(b'"tickets.open"' in d for d in marker_details(events))
     signals = [
         e.workflow_execution_signaled_event_attributes.signal_name
         for e in events
@@ -122,11 +137,11 @@ def test_ticket_opened_by_an_incident_starts_opened():
 
 @workflow.defn(name="TicketLifecycle")
 class ReorderedTicketWorkflow:
-    """A careless edit: starts with a timer instead of opening the ticket."""
+    """A careless edit: runs an activity before it arms its timer."""
 
     @workflow.run
     async def run(self, inp: dict) -> None:
-        await workflow.sleep(timedelta(seconds=1))
+        await workflow.execute_activity("tickets.apply_change", start_to_close_timeout=timedelta(seconds=1))
 
 
 async def test_replay_catches_a_nondeterministic_change():

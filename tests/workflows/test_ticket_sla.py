@@ -28,9 +28,9 @@ from domain.processes import ticket_workflow_id
 from domain.roles import Role
 from domain.tickets import EventKind, Priority, TicketStatus
 from hub.db import session_scope
-from hub.temporal.tickets import open_ticket, update_ticket
+from hub.temporal.tickets import update_ticket
 from models import EscalationPolicy, EscalationPolicyVersion, SlaDefinitionRow, Ticket, TicketEvent, TicketSla
-from tests.factories import make_sla, make_tenant, make_user
+from tests.factories import make_sla, make_tenant, make_user, open_test_ticket
 from workflows.tickets.ticket import TicketWorkflow
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -115,7 +115,7 @@ def people(engine):
     return tenant, Actor(user_id=tech.id, role=Role.MSP_TECH), Actor(user_id=customer.id, role=Role.CUSTOMER_USER)
 
 
-async def open_at(env, tenant, actor: Actor, at: datetime, priority=Priority.P3) -> uuid.UUID:  # noqa: ANN001
+async def open_at(env, engine, tenant, actor: Actor, at: datetime, priority=Priority.P3) -> uuid.UUID:  # noqa: ANN001
     await sleep_until(env, at)
     ticket = NewTicket(
         ticket_id=uuid.uuid4(),
@@ -126,7 +126,7 @@ async def open_at(env, tenant, actor: Actor, at: datetime, priority=Priority.P3)
         created_by_user_id=actor.user_id,
         requester_user_id=actor.user_id,
     )
-    await open_ticket(env.client, ticket)
+    await open_test_ticket(env, engine, ticket)
     return ticket.ticket_id
 
 
@@ -160,7 +160,7 @@ async def test_friday_evening_p3_escalates_on_monday(env, engine, people, smtp):
         lambda d: d.weekday() == 4 and working(d) and working(d + timedelta(days=3)) and working(d + timedelta(days=4)),
     )
     monday = friday + timedelta(days=3)
-    tid = await open_at(env, tenant, customer, local(friday, 16, 55))
+    tid = await open_at(env, engine, tenant, customer, local(friday, 16, 55))
     # Response 240 business minutes: 5 on Friday, 235 on Monday -> due Monday 11:55; 75 % (180) -> 10:55.
     assert close_to(sla_row(engine, tid, "response").due_at, local(monday, 11, 55))
     assert close_to(sla_row(engine, tid, "resolution").due_at, local(friday + timedelta(days=4), 14, 55))
@@ -192,7 +192,7 @@ async def test_pause_over_a_closed_long_weekend_adds_no_business_time(env, engin
     friday, monday, tuesday = (thursday + timedelta(days=n) for n in (1, 4, 5))
     calendar = CalendarSpec.standard_dach("DE", "DE-BY", closures=[friday, monday]).model_dump(mode="json")
     make_sla(engine, tenant, DEFINITION, calendar=calendar)
-    tid = await open_at(env, tenant, customer, local(thursday, 9, 0))
+    tid = await open_at(env, engine, tenant, customer, local(thursday, 9, 0))
     await sleep_until(env, local(thursday, 10, 0))
     await update_ticket(
         env.client,
@@ -217,7 +217,7 @@ async def test_priority_raise_keeps_the_time_used(env, engine, people):
     tenant, tech, customer = people
     make_sla(engine, tenant, DEFINITION)
     day = next_day(await now(env), working)
-    tid = await open_at(env, tenant, customer, local(day, 8, 30))
+    tid = await open_at(env, engine, tenant, customer, local(day, 8, 30))
     await sleep_until(env, local(day, 10, 30))
     await update_ticket(
         env.client,
@@ -242,7 +242,7 @@ async def test_four_levels_fire_four_actions_once_each(env, engine, people, smtp
     with respx.mock(assert_all_called=True) as mock:
         teams = mock.post("https://teams.example/webhook").mock(return_value=httpx.Response(200, text="1"))
         page = mock.post("https://oncall.example/page").mock(return_value=httpx.Response(202))
-        tid = await open_at(env, tenant, customer, local(monday, 8, 0))
+        tid = await open_at(env, engine, tenant, customer, local(monday, 8, 0))
         # warn-75 at Mon 11:00; before-30 at Tue 14:30 (930 min); breach at Tue 15:00 raises P3 -> P2, whose
         # after-60 threshold (540 min) is long passed, so the page goes out at once; nothing fires twice.
         await sleep_until(env, local(monday + timedelta(days=1), 16, 30))
@@ -297,7 +297,8 @@ async def test_failing_webhook_is_retried_and_never_holds_up_the_clock(env, engi
         # The webhook fails for a good while (8 attempts, backoff from 5 s), then recovers.
         answers = [httpx.Response(503)] * 8 + [httpx.Response(200, text="1")]
         flaky = mock.post("https://teams.example/flaky").mock(side_effect=answers)
-        tid = await open_at(env, tenant, customer, local(day, 9, 0))  # response 240: 50 % at 11:00, breach 13:00
+        # response 240: 50 % at 11:00, breach 13:00
+        tid = await open_at(env, engine, tenant, customer, local(day, 9, 0))
         await sleep_until(env, local(day, 14, 0))
         fired = escalations(engine, tid)
         assert [e.data["level"] for e in fired] == ["teams-50", "breach"]
@@ -311,7 +312,7 @@ async def test_running_ticket_keeps_its_policy_version(env, engine, people, smtp
     tenant, tech, customer = people
     contract = make_sla(engine, tenant, DEFINITION, {"name": "v1", "levels": [WARN_BY_MAIL]})
     day = next_day(await now(env), working)
-    tid = await open_at(env, tenant, customer, local(day, 9, 0))
+    tid = await open_at(env, engine, tenant, customer, local(day, 9, 0))
     # Ops staff activate a version 2 without the warning while the ticket runs.
     with session_scope(engine) as s:
         definition = s.get(SlaDefinitionRow, contract.sla_definition_id)
@@ -336,7 +337,7 @@ async def test_running_ticket_keeps_its_policy_version(env, engine, people, smtp
         policy.active_version_id = v2.id
     await sleep_until(env, local(day, 12, 5))
     assert [e.data["level"] for e in escalations(engine, tid)] == ["warn-75"]  # 75 % of 240 at 12:00, v1 pinned
-    later = await open_at(env, tenant, customer, local(day, 12, 10))
+    later = await open_at(env, engine, tenant, customer, local(day, 12, 10))
     await sleep_until(env, local(day, 15, 30))
     assert escalations(engine, later) == []  # v2 has no response warning
 
@@ -350,7 +351,7 @@ async def test_a_level_for_a_queue_applies_once_a_person_moves_the_ticket_there(
     }]}  # fmt: skip
     make_sla(engine, tenant, DEFINITION, vip_only)
     day = next_day(await now(env), working)
-    tid = await open_at(env, tenant, customer, local(day, 8, 0))  # P3: 240 response minutes, half at 10:00
+    tid = await open_at(env, engine, tenant, customer, local(day, 8, 0))  # P3: 240 response minutes, half at 10:00
     await sleep_until(env, local(day, 8, 30))
     await update_ticket(env.client, tid, TicketWorkflow.change_queue, QueueRequest(actor=tech, queue="vip"))
     await sleep_until(env, local(day, 10, 5))

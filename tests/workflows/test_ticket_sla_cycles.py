@@ -53,7 +53,7 @@ async def test_update_clock_escalates_once_per_unanswered_customer_message(env, 
 
     with respx.mock(assert_all_called=True) as mock:
         hook = mock.post(UPDATE_HOOK).mock(return_value=httpx.Response(200, text="1"))
-        tid = await open_at(env, tenant, customer, local(day, 9, 0))
+        tid = await open_at(env, engine, tenant, customer, local(day, 9, 0))
         await sleep_until(env, local(day, 9, 10))
         await say(tech, "Wir sehen uns das an.")  # first response; no update clock yet
         await sleep_until(env, local(day, 10, 0))
@@ -101,7 +101,7 @@ async def test_business_hours_only_holds_a_notification_until_monday_but_pages_a
         held = mock.post(HELD_HOOK).mock(return_value=httpx.Response(200, text="1"))
         page = mock.post(PAGE_HOOK).mock(return_value=httpx.Response(202))
         # P1 runs on 24x7: response 30 min, breached Saturday 02:30.
-        tid = await open_at(env, tenant, customer, local(saturday, 2, 0), priority=Priority.P1)
+        tid = await open_at(env, engine, tenant, customer, local(saturday, 2, 0), priority=Priority.P1)
         await sleep_until(env, local(saturday, 2, 35))
         assert page.call_count == 1 and held.call_count == 0
         await sleep_until(env, local(monday, 7, 55))

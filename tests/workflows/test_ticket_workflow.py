@@ -8,7 +8,6 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.tickets.ticket import NUMBERING_TZ
 from domain.contracts.tickets import (
     Actor,
     AssignRequest,
@@ -24,9 +23,10 @@ from domain.processes import ticket_workflow_id
 from domain.roles import Role
 from domain.tickets import EventKind, Priority, TicketStatus, Visibility
 from hub.temporal.errors import WorkflowRejected
-from hub.temporal.tickets import open_ticket, query_ticket, update_ticket
+from hub.temporal.tickets import query_ticket, update_ticket
+from hub.tickets.opening import NUMBERING_TZ
 from models import Ticket, TicketEvent, TimeEntry
-from tests.factories import make_tenant, make_user
+from tests.factories import make_tenant, make_user, open_test_ticket
 from workflows.tickets.ticket import TicketWorkflow
 
 
@@ -56,10 +56,10 @@ def events(engine, ticket_id) -> list[TicketEvent]:
         return list(s.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.at)))
 
 
-async def test_create_persists_ticket_with_number_and_search_attributes(client: Client, engine, people):
+async def test_create_persists_ticket_with_number_and_search_attributes(env, client: Client, engine, people):
     tenant, tech, _ = people
     ticket = new_ticket(tenant, tech)
-    state = await open_ticket(client, ticket)
+    state = await open_test_ticket(env, engine, ticket)
     assert state.status == TicketStatus.NEW
     # The year of the ticket's creation in the MSP's zone (the time-skipping server's clock may be a year ahead).
     assert state.number and state.number.startswith(f"{state.created_at.astimezone(NUMBERING_TZ).year}-")
@@ -74,28 +74,28 @@ async def test_create_persists_ticket_with_number_and_search_attributes(client: 
     assert sa["TicketPriority"] == "P3" and sa["TicketStatus"] == "new" and sa["TicketNumber"] == state.number
 
 
-async def test_retried_create_returns_same_ticket(client: Client, engine, people):
+async def test_retried_create_returns_same_ticket(env, client: Client, engine, people):
     tenant, tech, _ = people
     ticket = new_ticket(tenant, tech)
-    first = await open_ticket(client, ticket)
-    second = await open_ticket(client, ticket)
+    first = await open_test_ticket(env, engine, ticket)
+    second = await open_test_ticket(env, engine, ticket)
     assert first.number == second.number
     with Session(engine) as s:
         rows = s.exec(select(Ticket).where(Ticket.tenant_id == tenant.id)).all()
         assert [r.id for r in rows] == [ticket.ticket_id]
 
 
-async def test_numbers_are_sequential(client: Client, people):
+async def test_numbers_are_sequential(env, engine, client: Client, people):
     tenant, tech, _ = people
-    a = await open_ticket(client, new_ticket(tenant, tech))
-    b = await open_ticket(client, new_ticket(tenant, tech))
+    a = await open_test_ticket(env, engine, new_ticket(tenant, tech))
+    b = await open_test_ticket(env, engine, new_ticket(tenant, tech))
     assert int(b.number.split("-")[1]) == int(a.number.split("-")[1]) + 1
 
 
-async def test_full_lifecycle_with_pause_comment_assign_time(client: Client, engine, people):
+async def test_full_lifecycle_with_pause_comment_assign_time(env, client: Client, engine, people):
     tenant, tech, customer = people
     ticket = new_ticket(tenant, customer, created_by_user_id=customer.user_id)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     tid = ticket.ticket_id
     await update_ticket(client, tid, TicketWorkflow.assign, AssignRequest(actor=tech, assignee_user_id=tech.user_id))
     await update_ticket(
@@ -150,10 +150,10 @@ async def test_full_lifecycle_with_pause_comment_assign_time(client: Client, eng
     ]
 
 
-async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client, engine, people):
+async def test_invalid_transition_is_rejected_and_writes_nothing(env, client: Client, engine, people):
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     with pytest.raises(WorkflowRejected, match="cannot change status from new to closed"):
         await update_ticket(
             client,
@@ -172,12 +172,12 @@ async def test_invalid_transition_is_rejected_and_writes_nothing(client: Client,
     assert (await query_ticket(client, ticket.ticket_id)).status == TicketStatus.NEW
 
 
-async def test_a_change_the_database_refuses_fails_and_the_ticket_takes_the_next(client: Client, engine, people):
+async def test_a_change_the_database_refuses_fails_and_the_ticket_takes_the_next(env, client: Client, engine, people):
     """Bad data that slipped past the API (here a start time whose UTC value does not exist) fails its update with
     the database's reason instead of retrying forever and holding every later change of the ticket."""
     tenant, tech, _ = people
     ticket = new_ticket(tenant, tech)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     tid = ticket.ticket_id
     bad = TimeEntryRequest(
         actor=tech, user_id=tech.user_id, started_at=datetime.fromisoformat("0001-01-01T00:00:00+14:00"), minutes=5
@@ -194,14 +194,14 @@ async def test_a_change_the_database_refuses_fails_and_the_ticket_takes_the_next
         assert s.exec(select(TimeEntry).where(TimeEntry.ticket_id == tid)).all() == []
 
 
-async def test_a_hub_note_the_database_refuses_is_dropped_and_the_ticket_lives_on(client: Client, engine, people):
+async def test_a_hub_note_the_database_refuses_is_dropped_and_the_ticket_lives_on(env, client: Client, engine, people):
     """A signal has nobody to answer: PostgreSQL refuses a NUL byte in a note; the note is dropped (logged), the
     workflow neither fails nor retries it forever, and the next change goes through."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite stores NUL bytes")
     tenant, tech, _ = people
     ticket = new_ticket(tenant, tech)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     handle = client.get_workflow_handle(ticket_workflow_id(ticket.ticket_id))
     await handle.signal(TicketWorkflow.keyed_system_note, SystemNote(note_id=uuid.uuid4(), text="Alarm \x00 x"))
     state = await update_ticket(
@@ -216,7 +216,7 @@ async def test_reopen_within_window_then_autoclose_after_window(env: WorkflowEnv
     client = env.client
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech, reopen_days=3)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     tid = ticket.ticket_id
     await update_ticket(
         client, tid, TicketWorkflow.transition, TransitionRequest(actor=tech, to_status=TicketStatus.RESOLVED)
@@ -244,11 +244,11 @@ async def test_reopen_within_window_then_autoclose_after_window(env: WorkflowEnv
         await update_ticket(client, tid, TicketWorkflow.comment, CommentRequest(actor=tech, body="noch da?"))
 
 
-async def test_reopen_after_window_is_rejected(env: WorkflowEnvironment, people):
+async def test_reopen_after_window_is_rejected(engine, env: WorkflowEnvironment, people):
     client = env.client
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech, reopen_days=0)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     await update_ticket(
         client,
         ticket.ticket_id,
@@ -259,10 +259,10 @@ async def test_reopen_after_window_is_rejected(env: WorkflowEnvironment, people)
     assert final.status == TicketStatus.CLOSED
 
 
-async def test_internal_note_by_customer_user_is_rejected(client: Client, people):
+async def test_internal_note_by_customer_user_is_rejected(env, engine, client: Client, people):
     tenant, tech, customer = people
     ticket = new_ticket(tenant, tech)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     with pytest.raises(WorkflowRejected, match="internal notes"):
         await update_ticket(
             client,
@@ -279,7 +279,7 @@ async def test_an_unanswered_update_is_pending_not_an_error(people):
 
     from temporalio.contrib.pydantic import pydantic_data_converter
 
-    from domain.contracts.tickets import TicketWorkflowInput
+    from domain.contracts.tickets import TicketWorkflowInput, new_ticket_state
     from hub.temporal import register_search_attributes
     from hub.temporal.errors import WorkflowUnavailable
     from tests.conftest import binary
@@ -292,7 +292,7 @@ async def test_an_unanswered_update_is_pending_not_an_error(people):
         await register_search_attributes(env.client)
         await env.client.start_workflow(
             TicketWorkflow.run,
-            TicketWorkflowInput(ticket=ticket),
+            TicketWorkflowInput(ticket=ticket, state=new_ticket_state(ticket)),
             id=ticket_workflow_id(ticket.ticket_id),
             task_queue="nobody-serves-this",
         )
@@ -306,12 +306,12 @@ async def test_an_unanswered_update_is_pending_not_an_error(people):
             )
 
 
-async def test_system_transition_resolves_or_notes_when_not_allowed(client: Client, engine, people):
+async def test_system_transition_resolves_or_notes_when_not_allowed(env, client: Client, engine, people):
     """The hub itself (e.g. a SOC incident) resolves a ticket by signal; a second resolve cannot apply and becomes
     an internal note, and a search attribute upsert happens only when a value changed."""
     tenant, tech, _ = people
     ticket = new_ticket(tenant, tech)
-    await open_ticket(client, ticket)
+    await open_test_ticket(env, engine, ticket)
     handle = client.get_workflow_handle(ticket_workflow_id(ticket.ticket_id))
     resolve = SystemTransition(
         to_status=TicketStatus.RESOLVED, note="Bedrohung vom Hersteller als behoben gemeldet.", reason="soc_resolved"
@@ -327,8 +327,8 @@ async def test_system_transition_resolves_or_notes_when_not_allowed(client: Clie
     assert changes[1].visibility == Visibility.INTERNAL and "Status bleibt 'resolved'" in changes[1].body
     history = await handle.fetch_history()
     upserts = [u for u in history.events if u.HasField("upsert_workflow_search_attributes_event_attributes")]
-    # The patch marker's version and the number at the start, then only the status (comments change nothing).
+    # The number came with the start; then only the status (comments change nothing).
     names = [
         sorted(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields) for e in upserts
     ]
-    assert names == [["TicketNumber"], ["TicketStatus"]]
+    assert names == [["TicketStatus"]]

@@ -23,13 +23,10 @@ from domain.contracts.tickets import (
     SystemTransition,
     TicketActivity,
     TicketChange,
-    TicketCreation,
-    TicketOpened,
     TicketState,
     TicketWorkflowInput,
     TimeEntryRequest,
     TransitionRequest,
-    new_ticket_state,
     ticket_listing,
 )
 from domain.roles import Role
@@ -44,7 +41,7 @@ from domain.tickets import (
     comment_refusal,
     reopen_deadline,
 )
-from workflows.policies import DB_TIMEOUT, LOCAL_DB_TIMEOUT
+from workflows.policies import LOCAL_DB_TIMEOUT
 from workflows.tickets.co_managed import CoManagedIt
 from workflows.tickets.sla_escalation import TICKET_DB_RETRY, SlaEscalation
 
@@ -56,33 +53,21 @@ CONTINUE_AS_NEW_AFTER_EVENTS = 5_000
 class TicketWorkflow(SlaEscalation, CoManagedIt):
     @workflow.init
     def __init__(self, inp: TicketWorkflowInput) -> None:
-        t = inp.ticket
         self._input = inp
-        self._state = inp.state or new_ticket_state(t)
+        self._state = inp.state
         self._lock = asyncio.Lock()
         self._sla: SlaCarry | None = inp.sla
         self._wake = False
         self._armed: datetime | None = None  # the instant the main loop's current timer fires
-        self._ready = inp.state is not None  # the row (and the SLA clock) exist
+        self._ready = inp.routing is None  # changes wait until the RACI matrix has routed a new ticket
         self._notifications: list[asyncio.Task] = []
 
     @workflow.run
     async def run(self, inp: TicketWorkflowInput) -> TicketState:
-        if self._state.number is None:
-            # One local activity: the row, its number and the SLA clock in one short transaction.
-            opened: TicketOpened = await workflow.execute_local_activity(
-                TicketActivity.OPEN,
-                TicketCreation(ticket=inp.ticket, at=workflow.now()),
-                result_type=TicketOpened,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=TICKET_DB_RETRY,
-            )
-            self._sla = opened.sla
-            self._state.number = opened.record.number
-            self._state.created_at = self._state.updated_at = opened.record.created_at
-            self._publish()
-            if opened.routing is not None:
-                await self._route_by_raci(opened.routing)
+        # The row and its SLA clock were written before the start (hub.tickets.intake), the search
+        # attributes came with it: a new ticket's first workflow task only arms its timer.
+        if inp.routing is not None:
+            await self._route_by_raci(inp.routing)
         self._ready = True
 
         while self._state.status != TicketStatus.CLOSED:
@@ -148,8 +133,9 @@ class TicketWorkflow(SlaEscalation, CoManagedIt):
         return self._state
 
     @workflow.update
-    async def wait_created(self) -> TicketState:
-        """Returns once the ticket row and its SLA clock exist; the API sends it with the workflow start."""
+    async def wait_opened(self) -> TicketState:
+        """Returns once the ticket is opened, i.e. routed by the customer's RACI matrix where one applies: the API
+        waits for it to answer with the routed ticket."""
         await self._wait_created()
         return self._state
 

@@ -8,13 +8,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, or_, select
 
 from api.deps import (
     AnyUser,
     MspStaff,
     MspStaffOrCustomerIt,
+    NowDep,
     Principal,
     SessionDep,
     SettingsDep,
@@ -39,7 +39,6 @@ from api.schemas.tickets import (
     AssignBody,
     CoManagedBody,
     PriorityBody,
-    TicketAccepted,
     TicketCreate,
     TicketPublic,
     TransitionBody,
@@ -55,10 +54,14 @@ from domain.contracts.tickets import (
 from domain.roles import Role
 from domain.sla import SlaState
 from domain.tickets import Priority, TicketStatus
-from hub.temporal.tickets import TicketPending, open_ticket
+from hub.logging import get_logger
+from hub.temporal.errors import WorkflowUnavailable
+from hub.temporal.tickets import wait_opened
+from hub.tickets.intake import open_ticket
 from models import Tenant, Ticket
 from workflows.tickets.ticket import TicketWorkflow
 
+log = get_logger(__name__)
 router = APIRouter()
 
 WRITERS = (Role.MSP_ADMIN, Role.MSP_TECH, Role.CUSTOMER_IT, Role.CUSTOMER_USER)
@@ -95,7 +98,6 @@ def _ticket_tenant(session: Session, principal: Principal, body: TicketCreate) -
     "",
     status_code=201,
     response_model=TicketPublic,
-    responses={202: {"model": TicketAccepted}},
     summary="Open a ticket (idempotent with the Idempotency-Key header)",
 )
 async def create_ticket(
@@ -104,9 +106,12 @@ async def create_ticket(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    now: NowDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ):
+    """The ticket and its SLA clock are committed before its workflow starts: a 201 means the ticket is durable,
+    also while Temporal is away (its workflow then starts within a minute of Temporal's return, by the sweep)."""
     tenant = _ticket_tenant(session, principal, body)
     tenant_id = tenant.id
     if body.co_managed is not None and not principal.is_msp:
@@ -142,23 +147,22 @@ async def create_ticket(
         idempotency_fingerprint=fingerprint,
         reopen_days=settings.ticket_reopen_days,
     )
-    session.commit()  # end the read transaction; the workflow's activity writes the row
-    location = f"/api/v1/tickets/{ticket_id}"
+    session.commit()  # end the read transaction
+    engine = session.get_bind()
     try:
-        # Temporal unreachable, or the start not confirmed: WorkflowUnavailable, a 503; nothing is acknowledged.
-        await open_ticket(temporal, new)
-    except TicketPending:
-        pending = True  # Temporal holds the workflow; only the worker is late
+        opened = await open_ticket(engine, temporal, new, at=now)
+    except WorkflowUnavailable as err:
+        # The row and its SLA clock are committed: the ticket is durable, the sweep starts its workflow.
+        log.warning("ticket stored, its workflow not started yet", ticket_id=str(ticket_id), error=str(err))
     else:
-        pending = False
+        if opened.routing is not None:
+            try:
+                await wait_opened(temporal, ticket_id)  # answer with the ticket as the customer's RACI matrix routed it
+            except WorkflowUnavailable as err:
+                log.warning("ticket stored, not yet routed", ticket_id=str(ticket_id), error=str(err))
     session.expire_all()
     created = session.get(Ticket, ticket_id)
-    if created is None:
-        if not pending:  # cannot happen: the update returns only after the row committed
-            raise Problem(503, "ticket accepted but not yet readable; fetch it shortly")
-        accepted = TicketAccepted(id=ticket_id).model_dump(mode="json")
-        return JSONResponse(accepted, status_code=202, headers={"Location": location})
-    response.headers["Location"] = location
+    response.headers["Location"] = f"/api/v1/tickets/{ticket_id}"
     return ticket_public(created)
 
 
