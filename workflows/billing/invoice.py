@@ -111,7 +111,8 @@ class InvoiceWorkflow:
                                   reason=inp.reason or "", requested_by=inp.requested_by)  # fmt: skip
             self._draft = await self._activity(BillingActivity.DRAFT_CREDIT_NOTE, req)
         else:
-            req = ComposeDraft(draft_id=inp.draft_id, tenant_id=inp.tenant_id, month=inp.month)
+            req = ComposeDraft(draft_id=inp.draft_id, tenant_id=inp.tenant_id, month=inp.month,
+                               approve_by_contract=not inp.dry_run)  # fmt: skip
             self._draft = await self._activity(BillingActivity.COMPOSE_DRAFT, req)
         self._show_status()
 
