@@ -46,6 +46,7 @@ from hub.config import Settings, get_settings
 from hub.db import make_engine
 from hub.file_store import FileStore
 from hub.logging import configure_logging, get_logger
+from hub.render_pool import RenderPool
 from hub.temporal import connect
 from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.inventory import ensure_inventory_schedule
@@ -71,9 +72,9 @@ WORKFLOW_TASK_POLLERS = 16
 
 
 def registrations(
-    engine: Engine, client: Client, settings: Settings | None = None
+    engine: Engine, client: Client, settings: Settings | None = None, render_pool: RenderPool | None = None
 ) -> dict[str, tuple[list[type], list[Callable]]]:
-    """Per task queue: its workflows and activities."""
+    """Per task queue: its workflows and activities (rendering in `render_pool`; None: in the activity's thread)."""
     settings = settings or get_settings()
     tickets, sla = TicketActivities(engine), SlaActivities(engine)
     intake = TicketIntakeActivities(engine, client, settings.ticket_reopen_days)
@@ -83,7 +84,7 @@ def registrations(
     summary = SocSummaryActivities(settings)
     soc_tickets = SocTicketActivities(engine, client)
     drafts, issue = BillingDraftActivities(engine), BillingIssueActivities(engine)
-    outputs = BillingOutputActivities(engine, settings)
+    outputs = BillingOutputActivities(engine, settings, render_pool)
     store = FileStore(settings.documents_path)
     qbr_facts, qbr_decks = QbrFactActivities(engine), QbrDeckActivities(engine, store)
     qbr_summary = QbrSummaryActivities(settings)
@@ -158,7 +159,11 @@ def workflow_runner() -> UnsandboxedWorkflowRunner:
 
 
 def build_workers(
-    client: Client, engine: Engine, executor: ThreadPoolExecutor, settings: Settings | None = None
+    client: Client,
+    engine: Engine,
+    executor: ThreadPoolExecutor,
+    settings: Settings | None = None,
+    render_pool: RenderPool | None = None,
 ) -> list[Worker]:
     """One Worker per task queue."""
     settings = settings or get_settings()
@@ -179,7 +184,7 @@ def build_workers(
             nonsticky_to_sticky_poll_ratio=1.0,
             graceful_shutdown_timeout=timedelta(seconds=20),
         )
-        for queue, (workflows, activities) in registrations(engine, client, settings).items()
+        for queue, (workflows, activities) in registrations(engine, client, settings, render_pool).items()
     ]
 
 
@@ -207,9 +212,12 @@ async def run_worker(settings: Settings) -> None:
     except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
         log.warning("a schedule not ensured (billing, QBR, inventory, reports, start sweep)", error=str(err))
     engine = make_engine(settings.effective_database_url)
+    # Invoice PDFs and XML are rendered in processes beside this one, started at the first render.
+    render_pool = RenderPool(settings.render_processes, preload=("documents.invoice_files",))
     with ThreadPoolExecutor(max_workers=32) as executor:
         async with AsyncExitStack() as stack:
-            workers = build_workers(client, engine, executor, settings)
+            stack.callback(render_pool.shutdown)  # last: after the workers, whose activities may still render
+            workers = build_workers(client, engine, executor, settings, render_pool)
             for w in workers:
                 await stack.enter_async_context(w)
             # What start-up loaded (modules, models, compiled statements) lives as long as the process: out of the

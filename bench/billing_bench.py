@@ -10,7 +10,7 @@
 2. Baseline, first (the run marks the entries billed, after it there is nothing left to compose): one plain Python
    process (a subprocess, so its peak memory is its own) computes the same outputs for the same database without
    Temporal: per customer `load_period` + `compose_draft` + tax cases + totals + the issued document + the PDF and
-   the XML of its format (`render_files`, the render activity's own function). It writes nothing.
+   the XML of its format (`render_files`, what the worker's render pool runs). It writes nothing.
 3. The Temporal run: `temporal server start-dev` (SQLite file), one hub worker process (`bench.run_worker`), SMTP
    unset (the send activity logs "not mailed" and returns: no mail is built or sent, in the baseline neither),
    `billing-<month>` started with `hub.temporal.billing.start_run`, progress polled with `run_progress` until it
@@ -203,7 +203,7 @@ def baseline(db_url: str, month_text: str, out: str) -> None:
     from activities.billing.compose_data import load_period
     from activities.billing.drafts import apply_totals, tax_cases
     from activities.billing.issue import BillingIssueActivities, format_number
-    from activities.billing.outputs import render_files
+    from documents.invoice_files import render_files
     from domain.billing.compose import compose_draft
     from domain.billing.recurring import BillingMonth
     from domain.billing.stored import line_to_dict
@@ -284,7 +284,7 @@ class Memory:
                 rss = proc_status(pid, "VmRSS")
                 self.max_rss_kb[name] = max(self.max_rss_kb[name], rss)
                 row[f"{name}_rss_mb"] = round(rss / 1024, 1)
-                row[f"{name}_cpu_s"] = round(proc_cpu(pid), 1)
+                row[f"{name}_cpu_s"] = round(proc_cpu(pid, children=name == "worker"), 1)
             self.samples.append(row)
             await asyncio.sleep(0.5)
 
@@ -309,10 +309,14 @@ async def temporal_run(args: argparse.Namespace, tmp: Path, procs: Processes, db
     memory = Memory({"worker": worker.pid, "server": server.pid})
     sampling = asyncio.create_task(memory.run())
 
-    def workers_cpu() -> float:
+    def workers_cpu() -> float:  # with their render pools' processes (children, alive until the workers stop)
+        return sum(proc_cpu(w.pid, children=True) for w in workers)
+
+    def workers_own_cpu() -> float:  # without the render processes
         return sum(proc_cpu(w.pid) for w in workers)
 
-    cpu0 = {"worker": workers_cpu(), "server": proc_cpu(server.pid), "machine": machine_busy()}
+    cpu0 = {"worker": workers_cpu(), "worker_own": workers_own_cpu(), "server": proc_cpu(server.pid),
+            "machine": machine_busy()}  # fmt: skip
     progress_log = []
     try:
         t0 = time.perf_counter()
@@ -335,6 +339,7 @@ async def temporal_run(args: argparse.Namespace, tmp: Path, procs: Processes, db
         wall = time.perf_counter() - t0
         polling.cancel()
         cpu = {"worker": round(workers_cpu() - cpu0["worker"], 1),
+               "worker_own": round(workers_own_cpu() - cpu0["worker_own"], 1),
                "server": round(proc_cpu(server.pid) - cpu0["server"], 1),
                "machine_busy": round(machine_busy() - cpu0["machine"], 1)}  # fmt: skip
         peak = {name: proc_status(pid, "VmHWM") for name, pid in memory.pids.items()}
@@ -418,7 +423,8 @@ def markdown(r: dict, previous: str) -> str:
         "",
         "Databases: hub on a fresh SQLite file (`hub.db.upgrade`); the dev server on its own SQLite file "
         f"(`temporal server start-dev`, the hub's pragmas). {processes} "
-        "(`bench.run_worker` = `worker.main()`; peak RSS: the first one, CPU: all of them). "
+        "(`bench.run_worker` = `worker.main()`; peak RSS: the first one, CPU: all of them with their render "
+        "processes). "
         "SMTP unset: the send activity runs, finds no server and returns without mailing (the baseline mails "
         "neither).",
         "",
@@ -441,6 +447,8 @@ def markdown(r: dict, previous: str) -> str:
         f"{'dev server peak RSS (VmHWM) MB':<58}{t['server_vmhwm_mb']:>10.1f}",
         f"{'baseline peak RSS (VmHWM) MB':<58}{b['vmhwm_kb'] / 1024:>10.1f}",
         f"{'CPU s: worker / dev server / baseline':<58}{t['cpu_s']['worker']} / {t['cpu_s']['server']} / {b['cpu_s']}",
+        f"{'  ... of the worker: its own process / its render processes':<58}{t['cpu_s'].get('worker_own', '-')} / "
+        f"{round(t['cpu_s']['worker'] - t['cpu_s'].get('worker_own', t['cpu_s']['worker']), 1)}",
         f"{'CPU s of the whole machine: during the run / the baseline':<58}{t['cpu_s']['machine_busy']} / "
         f"{b['machine_busy_cpu_s']}",
         f"{'issued invoices / customers':<58}{c['issued']:>5} / {n}     gapless {c['gapless']} {c['first_last']}",

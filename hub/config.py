@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # time out are run again (work done twice under load). Extra tasks wait in the server's queue instead.
     worker_workflow_tasks: int = Field(default=16, ge=1, le=1000)
     worker_local_activities: int = Field(default=16, ge=1, le=1000)
+    # Processes beside each worker process that render invoice PDFs and e-invoice XML (hub/render_pool.py), so the
+    # worker's interpreter lock is free meanwhile; started at the first render. 0: render in the worker itself.
+    render_processes: int = Field(default=1, ge=0, le=64)
     # The worker's Temporal SDK metrics in Prometheus format at http://<address>/metrics, e.g. 127.0.0.1:9464;
     # empty: off.
     worker_metrics_address: str = Field(default="", pattern=r"^(\S+:\d{1,5})?$")

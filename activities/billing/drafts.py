@@ -43,6 +43,7 @@ from models.base import utcnow
 from models.invoice import credited_lines
 
 log = get_logger(__name__)
+APPROVED_BY_CONTRACT = "approved by contract"
 ALLOWED = {
     DraftStatus.APPROVED: (DraftStatus.DRAFT,),
     DraftStatus.REJECTED: (DraftStatus.DRAFT, DraftStatus.FAILED),
@@ -195,6 +196,7 @@ class BillingDraftActivities:
             status = DraftStatus.NOTHING
         else:
             status = DraftStatus.FAILED if problems else DraftStatus.DRAFT
+        approve = status == DraftStatus.DRAFT and req.approve_by_contract and period.auto_approve
         with session_scope(self.engine) as session:
             row = session.get(Invoice, req.draft_id)
             if row is not None and row.status == DraftStatus.ISSUED:
@@ -210,6 +212,7 @@ class BillingDraftActivities:
                     workflow_id=invoice_workflow_id(tenant.customer_number, str(month)),
                     status=status,
                 )
+            was_approved = row.status == DraftStatus.APPROVED and row.approved_at is not None
             row.status = status
             row.currency = period.currency
             row.lines = lines
@@ -219,10 +222,15 @@ class BillingDraftActivities:
             row.document = {"tax_cases": cases}
             row.reason = None
             row.updated_at = utcnow()
+            if approve:  # as set_draft_status records it; a retry after the commit records it once
+                row.status, row.reason = DraftStatus.APPROVED, APPROVED_BY_CONTRACT
+                row.approved_by_user_id, row.approved_at = None, row.updated_at
+                if not was_approved:
+                    audit(session, row, DraftStatus.APPROVED.value, None, {"reason": APPROVED_BY_CONTRACT})
             apply_totals(row)
             session.add(row)
             session.flush()
-            log.info("draft composed", draft_id=str(row.id), customer=row.customer_number, status=status.value,
+            log.info("draft composed", draft_id=str(row.id), customer=row.customer_number, status=row.status.value,
                      lines=len(lines), problems=len(problems))  # fmt: skip
             return summary_of(row, auto_approve=period.auto_approve)
 

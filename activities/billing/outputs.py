@@ -4,44 +4,26 @@ the customer's billing address with them, and the reminder to finance about a dr
 import hashlib
 from email.message import EmailMessage
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, exists
 from sqlmodel import Session, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from connectors.mail import MailError, MailNotConfigured, build_message, message_id_for, send_message, sender_domain
-from documents.einvoice_cii import CiiProfile, render_cii
-from documents.invoice_pdf import render_invoice_pdf
-from documents.zugferd import embed_in_pdf
+from documents.invoice_files import render_files
 from domain.billing.document import InvoiceDocument
 from domain.billing.stored import document_from_dict
 from domain.contracts.billing import BillingActivity, DraftRef, DraftStatus, Reminder
 from hub.config import Settings
 from hub.db import session_scope
 from hub.logging import get_logger
+from hub.render_pool import RenderPool
 from models import Invoice, InvoiceFile, SellerProfile
 from models.base import utcnow
-from models.billing import InvoiceFormat
 
 log = get_logger(__name__)
-PDF, XML = "application/pdf", "application/xml"
 # An issued document and its files as (filename, media type, content), as render wrote them.
 Rendered = tuple[InvoiceDocument, list[tuple[str, str, bytes]]]
-
-
-def render_files(doc: InvoiceDocument, invoice_format: str) -> list[tuple[str, str, str, bytes]]:
-    """(kind, filename, media type, content) of an issued document in the customer's format: the PDF always
-    (ZUGFeRD: with the EN 16931 XML inside), the CII XML for XRechnung and ZUGFeRD."""
-    pdf = render_invoice_pdf(doc)
-    files = []
-    if invoice_format == InvoiceFormat.XRECHNUNG:
-        files.append(("xml", f"{doc.number}.xml", XML, render_cii(doc, CiiProfile.XRECHNUNG)))
-    elif invoice_format == InvoiceFormat.ZUGFERD:
-        xml = render_cii(doc, CiiProfile.EN16931)
-        pdf = embed_in_pdf(pdf, xml)
-        files.append(("xml", f"{doc.number}.xml", XML, xml))
-    files.insert(0, ("pdf", f"{doc.number}.pdf", PDF, pdf))
-    return files
 
 
 def _issued(session: Session, draft_id) -> Invoice:  # noqa: ANN001
@@ -58,9 +40,10 @@ def _has_pdf(session: Session, invoice_id) -> bool:  # noqa: ANN001
 
 
 class BillingOutputActivities:
-    def __init__(self, engine: Engine, settings: Settings):
+    def __init__(self, engine: Engine, settings: Settings, render_pool: RenderPool | None = None):
         self.engine = engine
         self.settings = settings
+        self.render_pool = render_pool or RenderPool(0)  # without a pool: in the activity's thread
 
     @activity.defn(name=BillingActivity.DELIVER)
     def deliver(self, req: DraftRef) -> None:
@@ -72,12 +55,18 @@ class BillingOutputActivities:
         """The document and its files when rendered and written now; None when they were written before."""
         # Rendered outside session_scope: on SQLite it holds the worker's one write lock, and every other activity
         # would wait for the PDF (the issued document is frozen, so reading it without the lock is safe).
-        with Session(self.engine) as session:
-            row = _issued(session, req.draft_id)
-            if _has_pdf(session, row.id):
-                return None  # written once: an issued invoice's files never change
-            doc, invoice_format = document_from_dict(row.document), row.document.get("invoice_format", "pdf")
-        files = render_files(doc, invoice_format)
+        with Session(self.engine) as session:  # one statement, only the columns it needs (not the whole row)
+            has_pdf = exists().where(InvoiceFile.invoice_id == Invoice.id, InvoiceFile.kind == "pdf")
+            found = session.execute(
+                select(Invoice.status, Invoice.document, has_pdf).where(Invoice.id == req.draft_id)
+            ).one_or_none()
+        if found is None or found[0] != DraftStatus.ISSUED:
+            raise ApplicationError(f"invoice {req.draft_id} is not issued", type="WrongState", non_retryable=True)
+        _status, document, written = found
+        if written:
+            return None  # written once: an issued invoice's files never change
+        doc, invoice_format = document_from_dict(document), document.get("invoice_format", "pdf")
+        files = self.render_pool.run(render_files, doc, invoice_format)  # beside the worker: its lock stays free
         with session_scope(self.engine) as session:
             if _has_pdf(session, req.draft_id):
                 return None  # a concurrent attempt wrote them meanwhile
@@ -88,6 +77,10 @@ class BillingOutputActivities:
 
     def send(self, req: DraftRef, rendered: Rendered | None = None) -> None:
         """Mail the files: those just rendered (`rendered`, the very bytes that were stored) or else the stored."""
+        if not self.settings.smtp_host.strip():  # nothing is read or built for a mail that cannot go out
+            number = rendered[0].number if rendered is not None else None
+            log.warning("invoice not mailed: PSA_SMTP_HOST is empty", number=number, draft_id=str(req.draft_id))
+            return  # the invoice stays downloadable; mailing is not what makes it valid
         with Session(self.engine) as session:  # a read: no write lock held while the files are loaded
             if rendered is not None:  # issued, or nothing would have been rendered: only whether it went out
                 sent_at = session.exec(select(Invoice.sent_at).where(Invoice.id == req.draft_id)).one()

@@ -15,7 +15,7 @@ from domain.processes import billing_workflow_id
 from domain.roles import Role
 from hub.db import session_scope
 from hub.temporal.billing import run_progress
-from models import ContractLine, Invoice, InvoiceNumberCounter, TimeEntry
+from models import AuditEvent, ContractLine, Invoice, InvoiceNumberCounter, TimeEntry
 from tests.billing_setup import billing_customer, new_series, set_seller
 from tests.conftest import auth
 from tests.factories import make_user
@@ -163,6 +163,12 @@ async def test_auto_approved_contract_is_issued_without_finance_and_dry_run_issu
     row = invoices_of(engine, (auto,))[number]
     # numbered in the fiscal year of the issue date (the server's today), not of the month billed
     assert (row.number, row.gross_total) == (f"{prefix}-{row.issue_date.year}-00001", Decimal("119.00"))  # + 19 %
+    # approved by contract in the composing transaction (not in the dry run): recorded once, by nobody
+    with Session(engine) as s:
+        approvals = s.exec(select(AuditEvent).where(AuditEvent.entity_id == str(row.id),
+                                                    AuditEvent.action == "approved")).all()  # fmt: skip
+    assert [(a.actor_user_id, a.data) for a in approvals] == [(None, {"reason": "approved by contract"})]
+    assert row.approved_at is not None and row.approved_by_user_id is None
 
 
 async def test_run_refuses_bad_input_and_unknown_roles(api, engine):

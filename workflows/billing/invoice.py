@@ -44,13 +44,13 @@ WORK_RETRY = RetryPolicy(
 # killed worker's steps are re-run once its workflow task times out (10 s), not after this.
 WORK_TIMEOUT = timedelta(seconds=30)
 OPEN = (DraftStatus.DRAFT, DraftStatus.FAILED)
-# Every step but the reminder runs as a local activity in the worker's process: no round trip through the server
-# per step, which is most of a run's cost per invoice (bench/BILLING.md); an auto-approved invoice is composed,
-# approved, issued, rendered and mailed in one workflow task. Each step is idempotent by the draft id, so when a
+# Every step but the reminder runs as a local activity in the worker's process: no round trip through the server per
+# step, which is most of a run's cost per invoice (bench/BILLING.md); an auto-approved invoice is composed and approved
+# (one step), issued, rendered and mailed in one workflow task. Each step is idempotent by the draft id, so when a
 # worker is lost in the middle of a task another one re-runs that task's steps: an issued draft is found issued (its
-# number stays), written files are found written, a mail recorded as sent is not sent again. A refused issue (a
-# stale draft) reaches the workflow as the ApplicationError itself (`_issue`). The reminder, days apart, stays an
-# activity of its own.
+# number stays), written files are found written, a mail recorded as sent is not sent again. A refused issue (a stale
+# draft) reaches the workflow as the ApplicationError itself (`_issue`). The reminder, days apart, stays an activity of
+# its own.
 LOCAL = frozenset(
     {
         BillingActivity.COMPOSE_DRAFT,
@@ -87,6 +87,8 @@ class InvoiceWorkflow:
             draft = self._draft
             if draft.status in (DraftStatus.NOTHING, DraftStatus.REJECTED) or inp.dry_run:
                 return await self._finish()
+            # An invoice approved by contract comes back approved from composing (ComposeDraft.approve_by_contract);
+            # here: credit notes, and a draft an older worker composed without approving it.
             if draft.status == DraftStatus.DRAFT and (draft.auto_approve or inp.kind == InvoiceKind.CREDIT_NOTE):
                 reason = "approved by contract" if draft.auto_approve else None
                 await self._set_status(DraftStatus.APPROVED, None, reason)
@@ -111,7 +113,8 @@ class InvoiceWorkflow:
                                   reason=inp.reason or "", requested_by=inp.requested_by)  # fmt: skip
             self._draft = await self._activity(BillingActivity.DRAFT_CREDIT_NOTE, req)
         else:
-            req = ComposeDraft(draft_id=inp.draft_id, tenant_id=inp.tenant_id, month=inp.month)
+            req = ComposeDraft(draft_id=inp.draft_id, tenant_id=inp.tenant_id, month=inp.month,
+                               approve_by_contract=not inp.dry_run)  # fmt: skip
             self._draft = await self._activity(BillingActivity.COMPOSE_DRAFT, req)
         self._show_status()
 
