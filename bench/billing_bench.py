@@ -447,7 +447,7 @@ def markdown(r: dict, previous: str) -> str:
         f"{'dev server peak RSS (VmHWM) MB':<58}{t['server_vmhwm_mb']:>10.1f}",
         f"{'baseline peak RSS (VmHWM) MB':<58}{b['vmhwm_kb'] / 1024:>10.1f}",
         f"{'CPU s: worker / dev server / baseline':<58}{t['cpu_s']['worker']} / {t['cpu_s']['server']} / {b['cpu_s']}",
-        f"{'  ... of the worker: its own process / its render processes':<58}{t['cpu_s'].get('worker_own', '-')} / "
+        f"{'  ... of the worker: own process / render processes':<58}{t['cpu_s'].get('worker_own', '-')} / "
         f"{round(t['cpu_s']['worker'] - t['cpu_s'].get('worker_own', t['cpu_s']['worker']), 1)}",
         f"{'CPU s of the whole machine: during the run / the baseline':<58}{t['cpu_s']['machine_busy']} / "
         f"{b['machine_busy_cpu_s']}",
