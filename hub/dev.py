@@ -20,8 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from domain.processes import SEARCH_ATTRIBUTES
+from domain.processes import SEARCH_ATTRIBUTES, TICKETS_TASK_QUEUE
 from hub.config import Settings
 from hub.db import make_engine, upgrade
 from hub.logging import get_logger
@@ -32,6 +35,7 @@ from hub.temporal.billing import ensure_billing_schedule
 from hub.temporal.inventory import ensure_inventory_schedule
 from hub.temporal.qbr import ensure_qbr_schedule
 from hub.temporal.service_report import ensure_service_report_schedule
+from hub.temporal.tickets import ensure_start_sweep_schedule
 
 log = get_logger("hub.dev")
 PR_SET_PDEATHSIG = 1
@@ -130,11 +134,28 @@ async def _prepare_temporal(settings: Settings, engine) -> None:  # noqa: ANN001
     await ensure_qbr_schedule(client)
     await ensure_inventory_schedule(client)
     await ensure_service_report_schedule(client)
+    await ensure_start_sweep_schedule(client)
 
 
 async def _demo_tickets(settings: Settings, engine) -> int:  # noqa: ANN001
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     return await asyncio.wait_for(seed_demo_tickets(client, engine, settings.ticket_reopen_days), timeout=60)
+
+
+async def _wait_for_worker(settings: Settings, proc: subprocess.Popen, deadline: float) -> None:
+    """Until a worker polls the tickets task queue: "hub ready" promises a running worker (storing a ticket, the
+    demo tickets too, no longer waits for one)."""
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    request = DescribeTaskQueueRequest(
+        namespace=settings.temporal_namespace,
+        task_queue=TaskQueue(name=TICKETS_TASK_QUEUE),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (await client.workflow_service.describe_task_queue(request)).pollers:
+            return
+        await asyncio.sleep(0.3)
+    raise SystemExit("the worker did not start polling its task queues (its log is above)")
 
 
 # The dev server's SQLite file uses a rollback journal by default: every commit writes, syncs and deletes a journal
@@ -188,6 +209,7 @@ def run_dev(settings: Settings) -> int:
         procs["api"] = _spawn([*me, "api"], env=_api_env(settings))
         created = asyncio.run(_demo_tickets(settings, engine))
         _wait_for_api(settings, procs["api"], time.monotonic() + 60)
+        asyncio.run(_wait_for_worker(settings, procs["worker"], time.monotonic() + 60))
         _banner(settings, keys, created, mail_note)
         supervising = True
         return _supervise(procs, lambda: _spawn([*me, "worker"], env=worker_env), lambda: stop_requested)
