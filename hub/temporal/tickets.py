@@ -42,8 +42,6 @@ from workflows.tickets.start_sweep import TicketStartSweepWorkflow
 from workflows.tickets.ticket import TicketWorkflow
 
 UPDATE_WAIT = timedelta(seconds=10)
-# Asking whether Temporal holds a workflow is one quick read; an outage must not double the caller's wait.
-DESCRIBE_WAIT = timedelta(seconds=3)
 
 
 def static_summary(ticket: NewTicket) -> str:
