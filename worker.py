@@ -48,11 +48,7 @@ from hub.file_store import FileStore
 from hub.logging import configure_logging, get_logger
 from hub.render_pool import RenderPool
 from hub.temporal import connect
-from hub.temporal.billing import ensure_billing_schedule
-from hub.temporal.inventory import ensure_inventory_schedule
-from hub.temporal.qbr import ensure_qbr_schedule
-from hub.temporal.service_report import ensure_service_report_schedule
-from hub.temporal.tickets import ensure_start_sweep_schedule
+from hub.temporal.schedules import ensure_hub_schedules
 from workflows.billing.invoice import InvoiceWorkflow
 from workflows.billing.run import BillingRunWorkflow, BillingScheduleTickWorkflow
 from workflows.inventory.sync import InventoryRunWorkflow, InventorySyncWorkflow
@@ -204,11 +200,7 @@ async def run_worker(settings: Settings) -> None:
     runtime = metrics_runtime(settings.worker_metrics_address)
     client = await connect(settings.temporal_address, settings.temporal_namespace, runtime=runtime)
     try:
-        await ensure_billing_schedule(client)  # idempotent; the monthly run exists wherever a worker runs
-        await ensure_qbr_schedule(client)
-        await ensure_inventory_schedule(client)
-        await ensure_service_report_schedule(client)
-        await ensure_start_sweep_schedule(client)
+        await ensure_hub_schedules(client)  # idempotent; the schedules exist wherever a worker runs
     except Exception as err:  # noqa: BLE001 - a missing schedule must not keep the worker from serving
         log.warning("a schedule not ensured (billing, QBR, inventory, reports, start sweep)", error=str(err))
     engine = make_engine(settings.effective_database_url)

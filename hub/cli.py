@@ -121,28 +121,18 @@ def temporal_setup() -> None:
     """Register the hub's search attributes and create the monthly billing, quarterly QBR, daily inventory, monthly
     service report and ticket start sweep schedules (idempotent)."""
     from hub.temporal import connect, register_search_attributes
-    from hub.temporal.billing import ensure_billing_schedule
-    from hub.temporal.inventory import ensure_inventory_schedule
-    from hub.temporal.qbr import ensure_qbr_schedule
-    from hub.temporal.service_report import ensure_service_report_schedule
-    from hub.temporal.tickets import ensure_start_sweep_schedule
+    from hub.temporal.schedules import ensure_hub_schedules
 
     settings = _setup()
 
-    async def run() -> tuple[list[str], str, str, str, str, str]:
+    async def run() -> tuple[list[str], list[tuple[str, str]]]:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        added = await register_search_attributes(client)
-        billing, qbr = await ensure_billing_schedule(client), await ensure_qbr_schedule(client)
-        inventory, reports = await ensure_inventory_schedule(client), await ensure_service_report_schedule(client)
-        return added, billing, qbr, inventory, reports, await ensure_start_sweep_schedule(client)
+        return await register_search_attributes(client), await ensure_hub_schedules(client)
 
-    added, schedule, qbr_schedule, inventory_schedule, report_schedule, sweep_schedule = asyncio.run(run())
+    added, schedules = asyncio.run(run())
     typer.echo(f"search attributes added: {', '.join(added) or 'none (all present)'}")
-    typer.echo(f"schedule {schedule}: the billing run on the 1st of each month at 03:00 Europe/Berlin")
-    typer.echo(f"schedule {qbr_schedule}: the QBR run on the first working day of each quarter, 06:00 Europe/Berlin")
-    typer.echo(f"schedule {inventory_schedule}: the inventory sync of every customer, daily 05:30 Europe/Berlin")
-    typer.echo(f"schedule {report_schedule}: the service reports of the month before on the 2nd, 06:00 Europe/Berlin")
-    typer.echo(f"schedule {sweep_schedule}: every minute, starts workflows of tickets stored while Temporal was away")
+    for schedule_id, what in schedules:
+        typer.echo(f"schedule {schedule_id}: {what}")
     _exit_now(0)
 
 

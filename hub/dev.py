@@ -31,11 +31,7 @@ from hub.logging import get_logger
 from hub.mail_sink import start_mail_sink
 from hub.seed import seed_demo, seed_demo_tickets
 from hub.temporal import connect, register_search_attributes
-from hub.temporal.billing import ensure_billing_schedule
-from hub.temporal.inventory import ensure_inventory_schedule
-from hub.temporal.qbr import ensure_qbr_schedule
-from hub.temporal.service_report import ensure_service_report_schedule
-from hub.temporal.tickets import ensure_start_sweep_schedule
+from hub.temporal.schedules import ensure_hub_schedules
 
 log = get_logger("hub.dev")
 PR_SET_PDEATHSIG = 1
@@ -130,11 +126,7 @@ async def _wait_for_temporal(settings: Settings, deadline: float):  # noqa: ANN2
 async def _prepare_temporal(settings: Settings, engine) -> None:  # noqa: ANN001
     client = await _wait_for_temporal(settings, time.monotonic() + 60)
     await register_search_attributes(client)
-    await ensure_billing_schedule(client)
-    await ensure_qbr_schedule(client)
-    await ensure_inventory_schedule(client)
-    await ensure_service_report_schedule(client)
-    await ensure_start_sweep_schedule(client)
+    await ensure_hub_schedules(client)
 
 
 async def _demo_tickets(settings: Settings, engine) -> int:  # noqa: ANN001

@@ -9,11 +9,10 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.client import Client
 
-from domain.contracts.tickets import TicketActivity, TicketCreation
+from domain.contracts.tickets import TicketActivity
 from hub.logging import get_logger
 from hub.temporal.errors import WorkflowUnavailable
-from hub.tickets.intake import PENDING_GRACE, SWEEP_BATCH, SWEEP_BUDGET, pending_tickets, start_workflow
-from hub.tickets.opening import open_ticket as write_opening
+from hub.tickets.intake import PENDING_GRACE, SWEEP_BATCH, SWEEP_BUDGET, open_ticket, pending_tickets
 
 log = get_logger(__name__)
 
@@ -37,9 +36,8 @@ class TicketIntakeActivities:
             page = await asyncio.to_thread(pending_tickets, self.engine, cutoff, SWEEP_BATCH, self.reopen_days, after)
             for ticket, created_at in page:
                 try:
-                    creation = TicketCreation(ticket=ticket, at=created_at)
-                    opened = await asyncio.to_thread(write_opening, self.engine, creation)
-                    await start_workflow(self.engine, self.client, ticket, opened)
+                    # As it was opened: the same row (found) and clock (from its created_at), then the start.
+                    await open_ticket(self.engine, self.client, ticket, at=created_at)
                 except WorkflowUnavailable:
                     raise
                 except Exception as err:  # noqa: BLE001 - one ticket's fault must not stop the sweep

@@ -43,15 +43,9 @@ async def open_ticket(
     Raises `WorkflowUnavailable` when Temporal did not confirm the start: the ticket is durable all the same, and
     the sweep starts its workflow."""
     opened = await asyncio.to_thread(write_opening, engine, TicketCreation(ticket=ticket, at=at or datetime.now(UTC)))
-    await start_workflow(engine, client, ticket, opened, memo)
-    return opened
-
-
-async def start_workflow(
-    engine: Engine, client: Client, ticket: NewTicket, opened: TicketOpened, memo: dict[str, str] | None = None
-) -> None:
     await start_opened_ticket(client, ticket, opened, memo=memo)
     await asyncio.to_thread(mark_started, engine, ticket.ticket_id)
+    return opened
 
 
 def mark_started(engine: Engine, ticket_id: UUID) -> None:
